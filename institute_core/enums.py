@@ -1,0 +1,218 @@
+"""Closed vocabularies of the institute schema.
+
+Each enum is the single source for a CHECK constraint, for validation messages and for UI choices.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    SUPER_ADMIN = "super_admin"
+    ADMIN = "admin"
+    COUNSELOR = "counselor"
+    FACULTY = "faculty"
+    STUDENT = "student"
+
+
+class UserStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    SUSPENDED = "suspended"
+
+
+class StudentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    DROPPED = "dropped"
+    HOLD = "hold"
+    GRADUATED = "graduated"
+
+
+class LearningStyle(StrEnum):
+    VISUAL = "visual"
+    AUDITORY = "auditory"
+    KINESTHETIC = "kinesthetic"
+    READING = "reading"
+
+
+class FacultyStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    ON_LEAVE = "on_leave"
+
+
+class ActiveStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+
+
+class SubjectLevel(StrEnum):
+    BEGINNER = "beginner"
+    INTERMEDIATE = "intermediate"
+    ADVANCED = "advanced"
+
+
+class TopicDifficulty(StrEnum):
+    EASY = "easy"
+    MEDIUM = "medium"
+    HARD = "hard"
+
+
+class EnrollmentStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    PAUSED = "paused"
+    DROPPED = "dropped"
+
+
+class SessionType(StrEnum):
+    INDIVIDUAL = "individual"
+    GROUP = "group"
+    WORKSHOP = "workshop"
+
+
+class SessionStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+class AttendanceStatus(StrEnum):
+    PRESENT = "present"
+    ABSENT = "absent"
+    LATE = "late"
+    # From seed 004: an absence announced in advance, which must not count as a plain absence.
+    EXCUSED = "excused"
+
+
+class ProgressStatus(StrEnum):
+    NOT_STARTED = "not_started"
+    IN_PROGRESS = "in_progress"
+    COMPLETED = "completed"
+    MASTERED = "mastered"
+    NEEDS_REVIEW = "needs_review"
+
+
+class BatchType(StrEnum):
+    TEMPORARY = "temporary"
+    WORKSHOP = "workshop"
+    PROJECT = "project"
+    PEER_LEARNING = "peer_learning"
+
+
+class BatchStatus(StrEnum):
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class AssessmentType(StrEnum):
+    QUIZ = "quiz"
+    ASSIGNMENT = "assignment"
+    PROJECT = "project"
+    EXAM = "exam"
+    PRACTICAL = "practical"
+
+
+class AssessmentStatus(StrEnum):
+    PENDING = "pending"
+    COMPLETED = "completed"
+    GRADED = "graded"
+
+
+class InquirySource(StrEnum):
+    WEBSITE = "website"
+    REFERRAL = "referral"
+    WALK_IN = "walk_in"
+    SOCIAL_MEDIA = "social_media"
+    CAMPAIGN = "campaign"
+
+
+class InquiryStatus(StrEnum):
+    NEW = "new"
+    CONTACTED = "contacted"
+    FOLLOW_UP_SCHEDULED = "follow_up_scheduled"
+    ENROLLED = "enrolled"
+    LOST = "lost"
+
+
+class Priority(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+class FollowUpType(StrEnum):
+    CALL = "call"
+    EMAIL = "email"
+    VISIT = "visit"
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+
+
+class FollowUpStatus(StrEnum):
+    COMPLETED = "completed"
+    PENDING = "pending"
+    MISSED = "missed"
+
+
+class RewardType(StrEnum):
+    REWARD = "reward"
+    PENALTY = "penalty"
+
+
+class RewardCategory(StrEnum):
+    ATTENDANCE = "attendance"
+    PERFORMANCE = "performance"
+    BEHAVIOR = "behavior"
+    ASSIGNMENT = "assignment"
+    OTHER = "other"
+
+
+class RewardStatus(StrEnum):
+    ACTIVE = "active"
+    APPEALED = "appealed"
+    RESOLVED = "resolved"
+
+
+class FeedbackType(StrEnum):
+    FACULTY = "faculty"
+    SESSION = "session"
+    SUBJECT = "subject"
+    INSTITUTE = "institute"
+    FACILITY = "facility"
+
+
+class Sentiment(StrEnum):
+    POSITIVE = "positive"
+    NEUTRAL = "neutral"
+    NEGATIVE = "negative"
+
+
+class FeedbackStatus(StrEnum):
+    PENDING = "pending"
+    REVIEWED = "reviewed"
+    RESOLVED = "resolved"
+
+
+class StudentReportType(StrEnum):
+    PROGRESS = "progress"
+    ATTENDANCE = "attendance"
+    PERFORMANCE = "performance"
+    FINAL = "final"
+
+
+class FacultyReportType(StrEnum):
+    PERFORMANCE = "performance"
+    UTILIZATION = "utilization"
+    STUDENT_PROGRESS = "student_progress"
+    TIME_MANAGEMENT = "time_management"
+
+
+class ReportStatus(StrEnum):
+    GENERATED = "generated"
+    SENT = "sent"
+    VIEWED = "viewed"

@@ -1,0 +1,24 @@
+"""Identifiers made on the client."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+# Fixed forever: changing it would give "the same" natural-key row a new id on new devices.
+NATURAL_KEY_NAMESPACE = uuid.UUID("6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63")
+
+
+def new_id() -> uuid.UUID:
+    return uuid.uuid4()
+
+
+def natural_id(table: str, *key: Any) -> uuid.UUID:
+    """The id of a row whose identity is a natural key (attendance per session+student, ...).
+
+    Two devices that create the same row offline derive the same id, so the rows merge field by
+    field instead of colliding on the UNIQUE constraint.
+    """
+    if any(part is None for part in key):
+        raise ValueError(f"{table}: every part of the natural key is needed to derive the id")
+    return uuid.uuid5(NATURAL_KEY_NAMESPACE, table + ":" + ":".join(str(p) for p in key))

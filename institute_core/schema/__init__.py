@@ -1,0 +1,121 @@
+"""The institute schema: SQLAlchemy 2 declarative models for every table of seed 000.
+
+`SYNCED_TABLES` lists the synced tables parents-first, the order in which sync applies inserts
+(deletes go in reverse).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import Table
+
+from institute_core.schema.base import Base, OwnerRule, Synced
+from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
+from institute_core.schema.engagement import Feedback, RewardPenalty
+from institute_core.schema.learning import (
+    Assessment,
+    AttendanceTopic,
+    BatchAttendanceTopic,
+    BatchMember,
+    BatchSessionAttendance,
+    Enrollment,
+    FlexibleBatch,
+    LearningSession,
+    SessionAttendance,
+    StudentTopicProgress,
+)
+from institute_core.schema.people import Faculty, Student, User
+from institute_core.schema.reports import FacultyReport, StudentReport
+from institute_core.schema.server_tables import (
+    AuthSession,
+    LoginFailure,
+    SyncAppliedChange,
+    SyncClock,
+    SyncDevice,
+    SyncFieldVersion,
+)
+from institute_core.schema.syllabus import Subject, SubjectPrerequisite, Topic, TopicPrerequisite
+from institute_core.schema.sync_tables import (
+    ConflictLogEntry,
+    LocalCredential,
+    OutboxEntry,
+    SyncState,
+)
+
+SYNCED_MODELS: tuple[type[Synced], ...] = (
+    User,
+    Subject,
+    SubjectPrerequisite,
+    Topic,
+    TopicPrerequisite,
+    Student,
+    Faculty,
+    Enrollment,
+    LearningSession,
+    SessionAttendance,
+    AttendanceTopic,
+    StudentTopicProgress,
+    FlexibleBatch,
+    BatchMember,
+    BatchSessionAttendance,
+    BatchAttendanceTopic,
+    Assessment,
+    Inquiry,
+    InquirySubject,
+    FollowUp,
+    RewardPenalty,
+    Feedback,
+    StudentReport,
+    FacultyReport,
+)
+
+MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
+SYNCED_TABLES: tuple[str, ...] = tuple(MODEL_BY_TABLE)
+
+
+def table_of(name: str) -> Table:
+    return Base.metadata.tables[name]
+
+
+__all__ = [
+    "MODEL_BY_TABLE",
+    "SYNCED_MODELS",
+    "SYNCED_TABLES",
+    "Assessment",
+    "AttendanceTopic",
+    "AuthSession",
+    "Base",
+    "BatchAttendanceTopic",
+    "BatchMember",
+    "BatchSessionAttendance",
+    "ConflictLogEntry",
+    "Enrollment",
+    "Faculty",
+    "FacultyReport",
+    "Feedback",
+    "FlexibleBatch",
+    "FollowUp",
+    "Inquiry",
+    "InquirySubject",
+    "LearningSession",
+    "LocalCredential",
+    "LoginFailure",
+    "OutboxEntry",
+    "OwnerRule",
+    "RewardPenalty",
+    "SessionAttendance",
+    "Student",
+    "StudentReport",
+    "StudentTopicProgress",
+    "Subject",
+    "SubjectPrerequisite",
+    "SyncAppliedChange",
+    "SyncClock",
+    "SyncDevice",
+    "SyncFieldVersion",
+    "SyncState",
+    "Synced",
+    "Topic",
+    "TopicPrerequisite",
+    "User",
+    "table_of",
+]

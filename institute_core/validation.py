@@ -1,0 +1,174 @@
+"""Checks a row against the schema before it reaches the database, and explains refusals.
+
+Every refusal is an `InvalidInput` naming the table and field, so the UI, the importer, the
+sync server and the command line can all tell a person what was wrong.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Column, String, Table
+from sqlalchemy.exc import IntegrityError
+
+from institute_core.schema import Base
+from institute_core.schema.rules import Rule, rules_of
+
+
+class InvalidInput(ValueError):
+    """A value the schema refuses; nothing was written."""
+
+    def __init__(self, table: str, field: str | None, message: str, value: Any = None) -> None:
+        self.table = table
+        self.field = field
+        self.message = message
+        self.value = value
+        where = f"{table}.{field}" if field else table
+        shown = "" if value is None else f" (got {value!r})"
+        super().__init__(f"{where}: {message}{shown}")
+
+
+@dataclass(frozen=True)
+class _ConstraintInfo:
+    table: str
+    field: str | None
+    message: str
+
+
+def _constraint_index() -> dict[str, _ConstraintInfo]:
+    index: dict[str, _ConstraintInfo] = {}
+    for table in Base.metadata.tables.values():
+        for rule in rules_of(table.constraints):
+            index[f"ck_{table.name}_{rule.name}"] = _ConstraintInfo(table.name, rule.field,
+                                                                  rule.message)
+        for constraint in table.constraints:
+            cols = [c.name for c in getattr(constraint, "columns", [])]
+            if constraint.__class__.__name__ == "UniqueConstraint":
+                name = f"uq_{table.name}_{'_'.join(cols)}"
+                index[name] = _ConstraintInfo(table.name, ", ".join(cols), _unique_message(cols))
+            elif constraint.__class__.__name__ == "ForeignKeyConstraint" and cols:
+                index[f"fk_{table.name}_{cols[0]}"] = _ConstraintInfo(table.name, cols[0],
+                                                                      _MISSING_PARENT)
+    return index
+
+
+_MISSING_PARENT = "refers to a row that does not exist"
+
+
+def _unique_message(cols: list[str]) -> str:
+    if len(cols) == 1:
+        return f"another row already has this {cols[0].replace('_', ' ')}"
+    return "another row already exists for this " + " and ".join(c.replace("_id", "").replace(
+        "_", " ") for c in cols)
+
+
+_CONSTRAINTS = _constraint_index()
+
+
+def _required(column: Column[Any]) -> bool:
+    return (not column.nullable and column.default is None and column.server_default is None
+            and not column.primary_key)
+
+
+def validate_values(table: Table, values: dict[str, Any], *, partial: bool = False) -> None:
+    """Refuse values that break a NOT NULL, length or CHECK rule of `table`.
+
+    `partial` checks only the fields present (an update of some fields); rules that span two
+    fields are then checked when both are known.
+    """
+    for column in table.columns:
+        name = column.name
+        if name not in values:
+            if not partial and _required(column):
+                raise InvalidInput(table.name, name, "is required")
+            continue
+        value = values[name]
+        if value is None:
+            if not column.nullable and not column.primary_key:
+                raise InvalidInput(table.name, name, "is required")
+            continue
+        length = column.type.length if isinstance(column.type, String) else None
+        if length is not None and isinstance(value, str) and len(value) > length:
+            raise InvalidInput(table.name, name, f"is longer than {length} characters",
+                               value[:40] + "…" if len(value) > 40 else value)
+    for rule in rules_of(table.constraints):
+        if partial and rule.field not in values:
+            continue
+        if not _safe_check(rule, values):
+            raise InvalidInput(table.name, rule.field, rule.message, values.get(rule.field))
+
+
+def _safe_check(rule: Rule, values: dict[str, Any]) -> bool:
+    try:
+        return rule.check(values)
+    except (TypeError, ValueError, ArithmeticError):
+        return False
+
+
+_SQLITE_COLUMN = re.compile(r"constraint failed: (\w+)\.(\w+)")
+_SQLITE_CHECK = re.compile(r"CHECK constraint failed: (\w+)")
+
+
+def explain_integrity_error(exc: IntegrityError) -> InvalidInput:
+    """Turn a driver's constraint violation into a message that names the table and field."""
+    orig = exc.orig
+    diag = getattr(orig, "diag", None)
+    if diag is not None:  # psycopg (PostgreSQL)
+        name = getattr(diag, "constraint_name", None)
+        if name and name in _CONSTRAINTS:
+            info = _CONSTRAINTS[name]
+            return InvalidInput(info.table, info.field, info.message)
+        table = getattr(diag, "table_name", None) or "?"
+        column = getattr(diag, "column_name", None)
+        if getattr(orig, "sqlstate", "") == "23502":
+            return InvalidInput(table, column, "is required")
+        if getattr(orig, "sqlstate", "") == "23503":
+            return InvalidInput(table, column, "refers to a row that does not exist")
+        return InvalidInput(table, column, str(getattr(diag, "message_primary", orig)))
+    text = str(orig)
+    match = _SQLITE_CHECK.search(text)
+    if match and match.group(1) in _CONSTRAINTS:
+        info = _CONSTRAINTS[match.group(1)]
+        return InvalidInput(info.table, info.field, info.message)
+    match = _SQLITE_COLUMN.search(text)
+    if match:
+        table, field = match.groups()
+        if text.startswith("UNIQUE"):
+            cols = re.findall(r"\w+\.(\w+)", text)
+            return InvalidInput(table, ", ".join(cols), _unique_message(cols))
+        if text.startswith("NOT NULL"):
+            return InvalidInput(table, field, "is required")
+    if "FOREIGN KEY" in text:
+        return _sqlite_foreign_key(exc)
+    return InvalidInput("?", None, text)
+
+
+_INSERT_INTO = re.compile(r"^\s*INSERT\s+INTO\s+\"?(\w+)\"?\s*\(([^)]*)\)", re.IGNORECASE)
+
+
+def _statement_rows(columns: list[str], params: Any) -> list[dict[str, Any]]:
+    """The parameter rows of a failed statement as dicts (named or positional, one or many)."""
+    if isinstance(params, dict):
+        return [params]
+    if isinstance(params, list | tuple) and params and isinstance(params[0], dict | list | tuple):
+        return [row if isinstance(row, dict) else dict(zip(columns, row, strict=False))
+                for row in params]
+    if isinstance(params, list | tuple):
+        return [dict(zip(columns, params, strict=False))]
+    return []
+
+
+def _sqlite_foreign_key(exc: IntegrityError) -> InvalidInput:
+    """SQLite names no constraint for a foreign key failure: name the table from the statement
+    and the field when only one foreign key column of the rows was given a value."""
+    match = _INSERT_INTO.match(exc.statement or "")
+    table = Base.metadata.tables.get(match.group(1)) if match else None
+    if match is None or table is None:
+        return InvalidInput("?", None, _MISSING_PARENT)
+    columns = [c.strip().strip('"') for c in match.group(2).split(",")]
+    rows = _statement_rows(columns, exc.params)
+    given = sorted({fk.parent.name for fk in table.foreign_keys
+                    if any(row.get(fk.parent.name) is not None for row in rows)})
+    return InvalidInput(table.name, " or ".join(given) or None, _MISSING_PARENT)
