@@ -1,0 +1,47 @@
+"""What can go wrong while syncing, as exceptions a person can be told about in one line."""
+
+from __future__ import annotations
+
+
+class SyncError(Exception):
+    """A sync could not finish; `str(exc)` is a sentence for the user. Nothing local was lost."""
+
+
+class ServerUnreachable(SyncError):
+    """No answer from the server (no network, wrong address, server down) after retrying."""
+
+
+class ServerFailed(SyncError):
+    """The server answered with an internal error (5xx) after retrying."""
+
+
+class NeedsLogin(SyncError):
+    """The session expired or was revoked, or no token is stored: sign in again.
+
+    The outbox is kept; writes keep queuing and the upload resumes after signing in.
+    """
+
+
+class ClientTooOld(SyncError):
+    """The server needs a newer app (HTTP 426)."""
+
+
+class LoginThrottled(SyncError):
+    """Too many failed sign-ins; the server asks to wait `retry_after` seconds."""
+
+    def __init__(self, message: str, retry_after: float | None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class RequestRefused(SyncError):
+    """The server refused a request (another 4xx); `status` and `error` say why."""
+
+    def __init__(self, message: str, status: int, error: str = "") -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+
+
+class WrongReplica(SyncError):
+    """The data folder is connected to another server or account."""

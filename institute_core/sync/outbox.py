@@ -1,0 +1,202 @@
+"""The push side of the replica: outbox batches as wire changes, and forgetting confirmed ones.
+
+Wire sequence numbers must grow by one per change for the device's whole life, but the outbox
+table numbers its rows with SQLite's rowid, which restarts at 1 whenever the table is emptied
+(the column is not AUTOINCREMENT). The replica therefore keeps an offset in sync_state: the wire
+seq of an entry is its rowid plus the offset, and the offset grows by the last rowid each time a
+confirmation empties the outbox (in the same transaction, so no new entry can slip in between).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import Connection, delete, func, select, update
+
+from institute_core.replica import Replica
+from institute_core.schema import MODEL_BY_TABLE, OutboxEntry, SyncState, table_of
+from institute_core.sync import wire
+from institute_core.sync.codec import decode_value
+from institute_core.sync.conflicts import observe_stamps, store_conflicts
+
+SEQ_OFFSET_KEY = "outbox_seq_offset"
+REJECTED_KEY = "rejected"
+CLOCK_LAST_KEY = "clock_last"
+
+
+@dataclass(frozen=True)
+class PendingChange:
+    """An outbox entry ready to send: its local rowid and the change as the wire carries it."""
+
+    local_seq: int
+    change: wire.Change
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A change the server refused, kept with its values so the user can see and redo it."""
+
+    change_id: str
+    seq: int
+    table: str
+    row_id: str
+    fields: dict[str, Any]
+    reason: str
+    at: str
+
+
+@dataclass
+class Confirmation:
+    """What one push confirmed: how many entries left the outbox and how they fared."""
+
+    done: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    rejected: list[Rejection] = field(default_factory=list)
+    conflicts: int = 0
+    # Rows the server holds but where this device's copy may now differ from it (a refused or
+    # lost edit that did not change the server's row): the next pull must bring them back.
+    stale: set[tuple[str, uuid.UUID]] = field(default_factory=set)
+
+
+def _state(connection: Connection, key: str, default: Any) -> Any:
+    value = connection.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
+    return default if value is None else value
+
+
+def read_batch(replica: Replica, limit: int) -> list[PendingChange]:
+    """The oldest `limit` outbox entries as wire changes, in seq order."""
+    with replica.engine.connect() as connection, connection.begin():
+        offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
+        entries = connection.execute(
+            select(OutboxEntry.__table__).order_by(OutboxEntry.seq).limit(limit)).all()
+    return [PendingChange(e.seq, wire.Change(
+        change_id=e.change_id, seq=e.seq + offset, table=e.table_name, row_id=e.row_id,
+        fields=e.fields, hlc=e.hlc, author_id=e.author_id, device_id=e.device_id,
+        base_version=e.base_version)) for e in entries]
+
+
+def first_wire_seq(replica: Replica) -> int | None:
+    """The wire seq of the oldest waiting change (None when the outbox is empty)."""
+    batch = read_batch(replica, 1)
+    return batch[0].change.seq if batch else None
+
+
+def confirm(replica: Replica, batch: list[PendingChange],
+            response: wire.PushResponse) -> Confirmation:
+    """Forget the entries the server has applied (seq <= its last_seq), in one transaction.
+
+    Rejected changes are kept with their reason under sync_state "rejected"; conflicts the
+    server reported go to the local conflict log; the clock's last stamp is remembered so that
+    an empty outbox does not lose it.
+    """
+    result = Confirmation()
+    by_id = {r.change_id: r for r in response.results}
+    done = [p for p in batch if p.change.seq <= response.last_seq]
+    now = datetime.now(UTC).isoformat()
+    with replica.apply_remote() as connection:
+        # Write first: the transaction takes SQLite's write lock before reading anything.
+        replica.set_state(CLOCK_LAST_KEY, replica.clock.last.encode(), connection)
+        if done:
+            local_seqs = [p.local_seq for p in done]
+            for start in range(0, len(local_seqs), 500):
+                connection.execute(delete(OutboxEntry).where(
+                    OutboxEntry.seq.in_(local_seqs[start:start + 500])))
+            left = connection.execute(select(func.count()).select_from(OutboxEntry)).scalar_one()
+            if left == 0:
+                offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
+                replica.set_state(SEQ_OFFSET_KEY, offset + max(local_seqs), connection)
+        records: list[wire.ConflictRecord] = []
+        rejected: list[dict[str, Any]] = []
+        for pending in done:
+            answer = by_id.get(pending.change.change_id)
+            outcome = answer.outcome.value if answer else wire.Outcome.DUPLICATE.value
+            result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+            if answer is None:
+                continue
+            records.extend(answer.conflicts)
+            if answer.outcome in (wire.Outcome.LOST, wire.Outcome.REJECTED):
+                result.stale.add((pending.change.table, pending.change.row_id))
+            if answer.outcome is wire.Outcome.REJECTED:
+                change = pending.change
+                rejection = Rejection(str(change.change_id), change.seq, change.table,
+                                      str(change.row_id), change.fields,
+                                      answer.reason or "refused by the server", now)
+                result.rejected.append(rejection)
+                rejected.append(rejection.__dict__)
+        if rejected:
+            kept = list(_state(connection, REJECTED_KEY, []))
+            replica.set_state(REJECTED_KEY, kept + rejected, connection)
+        result.conflicts = store_conflicts(connection, records)
+        _take_kept_values(connection, replica, records)
+        result.stale = _on_server(connection, result.stale)
+        result.done = len(done)
+    observe_stamps(replica.clock, records)
+    return result
+
+
+def _take_kept_values(connection: Connection, replica: Replica,
+                      records: list[wire.ConflictRecord]) -> None:
+    """Where this device's value lost, show the value the server kept (unless edited since)."""
+    mine = [r for r in records if r.lost_device == replica.device_id
+            and r.kind != "unique_collision" and r.table in MODEL_BY_TABLE]
+    if not mine:
+        return
+    waiting: dict[tuple[str, uuid.UUID], set[str]] = {}
+    for record in mine:
+        key = (record.table, record.row_id)
+        if key not in waiting:
+            waiting[key] = pending_rows(connection, record.table, [record.row_id]).get(
+                record.row_id, set())
+    for record in mine:
+        table = table_of(record.table)
+        if record.field not in table.c or record.field in waiting[(record.table, record.row_id)]:
+            continue
+        try:
+            value = decode_value(table.c[record.field], record.kept_value)
+        except ValueError:
+            continue
+        connection.execute(update(table).where(table.c.id == record.row_id)
+                           .values({record.field: value}))
+
+
+def _on_server(connection: Connection, rows: set[tuple[str, uuid.UUID]]
+               ) -> set[tuple[str, uuid.UUID]]:
+    """The rows among `rows` that the server has (this copy carries a server version)."""
+    out = set()
+    for name, row_id in rows:
+        if name not in MODEL_BY_TABLE:
+            continue
+        table = table_of(name)
+        version = connection.execute(select(table.c.version).where(table.c.id == row_id)).scalar()
+        if version:
+            out.add((name, row_id))
+    return out
+
+
+def rejected_changes(replica: Replica) -> list[Rejection]:
+    """Every change the server refused and the user has not dismissed yet, oldest first."""
+    return [Rejection(**r) for r in replica.get_state(REJECTED_KEY, [])]
+
+
+def dismiss_rejected(replica: Replica, change_ids: set[str]) -> None:
+    """The user has seen these refusals (and redone what they wanted); stop showing them."""
+    with replica.apply_remote() as connection:
+        kept = [r for r in _state(connection, REJECTED_KEY, [])
+                if r["change_id"] not in change_ids]
+        replica.set_state(REJECTED_KEY, kept, connection)
+
+
+def pending_rows(connection: Connection, table: str, ids: list[uuid.UUID]) -> dict[uuid.UUID,
+                                                                                 set[str]]:
+    """For rows of `table` among `ids`, the fields that have edits waiting in the outbox."""
+    out: dict[uuid.UUID, set[str]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start:start + 500]
+        for row_id, fields in connection.execute(
+                select(OutboxEntry.row_id, OutboxEntry.fields).where(
+                    OutboxEntry.table_name == table, OutboxEntry.row_id.in_(chunk))):
+            out.setdefault(row_id, set()).update(fields)
+    return out

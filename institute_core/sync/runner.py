@@ -1,0 +1,295 @@
+"""One sync of a replica: push the outbox, pull what changed, check counts, repair drift.
+
+Built to run on a worker thread: it holds no global state, talks to the replica only through
+its own short transactions, reports progress through a callback and stops cleanly between
+batches and pages when its `CancelToken` is cancelled (every committed step stays; nothing is
+half-applied).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from typing import TypeVar
+
+from institute_core.replica import Replica
+from institute_core.sync import wire
+from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
+from institute_core.sync.backoff import CancelToken
+from institute_core.sync.check import local_counts, mismatches, remove_unsent
+from institute_core.sync.client import SyncClient
+from institute_core.sync.errors import RequestRefused, SyncError
+from institute_core.sync.outbox import Rejection, confirm, read_batch
+
+_T = TypeVar("_T")
+
+CLOCK_OFFSET_KEY = "clock_offset_ms"
+FULL_PULL_KEY = "full_pull_needed"
+LAST_SYNC_KEY = "last_sync"
+
+
+@dataclass(frozen=True)
+class SyncProgress:
+    """Where a running sync is: `phase` is push, pull or repair; `total` None when unknown."""
+
+    phase: str
+    done: int
+    total: int | None
+
+
+ProgressCallback = Callable[[SyncProgress], None]
+
+
+@dataclass
+class SyncReport:
+    """What one sync did, for the user and the log."""
+
+    sent: int = 0
+    received: int = 0
+    conflicts: int = 0
+    rejected: list[Rejection] = field(default_factory=list)
+    outcomes: dict[str, int] = field(default_factory=dict)
+    parked: int = 0
+    collisions: int = 0
+    # table -> local rows removed because the server no longer sends them
+    repaired: dict[str, int] = field(default_factory=dict)
+    # tables still differing after the repair: name -> (server count, local count)
+    mismatched: dict[str, tuple[int, int]] = field(default_factory=dict)
+    clock_offset_ms: int = 0
+    cancelled: bool = False
+    duration_s: float = 0.0
+
+    def summary(self) -> str:
+        """One line for a status bar or a log."""
+        parts = [f"sent {self.sent}", f"received {self.received}",
+                 f"conflicts {self.conflicts}", f"rejected {len(self.rejected)}"]
+        if self.repaired:
+            parts.append("repaired " + ", ".join(f"{t} (-{n})" for t, n in self.repaired.items()))
+        if self.parked:
+            parts.append(f"waiting for a parent {self.parked}")
+        if self.cancelled:
+            parts.append("cancelled")
+        return "; ".join(parts) + f" in {self.duration_s:.1f} s"
+
+
+@dataclass(frozen=True)
+class SyncOptions:
+    """Batch and page sizes, and whether to run the count check after pulling."""
+
+    batch_size: int = 500
+    page_limit: int = 2000
+    check_counts: bool = True
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.batch_size <= wire.MAX_PUSH_CHANGES:
+            raise ValueError(f"batch_size must be between 1 and {wire.MAX_PUSH_CHANGES}")
+        if not 1 <= self.page_limit <= wire.MAX_PULL_LIMIT:
+            raise ValueError(f"page_limit must be between 1 and {wire.MAX_PULL_LIMIT}")
+
+
+class _Cancelled(Exception):
+    pass
+
+
+def physical_ms(replica: Replica) -> int:
+    """This device's own clock (without the server correction), as the clock reads it."""
+    return replica.clock.reference_ms() - replica.clock.offset_ms
+
+
+class SyncRunner:
+    """Syncs one replica through one signed-in client; one sync at a time per runner."""
+
+    def __init__(self, replica: Replica, client: SyncClient, *,
+                 options: SyncOptions | None = None, progress: ProgressCallback | None = None,
+                 cancel: CancelToken | None = None) -> None:
+        self.replica = replica
+        self.client = client
+        self.options = options or SyncOptions()
+        self.progress = progress
+        self.cancel = cancel or CancelToken()
+        self._running = threading.Lock()
+        self._calibrated = False
+
+    # --- the whole sync --------------------------------------------------------------------
+
+    def sync(self) -> SyncReport:
+        """Push, pull, check; raises SyncError subclasses when it cannot finish.
+
+        Whatever was confirmed or applied before a failure stays done; the rest is retried by
+        the next sync.
+        """
+        if not self._running.acquire(blocking=False):
+            raise SyncError("a sync of this replica is already running")
+        report = SyncReport()
+        started = time.monotonic()
+        self._calibrated = False
+        try:
+            stale = self._push(report)
+            if self.replica.get_state(FULL_PULL_KEY, False):
+                self._repair(report, full=True)
+            else:
+                seen: dict[str, set[uuid.UUID]] = {}
+                last = self._pull(report, seen=seen)
+                missed = {(t, i) for t, i in stale if i not in seen.get(t, set())}
+                if (last is not None and last.reset_required) or missed:
+                    # A refused or lost edit left this copy differing from a server row the
+                    # pull did not bring back: download the scope again to be exact.
+                    self._repair(report, full=True)
+                elif last is not None and self.options.check_counts and last.counts is not None:
+                    self._check(report, last.counts)
+        except _Cancelled:
+            report.cancelled = True
+        finally:
+            report.duration_s = time.monotonic() - started
+            report.clock_offset_ms = self.replica.clock.offset_ms
+            self._running.release()
+        self.replica.set_state(LAST_SYNC_KEY, {
+            "at_ms": int(time.time() * 1000), "sent": report.sent,
+            "received": report.received, "conflicts": report.conflicts,
+            "rejected": len(report.rejected), "cancelled": report.cancelled})
+        return report
+
+    # --- push ------------------------------------------------------------------------------
+
+    def _push(self, report: SyncReport) -> set[tuple[str, uuid.UUID]]:
+        """Send the outbox batch by batch; returns rows whose copy may now differ."""
+        total = self.replica.pending_changes()
+        stale: set[tuple[str, uuid.UUID]] = set()
+        while True:
+            self._checkpoint()
+            batch = read_batch(self.replica, self.options.batch_size)
+            if not batch:
+                return stale
+            request = wire.PushRequest(device_id=self.replica.device_id,
+                                       schema_version=wire.SCHEMA_VERSION,
+                                       changes=[p.change for p in batch])
+            response = self._timed(partial(self._send_push, request))
+            if response.last_seq < batch[0].change.seq:
+                raise SyncError(
+                    f"the server did not accept the upload: it expects change "
+                    f"{response.last_seq + 1} of this device but the oldest waiting is "
+                    f"{batch[0].change.seq}")
+            done = confirm(self.replica, batch, response)
+            stale |= done.stale
+            report.sent += done.done
+            report.conflicts += done.conflicts
+            report.rejected.extend(done.rejected)
+            for outcome, n in done.outcomes.items():
+                report.outcomes[outcome] = report.outcomes.get(outcome, 0) + n
+            total = max(total, report.sent + self.replica.pending_changes())
+            self._report("push", report.sent, total)
+
+    def _send_push(self, request: wire.PushRequest) -> wire.PushResponse:
+        try:
+            return self.client.push(request, self.cancel)
+        except RequestRefused as exc:
+            if exc.error != "device_not_registered":
+                raise
+        # The server forgot this device (a restored database): register again, then retry.
+        self.register_device()
+        return self.client.push(request, self.cancel)
+
+    def register_device(self, name: str = "") -> wire.DeviceInfo:
+        """Tell the server about this device (again); calibrates the clock on the way."""
+        registration = wire.DeviceRegistration(device_id=self.replica.device_id, name=name,
+                                               schema_version=wire.SCHEMA_VERSION)
+        return self._timed(lambda: self.client.register_device(registration))
+
+    # --- pull ------------------------------------------------------------------------------
+
+    def _pull(self, report: SyncReport, *, cursor: str | None = None,
+              seen: dict[str, set[uuid.UUID]] | None = None,
+              phase: str = "pull") -> wire.PullResponse | None:
+        """Pull pages until the last one; returns it (None if there was nothing to pull)."""
+        if cursor is None:
+            cursor = str(self.replica.get_state(CURSOR_KEY, "") or "")
+        last: wire.PullResponse | None = None
+        while True:
+            self._checkpoint()
+            page = self._timed(partial(self.client.pull, cursor, self.options.page_limit,
+                                       self.replica.device_id, self.cancel))
+            if page.reset_required:
+                return page
+            result = apply_page(self.replica, page.rows, page.conflicts,
+                                cursor=page.next_cursor)
+            self._account(report, result, seen)
+            report.received += len(page.rows)
+            self._report(phase, report.received, None)
+            cursor, last = page.next_cursor, page
+            if not page.has_more:
+                break
+        report.parked = self._retry_parked(report)
+        return last
+
+    def _retry_parked(self, report: SyncReport) -> int:
+        result = retry_parked(self.replica)
+        report.collisions += result.collisions
+        return result.parked
+
+    @staticmethod
+    def _account(report: SyncReport, result: PageResult,
+                 seen: dict[str, set[uuid.UUID]] | None) -> None:
+        report.conflicts += result.conflicts
+        report.collisions += result.collisions
+        if seen is not None:
+            for name, ids in result.seen.items():
+                seen.setdefault(name, set()).update(ids)
+
+    # --- check and repair ------------------------------------------------------------------
+
+    def _check(self, report: SyncReport, counts: dict[str, int]) -> None:
+        differ = mismatches(counts, local_counts(self.replica))
+        if not differ:
+            return
+        # Edits may have landed on the server between our pages: one more pull first.
+        again = self._pull(report)
+        if again is not None and again.counts is not None:
+            counts = again.counts
+        differ = mismatches(counts, local_counts(self.replica))
+        if differ:
+            self._repair(report, full=False, mismatched=differ)
+
+    def _repair(self, report: SyncReport, *, full: bool,
+                mismatched: dict[str, tuple[int, int]] | None = None) -> None:
+        """Pull the whole scope from the start and drop local rows the server did not send."""
+        seen: dict[str, set[uuid.UUID]] = {}
+        last = self._pull(report, cursor="", seen=seen, phase="repair")
+        if last is None:
+            return
+        if last.reset_required:
+            raise SyncError("the server keeps asking for a fresh download; try again later")
+        removed = remove_unsent(self.replica, seen)
+        for name, n in removed.items():
+            report.repaired[name] = report.repaired.get(name, 0) + n
+        for name in mismatched or {}:
+            report.repaired.setdefault(name, 0)
+        report.parked = self._retry_parked(report)
+        self.replica.set_state(FULL_PULL_KEY, False)
+        if last.counts is not None:
+            report.mismatched = mismatches(last.counts, local_counts(self.replica))
+
+    # --- helpers ---------------------------------------------------------------------------
+
+    def _timed(self, call: Callable[[], _T]) -> _T:
+        """Run a request; the first answer of each sync calibrates the hybrid clock."""
+        sent = physical_ms(self.replica)
+        answer = call()
+        received = physical_ms(self.replica)
+        server_ms = getattr(answer, "server_time_ms", None)
+        if not self._calibrated and isinstance(server_ms, int):
+            offset = self.replica.clock.calibrate(server_ms, sent_ms=sent, received_ms=received)
+            self.replica.set_state(CLOCK_OFFSET_KEY, offset)
+            self._calibrated = True
+        return answer
+
+    def _checkpoint(self) -> None:
+        if self.cancel.cancelled:
+            raise _Cancelled
+
+    def _report(self, phase: str, done: int, total: int | None) -> None:
+        if self.progress is not None:
+            self.progress(SyncProgress(phase, done, total))

@@ -1,0 +1,164 @@
+"""The sync protocol's messages (JSON over HTTP, `/v1`), shared by server and client.
+
+See docs/sync.md for the protocol. Values inside `fields`/`values` are encoded with
+`institute_core.sync.codec` (UUIDs, dates and Decimals as text).
+"""
+
+from __future__ import annotations
+
+import uuid
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+# The replica schema and wire format this build speaks; bumped with every migration that
+# changes synced tables. The server refuses clients older than its MIN_CLIENT_SCHEMA.
+SCHEMA_VERSION = 1
+
+MAX_PUSH_CHANGES = 1_000
+MAX_PULL_LIMIT = 5_000
+
+
+class Wire(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+# --- auth -----------------------------------------------------------------------------------
+
+class LoginRequest(Wire):
+    email: str = Field(min_length=3, max_length=255)
+    password: str = Field(min_length=1, max_length=1024)
+    device_id: uuid.UUID | None = None
+
+
+class TokenPair(Wire):
+    access_token: str
+    refresh_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    user: UserInfo
+
+
+class RefreshRequest(Wire):
+    refresh_token: str = Field(min_length=10, max_length=512)
+
+
+class UserInfo(Wire):
+    id: uuid.UUID
+    email: str
+    first_name: str
+    last_name: str
+    role: str
+    status: str
+
+
+class DeviceRegistration(Wire):
+    device_id: uuid.UUID
+    name: str = Field(default="", max_length=200)
+    schema_version: int
+
+
+class DeviceInfo(Wire):
+    device_id: uuid.UUID
+    user_id: uuid.UUID
+    last_seq: int
+    server_time_ms: int
+
+
+# --- push -----------------------------------------------------------------------------------
+
+class Change(Wire):
+    """One captured edit of one row: the fields it set and what it was based on."""
+
+    change_id: uuid.UUID
+    seq: int = Field(ge=1)
+    table: str = Field(max_length=64)
+    row_id: uuid.UUID
+    fields: dict[str, Any]
+    hlc: str = Field(max_length=128)
+    author_id: uuid.UUID | None
+    device_id: uuid.UUID
+    base_version: int = Field(ge=0)
+
+
+class PushRequest(Wire):
+    device_id: uuid.UUID
+    schema_version: int
+    changes: list[Change] = Field(max_length=MAX_PUSH_CHANGES)
+
+
+class Outcome(StrEnum):
+    APPLIED = "applied"        # no concurrent edit: every field applied
+    MERGED = "merged"          # concurrent edits to other fields: merged field by field
+    WON = "won"                # concurrent edit to the same field: this change won
+    LOST = "lost"              # concurrent edit to the same field: the server's value stayed
+    REJECTED = "rejected"      # not allowed or not valid; `reason` says why, nothing applied
+    DUPLICATE = "duplicate"    # already applied earlier (a retried upload); nothing changed
+
+
+class ConflictRecord(Wire):
+    """A value that was overwritten (or refused) in a conflict: both sides, nothing dropped."""
+
+    id: uuid.UUID
+    table: str
+    row_id: uuid.UUID
+    field: str
+    kind: str                       # owner_wins | later_wins | unique_collision | deleted_row
+    kept_value: Any
+    lost_value: Any
+    kept_by: uuid.UUID | None
+    lost_by: uuid.UUID | None
+    kept_hlc: str | None
+    lost_hlc: str | None
+    kept_device: uuid.UUID | None
+    lost_device: uuid.UUID | None
+    server_version: int
+    created_at: str
+    resolved_at: str | None = None
+
+
+class ChangeResult(Wire):
+    change_id: uuid.UUID
+    seq: int
+    outcome: Outcome
+    version: int | None = None
+    reason: str | None = None
+    conflicts: list[ConflictRecord] = []
+
+
+class PushResponse(Wire):
+    results: list[ChangeResult]
+    last_seq: int
+    server_time_ms: int
+
+
+# --- pull -----------------------------------------------------------------------------------
+
+class PulledRow(Wire):
+    table: str
+    id: uuid.UUID
+    version: int
+    values: dict[str, Any]
+
+
+class PullResponse(Wire):
+    rows: list[PulledRow]
+    conflicts: list[ConflictRecord] = []
+    next_cursor: str
+    has_more: bool
+    # Set on the last page: rows per table this user may see (deleted included), for the
+    # post-sync check that catches silent drift.
+    counts: dict[str, int] | None = None
+    # The device must drop its replica and pull its scope again (away past tombstone retention).
+    reset_required: bool = False
+    server_time_ms: int
+
+
+class ErrorBody(Wire):
+    error: str
+    detail: str
+    fields: dict[str, str] | None = None
+
+
+TokenPair.model_rebuild()

@@ -1,0 +1,51 @@
+"""The FastAPI application: routers under /v1, error handlers, request guards.
+
+`uvicorn sync_server.app:build_app --factory` builds it from the environment; every process
+builds its own engine and keeps no other state, so several workers can share one database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from institute_core.sync.wire import SCHEMA_VERSION
+from sync_server.auth.router import router as auth_router
+from sync_server.errors import install_error_handlers
+from sync_server.health import router as health_router
+from sync_server.middleware import GuardMiddleware
+from sync_server.settings import Settings, make_engine
+from sync_server.sync.router import router as sync_router
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """An app for `settings` (default: from the environment)."""
+    settings = (settings or Settings()).checked()
+    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
+                         max_overflow=settings.db_pool_size)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        yield
+        engine.dispose()
+
+    app = FastAPI(title="Institute Desk sync server", version=str(SCHEMA_VERSION),
+                  lifespan=lifespan)
+    app.state.settings = settings
+    app.state.engine = engine
+    install_error_handlers(app)
+    app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
+                       min_schema=settings.min_client_schema)
+    v1 = APIRouter(prefix="/v1")
+    v1.include_router(health_router)
+    v1.include_router(auth_router)
+    v1.include_router(sync_router)
+    app.include_router(v1)
+    return app
+
+
+def build_app() -> FastAPI:
+    """Uvicorn factory entry point (`--factory`)."""
+    return create_app()

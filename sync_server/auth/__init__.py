@@ -1,0 +1,1 @@
+"""Sign-in: passwords, revocable sessions, signed access tokens."""

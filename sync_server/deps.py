@@ -1,0 +1,44 @@
+"""Request dependencies as `Annotated` aliases: settings, database engine, signed-in caller."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Header, Request
+from sqlalchemy import Engine
+
+from sync_server.auth import service as auth_service
+from sync_server.errors import ApiError
+from sync_server.principal import Principal
+from sync_server.settings import Settings
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_engine(request: Request) -> Engine:
+    return request.app.state.engine  # type: ignore[no-any-return]
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
+
+
+def get_principal(engine: EngineDep, settings: SettingsDep,
+                  authorization: Annotated[str | None, Header()] = None) -> Principal:
+    if not authorization or not authorization.lower().startswith("bearer "):
+        raise ApiError(401, "not_authenticated", "Sign in first (no bearer token was sent).",
+                       headers={"WWW-Authenticate": "Bearer"})
+    return auth_service.authenticate(engine, settings, authorization[7:].strip())
+
+
+CurrentUser = Annotated[Principal, Depends(get_principal)]
+
+
+def get_client_time(x_client_time_ms: Annotated[int | None, Header()] = None) -> int | None:
+    """The device's wall clock at sending (milliseconds), to record its offset."""
+    return x_client_time_ms
+
+
+ClientTime = Annotated[int | None, Depends(get_client_time)]

@@ -1,0 +1,77 @@
+"""Every error the API returns is an `ErrorBody` JSON with the fitting status code."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from institute_core.sync.wire import ErrorBody
+
+
+class ApiError(Exception):
+    """An expected refusal: status, a short machine code and a sentence for a person."""
+
+    def __init__(self, status: int, error: str, detail: str, *,
+                 fields: dict[str, str] | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status = status
+        self.error = error
+        self.detail = detail
+        self.fields = fields
+        self.headers = headers
+
+
+CLIENT_TOO_OLD = "This version of Institute Desk is too old for the server: update the app."
+
+
+def error_response(status: int, error: str, detail: str, *,
+                   fields: dict[str, str] | None = None,
+                   headers: dict[str, str] | None = None) -> JSONResponse:
+    body = ErrorBody(error=error, detail=detail, fields=fields)
+    return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
+
+
+def _field_name(loc: tuple[Any, ...]) -> str:
+    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
+    return ".".join(parts) or "body"
+
+
+_STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
+                 404: "not_found", 405: "method_not_allowed", 409: "conflict",
+                 413: "body_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Route every failure through `ErrorBody` so clients parse one shape."""
+
+    @app.exception_handler(ApiError)
+    async def _api_error(_request: Request, exc: ApiError) -> JSONResponse:
+        return error_response(exc.status, exc.error, exc.detail, fields=exc.fields,
+                              headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        fields: dict[str, str] = {}
+        for problem in exc.errors():
+            fields.setdefault(_field_name(tuple(problem.get("loc", ()))),
+                              str(problem.get("msg", "invalid")))
+        detail = "; ".join(f"{k}: {v}" for k, v in list(fields.items())[:5])
+        return error_response(422, "invalid_request", f"The request is not valid: {detail}",
+                              fields=fields)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"),
+                              str(exc.detail), headers=getattr(exc, "headers", None))
+
+    @app.exception_handler(OperationalError)
+    async def _db_down(_request: Request, _exc: OperationalError) -> JSONResponse:
+        return error_response(503, "database_unavailable",
+                              "The server cannot reach its database right now; try again soon.",
+                              headers={"Retry-After": "5"})

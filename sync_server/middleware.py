@@ -1,0 +1,91 @@
+"""Checks made before a request reaches any route or the database.
+
+Pure ASGI (no body buffering by the framework): an oversized body is refused from its
+Content-Length or while it streams in, and a client too old for the server is refused from its
+`X-Schema-Version` header, both before any route runs.
+"""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from institute_core.sync.wire import ErrorBody
+from sync_server.errors import CLIENT_TOO_OLD
+
+
+async def _send_error(send: Send, status: int, error: str, detail: str) -> None:
+    body = json.dumps(ErrorBody(error=error, detail=detail).model_dump(exclude_none=True)).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"),
+                            (b"content-length", str(len(body)).encode())]})
+    await send({"type": "http.response.body", "body": body})
+
+
+def _header(scope: Scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key.lower() == name:
+            return str(value.decode("latin-1"))
+    return None
+
+
+class GuardMiddleware:
+    """413 for bodies over `max_body_bytes`, 426 for clients older than `min_schema`."""
+
+    def __init__(self, app: ASGIApp, *, max_body_bytes: int, min_schema: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+        self.min_schema = min_schema
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        schema = _header(scope, b"x-schema-version")
+        if schema is not None:
+            try:
+                too_old = int(schema) < self.min_schema
+            except ValueError:
+                await _send_error(send, 400, "bad_request",
+                                  "X-Schema-Version must be a whole number.")
+                return
+            if too_old:
+                await _send_error(send, 426, "client_too_old", CLIENT_TOO_OLD)
+                return
+        length = _header(scope, b"content-length")
+        too_large = (f"The request body is larger than the server accepts "
+                     f"({self.max_body_bytes} bytes); send fewer changes at once.")
+        if length is not None and length.isdigit() and int(length) > self.max_body_bytes:
+            await _send_error(send, 413, "body_too_large", too_large)
+            return
+        if scope.get("method") in ("GET", "HEAD", "OPTIONS"):
+            await self.app(scope, receive, send)
+            return
+        # Read the whole body first (bounded by the limit), so a chunked upload that turns out
+        # too large is refused before the route (and the database) sees any of it.
+        chunks: list[bytes] = []
+        size = 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_body_bytes:
+                await _send_error(send, 413, "body_too_large", too_large)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        delivered = False
+
+        async def replay() -> Message:
+            nonlocal delivered
+            if not delivered:
+                delivered = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)

@@ -1,0 +1,76 @@
+"""Server settings, each read once from the environment with its type and default."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, create_engine
+
+DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/institute_desk"
+
+
+def sqlalchemy_url(url: str) -> str:
+    """Accept plain `postgresql://` URLs and use psycopg 3 for them."""
+    if url.startswith("postgresql://") or url.startswith("postgres://"):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def database_url() -> str:
+    return sqlalchemy_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+
+
+def make_engine(url: str, **kwargs: object) -> Engine:
+    return create_engine(sqlalchemy_url(url), pool_pre_ping=True, **kwargs)  # type: ignore[arg-type]
+
+
+def _env_int(name: str, default: int) -> int:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    try:
+        return int(raw)
+    except ValueError as exc:
+        raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything the server can be told, from environment variables (names in comments)."""
+
+    # DATABASE_URL
+    database_url: str = field(default_factory=database_url)
+    # INSTITUTE_SECRET_KEY: signs access tokens; all processes of one server must share it.
+    secret_key: str = field(default_factory=lambda: os.environ.get("INSTITUTE_SECRET_KEY", ""))
+    # INSTITUTE_HOST / INSTITUTE_PORT
+    host: str = field(default_factory=lambda: os.environ.get("INSTITUTE_HOST", "127.0.0.1"))
+    port: int = field(default_factory=lambda: _env_int("INSTITUTE_PORT", 8765))
+    # INSTITUTE_ACCESS_TOKEN_SECONDS / INSTITUTE_REFRESH_TOKEN_DAYS
+    access_token_seconds: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_ACCESS_TOKEN_SECONDS", 15 * 60))
+    refresh_token_days: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_REFRESH_TOKEN_DAYS", 30))
+    # INSTITUTE_LOGIN_MAX_FAILURES failed sign-ins per email within
+    # INSTITUTE_LOGIN_WINDOW_SECONDS, then 429 until the window has passed.
+    login_max_failures: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_LOGIN_MAX_FAILURES", 5))
+    login_window_seconds: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_LOGIN_WINDOW_SECONDS", 15 * 60))
+    # INSTITUTE_MAX_BODY_BYTES: larger request bodies get 413 before any database work.
+    max_body_bytes: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_MAX_BODY_BYTES", 5 * 1024 * 1024))
+    # INSTITUTE_MIN_CLIENT_SCHEMA: older clients are told to update (426).
+    min_client_schema: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_MIN_CLIENT_SCHEMA", 1))
+    # INSTITUTE_TOMBSTONE_DAYS: how long soft-deleted rows are guaranteed to be kept.
+    tombstone_days: int = field(default_factory=lambda: _env_int("INSTITUTE_TOMBSTONE_DAYS", 90))
+    # INSTITUTE_DB_POOL_SIZE: connections per server process.
+    db_pool_size: int = field(default_factory=lambda: _env_int("INSTITUTE_DB_POOL_SIZE", 10))
+
+    def checked(self) -> Settings:
+        """These settings, or SystemExit naming what is missing."""
+        if len(self.secret_key) < 16:
+            raise SystemExit("INSTITUTE_SECRET_KEY must be set to a secret of at least 16 "
+                             "characters (the same for every server process)")
+        return self

@@ -1,0 +1,1 @@
+"""Sync endpoints: device registration, push (merge) and pull (scoped pages)."""

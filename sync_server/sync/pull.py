@@ -1,0 +1,237 @@
+"""Pull: the rows a user may see that changed since their cursor, in pages, parents first.
+
+A window (since, hw] is fixed when it starts (hw = the committed version clock). Pages walk the
+synced tables in `SYNCED_TABLES` order, each by (version, id). Every page reads in one
+REPEATABLE READ snapshot. When a window is done and the clock has moved meanwhile, the next
+page starts the window (hw, clock]; only a window that ends at the current clock carries the
+per-table counts, which therefore describe exactly the state the client now holds.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import functools
+import json
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Integer,
+    Numeric,
+    String,
+    Time,
+    Uuid,
+    and_,
+    func,
+    literal,
+    or_,
+    select,
+    tuple_,
+)
+
+from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
+from institute_core.schema.types import UTCDateTime
+from institute_core.sync.codec import encode_value
+from institute_core.sync.scopes import Viewer, private_columns_hidden, visible
+from institute_core.sync.wire import MAX_PULL_LIMIT, ConflictRecord, PulledRow, PullResponse
+from sync_server.clock import now_ms
+from sync_server.errors import ApiError
+from sync_server.principal import Principal
+from sync_server.settings import Settings
+from sync_server.sync import devices
+from sync_server.sync.push import conflict_record
+from sync_server.sync.versions import committed_version
+
+_conflicts = table_of("sync_conflicts")
+
+
+@dataclass(frozen=True)
+class Cursor:
+    """Where a pull stands: window (since, hw], table index, last (version, id) in that table."""
+
+    since: int = 0
+    hw: int | None = None
+    table: int = 0
+    last_version: int | None = None
+    last_id: uuid.UUID | None = None
+
+    def encode(self) -> str:
+        data = {"s": self.since, "h": self.hw, "t": self.table, "v": self.last_version,
+                "i": str(self.last_id) if self.last_id else None}
+        return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()
+                                        ).decode().rstrip("=")
+
+    @classmethod
+    def decode(cls, text: str) -> Cursor:
+        if not text:
+            return cls()
+        try:
+            data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            cursor = cls(int(data["s"]), None if data["h"] is None else int(data["h"]),
+                         int(data["t"]), None if data["v"] is None else int(data["v"]),
+                         None if data["i"] is None else uuid.UUID(data["i"]))
+        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+            raise ApiError(400, "bad_cursor",
+                           "The pull cursor is not one this server issued; pull from the "
+                           "start (empty cursor).") from exc
+        if cursor.since < 0 or not 0 <= cursor.table <= len(SYNCED_TABLES):
+            raise ApiError(400, "bad_cursor", "The pull cursor is out of range.")
+        return cursor
+
+    @property
+    def at_window_start(self) -> bool:
+        return self.table == 0 and self.last_version is None
+
+
+def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: str,
+         limit: int, device_id: uuid.UUID | None, client_time_ms: int | None) -> PullResponse:
+    """One page of `principal`'s changes after `cursor_text`."""
+    cursor = Cursor.decode(cursor_text)
+    limit = max(1, min(limit, MAX_PULL_LIMIT))
+    viewer = principal.viewer
+    with engine.connect() as raw:
+        conn = raw.execution_options(isolation_level="REPEATABLE READ")
+        with conn.begin():
+            clock, compacted = committed_version(conn)
+            if cursor.since > clock or (cursor.since > 0 and cursor.since < compacted):
+                # Away longer than tombstones are kept (or the server was restored from an
+                # older backup): deletes may be missing, so the device downloads its scope anew.
+                return PullResponse(rows=[], next_cursor="", has_more=False,
+                                    reset_required=True, server_time_ms=now_ms())
+            hw = clock if cursor.hw is None else cursor.hw
+            window = Cursor(cursor.since, hw, cursor.table, cursor.last_version, cursor.last_id)
+            conflicts = (_conflicts_for(conn, viewer, window.since, hw)
+                         if window.at_window_start else [])
+            rows, after = _page(conn, viewer, window, limit)
+            counts = None
+            if after.table < len(SYNCED_TABLES):
+                has_more, next_cursor = True, after
+            elif clock > hw:
+                has_more, next_cursor = True, Cursor(since=hw, hw=clock)
+            else:
+                has_more, next_cursor = False, Cursor(since=hw)
+                counts = _counts(conn, viewer)
+    if device_id is not None:
+        _record_pull(engine, principal, device_id, client_time_ms,
+                     None if has_more else next_cursor.since)
+    return PullResponse(rows=rows, conflicts=conflicts, next_cursor=next_cursor.encode(),
+                        has_more=has_more, counts=counts, server_time_ms=now_ms())
+
+
+def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
+          ) -> tuple[list[PulledRow], Cursor]:
+    assert cursor.hw is not None
+    rows: list[PulledRow] = []
+    index, last_version, last_id = cursor.table, cursor.last_version, cursor.last_id
+    while index < len(SYNCED_TABLES) and len(rows) < limit:
+        name = SYNCED_TABLES[index]
+        table = table_of(name)
+        conditions = [table.c.version > cursor.since, table.c.version <= cursor.hw,
+                      visible(name, viewer)]
+        if last_version is not None and last_id is not None:
+            after = tuple_(literal(last_version), literal(last_id))
+            conditions.append(tuple_(table.c.version, table.c.id) > after)
+        wanted = limit - len(rows)
+        fetched = conn.execute(select(table).where(and_(*conditions))
+                               .order_by(table.c.version, table.c.id).limit(wanted)
+                               ).mappings().all()
+        rows.extend(_pulled(name, row, viewer) for row in fetched)
+        if len(fetched) < wanted:
+            index, last_version, last_id = index + 1, None, None
+        else:
+            last_version, last_id = int(fetched[-1]["version"]), fetched[-1]["id"]
+    return rows, Cursor(cursor.since, cursor.hw, index, last_version, last_id)
+
+
+def _iso(value: Any) -> str:
+    return str(value.isoformat())
+
+
+def _column_encoder(column: Column[Any]) -> Callable[[Any], Any] | None:
+    """A converter giving exactly `encode_value`'s result for this column's values, chosen once
+    per column instead of per value (pull encodes every column of every row it sends)."""
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return str
+    if isinstance(kind, UTCDateTime | DateTime | Date | Time):
+        return _iso
+    if isinstance(kind, Numeric) and not isinstance(kind, Integer):
+        return str
+    if isinstance(kind, String | Integer | Boolean):
+        return None
+    return encode_value  # JSON documents and anything unusual: the general path
+
+
+@functools.cache
+def _encoders(name: str, hide_private: bool) -> tuple[tuple[str, Callable[[Any], Any] | None],
+                                                       ...]:
+    model = MODEL_BY_TABLE[name]
+    hidden = set(model.__local_columns__)
+    if hide_private:
+        hidden |= getattr(model, "__private_columns__", frozenset())
+    return tuple((c.name, _column_encoder(c)) for c in table_of(name).columns
+                 if c.name not in hidden)
+
+
+def _pulled(name: str, row: Any, viewer: Viewer) -> PulledRow:
+    model = MODEL_BY_TABLE[name]
+    hide = bool(getattr(model, "__private_columns__", None)) and private_columns_hidden(
+        name, viewer, row.get("user_id"))
+    values = {}
+    for column, encode in _encoders(name, hide):
+        value = row[column]
+        values[column] = encode(value) if encode is not None and value is not None else value
+    # Built from the database's own rows: validating them again would only cost time.
+    return PulledRow.model_construct(table=name, id=row["id"], version=int(row["version"]),
+                                     values=values)
+
+
+def _counts(conn: Connection, viewer: Viewer) -> dict[str, int]:
+    counts: dict[str, int] = {}
+    for name in SYNCED_TABLES:
+        table = table_of(name)
+        counts[name] = int(conn.execute(select(func.count()).select_from(table)
+                                        .where(visible(name, viewer))).scalar_one())
+    return counts
+
+
+def conflicts_visible(viewer: Viewer) -> Any:
+    """Conflict log entries a user is shown: their own, or about rows they can see."""
+    if viewer.is_admin:
+        return None
+    about_rows = [and_(_conflicts.c.table_name == name, _conflicts.c.row_id.in_(
+        select(table_of(name).c.id).where(visible(name, viewer)))) for name in SYNCED_TABLES]
+    return or_(_conflicts.c.lost_by == viewer.user_id, _conflicts.c.kept_by == viewer.user_id,
+               *about_rows)
+
+
+def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
+                   ) -> list[ConflictRecord]:
+    conditions = [_conflicts.c.server_version > since, _conflicts.c.server_version <= hw]
+    scope = conflicts_visible(viewer)
+    if scope is not None:
+        conditions.append(scope)
+    rows = conn.execute(select(_conflicts).where(and_(*conditions))
+                        .order_by(_conflicts.c.server_version, _conflicts.c.id)).mappings()
+    return [conflict_record(dict(row)) for row in rows]
+
+
+def _record_pull(engine: Engine, principal: Principal, device_id: uuid.UUID,
+                 client_time_ms: int | None, finished_at: int | None) -> None:
+    values: dict[str, Any] = {}
+    if finished_at is not None:
+        values["last_pull_version"] = finished_at
+    with engine.begin() as conn:
+        owner = conn.execute(select(table_of("sync_devices").c.user_id).where(
+            table_of("sync_devices").c.device_id == device_id)).scalar()
+        if owner == principal.user_id:
+            devices.touch(conn, device_id, client_time_ms, **values)

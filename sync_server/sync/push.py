@@ -1,0 +1,388 @@
+"""Push: apply a device's changes exactly once, in order, merging field by field.
+
+The whole push is one transaction that starts by locking the version clock, so pushes are
+serialized and versions are handed out in commit order. Each change runs under a SAVEPOINT: a
+change that is refused (not allowed, invalid, a unique collision, a missing parent) rolls back
+alone and is reported with a reason; the others stand. A crash at any point rolls the whole
+push back; the client still holds its outbox and sends it again, and change ids make the
+retry safe.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy.exc import DataError, IntegrityError
+
+from institute_core.schema import (
+    MODEL_BY_TABLE,
+    table_of,
+)
+from institute_core.sync.codec import decode_fields, encode_value
+from institute_core.sync.hlc import Timestamp
+from institute_core.sync.merge import (
+    ConflictKind,
+    FieldConflict,
+    FieldStamp,
+    Incoming,
+    MergeDecision,
+    merge_change,
+)
+from institute_core.sync.owners import owner_of
+from institute_core.sync.wire import (
+    Change,
+    ChangeResult,
+    ConflictRecord,
+    Outcome,
+    PushRequest,
+    PushResponse,
+)
+from institute_core.validation import InvalidInput, explain_integrity_error, validate_values
+from sync_server.clock import now, now_ms
+from sync_server.errors import CLIENT_TOO_OLD, ApiError
+from sync_server.principal import Principal
+from sync_server.settings import Settings
+from sync_server.sync import authorize, devices, reversion, rowstore
+from sync_server.sync.store import BatchStore
+from sync_server.sync.versions import VersionClock
+
+_applied = table_of("sync_applied_changes")
+log = logging.getLogger(__name__)
+# Never accepted from a client: the key, the server's version, and columns that never sync.
+_SERVER_FIELDS = frozenset({"id", "version"})
+
+
+class Refused(Exception):
+    """A change that is not applied; `conflicts` are still logged (unique collisions)."""
+
+    def __init__(self, reason: str, conflicts: list[FieldConflict] | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.conflicts = conflicts or []
+
+
+def push(engine: Engine, settings: Settings, principal: Principal, body: PushRequest,
+         client_time_ms: int | None) -> PushResponse:
+    """Apply `body` for `principal`; one result per change, in order."""
+    if body.schema_version < settings.min_client_schema:
+        raise ApiError(426, "client_too_old", CLIENT_TOO_OLD)
+    try:
+        return _push(engine, principal, body, client_time_ms, buffered=True)
+    except (IntegrityError, DataError):
+        # The bulk write met a constraint the checks did not foresee: redo it change by
+        # change, each under a savepoint, so only the offending change is refused.
+        log.info("push from device %s redone change by change", body.device_id)
+        return _push(engine, principal, body, client_time_ms, buffered=False)
+
+
+def _push(engine: Engine, principal: Principal, body: PushRequest,
+          client_time_ms: int | None, *, buffered: bool) -> PushResponse:
+    with engine.begin() as conn:
+        device = devices.lock_device(conn, principal, body.device_id)
+        clock = VersionClock(conn)
+        store = BatchStore(conn, buffered=buffered)
+        store.prefetch(_rows_wanted(body.changes))
+        applier = _Applier(store, clock, principal)
+        last_seq = int(device.last_seq)
+        known = _stored_results(conn, [c.change_id for c in body.changes])
+        results: list[ChangeResult] = []
+        for change in body.changes:
+            if change.change_id in known:
+                results.append(_duplicate(known[change.change_id], change))
+                continue
+            if change.seq <= last_seq:
+                results.append(ChangeResult(change_id=change.change_id, seq=change.seq,
+                                            outcome=Outcome.DUPLICATE,
+                                            reason="already received earlier"))
+                continue
+            if change.seq != last_seq + 1:
+                # Not stored and last_seq unchanged: the device must send the gap first.
+                results.append(ChangeResult(
+                    change_id=change.change_id, seq=change.seq, outcome=Outcome.REJECTED,
+                    reason=f"missing earlier changes, resend from seq {last_seq + 1}"))
+                continue
+            result = applier.apply(change, body.device_id)
+            stored = result.model_dump(mode="json")
+            store.record_applied({"change_id": change.change_id, "device_id": body.device_id,
+                                  "seq": change.seq, "result": stored, "applied_at": now()})
+            known[change.change_id] = stored
+            last_seq = change.seq
+            results.append(result)
+        store.flush()
+        clock.save()
+        devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
+                      schema_version=body.schema_version)
+    return PushResponse(results=results, last_seq=last_seq, server_time_ms=now_ms())
+
+
+def _rows_wanted(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
+    """The rows a batch will read: the changed rows and the parents their fields name."""
+    wanted: dict[str, set[uuid.UUID]] = {}
+    for change in changes:
+        if change.table not in MODEL_BY_TABLE:
+            continue
+        wanted.setdefault(change.table, set()).add(change.row_id)
+        for fk in table_of(change.table).foreign_keys:
+            raw = change.fields.get(fk.parent.name)
+            if isinstance(raw, str):
+                try:
+                    wanted.setdefault(fk.column.table.name, set()).add(uuid.UUID(raw))
+                except ValueError:
+                    continue
+    return wanted
+
+
+def _stored_results(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
+    if not ids:
+        return {}
+    rows = conn.execute(select(_applied.c.change_id, _applied.c.result)
+                        .where(_applied.c.change_id.in_(ids))).all()
+    return {r.change_id: r.result for r in rows}
+
+
+def _duplicate(stored: Mapping[str, Any], change: Change) -> ChangeResult:
+    first = stored.get("outcome", "applied")
+    why = f": {stored['reason']}" if stored.get("reason") else ""
+    return ChangeResult(change_id=change.change_id, seq=change.seq, outcome=Outcome.DUPLICATE,
+                        version=stored.get("version"),
+                        reason=f"already received earlier ({first}{why})")
+
+
+class _Applier:
+    """Applies single changes inside the push transaction."""
+
+    def __init__(self, store: BatchStore, clock: VersionClock, principal: Principal) -> None:
+        self.store = store
+        self.clock = clock
+        self.principal = principal
+        self.viewer = principal.viewer
+
+    def apply(self, change: Change, device_id: uuid.UUID) -> ChangeResult:
+        # Buffered, a change writes only after every check passed, so a refusal leaves
+        # nothing behind; immediate (the careful redo), a savepoint undoes what it wrote.
+        savepoint = None if self.store.buffered else self.store.conn.begin_nested()
+        try:
+            if change.device_id != device_id:
+                raise Refused("the change was made on another device than the one pushing it")
+            result = self._apply(change)
+        except Refused as refused:
+            if savepoint is not None:
+                savepoint.rollback()
+            records = self._log(change.table, change.row_id, refused.conflicts) \
+                if refused.conflicts else []
+            return ChangeResult(change_id=change.change_id, seq=change.seq,
+                                outcome=Outcome.REJECTED, reason=refused.reason,
+                                conflicts=records)
+        except InvalidInput as invalid:
+            if savepoint is not None:
+                savepoint.rollback()
+            return self._rejected(change, str(invalid))
+        except (IntegrityError, DataError) as exc:
+            if savepoint is None:
+                raise  # buffered: the whole push is redone change by change
+            savepoint.rollback()
+            return self._rejected(change, _integrity_reason(exc))
+        if savepoint is not None:
+            savepoint.commit()
+        return result
+
+    @staticmethod
+    def _rejected(change: Change, reason: str) -> ChangeResult:
+        return ChangeResult(change_id=change.change_id, seq=change.seq,
+                            outcome=Outcome.REJECTED, reason=reason)
+
+    def _decode(self, change: Change) -> tuple[Table, dict[str, Any]]:
+        model = MODEL_BY_TABLE.get(change.table)
+        if model is None:
+            raise Refused(f"unknown table {change.table!r}")
+        table = table_of(change.table)
+        forbidden = sorted(set(change.fields) & (_SERVER_FIELDS | model.__local_columns__))
+        if forbidden:
+            raise Refused(f"{change.table}: field(s) {', '.join(forbidden)} cannot be sent")
+        if not change.fields:
+            raise Refused(f"{change.table}: the change sets no fields")
+        try:
+            Timestamp.parse(change.hlc)
+            fields = decode_fields(table, change.fields)
+        except ValueError as exc:
+            raise Refused(str(exc)) from exc
+        return table, fields
+
+    def _apply(self, change: Change) -> ChangeResult:
+        table, fields = self._decode(change)
+        # The server trusts the token, not the body, for who made the edit.
+        incoming = Incoming(change.change_id, fields, change.hlc, self.principal.user_id,
+                            change.device_id, change.base_version)
+        current = self.store.row(change.table, change.row_id)
+        if current is None:
+            return self._insert(change, table, incoming)
+        return self._update(change, table, dict(current), incoming)
+
+    def _check_allowed(self, table_name: str, old: Mapping[str, Any] | None,
+                       new: Mapping[str, Any], changed: set[str]) -> None:
+        reason = authorize.refusal(self.store, self.viewer, table_name, old, new,
+                                   frozenset(changed))
+        if reason:
+            raise Refused(f"not allowed: {reason}")
+
+    def _new_link(self, table_name: str, old: Mapping[str, Any] | None,
+                  new: Mapping[str, Any]) -> tuple[uuid.UUID, str, uuid.UUID] | None:
+        """A viewer this change newly shows the student to (their history must follow)."""
+        link = reversion.new_viewer_link(self.store.row, table_name, old, new)
+        if link is None or ("linked", *link) in self.store.memo:
+            return None
+        self.store.memo[("linked", *link)] = True
+        if reversion.already_visible(self.store.connection(), link):
+            return None
+        return link
+
+    def _reversion(self, link: tuple[uuid.UUID, str, uuid.UUID] | None, version: int) -> None:
+        if link is not None:
+            reversion.reversion_student(self.store.connection(), link[0], version)
+            self.store.forget()
+
+    def _insert(self, change: Change, table: Table, incoming: Incoming) -> ChangeResult:
+        values = dict(incoming.fields)
+        values["id"] = change.row_id
+        validate_values(table, values)
+        self._check_allowed(change.table, None, values, set(values))
+        self._check_unique(change, table, incoming, values, set(values))
+        self._check_parents(change.table, values)
+        link = self._new_link(change.table, None, values)
+        decision = merge_change(None, {}, 0, incoming, None, now_ms())
+        version = self.clock.next()
+        self.store.insert(change.table, {**values, "version": version})
+        stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
+        meta = {name: stamp for name in values if name != "id"}
+        meta[rowstore.DEFAULT_FIELD] = stamp
+        self.store.save_meta(change.table, change.row_id, meta)
+        self._reversion(link, version)
+        return ChangeResult(change_id=change.change_id, seq=change.seq,
+                            outcome=Outcome.APPLIED, version=version)
+
+    def _update(self, change: Change, table: Table, current: dict[str, Any],
+                incoming: Incoming) -> ChangeResult:
+        intended = {**current, **incoming.fields}
+        self._check_allowed(change.table, current, intended,
+                            {k for k, v in incoming.fields.items() if current.get(k) != v})
+        meta = self.store.meta(change.table, change.row_id)
+        stamps, default = rowstore.stamps_of(meta, int(current["version"]))
+        owner = owner_of(self.store.row, change.table, current)
+        decision = merge_change(current, _with_default(stamps, default, incoming.fields),
+                                int(current["version"]), incoming, owner, now_ms())
+        merged = {**current, **decision.apply}
+        validate_values(table, merged)
+        if not decision.apply and not decision.conflicts:
+            return ChangeResult(change_id=change.change_id, seq=change.seq,
+                                outcome=decision.outcome, version=int(current["version"]))
+        link = None
+        if decision.apply:
+            self._check_unique(change, table, incoming, merged, set(decision.apply))
+            self._check_parents(change.table, decision.apply)
+            link = self._new_link(change.table, current, merged)
+        version = self.clock.next()
+        if decision.apply:
+            self.store.update(change.table, change.row_id, {**decision.apply, "version": version})
+            self._save_stamps(change.table, change.row_id, meta, current, decision,
+                              incoming, version)
+        records = (self._log(change.table, change.row_id, decision.conflicts, version)
+                   if decision.conflicts else [])
+        self._reversion(link, version)
+        return ChangeResult(change_id=change.change_id, seq=change.seq,
+                            outcome=decision.outcome, version=version, conflicts=records)
+
+    def _save_stamps(self, table_name: str, row_id: uuid.UUID,
+                     meta: dict[str, list[Any]] | None, current: Mapping[str, Any],
+                     decision: MergeDecision, incoming: Incoming, version: int) -> None:
+        new_meta = dict(meta or {})
+        new_meta.setdefault(rowstore.DEFAULT_FIELD,
+                            rowstore.stamp_json(int(current["version"]), "", None, None))
+        stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
+        for name in decision.apply:
+            new_meta[name] = stamp
+        self.store.save_meta(table_name, row_id, new_meta)
+
+    def _check_parents(self, table_name: str, values: Mapping[str, Any]) -> None:
+        """Refuse, by name, a change whose parent row is not on the server (yet)."""
+        for fk in table_of(table_name).foreign_keys:
+            column = fk.parent.name
+            ref = values.get(column)
+            if ref is None:
+                continue
+            parent = fk.column.table.name
+            if self.store.row(parent, ref) is None:
+                raise Refused(f"{table_name}.{column}: the {parent} row it refers to "
+                              f"({ref}) is not on the server; its creation must sync first")
+
+    def _check_unique(self, change: Change, table: Table, incoming: Incoming,
+                      row: Mapping[str, Any], changed: set[str]) -> None:
+        natural = MODEL_BY_TABLE[change.table].__natural_key__ or ()
+        checked = rowstore.unique_columns(table, changed, skip=set(natural))
+        if not checked:
+            return
+        clash = rowstore.unique_clash(self.store.connection(), table, row, checked)
+        if clash is not None:
+            self._refuse_collision(change, incoming, row, *clash)
+
+    def _refuse_collision(self, change: Change, incoming: Incoming, values: Mapping[str, Any],
+                          columns: str, existing: uuid.UUID) -> None:
+        """Keep the refused row whole in the conflict log for a person to resolve."""
+        row_values = {k: encode_value(v) for k, v in values.items()
+                      if k not in MODEL_BY_TABLE[change.table].__local_columns__}
+        mine = FieldStamp(0, incoming.hlc, incoming.author, incoming.device)
+        conflict = FieldConflict(columns, ConflictKind.UNIQUE_COLLISION, None, row_values,
+                                 FieldStamp(0), mine, incoming_won=False,
+                                 note=f"existing row {existing}")
+        raise Refused(
+            f"{change.table}.{columns}: another row ({existing}) already has "
+            f"{', '.join(str(values.get(c.strip())) for c in columns.split(','))}; "
+            "kept in the conflict log for a person to resolve",
+            [conflict])
+
+    def _log(self, table_name: str, row_id: uuid.UUID, conflicts: list[FieldConflict],
+             version: int | None = None) -> list[ConflictRecord]:
+        if version is None:
+            version = self.clock.next()
+        stamp = now()
+        records = []
+        for conflict in conflicts:
+            row = {"id": uuid.uuid4(), "table_name": table_name, "row_id": row_id,
+                   "field": conflict.field, "kind": conflict.kind.value,
+                   "kept_value": encode_value(conflict.kept_value),
+                   "lost_value": encode_value(conflict.lost_value),
+                   "kept_by": conflict.kept.author, "lost_by": conflict.lost.author,
+                   "kept_hlc": conflict.kept.hlc or None, "lost_hlc": conflict.lost.hlc or None,
+                   "kept_device": conflict.kept.device, "lost_device": conflict.lost.device,
+                   "server_version": version, "note": conflict.note, "created_at": stamp,
+                   "resolved_at": None, "resolved_by": None}
+            self.store.log_conflict(row)
+            records.append(conflict_record(row))
+        return records
+
+
+def _with_default(stamps: dict[str, FieldStamp], default: FieldStamp,
+                  fields: Mapping[str, Any]) -> dict[str, FieldStamp]:
+    return {name: stamps.get(name, default) for name in fields}
+
+
+def conflict_record(row: Mapping[str, Any]) -> ConflictRecord:
+    """The wire form of one sync_conflicts row."""
+    resolved = row.get("resolved_at")
+    return ConflictRecord(
+        id=row["id"], table=row["table_name"], row_id=row["row_id"], field=row["field"],
+        kind=row["kind"], kept_value=row["kept_value"], lost_value=row["lost_value"],
+        kept_by=row["kept_by"], lost_by=row["lost_by"], kept_hlc=row["kept_hlc"],
+        lost_hlc=row["lost_hlc"], kept_device=row["kept_device"],
+        lost_device=row["lost_device"], server_version=row["server_version"],
+        created_at=row["created_at"].isoformat(),
+        resolved_at=resolved.isoformat() if resolved else None)
+
+
+def _integrity_reason(exc: IntegrityError | DataError) -> str:
+    if isinstance(exc, IntegrityError):
+        return str(explain_integrity_error(exc))
+    return f"a value does not fit the database: {str(exc.orig).splitlines()[0]}"

@@ -1,0 +1,73 @@
+"""Reading and writing synced rows and their field stamps on the server (SQLAlchemy Core)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Connection, Table, UniqueConstraint, and_, select
+
+from institute_core.schema import table_of
+from institute_core.sync.merge import FieldStamp
+
+_meta = table_of("sync_field_versions")
+DEFAULT_FIELD = "*"
+
+
+def _stamp(raw: list[Any]) -> FieldStamp:
+    version, hlc, author, device = raw
+    return FieldStamp(int(version), hlc or "",
+                      uuid.UUID(author) if author else None,
+                      uuid.UUID(device) if device else None)
+
+
+def stamps_of(meta: Mapping[str, list[Any]] | None, row_version: int
+              ) -> tuple[dict[str, FieldStamp], FieldStamp]:
+    """Per-field stamps and the default for fields without one.
+
+    A row nobody pushed to (loaded by an import or seed) has no meta: every field is as old as
+    the row itself. Once a row has meta, "*" keeps the version the row had when meta began.
+    """
+    if not meta:
+        return {}, FieldStamp(row_version)
+    fields = {k: _stamp(v) for k, v in meta.items() if k != DEFAULT_FIELD}
+    default = _stamp(meta[DEFAULT_FIELD]) if DEFAULT_FIELD in meta else FieldStamp(row_version)
+    return fields, default
+
+
+def stamp_json(version: int, hlc: str, author: uuid.UUID | None,
+               device: uuid.UUID | None) -> list[Any]:
+    return [version, hlc, str(author) if author else None, str(device) if device else None]
+
+
+def unique_columns(table: Table, changed: set[str], *, skip: set[str]
+                   ) -> list[list[str]]:
+    """The UNIQUE constraints (as column lists) a change of `changed` columns could break.
+
+    A constraint on exactly the natural key (`skip`) cannot clash: the same key gives the
+    same id on every device, so such rows meet as one row and merge.
+    """
+    found = []
+    for constraint in table.constraints:
+        if not isinstance(constraint, UniqueConstraint):
+            continue
+        columns = [c.name for c in constraint.columns]
+        if set(columns) == skip or not changed.intersection(columns):
+            continue
+        found.append(columns)
+    return found
+
+
+def unique_clash(conn: Connection, table: Table, row: Mapping[str, Any],
+                 constraints: list[list[str]]) -> tuple[str, uuid.UUID] | None:
+    """(columns, id of the existing row) when `row` would break one of `constraints`."""
+    for columns in constraints:
+        if any(row.get(c) is None for c in columns):
+            continue
+        other = conn.execute(select(table.c.id).where(
+            and_(*(table.c[c] == row[c] for c in columns)), table.c.id != row["id"])
+        ).scalar()
+        if other is not None:
+            return ", ".join(columns), other
+    return None

@@ -1,0 +1,179 @@
+"""The reads and writes of one push, buffered or immediate.
+
+Buffered (the fast path): rows and field stamps of the batch are fetched up front in a few
+queries, every write waits in memory (later changes of the same batch read it back from there)
+and all writes go out in bulk statements, parents first. The merge checks everything it can in
+Python before it writes, so a change that is refused writes nothing. Should the database still
+refuse the bulk write (a constraint Python did not foresee), the push is rolled back and redone
+immediate: each change under its own SAVEPOINT, written at once, so only that change fails.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+
+from institute_core.schema import SYNCED_TABLES, table_of
+
+Key = tuple[str, uuid.UUID]
+
+_meta = table_of("sync_field_versions")
+_conflicts = table_of("sync_conflicts")
+_applied = table_of("sync_applied_changes")
+_TABLE_ORDER = {name: i for i, name in enumerate(SYNCED_TABLES)}
+
+
+class BatchStore:
+    """Row, stamp, conflict and applied-change storage for one push transaction."""
+
+    def __init__(self, conn: Connection, *, buffered: bool) -> None:
+        self.conn = conn
+        self.buffered = buffered
+        self._rows: dict[Key, dict[str, Any] | None] = {}
+        self._metas: dict[Key, dict[str, Any] | None] = {}
+        self._pending_rows: dict[Key, tuple[str, dict[str, Any]]] = {}
+        self._pending_metas: dict[Key, dict[str, Any]] = {}
+        self._pending_conflicts: list[dict[str, Any]] = []
+        self._pending_applied: list[dict[str, Any]] = []
+        # Answers worth remembering for the rest of this push (positive scope checks).
+        self.memo: dict[Any, Any] = {}
+
+    # --- reads ------------------------------------------------------------------------------
+
+    def prefetch(self, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None:
+        """Load the named rows (and their stamps) in one query per table."""
+        if not self.buffered:
+            return
+        for name, ids in wanted.items():
+            missing = [i for i in set(ids) if (name, i) not in self._rows]
+            if not missing:
+                continue
+            table = table_of(name)
+            for start in range(0, len(missing), 5000):
+                chunk = missing[start:start + 5000]
+                found = {r["id"]: dict(r) for r in self.conn.execute(
+                    select(table).where(table.c.id.in_(chunk))).mappings()}
+                metas = dict(self.conn.execute(select(_meta.c.row_id, _meta.c.meta).where(
+                    _meta.c.table_name == name, _meta.c.row_id.in_(chunk))).tuples().all())
+                for row_id in chunk:
+                    self._rows[(name, row_id)] = found.get(row_id)
+                    self._metas[(name, row_id)] = metas.get(row_id)
+
+    def row(self, table_name: str, row_id: Any) -> dict[str, Any] | None:
+        """The row as this push sees it (including its own earlier writes)."""
+        if not isinstance(row_id, uuid.UUID):
+            row_id = uuid.UUID(str(row_id))
+        key = (table_name, row_id)
+        if self.buffered and key in self._rows:
+            return self._rows[key]
+        table = table_of(table_name)
+        found = self.conn.execute(select(table).where(table.c.id == row_id)).mappings().first()
+        row = dict(found) if found is not None else None
+        if self.buffered:
+            self._rows[key] = row
+        return row
+
+    def meta(self, table_name: str, row_id: uuid.UUID) -> dict[str, Any] | None:
+        key = (table_name, row_id)
+        if self.buffered and key in self._metas:
+            return self._metas[key]
+        meta = self.conn.execute(select(_meta.c.meta).where(
+            _meta.c.table_name == table_name, _meta.c.row_id == row_id)).scalar()
+        if self.buffered:
+            self._metas[key] = meta
+        return meta
+
+    def connection(self) -> Connection:
+        """The connection for a query that must see this push's writes (flushes them first)."""
+        self.flush()
+        return self.conn
+
+    def forget(self) -> None:
+        """Drop cached rows (after a bulk UPDATE that bypassed the cache); flushes first."""
+        self.flush()
+        self._rows.clear()
+        self._metas.clear()
+
+    # --- writes -----------------------------------------------------------------------------
+
+    def insert(self, table_name: str, values: dict[str, Any]) -> None:
+        key = (table_name, values["id"])
+        if not self.buffered:
+            self.conn.execute(insert(table_of(table_name)).values(**values))
+            return
+        self._pending_rows[key] = ("insert", dict(values))
+        self._rows[key] = dict(values)
+
+    def update(self, table_name: str, row_id: uuid.UUID, values: dict[str, Any]) -> None:
+        key = (table_name, row_id)
+        if not self.buffered:
+            table = table_of(table_name)
+            self.conn.execute(update(table).where(table.c.id == row_id).values(**values))
+            return
+        op, pending = self._pending_rows.get(key, ("update", {}))
+        pending.update(values)
+        self._pending_rows[key] = (op, pending)
+        current = self._rows.get(key)
+        if current is not None:
+            current.update(values)
+
+    def save_meta(self, table_name: str, row_id: uuid.UUID, meta: dict[str, Any]) -> None:
+        key = (table_name, row_id)
+        if not self.buffered:
+            self._upsert_metas([{"table_name": table_name, "row_id": row_id, "meta": meta}])
+            return
+        self._pending_metas[key] = meta
+        self._metas[key] = meta
+
+    def log_conflict(self, row: dict[str, Any]) -> None:
+        if self.buffered:
+            self._pending_conflicts.append(row)
+        else:
+            self.conn.execute(insert(_conflicts).values(**row))
+
+    def record_applied(self, row: dict[str, Any]) -> None:
+        if self.buffered:
+            self._pending_applied.append(row)
+        else:
+            self.conn.execute(insert(_applied).values(**row))
+
+    def flush(self) -> None:
+        """Write everything pending in bulk: inserts parents first, then updates, then the rest."""
+        if not self.buffered:
+            return
+        if self._pending_rows:
+            inserts: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+            updates: dict[tuple[str, tuple[str, ...]], list[dict[str, Any]]] = {}
+            for (name, row_id), (op, values) in self._pending_rows.items():
+                if op == "insert":
+                    inserts.setdefault((name, tuple(sorted(values))), []).append(values)
+                else:
+                    params = {**values, "_row_id": row_id}
+                    updates.setdefault((name, tuple(sorted(values))), []).append(params)
+            for (name, _cols), rows in sorted(inserts.items(),
+                                               key=lambda item: _TABLE_ORDER[item[0][0]]):
+                self.conn.execute(insert(table_of(name)), rows)
+            for (name, _cols), rows in updates.items():
+                table = table_of(name)
+                self.conn.execute(update(table).where(table.c.id == bindparam("_row_id")), rows)
+            self._pending_rows.clear()
+        if self._pending_metas:
+            self._upsert_metas([{"table_name": n, "row_id": i, "meta": m}
+                                for (n, i), m in self._pending_metas.items()])
+            self._pending_metas.clear()
+        if self._pending_conflicts:
+            self.conn.execute(insert(_conflicts), self._pending_conflicts)
+            self._pending_conflicts = []
+        if self._pending_applied:
+            self.conn.execute(insert(_applied), self._pending_applied)
+            self._pending_applied = []
+
+    def _upsert_metas(self, rows: list[dict[str, Any]]) -> None:
+        statement = pg_insert(_meta)
+        self.conn.execute(statement.on_conflict_do_update(
+            index_elements=["table_name", "row_id"], set_={"meta": statement.excluded.meta}),
+            rows)

@@ -1,0 +1,170 @@
+"""Over a real socket: uvicorn in a child process, httpx as the client."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from sqlalchemy import create_engine, func, select
+
+from institute_core.schema import table_of
+from sync_server.settings import sqlalchemy_url
+from tests.pg import throwaway_database
+from tests.server.helpers import PASSWORD, Device, new_row
+from tests.support.server import ServerProcess, create_user, prepare_server_db, running_server
+
+
+@pytest.fixture(scope="module")
+def live_db(pg_admin_url: str) -> Iterator[str]:
+    with throwaway_database(pg_admin_url) as url:
+        prepare_server_db(url)
+        create_user(url, email="admin@example.org", password=PASSWORD, role="admin")
+        create_user(url, email="gone@example.org", password=PASSWORD, role="faculty",
+                    status="inactive")
+        yield url
+
+
+@pytest.fixture(scope="module")
+def live(live_db: str) -> Iterator[ServerProcess]:
+    with running_server(live_db, INSTITUTE_LOGIN_MAX_FAILURES="3",
+                        INSTITUTE_MAX_BODY_BYTES="200000") as server:
+        yield server
+
+
+@pytest.fixture
+def http(live: ServerProcess) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=live.base_url, timeout=30) as client:
+        yield client
+
+
+def _count(url: str, table: str) -> int:
+    engine = create_engine(sqlalchemy_url(url))
+    try:
+        with engine.connect() as conn:
+            return int(conn.execute(select(func.count()).select_from(table_of(table)))
+                       .scalar_one())
+    finally:
+        engine.dispose()
+
+
+def test_login_me_refresh_logout(http: httpx.Client) -> None:
+    r = http.post("/v1/auth/login", json={"email": "Admin@Example.org", "password": PASSWORD})
+    assert r.status_code == 200
+    pair = r.json()
+    me = http.get("/v1/auth/me", headers={"Authorization": f"Bearer {pair['access_token']}"})
+    assert me.json()["email"] == "admin@example.org"
+    refreshed = http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert refreshed.status_code == 200
+    reused = http.post("/v1/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+    assert reused.status_code == 401  # rotated: the old refresh token is spent
+    token = refreshed.json()["access_token"]
+    assert http.post("/v1/auth/logout",
+                     headers={"Authorization": f"Bearer {token}"}).status_code == 204
+    after = http.get("/v1/auth/me", headers={"Authorization": f"Bearer {token}"})
+    assert after.status_code == 401 and after.json()["error"] == "token_revoked"
+    gone = http.post("/v1/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]})
+    assert gone.status_code == 401
+
+
+def test_wrong_password_unknown_user_inactive_account(http: httpx.Client) -> None:
+    wrong = http.post("/v1/auth/login", json={"email": "admin@example.org", "password": "nope"})
+    unknown = http.post("/v1/auth/login", json={"email": "who@example.org", "password": "x"})
+    assert wrong.status_code == unknown.status_code == 401
+    assert wrong.json() == unknown.json()  # nothing tells which emails exist
+    inactive = http.post("/v1/auth/login", json={"email": "gone@example.org",
+                                                 "password": PASSWORD})
+    assert inactive.status_code == 403
+    assert inactive.json()["error"] == "account_inactive"
+    assert "inactive" in inactive.json()["detail"].lower()
+
+
+def test_repeated_failures_are_slowed_down_with_retry_after(http: httpx.Client,
+                                                            live_db: str) -> None:
+    create_user(live_db, email="slow@example.org", password=PASSWORD, role="counselor")
+    for _ in range(3):
+        r = http.post("/v1/auth/login", json={"email": "slow@example.org", "password": "bad"})
+        assert r.status_code == 401
+    blocked = http.post("/v1/auth/login", json={"email": "slow@example.org",
+                                                "password": PASSWORD})
+    assert blocked.status_code == 429
+    assert int(blocked.headers["Retry-After"]) > 0
+    assert blocked.json()["error"] == "too_many_attempts"
+
+
+def test_bad_requests_get_json_errors(http: httpx.Client, live_db: str) -> None:
+    malformed = http.post("/v1/auth/login", content=b'{"email": ',
+                          headers={"content-type": "application/json"})
+    assert malformed.status_code == 422 and malformed.json()["error"] == "invalid_request"
+    missing = http.post("/v1/auth/login", json={"email": "a@b.c"})
+    assert missing.status_code == 422 and "password" in missing.json()["fields"]
+    huge = http.post("/v1/auth/login", content=b"x" * 300_000,
+                     headers={"content-type": "application/json"})
+    assert huge.status_code == 413 and huge.json()["error"] == "body_too_large"
+
+    def chunks() -> Iterator[bytes]:
+        for _ in range(30):
+            yield b" " * 10_000
+
+    streamed = http.post("/v1/auth/login", content=chunks(),
+                         headers={"content-type": "application/json"})
+    assert streamed.status_code == 413
+    no_token = http.get("/v1/sync/pull")
+    assert no_token.status_code == 401 and no_token.json()["error"] == "not_authenticated"
+    assert http.get("/openapi.json").json()["paths"]["/v1/sync/push"]
+    assert http.get("/v1/ready").json() == {"status": "ready"}
+
+
+def test_too_old_client_is_told_to_update_and_nothing_changes(http: httpx.Client,
+                                                              live_db: str) -> None:
+    admin = Device(http, "admin@example.org").sign_in()
+    before = _count(live_db, "subjects")
+    body = {"device_id": str(admin.device_id), "schema_version": 0,
+            "changes": [admin.change("subjects", uuid.uuid4(),
+                                     new_row(name="Old", code="OLD", duration_hours=1))]}
+    by_header = http.post("/v1/sync/push", json=body,
+                          headers={**admin.headers(), "X-Schema-Version": "0"})
+    assert by_header.status_code == 426
+    assert by_header.json() == {
+        "error": "client_too_old",
+        "detail": "This version of Institute Desk is too old for the server: update the app."}
+    by_body = http.post("/v1/sync/push", json=body, headers=admin.headers())
+    assert by_body.status_code == 426
+    assert _count(live_db, "subjects") == before
+
+
+def test_server_killed_mid_push_then_retry_applies_everything_exactly_once(
+        live_db: str) -> None:
+    with running_server(live_db) as server, httpx.Client(base_url=server.base_url,
+                                                         timeout=60) as http:
+        admin = Device(http, "admin@example.org").sign_in()
+        changes = [admin.change("subjects", uuid.uuid4(), new_row(
+            name=f"S{i}", code=f"K{uuid.uuid4().hex[:10]}", duration_hours=1))
+            for i in range(800)]
+        before = _count(live_db, "subjects")
+        outcome: dict[str, object] = {}
+
+        def send() -> None:
+            try:
+                outcome["response"] = admin.push_raw(changes)
+            except httpx.HTTPError as exc:
+                outcome["error"] = exc
+
+        sender = threading.Thread(target=send)
+        sender.start()
+        # Kill as soon as the request is in flight (the push takes far longer than this).
+        sender.join(timeout=0.3)
+        server.process.kill()
+        sender.join(timeout=30)
+        assert "error" in outcome or "response" in outcome
+    with running_server(live_db) as server, httpx.Client(base_url=server.base_url,
+                                                         timeout=60) as http:
+        admin.http = http
+        results = admin.push(*changes)
+        assert {r["outcome"] for r in results} <= {"applied", "duplicate"}
+        assert _count(live_db, "subjects") == before + len(changes)
+        again = admin.push(*changes)
+        assert {r["outcome"] for r in again} == {"duplicate"}
+        assert _count(live_db, "subjects") == before + len(changes)

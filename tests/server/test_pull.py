@@ -1,0 +1,156 @@
+"""Pull over the API: scoped rows, pages parents-first, resumable cursors, counts, re-versioning."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from sqlalchemy import create_engine, select, update
+
+from institute_core.schema import SYNCED_TABLES, table_of
+from institute_core.sync.codec import encode_value
+from sync_server.settings import sqlalchemy_url
+from tests.server.helpers import Device, build_school, new_row
+
+
+def _by_table(rows: list[dict]) -> dict[str, list[dict]]:  # type: ignore[type-arg]
+    out: dict[str, list[dict]] = {}  # type: ignore[type-arg]
+    for row in rows:
+        out.setdefault(row["table"], []).append(row)
+    return out
+
+
+def test_faculty_sees_their_students_but_no_crm_no_pay_of_others_no_hashes(
+        device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    f1, f2 = device("f1@example.org"), device("f2@example.org")
+    rows, last = f1.pull_all()
+    tables = _by_table(rows)
+    assert "crm_inquiries" not in tables
+    assert {r["id"] for r in tables["students"]} == {str(school.student)}
+    assert all("password_hash" not in r["values"] for r in tables["users"])
+    faculty = {r["id"]: r["values"] for r in tables["faculties"]}
+    assert "hourly_rate" in faculty[str(staff.faculty1)]
+    assert "hourly_rate" not in faculty[str(staff.faculty2)]
+    assert last["counts"]["crm_inquiries"] == 0
+    assert last["counts"]["students"] == 1
+    assert last["counts"]["learning_sessions"] == 1
+    rows2, last2 = f2.pull_all()
+    assert "students" not in _by_table(rows2)
+    assert last2["counts"]["students"] == 0
+    admin_rows, admin_last = admin.pull_all()
+    admin_faculty = {r["id"]: r["values"] for r in _by_table(admin_rows)["faculties"]}
+    assert "hourly_rate" in admin_faculty[str(staff.faculty2)]
+    assert admin_last["counts"]["crm_inquiries"] == 1
+
+
+def test_counselor_sees_crm_and_their_students_but_not_marks(device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    admin.push(admin.change("assessments", uuid.uuid4(), new_row(
+        student_id=school.student, subject_id=school.subject, assessment_type="quiz",
+        title="Q1", total_marks="10", marks_obtained="9", assessment_date=date.today(),
+        faculty_id=staff.faculty1)))
+    counselor = device("c@example.org")
+    rows, last = counselor.pull_all()
+    tables = _by_table(rows)
+    assert [r["id"] for r in tables["crm_inquiries"]] == [str(school.inquiry)]
+    assert [r["id"] for r in tables["students"]] == [str(school.student)]
+    assert "assessments" not in tables
+    assert last["counts"]["assessments"] == 0
+    assert all("hourly_rate" not in r["values"] for r in tables["faculties"])
+
+
+def test_pages_come_parents_first_and_a_resumed_pull_equals_one_big_pull(device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    whole, whole_last = admin.pull_all(limit=1000)
+    paged = Device(admin.http, admin.email, device_id=admin.device_id, token=admin.token)
+    pages = 0
+    rows: list[dict] = []  # type: ignore[type-arg]
+    cursor = ""
+    while True:
+        page = paged.pull_page(cursor, limit=2)
+        pages += 1
+        assert len(page["rows"]) <= 2
+        rows.extend(page["rows"])
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert pages >= len(whole) // 2
+    assert [(r["table"], r["id"], r["version"]) for r in rows] == \
+        [(r["table"], r["id"], r["version"]) for r in whole]
+    order = [SYNCED_TABLES.index(r["table"]) for r in rows]
+    assert order == sorted(order)
+    assert page["counts"] == whole_last["counts"]
+    # nothing new: the next pull from the final cursor is empty and still carries counts
+    again = paged.pull_page(cursor)
+    assert again["rows"] == [] and not again["has_more"] and again["counts"] == page["counts"]
+
+
+def test_student_moved_to_another_faculty_brings_history_on_their_next_pull(
+        device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    f2 = device("f2@example.org")
+    rows, _ = f2.pull_all()
+    assert "students" not in _by_table(rows)
+    moved = admin.push(admin.change("student_subject_enrollments", school.enrollment,
+                                    {"faculty_id": staff.faculty2},
+                                    base_version=school.versions[
+                                        "student_subject_enrollments"]))[0]
+    assert moved["outcome"] == "applied"
+    rows, last = f2.pull_all()
+    tables = _by_table(rows)
+    assert [r["id"] for r in tables["students"]] == [str(school.student)]
+    assert str(school.student_user) in {r["id"] for r in tables["users"]}
+    assert [r["id"] for r in tables["learning_sessions"]] == [str(school.session)]
+    assert tables["student_subject_enrollments"][0]["values"]["faculty_id"] == \
+        str(staff.faculty2)
+    assert last["counts"]["students"] == 1
+
+
+def test_device_away_past_tombstone_retention_must_reset(device, staff, server_db) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    admin.pull_all()
+    old_cursor = admin.cursor
+    admin.push(admin.change("subjects", uuid.uuid4(), new_row(name="Java", code="JV",
+                                                               duration_hours=10)))
+    engine = create_engine(sqlalchemy_url(server_db))
+    with engine.begin() as conn:
+        conn.execute(update(table_of("sync_clock")).values(compacted_version=100))
+    engine.dispose()
+    page = admin.pull_page(old_cursor)
+    assert page["reset_required"] and page["rows"] == []
+    fresh = admin.pull_page("")
+    assert not fresh["reset_required"] and fresh["rows"]
+
+
+def test_a_forged_cursor_is_a_clear_400(device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    r = admin.http.get("/v1/sync/pull", headers=admin.headers(), params={"cursor": "%%%"})
+    assert r.status_code == 400
+    assert r.json()["error"] == "bad_cursor"
+
+
+
+def test_pulled_values_are_the_codec_encoding_of_the_server_rows(device, staff,
+                                                                  server_db) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    admin.push(admin.change("assessments", uuid.uuid4(), new_row(
+        student_id=school.student, subject_id=school.subject, assessment_type="quiz",
+        title="Q1", total_marks="10.50", marks_obtained="9", assessment_date=date.today(),
+        faculty_id=staff.faculty1)))
+    rows, _ = admin.pull_all()
+    engine = create_engine(sqlalchemy_url(server_db))
+    with engine.connect() as conn:
+        for pulled in rows:
+            table = table_of(pulled["table"])
+            stored = conn.execute(select(table).where(table.c.id == uuid.UUID(pulled["id"]))
+                                  ).mappings().one()
+            expected = {k: encode_value(v) for k, v in stored.items() if k != "password_hash"}
+            assert pulled["values"] == expected, pulled["table"]
+    engine.dispose()

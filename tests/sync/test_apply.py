@@ -1,0 +1,145 @@
+"""Applying pulled pages and confirming pushes on a replica (no server needed for these rules)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+from sqlalchemy import select
+
+from institute_core.replica import Replica
+from institute_core.schema import ConflictLogEntry
+from institute_core.sync import wire
+from institute_core.sync.apply import CURSOR_KEY, PARKED_KEY, apply_page, retry_parked
+from institute_core.sync.check import local_counts, remove_unsent
+from institute_core.sync.outbox import confirm, read_batch, rejected_changes
+from tests.sync.builders import add_student, add_subject, get_field, replica_rows, set_fields
+
+
+def _as_server_rows(source: Replica, tables: tuple[str, ...], version: int = 7
+                    ) -> list[wire.PulledRow]:
+    """The source replica's rows as a server page would carry them."""
+    rows = []
+    for table, by_id in replica_rows(source, tables).items():
+        for row_id, values in by_id.items():
+            values = {k: v for k, v in values.items() if k not in ("id", "version")}
+            rows.append(wire.PulledRow(table=table, id=uuid.UUID(row_id), version=version,
+                                       values=values))
+    return rows
+
+
+def _open(tmp_path: Path, name: str) -> Replica:
+    return Replica.open(tmp_path / name)
+
+
+def test_page_is_applied_with_server_versions_and_cursor(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    subject_id, topics = add_subject(source, None)
+    result = apply_page(desk, _as_server_rows(source, ("subjects", "topics")), cursor="c1")
+    assert result.applied == 3 and result.parked == 0
+    assert get_field(desk, "subjects", subject_id, "version") == 7
+    assert get_field(desk, "topics", topics[0], "name") == "Topic 0"
+    assert desk.get_state(CURSOR_KEY) == "c1"
+    assert desk.pending_changes() == 0  # applying pulled rows records nothing to push
+
+
+def test_pending_local_edit_survives_a_pulled_row(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    add_subject(source, None)
+    student = add_student(source, None, "ENR-1")
+    tables = ("users", "subjects", "topics", "students")
+    apply_page(desk, _as_server_rows(source, tables, version=3))
+    set_fields(desk, None, "students", student, address="typed offline")
+    set_fields(source, None, "students", student, address="server address", status="hold")
+    apply_page(desk, _as_server_rows(source, tables, version=9))
+    assert get_field(desk, "students", student, "address") == "typed offline"
+    assert get_field(desk, "students", student, "status") == "hold"
+    assert desk.pending_changes() == 1
+
+
+def test_an_older_version_never_overwrites_a_newer_one(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    subject_id, _ = add_subject(source, None)
+    apply_page(desk, _as_server_rows(source, ("subjects",), version=10))
+    set_fields(source, None, "subjects", subject_id, name="Renamed")
+    apply_page(desk, _as_server_rows(source, ("subjects",), version=4))
+    assert get_field(desk, "subjects", subject_id, "name") == "Subject PY101"
+    assert get_field(desk, "subjects", subject_id, "version") == 10
+
+
+def test_row_without_its_parent_is_parked_then_applied_when_the_parent_arrives(
+        tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    subject_id, topics = add_subject(source, None)
+    result = apply_page(desk, _as_server_rows(source, ("topics",)), cursor="c1")
+    assert result.parked == 2 and result.applied == 0
+    assert get_field(desk, "topics", topics[0], "name") is None
+    assert len(desk.get_state(PARKED_KEY)) == 2
+    assert desk.get_state(CURSOR_KEY) == "c1"  # the page still counts as pulled
+    apply_page(desk, _as_server_rows(source, ("subjects",)))
+    retried = retry_parked(desk)
+    assert retried.parked == 0
+    assert get_field(desk, "topics", topics[1], "subject_id") == subject_id
+    assert desk.get_state(PARKED_KEY) == []
+
+
+def test_unique_clash_with_a_local_row_is_logged_not_raised(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    theirs = add_student(source, None, "ENR-7")
+    apply_page(desk, _as_server_rows(source, ("users",)))
+    mine = add_student(desk, None, "ENR-7")  # typed offline, not uploaded yet
+    result = apply_page(desk, _as_server_rows(source, ("students",)))
+    assert result.collisions == 1 and result.parked == 1
+    assert get_field(desk, "students", mine, "enrollment_no") == "ENR-7"
+    with desk.read() as s:
+        logged = s.scalars(select(ConflictLogEntry)).all()
+    assert [(c.kind, c.row_id, c.field) for c in logged] == [
+        ("unique_collision", theirs, "enrollment_no")]
+    assert str(mine) in (logged[0].note or "")
+    # Meeting the same clash again does not log it twice.
+    assert apply_page(desk, _as_server_rows(source, ("students",))).collisions == 0
+
+
+def test_wire_seq_keeps_growing_after_the_outbox_empties(replica: Replica) -> None:
+    add_subject(replica, None, topics=1)
+    first = read_batch(replica, 100)
+    assert [p.change.seq for p in first] == [1, 2]
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    confirm(replica, first, wire.PushResponse(results=[
+        wire.ChangeResult(change_id=p.change.change_id, seq=p.change.seq,
+                          outcome=wire.Outcome.APPLIED, version=1) for p in first],
+        last_seq=2, server_time_ms=now))
+    assert replica.pending_changes() == 0
+    add_subject(replica, None, code="PY102", topics=0)
+    # SQLite restarts rowids at 1 in an empty table; the wire seq must not (the server would
+    # take change 1 again for a duplicate and drop it).
+    assert [p.change.seq for p in read_batch(replica, 100)] == [3]
+
+
+def test_only_confirmed_changes_leave_the_outbox_and_rejections_are_kept(
+        replica: Replica) -> None:
+    add_subject(replica, None, topics=2)
+    batch = read_batch(replica, 100)
+    now = int(datetime.now(UTC).timestamp() * 1000)
+    results = [wire.ChangeResult(change_id=batch[0].change.change_id, seq=1,
+                                 outcome=wire.Outcome.APPLIED),
+               wire.ChangeResult(change_id=batch[1].change.change_id, seq=2,
+                                 outcome=wire.Outcome.REJECTED, reason="not yours to change")]
+    done = confirm(replica, batch, wire.PushResponse(results=results, last_seq=2,
+                                                     server_time_ms=now))
+    assert done.done == 2 and [r.reason for r in done.rejected] == ["not yours to change"]
+    assert [p.change.seq for p in read_batch(replica, 100)] == [3]
+    kept = rejected_changes(replica)
+    assert kept[0].table == "topics" and kept[0].fields["name"] == "Topic 0"
+
+
+def test_counts_leave_out_rows_not_uploaded_and_repair_keeps_them(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    add_subject(source, None, topics=1)
+    apply_page(desk, _as_server_rows(source, ("subjects", "topics")))
+    mine, _ = add_subject(desk, None, code="LOCAL", topics=0)
+    assert local_counts(desk)["subjects"] == 1
+    removed = remove_unsent(desk, {"subjects": set()})
+    assert removed == {"topics": 1, "subjects": 1}
+    assert get_field(desk, "subjects", mine, "code") == "LOCAL"  # waiting edit: kept

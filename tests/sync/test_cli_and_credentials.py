@@ -1,0 +1,114 @@
+"""`institute-desk connect` / `sync` from a shell, and where the sign-in is (not) kept."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import keyring
+import pytest
+from keyring.backend import KeyringBackend
+from keyring.backends import fail
+
+from desktop_app.cli import main
+from institute_core.sync import credentials as credentials_module
+from institute_core.sync.credentials import KEYRING_SERVICE, account_key
+from tests.support.server import running_server
+from tests.sync.conftest import PASSWORD, Institute
+
+
+class FakeKeyring(KeyringBackend):
+    """An OS keyring stand-in that keeps passwords in a dict."""
+
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.secrets: dict[tuple[str, str], str] = {}
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.secrets.get((service, username))
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.secrets[(service, username)] = password
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.secrets.pop((service, username), None)
+
+
+@pytest.fixture
+def fake_keyring() -> Iterator[FakeKeyring]:
+    previous = keyring.get_keyring()
+    backend = FakeKeyring()
+    keyring.set_keyring(backend)
+    yield backend
+    keyring.set_keyring(previous)
+
+
+@pytest.fixture
+def no_keyring() -> Iterator[None]:
+    previous = keyring.get_keyring()
+    keyring.set_keyring(fail.Keyring())
+    yield
+    keyring.set_keyring(previous)
+
+
+def _files_containing(folder: Path, secret: str) -> list[Path]:
+    return [p for p in folder.rglob("*") if p.is_file() and secret.encode() in p.read_bytes()]
+
+
+def test_connect_then_sync_from_the_shell_with_the_keyring(
+        institute: Institute, fake_keyring: FakeKeyring, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    data = tmp_path / "desk"
+    email = institute.emails["admin"]
+    with running_server(institute.url) as server:
+        monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+        assert main(["connect", "--server", server.base_url, "--email", email,
+                     "--data-dir", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert f"as {email} (admin)" in out and "received" in out
+        token = fake_keyring.secrets[(KEYRING_SERVICE, account_key(server.base_url, email))]
+        assert _files_containing(data, token) == []
+        monkeypatch.delenv("INSTITUTE_DESK_PASSWORD")
+        assert main(["sync", "--data-dir", str(data)]) == 0  # the keyring signs in
+        assert "sent 0, received" in capsys.readouterr().out
+    # The server is gone now.
+    assert main(["sync", "--data-dir", str(data)]) == 1
+    assert capsys.readouterr().err.strip().splitlines()[-1].startswith("server unreachable")
+
+
+def test_without_a_keyring_nothing_secret_is_written_and_the_password_is_asked_again(
+        institute: Institute, no_keyring: None, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    issued: list[str] = []
+    original = credentials_module.KeyringCredentials.set_refresh_token
+
+    def spy(self: object, account: str, token: str) -> bool:
+        issued.append(token)
+        return original(self, account, token)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(credentials_module.KeyringCredentials, "set_refresh_token", spy)
+    data = tmp_path / "desk"
+    with running_server(institute.url) as server:
+        monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+        assert main(["connect", "--server", server.base_url, "--email",
+                     institute.emails["faculty"], "--data-dir", str(data)]) == 0
+        assert "no keyring" in capsys.readouterr().out
+        assert issued and all(_files_containing(data, t) == [] for t in issued)
+        assert _files_containing(data, PASSWORD) == []
+        monkeypatch.delenv("INSTITUTE_DESK_PASSWORD")
+        assert main(["sync", "--data-dir", str(data)]) == 1
+        assert "sign-in needed" in capsys.readouterr().err
+        monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+        assert main(["sync", "--data-dir", str(data)]) == 0
+
+
+def test_a_too_old_desk_is_told_to_update_the_app(
+        institute: Institute, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+    with running_server(institute.url, INSTITUTE_MIN_CLIENT_SCHEMA="999") as server:
+        assert main(["connect", "--server", server.base_url, "--email",
+                     institute.emails["admin"], "--data-dir", str(tmp_path / "d")]) == 1
+    assert "update the app" in capsys.readouterr().err
