@@ -1,0 +1,35 @@
+"""Pages whose features come with later issues: they hold their place in the navigation."""
+
+from __future__ import annotations
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QVBoxLayout, QWidget
+
+from desktop_app.widgets import styled_label, title_label
+
+COMING: dict[str, tuple[str, str]] = {
+    "inquiries": ("Inquiries", "Walk-ins and calls become inquiries here. This section comes "
+                  "with the counselor CRM."),
+    "follow_ups": ("Follow-ups", "Follow-ups due today and overdue will be your home screen. "
+                   "This section comes with the counselor CRM."),
+    "dashboard": ("Dashboard", "Attendance, utilization and progress dashboards come with the "
+                  "analytics issue."),
+    "setup": ("Setup", "Staff, students, syllabus and batches (and spreadsheet import) come with "
+              "the setup issue."),
+    "reports": ("Reports", "PDF reports for parents, faculty reviews and management come with "
+                "the reports issue. Until then, use `institute-desk report` on the command line."),
+}
+
+
+class PlaceholderView(QWidget):
+    """A page that says what will be here and when."""
+
+    def __init__(self, section_id: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        title, text = COMING[section_id]
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(title))
+        note = styled_label(text, "hint")
+        note.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+        layout.addWidget(note)
+        layout.addStretch(1)

@@ -1,0 +1,176 @@
+"""The main window: a sidebar of the role's sections, a toolbar, and the sync status bar.
+
+It only assembles feature views and wires their signals; it holds no feature logic. Opening a
+section goes through `open_section`, which refuses sections the role may not see.
+"""
+
+from __future__ import annotations
+
+from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtGui import QAction, QCloseEvent, QKeySequence, QStandardItem, QStandardItemModel
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QListView,
+    QMainWindow,
+    QStackedWidget,
+    QToolBar,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.help.panel import ShortcutsPanel
+from desktop_app.placeholders.view import COMING, PlaceholderView
+from desktop_app.shell.navigation import SECTION_BY_ID, may_open, sections_for
+from desktop_app.shell.pages import page_factory
+from desktop_app.shell.status import SyncStatusPanel
+from desktop_app.shell.sync_controller import SyncController
+from desktop_app.theme import icon
+
+SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class MainWindow(QMainWindow):
+    """Sidebar + stacked section pages + sync status."""
+
+    sig_logout = Signal()
+    sig_section_changed = Signal(str)
+    sig_section_refused = Signal(str)
+
+    def __init__(self, ctx: AppContext, sync: SyncController,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.ctx = ctx
+        self.sync = sync
+        role = ctx.user.role.value.replace("_", " ")
+        self.setWindowTitle(f"Institute Desk – {ctx.user.name} ({role})")
+        self._pages: dict[str, QWidget] = {}
+        self.current_section: str | None = None
+        self._build()
+        self.sync.sig_status_changed.connect(self.status_panel.show_status)
+        self.sync.start()
+        sections = sections_for(ctx.user.role)
+        if sections:
+            self.open_section(sections[0].id)
+
+    def _build(self) -> None:
+        central = QWidget()
+        layout = QHBoxLayout(central)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(0)
+        self.sidebar = QListView()
+        self.sidebar.setObjectName("sidebar")
+        self.sidebar.setIconSize(QSize(20, 20))
+        self.sidebar.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
+        self.sidebar.setAccessibleName("Sections")
+        self.nav_model = QStandardItemModel(self)
+        for section in sections_for(self.ctx.user.role):
+            item = QStandardItem(icon(section.icon), section.title)
+            item.setData(section.id, SECTION_ROLE)
+            item.setToolTip(section.shortcut)
+            # Row height from the font, so the sidebar scales with the display (no pixel sizes).
+            item.setSizeHint(QSize(0, int(self.fontMetrics().height() * 2.2)))
+            self.nav_model.appendRow(item)
+        self.sidebar.setModel(self.nav_model)
+        self.sidebar.setMaximumWidth(self.sidebar.fontMetrics().horizontalAdvance("M") * 14)
+        self.sidebar.selectionModel().currentChanged.connect(self._on_nav_changed)
+        layout.addWidget(self.sidebar)
+        self.pages = QStackedWidget()
+        layout.addWidget(self.pages, 1)
+        self.setCentralWidget(central)
+
+        toolbar = QToolBar("Main")
+        toolbar.setMovable(False)
+        toolbar.setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
+        self.addToolBar(toolbar)
+        self.sync_action = QAction(icon("sync"), "Sync now", self)
+        self.sync_action.setShortcuts([QKeySequence("Ctrl+Shift+S"), QKeySequence("F5")])
+        self.sync_action.setToolTip("Sync now (Ctrl+Shift+S or F5)")
+        self.sync_action.triggered.connect(self.sync.sync_now)
+        self.help_action = QAction(icon("help"), "Shortcuts", self)
+        self.help_action.setShortcut(QKeySequence("F1"))
+        self.help_action.triggered.connect(self.show_help)
+        self.logout_action = QAction(icon("logout"), "Sign out", self)
+        self.logout_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
+        self.logout_action.triggered.connect(self._on_logout)
+        for action in (self.sync_action, self.help_action, self.logout_action):
+            toolbar.addAction(action)
+        for n, section in enumerate(sections_for(self.ctx.user.role), start=1):
+            jump = QAction(self)
+            jump.setShortcut(QKeySequence(f"Ctrl+{n}"))
+            jump.triggered.connect(lambda _c=False, sid=section.id: self.open_section(sid))
+            self.addAction(jump)
+        self.status_panel = SyncStatusPanel()
+        self.statusBar().addPermanentWidget(self.status_panel, 1)
+
+    # --- sections ------------------------------------------------------------------------------
+
+    def open_section(self, section_id: str) -> bool:
+        """Show a section; refuses (False, and says so) when the role may not open it."""
+        if not may_open(self.ctx.user.role, section_id):
+            title = SECTION_BY_ID[section_id].title if section_id in SECTION_BY_ID \
+                else section_id
+            self.statusBar().showMessage(f"{title} is not available to your role.", 5000)
+            self.sig_section_refused.emit(section_id)
+            return False
+        page = self._pages.get(section_id)
+        if page is None:
+            page = self._make_page(section_id)
+            saved = getattr(page, "sig_saved", None)
+            if saved is not None:
+                saved.connect(self.sync.changes_made)
+            self._pages[section_id] = page
+            self.pages.addWidget(page)
+        self.pages.setCurrentWidget(page)
+        self.current_section = section_id
+        self._select_in_sidebar(section_id)
+        refresh = getattr(page, "refresh", None)
+        if refresh is not None and section_id == "conflicts":
+            refresh()
+        self.sig_section_changed.emit(section_id)
+        return True
+
+    def _make_page(self, section_id: str) -> QWidget:
+        factory = page_factory(section_id)
+        if factory is None and section_id in COMING:
+            return PlaceholderView(section_id)
+        if factory is None:
+            raise KeyError(f"no page is registered for section {section_id!r}")
+        return factory(self.ctx)
+
+    def page(self, section_id: str) -> QWidget | None:
+        return self._pages.get(section_id)
+
+    def _select_in_sidebar(self, section_id: str) -> None:
+        for row in range(self.nav_model.rowCount()):
+            if self.nav_model.item(row).data(SECTION_ROLE) == section_id:
+                index = self.nav_model.index(row, 0)
+                if self.sidebar.currentIndex() != index:
+                    self.sidebar.setCurrentIndex(index)
+                return
+
+    def _on_nav_changed(self, current: object, _previous: object) -> None:
+        section_id = self.nav_model.data(current, SECTION_ROLE)  # type: ignore[arg-type]
+        if section_id and section_id != self.current_section:
+            self.open_section(section_id)
+
+    # --- actions -------------------------------------------------------------------------------
+
+    def show_help(self) -> ShortcutsPanel:
+        panel = ShortcutsPanel(self)
+        panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        panel.show()
+        return panel
+
+    def _on_logout(self) -> None:
+        self.sig_logout.emit()
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        """Finish queued saves before closing: nothing typed is lost."""
+        # A page that buffers typing (notes) exposes flush_pending(); other pages save at once.
+        for page in self._pages.values():
+            flush = getattr(page, "flush_pending", None)
+            if flush is not None:
+                flush()
+        self.sync.stop()
+        self.ctx.tasks.wait_db()
+        super().closeEvent(event)

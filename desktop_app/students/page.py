@@ -1,0 +1,200 @@
+"""The student page: profile, enrollments, topic progress, attendance, assessments, rewards."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from decimal import Decimal
+
+from PySide6.QtCore import QDate, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QTabWidget,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.models import STATUS_COLOURS, Column, RowsModel
+from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.enums import AssessmentType
+from institute_core.services import assessments
+from institute_core.services.students import (
+    AssessmentLine,
+    AttendanceLine,
+    EnrollmentLine,
+    ProgressLine,
+    RewardLine,
+    StudentPage,
+    student_page,
+)
+
+COMPETENCY_COLOURS = {0: None, 1: "#f9dcdc", 2: "#fbe7d4", 3: "#fff1cc", 4: "#e3f3d8",
+                      5: "#bfe8cb"}
+
+
+def _pct(value: Decimal | None) -> str:
+    return "" if value is None else f"{value:.1f} %"
+
+
+class StudentPageView(QWidget):
+    """Everything about one student; assessments can be recorded and graded here."""
+
+    sig_back = Signal()
+    sig_saved = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.student: StudentPage | None = None
+        layout = QVBoxLayout(self)
+        head = QHBoxLayout()
+        self.title = title_label("Student")
+        head.addWidget(self.title, 1)
+        back = QPushButton("Back to the list")
+        back.clicked.connect(self.sig_back)
+        head.addWidget(back)
+        layout.addLayout(head)
+        self.profile = styled_label("", "subtitle")
+        layout.addWidget(self.profile)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+        self.tabs = QTabWidget()
+        layout.addWidget(self.tabs, 1)
+        self.enrollments: RowsModel[EnrollmentLine] = self._tab("Enrollments", [
+            Column("Subject", lambda e: e.subject), Column("Status", lambda e: e.status),
+            Column("Completed", lambda e: _pct(e.completion_percentage), align_right=True)])
+        self.progress: RowsModel[ProgressLine] = self._tab("Topic progress", [
+            Column("Subject", lambda p: p.subject), Column("Topic", lambda p: p.topic),
+            Column("Status", lambda p: p.status.replace("_", " "),
+                   lambda p: STATUS_COLOURS.get(p.status)),
+            Column("Competency", lambda p: str(p.competency_level) if p.competency_level
+                   else "–", lambda p: COMPETENCY_COLOURS.get(p.competency_level),
+                   align_right=True),
+            Column("Sessions", lambda p: str(p.session_count), align_right=True),
+            Column("Minutes", lambda p: str(p.time_spent_minutes), align_right=True)])
+        self.attendance: RowsModel[AttendanceLine] = self._tab("Attendance", [
+            Column("Date", lambda a: a.on.strftime("%a %d %b %Y")),
+            Column("Time", lambda a: a.start.strftime("%H:%M") if a.start else ""),
+            Column("Session", lambda a: a.what),
+            Column("Status", lambda a: a.status, lambda a: STATUS_COLOURS.get(a.status))])
+        self.assessments_tab = QWidget()
+        self.assessments: RowsModel[AssessmentLine] = RowsModel([
+            Column("Date", lambda a: a.on.strftime("%d %b %Y")),
+            Column("Subject", lambda a: a.subject), Column("Type", lambda a: a.kind),
+            Column("Title", lambda a: a.title), Column("Marks", lambda a: a.marks),
+            Column("%", lambda a: _pct(a.percentage), align_right=True),
+            Column("Grade", lambda a: a.grade), Column("Status", lambda a: a.status)], self)
+        self._build_assessments()
+        self.rewards: RowsModel[RewardLine] = self._tab("Rewards and penalties", [
+            Column("Date", lambda r: r.on.strftime("%d %b %Y")),
+            Column("Type", lambda r: r.kind,
+                   lambda r: "#dff3e4" if r.kind == "reward" else "#f9dcdc"),
+            Column("Category", lambda r: r.category),
+            Column("Points", lambda r: str(r.points), align_right=True),
+            Column("Reason", lambda r: r.reason)])
+
+    def _tab(self, title: str, columns: list[Column]) -> RowsModel:  # type: ignore[type-arg]
+        model: RowsModel = RowsModel(columns, self)  # type: ignore[type-arg]
+        view = table_view()
+        view.setModel(model)
+        self.tabs.addTab(view, title)
+        return model
+
+    def _build_assessments(self) -> None:
+        layout = QVBoxLayout(self.assessments_tab)
+        self.assessment_view = table_view()
+        self.assessment_view.setModel(self.assessments)
+        layout.addWidget(self.assessment_view, 1)
+        form_box = QGroupBox("Record an assessment")
+        form = QFormLayout(form_box)
+        self.a_subject = QComboBox()
+        self.a_type = QComboBox()
+        for kind in AssessmentType:
+            self.a_type.addItem(kind.value.title(), kind.value)
+        self.a_title = QLineEdit()
+        self.a_total = QLineEdit()
+        self.a_total.setPlaceholderText("e.g. 50")
+        self.a_marks = QLineEdit()
+        self.a_marks.setPlaceholderText("leave empty while it is pending")
+        self.a_date = QDateEdit(QDate.currentDate())
+        self.a_date.setCalendarPopup(True)
+        form.addRow("Subject", self.a_subject)
+        form.addRow("Type", self.a_type)
+        form.addRow("Title", self.a_title)
+        form.addRow("Total marks", self.a_total)
+        form.addRow("Marks obtained", self.a_marks)
+        form.addRow("Date", self.a_date)
+        buttons = QHBoxLayout()
+        self.record_button = QPushButton("Record")
+        self.record_button.setObjectName("primary")
+        self.grade_button = QPushButton("Grade the selected pending one with these marks")
+        buttons.addWidget(self.record_button)
+        buttons.addWidget(self.grade_button)
+        form.addRow(buttons)
+        layout.addWidget(form_box)
+        self.record_button.clicked.connect(self._on_record)
+        self.grade_button.clicked.connect(self._on_grade)
+        self.tabs.addTab(self.assessments_tab, "Assessments")
+
+    def load(self, student_id: uuid.UUID) -> None:
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: student_page(replica, student_id), self._on_loaded,
+                               lambda e: self.message.setText(str(e)))
+
+    def _on_loaded(self, page: StudentPage) -> None:
+        self.student = page
+        self.message.setText("")
+        self.title.setText(f"{page.name} · {page.enrollment_no}")
+        rate = page.attendance_rate
+        parts = [page.status.title(), f"admitted {page.admission_date:%d %b %Y}", page.email,
+                 page.phone, f"learning style: {page.learning_style}" if page.learning_style
+                 else "", f"emergency: {page.emergency_contact}" if page.emergency_contact
+                 else "", f"attendance {rate:.0%}" if rate is not None else ""]
+        self.profile.setText(" · ".join(p for p in parts if p))
+        self.enrollments.set_rows(page.enrollments)
+        self.progress.set_rows(page.progress)
+        self.attendance.set_rows(page.attendance)
+        self.assessments.set_rows(page.assessments)
+        self.rewards.set_rows(page.rewards)
+        self.a_subject.clear()
+        for e in page.enrollments:
+            self.a_subject.addItem(e.subject, e.subject_id)
+
+    def _on_record(self) -> None:
+        page = self.student
+        if page is None or self.a_subject.currentData() is None:
+            self.message.setText("The student is enrolled in no subject to assess.")
+            return
+        replica, actor = self._ctx.replica, self._ctx.actor
+        qdate = self.a_date.date()
+        args = dict(student_id=page.id, subject_id=self.a_subject.currentData(),
+                    kind=self.a_type.currentData(), title=self.a_title.text(),
+                    total_marks=self.a_total.text(),
+                    marks_obtained=self.a_marks.text() or None,
+                    on=date(qdate.year(), qdate.month(), qdate.day()))
+        self._ctx.tasks.run_db(lambda: assessments.record(replica, actor, **args),  # type: ignore[arg-type]
+                               self._on_saved, lambda e: self.message.setText(str(e)))
+
+    def _on_grade(self) -> None:
+        row = self.assessment_view.currentIndex().row()
+        if row < 0:
+            self.message.setText("Select the pending assessment to grade first.")
+            return
+        line = self.assessments.row_at(row)
+        replica, actor, marks = self._ctx.replica, self._ctx.actor, self.a_marks.text()
+        self._ctx.tasks.run_db(lambda: assessments.grade(replica, actor, line.id, marks),
+                               self._on_saved, lambda e: self.message.setText(str(e)))
+
+    def _on_saved(self, _result: object) -> None:
+        self.a_title.clear()
+        self.a_marks.clear()
+        self.sig_saved.emit()
+        if self.student is not None:
+            self.load(self.student.id)

@@ -1,0 +1,132 @@
+"""The app's calls into the sync client, shaped for background tasks (no Qt here).
+
+Each function runs on a worker thread; progress goes to a `ProgressSink` and cancellation comes
+from a `CancelToken`, so a `JobState` of `desktop_app.tasks` can drive them. The sync stack
+(httpx, pydantic wire types) is imported on first use: a standalone or offline start-up never
+pays for it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import httpx
+
+from institute_core.replica import Replica
+from institute_core.services import auth
+from institute_core.services.auth import CurrentUser, LoginFailed, LoginProblem
+from institute_core.sync.backoff import CancelToken, RetryPolicy
+from institute_core.sync.credentials import (
+    CredentialStore,
+    KeyringCredentials,
+    MemoryCredentials,
+    keyring_usable,
+)
+from institute_core.sync.errors import NeedsLogin, RequestRefused, ServerUnreachable, SyncError
+
+if TYPE_CHECKING:
+    from institute_core.sync.runner import SyncProgress, SyncReport
+
+ProgressSink = Callable[[int, int, str], None]
+
+LOGIN_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_delay=0.5)
+LOGIN_TIMEOUT = httpx.Timeout(connect=3.0, read=15.0, write=15.0, pool=3.0)
+
+PHASES = {"push": "Sending changes", "pull": "Receiving changes", "repair": "Checking"}
+
+
+@dataclass(frozen=True)
+class SyncOutcome:
+    """What the status bar needs from one sync."""
+
+    summary: str
+    conflicts: int
+    cancelled: bool
+
+
+def credential_store() -> CredentialStore:
+    """The OS keyring when one works, else memory (sign in again after a restart)."""
+    return KeyringCredentials() if keyring_usable() else MemoryCredentials(persistent=False)
+
+
+def server_configured(replica: Replica) -> bool:
+    """Whether this replica was connected to a sync server."""
+    if not replica.get_state("server_url"):
+        return False  # the common offline case, without importing the sync stack
+    from institute_core.sync import account as sync_account
+
+    return sync_account.account_of(replica) is not None
+
+
+def _progress(sink: ProgressSink | None) -> Callable[[SyncProgress], None] | None:
+    if sink is None:
+        return None
+    return lambda p: sink(p.done, p.total or 0, PHASES.get(p.phase, p.phase))
+
+
+def _outcome(report: SyncReport) -> SyncOutcome:
+    return SyncOutcome(report.summary(), report.conflicts, report.cancelled)
+
+
+def connect(replica: Replica, credentials: CredentialStore, server_url: str, email: str,
+            password: str, sink: ProgressSink | None, cancel: CancelToken) -> CurrentUser:
+    """First run: sign in to the server, initial sync, remember an offline verifier."""
+    from institute_core.sync import account as sync_account
+
+    user, _report = sync_account.connect(replica, server_url, email, password, credentials,
+                                         progress=_progress(sink), cancel=cancel)
+    auth.remember_verifier(replica, user.id, email, password)
+    return auth.current_user(replica, user.id, online=True)
+
+
+def login_online(replica: Replica, credentials: CredentialStore, email: str,
+                 password: str) -> CurrentUser:
+    """Sign in against the server of this replica; falls back to the offline verifier when
+    the server cannot be reached. Raises LoginFailed with the reason."""
+    from institute_core.sync import account as sync_account
+    from institute_core.sync.client import SyncClient
+    from institute_core.sync.transport import Unauthorized
+
+    account = sync_account.account_of(replica)
+    if account is None:
+        return auth.login_offline(replica, email, password)
+    # A person is waiting: try twice, quickly, then fall back to the offline verifier.
+    transport = sync_account.make_transport(replica, account.server_url, retry=LOGIN_RETRY,
+                                            timeout=LOGIN_TIMEOUT)
+    client = SyncClient(transport, credentials, email.strip().lower())
+    try:
+        pair = client.login(password, replica.device_id)
+    except ServerUnreachable:
+        return auth.login_offline(replica, email, password)
+    except Unauthorized as exc:
+        # The server does not say whether the email or the password was wrong.
+        raise LoginFailed(LoginProblem.WRONG_PASSWORD, str(exc)) from exc
+    except RequestRefused as exc:
+        problem = LoginProblem.INACTIVE if exc.status == 403 else LoginProblem.UNREACHABLE
+        raise LoginFailed(problem, str(exc)) from exc
+    except SyncError as exc:
+        raise LoginFailed(LoginProblem.UNREACHABLE, str(exc)) from exc
+    finally:
+        transport.close()
+    auth.remember_verifier(replica, pair.user.id, email, password)
+    try:
+        return auth.current_user(replica, pair.user.id, online=True)
+    except LoginFailed:
+        # Signed in but this user's row has not been pulled yet: sync brings it.
+        sync_account.sync_replica(replica, credentials, client=client)
+        return auth.current_user(replica, pair.user.id, online=True)
+
+
+def sync_once(replica: Replica, credentials: CredentialStore, sink: ProgressSink | None,
+              cancel: CancelToken) -> SyncOutcome:
+    """One background sync with the stored account (NeedsLogin when the sign-in is gone)."""
+    from institute_core.sync import account as sync_account
+
+    return _outcome(sync_account.sync_replica(replica, credentials, progress=_progress(sink),
+                                              cancel=cancel))
+
+
+__all__ = ["NeedsLogin", "SyncOutcome", "connect", "credential_store", "login_online",
+           "server_configured", "sync_once"]
