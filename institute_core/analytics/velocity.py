@@ -1,0 +1,132 @@
+"""Learning velocity: topics completed per week per student and subject, and its trend.
+
+A topic counts as completed on student_topic_progress.completion_date when its status is
+completed or mastered (a topic sent back to needs_review no longer counts). Weeks are the 7-day
+windows ending on the reference date `today` (so the current week is never a partial one):
+window 0 is [today-6, today], window 1 the 7 days before it, and so on.
+Trend: the least-squares slope of the weekly counts over the window (topics/week per week), and
+the plain comparison of the last 4 weeks against the 4 before them (rising / steady / falling).
+"""
+
+from __future__ import annotations
+
+import math
+import uuid
+from collections import defaultdict
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+from sqlalchemy import select
+
+from institute_core.analytics.period import Db, as_date
+from institute_core.enums import ProgressStatus
+from institute_core.schema import Enrollment, StudentTopicProgress, Topic
+
+DONE = (ProgressStatus.COMPLETED.value, ProgressStatus.MASTERED.value)
+
+
+@dataclass(frozen=True)
+class WeeklyCount:
+    """Topics completed in the 7 days starting `start`."""
+
+    start: date
+    topics: int
+
+
+@dataclass(frozen=True)
+class LearningVelocity:
+    """Weekly completions of one student in one subject, oldest week first."""
+
+    student_id: uuid.UUID
+    subject_id: uuid.UUID
+    weeks: tuple[WeeklyCount, ...]
+    slope: float | None
+    last_4: int
+    previous_4: int
+
+    @property
+    def per_week(self) -> float:
+        """Mean topics per week over the window."""
+        if not self.weeks:
+            return 0.0
+        return round(sum(w.topics for w in self.weeks) / len(self.weeks), 2)
+
+    @property
+    def trend(self) -> str:
+        if self.last_4 > self.previous_4:
+            return "rising"
+        if self.last_4 < self.previous_4:
+            return "falling"
+        return "steady"
+
+
+def completion_dates(db: Db, today: date, *,
+                     student_ids: Collection[uuid.UUID] | None = None
+                     ) -> dict[tuple[uuid.UUID, uuid.UUID], list[date]]:
+    """(student, subject) -> sorted completion dates up to `today`."""
+    stp, t = StudentTopicProgress, Topic
+    query = (select(stp.student_id, t.subject_id, stp.completion_date)
+             .join(t, t.id == stp.topic_id)
+             .where(stp.deleted_at.is_(None), t.deleted_at.is_(None),
+                    stp.status.in_(DONE), stp.completion_date.is_not(None),
+                    stp.completion_date <= today))
+    if student_ids is not None:
+        query = query.where(stp.student_id.in_(list(student_ids)))
+    result: dict[tuple[uuid.UUID, uuid.UUID], list[date]] = defaultdict(list)
+    for student, subject, done in db.execute(query):
+        result[(student, subject)].append(as_date(done))
+    for dates in result.values():
+        dates.sort()
+    return result
+
+
+def weekly_counts(dates: Sequence[date], today: date, weeks: int) -> tuple[WeeklyCount, ...]:
+    """Completions per 7-day window ending `today`, `weeks` windows, oldest first."""
+    windows = []
+    for i in range(weeks - 1, -1, -1):
+        end = today - timedelta(days=7 * i)
+        start = end - timedelta(days=6)
+        windows.append(WeeklyCount(start, sum(1 for d in dates if start <= d <= end)))
+    return tuple(windows)
+
+
+def slope(values: Sequence[float]) -> float | None:
+    """Least-squares slope of values against 0..n-1; None for fewer than 2 values."""
+    n = len(values)
+    if n < 2:
+        return None
+    mean_x = (n - 1) / 2
+    mean_y = sum(values) / n
+    num = sum((i - mean_x) * (v - mean_y) for i, v in enumerate(values))
+    den = sum((i - mean_x) ** 2 for i in range(n))
+    return round(num / den, 3)
+
+
+def std_dev(values: Sequence[float]) -> float:
+    """Population standard deviation (0 for fewer than 2 values)."""
+    if len(values) < 2:
+        return 0.0
+    mean = sum(values) / len(values)
+    return math.sqrt(sum((v - mean) ** 2 for v in values) / len(values))
+
+
+def learning_velocity(db: Db, today: date | None = None, *, weeks: int = 8,
+                      student_ids: Collection[uuid.UUID] | None = None
+                      ) -> list[LearningVelocity]:
+    """Velocity of every non-deleted enrollment (a student with no completions shows zeros)."""
+    today = today or date.today()
+    query = select(Enrollment.student_id, Enrollment.subject_id).where(
+        Enrollment.deleted_at.is_(None))
+    if student_ids is not None:
+        query = query.where(Enrollment.student_id.in_(list(student_ids)))
+    pairs = sorted(set(db.execute(query).tuples()), key=lambda p: (p[0].hex, p[1].hex))
+    done = completion_dates(db, today, student_ids=student_ids)
+    result = []
+    for student, subject in pairs:
+        counts = weekly_counts(done.get((student, subject), []), today, weeks)
+        values = [w.topics for w in counts]
+        result.append(LearningVelocity(
+            student_id=student, subject_id=subject, weeks=counts, slope=slope(values),
+            last_4=sum(values[-4:]), previous_4=sum(values[-8:-4])))
+    return result

@@ -1,0 +1,276 @@
+"""The frame every report shares: A4 page, header, footer with "Page X of Y", styles, tables.
+
+Tables repeat their header row on every page they break across (repeatRows=1). Plain cells are
+strings drawn in the table's font (fast: a 200-student batch stays well under budget); a cell
+that needs wrapping or the Devanagari face becomes a Paragraph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from reportlab.lib import colors
+from reportlab.lib.enums import TA_RIGHT
+from reportlab.lib.pagesizes import A4
+from reportlab.lib.styles import ParagraphStyle
+from reportlab.lib.units import mm
+from reportlab.pdfbase.pdfmetrics import stringWidth
+from reportlab.pdfgen.canvas import Canvas
+from reportlab.platypus import (
+    BaseDocTemplate,
+    Flowable,
+    Frame,
+    PageTemplate,
+    Paragraph,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from institute_core.reports.branding import ReportBranding
+from institute_core.reports.fonts import FONT, FONT_BOLD, markup, needs_shaping, register_fonts
+
+PAGE_WIDTH, PAGE_HEIGHT = A4
+MARGIN = 16 * mm
+HEADER_HEIGHT = 24 * mm
+FOOTER_HEIGHT = 12 * mm
+CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+
+HEADER_FILL = colors.HexColor("#1f4e79")
+ZEBRA_FILL = colors.HexColor("#f2f6fa")
+ALERT_FILL = colors.HexColor("#fde2e1")
+ALERT_TEXT = colors.HexColor("#9b1c1c")
+GRID = colors.HexColor("#b8c4d0")
+NOT_AVAILABLE = "n/a"
+CELL_SIZE = 8.5
+HEADER_SIZE = 7.5
+CELL_PAD = 6  # reportlab's default left/right cell padding
+
+
+def _style(name: str, size: float, *, bold: bool = False, leading: float | None = None,
+           space_after: float = 0, align: int = 0, color: Any = colors.black,
+           split_words: bool = True) -> ParagraphStyle:
+    return ParagraphStyle(name, fontName=FONT_BOLD if bold else FONT, fontSize=size,
+                          leading=leading or size * 1.3, spaceAfter=space_after,
+                          alignment=align, textColor=color, splitLongWords=int(split_words))
+
+
+def styles() -> dict[str, ParagraphStyle]:
+    """The report styles (fonts registered on first use)."""
+    register_fonts()
+    return {
+        "title": _style("title", 15, bold=True, space_after=4),
+        "h2": _style("h2", 11.5, bold=True, space_after=3, color=HEADER_FILL),
+        "body": _style("body", 9.5, space_after=3),
+        "small": _style("small", 8),
+        "cell": _style("cell", CELL_SIZE),
+        # A column header wraps between words, never inside one.
+        "cell_bold": _style("cell_bold", HEADER_SIZE, bold=True, color=colors.white,
+                            split_words=False),
+        "right": _style("right", 8.5, align=TA_RIGHT),
+    }
+
+
+_STYLES: dict[str, ParagraphStyle] = {}
+
+
+def style(name: str) -> ParagraphStyle:
+    if not _STYLES:
+        _STYLES.update(styles())
+    return _STYLES[name]
+
+
+def para(text: object, style_name: str = "body", *, bold: bool = False) -> Paragraph:
+    """A paragraph of plain text: escaped, Devanagari in its face and shaped."""
+    base = style(style_name)
+    shaped = needs_shaping(text)
+    if shaped or bold:
+        base = ParagraphStyle(f"{base.name}-x", parent=base, shaping=1 if shaped else 0,
+                              fontName=FONT_BOLD if bold else base.fontName)
+    return Paragraph(markup(text, bold=base.fontName == FONT_BOLD), base)
+
+
+def heading(text: str) -> list[Flowable]:
+    return [Spacer(1, 3 * mm), para(text, "h2")]
+
+
+def fmt(value: Any, *, suffix: str = "", places: int = 2) -> str:
+    """A figure as printed: None as "n/a", floats with fixed places."""
+    if value is None:
+        return NOT_AVAILABLE
+    if isinstance(value, float):
+        return f"{value:.{places}f}{suffix}"
+    return f"{value}{suffix}"
+
+
+def pct(value: float | None) -> str:
+    return fmt(value, suffix=" %")
+
+
+def _cell(value: Any, width: float | None, font: str = FONT) -> Any:
+    """A plain string when it fits on one line in the table font, else a wrapping Paragraph.
+
+    Plain strings are what keeps a 200-student batch report fast, so the cheap checks go first:
+    ASCII text needs no shaping, and a short string cannot overflow its column.
+    """
+    text = "" if value is None else str(value)
+    if not text.isascii() and needs_shaping(text):
+        return para(text, "cell", bold=font == FONT_BOLD)
+    if width is None or len(text) * CELL_SIZE <= width - 2 * CELL_PAD:
+        return text
+    if stringWidth(text, font, CELL_SIZE) > width - 2 * CELL_PAD:
+        return para(text, "cell", bold=font == FONT_BOLD)
+    return text
+
+
+def data_table(header: Sequence[str], rows: Iterable[Sequence[Any]],
+               widths: Sequence[float], *, highlight: Iterable[int] = (),
+               numeric: Iterable[int] = ()) -> Table:
+    """A table with a repeated header row; `highlight` rows (0-based, data rows) in red."""
+    # Headers that fit on one line stay plain strings: far cheaper than a Paragraph each, which
+    # matters when a 200-student batch repeats them on every page.
+    data: list[list[Any]] = [[h if stringWidth(h, FONT_BOLD, HEADER_SIZE) <= w - 2 * CELL_PAD
+                              else para(h, "cell_bold") for h, w in zip(header, widths,
+                                                                         strict=False)]]
+    data.extend([_cell(v, w) for v, w in zip(row, widths, strict=False)] for row in rows)
+    table = Table(data, colWidths=list(widths), repeatRows=1)
+    commands: list[tuple[Any, ...]] = [
+        ("FONT", (0, 0), (-1, -1), FONT, CELL_SIZE),
+        ("FONT", (0, 0), (-1, 0), FONT_BOLD, HEADER_SIZE),
+        ("TEXTCOLOR", (0, 0), (-1, 0), colors.white),
+        ("BACKGROUND", (0, 0), (-1, 0), HEADER_FILL),
+        # Row rules and a box rather than a full grid: half the line drawing on every page.
+        ("LINEBELOW", (0, 0), (-1, -1), 0.4, GRID),
+        ("BOX", (0, 0), (-1, -1), 0.5, GRID),
+        ("VALIGN", (0, 0), (-1, -1), "MIDDLE"),
+        ("TOPPADDING", (0, 0), (-1, -1), 2.5),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2.5),
+    ]
+    if len(data) > 2:
+        commands.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA_FILL]))
+    for col in numeric:
+        commands.append(("ALIGN", (col, 1), (col, -1), "RIGHT"))
+    for row in highlight:
+        commands.append(("BACKGROUND", (0, row + 1), (-1, row + 1), ALERT_FILL))
+        commands.append(("TEXTCOLOR", (0, row + 1), (-1, row + 1), ALERT_TEXT))
+    table.setStyle(TableStyle(commands))
+    return table
+
+
+def key_values(pairs: Sequence[tuple[str, Any]], width: float = CONTENT_WIDTH) -> Table:
+    """A two-column label/value block for summaries."""
+    data = [[_cell(label, width * 0.4, FONT_BOLD), _cell(value, width * 0.6)]
+            for label, value in pairs]
+    table = Table(data, colWidths=[width * 0.4, width * 0.6])
+    table.setStyle(TableStyle([
+        ("FONT", (0, 0), (-1, -1), FONT, CELL_SIZE),
+        ("FONT", (0, 0), (0, -1), FONT_BOLD, CELL_SIZE),
+        ("LINEBELOW", (0, 0), (-1, -1), 0.3, GRID),
+        ("TOPPADDING", (0, 0), (-1, -1), 2),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]))
+    return table
+
+
+class _NumberedCanvas(Canvas):
+    """Defers each page so the footer can say "Page X of Y" once Y is known."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._pages: list[dict[str, Any]] = []
+
+    def showPage(self) -> None:
+        self._pages.append(dict(self.__dict__))
+        self._startPage()
+
+    def save(self) -> None:
+        total = len(self._pages)
+        for state in self._pages:
+            self.__dict__.update(state)
+            self.setFont(FONT, 8)
+            self.setFillColor(colors.HexColor("#444444"))
+            self.drawRightString(PAGE_WIDTH - MARGIN, MARGIN - 4 * mm,
+                                 f"Page {self._pageNumber} of {total}")
+            super().showPage()
+        super().save()
+
+
+class ReportDocument(BaseDocTemplate):
+    """An A4 document with the institute header and the generation footer on every page."""
+
+    def __init__(self, out: Path, *, branding: ReportBranding, title: str, period_label: str,
+                 generated_at: datetime) -> None:
+        register_fonts()
+        super().__init__(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
+                         topMargin=MARGIN + HEADER_HEIGHT, bottomMargin=MARGIN + FOOTER_HEIGHT,
+                         title=title, author=branding.name, creator="Institute Desk")
+        self.branding = branding
+        self.report_title = title
+        self.period_label = period_label
+        self.generated_label = generated_at.strftime("%Y-%m-%d %H:%M UTC")
+        frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
+        self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
+
+    def _decorate(self, canvas: Canvas, _doc: Any) -> None:
+        canvas.saveState()
+        top = PAGE_HEIGHT - MARGIN
+        logo = self.branding.logo_file()
+        text_right = PAGE_WIDTH - MARGIN
+        if logo is not None:
+            size = 18 * mm
+            try:
+                canvas.drawImage(str(logo), PAGE_WIDTH - MARGIN - size, top - size, size, size,
+                                 preserveAspectRatio=True, mask="auto")
+                text_right -= size + 3 * mm
+            except OSError:  # an unreadable logo must not stop the report
+                pass
+        h = self._draw_name(canvas, top, text_right - MARGIN)
+        canvas.setFont(FONT, 8.5)
+        canvas.setFillColor(colors.HexColor("#444444"))
+        if self.branding.address:
+            canvas.drawString(MARGIN, top - h - 11, self.branding.address[:120])
+        canvas.setFillColor(HEADER_FILL)
+        canvas.setFont(FONT_BOLD, 9.5)
+        canvas.drawString(MARGIN, top - HEADER_HEIGHT + 5 * mm, self.report_title)
+        canvas.setStrokeColor(HEADER_FILL)
+        canvas.setLineWidth(1.2)
+        canvas.line(MARGIN, top - HEADER_HEIGHT + 3 * mm, PAGE_WIDTH - MARGIN,
+                    top - HEADER_HEIGHT + 3 * mm)
+        canvas.setFont(FONT, 8)
+        canvas.setFillColor(colors.HexColor("#444444"))
+        canvas.drawString(MARGIN, MARGIN - 4 * mm,
+                          f"Generated {self.generated_label} · Period {self.period_label}")
+        canvas.restoreState()
+
+    def _draw_name(self, canvas: Canvas, top: float, width: float) -> float:
+        """The institute's name at the top left; returns the height it took."""
+        name = self.branding.name
+        if not needs_shaping(name) and stringWidth(name, FONT_BOLD, 13) <= width:
+            canvas.setFont(FONT_BOLD, 13)  # the common case, drawn on every page: keep it cheap
+            canvas.drawString(MARGIN, top - 13, name)
+            return 16.0
+        paragraph = Paragraph(markup(name, bold=True), ParagraphStyle(
+            "inst", fontName=FONT_BOLD, fontSize=13, leading=16,
+            shaping=1 if needs_shaping(name) else 0))
+        _w, h = paragraph.wrap(width, 20 * mm)
+        paragraph.drawOn(canvas, MARGIN, top - h)
+        return float(h)
+
+    def render(self, story: list[Flowable]) -> int:
+        """Build the PDF; returns the number of pages."""
+        self.build(story, canvasmaker=_NumberedCanvas)
+        return int(self.page)
+
+
+def signature_block(branding: ReportBranding) -> list[Flowable]:
+    """The signature line printed at the end of a report."""
+    if not branding.signature_line:
+        return []
+    line = Table([[""], [para(branding.signature_line, "small")]],
+                 colWidths=[60 * mm], hAlign="RIGHT")
+    line.setStyle(TableStyle([("LINEABOVE", (0, 1), (0, 1), 0.6, colors.black),
+                              ("TOPPADDING", (0, 0), (-1, -1), 1)]))
+    return [Spacer(1, 14 * mm), line]
