@@ -14,7 +14,14 @@ from institute_core.analytics.crm import CrmSummary, GroupConversion, crm_summar
 from institute_core.analytics.period import Db, Period
 from institute_core.reports.charts import bar_chart
 from institute_core.reports.common import base_payload
-from institute_core.reports.layout import CONTENT_WIDTH, data_table, heading, key_values, pct
+from institute_core.reports.layout import (
+    CONTENT_WIDTH,
+    data_table,
+    heading,
+    key_values,
+    para,
+    pct,
+)
 
 SECTIONS = ("summary", "funnel", "sources", "counselors")
 TITLE = "CRM conversion report"
@@ -65,6 +72,9 @@ def crm_story(payload: Mapping[str, Any]) -> list[Flowable]:
                               ("counselors", "By counselor", "Counselor")):
         if key in chosen:
             rows = payload["by_source" if key == "sources" else "by_counselor"]
+            if not rows:
+                story += [*heading(title), para("No inquiry in this period.")]
+                continue
             story += [*heading(title), data_table(
                 [label, "Inquiries", "Enrolled", "Lost", "Conversion"],
                 [[r["key"].replace("_", " ") if key == "sources" else r["key"], r["total"],
