@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, Uuid
 from sqlalchemy.orm import Mapped, mapped_column
 
 from institute_core.enums import (
@@ -27,6 +27,7 @@ class Inquiry(Synced, Base):
     __table_args__ = (
         Index("ix_crm_inquiries_counselor_id", "counselor_id"),
         Index("ix_crm_inquiries_status", "status"),
+        Index("ix_crm_inquiries_phone_normalized", "phone_normalized"),
         *checks(
             one_of("source", InquirySource),
             one_of("status", InquiryStatus),
@@ -49,6 +50,17 @@ class Inquiry(Synced, Base):
     notes: Mapped[str | None] = mapped_column(Text)
     # Free-text labels point at no rows, so they stay a JSON array.
     tags: Mapped[list[str] | None] = mapped_column(JsonDoc)
+    # The phone as compared for duplicates (E.164, "+919876543210"); `phone` keeps it as typed.
+    phone_normalized: Mapped[str | None] = mapped_column(String(20))
+    lost_reason: Mapped[str | None] = mapped_column(Text)
+    # A duplicate merged into another inquiry: soft-deleted, pointing at the one that kept its
+    # history. No foreign key: a pull may bring the tombstone before the inquiry it points at.
+    merged_into_id: Mapped[uuid.UUID | None] = mapped_column(Uuid(as_uuid=True))
+    merged_at: Mapped[datetime | None]
+    # The student this inquiry became ("Enroll"), and when.
+    student_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("students.id", ondelete="SET NULL"))
+    converted_at: Mapped[datetime | None]
 
 
 class InquirySubject(Synced, Base):

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from institute_core.enums import (
@@ -18,6 +19,7 @@ from institute_core.enums import (
 )
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.rules import between, checks, not_blank, one_of, positive
+from institute_core.schema.types import money
 
 
 class RewardPenalty(Synced, Base):
@@ -45,6 +47,12 @@ class RewardPenalty(Synced, Base):
     created_by: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id"))
     status: Mapped[str] = mapped_column(String(20), default=RewardStatus.ACTIVE,
                                         server_default=RewardStatus.ACTIVE.value)
+    # An appeal: why the student disputes it, then whether it was accepted (the points then no
+    # longer count) and the note of whoever decided.
+    appeal_reason: Mapped[str | None] = mapped_column(Text)
+    appeal_accepted: Mapped[bool | None] = mapped_column(Boolean)
+    appeal_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]
 
 
 class Feedback(Synced, Base):
@@ -57,6 +65,7 @@ class Feedback(Synced, Base):
             one_of("feedback_type", FeedbackType),
             one_of("sentiment", Sentiment),
             one_of("status", FeedbackStatus),
+            between("sentiment_score", -1, 1),
         ),
     )
 
@@ -72,3 +81,9 @@ class Feedback(Synced, Base):
                                         server_default=FeedbackStatus.PENDING.value)
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
+    # Anonymous feedback still belongs to a student (scopes need it); screens hide who gave it.
+    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # VADER's compound score (-1 … 1) of the comments; `sentiment` is its label.
+    sentiment_score: Mapped[Decimal | None] = mapped_column(money(5, 4))
+    action_note: Mapped[str | None] = mapped_column(Text)
+    resolved_at: Mapped[datetime | None]

@@ -1,0 +1,182 @@
+"""Is this person already known? Inquiries and students matched by phone, email or near name.
+
+All contacts are loaded once into `DuplicateIndex` (dictionaries keyed by normalized phone,
+lower-case email, phone tail and email local part), so a check while the counselor types is a
+few dictionary look-ups however many inquiries there are. The create service checks against a
+freshly loaded index too: the same matching logic on both paths.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+from enum import StrEnum
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from institute_core.crm.phones import DEFAULT_COUNTRY, phone_tail, try_normalize
+from institute_core.schema import Inquiry, Student, User
+from institute_core.services.common import full_name
+
+# Two names this alike (0–1, difflib ratio of their sorted words) are "very similar".
+NAME_SIMILARITY = 0.85
+
+
+class ContactKind(StrEnum):
+    INQUIRY = "inquiry"
+    STUDENT = "student"
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Someone already known: an inquiry or a student, with what duplicates are matched on."""
+
+    kind: ContactKind
+    id: uuid.UUID
+    name: str
+    phone: str
+    phone_normalized: str | None
+    email: str | None
+    status: str
+
+
+@dataclass(frozen=True)
+class DuplicateMatch:
+    """A known contact that may be the person being typed, and why."""
+
+    contact: Contact
+    reasons: tuple[str, ...]
+
+    @property
+    def strong(self) -> bool:
+        """Same phone or email: almost certainly the same person."""
+        return any(r in (SAME_PHONE, SAME_EMAIL) for r in self.reasons)
+
+
+SAME_PHONE = "same phone"
+SAME_EMAIL = "same email"
+SIMILAR_NAME = "similar name"
+
+
+def name_key(name: str) -> str:
+    """Lower-case words in sorted order: "KUMAR, Ravi" and "ravi kumar" give the same key."""
+    return " ".join(sorted(re.sub(r"[^\w\s]", " ", name.lower()).split()))
+
+
+def names_similar(a: str, b: str) -> bool:
+    ka, kb = name_key(a), name_key(b)
+    if not ka or not kb:
+        return False
+    return ka == kb or SequenceMatcher(None, ka, kb).ratio() >= NAME_SIMILARITY
+
+
+def _email_key(email: str | None) -> str | None:
+    cleaned = (email or "").strip().lower()
+    return cleaned or None
+
+
+def _local_part(email_key: str | None) -> str | None:
+    if not email_key or "@" not in email_key:
+        return None
+    return email_key.split("@", 1)[0] or None
+
+
+class DuplicateIndex:
+    """Known contacts keyed for instant duplicate checks."""
+
+    def __init__(self, contacts: Iterable[Contact] = (), country: str = DEFAULT_COUNTRY) -> None:
+        self.country = country
+        self._contacts: dict[tuple[ContactKind, uuid.UUID], Contact] = {}
+        self._keys: dict[str, dict[str, set[tuple[ContactKind, uuid.UUID]]]] = {
+            k: defaultdict(set) for k in ("phone", "email", "tail", "local")}
+        for contact in contacts:
+            self.add(contact)
+
+    def __len__(self) -> int:
+        return len(self._contacts)
+
+    @staticmethod
+    def _keys_of(contact: Contact) -> dict[str, str | None]:
+        email = _email_key(contact.email)
+        phone = contact.phone_normalized
+        return {"phone": phone, "email": email, "tail": phone_tail(phone) if phone else None,
+                "local": _local_part(email)}
+
+    def add(self, contact: Contact) -> None:
+        """Add or replace a contact (after a save)."""
+        key = (contact.kind, contact.id)
+        self.discard(contact.kind, contact.id)
+        self._contacts[key] = contact
+        for kind, value in self._keys_of(contact).items():
+            if value:
+                self._keys[kind][value].add(key)
+
+    def discard(self, kind: ContactKind, contact_id: uuid.UUID) -> None:
+        old = self._contacts.pop((kind, contact_id), None)
+        if old is None:
+            return
+        for k, value in self._keys_of(old).items():
+            if value:
+                self._keys[k][value].discard((kind, contact_id))
+
+    def check(self, name: str, phone: str | None, email: str | None, *,
+              exclude: uuid.UUID | None = None) -> list[DuplicateMatch]:
+        """Contacts that may be this person: strongest reasons first, students before leads."""
+        normalized = try_normalize(phone, self.country)
+        email_key = _email_key(email)
+        reasons: dict[tuple[ContactKind, uuid.UUID], list[str]] = defaultdict(list)
+        if normalized:
+            for key in self._keys["phone"].get(normalized, ()):
+                reasons[key].append(SAME_PHONE)
+        if email_key:
+            for key in self._keys["email"].get(email_key, ()):
+                reasons[key].append(SAME_EMAIL)
+        # A near name counts only with contact details that overlap: the same number under
+        # another prefix, or the same mailbox name at another provider.
+        overlapping: set[tuple[ContactKind, uuid.UUID]] = set()
+        if normalized:
+            overlapping |= self._keys["tail"].get(phone_tail(normalized), set())
+        local = _local_part(email_key)
+        if local:
+            overlapping |= self._keys["local"].get(local, set())
+        if name.strip():
+            for key in overlapping:
+                if names_similar(name, self._contacts[key].name):
+                    reasons[key].append(SIMILAR_NAME)
+        matches = [DuplicateMatch(self._contacts[k], tuple(r)) for k, r in reasons.items()
+                   if k[1] != exclude]
+        matches.sort(key=lambda m: (not m.strong, -len(m.reasons),
+                                    m.contact.kind != ContactKind.STUDENT, m.contact.name))
+        return matches
+
+
+def inquiry_contact(inquiry: Inquiry) -> Contact:
+    return Contact(ContactKind.INQUIRY, inquiry.id, inquiry.student_name, inquiry.phone or "",
+                   inquiry.phone_normalized, inquiry.email, inquiry.status)
+
+
+def load_contacts(session: Session, country: str = DEFAULT_COUNTRY) -> list[Contact]:
+    """Every live inquiry and every student (two queries)."""
+    contacts = [
+        Contact(ContactKind.INQUIRY, r.id, r.student_name, r.phone or "",
+                r.phone_normalized or try_normalize(r.phone, country), r.email, r.status)
+        for r in session.execute(
+            select(Inquiry.id, Inquiry.student_name, Inquiry.phone, Inquiry.phone_normalized,
+                   Inquiry.email, Inquiry.status).where(Inquiry.deleted_at.is_(None)))]
+    contacts.extend(
+        Contact(ContactKind.STUDENT, r.id, full_name(r.first_name, r.last_name), r.phone or "",
+                try_normalize(r.phone, country), r.email, r.status)
+        for r in session.execute(
+            select(Student.id, Student.status, User.first_name, User.last_name, User.phone,
+                   User.email).join(User, User.id == Student.user_id)
+            .where(Student.deleted_at.is_(None))))
+    return contacts
+
+
+def load_index(session: Session, country: str = DEFAULT_COUNTRY) -> DuplicateIndex:
+    return DuplicateIndex(load_contacts(session, country), country)
