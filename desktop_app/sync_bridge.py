@@ -70,14 +70,37 @@ def _outcome(report: SyncReport) -> SyncOutcome:
     return SyncOutcome(report.summary(), report.conflicts, report.cancelled)
 
 
+def _refusal(exc: SyncError) -> LoginFailed:
+    """The sign-in problem a person can act on, from a sync error of the sign-in call."""
+    from institute_core.sync.transport import Unauthorized
+
+    if isinstance(exc, Unauthorized):
+        return LoginFailed(LoginProblem.REJECTED)
+    if isinstance(exc, RequestRefused) and exc.status == 403:
+        return LoginFailed(LoginProblem.INACTIVE)
+    if isinstance(exc, ServerUnreachable):
+        return LoginFailed(LoginProblem.UNREACHABLE,
+                           "The sync server cannot be reached: check its address and the "
+                           "network, then try again.")
+    return LoginFailed(LoginProblem.UNREACHABLE, str(exc))
+
+
 def connect(replica: Replica, credentials: CredentialStore, server_url: str, email: str,
             password: str, sink: ProgressSink | None, cancel: CancelToken) -> CurrentUser:
-    """First run: sign in to the server, initial sync, remember an offline verifier."""
+    """First run: sign in to the server, initial sync, remember an offline verifier.
+
+    Raises LoginFailed (with the reason) when refused or cancelled before the download ended.
+    """
     from institute_core.sync import account as sync_account
 
-    user, _report = sync_account.connect(replica, server_url, email, password, credentials,
-                                         progress=_progress(sink), cancel=cancel)
+    try:
+        user, report = sync_account.connect(replica, server_url, email, password, credentials,
+                                            progress=_progress(sink), cancel=cancel)
+    except SyncError as exc:
+        raise _refusal(exc) from exc
     auth.remember_verifier(replica, user.id, email, password)
+    if report.cancelled:
+        raise LoginFailed(LoginProblem.CANCELLED)
     return auth.current_user(replica, user.id, online=True)
 
 
@@ -87,7 +110,6 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
     the server cannot be reached. Raises LoginFailed with the reason."""
     from institute_core.sync import account as sync_account
     from institute_core.sync.client import SyncClient
-    from institute_core.sync.transport import Unauthorized
 
     account = sync_account.account_of(replica)
     if account is None:
@@ -100,14 +122,8 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
         pair = client.login(password, replica.device_id)
     except ServerUnreachable:
         return auth.login_offline(replica, email, password)
-    except Unauthorized as exc:
-        # The server does not say whether the email or the password was wrong.
-        raise LoginFailed(LoginProblem.WRONG_PASSWORD, str(exc)) from exc
-    except RequestRefused as exc:
-        problem = LoginProblem.INACTIVE if exc.status == 403 else LoginProblem.UNREACHABLE
-        raise LoginFailed(problem, str(exc)) from exc
     except SyncError as exc:
-        raise LoginFailed(LoginProblem.UNREACHABLE, str(exc)) from exc
+        raise _refusal(exc) from exc
     finally:
         transport.close()
     auth.remember_verifier(replica, pair.user.id, email, password)

@@ -306,7 +306,8 @@ class LoginWindow(QWidget):
 
     def _on_connect_failed(self, exc: BaseException) -> None:
         self._end_connect()
-        self.connect_message.setText(f"Could not connect: {exc}")
+        self.connect_message.setText(str(exc) if isinstance(exc, LoginFailed)
+                                     else f"Could not connect: {exc}")
 
     def create_standalone(self) -> None:
         if self.admin_password.text() != self.admin_confirm.text():

@@ -19,6 +19,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
 
+from institute_core.audit.log import record_login
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Replica
 from institute_core.schema import LocalCredential, User
@@ -38,6 +39,8 @@ class LoginProblem(StrEnum):
     INACTIVE = "inactive"
     UNREACHABLE = "unreachable"
     NO_OFFLINE_VERIFIER = "no_offline_verifier"
+    REJECTED = "rejected"
+    CANCELLED = "cancelled"
 
 
 MESSAGES: dict[LoginProblem, str] = {
@@ -48,6 +51,11 @@ MESSAGES: dict[LoginProblem, str] = {
                                "once you have signed in online on this computer."),
     LoginProblem.NO_OFFLINE_VERIFIER: ("This account has never signed in on this computer. "
                                        "Connect to the network and sign in online once."),
+    # The server does not say whether the email or the password was wrong (on purpose).
+    LoginProblem.REJECTED: ("The server did not accept this email and password. Check both "
+                            "(and Caps Lock) and try again."),
+    LoginProblem.CANCELLED: ("Download cancelled. What arrived is kept; connect again to "
+                             "finish."),
 }
 
 
@@ -100,9 +108,11 @@ def login_offline(replica: Replica, email: str, password: str) -> CurrentUser:
             raise LoginFailed(LoginProblem.WRONG_PASSWORD)
         if user.status != UserStatus.ACTIVE:
             raise LoginFailed(LoginProblem.INACTIVE)
-        return CurrentUser(user_id=user.id, email=user.email,
-                           name=full_name(user.first_name, user.last_name),
-                           role=Role(user.role), faculty_id=faculty_id_of(session, user.id))
+        signed_in = CurrentUser(user_id=user.id, email=user.email,
+                                name=full_name(user.first_name, user.last_name),
+                                role=Role(user.role), faculty_id=faculty_id_of(session, user.id))
+    record_login(replica, signed_in.user_id, online=False)
+    return signed_in
 
 
 def current_user(replica: Replica, user_id: uuid.UUID, *, online: bool = False) -> CurrentUser:
@@ -113,10 +123,13 @@ def current_user(replica: Replica, user_id: uuid.UUID, *, online: bool = False) 
             raise LoginFailed(LoginProblem.UNKNOWN_USER)
         if user.status != UserStatus.ACTIVE:
             raise LoginFailed(LoginProblem.INACTIVE)
-        return CurrentUser(user_id=user.id, email=user.email,
-                           name=full_name(user.first_name, user.last_name),
-                           role=Role(user.role), faculty_id=faculty_id_of(session, user.id),
-                           online=online)
+        found = CurrentUser(user_id=user.id, email=user.email,
+                            name=full_name(user.first_name, user.last_name),
+                            role=Role(user.role), faculty_id=faculty_id_of(session, user.id),
+                            online=online)
+    if online:  # called right after a successful online sign-in
+        record_login(replica, found.user_id, online=True)
+    return found
 
 
 def remember_verifier(replica: Replica, user_id: uuid.UUID, email: str, password: str) -> None:

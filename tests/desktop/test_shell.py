@@ -116,6 +116,10 @@ def test_marks_and_notes_survive_closing_the_window(qtbot, tmp_path, institute: 
     view = today.attendance
     for key in (Qt.Key.Key_P, Qt.Key.Key_A, Qt.Key.Key_L):
         qtbot.keyClick(view.table, key)
+    # The status bar counts the marks as changes waiting to sync, without a sync.
+    qtbot.waitUntil(lambda: window.sync.status.pending >= 3, timeout=5000)
+    assert window.status_panel.pending.text() == \
+        f"{window.sync.status.pending} changes waiting to sync"
     view.table.setCurrentIndex(view.model.index(0, 0))
     qtbot.waitUntil(view.notes.isEnabled, timeout=5000)
     qtbot.keyClicks(view.notes, "Needs help with loops")
@@ -156,10 +160,17 @@ def test_restoring_a_conflict_loser_from_the_screen(qtbot, replica: Replica,  # 
     before = replica.pending_changes()
     view.restore_button.click()
     qtbot.waitUntil(lambda: view.model.rowCount() == 0, timeout=5000)
-    assert replica.pending_changes() == before + 1
     with replica.read() as s:
         assert s.get(Student, institute.student_ids[0]).status == "hold"  # type: ignore[union-attr]
+        edit = s.execute(select(OutboxEntry).where(OutboxEntry.table_name == "students")
+                         .order_by(OutboxEntry.seq.desc())).scalars().first()
+    assert edit is not None and edit.fields["status"] == "hold"  # a new edit, to be synced
     qtbot.waitUntil(lambda: window.sync.status.conflicts == 0, timeout=5000)
+    # The status bar counts the new edit without waiting for a sync.
+    qtbot.waitUntil(lambda: window.sync.status.pending == replica.pending_changes() > before,
+                    timeout=5000)
+    assert window.status_panel.pending.text() == \
+        f"{replica.pending_changes()} changes waiting to sync"
 
 
 def test_help_panel_lists_the_shortcuts(qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 
 from institute_core.enums import Role
 from institute_core.replica import Replica
+from institute_core.schema import OutboxEntry
 from institute_core.services import auth
 from institute_core.validation import InvalidInput
 from tests.services.fixtures import PASSWORD, Institute
@@ -48,7 +50,11 @@ def test_standalone_institute_creates_an_admin_who_can_sign_in(replica: Replica)
     assert admin.role is Role.ADMIN
     assert auth.has_accounts(replica)
     assert auth.login_offline(replica, "boss@example.org", "long enough").user_id == admin.user_id
-    assert replica.pending_changes() == 1  # the user row syncs (without its hash)
+    with replica.read() as session:
+        outbox = session.execute(select(OutboxEntry.table_name, OutboxEntry.fields)).all()
+    users = [fields for table, fields in outbox if table == "users"]
+    assert len(users) == 1  # the user row syncs, without its local password hash
+    assert "password_hash" not in users[0]
 
 
 def test_standalone_institute_refuses_a_short_password_and_writes_nothing(
