@@ -1,0 +1,1 @@
+"""Student feedback with offline sentiment, and rewards and penalties with appeals."""

@@ -1,0 +1,33 @@
+"""Sentiment of a comment, computed offline with VADER's lexicon (it ships with the package:
+no network, no model download). Non-English text mostly scores neutral, which is stored as such."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from functools import cache
+from typing import Any
+
+from institute_core.enums import Sentiment
+
+# VADER's documented thresholds on the compound score.
+POSITIVE_FROM = 0.05
+NEGATIVE_UPTO = -0.05
+
+
+@cache
+def _analyzer() -> Any:
+    # Imported when first needed: the lexicon load costs ~50 ms, only screens recording feedback
+    # pay it.
+    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+
+    return SentimentIntensityAnalyzer()
+
+
+def sentiment_of(text: str | None) -> tuple[Sentiment, Decimal] | None:
+    """The label and compound score (-1 … 1, four places) of `text`; None without text."""
+    if not text or not text.strip():
+        return None
+    compound = float(_analyzer().polarity_scores(text)["compound"])
+    label = (Sentiment.POSITIVE if compound >= POSITIVE_FROM else
+             Sentiment.NEGATIVE if compound <= NEGATIVE_UPTO else Sentiment.NEUTRAL)
+    return label, Decimal(str(round(compound, 4)))
