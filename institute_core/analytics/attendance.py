@@ -15,13 +15,23 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, TypeVar
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select, union_all
 
-from institute_core.analytics.period import Db, Period, as_date, percent
+from institute_core.analytics.period import (
+    Db,
+    Period,
+    StudentIds,
+    among,
+    as_date,
+    percent,
+    shared_date,
+    shared_uuid,
+)
 from institute_core.enums import AttendanceStatus, SessionStatus
 from institute_core.schema import (
     BatchSessionAttendance,
@@ -30,6 +40,7 @@ from institute_core.schema import (
     SessionAttendance,
 )
 
+K = TypeVar("K")
 ATTENDED = frozenset({AttendanceStatus.PRESENT.value, AttendanceStatus.LATE.value})
 
 
@@ -94,7 +105,7 @@ class AbsenceStreak:
 
 
 def attendance_marks(db: Db, period: Period, *,
-                     student_ids: Collection[uuid.UUID] | None = None,
+                     student_ids: StudentIds | None = None,
                      batch_id: uuid.UUID | None = None,
                      faculty_id: uuid.UUID | None = None,
                      subject_id: uuid.UUID | None = None,
@@ -103,57 +114,74 @@ def attendance_marks(db: Db, period: Period, *,
     """Every mark in the period matching the filters, sorted by date."""
     marks: list[AttendanceMark] = []
     if include_individual and batch_id is None:
-        marks.extend(_individual_marks(db, period, student_ids, faculty_id, subject_id))
+        query = _individual_query(period, student_ids, faculty_id, subject_id)
+        marks.extend(AttendanceMark(student, as_date(day), status, "session", session, None,
+                                    subject, faculty)
+                     for student, day, status, session, subject, faculty in db.execute(query))
     if include_batches:
-        marks.extend(_batch_marks(db, period, student_ids, batch_id, faculty_id, subject_id))
+        query = _batch_query(period, student_ids, batch_id, faculty_id, subject_id)
+        marks.extend(AttendanceMark(student, as_date(day), status, "batch", None, batch,
+                                    subject, faculty)
+                     for student, day, status, batch, subject, faculty in db.execute(query))
     marks.sort(key=lambda m: (m.student_id.hex, *m.sort_key))
     return marks
 
 
-def _individual_marks(db: Db, period: Period, student_ids: Collection[uuid.UUID] | None,
-                      faculty_id: uuid.UUID | None,
-                      subject_id: uuid.UUID | None) -> Iterable[AttendanceMark]:
+def daily_counts(db: Db, period: Period, *, faculty_id: uuid.UUID | None = None
+                 ) -> dict[date, AttendanceSummary]:
+    """Marks per status per day (individual and batch sessions, the same rule as
+    `attendance_marks`), counted by the database: a dashboard over thousands of students needs
+    the totals, not the marks."""
+    marks = union_all(_individual_query(period, None, faculty_id, None),
+                      _batch_query(period, None, None, faculty_id, None)).subquery("marks")
+    day, status = marks.c.session_date, marks.c.attendance_status
+    counts: dict[date, dict[str, int]] = defaultdict(dict)
+    for on, mark, n in db.execute(select(day, status, func.count()).group_by(day, status)):
+        counts[as_date(on)][mark] = int(n)
+    return {on: AttendanceSummary(**{s.value: c.get(s.value, 0) for s in AttendanceStatus})
+            for on, c in counts.items()}
+
+
+def _individual_query(period: Period, student_ids: StudentIds | None,
+                      faculty_id: uuid.UUID | None, subject_id: uuid.UUID | None) -> Select[Any]:
     sa, ls = SessionAttendance, LearningSession
     query = (
-        select(sa.student_id, ls.session_date, sa.attendance_status, ls.id, ls.subject_id,
-               ls.faculty_id)
+        select(shared_uuid(sa.student_id), shared_date(ls.session_date).label("session_date"),
+               sa.attendance_status, ls.id,
+               shared_uuid(ls.subject_id), shared_uuid(ls.faculty_id))
         .join(ls, ls.id == sa.session_id)
         .where(sa.deleted_at.is_(None), ls.deleted_at.is_(None),
                ls.status != SessionStatus.CANCELLED.value,
                ls.session_date >= period.start, ls.session_date <= period.end)
     )
     if student_ids is not None:
-        query = query.where(sa.student_id.in_(list(student_ids)))
+        query = query.where(among(sa.student_id, student_ids))
     if faculty_id is not None:
         query = query.where(ls.faculty_id == faculty_id)
     if subject_id is not None:
         query = query.where(ls.subject_id == subject_id)
-    for student, day, status, session, subject, faculty in db.execute(query):
-        yield AttendanceMark(student, as_date(day), status, "session", session, None, subject,
-                             faculty)
+    return query
 
 
-def _batch_marks(db: Db, period: Period, student_ids: Collection[uuid.UUID] | None,
-                 batch_id: uuid.UUID | None, faculty_id: uuid.UUID | None,
-                 subject_id: uuid.UUID | None) -> Iterable[AttendanceMark]:
+def _batch_query(period: Period, student_ids: StudentIds | None, batch_id: uuid.UUID | None,
+                 faculty_id: uuid.UUID | None, subject_id: uuid.UUID | None) -> Select[Any]:
     bsa, fb = BatchSessionAttendance, FlexibleBatch
     query = (
-        select(bsa.student_id, bsa.session_date, bsa.attendance_status, fb.id, fb.subject_id,
-               fb.faculty_id)
+        select(shared_uuid(bsa.student_id), shared_date(bsa.session_date), bsa.attendance_status,
+               shared_uuid(fb.id), shared_uuid(fb.subject_id), shared_uuid(fb.faculty_id))
         .join(fb, fb.id == bsa.batch_id)
         .where(bsa.deleted_at.is_(None), fb.deleted_at.is_(None),
                bsa.session_date >= period.start, bsa.session_date <= period.end)
     )
     if student_ids is not None:
-        query = query.where(bsa.student_id.in_(list(student_ids)))
+        query = query.where(among(bsa.student_id, student_ids))
     if batch_id is not None:
         query = query.where(bsa.batch_id == batch_id)
     if faculty_id is not None:
         query = query.where(fb.faculty_id == faculty_id)
     if subject_id is not None:
         query = query.where(fb.subject_id == subject_id)
-    for student, day, status, batch, subject, faculty in db.execute(query):
-        yield AttendanceMark(student, as_date(day), status, "batch", None, batch, subject, faculty)
+    return query
 
 
 def summarize(marks: Iterable[AttendanceMark]) -> AttendanceSummary:
@@ -167,10 +195,9 @@ def summarize(marks: Iterable[AttendanceMark]) -> AttendanceSummary:
 
 
 def summarize_by(marks: Iterable[AttendanceMark],
-                 key: Callable[[AttendanceMark], uuid.UUID | None]
-                 ) -> dict[uuid.UUID, AttendanceSummary]:
+                 key: Callable[[AttendanceMark], K | None]) -> dict[K, AttendanceSummary]:
     """One summary per key value; marks whose key is None are skipped."""
-    groups: dict[uuid.UUID, list[AttendanceMark]] = defaultdict(list)
+    groups: dict[K, list[AttendanceMark]] = defaultdict(list)
     for mark in marks:
         value = key(mark)
         if value is not None:

@@ -2,16 +2,76 @@
 
 from __future__ import annotations
 
+import functools
+import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Connection
+from sqlalchemy import ColumnElement, Connection, Dialect, Select, String, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.types import TypeDecorator
 
 # Analytics read through either an ORM session (the replica's `read()`) or a Core connection
 # (the server, tests); both have `.execute()` for Core statements.
 Db = Session | Connection
+
+# Students to look at: a list of ids, or a select of ids (the whole institute, a faculty member's
+# students) that the database filters by itself instead of binding thousands of parameters.
+StudentIds = Collection[uuid.UUID] | Select[tuple[uuid.UUID]]
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _uuid_from_text(text: str) -> uuid.UUID:
+    return uuid.UUID(text)
+
+
+class _SharedUuid(TypeDecorator[uuid.UUID]):
+    """A UUID read through a cache: analytics read the same few thousand student, subject and
+    faculty ids tens of thousands of times, and parsing each costs more than the query."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> uuid.UUID | None:
+        if value is None or isinstance(value, uuid.UUID):  # PostgreSQL's driver parses them
+            return value
+        return _uuid_from_text(str(value))
+
+
+def shared_uuid(column: Any) -> ColumnElement[uuid.UUID]:
+    """`column` (a UUID column) for a select whose result repeats the same ids many times."""
+    return type_coerce(column, _SharedUuid())
+
+
+@functools.lru_cache(maxsize=1 << 14)
+def _date_from_text(text: str) -> date:
+    return date.fromisoformat(text[:10])
+
+
+class _SharedDate(TypeDecorator[date]):
+    """A date read through a cache (SQLite hands dates back as text; a few hundred distinct
+    days repeat across tens of thousands of rows)."""
+
+    impl = String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> date | None:
+        if value is None or isinstance(value, date):
+            return as_date(value) if value is not None else None
+        return _date_from_text(str(value))
+
+
+def shared_date(column: Any) -> ColumnElement[date]:
+    """`column` (a Date column) for a select whose result repeats the same days many times."""
+    return type_coerce(column, _SharedDate())
+
+
+def among(column: Any, ids: StudentIds) -> ColumnElement[bool]:
+    """`column IN ids` for either form of `StudentIds`."""
+    result: ColumnElement[bool] = column.in_(ids if isinstance(ids, Select) else list(ids))
+    return result
 
 
 @dataclass(frozen=True)

@@ -14,13 +14,12 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import func, select
 
-from institute_core.analytics.period import Db, as_date
+from institute_core.analytics.period import Db, StudentIds, among, as_date
 from institute_core.analytics.velocity import completion_dates, std_dev, weekly_counts
 from institute_core.enums import ActiveStatus
 from institute_core.schema import Enrollment, Subject, Topic
@@ -66,7 +65,7 @@ def _finish(today: date, remaining: int, pace: float) -> date | None:
 
 
 def predict_completion(db: Db, today: date | None = None, *,
-                       student_ids: Collection[uuid.UUID] | None = None
+                       student_ids: StudentIds | None = None
                        ) -> list[CompletionPrediction]:
     """A prediction for every non-deleted enrollment (optionally of some students)."""
     today = today or date.today()
@@ -75,7 +74,7 @@ def predict_completion(db: Db, today: date | None = None, *,
                     e.expected_completion_date, e.actual_completion_date)
              .join(s, s.id == e.subject_id).where(e.deleted_at.is_(None)))
     if student_ids is not None:
-        query = query.where(e.student_id.in_(list(student_ids)))
+        query = query.where(among(e.student_id, student_ids))
     enrollments = db.execute(query).all()
     totals = dict(db.execute(
         select(Topic.subject_id, func.count())

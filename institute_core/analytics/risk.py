@@ -18,21 +18,33 @@ from __future__ import annotations
 import itertools
 import uuid
 from collections import defaultdict
-from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, Subquery, func, literal, select, union_all
 
-from institute_core.analytics.attendance import AttendanceMark, attendance_marks, summarize
-from institute_core.analytics.period import Db, Period, as_date
+from institute_core.analytics.attendance import ATTENDED
+from institute_core.analytics.period import (
+    Db,
+    StudentIds,
+    among,
+    as_date,
+    percent,
+    shared_uuid,
+)
 from institute_core.analytics.prediction import CompletionPrediction, predict_completion
-from institute_core.enums import AttendanceStatus, EnrollmentStatus, StudentStatus
+from institute_core.enums import (
+    AttendanceStatus,
+    EnrollmentStatus,
+    SessionStatus,
+    StudentStatus,
+)
 from institute_core.schema import (
     AttendanceTopic,
     BatchAttendanceTopic,
     BatchSessionAttendance,
     Enrollment,
+    FlexibleBatch,
     LearningSession,
     SessionAttendance,
     Student,
@@ -49,7 +61,6 @@ ATTENDANCE_WINDOW = 10
 ATTENDANCE_MINIMUM = 3
 IDLE_DAYS = 14
 COMPETENCY_WINDOW = 3
-_EVER = date(1900, 1, 1)
 
 
 @dataclass(frozen=True)
@@ -70,54 +81,55 @@ class AtRiskStudent:
     flags: tuple[RiskFlag, ...]
 
 
+def active_students(student_ids: StudentIds | None = None) -> Select[tuple[uuid.UUID]]:
+    """Ids of the active, non-deleted students (of `student_ids` when given)."""
+    query = select(Student.id).where(Student.deleted_at.is_(None),
+                                     Student.status == StudentStatus.ACTIVE.value)
+    return query if student_ids is None else query.where(among(Student.id, student_ids))
+
+
 def at_risk_students(db: Db, today: date | None = None, *,
-                     student_ids: Collection[uuid.UUID] | None = None) -> list[AtRiskStudent]:
+                     student_ids: StudentIds | None = None) -> list[AtRiskStudent]:
     """Flagged students, most flags first, then by name."""
     today = today or date.today()
-    query = (select(Student.id, Student.enrollment_no, User.first_name, User.last_name)
-             .join(User, User.id == Student.user_id)
-             .where(Student.deleted_at.is_(None), Student.status == StudentStatus.ACTIVE.value))
-    if student_ids is not None:
-        query = query.where(Student.id.in_(list(student_ids)))
-    students = db.execute(query).all()
-    flags = risk_flags(db, today, student_ids=[s[0] for s in students])
+    checked = active_students(student_ids)
+    flags = risk_flags(db, today, student_ids=checked)
+    students = db.execute(
+        select(Student.id, Student.enrollment_no, User.first_name, User.last_name)
+        .join(User, User.id == Student.user_id)
+        .where(Student.id.in_([sid for sid, own in flags.items() if own]))).all()
     result = [AtRiskStudent(sid, enrollment_no, f"{first} {last}".strip(), tuple(flags[sid]))
-              for sid, enrollment_no, first, last in students if flags.get(sid)]
+              for sid, enrollment_no, first, last in students]
     result.sort(key=lambda r: (-len(r.flags), r.name.lower(), r.enrollment_no))
     return result
 
 
-def risk_flags(db: Db, today: date, *, student_ids: Collection[uuid.UUID],
+def risk_flags(db: Db, today: date, *, student_ids: StudentIds,
                predictions: list[CompletionPrediction] | None = None
                ) -> dict[uuid.UUID, list[RiskFlag]]:
-    """Every rule's flags for the given students (students with none map to []).
+    """Every rule's flags for the given students (a student without a flag may be missing).
 
     `predictions` of these students at `today` may be passed when the caller already has them.
+    The database does the windowing (last N marks, last N rated sessions), so the cost grows
+    with the number of students, not with their history.
     """
-    ids = list(student_ids)
-    flags: dict[uuid.UUID, list[RiskFlag]] = {sid: [] for sid in ids}
-    marks = attendance_marks(db, Period(_EVER, today), student_ids=ids)
-    per_student: dict[uuid.UUID, list[AttendanceMark]] = defaultdict(list)
-    for mark in marks:
-        per_student[mark.student_id].append(mark)
-    active = _with_active_enrollment(db, ids)
-    admitted = dict(db.execute(select(Student.id, Student.admission_date)
-                               .where(Student.id.in_(ids))).tuples().all())
-    for sid in ids:
-        own = sorted(per_student.get(sid, []), key=lambda m: m.sort_key)
-        flag = _low_attendance(own)
+    flags: dict[uuid.UUID, list[RiskFlag]] = defaultdict(list)
+    marks = _marks(student_ids, today)
+    for sid, statuses in _recent_counted(db, marks).items():
+        flag = _low_attendance(statuses)
         if flag:
             flags[sid].append(flag)
-        if sid in active:
-            flag = _no_recent_session(own, as_date(admitted[sid]), today)
-            if flag:
-                flags[sid].append(flag)
-    for sid, levels in _last_rated_sessions(db, ids, today).items():
+    last_attended = _last_attended(db, marks)
+    for sid, admitted in _with_active_enrollment(db, student_ids):
+        flag = _no_recent_session(last_attended.get(sid), as_date(admitted), today)
+        if flag:
+            flags[sid].append(flag)
+    for sid, levels in _last_rated_sessions(db, student_ids, today).items():
         flag = _falling(levels)
         if flag:
             flags[sid].append(flag)
     if predictions is None:
-        predictions = predict_completion(db, today, student_ids=ids)
+        predictions = predict_completion(db, today, student_ids=student_ids)
     for p in predictions:
         if p.status == EnrollmentStatus.ACTIVE and p.behind_schedule:
             when = p.predicted.isoformat() if p.predicted else "no progress yet"
@@ -125,26 +137,65 @@ def risk_flags(db: Db, today: date, *, student_ids: Collection[uuid.UUID],
             flags[p.student_id].append(RiskFlag(
                 BEHIND_SCHEDULE,
                 f"{p.subject_name}: predicted {when}, expected by {expected}"))
-    return flags
+    return dict(flags)
 
 
-def _low_attendance(marks: list[AttendanceMark]) -> RiskFlag | None:
-    counted = [m for m in marks if m.status != AttendanceStatus.EXCUSED][-ATTENDANCE_WINDOW:]
-    if len(counted) < ATTENDANCE_MINIMUM:
+def _marks(student_ids: StudentIds, today: date) -> Subquery:
+    """Every mark up to `today` as (student_id, day, status, source, ref), the rule of
+    `analytics.attendance` (cancelled individual sessions and soft-deleted rows left out);
+    (day, source, ref) orders a student's marks as `AttendanceMark.sort_key` does."""
+    sa, ls = SessionAttendance, LearningSession
+    individual = (
+        select(shared_uuid(sa.student_id).label("student_id"), ls.session_date.label("day"),
+               sa.attendance_status.label("status"), literal("session").label("source"),
+               ls.id.label("ref"))
+        .join(ls, ls.id == sa.session_id)
+        .where(sa.deleted_at.is_(None), ls.deleted_at.is_(None),
+               ls.status != SessionStatus.CANCELLED.value, ls.session_date <= today,
+               among(sa.student_id, student_ids)))
+    bsa, fb = BatchSessionAttendance, FlexibleBatch
+    batch = (
+        select(bsa.student_id, bsa.session_date, bsa.attendance_status, literal("batch"), fb.id)
+        .join(fb, fb.id == bsa.batch_id)
+        .where(bsa.deleted_at.is_(None), fb.deleted_at.is_(None), bsa.session_date <= today,
+               among(bsa.student_id, student_ids)))
+    return union_all(individual, batch).subquery("marks")
+
+
+def _recent_counted(db: Db, marks: Subquery) -> dict[uuid.UUID, list[str]]:
+    """The statuses of each student's last `ATTENDANCE_WINDOW` counted (non-excused) marks."""
+    newest = func.row_number().over(
+        partition_by=marks.c.student_id,
+        order_by=(marks.c.day.desc(), marks.c.source.desc(), marks.c.ref.desc())).label("rn")
+    counted = (select(marks.c.student_id, marks.c.status, newest)
+               .where(marks.c.status != AttendanceStatus.EXCUSED.value).subquery("counted"))
+    result: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for sid, status in db.execute(select(counted.c.student_id, counted.c.status)
+                                  .where(counted.c.rn <= ATTENDANCE_WINDOW)):
+        result[sid].append(status)
+    return result
+
+
+def _last_attended(db: Db, marks: Subquery) -> dict[uuid.UUID, date]:
+    rows = db.execute(select(marks.c.student_id, func.max(marks.c.day))
+                      .where(marks.c.status.in_(list(ATTENDED)))
+                      .group_by(marks.c.student_id))
+    return {sid: as_date(day) for sid, day in rows}
+
+
+def _low_attendance(statuses: list[str]) -> RiskFlag | None:
+    if len(statuses) < ATTENDANCE_MINIMUM:
         return None
-    summary = summarize(counted)
-    rate = summary.rate
+    attended = sum(1 for s in statuses if s in ATTENDED)
+    rate = percent(attended, len(statuses))
     if rate is None or rate >= ATTENDANCE_THRESHOLD:
         return None
     return RiskFlag(LOW_ATTENDANCE,
-                    f"attendance {rate:.2f} % over the last {summary.counted} sessions "
-                    f"({summary.attended} attended)")
+                    f"attendance {rate:.2f} % over the last {len(statuses)} sessions "
+                    f"({attended} attended)")
 
 
-def _no_recent_session(marks: list[AttendanceMark], admitted: date,
-                       today: date) -> RiskFlag | None:
-    attended = [m.day for m in marks if m.attended]
-    last = attended[-1] if attended else None
+def _no_recent_session(last: date | None, admitted: date, today: date) -> RiskFlag | None:
     since = (today - (last or admitted)).days
     if since < IDLE_DAYS:
         return None
@@ -166,22 +217,26 @@ def _falling(levels: list[float]) -> RiskFlag | None:
     return None
 
 
-def _with_active_enrollment(db: Db, ids: list[uuid.UUID]) -> set[uuid.UUID]:
-    return set(db.execute(
-        select(Enrollment.student_id).where(
-            Enrollment.student_id.in_(ids), Enrollment.deleted_at.is_(None),
-            Enrollment.status == EnrollmentStatus.ACTIVE.value)).scalars())
+def _with_active_enrollment(db: Db, student_ids: StudentIds
+                            ) -> list[tuple[uuid.UUID, date]]:
+    """(student, admission date) of the students with an active enrollment."""
+    enrolled = select(Enrollment.student_id).where(
+        Enrollment.deleted_at.is_(None), Enrollment.status == EnrollmentStatus.ACTIVE.value)
+    return [(sid, admitted) for sid, admitted in db.execute(
+        select(Student.id, Student.admission_date)
+        .where(Student.id.in_(enrolled), among(Student.id, student_ids)))]
 
 
-def _last_rated_sessions(db: Db, ids: list[uuid.UUID], today: date
+def _last_rated_sessions(db: Db, student_ids: StudentIds, today: date
                          ) -> dict[uuid.UUID, list[float]]:
     """Mean understanding level of each of a student's last rated sessions, oldest first."""
     at, sa, ls = AttendanceTopic, SessionAttendance, LearningSession
     individual = (
-        select(sa.student_id, ls.session_date, sa.id, func.avg(at.understanding_level))
+        select(shared_uuid(sa.student_id).label("student_id"), ls.session_date.label("day"),
+               sa.id.label("ref"), func.avg(at.understanding_level).label("level"))
         .join(sa, sa.id == at.attendance_id).join(ls, ls.id == sa.session_id)
         .where(at.deleted_at.is_(None), sa.deleted_at.is_(None), ls.deleted_at.is_(None),
-               at.understanding_level.is_not(None), sa.student_id.in_(ids),
+               at.understanding_level.is_not(None), among(sa.student_id, student_ids),
                ls.session_date <= today)
         .group_by(sa.student_id, ls.session_date, sa.id))
     bt, bsa = BatchAttendanceTopic, BatchSessionAttendance
@@ -189,12 +244,17 @@ def _last_rated_sessions(db: Db, ids: list[uuid.UUID], today: date
         select(bsa.student_id, bsa.session_date, bsa.id, func.avg(bt.understanding_level))
         .join(bsa, bsa.id == bt.batch_attendance_id)
         .where(bt.deleted_at.is_(None), bsa.deleted_at.is_(None),
-               bt.understanding_level.is_not(None), bsa.student_id.in_(ids),
+               bt.understanding_level.is_not(None), among(bsa.student_id, student_ids),
                bsa.session_date <= today)
         .group_by(bsa.student_id, bsa.session_date, bsa.id))
+    rated = union_all(individual, batch).subquery("rated")
+    newest = func.row_number().over(partition_by=rated.c.student_id,
+                                    order_by=(rated.c.day.desc(), rated.c.ref.desc())).label("rn")
+    ranked = select(rated.c.student_id, rated.c.day, rated.c.ref, rated.c.level,
+                    newest).subquery("ranked")
     rows: dict[uuid.UUID, list[tuple[date, str, float]]] = defaultdict(list)
-    for query in (individual, batch):
-        for student, day, ref, level in db.execute(query):
-            rows[student].append((as_date(day), str(ref), float(level)))
-    return {sid: [level for _d, _r, level in sorted(own)[-COMPETENCY_WINDOW:]]
-            for sid, own in rows.items()}
+    for student, day, ref, level in db.execute(
+            select(ranked.c.student_id, ranked.c.day, ranked.c.ref, ranked.c.level)
+            .where(ranked.c.rn <= COMPETENCY_WINDOW)):
+        rows[student].append((as_date(day), str(ref), float(level)))
+    return {sid: [level for _d, _r, level in sorted(own)] for sid, own in rows.items()}

@@ -13,13 +13,13 @@ from __future__ import annotations
 import math
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 
 from sqlalchemy import select
 
-from institute_core.analytics.period import Db, as_date
+from institute_core.analytics.period import Db, StudentIds, among, as_date, shared_date, shared_uuid
 from institute_core.enums import ProgressStatus
 from institute_core.schema import Enrollment, StudentTopicProgress, Topic
 
@@ -62,17 +62,20 @@ class LearningVelocity:
 
 
 def completion_dates(db: Db, today: date, *,
-                     student_ids: Collection[uuid.UUID] | None = None
+                     student_ids: StudentIds | None = None, since: date | None = None
                      ) -> dict[tuple[uuid.UUID, uuid.UUID], list[date]]:
-    """(student, subject) -> sorted completion dates up to `today`."""
+    """(student, subject) -> sorted completion dates up to `today` (from `since` if given)."""
     stp, t = StudentTopicProgress, Topic
-    query = (select(stp.student_id, t.subject_id, stp.completion_date)
+    query = (select(shared_uuid(stp.student_id), shared_uuid(t.subject_id),
+                    shared_date(stp.completion_date))
              .join(t, t.id == stp.topic_id)
              .where(stp.deleted_at.is_(None), t.deleted_at.is_(None),
                     stp.status.in_(DONE), stp.completion_date.is_not(None),
                     stp.completion_date <= today))
     if student_ids is not None:
-        query = query.where(stp.student_id.in_(list(student_ids)))
+        query = query.where(among(stp.student_id, student_ids))
+    if since is not None:
+        query = query.where(stp.completion_date >= since)
     result: dict[tuple[uuid.UUID, uuid.UUID], list[date]] = defaultdict(list)
     for student, subject, done in db.execute(query):
         result[(student, subject)].append(as_date(done))
@@ -83,12 +86,13 @@ def completion_dates(db: Db, today: date, *,
 
 def weekly_counts(dates: Sequence[date], today: date, weeks: int) -> tuple[WeeklyCount, ...]:
     """Completions per 7-day window ending `today`, `weeks` windows, oldest first."""
-    windows = []
-    for i in range(weeks - 1, -1, -1):
-        end = today - timedelta(days=7 * i)
-        start = end - timedelta(days=6)
-        windows.append(WeeklyCount(start, sum(1 for d in dates if start <= d <= end)))
-    return tuple(windows)
+    counts = [0] * weeks
+    for day in dates:
+        back = (today - day).days // 7  # 0 = the window ending today
+        if 0 <= back < weeks and day <= today:
+            counts[weeks - 1 - back] += 1
+    return tuple(WeeklyCount(today - timedelta(days=7 * (weeks - 1 - i) + 6), n)
+                 for i, n in enumerate(counts))
 
 
 def slope(values: Sequence[float]) -> float | None:
@@ -112,14 +116,14 @@ def std_dev(values: Sequence[float]) -> float:
 
 
 def learning_velocity(db: Db, today: date | None = None, *, weeks: int = 8,
-                      student_ids: Collection[uuid.UUID] | None = None
+                      student_ids: StudentIds | None = None
                       ) -> list[LearningVelocity]:
     """Velocity of every non-deleted enrollment (a student with no completions shows zeros)."""
     today = today or date.today()
     query = select(Enrollment.student_id, Enrollment.subject_id).where(
         Enrollment.deleted_at.is_(None))
     if student_ids is not None:
-        query = query.where(Enrollment.student_id.in_(list(student_ids)))
+        query = query.where(among(Enrollment.student_id, student_ids))
     pairs = sorted(set(db.execute(query).tuples()), key=lambda p: (p[0].hex, p[1].hex))
     done = completion_dates(db, today, student_ids=student_ids)
     result = []
