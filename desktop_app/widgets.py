@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from PySide6.QtWidgets import QAbstractItemView, QHeaderView, QLabel, QTableView, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHeaderView,
+    QLabel,
+    QMessageBox,
+    QTableView,
+    QWidget,
+)
 
 
 def title_label(text: str, parent: QWidget | None = None) -> QLabel:
@@ -30,3 +38,21 @@ def table_view(parent: QWidget | None = None, *, stretch_last: bool = True) -> Q
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.setWordWrap(False)
     return view
+
+
+def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:
+    """A yes/no question whose yes button says what it does; No is the default."""
+    box = QMessageBox(QMessageBox.Icon.Question, title, text, parent=parent)
+    go = box.addButton(yes, QMessageBox.ButtonRole.AcceptRole)
+    box.setDefaultButton(box.addButton("Keep it", QMessageBox.ButtonRole.RejectRole))
+    box.exec()
+    return box.clickedButton() is go
+
+
+def index_of(combo: QComboBox, value: object) -> int:
+    """Row of the item whose data equals `value`, or -1.
+
+    `QComboBox.findData` matches a Python object (a UUID) only when it is the very same object,
+    not an equal one read again from the database.
+    """
+    return next((i for i in range(combo.count()) if combo.itemData(i) == value), -1)

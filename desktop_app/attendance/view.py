@@ -31,7 +31,7 @@ from desktop_app.attendance.model import AttendanceModel
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import index_of, styled_label, table_view, title_label
 from institute_core.enums import AttendanceStatus
 from institute_core.services import attendance
 from institute_core.services.common import SessionKey, TopicRef
@@ -280,7 +280,7 @@ class AttendanceView(QWidget):
         for t in student.topics if student else ():
             label = f"{t.name} – level {t.level}" if t.level else f"{t.name} – not rated"
             self.student_topics.addItem(label, t.topic_id)
-        index = self.student_topics.findData(current)
+        index = index_of(self.student_topics, current)
         if index >= 0:
             self.student_topics.setCurrentIndex(index)
 

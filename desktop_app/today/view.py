@@ -19,7 +19,12 @@ from desktop_app.attendance.view import AttendanceView
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.today.schedule_dialog import ScheduleDialog
+from desktop_app.widgets import ask, styled_label, table_view, title_label
+from institute_core.enums import SessionStatus
+from institute_core.services import sessions
+from institute_core.services.common import SessionKind
+from institute_core.services.sessions import Scheduled
 from institute_core.services.today import StudentDue, TodaySession, today_sessions
 
 
@@ -84,11 +89,26 @@ class TodayView(QWidget):
         head = QHBoxLayout()
         self.title = title_label("Today")
         head.addWidget(self.title, 1)
+        self.schedule_button = QPushButton("Schedule…")
+        self.schedule_button.setToolTip("Schedule an individual session or an extra batch "
+                                         "meeting (Ctrl+N)")
+        self.schedule_button.setShortcut(QKeySequence("Ctrl+N"))
+        self.schedule_button.clicked.connect(self.open_schedule)
+        self.cancel_button = QPushButton("Cancel session")
+        self.cancel_button.clicked.connect(self.cancel_selected)
+        self.no_show_button = QPushButton("No-show")
+        self.no_show_button.setToolTip("The student of this individual session did not come")
+        self.no_show_button.clicked.connect(self.no_show_selected)
         self.take_button = QPushButton(icon("attendance"), "Take attendance")
         self.take_button.setObjectName("primary")
         self.take_button.clicked.connect(self.open_selected)
-        head.addWidget(self.take_button)
+        for button in (self.schedule_button, self.cancel_button, self.no_show_button,
+                       self.take_button):
+            head.addWidget(button)
         layout.addLayout(head)
+        self.message = styled_label("", "message")
+        self.message.hide()
+        layout.addWidget(self.message)
         self.subtitle = styled_label("", "subtitle")
         layout.addWidget(self.subtitle)
         splitter = QSplitter(Qt.Orientation.Vertical)
@@ -141,16 +161,79 @@ class TodayView(QWidget):
             self.students_model.set_rows([])
 
     def _on_session_changed(self, *_args: object) -> None:
-        row = self.sessions.currentIndex().row()
-        if 0 <= row < self.sessions_model.rowCount():
-            self.students_model.set_rows(self.sessions_model.row_at(row).students)
+        session = self.selected()
+        if session is not None:
+            self.students_model.set_rows(session.students)
+        individual = session is not None and not session.is_batch
+        open_ = session is not None and session.status == SessionStatus.SCHEDULED.value
+        self.cancel_button.setEnabled(open_)
+        self.no_show_button.setEnabled(individual and open_)
 
-    def open_selected(self) -> None:
+    def selected(self) -> TodaySession | None:
         row = self.sessions.currentIndex().row()
         if not 0 <= row < self.sessions_model.rowCount():
+            return None
+        return self.sessions_model.row_at(row)
+
+    def open_selected(self) -> None:
+        session = self.selected()
+        if session is not None:
+            self.open_attendance(session)
+
+    # --- scheduling ------------------------------------------------------------------------
+
+    def open_schedule(self) -> ScheduleDialog:
+        """The scheduling form, with the selected session's student or batch picked."""
+        session = self.selected()
+        batch_id = session.key.id if session is not None and session.is_batch else None
+        student_id = session.students[0].student_id if session is not None \
+            and not session.is_batch and session.students else None
+        dialog = ScheduleDialog(self._ctx, self.day, self, student_id=student_id,
+                                batch_id=batch_id)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_scheduled.connect(self._on_scheduled)
+        dialog.show()
+        return dialog
+
+    def _on_scheduled(self, scheduled: Scheduled) -> None:
+        note = f" ({'; '.join(scheduled.warnings)})" if scheduled.warnings else ""
+        self._say(f"Scheduled for {scheduled.key.on:%a %d %b}{note}")
+        self._wrote()
+
+    def cancel_selected(self) -> None:
+        """Cancel the selected session (an individual one, or today's meeting of a batch)."""
+        session = self.selected()
+        if session is None:
             return
-        session = self.sessions_model.row_at(row)
-        self.open_attendance(session)
+        what = "today's meeting of " + session.title if session.is_batch \
+            else "the session with " + session.title
+        marked = f" {session.marked} attendance marks stay recorded." if session.marked else ""
+        if not self.confirm("Cancel session", f"Cancel {what} ({_when(session)})?{marked}",
+                            "Cancel the session"):
+            return
+        replica, actor, key = self._ctx.replica, self._ctx.actor, session.key
+        self._ctx.tasks.run_db(lambda: sessions.cancel(replica, actor, key),
+                               lambda _r: self._wrote(), lambda e: self._say(str(e)))
+
+    def no_show_selected(self) -> None:
+        """The student of the selected individual session did not come."""
+        session = self.selected()
+        if session is None or session.key.kind is not SessionKind.INDIVIDUAL:
+            return
+        replica, actor, session_id = self._ctx.replica, self._ctx.actor, session.key.id
+        self._ctx.tasks.run_db(lambda: sessions.mark_no_show(replica, actor, session_id),
+                               lambda _r: self._wrote(), lambda e: self._say(str(e)))
+
+    def confirm(self, title: str, text: str, yes: str) -> bool:
+        return ask(self, title, text, yes)
+
+    def _wrote(self) -> None:
+        self.sig_saved.emit()
+        self.refresh()
+
+    def _say(self, text: str) -> None:
+        self.message.setText(text)
+        self.message.setVisible(bool(text))
 
     def open_attendance(self, session: TodaySession) -> None:
         subtitle = f"{session.subject_name} · {session.key.on:%A %d %B} · {_when(session)}"

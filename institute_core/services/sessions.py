@@ -18,8 +18,23 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import BatchStatus, SessionStatus, SessionType
 from institute_core.replica import Actor, Replica
-from institute_core.schema import BatchMember, Faculty, FlexibleBatch, LearningSession
-from institute_core.services.common import SessionKey, SessionKind, minutes_between, parse_hhmm
+from institute_core.schema import (
+    BatchMember,
+    Enrollment,
+    Faculty,
+    FlexibleBatch,
+    LearningSession,
+    Student,
+    Subject,
+    User,
+)
+from institute_core.services.common import (
+    SessionKey,
+    SessionKind,
+    full_name,
+    minutes_between,
+    parse_hhmm,
+)
 from institute_core.services.schedule import WEEKDAYS, batch_slot, meets_on
 from institute_core.validation import InvalidInput
 
@@ -36,6 +51,58 @@ class NeedsConfirmation(Exception):
 class Scheduled:
     key: SessionKey
     warnings: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Something to pick in the scheduling form: an id and how it reads."""
+
+    id: uuid.UUID
+    label: str
+
+
+@dataclass(frozen=True)
+class StudentChoice:
+    """A student the faculty member teaches, with the subjects they teach them."""
+
+    id: uuid.UUID
+    label: str
+    subjects: tuple[Choice, ...]
+
+
+@dataclass(frozen=True)
+class SchedulingChoices:
+    """Who and what a faculty member can schedule."""
+
+    students: tuple[StudentChoice, ...]
+    batches: tuple[Choice, ...]
+
+
+def scheduling_choices(replica: Replica, faculty_id: uuid.UUID) -> SchedulingChoices:
+    """The faculty member's enrolled students (with subjects) and active batches, by name."""
+    with replica.read() as session:
+        rows = session.execute(
+            select(Student.id, Student.enrollment_no, User.first_name, User.last_name,
+                   Subject.id.label("subject_id"), Subject.name)
+            .join(Enrollment, Enrollment.student_id == Student.id)
+            .join(User, User.id == Student.user_id)
+            .join(Subject, Subject.id == Enrollment.subject_id)
+            .where(Enrollment.faculty_id == faculty_id, Enrollment.deleted_at.is_(None),
+                   Student.deleted_at.is_(None))
+            .order_by(User.first_name, User.last_name, Subject.name))
+        labels: dict[uuid.UUID, str] = {}
+        subjects: dict[uuid.UUID, list[Choice]] = {}
+        for r in rows:
+            labels[r.id] = f"{full_name(r.first_name, r.last_name)} ({r.enrollment_no})"
+            subjects.setdefault(r.id, []).append(Choice(r.subject_id, r.name))
+        batches = session.execute(
+            select(FlexibleBatch.id, FlexibleBatch.name)
+            .where(FlexibleBatch.faculty_id == faculty_id, FlexibleBatch.deleted_at.is_(None),
+                   FlexibleBatch.status == BatchStatus.ACTIVE)
+            .order_by(FlexibleBatch.name)).all()
+    return SchedulingChoices(
+        tuple(StudentChoice(i, label, tuple(subjects[i])) for i, label in labels.items()),
+        tuple(Choice(b.id, b.name) for b in batches))
 
 
 @dataclass(frozen=True)
