@@ -1,13 +1,18 @@
-"""Checks made before a request reaches any route or the database.
+"""Checks made before a request reaches any route or the database, and the access log.
 
 Pure ASGI (no body buffering by the framework): an oversized body is refused from its
 Content-Length or while it streams in, and a client too old for the server is refused from its
-`X-Schema-Version` header, both before any route runs.
+`X-Schema-Version` header, both before any route runs. `AccessLogMiddleware` writes one JSON
+line per request to the `sync_server.access` logger (`serve` sends it to stdout).
 """
 
 from __future__ import annotations
 
 import json
+import logging
+import os
+import time
+from datetime import UTC, datetime
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -89,3 +94,50 @@ class GuardMiddleware:
             return await receive()
 
         await self.app(scope, replay, send)
+
+
+access_log = logging.getLogger("sync_server.access")
+
+
+class AccessLogMiddleware:
+    """One JSON object per HTTP request: time, client, method, path, status, size, duration.
+
+    The query string is left out (nothing the API takes there belongs in a log), and so are
+    bodies and headers: passwords and tokens never reach the log.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        status = 500
+        size = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status, size
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            elif message["type"] == "http.response.body":
+                size += len(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if access_log.isEnabledFor(logging.INFO):
+                client = scope.get("client")
+                access_log.info(json.dumps({
+                    "ts": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                    "client": client[0] if client else None,
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status,
+                    "bytes": size,
+                    "duration_ms": round((time.perf_counter() - started) * 1000, 1),
+                    "pid": os.getpid(),
+                }))
+

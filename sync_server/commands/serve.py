@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import copy
+from typing import Any
 
 from sync_server.settings import Settings
 
@@ -10,8 +12,23 @@ from sync_server.settings import Settings
 def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=None, help="address to listen on (INSTITUTE_HOST)")
     parser.add_argument("--port", type=int, default=None, help="port (INSTITUTE_PORT)")
-    parser.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
-    parser.add_argument("--log-level", default="info")
+    parser.add_argument("--workers", type=int, default=1,
+                        help="server processes sharing the port (default 1; about one per core)")
+    parser.add_argument("--log-level", default="info",
+                        choices=("critical", "error", "warning", "info", "debug"))
+
+
+def log_config(level: str) -> dict[str, Any]:
+    """Uvicorn's own logging, plus the app's JSON access lines on stdout (one per request)."""
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config["formatters"]["json_line"] = {"format": "%(message)s"}
+    config["handlers"]["json_access"] = {"formatter": "json_line", "class": "logging.StreamHandler",
+                                         "stream": "ext://sys.stdout"}
+    config["loggers"]["sync_server.access"] = {"handlers": ["json_access"],
+                                               "level": level.upper(), "propagate": False}
+    return config
 
 
 def run(args: argparse.Namespace) -> int:
@@ -21,6 +38,9 @@ def run(args: argparse.Namespace) -> int:
     uvicorn.run("sync_server.app:build_app", factory=True,
                 host=args.host or settings.host, port=args.port or settings.port,
                 workers=args.workers, log_level=args.log_level,
+                log_config=log_config(args.log_level),
+                # The app writes the access log as JSON; uvicorn's text lines would repeat it.
+                access_log=False,
                 # The body limit is enforced by the app; uvicorn just must not buffer forever.
                 timeout_keep_alive=30)
     return 0
