@@ -8,10 +8,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from desktop_app.widgets import styled_label, title_label
 
 COMING: dict[str, tuple[str, str]] = {
-    "inquiries": ("Inquiries", "Walk-ins and calls become inquiries here. This section comes "
-                  "with the counselor CRM."),
-    "follow_ups": ("Follow-ups", "Follow-ups due today and overdue will be your home screen. "
-                   "This section comes with the counselor CRM."),
     "dashboard": ("Dashboard", "Attendance, utilization and progress dashboards come with the "
                   "analytics issue."),
     "setup": ("Setup", "Staff, students, syllabus and batches (and spreadsheet import) come with "

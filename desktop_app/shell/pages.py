@@ -19,6 +19,8 @@ PAGES: dict[str, str] = {
     "today": "desktop_app.today.view:TodayView",
     "students": "desktop_app.students.view:StudentsView",
     "conflicts": "desktop_app.conflicts.view:ConflictsView",
+    "inquiries": "desktop_app.crm.inquiries_view:InquiriesView",
+    "follow_ups": "desktop_app.crm.followups_view:FollowUpsView",
 }
 
 

@@ -132,3 +132,11 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
         inquiry.lost_reason = None
         session.flush()
         return student.id
+
+
+def faculty_suggestions(replica: Replica, user_id: uuid.UUID, subject_ids: list[uuid.UUID]
+                        ) -> dict[uuid.UUID, list[FacultySuggestion]]:
+    """`suggest_faculty` for each subject, read in one go for the Enroll dialog."""
+    with replica.read() as session:
+        require_crm_access(session, user_id)
+        return {subject_id: suggest_faculty(session, subject_id) for subject_id in subject_ids}

@@ -13,7 +13,7 @@ from sqlalchemy import case, func, select
 from institute_core.crm.access import require_crm_access
 from institute_core.crm.clock import local_day
 from institute_core.crm.scoring import LeadFacts, LeadScore, score_lead
-from institute_core.enums import ActiveStatus, FollowUpStatus
+from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus, Role
 from institute_core.replica import Replica
 from institute_core.schema import FollowUp, Inquiry, InquirySubject, Subject, User
 from institute_core.services.common import full_name
@@ -46,8 +46,12 @@ class InquiryRow:
         return self.next_follow_up is not None and local_day(self.next_follow_up) <= today
 
 
+OPEN = frozenset({InquiryStatus.NEW.value, InquiryStatus.CONTACTED.value,
+                  InquiryStatus.FOLLOW_UP_SCHEDULED.value})
+
+
 def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[InquiryRow, ...]:
-    """Every live inquiry with its score on `today`, best first (three queries)."""
+    """Every live inquiry with its score on `today`: open leads best first, then closed ones."""
     with replica.read() as session:
         require_crm_access(session, user_id)
         completed = FollowUp.status == FollowUpStatus.COMPLETED
@@ -96,7 +100,8 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[I
                 tuple(s[0] for s in subs), created_on, i.next_follow_up_date,
                 i.lost_reason or "", i.notes or "", score,
                 " ".join((i.student_name, i.phone or "", i.email or "", *tags, *names)).lower()))
-        rows.sort(key=lambda r: (-r.score.value, r.name))
+        # Leads to work on first: open ones by score, then enrolled and lost.
+        rows.sort(key=lambda r: (r.status not in OPEN, -r.score.value, r.name))
         return tuple(rows)
 
 
@@ -138,3 +143,26 @@ class InquiryFilter:
         if len(checks) == 1:
             return checks[0]
         return lambda r: all(check(r) for check in checks)
+
+
+@dataclass(frozen=True)
+class CrmChoices:
+    """What the capture form and the filters offer."""
+
+    subjects: tuple[tuple[uuid.UUID, str], ...]
+    counselors: tuple[tuple[uuid.UUID, str], ...]
+
+
+def crm_choices(replica: Replica, user_id: uuid.UUID) -> CrmChoices:
+    with replica.read() as session:
+        require_crm_access(session, user_id)
+        subjects = tuple(session.execute(
+            select(Subject.id, Subject.name).where(
+                Subject.deleted_at.is_(None), Subject.status == ActiveStatus.ACTIVE.value)
+            .order_by(Subject.name)).tuples())
+        counselors = tuple(
+            (r.id, full_name(r.first_name, r.last_name)) for r in session.execute(
+                select(User.id, User.first_name, User.last_name).where(
+                    User.role == Role.COUNSELOR.value, User.deleted_at.is_(None))
+                .order_by(User.first_name)))
+        return CrmChoices(subjects, counselors)

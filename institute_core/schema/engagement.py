@@ -82,7 +82,9 @@ class Feedback(Synced, Base):
     reviewed_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reviewed_at: Mapped[datetime | None]
     # Anonymous feedback still belongs to a student (scopes need it); screens hide who gave it.
-    is_anonymous: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Nullable: rows written before this column (bulk loads, older desks) mean "not anonymous".
+    is_anonymous: Mapped[bool | None] = mapped_column(Boolean, default=False,
+                                                      server_default=false())
     # VADER's compound score (-1 … 1) of the comments; `sentiment` is its label.
     sentiment_score: Mapped[Decimal | None] = mapped_column(money(5, 4))
     action_note: Mapped[str | None] = mapped_column(Text)

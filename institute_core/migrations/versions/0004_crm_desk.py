@@ -35,7 +35,7 @@ def upgrade() -> None:
 
     with op.batch_alter_table('feedback', schema=None) as batch_op:
         batch_op.add_column(sa.Column('is_anonymous', sa.Boolean(), server_default=sa.false(),
-                                      nullable=False))
+                                      nullable=True))
         batch_op.add_column(sa.Column('sentiment_score', sa.Numeric(precision=5, scale=4),
                                       nullable=True))
         batch_op.add_column(sa.Column('action_note', sa.Text(), nullable=True))

@@ -1,0 +1,1 @@
+"""The counselor's sections: Inquiries (capture, list, pipeline board, enroll) and Follow-ups."""

@@ -1,0 +1,144 @@
+"""The pipeline board: one column per stage; cards move by drag and drop or Ctrl+←/→."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QDropEvent, QKeyEvent
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.crm.models import STAGE_COLOURS, STAGE_TITLES, score_text
+from desktop_app.widgets import styled_label
+from institute_core.crm.listing import InquiryRow
+from institute_core.enums import InquiryStatus
+
+STAGES = tuple(s.value for s in InquiryStatus)
+# A column lists the best-scored cards; a board of thousands helps nobody (use the filters).
+CARDS_PER_STAGE = 150
+ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+class StageList(QListWidget):
+    """The cards of one stage. A drop asks the board to move the card; the list changes only
+    when the move is saved and the board reloads."""
+
+    def __init__(self, stage: str, board: PipelineBoard) -> None:
+        super().__init__()
+        self.stage = stage
+        self._board = board
+        self.setObjectName(f"stage_{stage}")
+        self.setAccessibleName(STAGE_TITLES[stage])
+        self.setDragEnabled(True)
+        self.setAcceptDrops(True)
+        self.setDragDropMode(QAbstractItemView.DragDropMode.DragDrop)
+        self.setDefaultDropAction(Qt.DropAction.MoveAction)
+        self.setWordWrap(True)
+        self.setSpacing(2)
+
+    def dropEvent(self, event: QDropEvent) -> None:
+        source = event.source()
+        event.ignore()
+        if isinstance(source, StageList) and source is not self:
+            inquiry_id = source.current_id()
+            if inquiry_id is not None:
+                self._board.sig_move_requested.emit(inquiry_id, self.stage)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:
+        ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier
+        step = {Qt.Key.Key_Right: 1, Qt.Key.Key_Left: -1}.get(Qt.Key(event.key()))
+        if ctrl and step is not None:
+            self._board.move_current(self, step)
+            return
+        if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            inquiry_id = self.current_id()
+            if inquiry_id is not None:
+                self._board.sig_open.emit(inquiry_id)
+            return
+        super().keyPressEvent(event)
+
+    def current_id(self) -> uuid.UUID | None:
+        item = self.currentItem()
+        value = item.data(ID_ROLE) if item is not None else None
+        return value if isinstance(value, uuid.UUID) else None
+
+
+class PipelineBoard(QWidget):
+    """new → contacted → follow-up scheduled → enrolled / lost."""
+
+    sig_move_requested = Signal(object, str)  # inquiry id, target stage
+    sig_open = Signal(object)  # inquiry id
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.lists: dict[str, StageList] = {}
+        self.titles: dict[str, QLabel] = {}
+        for stage in STAGES:
+            column = QVBoxLayout()
+            title = styled_label(STAGE_TITLES[stage], "counts")
+            self.titles[stage] = title
+            column.addWidget(title)
+            stage_list = StageList(stage, self)
+            stage_list.setStyleSheet(f"QListWidget {{ background: {STAGE_COLOURS[stage]}; }}")
+            stage_list.itemDoubleClicked.connect(
+                lambda item: self.sig_open.emit(item.data(ID_ROLE)))
+            self.lists[stage] = stage_list
+            column.addWidget(stage_list, 1)
+            layout.addLayout(column, 1)
+        hint = styled_label("Drag a card to another stage, or select it and press Ctrl+→ / "
+                            "Ctrl+←. Enter opens it.", "hint")
+        outer = QVBoxLayout()
+        outer.addWidget(hint)
+        wrapper = QWidget()
+        wrapper.setLayout(layout)
+        outer.addWidget(wrapper, 1)
+        self.setLayout(outer)
+
+    def set_rows(self, rows: Sequence[InquiryRow]) -> None:
+        by_stage: dict[str, list[InquiryRow]] = {s: [] for s in STAGES}
+        for row in rows:
+            by_stage.setdefault(row.status, []).append(row)
+        for stage, stage_list in self.lists.items():
+            cards = sorted(by_stage[stage], key=lambda r: -r.score.value)  # best first
+            selected = stage_list.current_id()
+            stage_list.clear()
+            for row in cards[:CARDS_PER_STAGE]:
+                item = QListWidgetItem(f"{row.name}\n{score_text(row)} · "
+                                       f"{row.source.replace('_', ' ') or 'no source'}")
+                item.setData(ID_ROLE, row.id)
+                item.setToolTip(row.score.explain())
+                item.setBackground(QBrush(QColor("#ffffff")))
+                stage_list.addItem(item)
+                if row.id == selected:
+                    stage_list.setCurrentItem(item)
+            if len(cards) > CARDS_PER_STAGE:
+                more = QListWidgetItem(f"+{len(cards) - CARDS_PER_STAGE} more – use the filters")
+                more.setFlags(Qt.ItemFlag.NoItemFlags)
+                stage_list.addItem(more)
+            self.titles[stage].setText(f"{STAGE_TITLES[stage]} ({len(cards)})")
+
+    def move_current(self, stage_list: StageList, step: int) -> None:
+        inquiry_id = stage_list.current_id()
+        at = STAGES.index(stage_list.stage) + step
+        if inquiry_id is not None and 0 <= at < len(STAGES):
+            self.sig_move_requested.emit(inquiry_id, STAGES[at])
+
+    def select(self, inquiry_id: uuid.UUID) -> bool:
+        for stage_list in self.lists.values():
+            for i in range(stage_list.count()):
+                if stage_list.item(i).data(ID_ROLE) == inquiry_id:
+                    stage_list.setCurrentRow(i)
+                    stage_list.setFocus()
+                    return True
+        return False

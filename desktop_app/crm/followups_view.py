@@ -1,0 +1,197 @@
+"""Follow-ups: the counselor's home – due today and overdue; complete one with its outcome and
+the proposed next contact."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from PySide6.QtCore import QDate, QModelIndex, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDateEdit,
+    QFormLayout,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QPushButton,
+    QSplitter,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.models import Column, RowsModel
+from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.crm.followups import (
+    FollowUpBoard,
+    FollowUpRow,
+    complete_follow_up,
+    follow_up_board,
+    propose_next_date,
+    roll_over_missed,
+)
+from institute_core.enums import FollowUpType
+from institute_core.validation import InvalidInput
+
+FOLLOW_UP_COLUMNS: list[Column[FollowUpRow]] = [
+    Column("When", lambda r: r.when.astimezone().strftime("%d %b %H:%M")),
+    Column("Name", lambda r: r.name),
+    Column("Phone", lambda r: r.phone),
+    Column("How", lambda r: r.kind),
+    Column("Status", lambda r: r.status, lambda r: "#f9dcdc" if r.status == "missed" else None),
+    Column("Contacts so far", lambda r: str(r.completed_contacts), align_right=True),
+    Column("Notes", lambda r: r.notes),
+]
+
+
+def _qdate(d: date) -> QDate:
+    return QDate(d.year, d.month, d.day)
+
+
+class FollowUpsView(QWidget):
+    """Due today and overdue follow-ups, and completing them."""
+
+    sig_saved = Signal()
+    sig_loaded = Signal()
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None,
+                 today: date | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.today = today or date.today()
+        self.current: FollowUpRow | None = None
+        layout = QVBoxLayout(self)
+        self.heading = title_label(f"Follow-ups – {self.today:%A %d %B}")
+        layout.addWidget(self.heading)
+        splitter = QSplitter()
+        lists = QWidget()
+        lists_layout = QVBoxLayout(lists)
+        lists_layout.setContentsMargins(0, 0, 0, 0)
+        self.due_title = styled_label("Due today", "counts")
+        self.due_model: RowsModel[FollowUpRow] = RowsModel(FOLLOW_UP_COLUMNS, self)
+        self.due_table = table_view()
+        self.due_table.setModel(self.due_model)
+        self.due_table.setAccessibleName("Due today")
+        self.overdue_title = styled_label("Overdue", "counts")
+        self.overdue_model: RowsModel[FollowUpRow] = RowsModel(FOLLOW_UP_COLUMNS, self)
+        self.overdue_table = table_view()
+        self.overdue_table.setModel(self.overdue_model)
+        self.overdue_table.setAccessibleName("Overdue")
+        for w in (self.due_title, self.due_table, self.overdue_title, self.overdue_table):
+            lists_layout.addWidget(w)
+        splitter.addWidget(lists)
+        splitter.addWidget(self._complete_panel())
+        splitter.setSizes([820, 380])
+        layout.addWidget(splitter, 1)
+        for table, model in ((self.due_table, self.due_model),
+                             (self.overdue_table, self.overdue_model)):
+            table.selectionModel().currentRowChanged.connect(
+                lambda current, _prev, m=model: self._on_pick(m, current))
+        self.refresh()
+
+    def _complete_panel(self) -> QWidget:
+        panel = QWidget()
+        layout = QVBoxLayout(panel)
+        self.picked = styled_label("Select a follow-up to complete it.", "subtitle")
+        layout.addWidget(self.picked)
+        form = QFormLayout()
+        self.outcome = QPlainTextEdit()
+        self.outcome.setPlaceholderText("What came of it? (required)")
+        self.outcome.setMaximumHeight(90)
+        self.schedule_next = QCheckBox("Schedule the next follow-up")
+        self.schedule_next.setChecked(True)
+        self.next_date = QDateEdit(_qdate(self.today))
+        self.next_date.setCalendarPopup(True)
+        self.next_date.setDisplayFormat("ddd d MMM yyyy")
+        self.next_type = QComboBox()
+        for kind in FollowUpType:
+            self.next_type.addItem(kind.value, kind.value)
+        form.addRow("Outcome", self.outcome)
+        form.addRow("", self.schedule_next)
+        form.addRow("Next on", self.next_date)
+        form.addRow("Next by", self.next_type)
+        layout.addLayout(form)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+        buttons = QHBoxLayout()
+        self.complete_button = QPushButton("Complete")
+        self.complete_button.setObjectName("primary")
+        self.complete_button.setEnabled(False)
+        buttons.addStretch(1)
+        buttons.addWidget(self.complete_button)
+        layout.addLayout(buttons)
+        layout.addStretch(1)
+        self.schedule_next.toggled.connect(self.next_date.setEnabled)
+        self.schedule_next.toggled.connect(self.next_type.setEnabled)
+        self.complete_button.clicked.connect(self.complete)
+        return panel
+
+    def refresh(self) -> None:
+        replica, actor, user_id, today = (self._ctx.replica, self._ctx.actor,
+                                          self._ctx.user.user_id, self.today)
+
+        def load() -> FollowUpBoard:
+            roll_over_missed(replica, actor, today)
+            return follow_up_board(replica, user_id, today)
+
+        self._ctx.tasks.run_db(load, self._on_loaded, self._on_failed)
+
+    def _on_loaded(self, board: FollowUpBoard) -> None:
+        self.due_model.set_rows(board.due_today)
+        self.overdue_model.set_rows(board.overdue)
+        self.due_title.setText(f"Due today ({len(board.due_today)})")
+        self.overdue_title.setText(f"Overdue ({len(board.overdue)})")
+        self.current = None
+        self.complete_button.setEnabled(False)
+        self.picked.setText("Select a follow-up to complete it." if board.due_today
+                            or board.overdue else "Nothing due. Well done.")
+        first = self.due_table if board.due_today else self.overdue_table
+        model = first.model()
+        if model.rowCount():
+            first.setCurrentIndex(model.index(0, 0))
+            first.setFocus()
+        self.sig_loaded.emit()
+
+    def _on_pick(self, model: RowsModel[FollowUpRow], current: QModelIndex) -> None:
+        if not current.isValid():
+            return
+        other: QTableView = self.overdue_table if model is self.due_model else self.due_table
+        other.clearSelection()
+        row = model.row_at(current.row())
+        self.current = row
+        self.picked.setText(f"{row.name} · {row.phone} · {row.kind} · "
+                            f"{row.when.astimezone():%d %b %H:%M} ({row.status})")
+        self.next_date.setDate(_qdate(propose_next_date(self.today, row.completed_contacts + 1)))
+        self.next_type.setCurrentIndex(self.next_type.findData(row.kind))
+        self.complete_button.setEnabled(True)
+        self.message.setText("")
+
+    def complete(self) -> None:
+        row = self.current
+        if row is None:
+            return
+        outcome = self.outcome.toPlainText()
+        next_at = None
+        if self.schedule_next.isChecked():
+            d = self.next_date.date()
+            next_at = datetime.combine(date(d.year(), d.month(), d.day()), time(11)).astimezone()
+        kind = self.next_type.currentData()
+        replica, actor = self._ctx.replica, self._ctx.actor
+        self.complete_button.setEnabled(False)
+        self._ctx.tasks.run_db(
+            lambda: complete_follow_up(replica, actor, row.id, outcome, next_at, kind),
+            self._on_completed, self._on_failed)
+
+    def _on_completed(self, _result: object) -> None:
+        self.outcome.clear()
+        self.sig_saved.emit()
+        self.refresh()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.complete_button.setEnabled(self.current is not None)
+        if isinstance(exc, InvalidInput):
+            self.message.setText(f"Not saved – {exc.field} {exc.message}.")
+            self.outcome.setFocus()
+        else:
+            self.message.setText(f"Not saved: {exc}")

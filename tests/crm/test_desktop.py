@@ -1,0 +1,229 @@
+"""Counselor flows through the real widgets (pytest-qt): capture with the live duplicate check,
+sorting by score, the board by keyboard, lost with a reason, enroll, follow-ups."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from datetime import datetime, time, timedelta
+
+import pytest
+from PySide6.QtCore import Qt
+from pytestqt.qtbot import QtBot
+from sqlalchemy import select
+
+from desktop_app.context import AppContext
+from desktop_app.crm import enroll as enroll_module
+from desktop_app.crm import inquiries_view as view_module
+from desktop_app.crm.followups_view import FollowUpsView
+from desktop_app.crm.inquiries_view import InquiriesView
+from desktop_app.tasks import TaskManager
+from institute_core.crm.followups import schedule_follow_up
+from institute_core.crm.inquiries import InquiryDraft, create_inquiry
+from institute_core.replica import Actor, Replica
+from institute_core.schema import FollowUp, Inquiry, Student
+from institute_core.services import auth
+from tests.services.fixtures import PASSWORD, Institute
+
+
+@pytest.fixture
+def tasks(qapp) -> Iterator[TaskManager]:  # type: ignore[no-untyped-def]
+    before = set(threading.enumerate())
+    manager = TaskManager()
+    yield manager
+    manager.shutdown(5000)
+    assert manager.active_threads() == 0
+    assert not {t for t in set(threading.enumerate()) - before
+                if t.is_alive() and not isinstance(t, threading._DummyThread)}
+
+
+def _ctx(replica: Replica, tasks: TaskManager, email: str) -> AppContext:
+    return AppContext(replica, tasks, auth.login_offline(replica, email, PASSWORD))
+
+
+@pytest.fixture
+def view(qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager
+         ) -> InquiriesView:
+    widget = InquiriesView(_ctx(replica, tasks, "counselor@example.org"), today=institute.today)
+    qtbot.addWidget(widget)
+    widget.resize(1280, 800)
+    widget.show()
+    qtbot.waitUntil(lambda: widget.loaded)
+    return widget
+
+
+def _reload(qtbot: QtBot, view: InquiriesView) -> None:
+    with qtbot.waitSignal(view.sig_loaded):
+        view.refresh()
+
+
+def _status(replica: Replica, name: str) -> str:
+    with replica.read() as s:
+        return str(s.execute(select(Inquiry.status).where(
+            Inquiry.student_name == name, Inquiry.deleted_at.is_(None))).scalar_one())
+
+
+def test_capture_then_live_duplicate_warning_then_save_anyway(
+        qtbot: QtBot, view: InquiriesView) -> None:
+    form = view.capture
+    qtbot.keyClicks(form.name, "Meena Iyer")
+    qtbot.keyClicks(form.phone, "98450 11111")
+    assert "+919845011111" in form.phone_hint.text()
+    with qtbot.waitSignal(view.sig_loaded):
+        qtbot.keyClick(form.phone, Qt.Key.Key_Return)
+    assert view.model.total == 1 and view.model.row_at(0).name == "Meena Iyer"
+    assert form.name.text() == ""
+    # The same person calls again; the number is typed another way.
+    view.new_inquiry()
+    qtbot.keyClicks(form.name, "Meena I")
+    qtbot.keyClicks(form.phone, "+91 (98450) 11111")
+    assert form.known.isVisibleTo(view) and form.known.count() == 1
+    assert "Same phone" in form.known.item(0).text()
+    form.save()
+    qtbot.waitUntil(lambda: "looks known" in form.message.text())
+    assert view.model.total == 1 and form.name.text() == "Meena I"  # nothing lost
+    form.open_known.click()
+    assert view.panel.row is not None and view.panel.row.name == "Meena Iyer"
+    view.new_inquiry()
+    assert form.phone.text() == "+91 (98450) 11111"
+    with qtbot.waitSignal(view.sig_loaded):
+        form.save_anyway.click()
+    assert view.model.total == 2
+    # The panel of the new one offers the merge.
+    assert view.panel.dup_list.count() == 1
+
+
+def test_bad_phone_is_explained_and_the_typing_kept(qtbot: QtBot, view: InquiriesView) -> None:
+    form = view.capture
+    qtbot.keyClicks(form.name, "Arjun")
+    qtbot.keyClicks(form.phone, "12-34")
+    assert "should have 10 digits" in form.phone_hint.text()
+    form.save()
+    qtbot.waitUntil(lambda: form.message.text() != "")
+    assert form.message.text().startswith("Phone should have 10 digits")
+    assert (form.name.text(), form.phone.text()) == ("Arjun", "12-34")
+    assert view.model.total == 0
+
+
+def test_list_sorts_by_score_and_filters(qtbot: QtBot, view: InquiriesView, replica: Replica,
+                                         counselor: Actor) -> None:
+    create_inquiry(replica, counselor, InquiryDraft("Low Lead", "98450 20001",
+                                                    source="social_media", priority="low"))
+    create_inquiry(replica, counselor, InquiryDraft("Hot Lead", "98450 20002",
+                                                    source="referral", priority="high"))
+    _reload(qtbot, view)
+    view.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.AscendingOrder)
+    assert view.model.row_at(view.proxy.mapToSource(view.proxy.index(0, 0)).row()).name \
+        == "Low Lead"
+    view.table.horizontalHeader().setSortIndicator(0, Qt.SortOrder.DescendingOrder)
+    top = view.proxy.index(0, 0)
+    assert view.proxy.index(0, 1).data() == "Hot Lead"
+    assert "+20 referral" in view.proxy.data(top, Qt.ItemDataRole.ToolTipRole)
+    view.source.setCurrentIndex(view.source.findData("social_media"))
+    assert [view.proxy.index(r, 1).data() for r in range(view.proxy.rowCount())] == ["Low Lead"]
+    assert view.count.text() == "1 of 2"
+
+
+def test_board_moves_by_keyboard_lost_asks_a_reason_and_enroll_makes_the_student(
+        qtbot: QtBot, view: InquiriesView, replica: Replica, institute: Institute,
+        counselor: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    create_inquiry(replica, counselor, InquiryDraft("Neha Joshi", "98450 30001",
+                                                    subject_ids=(institute.subject_id,)))
+    _reload(qtbot, view)
+    view.tabs.setCurrentWidget(view.board)
+    new = view.board.lists["new"]
+    new.setCurrentRow(0)
+    new.setFocus()
+    with qtbot.waitSignal(view.sig_loaded):
+        qtbot.keyClick(new, Qt.Key.Key_Right, Qt.KeyboardModifier.ControlModifier)
+    assert _status(replica, "Neha Joshi") == "contacted"
+    assert view.board.lists["contacted"].count() == 1
+    # Lost without a reason (dialog cancelled) changes nothing; with one it moves.
+    monkeypatch.setattr(view, "ask_lost_reason", lambda row: None)
+    view.request_move(view.rows[0].id, "lost")
+    assert _status(replica, "Neha Joshi") == "contacted"
+    monkeypatch.setattr(view, "ask_lost_reason", lambda row: "Fees too high")
+    with qtbot.waitSignal(view.sig_loaded):
+        view.request_move(view.rows[0].id, "lost")
+    assert _status(replica, "Neha Joshi") == "lost"
+    # Lost → enrolled: the Enroll dialog, which asks for confirmation first.
+    lost = view.board.lists["lost"]
+    lost.setCurrentRow(0)
+    dialogs: list[enroll_module.EnrollDialog] = []
+    monkeypatch.setattr(view, "open_enroll", lambda row: dialogs.append(
+        InquiriesView.open_enroll(view, row)))
+    qtbot.keyClick(lost, Qt.Key.Key_Left, Qt.KeyboardModifier.ControlModifier)
+    dialog = dialogs[0]
+    qtbot.waitUntil(dialog.enroll_button.isEnabled)
+    assert dialog.first_name.text() == "Neha" and dialog.last_name.text() == "Joshi"
+    check, combo = dialog.picks[institute.subject_id]
+    assert check.isChecked() and combo.currentData() == institute.faculty_id
+    dialog.enroll()
+    qtbot.waitUntil(lambda: "email" in dialog.message.text())
+    assert "Nothing was saved" in dialog.message.text()
+    dialog.email.setText("neha@example.in")
+    asked: list[str] = []
+    monkeypatch.setattr(enroll_module, "ask", lambda *a: asked.append(a[2]) or True)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        dialog.enroll()
+    assert "Fees too high" in asked[0]
+    assert _status(replica, "Neha Joshi") == "enrolled"
+    with replica.read() as s:
+        student_id = s.execute(select(Inquiry.student_id)).scalar_one()
+        assert s.get(Student, student_id) is not None
+
+
+def test_merge_from_the_panel(qtbot: QtBot, view: InquiriesView, replica: Replica,
+                              counselor: Actor, monkeypatch: pytest.MonkeyPatch) -> None:
+    keep = create_inquiry(replica, counselor, InquiryDraft("Divya Nair", "98450 40001"))
+    create_inquiry(replica, counselor, InquiryDraft("Divya N", "098450-40001"),
+                   allow_duplicate=True)
+    _reload(qtbot, view)
+    view.open_inquiry(keep)
+    assert view.panel.merge_button.isVisibleTo(view)
+    monkeypatch.setattr(view_module, "ask", lambda *a: True)
+    with qtbot.waitSignal(view.sig_loaded):
+        view.panel.merge_button.click()
+    assert [r.name for r in view.rows] == ["Divya Nair"]
+
+
+def test_follow_ups_home_complete_with_outcome(qtbot: QtBot, replica: Replica,
+                                               institute: Institute, tasks: TaskManager,
+                                               counselor: Actor) -> None:
+    today = institute.today
+    a = create_inquiry(replica, counselor, InquiryDraft("Asha", "98450 50001"))
+    b = create_inquiry(replica, counselor, InquiryDraft("Bina", "98450 50002"))
+    schedule_follow_up(replica, counselor, a, datetime.combine(today, time(15)).astimezone())
+    stale = schedule_follow_up(replica, counselor, b, datetime.combine(
+        today - timedelta(days=2), time(11)).astimezone())
+    view = FollowUpsView(_ctx(replica, tasks, "counselor@example.org"), today=today)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded):
+        view.show()
+    assert view.due_title.text() == "Due today (1)" and view.overdue_title.text() == "Overdue (1)"
+    assert view.overdue_model.row_at(0).status == "missed"  # rolled over on opening
+    with replica.read() as s:
+        assert s.get(FollowUp, stale).status == "missed"  # type: ignore[union-attr]
+    assert view.current is not None and view.current.name == "Asha"
+    view.complete_button.click()
+    qtbot.waitUntil(lambda: "outcome" in view.message.text())
+    qtbot.keyClicks(view.outcome, "Wants the weekend batch")
+    with qtbot.waitSignal(view.sig_loaded):
+        view.complete_button.click()
+    assert view.due_title.text() == "Due today (0)"
+    with replica.read() as s:
+        rows = s.execute(select(FollowUp).where(FollowUp.inquiry_id == a)
+                         .order_by(FollowUp.follow_up_date)).scalars().all()
+        assert [(r.status, r.outcome) for r in rows] == [
+            ("completed", "Wants the weekend batch"), ("pending", None)]
+        assert rows[1].follow_up_date.astimezone().date() > today
+
+
+def test_faculty_gets_no_inquiries(qtbot: QtBot, replica: Replica, institute: Institute,
+                                   tasks: TaskManager, counselor: Actor) -> None:
+    create_inquiry(replica, counselor, InquiryDraft("Asha", "98450 50001"))
+    view = InquiriesView(_ctx(replica, tasks, "faculty@example.org"), today=institute.today)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.message.text() != "")
+    assert "counselors and admins" in view.message.text()
+    assert view.model.total == 0
