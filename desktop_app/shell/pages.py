@@ -21,6 +21,8 @@ PAGES: dict[str, str] = {
     "conflicts": "desktop_app.conflicts.view:ConflictsView",
     "inquiries": "desktop_app.crm.inquiries_view:InquiriesView",
     "follow_ups": "desktop_app.crm.followups_view:FollowUpsView",
+    "dashboard": "desktop_app.dashboard.view:DashboardView",
+    "my_dashboard": "desktop_app.dashboard.view:DashboardView",
 }
 
 

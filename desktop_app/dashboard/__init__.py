@@ -1,0 +1,1 @@
+"""The dashboard section: the institute (or a faculty member's students) at a glance."""

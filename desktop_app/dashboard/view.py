@@ -1,0 +1,350 @@
+"""Dashboard: figures, charts and the at-risk list for a date range.
+
+Admins see the whole institute; a faculty member sees their own students and sessions
+(`analytics.dashboard` defines every figure). Everything is computed on the database thread:
+the overview first, then the at-risk list (it reads every student's history), so the figures
+show while the risk rules still run.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, timedelta
+from typing import Any
+
+from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDateEdit,
+    QFrame,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.dashboard.charts import ChartPanel, percent, plain
+from desktop_app.models import Column, RowsModel
+from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.analytics import dashboard
+from institute_core.analytics.dashboard import DashboardData
+from institute_core.analytics.period import Period
+from institute_core.analytics.risk import AtRiskStudent
+from institute_core.enums import Role
+
+RULE_TITLES = {
+    "low_attendance": "Low attendance",
+    "no_recent_session": "No recent session",
+    "falling_competency": "Falling competency",
+    "behind_schedule": "Behind schedule",
+}
+
+RISK_COLUMNS: list[Column[AtRiskStudent]] = [
+    Column("Student", lambda r: r.name),
+    Column("Enrollment", lambda r: r.enrollment_no),
+    Column("Flags", lambda r: ", ".join(RULE_TITLES.get(f.rule, f.rule) for f in r.flags)),
+    Column("Why", lambda r: "; ".join(f.reason for f in r.flags),
+           tooltip=lambda r: "\n".join(f.reason for f in r.flags)),
+]
+
+PRESETS: tuple[tuple[str, int], ...] = (
+    ("Last 4 weeks", 28), ("Last 8 weeks", 56), ("Last 12 weeks", 84), ("Last 26 weeks", 182))
+CUSTOM = "Custom range"
+
+
+def _qdate(day: date) -> QDate:
+    return QDate(day.year, day.month, day.day)
+
+
+def _pydate(day: QDate) -> date:
+    return date(day.year(), day.month(), day.day())
+
+
+class KpiCard(QFrame):
+    """A headline figure with its caption and a note under it."""
+
+    def __init__(self, caption: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("card")
+        layout = QVBoxLayout(self)
+        layout.setSpacing(2)
+        self.caption = styled_label(caption, "subtitle")
+        self.value = QLabel("…")
+        self.value.setObjectName("kpi")
+        self.value.setAccessibleName(caption)
+        self.note = styled_label("", "hint")
+        for widget in (self.caption, self.value, self.note):
+            layout.addWidget(widget)
+
+    def set(self, value: str, note: str = "") -> None:
+        self.value.setText(value)
+        self.note.setText(note)
+
+
+class DashboardView(QWidget):
+    """The dashboard of a signed-in admin or faculty member."""
+
+    sig_overview_loaded = Signal()
+    sig_loaded = Signal()  # overview and at-risk list of the current range are both shown
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None, *,
+                 today: date | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self._today = today or date.today()
+        self._generation = 0
+        self._pending = 0
+        self.data: DashboardData | None = None
+        self.at_risk: tuple[AtRiskStudent, ...] = ()
+        self.faculty_id: uuid.UUID | None = None
+        self.is_faculty = ctx.user.role == Role.FACULTY
+        if self.is_faculty:
+            self.faculty_id = ctx.user.faculty_id
+        self._build()
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(250)  # typing a date fires once, not per keystroke
+        self._refresh_timer.timeout.connect(self.refresh)
+        self.preset.setCurrentIndex(1)  # last 8 weeks, and loads
+
+    # --- layout -----------------------------------------------------------------------------
+
+    def _build(self) -> None:
+        outer = QVBoxLayout(self)
+        head = QHBoxLayout()
+        head.addWidget(title_label("My students" if self.is_faculty else "Dashboard"))
+        head.addStretch(1)
+        head.addWidget(QLabel("Period"))
+        self.preset = QComboBox()
+        self.preset.addItems([name for name, _days in PRESETS] + [CUSTOM])
+        self.preset.setAccessibleName("Period")
+        self.preset.currentIndexChanged.connect(self._on_preset)
+        head.addWidget(self.preset)
+        self.date_from = QDateEdit()
+        self.date_to = QDateEdit()
+        for edit, name in ((self.date_from, "From"), (self.date_to, "To")):
+            edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM yyyy")
+            edit.setAccessibleName(f"{name} date")
+            edit.dateChanged.connect(self._on_date_edited)
+        head.addWidget(self.date_from)
+        head.addWidget(QLabel("to"))
+        head.addWidget(self.date_to)
+        self.refresh_button = QPushButton("Refresh")
+        self.refresh_button.clicked.connect(self.refresh)
+        head.addWidget(self.refresh_button)
+        outer.addLayout(head)
+        self.message = styled_label("", "hint")
+        outer.addWidget(self.message)
+
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        body = QWidget()
+        grid = QGridLayout(body)
+        grid.setContentsMargins(0, 0, 0, 0)
+        scroll.setWidget(body)
+        outer.addWidget(scroll, 1)
+
+        cards = QHBoxLayout()
+        self.cards: dict[str, KpiCard] = {}
+        captions = [("active", "Active students"), ("sessions", "Sessions this week"),
+                    ("attendance", "Attendance"), ("velocity", "Topics per student per week"),
+                    ("at_risk", "Students at risk")]
+        if not self.is_faculty:
+            captions.append(("conversion", "Inquiry conversion"))
+        for key, caption in captions:
+            self.cards[key] = KpiCard(caption)
+            cards.addWidget(self.cards[key])
+        grid.addLayout(cards, 0, 0, 1, 2)
+
+        self.attendance_chart = ChartPanel("Attendance trend")
+        self.velocity_chart = ChartPanel("Topics completed per week")
+        self.utilization_chart = ChartPanel("Faculty utilization")
+        self.funnel_chart = ChartPanel("Inquiry funnel")
+        for chart in (self.attendance_chart, self.velocity_chart, self.funnel_chart):
+            chart.setFixedHeight(250)
+        grid.addWidget(self.attendance_chart, 1, 0)
+        grid.addWidget(self.velocity_chart, 1, 1)
+        risk_box = self._risk_box()
+        if self.is_faculty:
+            self.funnel_chart.hide()
+            grid.addWidget(risk_box, 2, 0, 1, 2)
+        else:
+            grid.addWidget(self.funnel_chart, 2, 0)
+            grid.addWidget(risk_box, 2, 1)
+        grid.addWidget(self.utilization_chart, 3, 0, 1, 2)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
+
+    def _risk_box(self) -> QFrame:
+        box = QFrame()
+        box.setObjectName("card")
+        box.setMinimumHeight(250)
+        layout = QVBoxLayout(box)
+        head = QHBoxLayout()
+        self.risk_caption = QLabel("Students at risk")
+        self.risk_caption.setObjectName("counts")
+        head.addWidget(self.risk_caption, 1)
+        self.rule_filter = QComboBox()
+        self.rule_filter.addItem("Every rule", None)
+        for rule, title in RULE_TITLES.items():
+            self.rule_filter.addItem(title, rule)
+        self.rule_filter.setAccessibleName("Show students flagged by")
+        self.rule_filter.currentIndexChanged.connect(self._on_rule_filter)
+        head.addWidget(self.rule_filter)
+        layout.addLayout(head)
+        self.risk_model: RowsModel[AtRiskStudent] = RowsModel(RISK_COLUMNS, self)
+        self.risk_table = table_view()
+        self.risk_table.setModel(self.risk_model)
+        self.risk_table.setAccessibleName("Students at risk")
+        self.risk_table.setMinimumHeight(150)
+        layout.addWidget(self.risk_table, 1)
+        return box
+
+    # --- the period -------------------------------------------------------------------------
+
+    def period(self) -> Period:
+        return Period(_pydate(self.date_from.date()), _pydate(self.date_to.date()))
+
+    def set_period(self, period: Period) -> None:
+        """Show `period` (a custom range) and load it."""
+        self._set_dates(period, custom=True)
+        self.refresh()
+
+    def _set_dates(self, period: Period, *, custom: bool) -> None:
+        for edit, day in ((self.date_from, period.start), (self.date_to, period.end)):
+            edit.blockSignals(True)
+            edit.setDate(_qdate(day))
+            edit.blockSignals(False)
+        if custom:
+            self.preset.blockSignals(True)
+            self.preset.setCurrentText(CUSTOM)
+            self.preset.blockSignals(False)
+
+    def _on_preset(self, index: int) -> None:
+        if index < len(PRESETS):
+            days = PRESETS[index][1]
+            self._set_dates(Period(self._today - timedelta(days=days - 1), self._today),
+                            custom=False)
+            self.refresh()
+
+    def _on_date_edited(self, _day: QDate) -> None:
+        self.preset.blockSignals(True)
+        self.preset.setCurrentText(CUSTOM)
+        self.preset.blockSignals(False)
+        self._refresh_timer.start()
+
+    # --- loading ----------------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Recompute every figure for the chosen range on the database thread."""
+        self._refresh_timer.stop()
+        start, end = _pydate(self.date_from.date()), _pydate(self.date_to.date())
+        if start > end:
+            self.message.setText(f"The period starts {start:%d %b %Y}, after it ends "
+                                 f"{end:%d %b %Y}: change one of the dates.")
+            return
+        if self.is_faculty and self.faculty_id is None:
+            self.message.setText("Your account has no faculty record yet, so there are no "
+                                 "students to show. Ask an admin to set it up.")
+            return
+        period = Period(start, end)
+        self._generation += 1
+        generation = self._generation
+        self._pending = 2
+        self.message.setText(f"Loading {period.label()}…")
+        replica, faculty = self._ctx.replica, self.faculty_id
+
+        def overview() -> DashboardData:
+            with replica.read() as db:
+                return dashboard.dashboard_data(db, period, faculty_id=faculty)
+
+        def risky() -> tuple[AtRiskStudent, ...]:
+            with replica.read() as db:
+                return dashboard.dashboard_at_risk(db, period, faculty_id=faculty)
+
+        tasks = self._ctx.tasks
+        tasks.run_db(overview, lambda data: self._on_overview(generation, data),
+                     lambda exc: self._on_failed(generation, exc))
+        tasks.run_db(risky, lambda rows: self._on_at_risk(generation, rows),
+                     lambda exc: self._on_failed(generation, exc))
+
+    def _on_failed(self, generation: int, exc: BaseException) -> None:
+        if generation == self._generation:
+            self.message.setText(f"Could not compute the dashboard: {exc}")
+
+    def _done_one(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            period = self.period()
+            self.message.setText(f"{period.label()} · at-risk flags as of {period.end:%d %b %Y}")
+            self.sig_loaded.emit()
+
+    def _on_overview(self, generation: int, data: DashboardData) -> None:
+        if generation != self._generation:
+            return  # an older range finished after the user chose a new one
+        self.data = data
+        self._show_overview(data)
+        self.sig_overview_loaded.emit()
+        self._done_one()
+
+    def _on_at_risk(self, generation: int, rows: tuple[AtRiskStudent, ...]) -> None:
+        if generation != self._generation:
+            return
+        self.at_risk = rows
+        self.risk_model.set_rows(rows)
+        self._on_rule_filter()
+        self.cards["at_risk"].set(str(len(rows)), "see the list below")
+        self._done_one()
+
+    def _on_rule_filter(self, *_args: Any) -> None:
+        rule = self.rule_filter.currentData()
+        self.risk_model.set_filter(None if rule is None else
+                                   (lambda r: any(f.rule == rule for f in r.flags)))
+        shown, total = len(self.risk_model.rows), self.risk_model.total
+        self.risk_caption.setText(f"Students at risk ({total})" if shown == total
+                                  else f"Students at risk ({shown} of {total})")
+
+    # --- showing ----------------------------------------------------------------------------
+
+    def _show_overview(self, data: DashboardData) -> None:
+        cards = self.cards
+        cards["active"].set(str(data.active_students),
+                            "your students" if self.is_faculty else "status active")
+        cards["sessions"].set(str(data.sessions_this_week),
+                              f"week of {data.week.start:%d %b}")
+        cards["attendance"].set(percent(data.attendance.rate),
+                                f"{data.attendance.attended} of {data.attendance.counted} "
+                                "marks attended")
+        velocity = data.velocity_per_student
+        cards["velocity"].set("n/a" if velocity is None else f"{velocity:.2f}",
+                              f"{data.topics_completed} topics completed")
+        if "conversion" in cards and data.crm is not None:
+            cards["conversion"].set(percent(data.crm.conversion),
+                                    f"{data.crm.enrolled} of {data.crm.total} inquiries")
+        weeks = [f"{w.start:%d %b}" for w in data.attendance_trend]
+        self.attendance_chart.show_line(weeks, [w.value for w in data.attendance_trend],
+                                        fmt=percent, y_max=105,
+                                        empty="No attendance was taken in this period.")
+        self.velocity_chart.show_bars(weeks, [w.value for w in data.velocity_trend],
+                                      empty="No topic was completed in this period.")
+        util = sorted(data.utilization, key=lambda u: (u.utilization is None,
+                                                       -(u.utilization or 0), u.name))
+        values = [u.utilization for u in util]
+        self.utilization_chart.show_bars(
+            [u.name if u.utilization is not None else f"{u.name} (no availability)"
+             for u in util], values, fmt=percent, horizontal=True,
+            highlight=[v is not None and v > 100 for v in values],
+            y_max=max([100.0] + [v for v in values if v is not None]) * 1.05,
+            empty="No faculty member taught in this period.")
+        self.utilization_chart.setMinimumHeight(max(220, 24 * len(util) + 90))
+        if data.crm is not None:
+            stages = data.crm.funnel
+            self.funnel_chart.show_bars([s.stage.replace("_", " ") for s in stages],
+                                        [float(s.reached) for s in stages], fmt=plain,
+                                        empty="No inquiry in this period.")

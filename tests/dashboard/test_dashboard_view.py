@@ -1,0 +1,104 @@
+"""The dashboard screen shows what analytics compute, follows the date range, saves charts."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+from PySide6.QtCore import QDate
+from PySide6.QtGui import QImage
+
+from desktop_app.context import AppContext
+from desktop_app.dashboard.view import DashboardView
+from institute_core.analytics import dashboard
+from institute_core.analytics.period import Period
+from institute_core.replica import Replica
+from tests.analytics.institute import MARCH, TODAY, Institute
+
+
+def _open(qtbot, ctx: AppContext) -> DashboardView:  # type: ignore[no-untyped-def]
+    view = DashboardView(ctx, today=TODAY)
+    qtbot.addWidget(view)
+    view.resize(1200, 800)
+    view.show()
+    qtbot.waitUntil(lambda: view.data is not None and view.risk_model.total > 0, timeout=10000)
+    return view
+
+
+def test_numbers_shown_are_the_analytics_figures(qtbot, replica: Replica,  # type: ignore[no-untyped-def]
+                                                 institute: Institute,
+                                                 admin_ctx: AppContext) -> None:
+    view = _open(qtbot, admin_ctx)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        view.set_period(MARCH)
+    with replica.read() as db:
+        expected = dashboard.dashboard_data(db, MARCH)
+        risky = dashboard.dashboard_at_risk(db, MARCH)
+    cards = view.cards
+    assert cards["active"].value.text() == str(expected.active_students)
+    assert cards["sessions"].value.text() == str(expected.sessions_this_week)
+    assert expected.attendance.rate is not None
+    assert cards["attendance"].value.text() == f"{expected.attendance.rate:.2f} %"
+    assert cards["at_risk"].value.text() == str(len(risky))
+    assert expected.crm is not None and expected.crm.conversion == 20.0
+    assert cards["conversion"].value.text() == "20.00 %"
+    # The charts hold the same series, and hovering shows a category's value.
+    assert view.attendance_chart.values == [w.value for w in expected.attendance_trend]
+    assert view.funnel_chart.values == [10.0, 6.0, 3.0, 2.0]
+    chart = view.funnel_chart
+    chart.plot.scene().sigMouseMoved.emit(chart.scene_pos_of(1))
+    assert chart.hover_text == "contacted: 6" and chart.hover.text() == "contacted: 6"
+    names = [view.risk_model.row_at(r).name for r in range(view.risk_model.rowCount())]
+    assert names == [r.name for r in risky]
+    assert "Asha Rao" in names
+    view.rule_filter.setCurrentIndex(view.rule_filter.findData("low_attendance"))
+    shown = view.risk_model.rows
+    assert shown and all(any(f.rule == "low_attendance" for f in r.flags) for r in shown)
+
+
+def test_changing_the_dates_recomputes(qtbot, admin_ctx: AppContext,  # type: ignore[no-untyped-def]
+                                       institute: Institute) -> None:
+    view = _open(qtbot, admin_ctx)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        view.set_period(MARCH)
+    march_rate = view.cards["attendance"].value.text()
+    assert march_rate != "n/a"
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        view.date_from.setDate(QDate(2001, 1, 1))
+        view.date_to.setDate(QDate(2001, 1, 31))
+    assert view.period() == Period(date(2001, 1, 1), date(2001, 1, 31))
+    assert view.preset.currentText() == "Custom range"
+    assert view.cards["attendance"].value.text() == "n/a"
+    assert view.cards["sessions"].value.text() == "0"
+    assert not view.attendance_chart.empty.isHidden()
+    # A reversed range is refused by name and the figures stay as they were.
+    view.date_from.setDate(QDate(2001, 2, 10))
+    qtbot.wait(400)
+    assert "after it ends" in view.message.text()
+    assert view.data is not None and view.data.period.start == date(2001, 1, 1)
+
+
+def test_a_chart_is_saved_as_png(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                 admin_ctx: AppContext) -> None:
+    view = _open(qtbot, admin_ctx)
+    saved = view.attendance_chart.save_png(tmp_path / "attendance")
+    assert saved == tmp_path / "attendance.png"
+    image = QImage(str(saved))
+    assert not image.isNull() and image.width() > 200 and image.height() > 100
+
+
+def test_a_faculty_member_sees_their_own_students(qtbot, replica: Replica,  # type: ignore[no-untyped-def]
+                                                  institute: Institute,
+                                                  dev_ctx: AppContext) -> None:
+    view = DashboardView(dev_ctx, today=TODAY)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        view.set_period(MARCH)
+    with replica.read() as db:
+        mine = dashboard.dashboard_data(db, MARCH, faculty_id=institute.dev)
+    assert view.cards["active"].value.text() == str(mine.active_students)
+    assert "conversion" not in view.cards
+    assert view.utilization_chart.labels == ["Dev Singh (no availability)"]
+    flagged = {view.risk_model.row_at(r).enrollment_no
+               for r in range(view.risk_model.rowCount())}
+    assert flagged <= {"ENR-2", "ENR-3"}
