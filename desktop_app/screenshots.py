@@ -23,6 +23,7 @@ from PySide6.QtCore import QEventLoop, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.app import DeskApp
+from desktop_app.crm.screens import render_counselor
 from desktop_app.shell.main_window import MainWindow
 from desktop_app.students.view import StudentsView
 from desktop_app.theme import apply_theme
@@ -148,6 +149,8 @@ def render(data_dir: Path, out: Path) -> None:
     assert conflicts is not None
     _wait(lambda: conflicts.model.rowCount() > 0)  # type: ignore[attr-defined]
     _save(window, out, "conflicts")
+
+    render_counselor(replica, out, _save, _wait)
 
     panel = window.show_help()
     panel.resize(760, 560)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,16 @@ STAGES = tuple(s.value for s in InquiryStatus)
 # A column lists the best-scored cards; a board of thousands helps nobody (use the filters).
 CARDS_PER_STAGE = 150
 ID_ROLE = Qt.ItemDataRole.UserRole
+
+
+def card_detail(row: InquiryRow) -> str:
+    """The second line of a card: score and source of a lead; why it was lost; the source."""
+    source = row.source.replace("_", " ") or "no source"
+    if row.status == InquiryStatus.LOST:
+        return row.lost_reason or source
+    if row.status == InquiryStatus.ENROLLED:
+        return source
+    return f"{score_text(row)} · {source}"
 
 
 class StageList(QListWidget):
@@ -109,13 +119,15 @@ class PipelineBoard(QWidget):
         by_stage: dict[str, list[InquiryRow]] = {s: [] for s in STAGES}
         for row in rows:
             by_stage.setdefault(row.status, []).append(row)
+        # Two lines of the tallest script in use (Devanagari, Tamil) without eliding.
+        card_height = 2 * self.fontMetrics().height() + 14
         for stage, stage_list in self.lists.items():
             cards = sorted(by_stage[stage], key=lambda r: -r.score.value)  # best first
             selected = stage_list.current_id()
             stage_list.clear()
             for row in cards[:CARDS_PER_STAGE]:
-                item = QListWidgetItem(f"{row.name}\n{score_text(row)} · "
-                                       f"{row.source.replace('_', ' ') or 'no source'}")
+                item = QListWidgetItem(f"{row.name}\n{card_detail(row)}")
+                item.setSizeHint(QSize(0, card_height))
                 item.setData(ID_ROLE, row.id)
                 item.setToolTip(row.score.explain())
                 item.setBackground(QBrush(QColor("#ffffff")))

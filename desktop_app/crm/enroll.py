@@ -76,7 +76,9 @@ class EnrollDialog(QDialog):
         grid_host = QWidget()
         self.grid = QGridLayout(grid_host)
         self.picks: dict[uuid.UUID, tuple[QCheckBox, QComboBox]] = {}
-        for n, (subject_id, name) in enumerate(choices.subjects):
+        # The subjects the person asked about come first, already ticked.
+        subjects = sorted(choices.subjects, key=lambda s: s[0] not in row.subject_ids)
+        for n, (subject_id, name) in enumerate(subjects):
             check = QCheckBox(name)
             check.setChecked(subject_id in row.subject_ids)
             combo = QComboBox()

@@ -33,8 +33,7 @@ class FacultySuggestion:
 
     def describe(self) -> str:
         fit = "specialist" if self.specialized else "not a specialist"
-        cap = f" of {self.capacity}" if self.capacity else ""
-        return f"{self.name} – {fit}, {self.active_students}{cap} active students"
+        return f"{self.name} – {fit}, {self.active_students} active students"
 
 
 def _specialized(specializations: list[str] | None, subject: Subject) -> bool:

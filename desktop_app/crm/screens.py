@@ -1,0 +1,59 @@
+"""The counselor screens for `desktop_app.screenshots`: inquiries list with a lead's panel,
+capture with a duplicate warning, the pipeline board, the Enroll dialog, and follow-ups."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.context import AppContext
+from desktop_app.crm.followups_view import FollowUpsView
+from desktop_app.crm.inquiries_view import InquiriesView
+from desktop_app.tasks import TaskManager
+from institute_core.demo import DEMO_LOGINS
+from institute_core.replica import Replica
+from institute_core.services import auth
+
+SIZE = (1280, 800)
+
+
+def render_counselor(replica: Replica, out: Path,
+                     save: Callable[[QWidget, Path, str], None],
+                     wait: Callable[[Callable[[], bool]], None]) -> None:
+    email, password = DEMO_LOGINS["counselor"]
+    tasks = TaskManager()
+    ctx = AppContext(replica, tasks, auth.login_offline(replica, email, password))
+    try:
+        view = InquiriesView(ctx)
+        view.resize(*SIZE)
+        view.show()
+        wait(lambda: view.loaded)
+        open_leads = [r for r in view.rows if r.status in ("new", "contacted")]
+        view.open_inquiry(open_leads[0].id)
+        save(view, out, "crm_inquiries")
+        known = open_leads[1]
+        view.new_inquiry()
+        view.capture.name.setText(known.name.split()[0])
+        view.capture.phone.setText("0" + known.phone.replace("+91", "").strip())
+        save(view, out, "crm_capture_duplicate")
+        view.tabs.setCurrentWidget(view.board)
+        view.board.select(open_leads[0].id)
+        save(view, out, "crm_board")
+        dialog = view.open_enroll(open_leads[0])
+        dialog.resize(640, 520)
+        wait(dialog.enroll_button.isEnabled)
+        save(dialog, out, "crm_enroll")
+        dialog.reject()
+        follow_ups = FollowUpsView(ctx)
+        follow_ups.resize(*SIZE)
+        loaded: list[bool] = []
+        follow_ups.sig_loaded.connect(lambda: loaded.append(True))
+        follow_ups.show()
+        wait(lambda: bool(loaded))
+        save(follow_ups, out, "crm_follow_ups")
+        view.close()
+        follow_ups.close()
+    finally:
+        tasks.shutdown()
