@@ -217,6 +217,16 @@ class AttendanceController(QObject):
         assert key is not None
         self._save(lambda: attendance.set_level(replica, actor, key, student_id, topic_id, level))
 
+    def set_prep(self, student_id: uuid.UUID, review: tuple[uuid.UUID, ...],
+                 new: tuple[uuid.UUID, ...]) -> None:
+        """Next-session preparation of an individual session: topics to review, new topics."""
+        self.model.update(student_id, prep={"topics_to_review": [str(t) for t in review],
+                                            "new_topics": [str(t) for t in new]})
+        replica, actor, key = self._ctx.replica, self._ctx.actor, self.key
+        assert key is not None
+        self._save(lambda: attendance.set_prep(replica, actor, key, student_id, review=review,
+                                               new=new))
+
     # --- saving ----------------------------------------------------------------------------
 
     def _save(self, fn: Callable[[], Any], then: Callable[[Any], None] | None = None) -> None:

@@ -34,7 +34,7 @@ from desktop_app.theme import icon
 from desktop_app.widgets import index_of, styled_label, table_view, title_label
 from institute_core.enums import AttendanceStatus
 from institute_core.services import attendance
-from institute_core.services.common import SessionKey, TopicRef
+from institute_core.services.common import SessionKey, SessionKind, TopicRef
 from institute_core.services.suggestions import Syllabus, next_topics
 
 NOTES_DEBOUNCE_MS = 800
@@ -145,6 +145,9 @@ class AttendanceView(QWidget):
         self.notes.setAccessibleName("Notes on the student")
         self.notes.setTabChangesFocus(True)
         form.addWidget(self.notes, 1)
+        self.prep_label = styled_label("", "counts")
+        self.prep_label.setAccessibleName("Next-session preparation")
+        form.addWidget(self.prep_label)
         side.addWidget(student, 1)
 
         topics = QGroupBox("Topics covered today")
@@ -165,6 +168,17 @@ class AttendanceView(QWidget):
         buttons.addWidget(self.tag_student_button)
         buttons.addWidget(self.tag_all_button)
         box.addLayout(buttons)
+        # Next-session preparation exists for individual sessions only (the schema's choice).
+        self.prep_row = QWidget()
+        prep = QHBoxLayout(self.prep_row)
+        prep.setContentsMargins(0, 0, 0, 0)
+        prep.addWidget(QLabel("Next session:"))
+        self.review_next_button = QPushButton("Review it")
+        self.teach_next_button = QPushButton("Teach it")
+        self.clear_plan_button = QPushButton("Clear plan")
+        for button in (self.review_next_button, self.teach_next_button, self.clear_plan_button):
+            prep.addWidget(button)
+        box.addWidget(self.prep_row)
         box.addWidget(styled_label("★ next in the syllabus for the selected student", "hint"))
         side.addWidget(topics, 1)
         return panel
@@ -187,6 +201,9 @@ class AttendanceView(QWidget):
         self.tag_student_button.clicked.connect(lambda: self._tag(whole=False))
         self.tag_all_button.clicked.connect(lambda: self._tag(whole=True))
         self.untag_button.clicked.connect(self._on_untag)
+        self.review_next_button.clicked.connect(lambda: self._plan("review"))
+        self.teach_next_button.clicked.connect(lambda: self._plan("new"))
+        self.clear_plan_button.clicked.connect(lambda: self._plan(None))
         self._notes_timer = QTimer(self)
         self._notes_timer.setSingleShot(True)
         self._notes_timer.setInterval(NOTES_DEBOUNCE_MS)
@@ -208,6 +225,9 @@ class AttendanceView(QWidget):
         self._save_notes()
         self.subtitle.setText(subtitle or key.on.strftime("%A %d %B %Y"))
         self.message.hide()
+        individual = key.kind is SessionKind.INDIVIDUAL
+        self.prep_row.setVisible(individual)
+        self.prep_label.setVisible(individual)
         self.controller.load(key)
 
     def _on_loaded(self) -> None:
@@ -272,6 +292,7 @@ class AttendanceView(QWidget):
         self.notes.setPlaceholderText("" if student and student.marked
                                       else "Mark the student first")
         self._fill_student_topics(student)
+        self._show_prep(student)
         self._refresh_topics()
 
     def _fill_student_topics(self, student: attendance.RosterRow | None) -> None:
@@ -292,6 +313,7 @@ class AttendanceView(QWidget):
         if student is not None and student.student_id == self._notes_student:
             self.notes.setEnabled(student.marked)
             self._fill_student_topics(student)
+            self._show_prep(student)
 
     def _on_mark_all(self) -> None:
         count = self.controller.mark_all()
@@ -339,7 +361,49 @@ class AttendanceView(QWidget):
         if student is not None and topic_id is not None:
             self.controller.untag(topic_id, student.student_id)
 
+    @staticmethod
+    def _prep_ids(student: attendance.RosterRow, field: str) -> list[uuid.UUID]:
+        return [uuid.UUID(str(t)) for t in (student.prep or {}).get(field) or []]
+
+    def _show_prep(self, student: attendance.RosterRow | None) -> None:
+        syllabus = self.controller.syllabus
+        names = {t.id: t.name for t in syllabus.topics} if syllabus else {}
+        if student is None:
+            self.prep_label.setText("")
+            return
+        parts = []
+        for field, title in (("topics_to_review", "review"), ("new_topics", "new")):
+            ids = self._prep_ids(student, field)
+            if ids:
+                parts.append(f"{title}: " + ", ".join(names.get(i, "?") for i in ids))
+        self.prep_label.setText("Next session – " + " · ".join(parts) if parts
+                                else "Next session: nothing planned yet")
+
+    def _plan(self, which: str | None) -> None:
+        """Add the topic chosen in the syllabus list to the next session's plan (or clear it)."""
+        student = self._current_student()
+        if student is None:
+            return
+        if not student.marked:
+            self._flash("Mark the student first, then plan their next session")
+            return
+        review = self._prep_ids(student, "topics_to_review")
+        new = self._prep_ids(student, "new_topics")
+        if which is None:
+            review, new = [], []
+        else:
+            index = self.topic_list.currentIndex()
+            if not index.isValid():
+                self._flash("Choose a topic in the list first")
+                return
+            topic_id = self.topic_model.row_at(index.row())[0].id
+            review = [t for t in review if t != topic_id]
+            new = [t for t in new if t != topic_id]
+            (review if which == "review" else new).append(topic_id)
+        self.controller.set_prep(student.student_id, tuple(review), tuple(new))
+
     def _on_syllabus(self, _syllabus: Syllabus) -> None:
+        self._show_prep(self._current_student())  # topic names are known now
         self._refresh_topics()
 
     def _refresh_topics(self, *_args: object) -> None:

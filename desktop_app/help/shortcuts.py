@@ -8,6 +8,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Everywhere", "Ctrl+1 … Ctrl+6", "Open a section of the sidebar"),
     ("Everywhere", "Ctrl+Shift+L", "Sign out"),
     ("Today", "Enter", "Take attendance for the selected session"),
+    ("Today", "Ctrl+N", "Schedule an individual session or an extra batch meeting"),
     ("Attendance", "P / A / L / E", "Present / absent / late / excused, then next student"),
     ("Attendance", "↓ ↑ or J / K", "Next / previous student"),
     ("Attendance", "Delete", "Clear the student's mark"),

@@ -28,6 +28,14 @@ from institute_core.schema import (
 from institute_core.services.common import full_name
 
 
+def _number(value: Decimal | None) -> str:
+    """Marks as a person writes them: 34, 32.5 (not 34.00); a dash when not marked yet."""
+    if value is None:
+        return "–"
+    text = f"{value:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
 @dataclass(frozen=True)
 class StudentRow:
     """One line of the student list; `haystack` is what type-to-search matches against."""
@@ -189,8 +197,8 @@ def student_page(replica: Replica, student_id: uuid.UUID) -> StudentPage:
         assessments = tuple(
             AssessmentLine(a.id, a.assessment_date, subjects.get(a.subject_id, "?"),
                            a.assessment_type, a.title,
-                           f"{a.marks_obtained if a.marks_obtained is not None else '–'}"
-                           f" / {a.total_marks}", a.percentage, a.grade or "", a.status)
+                           f"{_number(a.marks_obtained)} / {_number(a.total_marks)}",
+                           a.percentage, a.grade or "", a.status)
             for a in session.execute(select(Assessment).where(
                 Assessment.student_id == student_id, Assessment.deleted_at.is_(None))
                 .order_by(Assessment.assessment_date.desc())).scalars())
