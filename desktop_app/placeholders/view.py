@@ -10,8 +10,6 @@ from desktop_app.widgets import styled_label, title_label
 COMING: dict[str, tuple[str, str]] = {
     "setup": ("Setup", "Staff, students, syllabus and batches (and spreadsheet import) come with "
               "the setup issue."),
-    "reports": ("Reports", "PDF reports for parents, faculty reviews and management come with "
-                "the reports issue. Until then, use `institute-desk report` on the command line."),
 }
 
 

@@ -23,6 +23,7 @@ PAGES: dict[str, str] = {
     "follow_ups": "desktop_app.crm.followups_view:FollowUpsView",
     "dashboard": "desktop_app.dashboard.view:DashboardView",
     "my_dashboard": "desktop_app.dashboard.view:DashboardView",
+    "reports": "desktop_app.reports.view:ReportsView",
 }
 
 

@@ -1,0 +1,1 @@
+"""The reports section: make, open and print PDF reports."""
