@@ -150,6 +150,14 @@ def render(data_dir: Path, out: Path) -> None:
     _wait(lambda: conflicts.model.rowCount() > 0)  # type: ignore[attr-defined]
     _save(window, out, "conflicts")
 
+    window.open_section("my_dashboard")
+    mine = window.page("my_dashboard")
+    _wait(lambda: bool(getattr(mine, "loaded", False)))
+    _save(window, out, "dashboard_faculty")
+    from desktop_app.dashboard.screens import render_admin_screens
+
+    render_admin_screens(replica, window.ctx, out, SIZE, _wait, _save)
+
     render_counselor(replica, out, _save, _wait)
 
     panel = window.show_help()

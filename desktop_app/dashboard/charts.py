@@ -182,7 +182,12 @@ class ChartPanel(QFrame):
         path = Path(path)
         if path.suffix.lower() != ".png":
             path = path.with_suffix(".png")
-        if not self.grab().save(str(path), "PNG"):
+        self.save_button.hide()  # the image is the chart, not the screen around it
+        try:
+            saved = self.grab().save(str(path), "PNG")
+        finally:
+            self.save_button.show()
+        if not saved:
             raise OSError(f"could not write {path}")
         return path
 

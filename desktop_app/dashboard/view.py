@@ -9,6 +9,7 @@ show while the risk rules still run.
 from __future__ import annotations
 
 import uuid
+from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
@@ -43,10 +44,19 @@ RULE_TITLES = {
     "behind_schedule": "Behind schedule",
 }
 
+
+
+def _flag_titles(student: AtRiskStudent) -> str:
+    """Each rule once, with how many times it fired (one per subject behind schedule)."""
+    counts = Counter(f.rule for f in student.flags)
+    return ", ".join(RULE_TITLES.get(rule, rule) + (f" ×{n}" if n > 1 else "")
+                     for rule, n in counts.items())
+
+
 RISK_COLUMNS: list[Column[AtRiskStudent]] = [
     Column("Student", lambda r: r.name),
     Column("Enrollment", lambda r: r.enrollment_no),
-    Column("Flags", lambda r: ", ".join(RULE_TITLES.get(f.rule, f.rule) for f in r.flags)),
+    Column("Flags", lambda r: _flag_titles(r)),
     Column("Why", lambda r: "; ".join(f.reason for f in r.flags),
            tooltip=lambda r: "\n".join(f.reason for f in r.flags)),
 ]
@@ -98,6 +108,7 @@ class DashboardView(QWidget):
         self._today = today or date.today()
         self._generation = 0
         self._pending = 0
+        self.loaded = False  # the current range's figures and at-risk list are both shown
         self.data: DashboardData | None = None
         self.at_risk: tuple[AtRiskStudent, ...] = ()
         self.faculty_id: uuid.UUID | None = None
@@ -257,6 +268,7 @@ class DashboardView(QWidget):
         self._generation += 1
         generation = self._generation
         self._pending = 2
+        self.loaded = False
         self.message.setText(f"Loading {period.label()}…")
         replica, faculty = self._ctx.replica, self.faculty_id
 
@@ -283,6 +295,7 @@ class DashboardView(QWidget):
         if self._pending == 0:
             period = self.period()
             self.message.setText(f"{period.label()} · at-risk flags as of {period.end:%d %b %Y}")
+            self.loaded = True
             self.sig_loaded.emit()
 
     def _on_overview(self, generation: int, data: DashboardData) -> None:

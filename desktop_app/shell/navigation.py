@@ -36,7 +36,7 @@ SECTIONS: tuple[Section, ...] = (
     Section("setup", "Setup", "setup", ADMINS, "Ctrl+5"),
     Section("reports", "Reports", "reports", ADMINS, "Ctrl+6"),
     # A faculty member's own dashboard: after Today, which stays their home.
-    Section("my_dashboard", "My dashboard", "dashboard", frozenset({Role.FACULTY}), "Ctrl+4"),
+    Section("my_dashboard", "Dashboard", "dashboard", frozenset({Role.FACULTY}), "Ctrl+4"),
 )
 
 SECTION_BY_ID = {s.id: s for s in SECTIONS}

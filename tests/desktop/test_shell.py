@@ -40,7 +40,7 @@ def test_a_faculty_member_cannot_open_admin_or_crm_sections(qtbot, replica: Repl
                                                             institute: Institute,
                                                             tasks: TaskManager) -> None:
     window = _window(qtbot, replica, tasks, "faculty@example.org")
-    assert _sidebar(window) == ["Today", "Students", "Conflicts", "My dashboard"]
+    assert _sidebar(window) == ["Today", "Students", "Conflicts", "Dashboard"]
     assert window.current_section == "today"
     for section in ("dashboard", "setup", "reports", "inquiries", "follow_ups", "nonsense"):
         with qtbot.waitSignal(window.sig_section_refused):
