@@ -4,17 +4,21 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 from pathlib import Path
 
 from PySide6.QtCore import QObject, Signal
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import sync_bridge
 from desktop_app.context import AppContext
 from desktop_app.login.window import LoginWindow
+from desktop_app.logs import ErrorReporter, setup_logging
+from desktop_app.settings import pending
+from desktop_app.settings.store import load_settings
 from desktop_app.shell.main_window import MainWindow
-from desktop_app.shell.sync_controller import SyncController, SyncFunction
+from desktop_app.shell.sync_controller import DEFAULT_INTERVAL_MS, SyncController, SyncFunction
 from desktop_app.tasks import JobState, TaskManager
 from desktop_app.theme import apply_theme
 from institute_core.enums import Role
@@ -35,6 +39,7 @@ def make_sync_function(replica: Replica, credentials: CredentialStore) -> SyncFu
     def _do_sync(state: JobState) -> sync_bridge.SyncOutcome:
         token = CancelToken()
         state.on_cancel(token.cancel)
+        pending.register_if_needed(replica, credentials)  # a restored or reset copy
         return sync_bridge.sync_once(replica, credentials, state.report, token)
 
     return _do_sync
@@ -56,7 +61,8 @@ class DeskApp(QObject):
     sig_main_window_shown = Signal(object)
 
     def __init__(self, replica: Replica, *, credentials: CredentialStore | None = None,
-                 sync_function: SyncFunction | None = None, demo: bool = False) -> None:
+                 sync_function: SyncFunction | None = None, demo: bool = False,
+                 sync_interval_ms: int = DEFAULT_INTERVAL_MS) -> None:
         super().__init__()
         self.replica = replica
         self.tasks = TaskManager(self)
@@ -67,6 +73,7 @@ class DeskApp(QObject):
         self.login.sig_open_demo.connect(self.open_demo)
         self.main_window: MainWindow | None = None
         self._demo = demo
+        self._sync_interval_ms = sync_interval_ms
 
     def _credential_store(self) -> CredentialStore:
         """The keyring is probed on first need (it can be slow), not at start-up."""
@@ -121,7 +128,8 @@ class DeskApp(QObject):
         function = self._sync_function
         if function is None and sync_bridge.server_configured(self.replica):
             function = make_sync_function(self.replica, self._credential_store())
-        sync = SyncController(self.replica, self.tasks, function)
+        sync = SyncController(self.replica, self.tasks, function,
+                              interval_ms=self._sync_interval_ms)
         window = MainWindow(ctx, sync)
         sync.setParent(window)
         sync.sig_needs_login.connect(lambda _m: window.statusBar().showMessage(
@@ -150,13 +158,22 @@ class DeskApp(QObject):
 
 def run_app(args: argparse.Namespace) -> int:
     """`institute-desk` with no command: the desktop app."""
-    logging.basicConfig(level=logging.INFO)
+    settings = load_settings()
+    if settings.theme_scale != 1.0:  # read by Qt when the application is created
+        os.environ.setdefault("QT_SCALE_FACTOR", f"{settings.theme_scale:g}")
+    log_path = setup_logging()
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Institute Desk")
     apply_theme(app)
+    ErrorReporter(log_path, app).install()
+    outcome = pending.run_pending(Path(args.data_dir))  # a restore or reset asked for
     replica = Replica.open(Path(args.data_dir))
-    desk = DeskApp(replica, demo=bool(getattr(args, "demo", False)))
+    desk = DeskApp(replica, demo=bool(getattr(args, "demo", False)),
+                   sync_interval_ms=settings.sync_interval_ms)
+    if outcome is not None:
+        (QMessageBox.information if outcome.ok else QMessageBox.warning)(
+            None, "Institute Desk", outcome.message)
     desk.start()
     try:
         return int(app.exec())

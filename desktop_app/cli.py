@@ -31,6 +31,9 @@ def build_parser() -> argparse.ArgumentParser:
                         help=f"folder of the local replica (default: {default_data_dir()})")
     parser.add_argument("--demo", action="store_true",
                         help="open a local demo institute, building it first if needed")
+    parser.add_argument("--self-test", action="store_true",
+                        help="build a demo in a temporary folder, open every screen, print a "
+                             "report, and exit 0 when all worked (checks an installation)")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, module_name in COMMANDS.items():
         module = importlib.import_module(module_name)
@@ -46,7 +49,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     if args.data_dir is None:
-        args.data_dir = default_data_dir()
+        from desktop_app.settings.store import load_settings
+
+        args.data_dir = load_settings().data_folder()
+    if args.self_test:
+        from desktop_app.selftest import run_self_test
+
+        return run_self_test()
     if args.command:
         return int(args.run(args))
     from desktop_app.app import run_app

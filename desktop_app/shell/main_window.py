@@ -92,7 +92,11 @@ class MainWindow(QMainWindow):
         self.logout_action = QAction(icon("logout"), "Sign out", self)
         self.logout_action.setShortcut(QKeySequence("Ctrl+Shift+L"))
         self.logout_action.triggered.connect(self._on_logout)
-        for action in (self.sync_action, self.help_action, self.logout_action):
+        self.settings_action = QAction(icon("setup"), "Settings", self)
+        self.settings_action.setShortcut(QKeySequence("Ctrl+,"))
+        self.settings_action.triggered.connect(self.show_settings)
+        for action in (self.sync_action, self.help_action, self.settings_action,
+                       self.logout_action):
             toolbar.addAction(action)
         for n, section in enumerate(sections_for(self.ctx.user.role), start=1):
             jump = QAction(self)
@@ -160,6 +164,14 @@ class MainWindow(QMainWindow):
         panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         panel.show()
         return panel
+
+    def show_settings(self) -> QWidget:
+        from desktop_app.settings.dialog import SettingsDialog
+
+        dialog = SettingsDialog(self.ctx, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.open()
+        return dialog
 
     def _on_logout(self) -> None:
         self.sig_logout.emit()
