@@ -12,8 +12,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-import httpx
-
 from institute_core.replica import Replica
 from institute_core.services import auth
 from institute_core.services.auth import CurrentUser, LoginFailed, LoginProblem
@@ -32,7 +30,8 @@ if TYPE_CHECKING:
 ProgressSink = Callable[[int, int, str], None]
 
 LOGIN_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_delay=0.5)
-LOGIN_TIMEOUT = httpx.Timeout(connect=3.0, read=15.0, write=15.0, pool=3.0)
+# A person is waiting at sign-in: give up on a silent server quickly (seconds).
+LOGIN_TIMEOUT = {"connect": 3.0, "read": 15.0, "write": 15.0, "pool": 3.0}
 
 PHASES = {"push": "Sending changes", "pull": "Receiving changes", "repair": "Checking"}
 
@@ -108,6 +107,8 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
                  password: str) -> CurrentUser:
     """Sign in against the server of this replica; falls back to the offline verifier when
     the server cannot be reached. Raises LoginFailed with the reason."""
+    import httpx
+
     from institute_core.sync import account as sync_account
     from institute_core.sync.client import SyncClient
 
@@ -116,7 +117,7 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
         return auth.login_offline(replica, email, password)
     # A person is waiting: try twice, quickly, then fall back to the offline verifier.
     transport = sync_account.make_transport(replica, account.server_url, retry=LOGIN_RETRY,
-                                            timeout=LOGIN_TIMEOUT)
+                                            timeout=httpx.Timeout(**LOGIN_TIMEOUT))
     client = SyncClient(transport, credentials, email.strip().lower())
     try:
         pair = client.login(password, replica.device_id)
