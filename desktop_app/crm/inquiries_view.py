@@ -31,7 +31,12 @@ from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.crm.access import CrmAccessDenied
-from institute_core.crm.duplicates import Contact, ContactKind, DuplicateIndex, load_index
+from institute_core.crm.duplicates import (
+    Contact,
+    ContactKind,
+    DuplicateIndex,
+    student_contacts,
+)
 from institute_core.crm.followups import schedule_follow_up
 from institute_core.crm.inquiries import (
     NeedsConfirmation,
@@ -43,6 +48,7 @@ from institute_core.crm.listing import (
     CrmChoices,
     InquiryFilter,
     InquiryRow,
+    as_contact,
     crm_choices,
     list_inquiries,
 )
@@ -103,6 +109,8 @@ class InquiriesView(QWidget):
         self.board = PipelineBoard()
         self.tabs.addTab(self.table, "List")
         self.tabs.addTab(self.board, "Pipeline board")
+        self._board_stale = True
+        self.tabs.currentChanged.connect(lambda _i: self._update_board())
         splitter.addWidget(self.tabs)
         self.side = QStackedWidget()
         self.capture = CaptureForm(ctx)
@@ -163,8 +171,11 @@ class InquiriesView(QWidget):
 
         def load() -> tuple[Any, ...]:
             rows = list_inquiries(replica, user_id, today)
+            country = default_country(replica)
             with replica.read() as session:
-                index = load_index(session, default_country(replica))
+                index = DuplicateIndex(student_contacts(session, country), country)
+            for row in rows:
+                index.add(as_contact(row))
             choices = crm_choices(replica, user_id) if with_choices else None
             return rows, index, choices
 
@@ -201,7 +212,15 @@ class InquiriesView(QWidget):
         self.model.set_filter(keep)
         shown, total = self.model.rowCount(), self.model.total
         self.count.setText(f"{shown} of {total}" if shown != total else f"{total} inquiries")
-        self.board.set_rows(self.model.rows)
+        self._board_stale = True
+        self._update_board()
+
+    def _update_board(self) -> None:
+        # Cards are widgets' items, costlier than table rows: build them only when the board
+        # is on screen, so typing in the search box stays fast with 10,000 inquiries.
+        if self._board_stale and self.tabs.currentWidget() is self.board:
+            self.board.set_rows(self.model.rows)
+            self._board_stale = False
 
     # --- opening -----------------------------------------------------------------------------
 

@@ -160,6 +160,17 @@ def inquiry_contact(inquiry: Inquiry) -> Contact:
                    inquiry.phone_normalized, inquiry.email, inquiry.status)
 
 
+def student_contacts(session: Session, country: str = DEFAULT_COUNTRY) -> list[Contact]:
+    """Every student, as a contact."""
+    return [
+        Contact(ContactKind.STUDENT, r.id, full_name(r.first_name, r.last_name), r.phone or "",
+                try_normalize(r.phone, country), r.email, r.status)
+        for r in session.execute(
+            select(Student.id, Student.status, User.first_name, User.last_name, User.phone,
+                   User.email).join(User, User.id == Student.user_id)
+            .where(Student.deleted_at.is_(None)))]
+
+
 def load_contacts(session: Session, country: str = DEFAULT_COUNTRY) -> list[Contact]:
     """Every live inquiry and every student (two queries)."""
     contacts = [
@@ -168,14 +179,7 @@ def load_contacts(session: Session, country: str = DEFAULT_COUNTRY) -> list[Cont
         for r in session.execute(
             select(Inquiry.id, Inquiry.student_name, Inquiry.phone, Inquiry.phone_normalized,
                    Inquiry.email, Inquiry.status).where(Inquiry.deleted_at.is_(None)))]
-    contacts.extend(
-        Contact(ContactKind.STUDENT, r.id, full_name(r.first_name, r.last_name), r.phone or "",
-                try_normalize(r.phone, country), r.email, r.status)
-        for r in session.execute(
-            select(Student.id, Student.status, User.first_name, User.last_name, User.phone,
-                   User.email).join(User, User.id == Student.user_id)
-            .where(Student.deleted_at.is_(None))))
-    return contacts
+    return contacts + student_contacts(session, country)
 
 
 def load_index(session: Session, country: str = DEFAULT_COUNTRY) -> DuplicateIndex:

@@ -7,8 +7,10 @@ the list is read, never stored: its time-based parts (recency, age) change every
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 from institute_core.enums import InquiryStatus
 
@@ -68,8 +70,20 @@ class Reason:
 
 @dataclass(frozen=True)
 class LeadScore:
+    """The score, and its reasons worked out when first asked for (a list of 10,000 leads
+    sorts by value; only the few rows on screen ever show their reasons)."""
+
     value: int
-    reasons: tuple[Reason, ...]
+    facts: LeadFacts
+    today: date
+    rules: ScoreRules = RULES
+
+    @cached_property
+    def reasons(self) -> tuple[Reason, ...]:
+        found: list[Reason] = []
+        _evaluate(self.facts, self.today, self.rules, found)
+        found.sort(key=lambda r: -abs(r.points))
+        return tuple(found)
 
     def explain(self) -> str:
         return ", ".join(str(r) for r in self.reasons)
@@ -79,44 +93,57 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
-def score_lead(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> LeadScore:
-    """The lead's score on `today` and its reasons (largest effects first)."""
+def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
+              explain: list[Reason] | None) -> int:
+    """The score before clamping; with `explain`, each rule that applied is appended to it.
+    One function for both, so the value and its reasons cannot disagree."""
     if facts.status == InquiryStatus.ENROLLED:
-        return LeadScore(100, (Reason(0, "enrolled"),))
+        if explain is not None:
+            explain.append(Reason(0, "enrolled"))
+        return 100
     if facts.status == InquiryStatus.LOST:
-        return LeadScore(0, (Reason(0, "lost"),))
-    reasons: list[Reason] = []
-    source_points = rules.source.get(facts.source or "", 0)
-    if source_points:
-        reasons.append(Reason(source_points, (facts.source or "").replace("_", " ")))
-    priority_points = rules.priority.get(facts.priority or "", 0)
-    if priority_points:
-        reasons.append(Reason(priority_points, f"{facts.priority} priority"))
+        if explain is not None:
+            explain.append(Reason(0, "lost"))
+        return 0
+    total = rules.base
+
+    def add(points: int, what: Callable[[], str]) -> None:
+        nonlocal total
+        total += points
+        if explain is not None and points:
+            explain.append(Reason(points, what()))
+
+    add(rules.source.get(facts.source or "", 0), lambda: (facts.source or "").replace("_", " "))
+    add(rules.priority.get(facts.priority or "", 0), lambda: f"{facts.priority} priority")
     if facts.completed_contacts:
-        reasons.append(Reason(min(rules.contacts_cap, rules.per_contact * facts.completed_contacts),
-                              _plural(facts.completed_contacts, "contact")))
-    touched = max(facts.created_on, facts.last_contact_on or facts.created_on)
-    quiet = (today - touched).days
+        add(min(rules.contacts_cap, rules.per_contact * facts.completed_contacts),
+            lambda: _plural(facts.completed_contacts, "contact"))
+    last = facts.last_contact_on
+    quiet = (today - (last if last is not None and last > facts.created_on
+                      else facts.created_on)).days
     if quiet <= rules.recent_days:
-        reasons.append(Reason(rules.recent, f"contact in the last {rules.recent_days} days"))
+        add(rules.recent, lambda: f"contact in the last {rules.recent_days} days")
     else:
         for days, points in rules.stale:
             if quiet >= days:
-                reasons.append(Reason(points, f"no contact for {quiet} days"))
+                add(points, lambda: f"no contact for {quiet} days")
                 break
     if facts.missed_follow_ups:
-        reasons.append(Reason(max(rules.missed_cap, rules.per_missed * facts.missed_follow_ups),
-                              _plural(facts.missed_follow_ups, "missed follow-up")))
+        add(max(rules.missed_cap, rules.per_missed * facts.missed_follow_ups),
+            lambda: _plural(facts.missed_follow_ups, "missed follow-up"))
     if facts.subjects_named:
         if facts.subjects_taught == facts.subjects_named:
-            reasons.append(Reason(rules.all_subjects_taught, "subjects taught here"))
+            add(rules.all_subjects_taught, lambda: "subjects taught here")
         elif facts.subjects_taught:
-            reasons.append(Reason(rules.some_subjects_taught, "some subjects taught here"))
+            add(rules.some_subjects_taught, lambda: "some subjects taught here")
         else:
-            reasons.append(Reason(rules.no_subject_taught, "no subject taught here"))
+            add(rules.no_subject_taught, lambda: "no subject taught here")
     age = (today - facts.created_on).days
     if age > rules.old_lead_days:
-        reasons.append(Reason(rules.old_lead, f"lead {age} days old"))
-    reasons.sort(key=lambda r: -abs(r.points))
-    value = max(0, min(100, rules.base + sum(r.points for r in reasons)))
-    return LeadScore(value, tuple(reasons))
+        add(rules.old_lead, lambda: f"lead {age} days old")
+    return total
+
+
+def score_lead(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> LeadScore:
+    """The lead's score on `today` (0–100); its reasons, largest effects first, on demand."""
+    return LeadScore(max(0, min(100, _evaluate(facts, today, rules, None))), facts, today, rules)

@@ -1,0 +1,206 @@
+"""The counselor desk with 10,000 inquiries: list open, filter keystrokes, duplicate check.
+
+    QT_QPA_PLATFORM=offscreen .venv/bin/python bench/crm_bench.py [--inquiries 10000]
+
+Builds the small demo institute, adds inquiries (with subjects and follow-ups) up to the given
+count, then measures on the real widgets of the Inquiries section:
+- list open: constructing InquiriesView until its rows are shown (DB read, scoring, model);
+- filter: one keystroke in the search box, a stage/source filter, clearing (p50/p95);
+- duplicate check: one keystroke in the capture form's phone field (index check + UI), and the
+  bare index check.
+Baselines measured in the same run: a plain SELECT of the same inquiry columns (no scoring), a
+Python substring scan of the rows (the least a filter can cost), and a SQL look-up of the phone
+on the indexed column (what a per-keystroke database query would cost).
+Budgets (issue 6): list < 300 ms, filter < 50 ms, duplicate check < 20 ms.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from PySide6.QtCore import QEventLoop, QTimer  # noqa: E402
+from PySide6.QtWidgets import QApplication  # noqa: E402
+from sqlalchemy import func, insert, select  # noqa: E402
+
+from desktop_app.context import AppContext  # noqa: E402
+from desktop_app.crm.inquiries_view import InquiriesView  # noqa: E402
+from desktop_app.tasks import TaskManager  # noqa: E402
+from institute_core.crm.phones import try_normalize  # noqa: E402
+from institute_core.demo import DEMO_LOGINS, build_demo_replica  # noqa: E402
+from institute_core.demo.names import FIRST_NAMES, LAST_NAMES  # noqa: E402
+from institute_core.enums import FollowUpStatus, FollowUpType, InquirySource, Priority  # noqa: E402
+from institute_core.replica import Replica  # noqa: E402
+from institute_core.schema import FollowUp, Inquiry, InquirySubject, Subject, User  # noqa: E402
+from institute_core.services import auth  # noqa: E402
+
+STAGES = ("new", "contacted", "follow_up_scheduled", "enrolled", "lost")
+
+
+def _add_inquiries(replica: Replica, target: int, rng: random.Random) -> int:
+    """Bulk-add inquiries (as a sync pull would) until the replica holds `target`."""
+    with replica.read() as s:
+        have = s.execute(select(func.count()).select_from(Inquiry)).scalar_one()
+        subjects = list(s.execute(select(Subject.id)).scalars())
+        counselors = list(s.execute(select(User.id).where(User.role == "counselor")).scalars())
+    now = datetime.now(UTC)
+    inquiries, links, follow_ups = [], [], []
+    for n in range(have, target):
+        made = now - timedelta(days=rng.randint(0, 180), hours=rng.randint(0, 9))
+        phone = f"+91 9{rng.randint(100000000, 999999999)}"
+        status = rng.choice(STAGES)
+        inquiry_id = uuid.uuid4()
+        counselor = rng.choice(counselors)
+        inquiries.append({
+            "id": inquiry_id, "counselor_id": counselor,
+            "student_name": f"{rng.choice(FIRST_NAMES)[0]} {rng.choice(LAST_NAMES)[0]}",
+            "phone": phone, "phone_normalized": try_normalize(phone),
+            "email": f"bench{n}@example.in" if rng.random() < 0.6 else None,
+            "source": rng.choice(list(InquirySource)).value, "status": status,
+            "priority": rng.choice(list(Priority)).value,
+            "next_follow_up_date": now + timedelta(days=rng.randint(-5, 7))
+            if status in STAGES[:3] else None,
+            "tags": rng.sample(["weekend", "working", "student", "fees-query"], rng.randint(0, 2)),
+            "lost_reason": "Fees too high" if status == "lost" else None,
+            "created_at": made, "updated_at": made, "version": 1})
+        for subject_id in rng.sample(subjects, rng.randint(1, 2)):
+            links.append({"id": uuid.uuid4(), "inquiry_id": inquiry_id, "subject_id": subject_id,
+                          "created_at": made, "updated_at": made, "version": 1})
+        for k in range(rng.randint(0, 3)):
+            when = made + timedelta(days=2 * k + 1)
+            follow_ups.append({
+                "id": uuid.uuid4(), "inquiry_id": inquiry_id, "counselor_id": counselor,
+                "follow_up_date": when, "follow_up_type": FollowUpType.CALL.value,
+                "status": rng.choice((FollowUpStatus.COMPLETED, FollowUpStatus.MISSED)).value,
+                "created_at": made, "updated_at": made, "version": 1})
+    with replica.apply_remote() as connection:
+        for model, rows in ((Inquiry, inquiries), (InquirySubject, links),
+                            (FollowUp, follow_ups)):
+            for at in range(0, len(rows), 2000):
+                connection.execute(insert(model), rows[at:at + 2000])
+    return target
+
+
+def _pump(condition: Callable[[], bool], timeout: float = 30.0) -> None:
+    end = time.perf_counter() + timeout
+    while not condition():
+        if time.perf_counter() > end:
+            raise TimeoutError("view did not load")
+        loop = QEventLoop()
+        QTimer.singleShot(1, loop.quit)
+        loop.exec()
+
+
+def _ms(samples: list[float]) -> str:
+    ordered = sorted(samples)
+    p95 = ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
+    return f"p50 {statistics.median(ordered) * 1000:7.2f} ms   p95 {p95 * 1000:7.2f} ms"
+
+
+def _time(fn: Callable[[], Any], repeat: int) -> list[float]:
+    samples = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        fn()
+        samples.append(time.perf_counter() - start)
+    return samples
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--inquiries", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=30)
+    args = parser.parse_args(argv)
+    app = QApplication.instance() or QApplication(sys.argv[:1])
+    tmp = Path(tempfile.mkdtemp(prefix="crm-bench-"))
+    try:
+        build_demo_replica(tmp / "replica", size="small")
+        replica = Replica.open(tmp / "replica")
+        total = _add_inquiries(replica, args.inquiries, random.Random(7))
+        email, password = DEMO_LOGINS["counselor"]
+        tasks = TaskManager()
+        ctx = AppContext(replica, tasks, auth.login_offline(replica, email, password))
+        print(f"{total} inquiries in the replica\n")
+
+        opens = []
+        view: InquiriesView | None = None
+        for _ in range(5):
+            start = time.perf_counter()
+            view = InquiriesView(ctx)
+            view.resize(1280, 800)
+            view.show()
+            _pump(lambda v=view: v.loaded)
+            opens.append(time.perf_counter() - start)
+            view.close()
+        assert view is not None
+        with replica.read() as s:
+            columns = [Inquiry.id, Inquiry.student_name, Inquiry.phone, Inquiry.email,
+                       Inquiry.source, Inquiry.status, Inquiry.priority, Inquiry.tags,
+                       Inquiry.created_at, Inquiry.next_follow_up_date]
+            plain = _time(lambda: s.execute(select(*columns).where(
+                Inquiry.deleted_at.is_(None))).all(), 5)
+        print("list open (view built, rows loaded, scored and shown)")
+        print(f"  Inquiries view          {_ms(opens)}   budget 300 ms")
+        print(f"  baseline: plain SELECT  {_ms(plain)}")
+
+        view.show()
+        keystrokes = ["r", "ra", "rav", "ravi", "ravi ", "ravi k", ""]
+        filters = []
+        for _ in range(max(1, args.repeat // len(keystrokes))):
+            for text in keystrokes:
+                filters += _time(lambda t=text: view.search.setText(t), 1)
+        stage = _time(lambda: (view.stage.setCurrentIndex(2), view.stage.setCurrentIndex(0)),
+                      args.repeat)
+        rows = view.rows
+        scan = _time(lambda: [r for r in rows if "ravi" in r.haystack], args.repeat)
+        print("\nfilter (one change of a filter, list updated)")
+        print(f"  search keystroke        {_ms(filters)}   budget 50 ms")
+        print(f"  stage on + off (2 runs) {_ms(stage)}")
+        print(f"  baseline: Python scan   {_ms(scan)}")
+
+        form = view.capture
+        view.new_inquiry()
+        form.name.setText("Ravi")
+        known = rows[len(rows) // 2].phone
+        digits = "0" + known.replace("+91", "").replace(" ", "")
+        typing = []
+        for _ in range(max(1, args.repeat // 4)):
+            form.phone.clear()
+            for k in range(1, len(digits) + 1):
+                typing += _time(lambda k=k: form.phone.setText(digits[:k]), 1)
+        found = len(form.matches)
+        bare = _time(lambda: view.index.check("Ravi", digits, None), args.repeat * 10)
+        with replica.read() as s:
+            sql = _time(lambda: s.execute(select(Inquiry.id).where(
+                Inquiry.phone_normalized == try_normalize(digits))).all(), args.repeat)
+        print("\nduplicate check while typing (phone field, "
+              f"{len(view.index)} contacts; last keystroke found {found})")
+        print(f"  keystroke with UI       {_ms(typing)}   budget 20 ms")
+        print(f"  index check alone       {_ms(bare)}")
+        print(f"  baseline: SQL by phone  {_ms(sql)}")
+        view.close()
+        tasks.shutdown()
+        replica.close()
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    del app
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
