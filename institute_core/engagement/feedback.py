@@ -43,7 +43,7 @@ def record_feedback(replica: Replica, actor: Actor, draft: FeedbackDraft) -> uui
         raise InvalidInput(TABLE, "feedback_type", f"must be one of: {', '.join(allowed)}",
                            draft.feedback_type)
     comments = (draft.comments or "").strip() or None
-    sentiment = sentiment_of(comments)
+    sentiment = sentiment_of(comments, draft.rating)
     with replica.write(actor) as session:
         require_role(session, actor.user_id, DESK, "recording feedback")
         feedback = Feedback(student_id=draft.student_id, rating=draft.rating,

@@ -23,11 +23,18 @@ def _analyzer() -> Any:
     return SentimentIntensityAnalyzer()
 
 
-def sentiment_of(text: str | None) -> tuple[Sentiment, Decimal] | None:
-    """The label and compound score (-1 … 1, four places) of `text`; None without text."""
+def sentiment_of(text: str | None, rating: int | None = None
+                 ) -> tuple[Sentiment, Decimal] | None:
+    """The label and compound score (-1 … 1, four places) of `text`; None without text.
+
+    The lexicon decides when the words carry sentiment. Complaints in plain words ("sessions
+    start late") score neutral in VADER; then a rating of 1–2 or 4–5 gives the label.
+    """
     if not text or not text.strip():
         return None
     compound = float(_analyzer().polarity_scores(text)["compound"])
     label = (Sentiment.POSITIVE if compound >= POSITIVE_FROM else
              Sentiment.NEGATIVE if compound <= NEGATIVE_UPTO else Sentiment.NEUTRAL)
+    if label == Sentiment.NEUTRAL and rating is not None and rating != 3:
+        label = Sentiment.NEGATIVE if rating <= 2 else Sentiment.POSITIVE
     return label, Decimal(str(round(compound, 4)))

@@ -33,11 +33,15 @@ def test_sentiment_is_computed_offline_and_stored(replica: Replica, institute: I
         session_id=institute.individual_session_id))
     silent = record_feedback(replica, counselor, FeedbackDraft(
         institute.student_ids[2], 3, "institute"))
+    # No sentiment words: the lexicon scores 0, and the low rating gives the label.
+    plain = record_feedback(replica, counselor, FeedbackDraft(
+        institute.student_ids[3], 1, "session", "Sessions start late"))
     with replica.read() as s:
         rows = {f.id: f for f in s.execute(select(Feedback)).scalars()}
         assert rows[good].sentiment == "positive" and rows[good].sentiment_score > 0  # type: ignore[operator]
         assert rows[bad].sentiment == "negative" and rows[bad].sentiment_score < 0  # type: ignore[operator]
         assert (rows[silent].sentiment, rows[silent].sentiment_score) == (None, None)
+        assert (rows[plain].sentiment, rows[plain].sentiment_score) == ("negative", 0)
         sent = s.execute(select(OutboxEntry.fields).where(OutboxEntry.row_id == bad)).scalar()
         assert sent is not None and sent["sentiment"] == "negative"
 
