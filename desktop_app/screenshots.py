@@ -19,11 +19,12 @@ from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
-from PySide6.QtCore import QEventLoop, QTimer
+from PySide6.QtCore import QEventLoop, QTime, QTimer
 from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.app import DeskApp
 from desktop_app.crm.screens import render_counselor
+from desktop_app.setup.screens import render_setup
 from desktop_app.shell.main_window import MainWindow
 from desktop_app.students.view import StudentsView
 from desktop_app.theme import apply_theme
@@ -32,7 +33,7 @@ from institute_core.demo import DEMO_LOGINS, build_demo_replica
 from institute_core.enums import AttendanceStatus
 from institute_core.replica import Replica
 from institute_core.schema import ConflictLogEntry
-from institute_core.services import attendance, auth
+from institute_core.services import attendance
 from institute_core.sync.credentials import MemoryCredentials
 
 SIZE = (1280, 800)
@@ -117,20 +118,29 @@ def render(data_dir: Path, out: Path) -> None:
     today.sessions.setCurrentIndex(today.sessions_model.index(row, 0))
     _save(window, out, "today")
 
+    schedule = today.open_schedule()
+    _wait(lambda: schedule.loaded)
+    schedule.start.setTime(QTime(6, 30))  # before the faculty's hours: a warning to confirm
+    schedule.end.setTime(QTime(7, 30))
+    schedule.schedule_button.click()
+    _wait(schedule.warnings.isVisible)
+    _save(schedule, out, "schedule")
+    schedule.close()
+
     session = today.sessions_model.row_at(row)
-    user = auth.login_offline(replica, email, password)
-    actor = replica.actor(user.user_id)
     statuses = [AttendanceStatus.PRESENT, AttendanceStatus.PRESENT, AttendanceStatus.ABSENT,
                 AttendanceStatus.LATE, AttendanceStatus.EXCUSED]
-    roster = attendance.load_roster(replica, session.key)
-    marked = roster.rows[:-2] if len(roster.rows) > 3 else roster.rows[:1]
-    marks = {r.student_id: statuses[i % len(statuses)] for i, r in enumerate(marked)}
-    attendance.mark_many(replica, actor, session.key, marks)
     today.open_attendance(session)
     view = today.attendance
     _wait(lambda: view.model.rowCount() > 0 and view.controller.syllabus is not None)
+    # Marked through the screen, as the faculty would: saved at once, counted for sync.
+    count, waiting = view.model.rowCount(), window.sync.status.pending
+    for i in range(count - 2 if count > 3 else 1):
+        view.controller.mark(i, statuses[i % len(statuses)])
+    _wait(lambda: view.controller.idle and window.sync.status.pending > waiting)
     view.table.setCurrentIndex(view.model.index(0, 0))
     _save(window, out, "attendance")
+    roster = attendance.load_roster(replica, session.key)
 
     window.open_section("students")
     students = window.page("students")
@@ -143,6 +153,8 @@ def render(data_dir: Path, out: Path) -> None:
     _wait(lambda: students.page.student is not None)
     students.page.tabs.setCurrentIndex(1)
     _save(window, out, "student_page")
+    students.page.tabs.setCurrentWidget(students.page.assessments_tab)
+    _save(window, out, "student_assessments")
 
     window.open_section("conflicts")
     conflicts = window.page("conflicts")
@@ -159,6 +171,7 @@ def render(data_dir: Path, out: Path) -> None:
     render_admin_screens(replica, window.ctx, out, SIZE, _wait, _save)
 
     render_counselor(replica, out, _save, _wait)
+    render_setup(replica, out, _save, _wait)
 
     panel = window.show_help()
     panel.resize(760, 560)

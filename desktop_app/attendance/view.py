@@ -87,6 +87,7 @@ class AttendanceView(QWidget):
         self.quick_entry.setAccessibleName("Quick entry of absentees")
         quick.addWidget(self.quick_entry, 1)
         self.counts = styled_label("", "counts")
+        self.counts.setWordWrap(False)  # one line: the counts change with every key
         quick.addWidget(self.counts)
         layout.addLayout(quick)
         self.message = styled_label("", "message")
@@ -105,6 +106,8 @@ class AttendanceView(QWidget):
         splitter.addWidget(self._side_panel())
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
+        # The roster gets the larger share from the start (sizes are scaled to the real width).
+        splitter.setSizes([3000, 2000])
         layout.addWidget(splitter, 1)
         hint = styled_label("Keys: P present · A absent · L late · E excused · ↓↑ or J/K move · "
                             "Delete clear · 1–5 understanding · Ctrl+Z undo · F1 all shortcuts",
@@ -288,12 +291,17 @@ class AttendanceView(QWidget):
         self.notes.blockSignals(True)
         self.notes.setPlainText(student.notes if student else "")
         self.notes.blockSignals(False)
-        self.notes.setEnabled(bool(student and student.marked))
-        self.notes.setPlaceholderText("" if student and student.marked
-                                      else "Mark the student first")
+        self._enable_notes(student)
         self._fill_student_topics(student)
         self._show_prep(student)
         self._refresh_topics()
+
+    def _enable_notes(self, student: attendance.RosterRow | None) -> None:
+        """Notes belong to a mark: typing is offered once the student is marked."""
+        marked = bool(student and student.marked)
+        self.notes.setEnabled(marked)
+        self.notes.setPlaceholderText("Type notes on the student…" if marked
+                                      else "Mark the student first")
 
     def _fill_student_topics(self, student: attendance.RosterRow | None) -> None:
         current = self.student_topics.currentData()
@@ -311,7 +319,7 @@ class AttendanceView(QWidget):
                             f" · {c['excused']} excused · {c['unmarked']} unmarked")
         student = self._current_student()
         if student is not None and student.student_id == self._notes_student:
-            self.notes.setEnabled(student.marked)
+            self._enable_notes(student)
             self._fill_student_topics(student)
             self._show_prep(student)
 

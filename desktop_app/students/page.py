@@ -125,6 +125,7 @@ class StudentPageView(QWidget):
         self.a_marks.setPlaceholderText("leave empty while it is pending")
         self.a_date = QDateEdit(QDate.currentDate())
         self.a_date.setCalendarPopup(True)
+        self.a_date.setDisplayFormat("dd MMM yyyy")
         form.addRow("Subject", self.a_subject)
         form.addRow("Type", self.a_type)
         form.addRow("Title", self.a_title)

@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+import shiboken6
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
@@ -29,6 +30,8 @@ def no_thread_left(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
     before = _python_threads()
     yield
     for manager in list(TaskManager.instances):
+        if not shiboken6.isValid(manager):
+            continue  # its Qt parent (a closed app) deleted it, and its threads with it
         manager.shutdown(5000)
         assert manager.active_threads() == 0, "a background task is still running"
     leaked = {t for t in _python_threads() - before if t.is_alive()}
