@@ -20,8 +20,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
+from institute_core.audit.capture import AuditTrail
 from institute_core.ids import natural_id
-from institute_core.schema import SYNCED_TABLES, OutboxEntry, Synced
+from institute_core.schema import SYNCED_TABLES, AuditEntry, OutboxEntry, Synced
 from institute_core.schema.types import utcnow
 from institute_core.sync.codec import encode_value
 from institute_core.sync.hlc import HybridClock
@@ -133,6 +134,8 @@ def _capture(session: Session, _context: Any) -> None:
     actor: Actor = session.info["actor"]
     clock: HybridClock = session.info["clock"]
     rows: list[dict[str, Any]] = []
+    # The audit trail of this flush, in its transaction; its entries sync like any other row.
+    trail = AuditTrail(session, actor)
     for obj, keys in _flushed(session):
         fields = {k: encode_value(getattr(obj, k)) for k in keys
                   if k not in _NOT_SENT and k not in type(obj).__local_columns__}
@@ -149,6 +152,15 @@ def _capture(session: Session, _context: Any) -> None:
             "base_version": obj.version or 0,
             "created_at": utcnow(),
         })
+        trail.note(obj, fields)
+    if trail.entries:
+        session.connection().execute(insert(AuditEntry), trail.entries)
+        rows.extend({
+            "change_id": uuid.uuid4(), "table_name": AuditEntry.__tablename__,
+            "row_id": entry["id"], "fields": trail.outbox_fields(entry),
+            "hlc": clock.now().encode(), "author_id": actor.user_id,
+            "device_id": actor.device_id, "base_version": 0, "created_at": entry["created_at"],
+        } for entry in trail.entries)
     if rows:
         session.connection().execute(insert(OutboxEntry), rows)
 

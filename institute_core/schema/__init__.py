@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
+from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
@@ -66,6 +67,9 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Feedback,
     StudentReport,
     FacultyReport,
+    ImportRun,
+    FacultyMove,
+    AuditEntry,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -82,6 +86,7 @@ __all__ = [
     "SYNCED_TABLES",
     "Assessment",
     "AttendanceTopic",
+    "AuditEntry",
     "AuthSession",
     "Base",
     "BatchAttendanceTopic",
@@ -90,10 +95,12 @@ __all__ = [
     "ConflictLogEntry",
     "Enrollment",
     "Faculty",
+    "FacultyMove",
     "FacultyReport",
     "Feedback",
     "FlexibleBatch",
     "FollowUp",
+    "ImportRun",
     "Inquiry",
     "InquirySubject",
     "LearningSession",

@@ -132,6 +132,13 @@ def _own_faculty_report(check: WriteCheck) -> str | None:
     return None
 
 
+def _own_audit_entry(check: WriteCheck) -> str | None:
+    # Every desk records its user's changes and logins (issue 5); entries are append-only.
+    if check.old is None and check.new.get("user_id") == check.viewer.user_id:
+        return None
+    return "audit entries are written once, by the person they record"
+
+
 SYLLABUS_ADMIN = "only administrators can change the syllabus"
 NO_CRM = "faculty cannot edit inquiries or follow-ups"
 NO_MARKS = "counselors cannot change marks, progress or attendance"
@@ -161,6 +168,7 @@ FACULTY_RULES: dict[str, Rule] = {
     "feedback": _faculty_student("feedback"),
     "student_reports": _faculty_student("reports"),
     "faculty_reports": _own_faculty_report,
+    "audit_log": _own_audit_entry,
 }
 
 COUNSELOR_RULES: dict[str, Rule] = {
@@ -188,6 +196,7 @@ COUNSELOR_RULES: dict[str, Rule] = {
     "feedback": _always,
     "student_reports": _always,
     "faculty_reports": _never("only faculty and administrators write faculty reports"),
+    "audit_log": _own_audit_entry,
 }
 
 RULES_BY_ROLE: dict[str, dict[str, Rule]] = {

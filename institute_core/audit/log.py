@@ -1,0 +1,155 @@
+"""Reading the audit trail (admins only): filter, page, export to CSV; and recording logins."""
+
+from __future__ import annotations
+
+import csv
+import json
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import IO, Any
+
+from sqlalchemy import ColumnElement, Select, func, select
+
+from institute_core.replica import Replica
+from institute_core.schema import AuditEntry, User
+from institute_core.schema.audit import AuditAction
+from institute_core.setup.access import HasRole, require_admin
+
+CSV_HEADER = ("when", "who", "email", "device", "action", "table", "row_id", "old_values",
+              "new_values", "import_id")
+
+
+def record_login(replica: Replica, user_id: uuid.UUID, *, online: bool) -> None:
+    """A `login` entry for a successful sign-in on this device (it syncs like any entry)."""
+    with replica.write(replica.actor(user_id)) as session:
+        session.add(AuditEntry(user_id=user_id, device_id=replica.device_id,
+                               action=AuditAction.LOGIN, table_name="users", row_id=user_id,
+                               new_values={"online": online}))
+
+
+@dataclass(frozen=True)
+class AuditFilter:
+    """What an admin narrows the log to; every field is optional."""
+
+    user_id: uuid.UUID | None = None
+    action: str | None = None
+    table_name: str | None = None
+    row_id: uuid.UUID | None = None
+    import_id: uuid.UUID | None = None
+    since: date | None = None
+    until: date | None = None  # inclusive
+
+    def clauses(self) -> list[ColumnElement[bool]]:
+        found: list[ColumnElement[bool]] = []
+        if self.user_id is not None:
+            found.append(AuditEntry.user_id == self.user_id)
+        if self.action:
+            found.append(AuditEntry.action == self.action)
+        if self.table_name:
+            found.append(AuditEntry.table_name == self.table_name)
+        if self.row_id is not None:
+            found.append(AuditEntry.row_id == self.row_id)
+        if self.import_id is not None:
+            found.append(AuditEntry.import_id == self.import_id)
+        if self.since is not None:
+            found.append(AuditEntry.created_at >= datetime.combine(self.since, time(), UTC))
+        if self.until is not None:
+            found.append(AuditEntry.created_at < datetime.combine(
+                self.until + timedelta(days=1), time(), UTC))
+        return found
+
+
+@dataclass(frozen=True)
+class AuditRow:
+    id: uuid.UUID
+    at: datetime
+    user_id: uuid.UUID | None
+    who: str
+    email: str
+    device_id: uuid.UUID | None
+    action: str
+    table_name: str
+    row_id: uuid.UUID | None
+    old_values: dict[str, Any] | None
+    new_values: dict[str, Any] | None
+    import_id: uuid.UUID | None
+
+    def summary(self) -> str:
+        """The changed fields in one line: `status: active → hold; phone: – → 555`."""
+        if self.action == AuditAction.LOGIN:
+            return "signed in online" if (self.new_values or {}).get("online") else \
+                "signed in offline"
+        new = self.new_values or {}
+        old = self.old_values or {}
+        parts = [f"{k}: {_short(old.get(k))} → {_short(v)}" if self.old_values is not None
+                 else f"{k}: {_short(v)}" for k, v in new.items()]
+        return "; ".join(parts)
+
+
+def _short(value: Any) -> str:
+    if value is None:
+        return "–"
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= 40 else text[:39] + "…"
+
+
+def _query(where: AuditFilter) -> Select[Any]:
+    return (select(AuditEntry, User.first_name, User.last_name, User.email)
+            .outerjoin(User, User.id == AuditEntry.user_id)
+            .where(AuditEntry.deleted_at.is_(None), *where.clauses())
+            .order_by(AuditEntry.created_at.desc(), AuditEntry.id))
+
+
+def list_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFilter(),
+                 *, limit: int | None = 500, offset: int = 0) -> list[AuditRow]:
+    """The newest entries first that match `where`; raises NotAllowed for non-admins."""
+    require_admin(viewer, "read the audit log")
+    statement = _query(where).offset(offset)
+    if limit is not None:
+        statement = statement.limit(limit)
+    with replica.read() as session:
+        return [_row(entry, first, last, email)
+                for entry, first, last, email in session.execute(statement)]
+
+
+def count_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFilter()) -> int:
+    require_admin(viewer, "read the audit log")
+    with replica.read() as session:
+        return int(session.execute(select(func.count()).select_from(AuditEntry).where(
+            AuditEntry.deleted_at.is_(None), *where.clauses())).scalar_one())
+
+
+def _row(entry: AuditEntry, first: str | None, last: str | None, email: str | None) -> AuditRow:
+    who = f"{first or ''} {last or ''}".strip() or ("(system)" if entry.user_id is None
+                                                    else str(entry.user_id))
+    return AuditRow(id=entry.id, at=entry.created_at, user_id=entry.user_id, who=who,
+                    email=email or "", device_id=entry.device_id, action=entry.action,
+                    table_name=entry.table_name, row_id=entry.row_id,
+                    old_values=entry.old_values, new_values=entry.new_values,
+                    import_id=entry.import_id)
+
+
+def write_csv(rows: Iterable[AuditRow], out: IO[str]) -> int:
+    writer = csv.writer(out)
+    writer.writerow(CSV_HEADER)
+    count = 0
+    for row in rows:
+        writer.writerow([
+            row.at.isoformat(), row.who, row.email, row.device_id or "", row.action,
+            row.table_name, row.row_id or "",
+            "" if row.old_values is None else json.dumps(row.old_values, ensure_ascii=False),
+            "" if row.new_values is None else json.dumps(row.new_values, ensure_ascii=False),
+            row.import_id or ""])
+        count += 1
+    return count
+
+
+def export_csv(replica: Replica, viewer: HasRole, path: Path | str,
+               where: AuditFilter = AuditFilter()) -> int:
+    """Every entry matching `where` into a UTF-8 CSV file; returns how many rows were written."""
+    rows = list_entries(replica, viewer, where, limit=None)
+    with Path(path).open("w", encoding="utf-8", newline="") as out:
+        return write_csv(rows, out)
