@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "connect": "desktop_app.commands.connect",
     "sync": "desktop_app.commands.sync",
     "report": "desktop_app.commands.report",
+    "import": "desktop_app.commands.import_data",
 }
 
 
