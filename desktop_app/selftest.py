@@ -126,6 +126,12 @@ def _run(work: Path, problems: _Problems) -> None:
         apply_theme(app)
         if app.windowIcon().isNull() or not app.styleSheet():
             raise SelfTestFailed("the theme or the app icon did not load (resources missing?)")
+        from institute_core.reports.fonts import font_dirs
+
+        # The app's own fonts, not the system's: a user's PC may have none of them.
+        if not any((d / "DejaVuSans.ttf").is_file() for d in font_dirs()
+                   if not str(d).startswith("/usr/share")):
+            raise SelfTestFailed("the report fonts are missing from the app's resources")
     replica = Replica.open(data_dir)
     tasks = TaskManager()
     try:
