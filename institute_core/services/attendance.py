@@ -262,7 +262,6 @@ def mark_many(replica: Replica, actor: Actor, key: SessionKey,
             raise InvalidInput("session_attendance", "student_id",
                                "is not on this session's roster", str(next(iter(unknown))))
         existing = _attendance_rows(session, key)
-        faculty_id = faculty_id_of(session, actor.user_id)
         saved: dict[uuid.UUID, Any] = {}
         changed: list[Any] = []
         for student_id, status in marks.items():
@@ -277,7 +276,8 @@ def mark_many(replica: Replica, actor: Actor, key: SessionKey,
                 saved[student_id] = (None, None)
             else:
                 saved[student_id] = (AttendanceStatus(row.attendance_status), row.check_in_time)
-        _recompute_tagged(session, key, changed, faculty_id)
+        if changed:  # only a row with tagged topics needs the faculty (one query saved)
+            _recompute_tagged(session, key, changed, faculty_id_of(session, actor.user_id))
         return saved
 
 
