@@ -8,8 +8,6 @@ from PySide6.QtWidgets import QVBoxLayout, QWidget
 from desktop_app.widgets import styled_label, title_label
 
 COMING: dict[str, tuple[str, str]] = {
-    "setup": ("Setup", "Staff, students, syllabus and batches (and spreadsheet import) come with "
-              "the setup issue."),
 }
 
 

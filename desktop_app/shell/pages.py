@@ -24,6 +24,7 @@ PAGES: dict[str, str] = {
     "dashboard": "desktop_app.dashboard.view:DashboardView",
     "my_dashboard": "desktop_app.dashboard.view:DashboardView",
     "reports": "desktop_app.reports.view:ReportsView",
+    "setup": "desktop_app.setup.view:SetupView",
 }
 
 

@@ -1,0 +1,70 @@
+"""The setup screens for `desktop_app.screenshots`: people with a faculty member's week grid,
+syllabus, batches, the import preview with refused rows, and the audit log."""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Callable
+from pathlib import Path
+
+from PySide6.QtWidgets import QWidget
+
+from desktop_app.context import AppContext
+from desktop_app.setup.view import SetupView
+from desktop_app.tasks import TaskManager
+from institute_core.demo import DEMO_LOGINS
+from institute_core.replica import Replica
+from institute_core.services import auth
+
+SIZE = (1280, 800)
+SAMPLE = """Roll No,Name,Surname,E-mail,DOB,Counsellor,Status
+NEW-101,Asha,Rao,asha.rao@example.org,2004-02-03,counselor@demo.institute,active
+NEW-102,Ravi,Kumar,,31/02/2004,,
+NEW-103,Sunita,Kale,asha.rao@example.org,,nobody@example.org,sleeping
+NEW-104,Kiran,Das,,04/05/2005,,hold
+NEW-101,Meena,Shah,,,,
+"""
+
+
+def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str], None],
+                 wait: Callable[[Callable[[], bool]], None]) -> None:
+    email, password = DEMO_LOGINS["admin"]
+    tasks = TaskManager()
+    ctx = AppContext(replica, tasks, auth.login_offline(replica, email, password))
+    try:
+        view = SetupView(ctx)
+        view.resize(*SIZE)
+        view.show()
+        people = view.people
+        wait(lambda: people.model.rowCount() > 0)
+        faculty_row = next(i for i, r in enumerate(people.model.rows) if r.role == "faculty")
+        people.table.setCurrentIndex(people.model.index(faculty_row, 0))
+        wait(lambda: people.availability.isEnabled())
+        save(view, out, "setup_people")
+
+        view.tabs.setCurrentWidget(view.syllabus)
+        wait(lambda: view.syllabus.topics.count() > 0)
+        save(view, out, "setup_syllabus")
+
+        view.tabs.setCurrentWidget(view.batches)
+        wait(lambda: view.batches.members.count() > 0)
+        save(view, out, "setup_batches")
+
+        view.tabs.setCurrentWidget(view.importer)
+        with tempfile.TemporaryDirectory() as tmp:
+            sample = Path(tmp) / "new-students.csv"
+            sample.write_text(SAMPLE, encoding="utf-8")
+            plan_shown: list[bool] = []
+            view.importer.previewed.connect(lambda: plan_shown.append(True))
+            view.importer.load_file(sample)
+            wait(lambda: bool(plan_shown))
+            save(view, out, "setup_import")
+            view.importer.accept_import()
+            wait(lambda: view.importer.runs_model.rowCount() > 0)
+
+        view.tabs.setCurrentWidget(view.audit)
+        wait(lambda: view.audit.model.rowCount() > 0)
+        save(view, out, "setup_audit")
+        view.close()
+    finally:
+        tasks.shutdown()
