@@ -28,11 +28,16 @@ def _scale(series: Sequence[Sequence[float]], value_max: float | None) -> tuple[
     if value_max is not None:
         return value_max, value_max / 5
     integers = all(float(v).is_integer() for row in series for v in row)
+    if top <= 0:
+        return (5.0, 1.0) if integers else (1.0, 0.2)
+    # A round step (1, 2, 2.5 or 5 times a power of ten) giving about five ticks; counts
+    # never get a fractional step.
+    raw = top / 5
+    power = 10 ** math.floor(math.log10(raw))
+    step = next(m * power for m in (1, 2, 2.5, 5, 10) if m * power >= raw)
     if integers:
-        step = max(1, math.ceil(top / 5))
-        return float(step * max(1, math.ceil(top / step))), float(step)
-    top = top * 1.1 or 1.0
-    return top, top / 5
+        step = float(max(1, math.ceil(step)))
+    return step * math.ceil(top / step), step
 
 
 def _tick(value: float) -> str:

@@ -21,6 +21,7 @@ from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import (
     BaseDocTemplate,
+    CondPageBreak,
     Flowable,
     Frame,
     PageTemplate,
@@ -64,9 +65,13 @@ def styles() -> dict[str, ParagraphStyle]:
     return {
         "title": _style("title", 15, bold=True, space_after=4),
         "h2": _style("h2", 11.5, bold=True, space_after=3, color=HEADER_FILL),
+        "h3": _style("h3", 9.5, bold=True, space_after=3),
         "body": _style("body", 9.5, space_after=3),
         "small": _style("small", 8),
-        "cell": _style("cell", CELL_SIZE),
+        # Cells wrap between words only: a name broken mid-word reads as two names (a word
+        # wider than its column may run into the cell padding instead).
+        "cell": _style("cell", CELL_SIZE, split_words=False),
+        "cell_alert": _style("cell_alert", CELL_SIZE, color=ALERT_TEXT, split_words=False),
         # A column header wraps between words, never inside one.
         "cell_bold": _style("cell_bold", HEADER_SIZE, bold=True, color=colors.white,
                             split_words=False),
@@ -93,8 +98,17 @@ def para(text: object, style_name: str = "body", *, bold: bool = False) -> Parag
     return Paragraph(markup(text, bold=base.fontName == FONT_BOLD), base)
 
 
+# A heading needs this much room under it, or it starts the next page: it never ends one
+# alone. (keepWithNext would move a whole long table to the next page instead of splitting it.)
+HEADING_ROOM = 30 * mm
+
+
 def heading(text: str) -> list[Flowable]:
-    return [Spacer(1, 3 * mm), para(text, "h2")]
+    return [CondPageBreak(HEADING_ROOM), Spacer(1, 3 * mm), para(text, "h2")]
+
+
+def subheading(text: str) -> list[Flowable]:
+    return [CondPageBreak(HEADING_ROOM * 0.8), para(text, "h3")]
 
 
 def fmt(value: Any, *, suffix: str = "", places: int = 2) -> str:
@@ -110,7 +124,7 @@ def pct(value: float | None) -> str:
     return fmt(value, suffix=" %")
 
 
-def _cell(value: Any, width: float | None, font: str = FONT) -> Any:
+def _cell(value: Any, width: float | None, font: str = FONT, style_name: str = "cell") -> Any:
     """A plain string when it fits on one line in the table font, else a wrapping Paragraph.
 
     Plain strings are what keeps a 200-student batch report fast, so the cheap checks go first:
@@ -118,11 +132,11 @@ def _cell(value: Any, width: float | None, font: str = FONT) -> Any:
     """
     text = "" if value is None else str(value)
     if not text.isascii() and needs_shaping(text):
-        return para(text, "cell", bold=font == FONT_BOLD)
+        return para(text, style_name, bold=font == FONT_BOLD)
     if width is None or len(text) * CELL_SIZE <= width - 2 * CELL_PAD:
         return text
     if stringWidth(text, font, CELL_SIZE) > width - 2 * CELL_PAD:
-        return para(text, "cell", bold=font == FONT_BOLD)
+        return para(text, style_name, bold=font == FONT_BOLD)
     return text
 
 
@@ -135,7 +149,11 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[Any]],
     data: list[list[Any]] = [[h if stringWidth(h, FONT_BOLD, HEADER_SIZE) <= w - 2 * CELL_PAD
                               else para(h, "cell_bold") for h, w in zip(header, widths,
                                                                          strict=False)]]
-    data.extend([_cell(v, w) for v, w in zip(row, widths, strict=False)] for row in rows)
+    # A paragraph keeps its own colour, so the wrapped cells of a highlighted row get the
+    # alert style that TEXTCOLOR gives the plain ones.
+    alert = set(highlight := list(highlight))
+    data.extend([_cell(v, w, style_name="cell_alert" if i in alert else "cell")
+                 for v, w in zip(row, widths, strict=False)] for i, row in enumerate(rows))
     table = Table(data, colWidths=list(widths), repeatRows=1)
     commands: list[tuple[Any, ...]] = [
         ("FONT", (0, 0), (-1, -1), FONT, CELL_SIZE),
@@ -152,7 +170,7 @@ def data_table(header: Sequence[str], rows: Iterable[Sequence[Any]],
     if len(data) > 2:
         commands.append(("ROWBACKGROUNDS", (0, 1), (-1, -1), [colors.white, ZEBRA_FILL]))
     for col in numeric:
-        commands.append(("ALIGN", (col, 1), (col, -1), "RIGHT"))
+        commands.append(("ALIGN", (col, 0), (col, -1), "RIGHT"))
     for row in highlight:
         commands.append(("BACKGROUND", (0, row + 1), (-1, row + 1), ALERT_FILL))
         commands.append(("TEXTCOLOR", (0, row + 1), (-1, row + 1), ALERT_TEXT))
@@ -273,4 +291,4 @@ def signature_block(branding: ReportBranding) -> list[Flowable]:
                  colWidths=[60 * mm], hAlign="RIGHT")
     line.setStyle(TableStyle([("LINEABOVE", (0, 1), (0, 1), 0.6, colors.black),
                               ("TOPPADDING", (0, 0), (-1, -1), 1)]))
-    return [Spacer(1, 14 * mm), line]
+    return [Spacer(1, 9 * mm), line]

@@ -38,6 +38,7 @@ from institute_core.reports.layout import (
     key_values,
     para,
     pct,
+    subheading,
 )
 from institute_core.schema import (
     Assessment,
@@ -221,7 +222,7 @@ def _subjects(payload: Mapping[str, Any]) -> list[Flowable]:
                      f"{r['topics_done']}/{r['topics_total']}", pct(r["completion"]),
                      fmt(r["velocity"], places=3), when, r["expected"] or "n/a"])
     w = CONTENT_WIDTH
-    widths = [w * 0.14, w * 0.13, w * 0.08, w * 0.08, w * 0.1, w * 0.08, w * 0.25, w * 0.14]
+    widths = [w * 0.16, w * 0.12, w * 0.08, w * 0.08, w * 0.1, w * 0.08, w * 0.25, w * 0.13]
     behind = [i for i, r in enumerate(rows) if r["behind"]]
     flowables: list[Flowable] = [*heading("Subjects and predicted completion"),
                                  data_table(header, data, widths, highlight=behind,
@@ -244,7 +245,7 @@ def _topics(payload: Mapping[str, Any]) -> list[Flowable]:
              "" if r["competency"] is None else r["competency"], r["completed_on"] or ""])
     flowables = heading("Topic-wise status and competency (0-5)")
     for subject, data in per_subject.items():
-        flowables += [para(subject, "body", bold=True),
+        flowables += [*subheading(subject),
                       data_table(["#", "Topic", "Status", "Competency", "Completed on"], data,
                                  [w * 0.06, w * 0.49, w * 0.16, w * 0.13, w * 0.16],
                                  numeric=(0, 3))]
