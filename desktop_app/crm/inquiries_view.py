@@ -109,8 +109,14 @@ class InquiriesView(QWidget):
         self.board = PipelineBoard()
         self.tabs.addTab(self.table, "List")
         self.tabs.addTab(self.board, "Pipeline board")
+        # The charts (pyqtgraph) load when the tab is first opened, not with the section.
+        self.insights_tab = QWidget()
+        self._insights_layout = QVBoxLayout(self.insights_tab)
+        self._insights_layout.setContentsMargins(0, 0, 0, 0)
+        self.insights: Any = None
+        self.tabs.addTab(self.insights_tab, "Insights")
         self._board_stale = True
-        self.tabs.currentChanged.connect(lambda _i: self._update_board())
+        self.tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
         splitter.addWidget(self.tabs)
         self.side = QStackedWidget()
         self.capture = CaptureForm(ctx)
@@ -214,6 +220,15 @@ class InquiriesView(QWidget):
         self.count.setText(f"{shown} of {total}" if shown != total else f"{total} inquiries")
         self._board_stale = True
         self._update_board()
+
+    def _on_tab_changed(self) -> None:
+        self._update_board()
+        if self.tabs.currentWidget() is self.insights_tab and self.insights is None:
+            from desktop_app.crm.insights_view import PipelineInsights
+
+            self.insights = PipelineInsights(self._ctx, self.today)
+            self._insights_layout.addWidget(self.insights)
+            self.insights.load()
 
     def _update_board(self) -> None:
         # Cards are widgets' items, costlier than table rows: build them only when the board

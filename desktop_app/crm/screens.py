@@ -1,5 +1,5 @@
 """The counselor screens for `desktop_app.screenshots`: inquiries list with a lead's panel,
-capture with a duplicate warning, the pipeline board, the Enroll dialog, and follow-ups."""
+capture with a duplicate warning, the pipeline board, insights, the Enroll dialog, follow-ups."""
 
 from __future__ import annotations
 
@@ -41,6 +41,9 @@ def render_counselor(replica: Replica, out: Path,
         view.tabs.setCurrentWidget(view.board)
         view.board.select(open_leads[0].id)
         save(view, out, "crm_board")
+        view.tabs.setCurrentWidget(view.insights_tab)
+        wait(lambda: view.insights is not None and view.insights.figures is not None)
+        save(view, out, "crm_insights")
         dialog = view.open_enroll(open_leads[0])
         dialog.resize(640, 520)
         wait(dialog.enroll_button.isEnabled)

@@ -227,3 +227,16 @@ def test_faculty_gets_no_inquiries(qtbot: QtBot, replica: Replica, institute: In
     qtbot.waitUntil(lambda: view.message.text() != "")
     assert "counselors and admins" in view.message.text()
     assert view.model.total == 0
+
+
+def test_insights_tab_draws_the_funnel(qtbot: QtBot, view: InquiriesView, replica: Replica,
+                                       counselor: Actor) -> None:
+    for k, name in enumerate(("Asha", "Bina", "Chetan", "Dev")):
+        create_inquiry(replica, counselor, InquiryDraft(name, f"98450 7000{k}",
+                                                        source="referral"))
+    view.tabs.setCurrentWidget(view.insights_tab)
+    qtbot.waitUntil(lambda: view.insights is not None and view.insights.figures is not None)
+    insights = view.insights
+    assert insights.funnel.values[0] == 4
+    assert insights.by_source.labels == ["referral"]
+    assert "Inquiries of the last 180 days: 4, enrolled 0" in insights.headline.text()

@@ -1,0 +1,85 @@
+"""Pipeline insights for counselors: the funnel with drop-off, conversion by source and by
+month, days to convert and follow-up adherence (charts reuse the dashboard's ChartPanel)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+
+from desktop_app.context import AppContext
+from desktop_app.crm.models import STAGE_TITLES
+from desktop_app.dashboard.charts import ChartPanel, percent, plain
+from desktop_app.widgets import styled_label
+from institute_core.analytics.crm import CrmSummary, crm_summary
+from institute_core.analytics.period import Period
+from institute_core.crm.insights import CrmInsights, crm_insights
+
+DAYS = 180
+
+
+@dataclass(frozen=True)
+class PipelineFigures:
+    summary: CrmSummary
+    insights: CrmInsights
+
+
+def load_figures(ctx: AppContext, today: date) -> PipelineFigures:
+    period = Period.last_days(DAYS, today)
+    with ctx.replica.read() as session:
+        return PipelineFigures(crm_summary(session, period), crm_insights(session, period))
+
+
+class PipelineInsights(QWidget):
+    """Four charts and a line of figures over the last 180 days."""
+
+    sig_loaded = Signal()
+
+    def __init__(self, ctx: AppContext, today: date, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.today = today
+        self.figures: PipelineFigures | None = None
+        layout = QVBoxLayout(self)
+        self.headline = styled_label(f"Inquiries of the last {DAYS} days", "counts")
+        layout.addWidget(self.headline)
+        grid = QGridLayout()
+        self.funnel = ChartPanel("Funnel (drop-off to the next stage)")
+        self.by_source = ChartPanel("Conversion by source")
+        self.by_month = ChartPanel("Conversion by month")
+        self.by_counselor = ChartPanel("Conversion by counselor")
+        grid.addWidget(self.funnel, 0, 0)
+        grid.addWidget(self.by_source, 0, 1)
+        grid.addWidget(self.by_month, 1, 0)
+        grid.addWidget(self.by_counselor, 1, 1)
+        layout.addLayout(grid, 1)
+
+    def load(self) -> None:
+        ctx, today = self._ctx, self.today
+        self._ctx.tasks.run_db(lambda: load_figures(ctx, today), self._on_loaded)
+
+    def _on_loaded(self, figures: PipelineFigures) -> None:
+        self.figures = figures
+        s, i = figures.summary, figures.insights
+        # Horizontal, top to bottom like a funnel; each stage says how many it lost onwards.
+        self.funnel.show_bars(
+            [STAGE_TITLES[f.stage].replace("Follow-up scheduled", "Scheduled")
+             + (f" · −{f.drop_off:.0f} %" if f.drop_off is not None else "")
+             for f in s.funnel], [f.reached for f in s.funnel], horizontal=True)
+        self.by_source.show_bars([g.key.replace("_", " ") for g in s.by_source],
+                                 [g.conversion for g in s.by_source], fmt=percent,
+                                 horizontal=True)
+        self.by_counselor.show_bars([g.key for g in s.by_counselor],
+                                    [g.conversion for g in s.by_counselor], fmt=percent,
+                                    horizontal=True)
+        self.by_month.show_line([m.month.strftime("%b") for m in i.by_month],
+                                [m.rate for m in i.by_month], fmt=percent)
+        days = plain(i.average_days_to_convert)
+        self.headline.setText(
+            f"Inquiries of the last {DAYS} days: {s.total}, enrolled {s.enrolled} "
+            f"({percent(s.conversion)}) · average {days} days to convert "
+            f"({i.converted_counted} counted) · follow-ups done on time "
+            f"{i.adherence.on_time} of {i.adherence.due} ({percent(i.adherence.rate)})")
+        self.sig_loaded.emit()
