@@ -10,13 +10,15 @@ replica with one admin and one counselor measures:
 - import: validate again and write in one transaction through the unit of work (users,
   students, one audit entry per row written and the sync outbox);
 - re-import of the same file (every row matched, nothing written).
-Budget (issue 5): validation and import together < 10 s for 5,000 students.
+Budget (issue 5): validation and import together < 10 s for 5,000 students. The import line
+also prints the process CPU time, which a busy machine does not inflate.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import os
 import sqlite3
 import sys
 import tempfile
@@ -116,11 +118,12 @@ def main() -> int:
     preview_s = time.perf_counter() - started
     assert not plan.refused, plan.refused[:3]
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     sheet = read_sheet(path)
     outcome = apply.run_import(replica, replica.actor(admin), _Admin(), "students", sheet,
                                mapping)
     import_s = time.perf_counter() - started
+    import_cpu = time.process_time() - cpu
     assert outcome.plan.count(RowAction.CREATE) == args.students
 
     started = time.perf_counter()
@@ -129,15 +132,19 @@ def main() -> int:
     reimport_s = time.perf_counter() - started
     assert again.run_id is None
 
-    print(f"students: {args.students}  (file {path.stat().st_size / 1e6:.1f} MB)")
+    load = os.getloadavg()[0]
+    print(f"students: {args.students}  (file {path.stat().st_size / 1e6:.1f} MB; load average "
+          f"{load:.1f} on {os.cpu_count()} cores)")
     print(f"baseline  plain csv parse:            {plain_parse:6.2f} s")
     print(f"baseline  raw sqlite3 executemany:    {raw:6.2f} s  (users + students, no checks)")
     print(f"preview   read + validate every row:  {preview_s:6.2f} s")
     print(f"import    validate + write, 1 txn:    {import_s:6.2f} s  "
-          f"({replica.pending_changes()} outbox entries incl. audit)")
+          f"({import_cpu:.2f} s CPU; {replica.pending_changes()} outbox entries incl. audit)")
     print(f"re-import same file (all unchanged):  {reimport_s:6.2f} s")
+    # On a shared machine the wall time includes waiting for a core; the CPU time does not.
     verdict = "OK" if import_s < BUDGET_S else "OVER BUDGET"
-    print(f"budget: validation + import < {BUDGET_S:.0f} s -> {import_s:.2f} s {verdict}")
+    print(f"budget: validation + import < {BUDGET_S:.0f} s -> {import_s:.2f} s wall, "
+          f"{import_cpu:.2f} s CPU: {verdict}")
     replica.close()
     return 0 if import_s < BUDGET_S else 1
 

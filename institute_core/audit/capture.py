@@ -48,20 +48,21 @@ class AuditTrail:
         """Record `obj`; `fields` are its sent columns, already encoded (local ones left out)."""
         if isinstance(obj, AuditEntry):
             return
-        secrets = [k for k in type(obj).__local_columns__
-                   if instance_state(obj).attrs[k].history.has_changes()]
+        local = type(obj).__local_columns__
         if obj in self._new:
+            secrets = [k for k in local if getattr(obj, k) is not None]
             new = {k: v for k, v in fields.items()
                    if v is not None and k not in _STAMPS and k != "deleted_at"}
             new.update({k: SECRET for k in secrets})
             action = AuditAction.IMPORT if isinstance(obj, ImportRun) else AuditAction.CREATE
             self._add(obj, action, None, new)
             return
+        state = instance_state(obj)
+        secrets = [k for k in local if state.attrs[k].history.has_changes()]
         new = {k: v for k, v in fields.items() if k not in _STAMPS}
         new.update({k: SECRET for k in secrets})
         if not new:
             return
-        state = instance_state(obj)
         old = {}
         for key in new:
             history = state.attrs[key].history
@@ -86,5 +87,12 @@ class AuditTrail:
     @staticmethod
     def outbox_fields(entry: dict[str, Any]) -> dict[str, Any]:
         """The sync fields of an entry (its values are JSON already; ids and times are not)."""
-        return {k: v if k in ("old_values", "new_values") else encode_value(v)
-                for k, v in entry.items() if k not in ("id", "version")}
+        def text(value: Any) -> str | None:
+            return None if value is None else str(value)
+
+        return {"created_at": entry["created_at"].isoformat(),
+                "updated_at": entry["updated_at"].isoformat(),
+                "user_id": text(entry["user_id"]), "device_id": text(entry["device_id"]),
+                "action": entry["action"], "table_name": entry["table_name"],
+                "row_id": text(entry["row_id"]), "old_values": entry["old_values"],
+                "new_values": entry["new_values"], "import_id": text(entry["import_id"])}
