@@ -69,6 +69,7 @@ class InquiriesView(QWidget):
 
     sig_saved = Signal()
     sig_loaded = Signal()
+    sig_index_ready = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None,
                  today: date | None = None) -> None:
@@ -79,6 +80,7 @@ class InquiriesView(QWidget):
         self.index = DuplicateIndex()
         self.choices = CrmChoices((), ())
         self.loaded = False
+        self.index_ready = False
         self._select_after_load: uuid.UUID | None = None
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
@@ -177,19 +179,14 @@ class InquiriesView(QWidget):
 
         def load() -> tuple[Any, ...]:
             rows = list_inquiries(replica, user_id, today)
-            country = default_country(replica)
-            with replica.read() as session:
-                index = DuplicateIndex(student_contacts(session, country), country)
-            for row in rows:
-                index.add(as_contact(row))
             choices = crm_choices(replica, user_id) if with_choices else None
-            return rows, index, choices
+            return rows, choices
 
         self._ctx.tasks.run_db(load, self._on_loaded, self._on_failed)
 
     def _on_loaded(self, result: tuple[Any, ...]) -> None:
-        rows, index, choices = result
-        self.rows, self.index = rows, index
+        rows, choices = result
+        self.rows = rows
         if choices is not None:
             self.choices = choices
             self.capture.set_choices(choices)
@@ -197,7 +194,6 @@ class InquiriesView(QWidget):
             for counselor_id, name in choices.counselors:
                 self.counselor.addItem(name, counselor_id)
             self.counselor.blockSignals(False)
-        self.capture.set_index(index)
         self.model.set_rows(rows)
         self.apply_filter()
         self.loaded = True
@@ -205,6 +201,25 @@ class InquiriesView(QWidget):
             self.open_inquiry(self._select_after_load)
             self._select_after_load = None
         self.sig_loaded.emit()
+        # The duplicate index follows the list: the rows are on screen first.
+        replica = self._ctx.replica
+
+        def build() -> DuplicateIndex:
+            country = default_country(replica)
+            with replica.read() as session:
+                contacts = student_contacts(session, country)
+            return DuplicateIndex([*contacts, *(as_contact(r) for r in rows)], country)
+
+        self._ctx.tasks.run_db(build, self._on_index, self._on_failed)
+
+    def _on_index(self, index: DuplicateIndex) -> None:
+        self.index = index
+        self.index_ready = True
+        self.capture.set_index(index)
+        row = self.panel.row
+        if row is not None and self.side.currentWidget() is self.panel:
+            self.panel.show_row(self.row_by_id(row.id) or row, index)
+        self.sig_index_ready.emit()
 
     def current_filter(self) -> InquiryFilter:
         return InquiryFilter(

@@ -29,7 +29,7 @@ def render_counselor(replica: Replica, out: Path,
         view = InquiriesView(ctx)
         view.resize(*SIZE)
         view.show()
-        wait(lambda: view.loaded)
+        wait(lambda: view.loaded and view.index_ready)
         open_leads = [r for r in view.rows if r.status in ("new", "contacted")]
         view.open_inquiry(open_leads[0].id)
         save(view, out, "crm_inquiries")

@@ -95,7 +95,7 @@ class DuplicateIndex:
         self._keys: dict[str, dict[str, set[tuple[ContactKind, uuid.UUID]]]] = {
             k: defaultdict(set) for k in ("phone", "email", "tail", "local")}
         for contact in contacts:
-            self.add(contact)
+            self._insert(contact)
 
     def __len__(self) -> int:
         return len(self._contacts)
@@ -109,8 +109,11 @@ class DuplicateIndex:
 
     def add(self, contact: Contact) -> None:
         """Add or replace a contact (after a save)."""
-        key = (contact.kind, contact.id)
         self.discard(contact.kind, contact.id)
+        self._insert(contact)
+
+    def _insert(self, contact: Contact) -> None:
+        key = (contact.kind, contact.id)
         self._contacts[key] = contact
         for kind, value in self._keys_of(contact).items():
             if value:

@@ -48,12 +48,13 @@ def view(qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManage
     qtbot.addWidget(widget)
     widget.resize(1280, 800)
     widget.show()
-    qtbot.waitUntil(lambda: widget.loaded)
+    with qtbot.waitSignal(widget.sig_index_ready):
+        pass
     return widget
 
 
 def _reload(qtbot: QtBot, view: InquiriesView) -> None:
-    with qtbot.waitSignal(view.sig_loaded):
+    with qtbot.waitSignals([view.sig_loaded, view.sig_index_ready]):
         view.refresh()
 
 
