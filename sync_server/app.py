@@ -15,7 +15,7 @@ from institute_core.sync.wire import SCHEMA_VERSION
 from sync_server.auth.router import router as auth_router
 from sync_server.errors import install_error_handlers
 from sync_server.health import router as health_router
-from sync_server.middleware import AccessLogMiddleware, GuardMiddleware
+from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.settings import Settings, make_engine
 from sync_server.sync.router import router as sync_router
 
@@ -38,6 +38,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
                        min_schema=settings.min_client_schema)
+    app.add_middleware(LoginThrottleMiddleware)
     app.add_middleware(AccessLogMiddleware)  # outermost: refused requests are logged too
     v1 = APIRouter(prefix="/v1")
     v1.include_router(health_router)

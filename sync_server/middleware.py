@@ -12,19 +12,26 @@ import json
 import logging
 import os
 import time
+from dataclasses import replace
 from datetime import UTC, datetime
 
+from sqlalchemy import Engine
+from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from institute_core.sync.wire import ErrorBody
-from sync_server.errors import CLIENT_TOO_OLD
+from sync_server.auth import service as auth_service
+from sync_server.errors import CLIENT_TOO_OLD, ApiError
+from sync_server.settings import Settings
 
 
-async def _send_error(send: Send, status: int, error: str, detail: str) -> None:
+async def _send_error(send: Send, status: int, error: str, detail: str,
+                      headers: dict[str, str] | None = None) -> None:
     body = json.dumps(ErrorBody(error=error, detail=detail).model_dump(exclude_none=True)).encode()
+    extra = [(k.lower().encode(), v.encode()) for k, v in (headers or {}).items()]
     await send({"type": "http.response.start", "status": status,
                 "headers": [(b"content-type", b"application/json"),
-                            (b"content-length", str(len(body)).encode())]})
+                            (b"content-length", str(len(body)).encode()), *extra]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -141,3 +148,54 @@ class AccessLogMiddleware:
                     "pid": os.getpid(),
                 }))
 
+
+
+LOGIN_PATH = "/v1/auth/login"
+
+
+class LoginThrottleMiddleware:
+    """Failed sign-ins counted per client address too, not only per email (auth does that).
+
+    It reuses the auth service's database counter (rows keyed "ip:<address>"), so every server
+    process sees the same count. A success does not reset it: one valid account must not
+    unlock guessing at the others. The address is the one uvicorn reports, which behind a
+    proxy listed in FORWARDED_ALLOW_IPS is the client's own.
+    """
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        client = scope.get("client")
+        if scope["type"] != "http" or scope.get("path") != LOGIN_PATH \
+                or scope.get("method") != "POST" or not client:
+            await self.app(scope, receive, send)
+            return
+        state = scope["app"].state
+        engine: Engine = state.engine
+        settings: Settings = state.settings
+        limits = replace(settings, login_max_failures=settings.login_max_failures_per_ip)
+        key = f"ip:{client[0]}"
+        try:
+            await run_in_threadpool(_check, engine, limits, key)
+        except ApiError as exc:
+            await _send_error(send, 429, "too_many_attempts",
+                              "Too many failed sign-ins from this network address; "
+                              + exc.detail.rsplit("; ", 1)[-1], exc.headers)
+            return
+        status = 0
+
+        async def send_and_note(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = int(message["status"])
+            await send(message)
+
+        await self.app(scope, receive, send_and_note)
+        if status == 401:
+            await run_in_threadpool(auth_service._record_failure, engine, limits, key)
+
+
+def _check(engine: Engine, settings: Settings, key: str) -> None:
+    with engine.connect() as conn:
+        auth_service._check_throttle(conn, settings, key)

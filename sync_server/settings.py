@@ -57,6 +57,10 @@ class Settings:
         default_factory=lambda: _env_int("INSTITUTE_LOGIN_MAX_FAILURES", 5))
     login_window_seconds: int = field(
         default_factory=lambda: _env_int("INSTITUTE_LOGIN_WINDOW_SECONDS", 15 * 60))
+    # INSTITUTE_LOGIN_MAX_FAILURES_PER_IP failed sign-ins from one client address (any emails)
+    # within the same window, then 429: slows down guessing across many accounts.
+    login_max_failures_per_ip: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_LOGIN_MAX_FAILURES_PER_IP", 30))
     # INSTITUTE_MAX_BODY_BYTES: larger request bodies get 413 before any database work.
     max_body_bytes: int = field(
         default_factory=lambda: _env_int("INSTITUTE_MAX_BODY_BYTES", 5 * 1024 * 1024))

@@ -169,3 +169,22 @@ def test_create_admin_from_stdin_refuses_weak_passwords(pg_url: str, wrong: str)
                            "x@example.org", "--first-name", "X"], input=wrong + "\n",
                           env=_env(pg_url), capture_output=True, text=True, timeout=60)
     assert made.returncode == 2 and "at least 8" in made.stderr
+
+
+def test_failed_sign_ins_from_one_address_are_limited_across_emails(pg_url: str) -> None:
+    prepare_server_db(pg_url)
+    create_user(pg_url, email="real@example.org", password=PASSWORD, role="admin")
+    attacker = {"X-Forwarded-For": "198.51.100.7"}  # uvicorn trusts it from 127.0.0.1
+    with running_server(pg_url, INSTITUTE_LOGIN_MAX_FAILURES_PER_IP="3") as server:
+        login = server.base_url + "/v1/auth/login"
+        for n in range(3):  # three different accounts guessed: no email reaches its own limit
+            wrong = httpx.post(login, headers=attacker,
+                               json={"email": f"guess{n}@example.org", "password": "x" * 9})
+            assert wrong.status_code == 401
+        blocked = httpx.post(login, headers=attacker,
+                             json={"email": "real@example.org", "password": PASSWORD})
+        assert blocked.status_code == 429 and int(blocked.headers["Retry-After"]) > 0
+        assert "from this network address" in blocked.json()["detail"]
+        elsewhere = httpx.post(login, headers={"X-Forwarded-For": "203.0.113.9"},
+                               json={"email": "real@example.org", "password": PASSWORD})
+        assert elsewhere.status_code == 200  # other people are not locked out
