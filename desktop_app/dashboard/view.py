@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QFrame,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QScrollArea,
@@ -214,6 +215,13 @@ class DashboardView(QWidget):
         self.risk_table.setModel(self.risk_model)
         self.risk_table.setAccessibleName("Students at risk")
         self.risk_table.setMinimumHeight(150)
+        # Sizing columns to their contents measures every row: a thousand flagged students
+        # would cost the GUI thread a second. Fixed starting widths, resizable by the user.
+        header = self.risk_table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+        em = self.risk_table.fontMetrics().horizontalAdvance("M")
+        for column, ems in enumerate((12, 10, 22)):
+            header.resizeSection(column, em * ems)
         layout.addWidget(self.risk_table, 1)
         return box
 
