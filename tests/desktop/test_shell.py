@@ -19,6 +19,7 @@ from institute_core.enums import AttendanceStatus as S
 from institute_core.replica import Replica
 from institute_core.schema import ConflictLogEntry, OutboxEntry, Student
 from institute_core.services import attendance
+from institute_core.sync.errors import ServerUnreachable
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import PASSWORD, Institute
 
@@ -180,3 +181,42 @@ def test_help_panel_lists_the_shortcuts(qtbot, replica: Replica, institute: Inst
     keys = [panel.model.row_at(r)[1] for r in range(panel.model.rowCount())]
     assert "P / A / L / E" in keys and "Ctrl+Shift+S or F5" in keys
     panel.close()
+
+
+def test_sync_runs_by_itself_and_says_offline_when_the_server_is_gone(  # type: ignore[no-untyped-def]
+        qtbot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    calls: list[int] = []
+
+    def unreachable(_state: JobState) -> SyncOutcome:
+        calls.append(1)
+        raise ServerUnreachable("no route to the sync server")
+
+    ctx = make_ctx(replica, tasks, "faculty@example.org")
+    sync = SyncController(replica, tasks, unreachable, interval_ms=100)
+    window = MainWindow(ctx, sync)
+    qtbot.addWidget(window)
+    # Nobody asks: the timer starts a sync, which fails and is tried again on the next tick.
+    qtbot.waitUntil(lambda: len(calls) >= 2, timeout=5000)
+    qtbot.waitUntil(lambda: window.status_panel.online.text() == "Offline", timeout=5000)
+    assert window.status_panel.message.text() == "Offline: will retry"
+    assert window.status_panel.last.text() == "Last sync: never"
+    sync.stop()
+
+
+def test_signing_out_closes_the_window_and_shows_the_sign_in(  # type: ignore[no-untyped-def]
+        qtbot, replica: Replica, institute: Institute) -> None:
+    desk = DeskApp(replica)
+    desk.start()
+    qtbot.addWidget(desk.login)
+    desk.login.email.setText("faculty@example.org")
+    desk.login.password.setText(PASSWORD)
+    with qtbot.waitSignal(desk.sig_main_window_shown, timeout=5000) as shown:
+        desk.login.sign_in_button.click()
+    window: MainWindow = shown.args[0]
+    assert not desk.login.isVisible()
+    window.logout_action.trigger()
+    assert desk.main_window is None and not window.isVisible()
+    assert desk.login.isVisible()
+    assert desk.login.pages.currentWidget() is desk.login.sign_in_page
+    assert desk.login.email.text() == "faculty@example.org" and desk.login.password.text() == ""
+    desk.shutdown()
