@@ -19,8 +19,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
+from desktop_app.setup.forms import BatchDialog
 from desktop_app.widgets import styled_label, table_view
-from institute_core.setup import batches
+from institute_core.setup import batches, people, syllabus
 from institute_core.setup.batches import BatchRow
 
 
@@ -69,6 +70,8 @@ class BatchesTab(QWidget):
         add_row.addWidget(self.add_button)
         side_layout.addLayout(add_row)
         side_layout.addWidget(self.remove_button)
+        self.new_button = QPushButton("New batch…")
+        side_layout.addWidget(self.new_button)
         split.addWidget(side)
         split.setSizes([600, 360])
         layout.addWidget(split, 1)
@@ -77,6 +80,25 @@ class BatchesTab(QWidget):
         self.table.selectionModel().currentRowChanged.connect(lambda c, _p: self._load_members())
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
+        self.new_button.clicked.connect(self._new_batch)
+
+    def _new_batch(self) -> None:
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: (syllabus.subject_choices(replica),
+                                        people.faculty_choices(replica)),
+                               lambda r: self.batch_dialog(*r).open())
+
+    def batch_dialog(self, subjects: list[tuple[uuid.UUID, str]],
+                     faculty: list[tuple[uuid.UUID, str]]) -> BatchDialog:
+        replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
+        dialog = BatchDialog(self._ctx, lambda v: batches.save_batch(replica, actor, user, **v),
+                             subjects, faculty, self)
+        dialog.accepted.connect(self._saved)
+        return dialog
+
+    def _saved(self) -> None:
+        self.sig_saved.emit()
+        self.refresh()
 
     def _batch(self) -> BatchRow | None:
         row = self.table.currentIndex().row()

@@ -1,5 +1,6 @@
 """The setup screens for `desktop_app.screenshots`: people with a faculty member's week grid,
-syllabus, batches, the import preview with refused rows, and the audit log."""
+students with enrollments, syllabus, batches, the import preview with refused rows, and the
+audit log."""
 
 from __future__ import annotations
 
@@ -41,6 +42,10 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         people.table.setCurrentIndex(people.model.index(faculty_row, 0))
         wait(lambda: people.availability.isEnabled())
         save(view, out, "setup_people")
+
+        view.tabs.setCurrentWidget(view.students)
+        wait(lambda: view.students.enrollments.rowCount() > 0)
+        save(view, out, "setup_students")
 
         view.tabs.setCurrentWidget(view.syllabus)
         wait(lambda: view.syllabus.topics.count() > 0)

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
+from desktop_app.setup.forms import SubjectDialog, TopicDialog
 from desktop_app.widgets import styled_label
 from institute_core.schema import Topic
 from institute_core.setup import syllabus
@@ -36,6 +37,10 @@ class SyllabusTab(QWidget):
         self.subject = QComboBox()
         top.addWidget(QLabel("Subject"))
         top.addWidget(self.subject, 1)
+        self.new_subject = QPushButton("New subject…")
+        self.new_topic = QPushButton("New topic…")
+        top.addWidget(self.new_subject)
+        top.addWidget(self.new_topic)
         layout.addLayout(top)
         layout.addWidget(styled_label("Topics in teaching order – drag a topic to move it.",
                                       "hint"))
@@ -60,6 +65,27 @@ class SyllabusTab(QWidget):
         self.topics.model().rowsMoved.connect(self._moved)
         self.add_prereq.clicked.connect(self._add_prerequisite)
         self.remove_prereq.clicked.connect(self._remove_prerequisite)
+        self.new_subject.clicked.connect(lambda: self.subject_dialog().open())
+        self.new_topic.clicked.connect(lambda: self.topic_dialog().open())
+
+    def subject_dialog(self) -> SubjectDialog:
+        replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
+        dialog = SubjectDialog(self._ctx, lambda v: syllabus.save_subject(
+            replica, actor, user, **v), self)
+        dialog.accepted.connect(self._saved)
+        return dialog
+
+    def topic_dialog(self) -> TopicDialog:
+        replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
+        subject = self.subject.currentData()
+        dialog = TopicDialog(self._ctx, lambda v: syllabus.save_topic(
+            replica, actor, user, subject, **v), self)
+        dialog.accepted.connect(self._saved)
+        return dialog
+
+    def _saved(self) -> None:
+        self.sig_saved.emit()
+        self.refresh()
 
     def refresh(self) -> None:
         replica = self._ctx.replica

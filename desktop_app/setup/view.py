@@ -10,6 +10,7 @@ from desktop_app.setup.audit_tab import AuditTab
 from desktop_app.setup.batches_tab import BatchesTab
 from desktop_app.setup.import_tab import ImportTab
 from desktop_app.setup.people_tab import PeopleTab
+from desktop_app.setup.students_tab import StudentsTab
 from desktop_app.setup.syllabus_tab import SyllabusTab
 from desktop_app.widgets import styled_label, title_label
 from institute_core.setup.access import is_admin
@@ -32,11 +33,13 @@ class SetupView(QWidget):
             layout.addStretch(1)
             return
         self.people = PeopleTab(ctx)
+        self.students = StudentsTab(ctx)
         self.syllabus = SyllabusTab(ctx)
         self.batches = BatchesTab(ctx)
         self.importer = ImportTab(ctx)
         self.audit = AuditTab(ctx)
-        for tab, name in ((self.people, "People"), (self.syllabus, "Syllabus"),
+        for tab, name in ((self.people, "People"), (self.students, "Students"),
+                          (self.syllabus, "Syllabus"),
                           (self.batches, "Batches"), (self.importer, "Import"),
                           (self.audit, "Audit log")):
             self.tabs.addTab(tab, name)

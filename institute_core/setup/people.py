@@ -280,3 +280,66 @@ def moves_of(replica: Replica, enrollment_id: uuid.UUID) -> list[Move]:
 def faculty_of_user(replica: Replica, user_id: uuid.UUID) -> uuid.UUID | None:
     with replica.read() as session:
         return faculty_id_of(session, user_id)
+
+
+@dataclass(frozen=True)
+class StudentRow:
+    id: uuid.UUID
+    enrollment_no: str
+    name: str
+    status: str
+
+
+@dataclass(frozen=True)
+class EnrollmentRow:
+    id: uuid.UUID
+    subject: str
+    faculty_id: uuid.UUID
+    faculty: str
+    status: str
+    moves: int
+
+
+def list_students(replica: Replica, viewer: HasRole) -> list[StudentRow]:
+    require_admin(viewer, "manage students here")
+    with replica.read() as session:
+        rows = session.execute(
+            select(Student.id, Student.enrollment_no, User.first_name, User.last_name,
+                   Student.status)
+            .join(User, User.id == Student.user_id).where(Student.deleted_at.is_(None))
+            .order_by(Student.enrollment_no))
+        return [StudentRow(sid, no, f"{first} {last}".strip(), status)
+                for sid, no, first, last, status in rows]
+
+
+def enrollments_of(replica: Replica, student_id: uuid.UUID) -> list[EnrollmentRow]:
+    from institute_core.schema import Subject
+
+    moves = (select(FacultyMove.enrollment_id, func.count().label("n"))
+             .where(FacultyMove.deleted_at.is_(None)).group_by(FacultyMove.enrollment_id)
+             .subquery())
+    with replica.read() as session:
+        rows = session.execute(
+            select(Enrollment.id, Subject.code, Subject.name, Enrollment.faculty_id,
+                   User.first_name, User.last_name, Faculty.employee_id, Enrollment.status,
+                   func.coalesce(moves.c.n, 0))
+            .join(Subject, Subject.id == Enrollment.subject_id)
+            .join(Faculty, Faculty.id == Enrollment.faculty_id)
+            .join(User, User.id == Faculty.user_id)
+            .outerjoin(moves, moves.c.enrollment_id == Enrollment.id)
+            .where(Enrollment.student_id == student_id, Enrollment.deleted_at.is_(None))
+            .order_by(Subject.code))
+        return [EnrollmentRow(eid, f"{code} · {name}", fid, f"{first} {last} ({emp})",
+                              status, int(n))
+                for eid, code, name, fid, first, last, emp, status, n in rows]
+
+
+def faculty_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
+    """(faculties.id, "Name (EMP-1)") of every active faculty member, for pickers."""
+    with replica.read() as session:
+        rows = session.execute(
+            select(Faculty.id, User.first_name, User.last_name, Faculty.employee_id)
+            .join(User, User.id == Faculty.user_id)
+            .where(Faculty.deleted_at.is_(None), Faculty.status == "active")
+            .order_by(User.first_name, User.last_name))
+        return [(fid, f"{first} {last} ({emp})") for fid, first, last, emp in rows]

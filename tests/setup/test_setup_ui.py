@@ -176,3 +176,54 @@ def test_only_admins_reach_setup(qtbot: QtBot, replica: Replica, institute: Inst
     view = SetupView(_ctx(replica, tasks, "counselor@example.org"))
     qtbot.addWidget(view)
     assert view.tabs.count() == 0
+
+
+def test_syllabus_tab_names_a_refused_cycle_and_adds_subjects(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    view = SetupView(_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    view.tabs.setCurrentWidget(view.syllabus)
+    tab = view.syllabus
+    qtbot.waitUntil(lambda: tab.topics.count() == 6, timeout=5000)
+    first, second = tab._topics[0], tab._topics[1]
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        tab.add_prerequisite_of(second.id, first.id)
+    assert tab.topics.item(1).text().endswith(f"needs {first.name}")
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        tab.add_prerequisite_of(first.id, second.id)
+    assert tab.message.text() == (f"would make a cycle: {first.name} → {second.name} → "
+                                  f"{first.name}")
+    dialog = tab.subject_dialog()
+    dialog.name.setText("Data Science")
+    dialog.code.setText("PY101")  # taken: refused, the form keeps what was typed
+    dialog.submit()
+    qtbot.waitUntil(lambda: bool(dialog.error.text()), timeout=5000)
+    assert "code" in dialog.error.text() and dialog.name.text() == "Data Science"
+    dialog.code.setText("DS101")
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    qtbot.waitUntil(lambda: tab.subject.findText("DS101 · Data Science") >= 0, timeout=5000)
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
+
+
+def test_students_tab_moves_an_enrollment_and_shows_the_history(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    ctx = _ctx(replica, tasks, "admin@example.org")
+    other_user = people.create_user(replica, ctx.actor, ctx.user, people.NewUser(
+        "nia@example.org", "Nia", "Bose", "faculty"))
+    other = people.save_faculty(replica, ctx.actor, ctx.user, other_user, employee_id="F-002")
+    view = SetupView(ctx)
+    qtbot.addWidget(view)
+    view.tabs.setCurrentWidget(view.students)
+    tab = view.students
+    qtbot.waitUntil(lambda: tab.model.rowCount() > 0 and tasks.idle, timeout=5000)
+    with qtbot.waitSignal(tab.enrollments_loaded, timeout=5000):
+        tab.select_student(institute.student_ids[2])
+    assert tab.enrollments.row_at(0).faculty == "Farah Faculty (F-001)"
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)  # the first enrollment's history
+    with qtbot.waitSignal(tab.enrollments_loaded, timeout=5000):
+        tab.move_selected(other, "evening slot")
+    assert tab.enrollments.row_at(0).faculty == "Nia Bose (F-002)"
+    qtbot.waitUntil(lambda: "evening slot" in tab.history.text(), timeout=5000)
+    assert "Farah Faculty (F-001) → Nia Bose (F-002)" in tab.history.text()
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
