@@ -18,6 +18,7 @@ from institute_core.sync.credentials import MemoryCredentials
 from tests.support.server import (
     ServerProcess,
     create_user,
+    free_port,
     prepare_server_db,
     running_server,
 )
@@ -156,6 +157,21 @@ def test_cancelling_the_first_download_says_so_and_can_be_resumed(
         with qtbot.waitSignal(window.sig_signed_in, timeout=60000) as resumed:
             window.connect_button.click()
         assert resumed.args[0].user_id == server_institute.faculty_user
+    finally:
+        tasks.shutdown()
+        replica.close()
+
+
+def test_connect_to_an_address_where_no_server_answers(qtbot, tmp_path: Path,  # type: ignore[no-untyped-def]
+                                                       tasks: TaskManager) -> None:
+    replica = Replica.open(tmp_path / "desk")
+    try:
+        window = _window(qtbot, replica, tasks, MemoryCredentials(persistent=False))
+        _connect(qtbot, window, f"http://127.0.0.1:{free_port()}", "faculty@example.org",
+                 PASSWORD)
+        qtbot.waitUntil(lambda: window.connect_button.isEnabled(), timeout=60000)
+        assert window.connect_message.text().startswith("The sync server cannot be reached")
+        assert window.pages.currentWidget() is window.connect_page
     finally:
         tasks.shutdown()
         replica.close()
