@@ -179,6 +179,8 @@ def load_roster(replica: Replica, key: SessionKey) -> Roster:
                 notes=_notes_of(mark) if mark else "",
                 topics=tuple(tags.get(mark.id, ())) if mark else (),
                 prep=getattr(mark, "next_session_prep", None) if mark else None))
+        if key.kind is SessionKind.INDIVIDUAL and rows:
+            title = f"{title} – {rows[0].name}"  # which student, not just "individual"
         return Roster(key, title, subject_id, tuple(rows))
 
 
