@@ -121,8 +121,14 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
     client = SyncClient(transport, credentials, email.strip().lower())
     try:
         pair = client.login(password, replica.device_id)
-    except ServerUnreachable:
-        return auth.login_offline(replica, email, password)
+    except ServerUnreachable as exc:
+        try:
+            return auth.login_offline(replica, email, password)
+        except LoginFailed as offline:
+            if offline.problem in (LoginProblem.UNKNOWN_USER, LoginProblem.NO_OFFLINE_VERIFIER):
+                # Not known here: the honest reason is that the server could not be asked.
+                raise LoginFailed(LoginProblem.UNREACHABLE) from exc
+            raise
     except SyncError as exc:
         raise _refusal(exc) from exc
     finally:

@@ -108,6 +108,13 @@ def test_first_run_connect_downloads_then_signs_in_online_and_later_offline(
         offline.sign_in_button.click()
         qtbot.waitUntil(lambda: offline.sign_in_message.text()
                         == MESSAGES[LoginProblem.WRONG_PASSWORD], timeout=60000)
+        # Someone who never signed in here cannot be checked without the server: it says so.
+        offline.email.setText("left@example.org")
+        offline.password.setText(PASSWORD)
+        offline.sign_in_button.click()
+        qtbot.waitUntil(lambda: offline.sign_in_message.text()
+                        == MESSAGES[LoginProblem.UNREACHABLE], timeout=60000)
+        offline.email.setText("faculty@example.org")
         offline.password.setText(PASSWORD)
         with qtbot.waitSignal(offline.sig_signed_in, timeout=60000) as signed_offline:
             offline.sign_in_button.click()
