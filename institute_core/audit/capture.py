@@ -2,8 +2,8 @@
 
 Every insert, update, soft delete and restore of a synced table gets one `audit_log` row with the
 fields that changed (old and new, JSON-encoded as sync encodes them – the new values are the very
-ones the outbox entry carries). The audit table itself is not audited, and local-only columns
-(password hashes) are recorded as changed, never as values.
+ones the outbox entry carries). The audit table itself is not audited, and secrets (local-only
+password hashes, a model's `__secret_columns__`) are recorded as changed, never as values.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ class AuditTrail:
         if isinstance(obj, AuditEntry):
             return
         local = type(obj).__local_columns__
+        hidden = local | getattr(type(obj), "__secret_columns__", frozenset())
         if obj in self._new:
             secrets = [k for k in local if getattr(obj, k) is not None]
-            new = {k: v for k, v in fields.items()
+            new = {k: SECRET if k in hidden else v for k, v in fields.items()
                    if v is not None and k not in _STAMPS and k != "deleted_at"}
             new.update({k: SECRET for k in secrets})
             action = AuditAction.IMPORT if isinstance(obj, ImportRun) else AuditAction.CREATE
@@ -59,14 +60,14 @@ class AuditTrail:
             return
         state = instance_state(obj)
         secrets = [k for k in local if state.attrs[k].history.has_changes()]
-        new = {k: v for k, v in fields.items() if k not in _STAMPS}
+        new = {k: SECRET if k in hidden else v for k, v in fields.items() if k not in _STAMPS}
         new.update({k: SECRET for k in secrets})
         if not new:
             return
         old = {}
         for key in new:
             history = state.attrs[key].history
-            old[key] = SECRET if key in secrets else (
+            old[key] = SECRET if key in secrets or key in hidden else (
                 encode_value(history.deleted[0]) if history.deleted else None)
         action = AuditAction.UPDATE
         if "deleted_at" in new:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import Table
 
-from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun
+from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, PasswordReset
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
@@ -70,6 +70,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     ImportRun,
     FacultyMove,
     AuditEntry,
+    PasswordReset,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -108,6 +109,7 @@ __all__ = [
     "LoginFailure",
     "OutboxEntry",
     "OwnerRule",
+    "PasswordReset",
     "RewardPenalty",
     "SessionAttendance",
     "Student",

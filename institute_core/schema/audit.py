@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, ClassVar
 
 from sqlalchemy import ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
@@ -107,3 +107,24 @@ class FacultyMove(Synced, Base):
     moved_on: Mapped[date]
     moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+
+
+class PasswordReset(Synced, Base):
+    """An administrator set a new password for `user_id`.
+
+    It syncs so that every desk holding an offline verifier of the user's old password stops
+    accepting it (`services.auth.login_offline`), and so that the server can adopt `verifier`
+    (an argon2 hash of the new password) for the next online sign-in.
+    """
+
+    __tablename__ = "password_resets"
+    __owner__ = OwnerRule("reset_by")
+    # Syncs (the server needs it) but the audit log records only that it changed.
+    __secret_columns__: ClassVar[frozenset[str]] = frozenset({"verifier"})
+    __table_args__ = (
+        Index("ix_password_resets_user_id", "user_id"),
+    )
+
+    user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    reset_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    verifier: Mapped[str] = mapped_column(String(255))

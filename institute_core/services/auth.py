@@ -25,6 +25,7 @@ from institute_core.replica import Replica
 from institute_core.schema import LocalCredential, User
 from institute_core.schema.types import utcnow
 from institute_core.services.common import faculty_id_of, full_name
+from institute_core.setup.passwords import STALE_VERIFIER, reset_since
 from institute_core.validation import InvalidInput
 
 _HASHER = PasswordHasher()
@@ -104,6 +105,8 @@ def login_offline(replica: Replica, email: str, password: str) -> CurrentUser:
         verifier = credential.verifier if credential is not None else user.password_hash
         if not verifier:
             raise LoginFailed(LoginProblem.NO_OFFLINE_VERIFIER)
+        if credential is not None and reset_since(session, user.id, credential.verified_at):
+            raise LoginFailed(LoginProblem.NO_OFFLINE_VERIFIER, STALE_VERIFIER)
         if not _verify(verifier, password):
             raise LoginFailed(LoginProblem.WRONG_PASSWORD)
         if user.status != UserStatus.ACTIVE:

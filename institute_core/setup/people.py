@@ -18,7 +18,15 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Actor, Replica
-from institute_core.schema import Enrollment, Faculty, FacultyMove, LocalCredential, Student, User
+from institute_core.schema import (
+    Enrollment,
+    Faculty,
+    FacultyMove,
+    LocalCredential,
+    PasswordReset,
+    Student,
+    User,
+)
 from institute_core.services.auth import MIN_PASSWORD_LENGTH, hash_password
 from institute_core.services.common import faculty_id_of
 from institute_core.setup.access import HasRole, require_admin, require_may_manage
@@ -125,13 +133,16 @@ def reactivate_user(replica: Replica, actor: Actor, viewer: HasRole,
 
 def reset_password(replica: Replica, actor: Actor, viewer: HasRole, user_id: uuid.UUID,
                    new_password: str) -> None:
-    """Set a new password for signing in on this desk and forget the offline verifiers of the
-    old one here (the change itself is recorded in the audit log, without the password)."""
+    """Set a new password: the local verifier here, a synced `password_resets` row (desks that
+    sync it stop accepting their cached verifiers of the old password) and the audit entry
+    (without the password). This desk's cached verifiers of the user are dropped at once."""
     verifier = _password(new_password)
     with replica.write(actor) as session:
         user = _user(session, user_id)
         require_may_manage(viewer, user.role)
         user.password_hash = verifier
+        # Synced: other desks stop trusting their cached verifiers of the old password.
+        session.add(PasswordReset(user_id=user_id, reset_by=actor.user_id, verifier=verifier))
     with replica.engine.begin() as connection:
         connection.execute(delete(LocalCredential).where(LocalCredential.user_id == user_id))
 

@@ -230,3 +230,26 @@ def test_batch_capacity_is_respected_with_a_clear_message(replica: Replica,
     assert {m[0] for m in batches.members_of(replica, batch)} == {second, third}
     with pytest.raises(NotAllowed):
         batches.add_member(replica, actor, COUNSELOR, batch, first)
+
+
+def test_a_synced_password_reset_makes_other_desks_cached_verifiers_stale(
+        replica: Replica, institute: Institute) -> None:
+    from institute_core.schema import PasswordReset
+    from institute_core.setup.passwords import STALE_VERIFIER
+
+    # This desk cached the faculty's verifier at an online sign-in; then a reset arrives.
+    auth.remember_verifier(replica, institute.faculty_user_id, "faculty@example.org", PASSWORD)
+    assert auth.login_offline(replica, "faculty@example.org", PASSWORD).role == "faculty"
+    with replica.write(replica.actor(institute.admin_id)) as s:  # as sync would bring it
+        s.add(PasswordReset(user_id=institute.faculty_user_id, reset_by=institute.admin_id,
+                            verifier=auth.hash_password("brand new secret")))
+    with pytest.raises(auth.LoginFailed) as refused:
+        auth.login_offline(replica, "faculty@example.org", PASSWORD)
+    assert str(refused.value) == STALE_VERIFIER
+    # After the next online sign-in the desk caches the new password and works offline again.
+    auth.remember_verifier(replica, institute.faculty_user_id, "faculty@example.org",
+                           "brand new secret")
+    assert auth.login_offline(replica, "faculty@example.org", "brand new secret").role == \
+        "faculty"
+    [entry] = log.list_entries(replica, ADMIN, AuditFilter(table_name="password_resets"))
+    assert entry.new_values is not None and entry.new_values["verifier"] == "(secret)"

@@ -81,6 +81,23 @@ def upgrade() -> None:
                               unique=False)
 
     op.create_table(
+        'password_resets',
+        *_synced_columns(),
+        sa.Column('user_id', sa.Uuid(), nullable=False),
+        sa.Column('reset_by', sa.Uuid(), nullable=True),
+        sa.Column('verifier', sa.String(length=255), nullable=False),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'],
+                                name=op.f('fk_password_resets_user_id'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['reset_by'], ['users.id'],
+                                name=op.f('fk_password_resets_reset_by')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_password_resets')),
+    )
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.create_index('ix_password_resets_user_id', ['user_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_password_resets_version'), ['version'],
+                              unique=False)
+
+    op.create_table(
         'audit_log',
         *_synced_columns(),
         sa.Column('user_id', sa.Uuid(), nullable=True),
@@ -109,5 +126,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('audit_log')
+    op.drop_table('password_resets')
     op.drop_table('enrollment_faculty_moves')
     op.drop_table('import_runs')
