@@ -177,6 +177,11 @@ def render(data_dir: Path, out: Path) -> None:
     panel.resize(760, 560)
     _save(panel, out, "help")
     panel.close()
+    settings = window.show_settings()
+    _wait(settings.save_button.isEnabled)  # type: ignore[attr-defined]
+    settings.resize(640, settings.sizeHint().height())
+    _save(settings, out, "settings")
+    settings.close()
     desk.shutdown()
     replica.close()
 

@@ -148,6 +148,21 @@ class SettingsDialog(QDialog):
         row.addStretch(1)
         layout.addWidget(data)
 
+        # One label column across the groups, and short fields kept short.
+        label_width = self.fontMetrics().horizontalAdvance("Server address") + 12
+        for group in (sync, reports, computer):
+            group_form = group.layout()
+            assert isinstance(group_form, QFormLayout)
+            for index in range(group_form.rowCount()):
+                item = group_form.itemAt(index, QFormLayout.ItemRole.LabelRole)
+                widget = item.widget() if item is not None else None
+                if widget is not None:
+                    widget.setMinimumWidth(label_width)
+        char = self.fontMetrics().horizontalAdvance("0")
+        self.interval.setMaximumWidth(char * 12)
+        self.scale.setMaximumWidth(char * 12)
+        self.name.setFocus()
+
         self.message = QLabel()
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
