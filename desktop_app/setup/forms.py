@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.widgets import styled_label
 from institute_core.enums import BatchType, SubjectLevel, TopicDifficulty
+from institute_core.schema import Topic
 
 
 def _combo(values: list[str], blank: bool = True) -> QComboBox:
@@ -116,6 +117,17 @@ class TopicDialog(FormDialog):
                               ("Difficulty", self.difficulty), ("Objectives", self.objectives),
                               ("Resources", self.links)):
             self.form.addRow(label, widget)
+
+    def fill(self, topic: Topic) -> None:
+        """Show an existing topic for editing."""
+        self.setWindowTitle(f"Topic: {topic.name}")
+        self.name.setText(topic.name)
+        self.minutes.setValue(topic.estimated_duration_minutes)
+        self.difficulty.setCurrentIndex(max(0, self.difficulty.findData(topic.difficulty_level)))
+        self.objectives.setPlainText("\n".join(topic.learning_objectives or []))
+        resources = topic.resources or {}
+        self.links.setPlainText("\n".join(x for kind in ("links", "videos", "documents", "files")
+                                          for x in resources.get(kind, [])))
 
     def values(self) -> dict[str, Any]:
         lines = [x.strip() for x in self.links.toPlainText().splitlines() if x.strip()]

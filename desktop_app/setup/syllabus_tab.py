@@ -42,8 +42,8 @@ class SyllabusTab(QWidget):
         top.addWidget(self.new_subject)
         top.addWidget(self.new_topic)
         layout.addLayout(top)
-        layout.addWidget(styled_label("Topics in teaching order – drag a topic to move it.",
-                                      "hint"))
+        layout.addWidget(styled_label("Topics in teaching order – drag a topic to move it, "
+                                      "double-click to edit it.", "hint"))
         self.topics = QListWidget()
         self.topics.setDragDropMode(QAbstractItemView.DragDropMode.InternalMove)
         self.topics.setAccessibleName("Topics")
@@ -67,6 +67,7 @@ class SyllabusTab(QWidget):
         self.remove_prereq.clicked.connect(self._remove_prerequisite)
         self.new_subject.clicked.connect(lambda: self.subject_dialog().open())
         self.new_topic.clicked.connect(lambda: self.topic_dialog().open())
+        self.topics.itemDoubleClicked.connect(self._edit_topic)
 
     def subject_dialog(self) -> SubjectDialog:
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
@@ -75,13 +76,23 @@ class SyllabusTab(QWidget):
         dialog.accepted.connect(self._saved)
         return dialog
 
-    def topic_dialog(self) -> TopicDialog:
+    def topic_dialog(self, topic: Topic | None = None) -> TopicDialog:
+        """A form for a new topic, or for editing `topic` (double-click in the list)."""
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
         subject = self.subject.currentData()
+        topic_id = topic.id if topic is not None else None
         dialog = TopicDialog(self._ctx, lambda v: syllabus.save_topic(
-            replica, actor, user, subject, **v), self)
+            replica, actor, user, subject, topic_id, **v), self)
+        if topic is not None:
+            dialog.fill(topic)
         dialog.accepted.connect(self._saved)
         return dialog
+
+    def _edit_topic(self, item: QListWidgetItem) -> None:
+        topic_id = item.data(Qt.ItemDataRole.UserRole)
+        topic = next((t for t in self._topics if t.id == topic_id), None)
+        if topic is not None:
+            self.topic_dialog(topic).open()
 
     def _saved(self) -> None:
         self.sig_saved.emit()

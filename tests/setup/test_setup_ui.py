@@ -22,7 +22,7 @@ from institute_core.enums import Role
 from institute_core.replica import Replica
 from institute_core.schema import Student
 from institute_core.services import auth
-from institute_core.setup import people
+from institute_core.setup import people, syllabus
 from institute_core.setup.week import Week
 from tests.services.fixtures import PASSWORD, Institute
 
@@ -203,6 +203,17 @@ def test_syllabus_tab_names_a_refused_cycle_and_adds_subjects(
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     qtbot.waitUntil(lambda: tab.subject.findText("DS101 · Data Science") >= 0, timeout=5000)
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
+    edit = tab.topic_dialog(tab._topics[0])  # what a double-click opens
+    assert edit.name.text() == first.name
+    edit.minutes.setValue(95)
+    edit.links.setPlainText("https://docs.python.org/3/\n/share/handouts/intro.pdf")
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        edit.submit()
+    [topic] = [t for t in syllabus.topics_of(replica, institute.subject_id) if t.id == first.id]
+    assert topic.estimated_duration_minutes == 95
+    assert topic.resources == {"links": ["https://docs.python.org/3/"],
+                               "files": ["/share/handouts/intro.pdf"]}
     qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
 
 
