@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
+from desktop_app.settings.pending import register_if_needed
 from institute_core.replica import Replica
 from institute_core.replica.backup import (
     BackupRefused,
@@ -21,7 +22,6 @@ from institute_core.replica.backup import (
 )
 from institute_core.schema import Subject
 from institute_core.sync.account import sync_replica
-from institute_core.sync.runner import SyncRunner
 from tests.support.server import ServerProcess
 from tests.sync.builders import add_subject
 from tests.sync.conftest import FAST_RETRY, Desk, Institute, open_desk
@@ -112,7 +112,8 @@ def test_reset_redownloads_from_the_server_and_refuses_while_changes_wait(
     fresh = Replica.open(data_dir)
     desks.append(Desk(fresh, desk.email, desk.user_id, desk.credentials, desk.server_url))
     assert fresh.device_id != device and _codes(fresh) == set()
-    SyncRunner(fresh, _client(fresh, desk)).register_device("after reset")
+    assert register_if_needed(fresh, desk.credentials)  # what the desktop's sync does first
+    assert not register_if_needed(fresh, desk.credentials)  # once
     sync_replica(fresh, desk.credentials, retry=FAST_RETRY)
     assert _codes(fresh) == {"PY101", "UNSENT"}  # everything the server has came back
     add_subject(fresh, desk.user_id, "AFTER", topics=0)
@@ -138,12 +139,6 @@ def test_reset_with_nothing_waiting_keeps_the_device_identity(
     sending = fresh.pending_changes()
     report = sync_replica(fresh, desk.credentials, retry=FAST_RETRY)
     assert report.sent == sending > 0 and not report.rejected and fresh.pending_changes() == 0
-
-
-def _client(replica: Replica, desk: Desk):  # type: ignore[no-untyped-def]
-    from institute_core.sync.account import client_for
-
-    return client_for(replica, desk.credentials, retry=FAST_RETRY)
 
 
 def test_exported_changes_name_their_device(replica: Replica, tmp_path: Path) -> None:
