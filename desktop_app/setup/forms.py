@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
+from desktop_app.setup.week_grid import WeekGrid
 from desktop_app.widgets import styled_label
 from institute_core.enums import BatchType, SubjectLevel, TopicDifficulty
 from institute_core.schema import Topic
@@ -159,15 +160,22 @@ class BatchDialog(FormDialog):
         self.start, self.end = QDateEdit(_qdate(date.today())), QDateEdit(_qdate(date.today()))
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
+            edit.setDisplayFormat("dd MMM yyyy")
         self.capacity = _spin(1, 500, 20)
+        self.location = QLineEdit()
+        self.week = WeekGrid()
+        self.week.setMinimumHeight(260)
         for label, widget in (("Name", self.name), ("Subject", self.subject),
                               ("Faculty", self.faculty), ("Type", self.kind),
                               ("Starts", self.start), ("Ends", self.end),
-                              ("Capacity", self.capacity)):
+                              ("Capacity", self.capacity), ("Location", self.location),
+                              ("Meets", self.week)):
             self.form.addRow(label, widget)
 
     def values(self) -> dict[str, Any]:
         return {"name": self.name.text().strip(), "subject_id": self.subject.currentData(),
                 "faculty_id": self.faculty.currentData(), "batch_type": self.kind.currentData(),
                 "start_date": self.start.date().toPython(),
-                "end_date": self.end.date().toPython(), "max_students": self.capacity.value()}
+                "end_date": self.end.date().toPython(), "max_students": self.capacity.value(),
+                "schedule": {"weekly": self.week.week().to_weekly(),
+                             "location": self.location.text().strip() or None}}

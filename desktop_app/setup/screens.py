@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import tempfile
 from collections.abc import Callable
+from datetime import time
 from pathlib import Path
 
 from PySide6.QtWidgets import QWidget
@@ -16,6 +17,7 @@ from desktop_app.tasks import TaskManager
 from institute_core.demo import DEMO_LOGINS
 from institute_core.replica import Replica
 from institute_core.services import auth
+from institute_core.setup.week import Week
 
 SIZE = (1280, 800)
 SAMPLE = """Roll No,Name,Surname,E-mail,DOB,Counsellor,Status
@@ -54,6 +56,18 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         view.tabs.setCurrentWidget(view.batches)
         wait(lambda: view.batches.members.count() > 0)
         save(view, out, "setup_batches")
+        dialog = view.batches.batch_dialog(
+            [(None, "PY101 · Python Programming")], [(None, "Noah Iyer (EMP-0001)")])
+        dialog.name.setText("Weekend Django workshop")
+        dialog.location.setText("Lab 2")
+        week = Week()
+        week.set_slots("saturday", [(time(10), time(13))])
+        week.set_slots("sunday", [(time(10), time(13))])
+        dialog.week.set_week(week)
+        dialog.resize(640, 720)
+        dialog.show()
+        save(dialog, out, "setup_batch_dialog")
+        dialog.close()
 
         view.tabs.setCurrentWidget(view.importer)
         with tempfile.TemporaryDirectory() as tmp:

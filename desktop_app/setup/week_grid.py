@@ -90,7 +90,11 @@ class WeekGrid(QWidget):
 
     def cell_rect(self, day: int, row: int) -> QRect:
         w, h = self._cell_w(), self._cell_h()
-        return QRect(int(GUTTER_W + day * w), int(HEADER_H + row * h), int(w) + 1, int(h) + 1)
+        left, top = int(GUTTER_W + day * w), int(HEADER_H + row * h)
+        right, bottom = int(GUTTER_W + (day + 1) * w), int(HEADER_H + (row + 1) * h)
+        # Edges shared with the neighbours, the last ones inside the widget.
+        return QRect(left, top, max(1, right - left - (day == len(WEEKDAYS) - 1)),
+                     max(1, bottom - top - (row == ROWS - 1)))
 
     def cell_at(self, point: QPoint) -> tuple[int, int] | None:
         if point.x() < GUTTER_W or point.y() < HEADER_H:

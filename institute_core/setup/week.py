@@ -61,6 +61,11 @@ class Week:
                                                 for s, e in self.days[day]]}
                          for day in WEEKDAYS if self.days.get(day)]}
 
+    def to_weekly(self) -> list[dict[str, str]]:
+        """The form a batch schedule keeps: [{"day": "monday", "start": "10:00", "end": ...}]."""
+        return [{"day": day, "start": _hhmm(s), "end": _hhmm(e)}
+                for day in WEEKDAYS for s, e in self.days.get(day, [])]
+
     @classmethod
     def from_json(cls, doc: dict[str, Any] | None) -> Week:
         """Read the stored form; unreadable slots are skipped (older or hand-edited data)."""

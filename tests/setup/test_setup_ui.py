@@ -20,7 +20,7 @@ from desktop_app.shell.pages import page_factory
 from desktop_app.tasks import TaskManager
 from institute_core.enums import Role
 from institute_core.replica import Replica
-from institute_core.schema import Student
+from institute_core.schema import FlexibleBatch, Student
 from institute_core.services import auth
 from institute_core.setup import people, syllabus
 from institute_core.setup.week import Week
@@ -237,4 +237,37 @@ def test_students_tab_moves_an_enrollment_and_shows_the_history(
     assert tab.enrollments.row_at(0).faculty == "Nia Bose (F-002)"
     qtbot.waitUntil(lambda: "evening slot" in tab.history.text(), timeout=5000)
     assert "Farah Faculty (F-001) → Nia Bose (F-002)" in tab.history.text()
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
+
+
+def test_a_new_batch_gets_its_weekly_schedule_from_the_grid_and_refuses_when_full(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    view = SetupView(_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    view.tabs.setCurrentWidget(view.batches)
+    tab = view.batches
+    qtbot.waitUntil(lambda: tab.model.rowCount() == 1 and tasks.idle, timeout=5000)
+    dialog = tab.batch_dialog([(institute.subject_id, "PY101")],
+                              [(institute.faculty_id, "Farah Faculty (F-001)")])
+    dialog.name.setText("Saturday Lab")
+    dialog.capacity.setValue(1)
+    week = Week()
+    week.set_slots("saturday", [(time(10), time(12))])
+    dialog.week.set_week(week)
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        dialog.submit()
+    rows = {r.name: r for r in tab.model.rows}
+    assert rows["Saturday Lab"].capacity == 1
+    with replica.read() as s:
+        batch = s.get(FlexibleBatch, rows["Saturday Lab"].id)
+        assert batch is not None and batch.schedule is not None
+        assert batch.schedule["weekly"] == [{"day": "saturday", "start": "10:00",
+                                             "end": "12:00"}]
+    tab.table.setCurrentIndex(tab.model.index(tab.model.rows.index(rows["Saturday Lab"]), 0))
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        tab.add_student(institute.student_ids[0])
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
+    tab.add_student(institute.student_ids[1])
+    qtbot.waitUntil(lambda: "is full" in tab.message.text(), timeout=5000)
+    assert tab.message.text().startswith("batch 'Saturday Lab' is full (1 of 1")
     qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
