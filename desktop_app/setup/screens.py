@@ -17,6 +17,7 @@ from desktop_app.tasks import TaskManager
 from institute_core.demo import DEMO_LOGINS
 from institute_core.replica import Replica
 from institute_core.services import auth
+from institute_core.setup import people, syllabus
 from institute_core.setup.week import Week
 
 SIZE = (1280, 800)
@@ -38,11 +39,11 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         view = SetupView(ctx)
         view.resize(*SIZE)
         view.show()
-        people = view.people
-        wait(lambda: people.model.rowCount() > 0)
-        faculty_row = next(i for i, r in enumerate(people.model.rows) if r.role == "faculty")
-        people.table.setCurrentIndex(people.model.index(faculty_row, 0))
-        wait(lambda: people.availability.isEnabled())
+        staff = view.people
+        wait(lambda: staff.model.rowCount() > 0)
+        faculty_row = next(i for i, r in enumerate(staff.model.rows) if r.role == "faculty")
+        staff.table.setCurrentIndex(staff.model.index(faculty_row, 0))
+        wait(lambda: staff.availability.isEnabled())
         save(view, out, "setup_people")
 
         view.tabs.setCurrentWidget(view.students)
@@ -56,8 +57,8 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         view.tabs.setCurrentWidget(view.batches)
         wait(lambda: view.batches.members.count() > 0)
         save(view, out, "setup_batches")
-        dialog = view.batches.batch_dialog(
-            [(None, "PY101 · Python Programming")], [(None, "Noah Iyer (EMP-0001)")])
+        dialog = view.batches.batch_dialog(syllabus.subject_choices(replica),
+                                           people.faculty_choices(replica))
         dialog.name.setText("Weekend Django workshop")
         dialog.location.setText("Lab 2")
         week = Week()
