@@ -25,9 +25,15 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.setup.week_grid import WeekGrid
-from desktop_app.widgets import styled_label
-from institute_core.enums import BatchType, SubjectLevel, TopicDifficulty
-from institute_core.schema import Topic
+from desktop_app.widgets import index_of, styled_label
+from institute_core.enums import (
+    BatchType,
+    LearningStyle,
+    StudentStatus,
+    SubjectLevel,
+    TopicDifficulty,
+)
+from institute_core.schema import Student, Topic
 
 
 def _combo(values: list[str], blank: bool = True) -> QComboBox:
@@ -179,3 +185,38 @@ class BatchDialog(FormDialog):
                 "end_date": self.end.date().toPython(), "max_students": self.capacity.value(),
                 "schedule": {"weekly": self.week.week().to_weekly(),
                              "location": self.location.text().strip() or None}}
+
+
+class StudentDialog(FormDialog):
+    """A student's profile: contact in an emergency, counselor, learning style, status."""
+
+    def __init__(self, ctx: AppContext, save: Callable[[dict[str, Any]], object],
+                 student: Student, counselors: list[tuple[Any, str]],
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, f"Student {student.enrollment_no}", save, parent)
+        self.address = QLineEdit(student.address or "")
+        self.emergency_name = QLineEdit(student.emergency_contact_name or "")
+        self.emergency_phone = QLineEdit(student.emergency_contact_phone or "")
+        self.counselor = QComboBox()
+        self.counselor.addItem("—", None)
+        for key, label in counselors:
+            self.counselor.addItem(label, key)
+        self.counselor.setCurrentIndex(max(0, index_of(self.counselor, student.counselor_id)))
+        self.learning = _combo([v.value for v in LearningStyle])
+        self.learning.setCurrentIndex(max(0, self.learning.findData(student.learning_style)))
+        self.status = _combo([v.value for v in StudentStatus], blank=False)
+        self.status.setCurrentIndex(max(0, self.status.findData(student.status)))
+        for label, widget in (("Address", self.address),
+                              ("Emergency contact", self.emergency_name),
+                              ("Emergency phone", self.emergency_phone),
+                              ("Counselor", self.counselor), ("Learning style", self.learning),
+                              ("Status", self.status)):
+            self.form.addRow(label, widget)
+
+    def values(self) -> dict[str, Any]:
+        return {"address": self.address.text().strip() or None,
+                "emergency_contact_name": self.emergency_name.text().strip() or None,
+                "emergency_contact_phone": self.emergency_phone.text().strip() or None,
+                "counselor_id": self.counselor.currentData(),
+                "learning_style": self.learning.currentData(),
+                "status": self.status.currentData()}

@@ -20,7 +20,9 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
+from desktop_app.setup.forms import StudentDialog
 from desktop_app.widgets import styled_label, table_view
+from institute_core.schema import Student
 from institute_core.setup import people, syllabus
 from institute_core.setup.people import EnrollmentRow, Move, StudentRow
 
@@ -60,6 +62,8 @@ class StudentsTab(QWidget):
         self.table.setModel(self.model)
         self.table.setAccessibleName("Students")
         left_layout.addWidget(self.table, 1)
+        self.profile_button = QPushButton("Edit profile…")
+        left_layout.addWidget(self.profile_button)
         split.addWidget(left)
 
         right = QWidget()
@@ -102,6 +106,30 @@ class StudentsTab(QWidget):
             lambda _c, _p: self._load_history())
         self.move_button.clicked.connect(self._move)
         self.enroll_button.clicked.connect(self._enroll)
+        self.profile_button.clicked.connect(self._open_profile)
+        self.table.doubleClicked.connect(lambda _i: self._open_profile())
+
+    def _open_profile(self) -> None:
+        student = self._student()
+        if student is None:
+            return
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: (people.student_profile(replica, student.id),
+                                        people.counselor_choices(replica)),
+                               lambda r: self.profile_dialog(*r).open())
+
+    def profile_dialog(self, student: Student,
+                       counselors: list[tuple[uuid.UUID, str]]) -> StudentDialog:
+        replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
+        dialog = StudentDialog(self._ctx, lambda v: people.update_student(
+            replica, actor, user, student.id, **v), student, counselors, self)
+        dialog.accepted.connect(self._profile_saved)
+        return dialog
+
+    def _profile_saved(self) -> None:
+        self.message.setText("Profile saved.")
+        self.sig_saved.emit()
+        self.refresh()
 
     def _filter(self, text: str) -> None:
         needle = text.strip().lower()

@@ -354,3 +354,19 @@ def faculty_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
             .where(Faculty.deleted_at.is_(None), Faculty.status == "active")
             .order_by(User.first_name, User.last_name))
         return [(fid, f"{first} {last} ({emp})") for fid, first, last, emp in rows]
+
+
+def student_profile(replica: Replica, student_id: uuid.UUID) -> Student:
+    with replica.read() as session:
+        student = session.get(Student, student_id)
+        if student is None:
+            raise InvalidInput("students", "id", "no such student", str(student_id))
+        return student
+
+
+def counselor_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
+    with replica.read() as session:
+        rows = session.execute(select(User.id, User.first_name, User.last_name).where(
+            User.role == Role.COUNSELOR.value, User.deleted_at.is_(None),
+            User.status == UserStatus.ACTIVE.value).order_by(User.first_name))
+        return [(uid, f"{first} {last}".strip()) for uid, first, last in rows]

@@ -18,6 +18,7 @@ from desktop_app.setup.week_grid import WeekGrid
 from desktop_app.shell.navigation import may_open
 from desktop_app.shell.pages import page_factory
 from desktop_app.tasks import TaskManager
+from desktop_app.widgets import index_of
 from institute_core.enums import Role
 from institute_core.replica import Replica
 from institute_core.schema import FlexibleBatch, Student
@@ -270,4 +271,33 @@ def test_a_new_batch_gets_its_weekly_schedule_from_the_grid_and_refuses_when_ful
     tab.add_student(institute.student_ids[1])
     qtbot.waitUntil(lambda: "is full" in tab.message.text(), timeout=5000)
     assert tab.message.text().startswith("batch 'Saturday Lab' is full (1 of 1")
+    qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
+
+
+def test_a_student_profile_is_edited_and_a_bad_value_keeps_the_form_open(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    ctx = _ctx(replica, tasks, "admin@example.org")
+    view = SetupView(ctx)
+    qtbot.addWidget(view)
+    tab = view.students
+    student = people.student_profile(replica, institute.student_ids[3])
+    dialog = tab.profile_dialog(student, people.counselor_choices(replica))
+    dialog.emergency_name.setText("Priya (mother)")
+    dialog.emergency_phone.setText("+91 98200 00000")
+    dialog.counselor.setCurrentIndex(index_of(dialog.counselor, institute.counselor_id))
+    dialog.learning.setCurrentIndex(dialog.learning.findData("kinesthetic"))
+    dialog.status.setCurrentIndex(dialog.status.findData("hold"))
+    with qtbot.waitSignal(dialog.accepted, timeout=5000):
+        dialog.submit()
+    saved = people.student_profile(replica, institute.student_ids[3])
+    assert (saved.emergency_contact_name, saved.counselor_id, saved.learning_style,
+            saved.status) == ("Priya (mother)", institute.counselor_id, "kinesthetic", "hold")
+    again = tab.profile_dialog(saved, [])
+    again.emergency_phone.setText("+91 " + "9" * 30)  # longer than the column allows
+    again.submit()
+    qtbot.waitUntil(lambda: bool(again.error.text()), timeout=5000)
+    assert "emergency_contact_phone" in again.error.text()
+    assert again.emergency_phone.text().startswith("+91 999")  # what was typed stays
+    assert people.student_profile(replica, institute.student_ids[3]).emergency_contact_phone \
+        == "+91 98200 00000"
     qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
