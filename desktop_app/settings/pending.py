@@ -62,9 +62,12 @@ def run_pending(data_dir: Path, settings_file: Path | None = None) -> Outcome | 
     file = Path(order["file"]) if order.get("file") else None
     try:
         if order["kind"] == "restore" and file is not None:
-            kept = restore_replica(data_dir, file)
+            restored = restore_replica(data_dir, file)
+            unsent = (f" {restored.unsent} change(s) that had not been sent when the backup was "
+                      f"made were saved to {restored.unsent_file}; the next sync downloads "
+                      f"everything the server has." if restored.unsent_file else "")
             return Outcome(True, f"Restored the data from {file.name}. The data it replaced "
-                                 f"was kept in {kept}.")
+                                 f"was kept in {restored.previous_copy}.{unsent}")
         replica = Replica.open(data_dir)
         try:
             result = reset_device(replica, exported_to=file)

@@ -61,6 +61,15 @@ class BackupInfo:
 
 
 @dataclass(frozen=True)
+class RestoreResult:
+    """Where the replaced replica went, and the backup's unsent changes if they were set aside."""
+
+    previous_copy: Path
+    unsent_file: Path | None = None
+    unsent: int = 0
+
+
+@dataclass(frozen=True)
 class ResetResult:
     """Where the old copy went and whether the device must register with the server again."""
 
@@ -148,45 +157,59 @@ def _set_aside(replica_path: Path, what: str) -> Path:
     return aside
 
 
-def _renumber_as_new_device(connection: sqlite3.Connection) -> None:
-    """Give the copy a new device identity whose wire sequence starts at 1.
+def _as_new_device(connection: sqlite3.Connection, unsent_file: Path) -> int:
+    """Give the copy a new device identity with an empty outbox; returns how many were waiting.
 
-    The server applies each device's changes once, in sequence: a restored copy's numbering
-    would collide with what the old identity already sent, so it registers as a new device
-    (changes it resends that the server already has are recognised by their change id).
+    The server applies each device's changes once, in sequence: the copy's numbering would
+    collide with what the old identity sent after the backup, so it registers as a new device
+    and downloads its whole scope. Changes that were waiting in the backup are written to
+    `unsent_file` (most reached the server later from the original desk; the server today
+    cannot tell a new device's resent change from a new one without stalling its sequence).
     """
-    first = connection.execute("SELECT min(seq) FROM sync_outbox").fetchone()[0]
-    offset = 0 if first is None else 1 - int(first)
-    for key, value in (("device_id", str(uuid.uuid4())), ("outbox_seq_offset", offset),
+    connection.row_factory = sqlite3.Row
+    rows = [dict(r) for r in connection.execute("SELECT * FROM sync_outbox ORDER BY seq")]
+    connection.row_factory = None
+    if rows:
+        for row in rows:
+            row["fields"] = json.loads(row["fields"]) if row["fields"] else {}
+        _write_changes(rows, _state_value(connection, "device_id"),
+                       _state_value(connection, "server_url"), unsent_file)
+        connection.execute("DELETE FROM sync_outbox")
+    for key, value in (("device_id", str(uuid.uuid4())), ("outbox_seq_offset", 0),
                        (FULL_PULL_KEY, True), (NEW_DEVICE_KEY, True)):
         connection.execute("INSERT INTO sync_state(key, value) VALUES (?, ?) ON CONFLICT(key) "
                            "DO UPDATE SET value = excluded.value", (key, json.dumps(value)))
     connection.execute("DELETE FROM sync_state WHERE key IN ('pull_cursor', 'parked_rows')")
+    return len(rows)
 
 
-def restore_replica(data_dir: Path, source: Path) -> Path:
+def restore_replica(data_dir: Path, source: Path) -> RestoreResult:
     """Replace the (closed) replica in `data_dir` with the backup `source`.
 
-    Returns where the replaced replica was kept. A backup of a connected device comes back as
-    a new device that downloads its whole scope again on the next sync.
+    A backup of a connected device comes back as a new device that downloads its whole scope
+    again on the next sync (see `_as_new_device` for the changes that were waiting in it).
     """
     info = describe_backup(source)
     target = data_dir / REPLICA_FILENAME
-    aside = _set_aside(target, "restore")
+    # Prepared beside the replica first: if anything fails here, the replica is untouched.
+    staged = target.with_name(f"{target.name}.restoring")
     reader = sqlite3.connect(f"{source.resolve().as_uri()}?mode=ro", uri=True)
     try:
-        _copy_database(reader, target)
+        _copy_database(reader, staged)
     finally:
         reader.close()
+    unsent, unsent_file = 0, data_dir / f"unsent-in-{source.stem}.{_stamp()}.json"
     if info.server_url:
-        connection = sqlite3.connect(target)
+        connection = sqlite3.connect(staged)
         try:
             with connection:
-                _renumber_as_new_device(connection)
+                unsent = _as_new_device(connection, unsent_file)
         finally:
             connection.close()
+    aside = _set_aside(target, "restore")
+    staged.replace(target)
     upgrade_replica(target)
-    return aside
+    return RestoreResult(aside, unsent_file if unsent else None, unsent)
 
 
 def export_pending(replica: Replica, destination: Path) -> int:
@@ -194,15 +217,19 @@ def export_pending(replica: Replica, destination: Path) -> int:
     with replica.engine.connect() as connection:
         rows = connection.execute(select(OutboxEntry.__table__)
                                   .order_by(OutboxEntry.seq)).mappings().all()
-    document = {"exported_at": datetime.now(UTC).isoformat(),
-                "device_id": str(replica.device_id),
-                "server_url": replica.get_state("server_url"),
-                "changes": [dict(r) for r in rows]}
+    _write_changes([dict(r) for r in rows], str(replica.device_id),
+                   replica.get_state("server_url"), destination)
+    return len(rows)
+
+
+def _write_changes(rows: list[dict[str, Any]], device_id: str | None, server_url: str | None,
+                   destination: Path) -> None:
+    document = {"exported_at": datetime.now(UTC).isoformat(), "device_id": device_id,
+                "server_url": server_url, "changes": rows}
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     partial.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
     partial.replace(destination)
-    return len(rows)
 
 
 def reset_device(replica: Replica, *, exported_to: Path | None = None) -> ResetResult:

@@ -43,7 +43,7 @@ def test_backup_then_restore_brings_back_exactly_what_was_saved(replica: Replica
     data_dir = replica.path.parent
     replica.close()
 
-    kept = restore_replica(data_dir, info.path)
+    kept = restore_replica(data_dir, info.path).previous_copy
     restored = Replica.open(data_dir)
     try:
         assert _codes(restored) == {"PY101"}
@@ -147,3 +147,35 @@ def test_exported_changes_name_their_device(replica: Replica, tmp_path: Path) ->
     document = json.loads((tmp_path / "out.json").read_text())
     assert count == replica.pending_changes() > 0
     assert uuid.UUID(document["device_id"]) == replica.device_id
+
+
+def test_restored_copy_of_a_connected_desk_syncs_on_as_a_new_device(
+        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path) -> None:
+    desk, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+    add_subject(desk.replica, desk.user_id, "SENT")
+    sync_replica(desk.replica, desk.credentials, retry=FAST_RETRY)
+    add_subject(desk.replica, desk.user_id, "IN_BACKUP", topics=0)  # unsent when backed up
+    info = backup_replica(desk.replica, tmp_path / "desk.idbackup")
+    assert info.pending_changes > 0 and info.server_url == desk.server_url
+    sync_replica(desk.replica, desk.credentials, retry=FAST_RETRY)
+    add_subject(desk.replica, desk.user_id, "LATER", topics=0)
+    sync_replica(desk.replica, desk.credentials, retry=FAST_RETRY)
+    old_device = desk.replica.device_id
+    data_dir = desk.replica.path.parent
+    desk.replica.close()
+    desks.remove(desk)
+
+    result = restore_replica(data_dir, info.path)
+    assert result.unsent == info.pending_changes and result.unsent_file is not None
+    saved = json.loads(result.unsent_file.read_text())["changes"]
+    assert len(saved) == info.pending_changes and saved[0]["fields"]
+    restored = Replica.open(data_dir)
+    desks.append(Desk(restored, desk.email, desk.user_id, desk.credentials, desk.server_url))
+    assert restored.device_id != old_device
+    assert register_if_needed(restored, desk.credentials)
+    report = sync_replica(restored, desk.credentials, retry=FAST_RETRY)
+    assert not report.rejected and restored.pending_changes() == 0
+    assert _codes(restored) == {"SENT", "IN_BACKUP", "LATER"}  # the full pull caught up
+    add_subject(restored, desk.user_id, "NEW", topics=0)
+    report = sync_replica(restored, desk.credentials, retry=FAST_RETRY)
+    assert report.sent > 0 and not report.rejected
