@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 from collections.abc import Iterator
 
@@ -15,6 +16,16 @@ from institute_core.enums import Role
 from institute_core.replica import Replica
 from institute_core.services.auth import CurrentUser
 from tests.analytics.institute import Institute, build_institute
+
+
+@pytest.fixture(autouse=True)
+def gui_thread_garbage(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
+    """Collect chart garbage on the GUI thread around each test (a worker that finalises a
+    Qt graphics item crashes), and leave automatic collection on for the tests after these."""
+    gc.collect()
+    yield
+    gc.collect()
+    gc.enable()
 
 
 @pytest.fixture
