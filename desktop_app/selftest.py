@@ -25,6 +25,8 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 ROLES = ("admin", "faculty", "counselor")
+# A windowed Windows build has no stdout: the lines then go to this file in the temp folder.
+OUTPUT_FILE = "institute-desk-selftest.txt"
 
 
 class SelfTestFailed(Exception):
@@ -47,7 +49,12 @@ class _Problems(logging.Handler):
 
 
 def _say(text: str) -> None:
-    print(f"self-test: {text}", flush=True)
+    line = f"self-test: {text}"
+    if sys.stdout is not None:
+        print(line, flush=True)
+        return
+    with open(Path(tempfile.gettempdir()) / OUTPUT_FILE, "a", encoding="utf-8") as out:
+        out.write(line + "\n")
 
 
 @contextmanager
@@ -82,6 +89,7 @@ def _check(problems: _Problems, where: str) -> None:
 def run_self_test(work_dir: Path | None = None, *, say: Callable[[str], None] = _say) -> int:
     """Run every step; 0 when all passed, 1 (with the failing step printed) otherwise."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    (Path(tempfile.gettempdir()) / OUTPUT_FILE).unlink(missing_ok=True)  # this run's lines only
     problems = _Problems()
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger().addHandler(problems)
