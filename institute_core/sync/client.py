@@ -12,7 +12,7 @@ import uuid
 from collections.abc import Callable
 from typing import TypeVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, RootModel
 
 from institute_core.sync import wire
 from institute_core.sync.backoff import CancelToken
@@ -134,3 +134,17 @@ class SyncClient:
         return self._authed(lambda t: self.transport.call(
             "GET", "/v1/sync/pull", wire.PullResponse, params=params, token=t, cancel=cancel,
             headers=headers))
+
+    def devices(self) -> list[wire.DeviceStatus]:
+        """Every registered device with its clock offset (administrators only)."""
+        return self._authed(lambda t: self.transport.call(
+            "GET", "/v1/admin/devices", _DeviceList, token=t)).root
+
+    def compact(self) -> wire.CompactionResult:
+        """Ask the server to remove tombstones no device needs (administrators only)."""
+        return self._authed(lambda t: self.transport.call(
+            "POST", "/v1/admin/compact", wire.CompactionResult, token=t))
+
+
+class _DeviceList(RootModel[list[wire.DeviceStatus]]):
+    pass

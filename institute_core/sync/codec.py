@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -46,49 +48,96 @@ def encode_value(value: Any) -> Any:
     raise TypeError(f"cannot encode {type(value).__name__} for sync")
 
 
+def _uuid(raw: Any) -> uuid.UUID:
+    return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
+
+
+def _timestamp(raw: Any) -> datetime:
+    value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
+    if value.tzinfo is None:
+        raise ValueError("timestamp without a timezone")
+    return value
+
+
+def _date(raw: Any) -> date:
+    return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
+
+
+def _time(raw: Any) -> time:
+    return raw if isinstance(raw, time) else time.fromisoformat(str(raw))
+
+
+def _decimal(raw: Any) -> Decimal:
+    if isinstance(raw, bool):
+        raise ValueError("not a number")
+    return Decimal(str(raw))
+
+
+def _boolean(raw: Any) -> bool:
+    if not isinstance(raw, bool):
+        raise ValueError("not true or false")
+    return raw
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
+        raise ValueError("not a whole number")
+    return int(raw)
+
+
+def _document(raw: Any) -> Any:
+    return raw
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("not text")
+    return raw
+
+
+@functools.cache
+def _converter(column: Column[Any]) -> Callable[[Any], Any]:
+    """The decoder for one column, chosen once: pulls decode every value of every row."""
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return _uuid
+    if isinstance(kind, UTCDateTime | DateTime):
+        return _timestamp
+    if isinstance(kind, Date):
+        return _date
+    if isinstance(kind, Time):
+        return _time
+    if isinstance(kind, Numeric) and not isinstance(kind, Integer | BigInteger):
+        return _decimal
+    if isinstance(kind, Boolean):
+        return _boolean
+    if isinstance(kind, Integer | BigInteger):
+        return _integer
+    if isinstance(kind, JSON):
+        return _document
+    return _text
+
+
 def decode_value(column: Column[Any], raw: Any) -> Any:
     """The Python value of `raw` for `column`; raises ValueError naming the column if it is not."""
     if raw is None:
         return None
-    kind = column.type
     try:
-        if isinstance(kind, Uuid):
-            return raw if isinstance(raw, uuid.UUID) else uuid.UUID(str(raw))
-        if isinstance(kind, UTCDateTime | DateTime):
-            value = raw if isinstance(raw, datetime) else datetime.fromisoformat(str(raw))
-            if value.tzinfo is None:
-                raise ValueError("timestamp without a timezone")
-            return value
-        if isinstance(kind, Date):
-            return raw if isinstance(raw, date) else date.fromisoformat(str(raw))
-        if isinstance(kind, Time):
-            return raw if isinstance(raw, time) else time.fromisoformat(str(raw))
-        if isinstance(kind, Numeric) and not isinstance(kind, Integer | BigInteger):
-            if isinstance(raw, bool):
-                raise ValueError("not a number")
-            return Decimal(str(raw))
-        if isinstance(kind, Boolean):
-            if not isinstance(raw, bool):
-                raise ValueError("not true or false")
-            return raw
-        if isinstance(kind, Integer | BigInteger):
-            if isinstance(raw, bool) or (isinstance(raw, float) and not raw.is_integer()):
-                raise ValueError("not a whole number")
-            return int(raw)
-        if isinstance(kind, JSON):
-            return raw
-        if not isinstance(raw, str):
-            raise ValueError("not text")
-        return raw
+        return _converter(column)(raw)
     except (ValueError, ArithmeticError, TypeError) as exc:
         raise ValueError(f"{column.table.name}.{column.name}: {exc}") from exc
 
 
-def decode_fields(table: Table, fields: dict[str, Any]) -> dict[str, Any]:
-    """Decode a change's fields; unknown field names are refused by name."""
+def decode_fields(table: Table, fields: dict[str, Any], *,
+                  skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Decode a change's fields (leaving out `skip`); unknown field names are refused by name."""
+    columns = table.c
     out: dict[str, Any] = {}
     for name, raw in fields.items():
-        if name not in table.c:
+        if name in skip:
+            continue
+        column = columns.get(name)
+        if column is None:
             raise ValueError(f"{table.name}: no field named {name!r}")
-        out[name] = decode_value(table.c[name], raw)
+        out[name] = None if raw is None else decode_value(column, raw)
     return out

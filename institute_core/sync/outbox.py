@@ -193,10 +193,18 @@ def pending_rows(connection: Connection, table: str, ids: list[uuid.UUID]) -> di
                                                                                  set[str]]:
     """For rows of `table` among `ids`, the fields that have edits waiting in the outbox."""
     out: dict[uuid.UUID, set[str]] = {}
-    for start in range(0, len(ids), 500):
-        chunk = ids[start:start + 500]
+    if len(ids) > 50:
+        # A page of pulled rows: one pass over the (usually short) outbox of that table beats
+        # binding thousands of ids.
+        wanted = set(ids)
         for row_id, fields in connection.execute(
                 select(OutboxEntry.row_id, OutboxEntry.fields).where(
-                    OutboxEntry.table_name == table, OutboxEntry.row_id.in_(chunk))):
-            out.setdefault(row_id, set()).update(fields)
+                    OutboxEntry.table_name == table)):
+            if row_id in wanted:
+                out.setdefault(row_id, set()).update(fields)
+        return out
+    for row_id, fields in connection.execute(
+            select(OutboxEntry.row_id, OutboxEntry.fields).where(
+                OutboxEntry.table_name == table, OutboxEntry.row_id.in_(ids))):
+        out.setdefault(row_id, set()).update(fields)
     return out

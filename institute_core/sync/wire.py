@@ -66,6 +66,29 @@ class DeviceInfo(Wire):
     server_time_ms: int
 
 
+class DeviceStatus(Wire):
+    """One registered device as admins see it (GET /v1/admin/devices)."""
+
+    device_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    name: str
+    last_seq: int
+    last_seen_at: str | None
+    # Server time minus the device's clock at its last request: positive when the device's
+    # clock is behind, negative when it runs ahead. None until it sent its time.
+    clock_offset_ms: int | None
+    schema_version: int | None
+    last_pull_version: int | None
+
+
+class CompactionResult(Wire):
+    """What one tombstone compaction removed (POST /v1/admin/compact)."""
+
+    compacted_version: int
+    removed: dict[str, int]
+
+
 # --- push -----------------------------------------------------------------------------------
 
 class Change(Wire):

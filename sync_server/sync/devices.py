@@ -9,7 +9,7 @@ from sqlalchemy import Connection, Engine, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.schema import table_of
-from institute_core.sync.wire import DeviceInfo, DeviceRegistration
+from institute_core.sync.wire import DeviceInfo, DeviceRegistration, DeviceStatus
 from sync_server.clock import now, now_ms
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
@@ -61,12 +61,15 @@ def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,
     conn.execute(update(_devices).where(_devices.c.device_id == device_id).values(**values))
 
 
-def list_devices(engine: Engine) -> list[dict[str, Any]]:
-    """Every device with its owner, last contact and clock offset (for admins)."""
+def list_devices(engine: Engine) -> list[DeviceStatus]:
+    """Every device with its owner, last contact and clock offset (for admins), latest first."""
+    users = table_of("users")
     with engine.connect() as conn:
-        rows = conn.execute(select(_devices).order_by(_devices.c.last_seen_at.desc())).all()
-    return [{"device_id": str(r.device_id), "user_id": str(r.user_id), "name": r.name,
-             "last_seq": r.last_seq,
-             "last_seen_at": r.last_seen_at.isoformat() if r.last_seen_at else None,
-             "clock_offset_ms": r.clock_offset_ms, "schema_version": r.schema_version,
-             "last_pull_version": r.last_pull_version} for r in rows]
+        rows = conn.execute(select(_devices, users.c.email)
+                            .join(users, users.c.id == _devices.c.user_id)
+                            .order_by(_devices.c.last_seen_at.desc().nulls_last())).all()
+    return [DeviceStatus(
+        device_id=r.device_id, user_id=r.user_id, email=r.email, name=r.name,
+        last_seq=r.last_seq, last_seen_at=r.last_seen_at.isoformat() if r.last_seen_at else None,
+        clock_offset_ms=r.clock_offset_ms, schema_version=r.schema_version,
+        last_pull_version=r.last_pull_version) for r in rows]

@@ -47,7 +47,7 @@ from sync_server.errors import CLIENT_TOO_OLD, ApiError
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import authorize, devices, reversion, rowstore
-from sync_server.sync.store import BatchStore
+from sync_server.sync.store import BatchStore, any_ids
 from sync_server.sync.versions import VersionClock
 
 _applied = table_of("sync_applied_changes")
@@ -85,7 +85,9 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         device = devices.lock_device(conn, principal, body.device_id)
         clock = VersionClock(conn)
         store = BatchStore(conn, buffered=buffered)
-        store.prefetch(_rows_wanted(body.changes))
+        wanted = _rows_wanted(body.changes)
+        store.prefetch(wanted)
+        store.prefetch_owners(wanted)
         applier = _Applier(store, clock, principal)
         last_seq = int(device.last_seq)
         known = _stored_results(conn, [c.change_id for c in body.changes])
@@ -140,7 +142,7 @@ def _stored_results(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, A
     if not ids:
         return {}
     rows = conn.execute(select(_applied.c.change_id, _applied.c.result)
-                        .where(_applied.c.change_id.in_(ids))).all()
+                        .where(_applied.c.change_id == any_ids(ids))).all()
     return {r.change_id: r.result for r in rows}
 
 
@@ -218,6 +220,11 @@ class _Applier:
         incoming = Incoming(change.change_id, fields, change.hlc, self.principal.user_id,
                             change.device_id, change.base_version)
         current = self.store.row(change.table, change.row_id)
+        if current is None and change.base_version > 0:
+            # The device had this row from the server, which no longer holds it: a tombstone
+            # removed by compaction. A partial edit must not recreate it.
+            raise Refused(f"{change.table} row {change.row_id} was deleted and has since been "
+                          "removed from the server; the edit cannot be applied")
         if current is None:
             return self._insert(change, table, incoming)
         return self._update(change, table, dict(current), incoming)

@@ -1,4 +1,4 @@
-"""/v1/devices, /v1/sync/push, /v1/sync/pull and /v1/admin/devices: thin, logic in services."""
+"""/v1/devices, /v1/sync/push, /v1/sync/pull and /v1/admin/*: thin, logic in services."""
 
 from __future__ import annotations
 
@@ -10,8 +10,10 @@ from pydantic import BaseModel
 
 from institute_core.sync.wire import (
     MAX_PULL_LIMIT,
+    CompactionResult,
     DeviceInfo,
     DeviceRegistration,
+    DeviceStatus,
     ErrorBody,
     PullResponse,
     PushRequest,
@@ -19,7 +21,8 @@ from institute_core.sync.wire import (
 )
 from sync_server.deps import ClientTime, CurrentUser, EngineDep, SettingsDep
 from sync_server.errors import ApiError
-from sync_server.sync import devices, pull, push
+from sync_server.principal import Principal
+from sync_server.sync import devices, pull, push, tombstones
 
 _errors: dict[int | str, dict[str, Any]] = {
     code: {"model": ErrorBody} for code in (401, 403, 404, 413, 422, 426)}
@@ -53,8 +56,20 @@ def pull_rows(principal: CurrentUser, engine: EngineDep, settings: SettingsDep,
     return _json(pull.pull(engine, settings, principal, cursor, limit, device_id, client_time))
 
 
-@router.get("/admin/devices")
-def admin_devices(principal: CurrentUser, engine: EngineDep) -> list[dict[str, Any]]:
+def _admin_only(principal: Principal, what: str) -> None:
     if not principal.viewer.is_admin:
-        raise ApiError(403, "forbidden", "Only administrators can list devices.")
+        raise ApiError(403, "forbidden", f"Only administrators can {what}.")
+
+
+@router.get("/admin/devices", response_model=list[DeviceStatus])
+def admin_devices(principal: CurrentUser, engine: EngineDep) -> list[DeviceStatus]:
+    _admin_only(principal, "list devices")
     return devices.list_devices(engine)
+
+
+@router.post("/admin/compact", response_model=CompactionResult)
+def admin_compact(principal: CurrentUser, engine: EngineDep,
+                  settings: SettingsDep) -> CompactionResult:
+    """Remove tombstones every active device has pulled past (see sync/tombstones.py)."""
+    _admin_only(principal, "compact deleted rows")
+    return tombstones.compact(engine, settings.tombstone_days)

@@ -14,10 +14,23 @@ import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, insert, select, update
+from sqlalchemy import (
+    Connection,
+    Table,
+    Uuid,
+    any_,
+    bindparam,
+    cast,
+    column,
+    insert,
+    select,
+    update,
+    values,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
-from institute_core.schema import SYNCED_TABLES, table_of
+from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
 
 Key = tuple[str, uuid.UUID]
 
@@ -25,6 +38,14 @@ _meta = table_of("sync_field_versions")
 _conflicts = table_of("sync_conflicts")
 _applied = table_of("sync_applied_changes")
 _TABLE_ORDER = {name: i for i, name in enumerate(SYNCED_TABLES)}
+# Bind parameters per statement, well below PostgreSQL's limit of 65,535.
+_MAX_PARAMS = 30_000
+
+
+def any_ids(ids: Iterable[uuid.UUID]) -> Any:
+    """`= ANY(:ids)` with one array parameter: cheaper to build and send than IN (...) with a
+    parameter per id."""
+    return any_(bindparam("ids", list(ids), type_=ARRAY(Uuid)))
 
 
 class BatchStore:
@@ -56,12 +77,33 @@ class BatchStore:
             for start in range(0, len(missing), 5000):
                 chunk = missing[start:start + 5000]
                 found = {r["id"]: dict(r) for r in self.conn.execute(
-                    select(table).where(table.c.id.in_(chunk))).mappings()}
+                    select(table).where(table.c.id == any_ids(chunk))).mappings()}
                 metas = dict(self.conn.execute(select(_meta.c.row_id, _meta.c.meta).where(
-                    _meta.c.table_name == name, _meta.c.row_id.in_(chunk))).tuples().all())
+                    _meta.c.table_name == name, _meta.c.row_id == any_ids(chunk))
+                ).tuples().all())
                 for row_id in chunk:
                     self._rows[(name, row_id)] = found.get(row_id)
                     self._metas[(name, row_id)] = metas.get(row_id)
+
+    def prefetch_owners(self, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None:
+        """Load the parents the `__owner__` rules of the wanted rows lead to, level by level
+        (attendance -> session -> ...), so the merge finds each row's owner without a query."""
+        if not self.buffered:
+            return
+        level = {name: set(ids) for name, ids in wanted.items()}
+        while level:
+            parents: dict[str, set[uuid.UUID]] = {}
+            for name, ids in level.items():
+                rule = MODEL_BY_TABLE[name].__owner__
+                if rule is None or rule.via is None or rule.parent is None:
+                    continue
+                for row_id in ids:
+                    row = self._rows.get((name, row_id))
+                    ref = row.get(rule.via) if row else None
+                    if isinstance(ref, uuid.UUID) and (rule.parent, ref) not in self._rows:
+                        parents.setdefault(rule.parent, set()).add(ref)
+            self.prefetch(parents)
+            level = parents
 
     def row(self, table_name: str, row_id: Any) -> dict[str, Any] | None:
         """The row as this push sees it (including its own earlier writes)."""
@@ -157,9 +199,8 @@ class BatchStore:
             for (name, _cols), rows in sorted(inserts.items(),
                                                key=lambda item: _TABLE_ORDER[item[0][0]]):
                 self.conn.execute(insert(table_of(name)), rows)
-            for (name, _cols), rows in updates.items():
-                table = table_of(name)
-                self.conn.execute(update(table).where(table.c.id == bindparam("_row_id")), rows)
+            for (name, columns), rows in updates.items():
+                self._update_many(table_of(name), columns, rows)
             self._pending_rows.clear()
         if self._pending_metas:
             self._upsert_metas([{"table_name": n, "row_id": i, "meta": m}
@@ -171,6 +212,19 @@ class BatchStore:
         if self._pending_applied:
             self.conn.execute(insert(_applied), self._pending_applied)
             self._pending_applied = []
+
+    def _update_many(self, table: Table, columns: tuple[str, ...],
+                     rows: list[dict[str, Any]]) -> None:
+        """One UPDATE ... FROM (VALUES ...) per chunk instead of one statement per row."""
+        per_chunk = max(1, _MAX_PARAMS // (len(columns) + 1))
+        for start in range(0, len(rows), per_chunk):
+            chunk = rows[start:start + per_chunk]
+            data = values(column("_row_id", Uuid), *(column(c, table.c[c].type) for c in columns),
+                          name="incoming").data([(r["_row_id"], *(r[c] for c in columns))
+                                                 for r in chunk])
+            # CAST: a NULL in VALUES has no type of its own (it would be taken as text).
+            self.conn.execute(update(table).where(table.c.id == data.c._row_id)
+                              .values({c: cast(data.c[c], table.c[c].type) for c in columns}))
 
     def _upsert_metas(self, rows: list[dict[str, Any]]) -> None:
         statement = pg_insert(_meta)

@@ -8,6 +8,7 @@ import sys
 
 import httpx
 
+from institute_core.migrations import head_revision
 from tests.support.server import REPO_ROOT, running_server
 
 
@@ -20,7 +21,7 @@ def _cli(url: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess[s
 def test_migrate_then_create_admin_who_can_sign_in(pg_url: str) -> None:
     migrated = _cli(pg_url, "migrate")
     assert migrated.returncode == 0, migrated.stderr
-    assert "-> 0002" in migrated.stdout
+    assert f"-> {head_revision()}" in migrated.stdout
     short = _cli(pg_url, "create-admin", "--email", "boss@example.org", "--first-name", "B",
                  stdin="short\n")
     assert short.returncode == 2 and "at least 8" in short.stderr

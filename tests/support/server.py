@@ -135,4 +135,5 @@ def running_server(url: str, *, startup_timeout: float = 30.0,
             except subprocess.TimeoutExpired:
                 process.kill()
                 process.wait(timeout=10)
-        log_path.unlink(missing_ok=True)
+        if not os.environ.get("INSTITUTE_KEEP_SERVER_LOGS"):
+            log_path.unlink(missing_ok=True)

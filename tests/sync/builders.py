@@ -14,6 +14,7 @@ from institute_core.schema import (
     SYNCED_TABLES,
     Enrollment,
     LearningSession,
+    OutboxEntry,
     SessionAttendance,
     Student,
     Subject,
@@ -83,6 +84,13 @@ def set_fields(replica: Replica, author: uuid.UUID | None, table: str, row_id: u
         assert row is not None, f"{table} {row_id} is not on this replica"
         for key, value in values.items():
             setattr(row, key, value)
+
+
+def waiting_tables(replica: Replica) -> list[str]:
+    """The table of every change in the outbox, oldest first."""
+    with replica.engine.connect() as c:
+        return list(c.execute(select(OutboxEntry.table_name).order_by(OutboxEntry.seq))
+                    .scalars())
 
 
 def get_field(replica: Replica, table: str, row_id: uuid.UUID, name: str) -> Any:

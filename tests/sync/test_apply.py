@@ -14,7 +14,14 @@ from institute_core.sync import wire
 from institute_core.sync.apply import CURSOR_KEY, PARKED_KEY, apply_page, retry_parked
 from institute_core.sync.check import local_counts, remove_unsent
 from institute_core.sync.outbox import confirm, read_batch, rejected_changes
-from tests.sync.builders import add_student, add_subject, get_field, replica_rows, set_fields
+from tests.sync.builders import (
+    add_student,
+    add_subject,
+    get_field,
+    replica_rows,
+    set_fields,
+    waiting_tables,
+)
 
 
 def _as_server_rows(source: Replica, tables: tuple[str, ...], version: int = 7
@@ -55,7 +62,7 @@ def test_pending_local_edit_survives_a_pulled_row(tmp_path: Path) -> None:
     apply_page(desk, _as_server_rows(source, tables, version=9))
     assert get_field(desk, "students", student, "address") == "typed offline"
     assert get_field(desk, "students", student, "status") == "hold"
-    assert desk.pending_changes() == 1
+    assert waiting_tables(desk).count("students") == 1
 
 
 def test_an_older_version_never_overwrites_a_newer_one(tmp_path: Path) -> None:
@@ -104,32 +111,39 @@ def test_unique_clash_with_a_local_row_is_logged_not_raised(tmp_path: Path) -> N
 def test_wire_seq_keeps_growing_after_the_outbox_empties(replica: Replica) -> None:
     add_subject(replica, None, topics=1)
     first = read_batch(replica, 100)
-    assert [p.change.seq for p in first] == [1, 2]
+    sent = len(first)
+    assert [p.change.seq for p in first] == list(range(1, sent + 1))
     now = int(datetime.now(UTC).timestamp() * 1000)
     confirm(replica, first, wire.PushResponse(results=[
         wire.ChangeResult(change_id=p.change.change_id, seq=p.change.seq,
                           outcome=wire.Outcome.APPLIED, version=1) for p in first],
-        last_seq=2, server_time_ms=now))
+        last_seq=sent, server_time_ms=now))
     assert replica.pending_changes() == 0
     add_subject(replica, None, code="PY102", topics=0)
     # SQLite restarts rowids at 1 in an empty table; the wire seq must not (the server would
     # take change 1 again for a duplicate and drop it).
-    assert [p.change.seq for p in read_batch(replica, 100)] == [3]
+    again = [p.change.seq for p in read_batch(replica, 100)]
+    assert again == list(range(sent + 1, sent + 1 + len(again)))
 
 
 def test_only_confirmed_changes_leave_the_outbox_and_rejections_are_kept(
         replica: Replica) -> None:
     add_subject(replica, None, topics=2)
     batch = read_batch(replica, 100)
+    # The server got as far as the first topic and refused that one.
+    refused = next(p.change for p in batch if p.change.table == "topics")
     now = int(datetime.now(UTC).timestamp() * 1000)
-    results = [wire.ChangeResult(change_id=batch[0].change.change_id, seq=1,
-                                 outcome=wire.Outcome.APPLIED),
-               wire.ChangeResult(change_id=batch[1].change.change_id, seq=2,
-                                 outcome=wire.Outcome.REJECTED, reason="not yours to change")]
-    done = confirm(replica, batch, wire.PushResponse(results=results, last_seq=2,
+    results = [wire.ChangeResult(change_id=p.change.change_id, seq=p.change.seq,
+                                 outcome=wire.Outcome.APPLIED)
+               for p in batch if p.change.seq < refused.seq]
+    results.append(wire.ChangeResult(change_id=refused.change_id, seq=refused.seq,
+                                     outcome=wire.Outcome.REJECTED, reason="not yours to change"))
+    done = confirm(replica, batch, wire.PushResponse(results=results, last_seq=refused.seq,
                                                      server_time_ms=now))
-    assert done.done == 2 and [r.reason for r in done.rejected] == ["not yours to change"]
-    assert [p.change.seq for p in read_batch(replica, 100)] == [3]
+    assert done.done == refused.seq and [r.reason for r in done.rejected] == [
+        "not yours to change"]
+    left = [p.change.seq for p in read_batch(replica, 100)]
+    assert left and left == list(range(refused.seq + 1, len(batch) + 1))
     kept = rejected_changes(replica)
     assert kept[0].table == "topics" and kept[0].fields["name"] == "Topic 0"
 

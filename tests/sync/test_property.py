@@ -143,6 +143,7 @@ def _server_view(url: str, typed: Typed) -> tuple[str | None, Any, list[Any]]:
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # twenty examples of four desks each, on a shared 2-core machine
 @settings(max_examples=20, deadline=None,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(script=ops, final_order=orders)
