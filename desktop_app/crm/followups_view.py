@@ -1,5 +1,5 @@
 """Follow-ups: the counselor's home – due today and overdue; complete one with its outcome and
-the proposed next contact."""
+the proposed next contact. A second tab holds the feedback to review."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from PySide6.QtWidgets import (
     QPushButton,
     QSplitter,
     QTableView,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.context import AppContext
+from desktop_app.crm.feedback_view import FeedbackView
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.crm.followups import (
@@ -83,12 +85,27 @@ class FollowUpsView(QWidget):
         splitter.addWidget(lists)
         splitter.addWidget(self._complete_panel())
         splitter.setSizes([820, 380])
-        layout.addWidget(splitter, 1)
+        self.tabs = QTabWidget()
+        self.tabs.addTab(splitter, "Follow-ups")
+        # Feedback review is part of the desk's day but not its first look: built when opened.
+        self.feedback_tab = QWidget()
+        self._feedback_layout = QVBoxLayout(self.feedback_tab)
+        self._feedback_layout.setContentsMargins(0, 0, 0, 0)
+        self.feedback: FeedbackView | None = None
+        self.tabs.addTab(self.feedback_tab, "Feedback")
+        self.tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
+        layout.addWidget(self.tabs, 1)
         for table, model in ((self.due_table, self.due_model),
                              (self.overdue_table, self.overdue_model)):
             table.selectionModel().currentRowChanged.connect(
                 lambda current, _prev, m=model: self._on_pick(m, current))
         self.refresh()
+
+    def _on_tab_changed(self) -> None:
+        if self.tabs.currentWidget() is self.feedback_tab and self.feedback is None:
+            self.feedback = FeedbackView(self._ctx)
+            self.feedback.sig_saved.connect(self.sig_saved)
+            self._feedback_layout.addWidget(self.feedback)
 
     def _complete_panel(self) -> QWidget:
         panel = QWidget()

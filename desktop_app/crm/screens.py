@@ -1,5 +1,6 @@
 """The counselor screens for `desktop_app.screenshots`: inquiries list with a lead's panel,
-capture with a duplicate warning, the pipeline board, insights, the Enroll dialog, follow-ups."""
+capture with a duplicate warning, the pipeline board, insights, the Enroll dialog, follow-ups
+and feedback."""
 
 from __future__ import annotations
 
@@ -56,6 +57,12 @@ def render_counselor(replica: Replica, out: Path,
         follow_ups.show()
         wait(lambda: bool(loaded))
         save(follow_ups, out, "crm_follow_ups")
+        follow_ups.tabs.setCurrentWidget(follow_ups.feedback_tab)
+        feedback = follow_ups.feedback
+        assert feedback is not None
+        wait(lambda: feedback.model.total > 0)
+        feedback.table.setCurrentIndex(feedback.model.index(0, 0))
+        save(follow_ups, out, "crm_feedback")
         view.close()
         follow_ups.close()
     finally:

@@ -241,3 +241,34 @@ def test_insights_tab_draws_the_funnel(qtbot: QtBot, view: InquiriesView, replic
     assert insights.funnel.values[0] == 4
     assert insights.by_source.labels == ["referral"]
     assert "Inquiries of the last 180 days: 4, enrolled 0" in insights.headline.text()
+
+
+def test_feedback_tab_records_with_sentiment_then_resolves(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    view = FollowUpsView(_ctx(replica, tasks, "counselor@example.org"), today=institute.today)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded):
+        view.show()
+    view.tabs.setCurrentWidget(view.feedback_tab)
+    feedback = view.feedback
+    assert feedback is not None
+    qtbot.waitUntil(lambda: feedback.student.count() == 30)
+    feedback.student.setCurrentIndex(2)
+    feedback.rating.setValue(2)
+    feedback.kind.setCurrentIndex(feedback.kind.findData("session"))
+    qtbot.keyClicks(feedback.comments, "Terrible pace, I am lost and frustrated")
+    with qtbot.waitSignal(feedback.sig_loaded):
+        feedback.save_button.click()
+    assert feedback.comments.toPlainText() == ""
+    row = feedback.model.row_at(0)
+    assert (row.rating, row.sentiment, row.status) == (2, "negative", "pending")
+    shown = feedback.model.index(0, 5).data()
+    assert shown.startswith("negative (-0.")
+    feedback.table.setCurrentIndex(feedback.model.index(0, 0))
+    feedback.resolve_button.click()  # no action note: refused, the row stays pending
+    qtbot.waitUntil(lambda: "action_note" in feedback.message.text())
+    qtbot.keyClicks(feedback.action_note, "Moved to the slower evening batch")
+    with qtbot.waitSignal(feedback.sig_loaded):
+        feedback.resolve_button.click()
+    assert feedback.model.row_at(0).status == "resolved"
+    assert feedback.action_note.text() == ""
