@@ -1,5 +1,5 @@
 """Follow-ups: the counselor's home – due today and overdue; complete one with its outcome and
-the proposed next contact. A second tab holds the feedback to review."""
+the proposed next contact. Further tabs hold feedback to review, and rewards and penalties."""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.crm.feedback_view import FeedbackView
+from desktop_app.crm.points_view import PointsView
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.crm.followups import (
@@ -93,6 +94,11 @@ class FollowUpsView(QWidget):
         self._feedback_layout.setContentsMargins(0, 0, 0, 0)
         self.feedback: FeedbackView | None = None
         self.tabs.addTab(self.feedback_tab, "Feedback")
+        self.points_tab = QWidget()
+        self._points_layout = QVBoxLayout(self.points_tab)
+        self._points_layout.setContentsMargins(0, 0, 0, 0)
+        self.points: PointsView | None = None
+        self.tabs.addTab(self.points_tab, "Rewards and penalties")
         self.tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
         layout.addWidget(self.tabs, 1)
         for table, model in ((self.due_table, self.due_model),
@@ -106,6 +112,10 @@ class FollowUpsView(QWidget):
             self.feedback = FeedbackView(self._ctx)
             self.feedback.sig_saved.connect(self.sig_saved)
             self._feedback_layout.addWidget(self.feedback)
+        if self.tabs.currentWidget() is self.points_tab and self.points is None:
+            self.points = PointsView(self._ctx)
+            self.points.sig_saved.connect(self.sig_saved)
+            self._points_layout.addWidget(self.points)
 
     def _complete_panel(self) -> QWidget:
         panel = QWidget()

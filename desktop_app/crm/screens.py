@@ -63,6 +63,17 @@ def render_counselor(replica: Replica, out: Path,
         wait(lambda: feedback.model.total > 0)
         feedback.table.setCurrentIndex(feedback.model.index(0, 0))
         save(follow_ups, out, "crm_feedback")
+        follow_ups.tabs.setCurrentWidget(follow_ups.points_tab)
+        points = follow_ups.points
+        assert points is not None
+        wait(lambda: points.balance.text() != "")
+        # The student with the longest history shows the screen best.
+        for i in range(min(points.student.count(), 60)):
+            points.student.setCurrentIndex(i)
+            wait(lambda: points.balance.text() != "")
+            if points.model.rowCount() >= 3:
+                break
+        save(follow_ups, out, "crm_points")
         view.close()
         follow_ups.close()
     finally:

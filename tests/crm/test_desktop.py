@@ -272,3 +272,34 @@ def test_feedback_tab_records_with_sentiment_then_resolves(
         feedback.resolve_button.click()
     assert feedback.model.row_at(0).status == "resolved"
     assert feedback.action_note.text() == ""
+
+
+def test_points_tab_balance_and_appeal(qtbot: QtBot, replica: Replica, institute: Institute,
+                                       tasks: TaskManager) -> None:
+    view = FollowUpsView(_ctx(replica, tasks, "counselor@example.org"), today=institute.today)
+    qtbot.addWidget(view)
+    with qtbot.waitSignal(view.sig_loaded):
+        view.show()
+    view.tabs.setCurrentWidget(view.points_tab)
+    points = view.points
+    assert points is not None
+    qtbot.waitUntil(lambda: points.student.count() == 30 and points.balance.text() != "")
+    assert points.balance.text() == "Balance: +0 points"
+    points.save_button.click()  # no reason: refused, nothing recorded
+    qtbot.waitUntil(lambda: "reason" in points.message.text())
+    points.kind.setCurrentIndex(points.kind.findData("penalty"))
+    points.points.setValue(4)
+    qtbot.keyClicks(points.reason, "Phone in class")
+    with qtbot.waitSignal(points.sig_loaded):
+        points.save_button.click()
+    assert points.balance.text() == "Balance: -4 points"
+    points.table.setCurrentIndex(points.model.index(0, 0))
+    qtbot.keyClicks(points.appeal_text, "It was a medical call")
+    with qtbot.waitSignal(points.sig_loaded):
+        points.appeal_button.click()
+    points.table.setCurrentIndex(points.model.index(0, 0))
+    qtbot.keyClicks(points.appeal_text, "Doctor's note shown")
+    with qtbot.waitSignal(points.sig_loaded):
+        points.accept_button.click()
+    assert points.balance.text() == "Balance: +0 points"
+    assert points.model.index(0, 3).data() == "resolved (void)"
