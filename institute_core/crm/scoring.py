@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
+from typing import NamedTuple
 
 from institute_core.enums import InquiryStatus
 
@@ -41,8 +42,7 @@ class ScoreRules:
 RULES = ScoreRules()
 
 
-@dataclass(frozen=True)
-class LeadFacts:
+class LeadFacts(NamedTuple):
     """What the score is computed from (all read from the inquiry and its follow-ups)."""
 
     status: str
