@@ -36,10 +36,12 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.widgets import styled_label, title_label
+from desktop_app.models import Column, RowsModel
+from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.analytics.period import Period
 from institute_core.reports import service
 from institute_core.reports.choices import Choice, ReportChoices, batch_students, report_choices
+from institute_core.reports.history import KeptReport, kept_reports
 
 KIND_TITLES = {
     "progress": "Student progress",
@@ -54,6 +56,13 @@ SUBJECT_OF = {"progress": "student", "attendance": "student", "faculty": "facult
               "crm": None, "batch": "batch", "coverage": "batch"}
 REMARKS_FOR = ("progress", "batch")
 DEFAULT_DAYS = 30
+
+KEPT_COLUMNS: list[Column[KeptReport]] = [
+    Column("Made", lambda r: r.generated_at.astimezone().strftime("%d %b %H:%M")),
+    Column("Report", lambda r: r.report_type.replace("_", " ")),
+    Column("About", lambda r: r.about),
+    Column("Period", lambda r: f"{r.start:%d %b} – {r.end:%d %b %Y}"),
+]
 
 
 def _qdate(day: date) -> QDate:
@@ -91,6 +100,7 @@ class ReportsView(QWidget):
     sig_saved = Signal()
     sig_generated = Signal(object)  # service.GeneratedReport
     sig_choices_loaded = Signal()
+    sig_kept_loaded = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -102,6 +112,7 @@ class ReportsView(QWidget):
         self._build()
         self._on_kind()
         ctx.tasks.run_db(self._load_choices, self._on_choices, self._on_failed)
+        self.refresh_kept()
 
     # --- layout -----------------------------------------------------------------------------
 
@@ -207,7 +218,19 @@ class ReportsView(QWidget):
         for button in (self.open_button, self.print_button):
             button.setEnabled(False)
             result.addWidget(button)
-        result.addStretch(1)
+        kept = QLabel("Kept reports")
+        kept.setObjectName("counts")
+        result.addWidget(kept)
+        result.addWidget(styled_label("Printing one again uses the figures it showed then, "
+                                      "not today's data.", "hint"))
+        self.kept_model: RowsModel[KeptReport] = RowsModel(KEPT_COLUMNS, self)
+        self.kept_table = table_view()
+        self.kept_table.setModel(self.kept_model)
+        self.kept_table.setAccessibleName("Kept reports")
+        result.addWidget(self.kept_table, 1)
+        self.reprint_button = QPushButton("Make the PDF again as it was")
+        self.reprint_button.clicked.connect(self.reprint_selected)
+        result.addWidget(self.reprint_button)
         body.addWidget(result_box, 2)
 
     # --- choices ----------------------------------------------------------------------------
@@ -382,7 +405,39 @@ class ReportsView(QWidget):
             lambda: service.generate(replica, request, out, generated_by=author),
             self._on_generated, self._on_failed)
 
-    def _on_generated(self, result: service.GeneratedReport) -> None:
+    def refresh_kept(self) -> None:
+        replica = self._ctx.replica
+
+        def load() -> tuple[KeptReport, ...]:
+            with replica.read() as db:
+                return kept_reports(db)
+
+        self._ctx.tasks.run_db(load, self._on_kept, self._on_failed)
+
+    def _on_kept(self, rows: tuple[KeptReport, ...]) -> None:
+        self.kept_model.set_rows(rows)
+        self.sig_kept_loaded.emit()
+
+    def reprint_selected(self) -> None:
+        """Render the selected kept report again from the data it stored."""
+        row = self.kept_table.currentIndex().row()
+        if row < 0 or self._busy:
+            if row < 0:
+                self._on_failed(service.ReportError("Choose a kept report to print again."))
+            return
+        kept = self.kept_model.row_at(row)
+        stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+        out = self.output_dir / (f"again-{kept.report_type}-{_slug(kept.about.split(' (')[0])}-"
+                                 f"{kept.start}-to-{kept.end}-{stamp}.pdf")
+        replica = self._ctx.replica
+        self._busy = True
+        self.generate_button.setEnabled(False)
+        self.message.setText("Generating…")
+        self._ctx.tasks.run_db(lambda: service.reprint(replica, kept.id, out),
+                               lambda result: self._on_generated(result, again=True),
+                               self._on_failed)
+
+    def _on_generated(self, result: service.GeneratedReport, *, again: bool = False) -> None:
         self._busy = False
         self.last = result
         self.generate_button.setEnabled(True)
@@ -390,12 +445,13 @@ class ReportsView(QWidget):
         self.print_button.setEnabled(True)
         self.message.setObjectName("hint")
         self.message.style().polish(self.message)
-        kept = (f"; kept as {len(result.recorded)} report record(s)" if result.recorded
-                else "")
+        kept = ("; printed again from the kept figures" if again else
+                f"; kept as {len(result.recorded)} report record(s)" if result.recorded else "")
         self.message.setText(f"{result.path.name}\n{result.pages} page(s) in "
                              f"{result.seconds:.2f} s{kept}.\nSaved in {result.path.parent}")
-        if result.recorded:
+        if result.recorded and not again:
             self.sig_saved.emit()
+            self.refresh_kept()
         self.sig_generated.emit(result)
 
     # --- after ------------------------------------------------------------------------------

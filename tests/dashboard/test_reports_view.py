@@ -91,3 +91,30 @@ def test_what_is_missing_is_said_and_nothing_is_written(qtbot, admin_ctx: AppCon
     assert "after it ends" in view.message.text()
     assert not (tmp_path / "out").exists()
     assert view.generate_button.isEnabled()
+
+
+def test_a_kept_report_is_printed_again_as_it_was(qtbot, replica: Replica,  # type: ignore[no-untyped-def]
+                                                 institute: Institute, admin_ctx: AppContext,
+                                                 tmp_path: Path) -> None:
+    view = _view(qtbot, admin_ctx, tmp_path)
+    asha = institute.students["ENR-1"]
+    view.kind.setCurrentIndex(view.kind.findData("progress"))
+    view.select(asha)
+    view.set_remarks(asha, "Remarks of March.")
+    assert view.kept_model.rowCount() == 0
+    view.generate()
+    qtbot.waitUntil(lambda: view.kept_model.rowCount() == 1, timeout=20000)
+    assert view.kept_model.row_at(0).about == "Asha Rao (ENR-1)"
+    # Today's data changes after the report was made: the reprint keeps the old name.
+    with replica.write(replica.actor(institute.admin)) as s:
+        from institute_core.schema import Student, User
+
+        user_id = s.get(Student, asha).user_id  # type: ignore[union-attr]
+        s.get(User, user_id).first_name = "Ashaa"  # type: ignore[union-attr]
+    view.kept_table.setCurrentIndex(view.kept_model.index(0, 0))
+    with qtbot.waitSignal(view.sig_generated, timeout=20000):
+        view.reprint_button.click()
+    assert view.last is not None and view.last.path.name.startswith("again-progress-")
+    lines = pdf_text(view.last.path).splitlines()
+    assert "Asha Rao (ENR-1)" in lines and "Remarks of March." in lines
+    assert "printed again" in view.message.text()
