@@ -28,8 +28,9 @@ class Section:
 SECTIONS: tuple[Section, ...] = (
     Section("dashboard", "Dashboard", "dashboard", ADMINS, "Ctrl+1"),
     Section("today", "Today", "today", frozenset({Role.FACULTY}), "Ctrl+1"),
-    Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR}), "Ctrl+1"),
-    Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR}), "Ctrl+2"),
+    # A counselor's day starts with what is due, so Follow-ups is their home (first) section.
+    Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR}), "Ctrl+1"),
+    Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR}), "Ctrl+2"),
     Section("students", "Students", "students", STAFF, "Ctrl+3"),
     Section("conflicts", "Conflicts", "conflicts",
             frozenset({Role.FACULTY, Role.ADMIN, Role.SUPER_ADMIN}), "Ctrl+4"),

@@ -58,8 +58,9 @@ def test_admins_and_counselors_get_their_own_sections(qtbot, replica: Replica,  
     assert _sidebar(admin) == ["Dashboard", "Students", "Conflicts", "Setup", "Reports"]
     assert admin.open_section("reports") and not admin.open_section("today")
     counselor = _window(qtbot, replica, tasks, "counselor@example.org")
-    assert _sidebar(counselor) == ["Inquiries", "Follow-ups", "Students"]
-    assert not counselor.open_section("conflicts") and counselor.open_section("follow_ups")
+    assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students"]
+    assert counselor.current_section == "follow_ups"  # what is due today comes first
+    assert not counselor.open_section("conflicts") and counselor.open_section("inquiries")
 
 
 def test_the_ui_keeps_answering_during_a_slow_sync(qtbot, replica: Replica,  # type: ignore[no-untyped-def]
