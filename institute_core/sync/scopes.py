@@ -19,9 +19,20 @@ Predicates deliberately ignore `deleted_at`: a deleted row stays in scope so its
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from sqlalchemy import ColumnElement, Select, Table, and_, false, or_, select, true, union
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Table,
+    and_,
+    false,
+    or_,
+    select,
+    true,
+    union,
+)
 
 from institute_core.enums import Role
 from institute_core.schema import table_of
@@ -44,6 +55,9 @@ class Viewer:
     user_id: uuid.UUID
     role: str
     faculty_id: uuid.UUID | None = None
+    # "Their students" read once (see `with_students`), so that a pull's many predicates use a
+    # list instead of re-running the same subquery per table.
+    students: tuple[uuid.UUID, ...] | None = None
 
     @property
     def is_admin(self) -> bool:
@@ -71,7 +85,13 @@ def counselor_students(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return select(students.c.id).where(students.c.counselor_id == user_id)
 
 
-def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
+def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | tuple[uuid.UUID, ...] | None:
+    if viewer.students is not None:
+        return viewer.students
+    return _student_query(viewer)
+
+
+def _student_query(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
     if viewer.role == Role.FACULTY.value and viewer.faculty_id is not None:
         return faculty_students(viewer.faculty_id)
     if viewer.role == Role.COUNSELOR.value:
@@ -80,6 +100,16 @@ def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
         students = _t("students")
         return select(students.c.id).where(students.c.user_id == viewer.user_id)
     return None
+
+
+def with_students(connection: Connection, viewer: Viewer) -> Viewer:
+    """`viewer` with their students read now (in `connection`'s snapshot); admins unchanged."""
+    if viewer.is_admin:
+        return viewer
+    query = _student_query(viewer)
+    if query is None:
+        return viewer
+    return replace(viewer, students=tuple(connection.execute(query).scalars()))
 
 
 def _faculty_batches(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
@@ -129,7 +159,8 @@ def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _faculty_visible(table_name: str, table: Table, faculty_id: uuid.UUID,
-                     students: Select[tuple[uuid.UUID]]) -> ColumnElement[bool]:
+                     students: Select[tuple[uuid.UUID]] | tuple[uuid.UUID, ...]
+                     ) -> ColumnElement[bool]:
     if table_name in STUDENT_ROWS:
         return table.c.student_id.in_(students)
     if table_name == "attendance_topics":
