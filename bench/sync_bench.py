@@ -1,0 +1,421 @@
+"""Sync against a real server on loopback: push and pull rates, initial sync, many desks at once.
+
+    .venv/bin/python bench/sync_bench.py [--changes 10000] [--clients 20] [--seconds 60]
+
+Everything runs on 127.0.0.1: a throwaway PostgreSQL database (dropped at the end) holding the
+default demo institute, served by uvicorn in a subprocess (tests/support/server.py), and
+desktop replicas in a temporary folder. Measured, with the brief's targets:
+
+- initial sync of the whole demo onto an empty replica (< 60 s);
+- push: one desk edits `--changes` attendance rows offline, then syncs; changes/s of the push
+  phase (>= 5,000/s);
+- pull: a second desk syncs them; rows/s of that sync (>= 15,000/s);
+- `--clients` scripted desks (one per faculty member) doing small syncs (1-5 edits, push then
+  pull) for `--seconds`: errors and p50/p95 push latency (zero errors, p95 < 500 ms);
+- the server's resident memory, sampled through the run (flat).
+
+Baselines measured in the same run: raw psycopg executemany and COPY of the same attendance rows
+into an unconstrained copy of the table, and an empty HTTP round trip to the same server.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+from psycopg.types.json import Jsonb
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from institute_core.demo import DEMO_LOGINS, load_into_database  # noqa: E402
+from institute_core.demo.logins import OTHER_STAFF_PASSWORD  # noqa: E402
+from institute_core.replica import Replica  # noqa: E402
+from institute_core.schema import SessionAttendance, table_of  # noqa: E402
+from institute_core.sync import wire  # noqa: E402
+from institute_core.sync.account import connect, sync_replica  # noqa: E402
+from institute_core.sync.backoff import RetryPolicy  # noqa: E402
+from institute_core.sync.client import SyncClient  # noqa: E402
+from institute_core.sync.credentials import MemoryCredentials  # noqa: E402
+from institute_core.sync.hlc import Timestamp, wall_clock_ms  # noqa: E402
+from institute_core.sync.runner import SyncProgress, SyncReport  # noqa: E402
+from institute_core.sync.transport import Transport  # noqa: E402
+from sync_server.settings import make_engine  # noqa: E402
+from sync_server.sync.pull import Cursor  # noqa: E402
+from tests.pg import DEFAULT_URL, throwaway_database  # noqa: E402
+from tests.support.server import ServerProcess, prepare_server_db, running_server  # noqa: E402
+
+TABLE = "session_attendance"
+NO_RETRY = RetryPolicy(attempts=1)
+
+
+# --- measuring helpers ---------------------------------------------------------------------
+
+def rss_mb(pid: int) -> float:
+    """Resident memory of a process from /proc (MB)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmRSS for process {pid}")
+
+
+class MemoryWatch:
+    """Samples a process's RSS every `every` seconds on a thread, with a label per phase."""
+
+    def __init__(self, pid: int, every: float = 1.0) -> None:
+        self.pid, self.every = pid, every
+        self.samples: list[tuple[float, str, float]] = []
+        self.phase = "start"
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> MemoryWatch:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self.samples.append((time.monotonic(), self.phase, rss_mb(self.pid)))
+            self._stop.wait(self.every)
+
+    def mark(self, phase: str) -> float:
+        value = rss_mb(self.pid)
+        self.phase = phase
+        self.samples.append((time.monotonic(), phase, value))
+        return value
+
+    def of(self, phase: str) -> list[float]:
+        return [mb for _t, p, mb in self.samples if p == phase]
+
+
+def pct(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+# --- baselines -----------------------------------------------------------------------------
+
+def attendance_rows(url: str, n: int) -> tuple[list[str], list[tuple[Any, ...]]]:
+    with psycopg.connect(url) as conn:
+        cur = conn.execute(f"SELECT * FROM {TABLE} ORDER BY id LIMIT %s", (n,))
+        columns = [d.name for d in cur.description or ()]
+        rows = [tuple(Jsonb(v) if isinstance(v, dict | list) else v for v in r)
+                for r in cur.fetchall()]
+    return columns, rows
+
+
+def baseline_inserts(url: str, n: int) -> dict[str, float]:
+    """Rows/s of raw psycopg executemany and COPY of `n` attendance rows (unconstrained copy)."""
+    columns, rows = attendance_rows(url, n)
+    names = ", ".join(columns)
+    out: dict[str, float] = {}
+    with psycopg.connect(url) as conn:
+        for how in ("executemany", "copy"):
+            conn.execute("DROP TABLE IF EXISTS bench_copy")
+            conn.execute(f"CREATE TABLE bench_copy (LIKE {TABLE})")
+            conn.commit()
+            started = time.perf_counter()
+            with conn.cursor() as cur:
+                if how == "executemany":
+                    cur.executemany(f"INSERT INTO bench_copy ({names}) VALUES "
+                                    f"({', '.join(['%s'] * len(columns))})", rows)
+                else:
+                    with cur.copy(f"COPY bench_copy ({names}) FROM STDIN") as copy:
+                        for row in rows:
+                            copy.write_row(row)
+            conn.commit()
+            out[how] = len(rows) / (time.perf_counter() - started)
+        conn.execute("DROP TABLE bench_copy")
+        conn.commit()
+    return out
+
+
+def round_trip_ms(server: ServerProcess, device: uuid.UUID, n: int = 200) -> dict[str, float]:
+    """p50 of an empty GET /v1/health and of an admin's push of no changes from `device`."""
+    empty = wire.PushRequest(device_id=device, schema_version=wire.SCHEMA_VERSION, changes=[])
+    body = empty.model_dump_json()
+    out: dict[str, float] = {}
+    with httpx.Client(base_url=server.base_url) as http:
+        email, password = DEMO_LOGINS["admin"]
+        token = http.post("/v1/auth/login", json={"email": email, "password": password}
+                          ).raise_for_status().json()["access_token"]
+        headers = {"Authorization": f"Bearer {token}",
+                   "X-Schema-Version": str(wire.SCHEMA_VERSION)}
+        for name, call in (
+                ("health", lambda: http.get("/v1/health")),
+                ("empty push", lambda: http.post("/v1/sync/push", content=body, headers={
+                    **headers, "Content-Type": "application/json"}))):
+            times = []
+            for _ in range(n):
+                started = time.perf_counter()
+                response = call()
+                times.append((time.perf_counter() - started) * 1000)
+                response.raise_for_status()
+            out[name] = statistics.median(times)
+    return out
+
+
+# --- desks ---------------------------------------------------------------------------------
+
+@dataclass
+class Desk:
+    replica: Replica
+    credentials: MemoryCredentials
+    user_id: uuid.UUID
+
+
+def open_desk(folder: Path, server: ServerProcess, role: str) -> tuple[Desk, SyncReport, float]:
+    email, password = DEMO_LOGINS[role]
+    replica = Replica.open(folder)
+    credentials = MemoryCredentials()
+    started = time.perf_counter()
+    user, report = connect(replica, server.base_url, email, password, credentials)
+    return Desk(replica, credentials, user.id), report, time.perf_counter() - started
+
+
+def edit_attendance(desk: Desk, n: int) -> float:
+    """Edit the notes of `n` attendance rows offline, in chunks; returns seconds."""
+    with desk.replica.read() as s:
+        ids = list(s.scalars(select(SessionAttendance.id).order_by(SessionAttendance.id)
+                             .limit(n)))
+    started = time.perf_counter()
+    for start in range(0, len(ids), 1000):
+        chunk = ids[start:start + 1000]
+        with desk.replica.write(desk.replica.actor(desk.user_id)) as s:
+            for row in s.scalars(select(SessionAttendance).where(SessionAttendance.id.in_(chunk))):
+                row.faculty_notes = f"bench edit {start}"
+    return time.perf_counter() - started
+
+
+def timed_sync(desk: Desk) -> tuple[SyncReport, float, float]:
+    """(report, seconds of the whole sync, seconds until the last push batch was confirmed)."""
+    marks: list[tuple[str, float]] = []
+
+    def progress(p: SyncProgress) -> None:
+        marks.append((p.phase, time.perf_counter()))
+
+    started = time.perf_counter()
+    report = sync_replica(desk.replica, desk.credentials, progress=progress)
+    ended = time.perf_counter()
+    pushed = [t for phase, t in marks if phase == "push"]
+    return report, ended - started, (pushed[-1] - started) if pushed else 0.0
+
+
+# --- many desks at once --------------------------------------------------------------------
+
+@dataclass
+class Load:
+    push_ms: list[float] = field(default_factory=list)
+    sync_ms: list[float] = field(default_factory=list)
+    errors: list[str] = field(default_factory=list)
+    rejected: int = 0
+    changes: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+def faculty_logins(url: str, n: int) -> list[tuple[str, str, list[tuple[uuid.UUID, int]]]]:
+    """(email, password, [(attendance id, version) of their sessions]) for `n` faculty."""
+    users, faculties = table_of("users"), table_of("faculties")
+    sessions, attendance = table_of("learning_sessions"), table_of(TABLE)
+    engine = make_engine(url)
+    out = []
+    try:
+        with engine.connect() as c:
+            staff = c.execute(select(users.c.email, faculties.c.id)
+                              .join(faculties, faculties.c.user_id == users.c.id)
+                              .where(users.c.role == "faculty").order_by(users.c.email)
+                              .limit(n)).all()
+            for email, faculty_id in staff:
+                rows = c.execute(select(attendance.c.id, attendance.c.version)
+                                 .join(sessions, sessions.c.id == attendance.c.session_id)
+                                 .where(sessions.c.faculty_id == faculty_id)
+                                 .order_by(attendance.c.id).limit(300)).all()
+                password = (DEMO_LOGINS["faculty"][1] if email == DEMO_LOGINS["faculty"][0]
+                            else OTHER_STAFF_PASSWORD)
+                out.append((email, password, [(r.id, int(r.version)) for r in rows]))
+    finally:
+        engine.dispose()
+    return out
+
+
+def current_cursor(url: str) -> str:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as c:
+            clock = c.execute(select(table_of("sync_clock").c.version)).scalar_one()
+    finally:
+        engine.dispose()
+    return Cursor(since=int(clock)).encode()
+
+
+def small_syncs(server: ServerProcess, login: tuple[str, str, list[tuple[uuid.UUID, int]]],
+                cursor: str, until: float, think: float, load: Load, seed: int) -> None:
+    """One scripted desk: 1-5 edits of its own attendance, push, pull to the end, pause."""
+    email, password, rows = login
+    rng = random.Random(seed)
+    device = uuid.uuid4()
+    versions = dict(rows)
+    client = SyncClient(Transport(server.base_url, retry=NO_RETRY), MemoryCredentials(), email)
+    try:
+        user = client.login(password, device).user
+        client.register_device(wire.DeviceRegistration(device_id=device, name="bench",
+                                                       schema_version=wire.SCHEMA_VERSION))
+    except Exception as exc:
+        with load.lock:
+            load.errors.append(f"{email}: sign-in {exc}")
+        return
+    seq, counter = 0, 0
+    while time.monotonic() < until and versions:
+        changes = []
+        for row_id in rng.sample(sorted(versions), min(len(versions), rng.randint(1, 5))):
+            seq, counter = seq + 1, counter + 1
+            changes.append(wire.Change(
+                change_id=uuid.uuid4(), seq=seq, table=TABLE, row_id=row_id,
+                fields={"faculty_notes": f"note {seq}"},
+                hlc=Timestamp(wall_clock_ms(), counter, str(device)).encode(),
+                author_id=user.id, device_id=device, base_version=versions[row_id]))
+        try:
+            started = time.perf_counter()
+            answer = client.push(wire.PushRequest(device_id=device,
+                                                  schema_version=wire.SCHEMA_VERSION,
+                                                  changes=changes))
+            pushed = time.perf_counter()
+            more = True
+            while more:
+                page = client.pull(cursor, 1000, device)
+                cursor, more = page.next_cursor, page.has_more
+            ended = time.perf_counter()
+        except Exception as exc:
+            with load.lock:
+                load.errors.append(f"{email}: {exc}")
+            time.sleep(think)
+            continue
+        for result in answer.results:
+            if result.version is not None:
+                row = next(c.row_id for c in changes if c.change_id == result.change_id)
+                versions[row] = result.version
+        with load.lock:
+            load.push_ms.append((pushed - started) * 1000)
+            load.sync_ms.append((ended - started) * 1000)
+            load.changes += len(changes)
+            load.rejected += sum(r.outcome is wire.Outcome.REJECTED for r in answer.results)
+        time.sleep(think * rng.uniform(0.5, 1.5))
+
+
+def many_desks(server: ServerProcess, url: str, clients: int, seconds: float,
+               think: float) -> Load:
+    logins = faculty_logins(url, clients)
+    cursor = current_cursor(url)
+    load = Load()
+    until = time.monotonic() + seconds
+    threads = [threading.Thread(target=small_syncs, args=(server, login, cursor, until, think,
+                                                          load, i))
+               for i, login in enumerate(logins)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(seconds + 120)
+    return load
+
+
+# --- the run -------------------------------------------------------------------------------
+
+def verdict(ok: bool) -> str:
+    return "ok" if ok else "MISSED"
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--clients", type=int, default=20)
+    parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="average pause of a scripted desk between its syncs (s)")
+    args = parser.parse_args()
+    admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)
+    lines: list[str] = []
+
+    def say(text: str) -> None:
+        print(text, flush=True)
+        lines.append(text)
+
+    with throwaway_database(admin_url, prefix="syncbench") as url, \
+            tempfile.TemporaryDirectory(prefix="syncbench-") as tmp:
+        prepare_server_db(url)
+        summary = load_into_database(make_engine(url))
+        say(f"demo institute loaded: {sum(summary.counts.values()):,} rows in "
+            f"{summary.load_seconds:.1f} s")
+        base = baseline_inserts(url, args.changes)
+        say(f"baseline psycopg executemany of {args.changes:,} {TABLE} rows: "
+            f"{base['executemany']:,.0f} rows/s; COPY: {base['copy']:,.0f} rows/s")
+        with running_server(url) as server, MemoryWatch(server.process.pid) as memory:
+            rss_start = memory.mark("initial sync")
+            first, initial, initial_s = open_desk(Path(tmp) / "admin-1", server, "admin")
+            say(f"initial sync (admin, empty replica): {initial.received:,} rows in "
+                f"{initial_s:.1f} s = {initial.received / initial_s:,.0f} rows/s "
+                f"[target < 60 s: {verdict(initial_s < 60)}]")
+            second, again, again_s = open_desk(Path(tmp) / "admin-2", server, "admin")
+            say(f"initial sync, second desk: {again.received:,} rows in {again_s:.1f} s")
+            rtt = round_trip_ms(server, second.replica.device_id)
+            say(f"baseline round trip p50: GET /v1/health {rtt['health']:.1f} ms, "
+                f"empty push {rtt['empty push']:.1f} ms")
+            memory.mark("push and pull")
+            edit_s = edit_attendance(first, args.changes)
+            waiting = first.replica.pending_changes()
+            say(f"desk 1 edits {args.changes:,} attendance rows offline: {edit_s:.1f} s "
+                f"({waiting:,} changes in the outbox)")
+            pushed, push_total_s, push_s = timed_sync(first)
+            say(f"push: {pushed.sent:,} changes in {push_s:.2f} s = "
+                f"{pushed.sent / push_s:,.0f} changes/s (outcomes {pushed.outcomes}; the whole "
+                f"sync, pulling them back, {push_total_s:.2f} s) "
+                f"[target >= 5,000/s: {verdict(pushed.sent / push_s >= 5000)}]")
+            pulled, pull_s, _ = timed_sync(second)
+            say(f"pull: desk 2 receives {pulled.received:,} rows in {pull_s:.2f} s = "
+                f"{pulled.received / pull_s:,.0f} rows/s "
+                f"[target >= 15,000/s: {verdict(pulled.received / pull_s >= 15000)}]")
+            for desk in (first, second):
+                desk.replica.close()
+            rss_before_load = memory.mark("many desks")
+            load = many_desks(server, url, args.clients, args.seconds, args.think)
+            rss_after = memory.mark("end")
+            during = memory.of("many desks")
+            say(f"{args.clients} desks, {args.seconds:.0f} s, small syncs (1-5 edits, "
+                f"think ~{args.think:.1f} s): {len(load.push_ms):,} syncs, "
+                f"{load.changes:,} changes, {len(load.errors)} errors, {load.rejected} rejected")
+            say(f"  push latency p50 {pct(load.push_ms, 50):.0f} ms, p95 "
+                f"{pct(load.push_ms, 95):.0f} ms, max {max(load.push_ms, default=0):.0f} ms; "
+                f"whole sync p95 {pct(load.sync_ms, 95):.0f} ms "
+                f"[target 0 errors, p95 < 500 ms: "
+                f"{verdict(not load.errors and pct(load.push_ms, 95) < 500)}]")
+            for error in load.errors[:5]:
+                say(f"  error: {error}")
+            third = len(during) // 3
+            early, late = during[:third] or during, during[-third:] or during
+            say(f"server RSS: {rss_start:.0f} MB at start, {rss_before_load:.0f} MB before the "
+                f"{args.clients} desks, {statistics.mean(early):.0f} MB -> "
+                f"{statistics.mean(late):.0f} MB over their run (first/last third), "
+                f"{rss_after:.0f} MB at the end")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
