@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
+import json
 import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import String, case, func, select, type_coerce
 
@@ -62,75 +63,103 @@ OPEN = frozenset({InquiryStatus.NEW.value, InquiryStatus.CONTACTED.value,
 def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[InquiryRow, ...]:
     """Every live inquiry with its score on `today`: open leads best first, then closed ones.
 
-    One query (SQLite, the replica): follow-up counts and subjects are aggregated in SQL and
-    ids that only a few rows share are converted once – turning 50,000 ids into UUID objects
-    would cost more than everything else for 10,000 inquiries.
+    Plain queries on the replica (SQLite), every column read as stored text: the inquiries,
+    their follow-up counts and their subject ids, merged here through dicts keyed by the
+    inquiry's id – joining the two aggregates in SQL makes SQLite build a temporary index on
+    each, which cost more than both queries. Values that repeat across rows (days, tag lists,
+    subject lists, counselors) are converted once each.
     """
     f, link = FollowUp, InquirySubject
     completed = f.status == FollowUpStatus.COMPLETED
-    contacts = (select(f.inquiry_id.label("iid"),
-                       func.sum(case((completed, 1), else_=0)).label("done"),
-                       func.sum(case((f.status == FollowUpStatus.MISSED, 1), else_=0))
-                       .label("missed"),
-                       func.max(case((completed, _local_date(f.follow_up_date)),
-                                     else_=None)).label("last"))
-                .where(f.deleted_at.is_(None)).group_by(f.inquiry_id).subquery())
+    contacts_query = (
+        select(_text(f.inquiry_id), func.sum(case((completed, 1), else_=0)),
+               func.sum(case((f.status == FollowUpStatus.MISSED, 1), else_=0)),
+               func.max(case((completed, _local_date(f.follow_up_date)), else_=None)))
+        .where(f.deleted_at.is_(None)).group_by(f.inquiry_id))
     # Subject ids only; their names and whether they are taught come from a dict of the few
     # subjects (a join per inquiry would cost more than the whole aggregate).
-    subjects = (select(link.inquiry_id.label("iid"),
-                       func.group_concat(type_coerce(link.subject_id, String), _SEP).label("ids"))
-                .where(link.deleted_at.is_(None)).group_by(link.inquiry_id).subquery())
-    query = (select(Inquiry.id, Inquiry.student_name, Inquiry.phone, Inquiry.phone_normalized,
-                    Inquiry.email, Inquiry.source, Inquiry.status, Inquiry.priority,
-                    type_coerce(Inquiry.counselor_id, String).label("counselor_key"),
-                    User.first_name, User.last_name, Inquiry.tags,
-                    _local_date(Inquiry.created_at).label("created_on"),
-                    type_coerce(Inquiry.next_follow_up_date, String).label("next_at"),
-                    Inquiry.lost_reason, Inquiry.notes,
-                    contacts.c.done, contacts.c.missed, contacts.c.last, subjects.c.ids)
-             .outerjoin(User, User.id == Inquiry.counselor_id)
-             .outerjoin(contacts, contacts.c.iid == Inquiry.id)
-             .outerjoin(subjects, subjects.c.iid == Inquiry.id)
-             .where(Inquiry.deleted_at.is_(None)))
-    counselor_ids: dict[str, uuid.UUID] = {}
-    days: dict[str, date] = {}  # a few hundred distinct days repeat across the rows
+    subjects_query = (
+        select(_text(link.inquiry_id), func.group_concat(_text(link.subject_id), _SEP))
+        .where(link.deleted_at.is_(None)).group_by(link.inquiry_id))
+    inquiries_query = (
+        select(_text(Inquiry.id), Inquiry.student_name, Inquiry.phone, Inquiry.phone_normalized,
+               Inquiry.email, Inquiry.source, Inquiry.status, Inquiry.priority,
+               _text(Inquiry.counselor_id), _text(Inquiry.tags), _local_date(Inquiry.created_at),
+               _text(Inquiry.next_follow_up_date), Inquiry.lost_reason, Inquiry.notes)
+        .where(Inquiry.deleted_at.is_(None)))
     rows = []
     with replica.read() as session, _no_gc_pauses():
         require_crm_access(session, user_id)
-        catalog = {r.key: (r.name, r.status == ActiveStatus.ACTIVE.value) for r in session.execute(
-            select(type_coerce(Subject.id, String).label("key"), Subject.name, Subject.status))}
-        # Positional unpacking: reading 20 fields by name from 10,000 rows costs more than
+        # Core execution on the session's connection: the ORM's result layer would add a
+        # per-row pass of its own for what are plain column tuples.
+        execute = session.connection().execute
+        catalog = {key: (name, status == ActiveStatus.ACTIVE.value) for key, name, status in
+                   execute(select(_text(Subject.id), Subject.name, Subject.status))}
+        counselors: dict[str | None, tuple[uuid.UUID | None, str]] = {None: (None, "")}
+        for key, counselor_id, first, last_name in execute(
+                select(_text(User.id), User.id, User.first_name, User.last_name)):
+            counselors[key] = (counselor_id, full_name(first, last_name))
+        contacts = {key: (int(done or 0), int(missed or 0), last)
+                    for key, done, missed, last in execute(contacts_query)}
+        subject_keys_of: dict[str, str] = dict(execute(subjects_query).tuples().all())
+        days: _Once[date] = _Once(date.fromisoformat)
+        tag_lists: _Once[tuple[str, ...]] = _Once(_tags)
+        subject_lists: _Once[tuple[tuple[str, bool], ...]] = _Once(
+            lambda keys: tuple(catalog[k] for k in keys.split(_SEP) if k in catalog))
+        no_contacts = (0, 0, None)
+        # Positional unpacking: reading 14 fields by name from 10,000 rows costs more than
         # everything the loop does with them.
-        for (inquiry_id, name, phone, phone_normalized, email, source, status, priority,
-             counselor_key, first, last_name, tag_list, created_day, next_at, lost_reason, notes,
-             done, missed, last, subject_keys) in session.execute(query).tuples():
-            known = [catalog[k] for k in subject_keys.split(_SEP) if k in catalog] \
-                if subject_keys else []
-            created_on = days.get(created_day) or days.setdefault(
-                created_day, date.fromisoformat(created_day))
+        for (key, name, phone, phone_normalized, email, source, status, priority, counselor_key,
+             tag_text, created_day, next_at, lost_reason, notes) in execute(
+                inquiries_query).tuples():
+            done, missed, last = contacts.get(key, no_contacts)
+            subject_keys = subject_keys_of.get(key, "")
+            known = subject_lists[subject_keys] if subject_keys else ()
+            created_on = days[created_day]
             score = score_lead(LeadFacts(
-                status=status, source=source, priority=priority, created_on=created_on,
-                last_contact_on=(days.get(last) or days.setdefault(last, date.fromisoformat(last))
-                                 ) if last else None,
-                completed_contacts=int(done or 0), missed_follow_ups=int(missed or 0),
-                subjects_named=len(known), subjects_taught=sum(t for _n, t in known)), today)
-            tags = tuple(tag_list) if tag_list else ()
+                status, source, priority, created_on, days[last] if last else None, done, missed,
+                len(known), sum(taught for _n, taught in known)), today)
+            tags = tag_lists[tag_text] if tag_text else ()
             names = tuple(n for n, _t in known)
-            counselor_id = None
-            if counselor_key is not None:
-                counselor_id = counselor_ids.get(counselor_key)
-                if counselor_id is None:
-                    counselor_id = counselor_ids[counselor_key] = uuid.UUID(hex=counselor_key)
+            counselor_id, counselor = counselors.get(counselor_key) or (
+                uuid.UUID(hex=counselor_key), "")
+            phone, email = phone or "", email or ""
             rows.append(InquiryRow(
-                inquiry_id, name, phone or "", email or "", source or "", status, priority or "",
-                counselor_id, full_name(first, last_name) if counselor_key else "", tags, names,
-                subject_keys or "", created_on, _utc(next_at) if next_at else None,
-                lost_reason or "", notes or "", score,
-                " ".join((name, phone or "", email or "", *tags, *names)).lower(),
-                phone_normalized))
+                uuid.UUID(hex=key), name, phone, email, source or "", status, priority or "",
+                counselor_id, counselor, tags, names, subject_keys, created_on,
+                _utc(next_at) if next_at else None, lost_reason or "", notes or "", score,
+                " ".join((name, phone, email, *tags, *names)).lower(), phone_normalized))
     # Leads to work on first: open ones by score, then enrolled and lost.
     rows.sort(key=lambda r: (r.status not in OPEN, -r.score.value, r.name))
     return tuple(rows)
+
+
+T = TypeVar("T")
+
+
+class _Once(dict[str, T]):
+    """Text converted once per distinct value: days, tag lists and subject lists repeat
+    across thousands of rows."""
+
+    def __init__(self, convert: Callable[[str], T]) -> None:
+        super().__init__()
+        self._convert = convert
+
+    def __missing__(self, text: str) -> T:
+        value = self[text] = self._convert(text)
+        return value
+
+
+def _tags(text: str) -> tuple[str, ...]:
+    """A tag list as stored (JSON text)."""
+    tags = json.loads(text)
+    return tuple(tags) if tags else ()
+
+
+def _text(column: Any) -> Any:
+    """A column as SQLite stores it (ids as hex, JSON and timestamps as text): no per-row type
+    processor; the loop converts what it needs, once per distinct value where values repeat."""
+    return type_coerce(column, String)
 
 
 _SEP = "\x1f"  # unit separator: subject names may hold commas

@@ -7,7 +7,6 @@ the list is read, never stored: its time-based parts (recency, age) change every
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
@@ -96,7 +95,9 @@ def _plural(n: int, word: str) -> str:
 def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
               explain: list[Reason] | None) -> int:
     """The score before clamping; with `explain`, each rule that applied is appended to it.
-    One function for both, so the value and its reasons cannot disagree."""
+    One function for both, so the value and its reasons cannot disagree. Each rule's points are
+    worked out once, plain arithmetic (10,000 leads are scored per list read); the words are
+    only made when asked for."""
     if facts.status == InquiryStatus.ENROLLED:
         if explain is not None:
             explain.append(Reason(0, "enrolled"))
@@ -105,43 +106,43 @@ def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
         if explain is not None:
             explain.append(Reason(0, "lost"))
         return 0
-    total = rules.base
-
-    def add(points: int, what: Callable[[], str]) -> None:
-        nonlocal total
-        total += points
-        if explain is not None and points:
-            explain.append(Reason(points, what()))
-
-    add(rules.source.get(facts.source or "", 0), lambda: (facts.source or "").replace("_", " "))
-    add(rules.priority.get(facts.priority or "", 0), lambda: f"{facts.priority} priority")
-    if facts.completed_contacts:
-        add(min(rules.contacts_cap, rules.per_contact * facts.completed_contacts),
-            lambda: _plural(facts.completed_contacts, "contact"))
+    source = rules.source.get(facts.source or "", 0)
+    priority = rules.priority.get(facts.priority or "", 0)
+    contacts = min(rules.contacts_cap, rules.per_contact * facts.completed_contacts)
     last = facts.last_contact_on
     quiet = (today - (last if last is not None and last > facts.created_on
                       else facts.created_on)).days
+    recency = 0
     if quiet <= rules.recent_days:
-        add(rules.recent, lambda: f"contact in the last {rules.recent_days} days")
+        recency = rules.recent
     else:
         for days, points in rules.stale:
             if quiet >= days:
-                add(points, lambda: f"no contact for {quiet} days")
+                recency = points
                 break
-    if facts.missed_follow_ups:
-        add(max(rules.missed_cap, rules.per_missed * facts.missed_follow_ups),
-            lambda: _plural(facts.missed_follow_ups, "missed follow-up"))
+    missed = max(rules.missed_cap, rules.per_missed * facts.missed_follow_ups)
+    fit = 0
     if facts.subjects_named:
-        if facts.subjects_taught == facts.subjects_named:
-            add(rules.all_subjects_taught, lambda: "subjects taught here")
-        elif facts.subjects_taught:
-            add(rules.some_subjects_taught, lambda: "some subjects taught here")
-        else:
-            add(rules.no_subject_taught, lambda: "no subject taught here")
+        fit = (rules.all_subjects_taught if facts.subjects_taught == facts.subjects_named
+               else rules.some_subjects_taught if facts.subjects_taught
+               else rules.no_subject_taught)
     age = (today - facts.created_on).days
-    if age > rules.old_lead_days:
-        add(rules.old_lead, lambda: f"lead {age} days old")
-    return total
+    old = rules.old_lead if age > rules.old_lead_days else 0
+    if explain is not None:
+        named = facts.subjects_taught == facts.subjects_named
+        for points, what in (
+                (source, (facts.source or "").replace("_", " ")),
+                (priority, f"{facts.priority} priority"),
+                (contacts, _plural(facts.completed_contacts, "contact")),
+                (recency, f"contact in the last {rules.recent_days} days" if quiet <=
+                 rules.recent_days else f"no contact for {quiet} days"),
+                (missed, _plural(facts.missed_follow_ups, "missed follow-up")),
+                (fit, "subjects taught here" if named else "some subjects taught here"
+                 if facts.subjects_taught else "no subject taught here"),
+                (old, f"lead {age} days old")):
+            if points:
+                explain.append(Reason(points, what))
+    return rules.base + source + priority + contacts + recency + missed + fit + old
 
 
 def score_lead(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> LeadScore:
