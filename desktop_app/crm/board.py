@@ -122,7 +122,7 @@ class PipelineBoard(QWidget):
         # Two lines of the tallest script in use (Devanagari, Tamil) without eliding.
         card_height = 2 * self.fontMetrics().height() + 14
         for stage, stage_list in self.lists.items():
-            cards = sorted(by_stage[stage], key=lambda r: -r.score.value)  # best first
+            cards = sorted(by_stage[stage], key=lambda r: -r.score_value)  # best first
             selected = stage_list.current_id()
             stage_list.clear()
             for row in cards[:CARDS_PER_STAGE]:

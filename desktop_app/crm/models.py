@@ -28,12 +28,12 @@ def score_colour(value: int) -> str:
 
 def score_text(row: InquiryRow) -> str:
     """The score of an open lead; closed ones (enrolled, lost) are past scoring."""
-    return str(row.score.value) if row.status in OPEN_STAGES else "–"
+    return str(row.score_value) if row.status in OPEN_STAGES else "–"
 
 
 def score_key(row: InquiryRow) -> tuple[bool, int]:
     """Open leads by score, then closed ones (so "best first" means leads to work on)."""
-    return row.status in OPEN_STAGES, row.score.value
+    return row.status in OPEN_STAGES, row.score_value
 
 
 def when_text(moment: datetime | None) -> str:
@@ -52,7 +52,7 @@ def due_colour(row: InquiryRow, today: date) -> str | None:
 def inquiry_columns(today: date) -> list[tuple[Column[InquiryRow], Callable[[InquiryRow], Any]]]:
     """Each column with the key it sorts by."""
     return [
-        (Column("Score", score_text, lambda r: score_colour(r.score.value)
+        (Column("Score", score_text, lambda r: score_colour(r.score_value)
                 if r.status in OPEN_STAGES else None, align_right=True,
                 tooltip=lambda r: r.score.explain()), score_key),
         (Column("Name", lambda r: r.name), lambda r: r.name.lower()),

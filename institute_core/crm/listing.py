@@ -17,7 +17,7 @@ from institute_core.crm.access import require_crm_access
 from institute_core.crm.clock import local_day
 from institute_core.crm.duplicates import Contact, ContactKind
 from institute_core.crm.phones import try_normalize
-from institute_core.crm.scoring import LeadFacts, LeadScore, score_lead
+from institute_core.crm.scoring import LeadFacts, LeadScore, score_lead, score_value
 from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus, Role
 from institute_core.replica import Replica
 from institute_core.schema import FollowUp, Inquiry, InquirySubject, Subject, User
@@ -44,9 +44,28 @@ class InquiryRow(NamedTuple):
     next_follow_up: datetime | None
     lost_reason: str
     notes: str
-    score: LeadScore
+    # The lead score's value and what it was worked out from on `scored_on`, held as plain
+    # fields: a score object per row would be two more objects per row for the garbage
+    # collector to walk, while only the rows on screen ever show their reasons.
+    score_value: int
+    last_contact_on: date | None
+    completed_contacts: int
+    missed_follow_ups: int
+    subjects_taught: int
+    scored_on: date
     haystack: str
     phone_normalized: str | None = None
+
+    @property
+    def facts(self) -> LeadFacts:
+        return LeadFacts(self.status, self.source, self.priority, self.created_on,
+                         self.last_contact_on, self.completed_contacts, self.missed_follow_ups,
+                         len(self.subjects), self.subjects_taught)
+
+    @property
+    def score(self) -> LeadScore:
+        """The score with its reasons (made when asked for: the panel, a tooltip)."""
+        return score_lead(self.facts, self.scored_on)
 
     @property
     def subject_ids(self) -> tuple[uuid.UUID, ...]:
@@ -104,9 +123,10 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[I
         subject_keys_of: dict[str, str] = dict(execute(subjects_query).tuples().all())
         days: _Once[date] = _Once(date.fromisoformat)
         tag_lists: _Once[tuple[str, ...]] = _Once(_tags)
-        subject_lists: _Once[tuple[tuple[str, bool], ...]] = _Once(
-            lambda keys: tuple(catalog[k] for k in keys.split(_SEP) if k in catalog))
-        no_contacts = (0, 0, None)
+        # A subject list as (the names of the subjects known here, how many are taught).
+        subject_lists: _Once[tuple[tuple[str, ...], int]] = _Once(
+            lambda keys: _subjects(catalog, keys))
+        no_contacts, no_subjects = (0, 0, None), ((), 0)
         # Positional unpacking: reading 14 fields by name from 10,000 rows costs more than
         # everything the loop does with them.
         for (key, name, phone, phone_normalized, email, source, status, priority, counselor_key,
@@ -114,23 +134,23 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[I
                 inquiries_query).tuples():
             done, missed, last = contacts.get(key, no_contacts)
             subject_keys = subject_keys_of.get(key, "")
-            known = subject_lists[subject_keys] if subject_keys else ()
             created_on = days[created_day]
-            score = score_lead(LeadFacts(
-                status, source, priority, created_on, days[last] if last else None, done, missed,
-                len(known), sum(taught for _n, taught in known)), today)
+            last_on = days[last] if last else None
+            names, taught = subject_lists[subject_keys] if subject_keys else no_subjects
+            value = score_value(LeadFacts(status, source, priority, created_on, last_on, done,
+                                          missed, len(names), taught), today)
             tags = tag_lists[tag_text] if tag_text else ()
-            names = tuple(n for n, _t in known)
             counselor_id, counselor = counselors.get(counselor_key) or (
                 uuid.UUID(hex=counselor_key), "")
             phone, email = phone or "", email or ""
             rows.append(InquiryRow(
                 uuid.UUID(hex=key), name, phone, email, source or "", status, priority or "",
                 counselor_id, counselor, tags, names, subject_keys, created_on,
-                _utc(next_at) if next_at else None, lost_reason or "", notes or "", score,
+                _utc(next_at) if next_at else None, lost_reason or "", notes or "", value,
+                last_on, done, missed, taught, today,
                 " ".join((name, phone, email, *tags, *names)).lower(), phone_normalized))
     # Leads to work on first: open ones by score, then enrolled and lost.
-    rows.sort(key=lambda r: (r.status not in OPEN, -r.score.value, r.name))
+    rows.sort(key=lambda r: (r.status not in OPEN, -r.score_value, r.name))
     return tuple(rows)
 
 
@@ -148,6 +168,11 @@ class _Once(dict[str, T]):
     def __missing__(self, text: str) -> T:
         value = self[text] = self._convert(text)
         return value
+
+
+def _subjects(catalog: dict[str, tuple[str, bool]], keys: str) -> tuple[tuple[str, ...], int]:
+    known = [catalog[k] for k in keys.split(_SEP) if k in catalog]
+    return tuple(name for name, _taught in known), sum(taught for _name, taught in known)
 
 
 def _tags(text: str) -> tuple[str, ...]:

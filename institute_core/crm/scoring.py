@@ -145,6 +145,11 @@ def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
     return rules.base + source + priority + contacts + recency + missed + fit + old
 
 
+def score_value(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> int:
+    """The lead's score on `today` (0–100), without its reasons."""
+    return max(0, min(100, _evaluate(facts, today, rules, None)))
+
+
 def score_lead(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> LeadScore:
     """The lead's score on `today` (0–100); its reasons, largest effects first, on demand."""
-    return LeadScore(max(0, min(100, _evaluate(facts, today, rules, None))), facts, today, rules)
+    return LeadScore(score_value(facts, today, rules), facts, today, rules)
