@@ -6,7 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from PySide6.QtCore import QModelIndex, Qt, Signal
+from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -201,7 +201,11 @@ class InquiriesView(QWidget):
             self.open_inquiry(self._select_after_load)
             self._select_after_load = None
         self.sig_loaded.emit()
-        # The duplicate index follows the list: the rows are on screen first.
+        # The duplicate index follows the list once the rows are painted: building it holds
+        # the interpreter for a while, and the table's paint calls back into Python.
+        QTimer.singleShot(0, lambda: self._build_index(rows))
+
+    def _build_index(self, rows: tuple[InquiryRow, ...]) -> None:
         replica = self._ctx.replica
 
         def build() -> DuplicateIndex:
@@ -259,7 +263,8 @@ class InquiriesView(QWidget):
         self.capture.name.setFocus()
 
     def row_by_id(self, inquiry_id: uuid.UUID) -> InquiryRow | None:
-        return next((r for r in self.rows if r.id == inquiry_id), None)
+        key = inquiry_id.hex
+        return next((r for r in self.rows if r.key == key), None)
 
     def open_inquiry(self, inquiry_id: uuid.UUID) -> None:
         row = self.row_by_id(inquiry_id)
@@ -268,7 +273,7 @@ class InquiriesView(QWidget):
         self.panel.show_row(row, self.index)
         self.side.setCurrentWidget(self.panel)
         for r, shown in enumerate(self.model.rows):
-            if shown.id == inquiry_id:
+            if shown.key == row.key:
                 self.table.setCurrentIndex(self.proxy.mapFromSource(self.model.index(r, 0)))
                 break
         self.board.select(inquiry_id)

@@ -28,7 +28,7 @@ class InquiryRow(NamedTuple):
     """One line of the inquiry list and one card of the pipeline board (a named tuple: 10,000
     of them are made each time the list is read, and a tuple is the cheapest immutable row)."""
 
-    id: uuid.UUID
+    key: str  # the id as stored (hex): `id` makes the UUID when asked for
     name: str
     phone: str
     email: str
@@ -55,6 +55,10 @@ class InquiryRow(NamedTuple):
     scored_on: date
     haystack: str
     phone_normalized: str | None = None
+
+    @property
+    def id(self) -> uuid.UUID:
+        return uuid.UUID(hex=self.key)
 
     @property
     def facts(self) -> LeadFacts:
@@ -144,7 +148,7 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[I
                 uuid.UUID(hex=counselor_key), "")
             phone, email = phone or "", email or ""
             rows.append(InquiryRow(
-                uuid.UUID(hex=key), name, phone, email, source or "", status, priority or "",
+                key, name, phone, email, source or "", status, priority or "",
                 counselor_id, counselor, tags, names, subject_keys, created_on,
                 _utc(next_at) if next_at else None, lost_reason or "", notes or "", value,
                 last_on, done, missed, taught, today,
