@@ -33,7 +33,8 @@ LOGIN_RETRY = RetryPolicy(attempts=2, base_delay=0.2, max_delay=0.5)
 # A person is waiting at sign-in: give up on a silent server quickly (seconds).
 LOGIN_TIMEOUT = {"connect": 3.0, "read": 15.0, "write": 15.0, "pool": 3.0}
 
-PHASES = {"push": "Sending changes", "pull": "Receiving changes", "repair": "Checking"}
+PHASES = {"push": "Sending changes", "pull": "Receiving changes", "download": "Downloading",
+          "repair": "Checking"}
 
 
 @dataclass(frozen=True)

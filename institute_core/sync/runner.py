@@ -257,7 +257,8 @@ class SyncRunner:
                 mismatched: dict[str, tuple[int, int]] | None = None) -> None:
         """Pull the whole scope from the start and drop local rows the server did not send."""
         seen: dict[str, set[uuid.UUID]] = {}
-        last = self._pull(report, cursor="", seen=seen, phase="repair")
+        # A first download is the same walk as a repair, but users should see it called so.
+        last = self._pull(report, cursor="", seen=seen, phase="download" if full else "repair")
         if last is None:
             return
         if last.reset_required:
