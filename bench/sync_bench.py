@@ -10,8 +10,9 @@ desktop replicas in a temporary folder. Measured, with the brief's targets:
 - push: one desk edits `--changes` attendance rows offline, then syncs; changes/s of the push
   phase (>= 5,000/s);
 - pull: a second desk syncs them; rows/s of that sync (>= 15,000/s);
-- `--clients` scripted desks (one per faculty member) doing small syncs (1-5 edits, push then
-  pull) for `--seconds`: errors and p50/p95 push latency (zero errors, p95 < 500 ms);
+- `--clients` scripted desks (one per faculty member), signed in first, then all doing small
+  syncs (1-5 edits, push then pull, a pause of about `--think` s) for `--seconds`: errors and
+  p50/p95 push latency (zero errors, p95 < 500 ms);
 - the server's resident memory, sampled through the run (flat).
 
 Baselines measured in the same run: raw psycopg executemany and COPY of the same attendance rows
@@ -268,8 +269,12 @@ def current_cursor(url: str) -> str:
 
 
 def small_syncs(server: ServerProcess, login: tuple[str, str, list[tuple[uuid.UUID, int]]],
-                cursor: str, until: float, think: float, load: Load, seed: int) -> None:
-    """One scripted desk: 1-5 edits of its own attendance, push, pull to the end, pause."""
+                cursor: str, seconds: float, think: float, load: Load, seed: int,
+                start: threading.Barrier) -> None:
+    """One scripted desk: 1-5 edits of its own attendance, push, pull to the end, pause.
+
+    Every desk signs in first (argon2 is slow on purpose) and all start syncing together.
+    """
     email, password, rows = login
     rng = random.Random(seed)
     device = uuid.uuid4()
@@ -282,7 +287,13 @@ def small_syncs(server: ServerProcess, login: tuple[str, str, list[tuple[uuid.UU
     except Exception as exc:
         with load.lock:
             load.errors.append(f"{email}: sign-in {exc}")
+        start.abort()
         return
+    try:
+        start.wait()
+    except threading.BrokenBarrierError:  # another desk could not sign in: reported there
+        return
+    until = time.monotonic() + seconds
     seq, counter = 0, 0
     while time.monotonic() < until and versions:
         changes = []
@@ -326,9 +337,9 @@ def many_desks(server: ServerProcess, url: str, clients: int, seconds: float,
     logins = faculty_logins(url, clients)
     cursor = current_cursor(url)
     load = Load()
-    until = time.monotonic() + seconds
-    threads = [threading.Thread(target=small_syncs, args=(server, login, cursor, until, think,
-                                                          load, i))
+    start = threading.Barrier(len(logins))
+    threads = [threading.Thread(target=small_syncs, args=(server, login, cursor, seconds,
+                                                          think, load, i, start))
                for i, login in enumerate(logins)]
     for thread in threads:
         thread.start()
