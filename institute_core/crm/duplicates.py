@@ -32,7 +32,7 @@ class ContactKind(StrEnum):
     STUDENT = "student"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: one object per contact, no dict beside it
 class Contact:
     """Someone already known: an inquiry or a student, with what duplicates are matched on."""
 
@@ -87,18 +87,27 @@ def _local_part(email_key: str | None) -> str | None:
 
 
 class DuplicateIndex:
-    """Known contacts keyed for instant duplicate checks."""
+    """Known contacts keyed for instant duplicate checks.
+
+    Built from every inquiry and student each time the list loads, so it is held in objects the
+    garbage collector can skip: contacts are keyed by text, and each look-up key maps to a
+    tuple of contact keys (almost always one) rather than a set – tens of thousands of sets
+    made every full collection walk them all."""
 
     def __init__(self, contacts: Iterable[Contact] = (), country: str = DEFAULT_COUNTRY) -> None:
         self.country = country
-        self._contacts: dict[tuple[ContactKind, uuid.UUID], Contact] = {}
-        self._keys: dict[str, dict[str, set[tuple[ContactKind, uuid.UUID]]]] = {
-            k: defaultdict(set) for k in ("phone", "email", "tail", "local")}
+        self._contacts: dict[str, Contact] = {}
+        self._keys: dict[str, dict[str, tuple[str, ...]]] = {
+            k: {} for k in ("phone", "email", "tail", "local")}
         for contact in contacts:
             self._insert(contact)
 
     def __len__(self) -> int:
         return len(self._contacts)
+
+    @staticmethod
+    def _key(kind: ContactKind, contact_id: uuid.UUID) -> str:
+        return f"{kind.value}:{contact_id.hex}"
 
     @staticmethod
     def _keys_of(contact: Contact) -> dict[str, str | None]:
@@ -113,26 +122,33 @@ class DuplicateIndex:
         self._insert(contact)
 
     def _insert(self, contact: Contact) -> None:
-        key = (contact.kind, contact.id)
+        key = self._key(contact.kind, contact.id)
         self._contacts[key] = contact
         for kind, value in self._keys_of(contact).items():
             if value:
-                self._keys[kind][value].add(key)
+                index = self._keys[kind]
+                index[value] = (*index.get(value, ()), key)
 
     def discard(self, kind: ContactKind, contact_id: uuid.UUID) -> None:
-        old = self._contacts.pop((kind, contact_id), None)
+        key = self._key(kind, contact_id)
+        old = self._contacts.pop(key, None)
         if old is None:
             return
         for k, value in self._keys_of(old).items():
             if value:
-                self._keys[k][value].discard((kind, contact_id))
+                index = self._keys[k]
+                rest = tuple(other for other in index.get(value, ()) if other != key)
+                if rest:
+                    index[value] = rest
+                else:
+                    index.pop(value, None)
 
     def check(self, name: str, phone: str | None, email: str | None, *,
               exclude: uuid.UUID | None = None) -> list[DuplicateMatch]:
         """Contacts that may be this person: strongest reasons first, students before leads."""
         normalized = try_normalize(phone, self.country)
         email_key = _email_key(email)
-        reasons: dict[tuple[ContactKind, uuid.UUID], list[str]] = defaultdict(list)
+        reasons: dict[str, list[str]] = defaultdict(list)
         if normalized:
             for key in self._keys["phone"].get(normalized, ()):
                 reasons[key].append(SAME_PHONE)
@@ -141,18 +157,18 @@ class DuplicateIndex:
                 reasons[key].append(SAME_EMAIL)
         # A near name counts only with contact details that overlap: the same number under
         # another prefix, or the same mailbox name at another provider.
-        overlapping: set[tuple[ContactKind, uuid.UUID]] = set()
+        overlapping: set[str] = set()
         if normalized:
-            overlapping |= self._keys["tail"].get(phone_tail(normalized), set())
+            overlapping.update(self._keys["tail"].get(phone_tail(normalized), ()))
         local = _local_part(email_key)
         if local:
-            overlapping |= self._keys["local"].get(local, set())
+            overlapping.update(self._keys["local"].get(local, ()))
         if name.strip():
             for key in overlapping:
                 if names_similar(name, self._contacts[key].name):
                     reasons[key].append(SIMILAR_NAME)
         matches = [DuplicateMatch(self._contacts[k], tuple(r)) for k, r in reasons.items()
-                   if k[1] != exclude]
+                   if self._contacts[k].id != exclude]
         matches.sort(key=lambda m: (not m.strong, -len(m.reasons),
                                     m.contact.kind != ContactKind.STUDENT, m.contact.name))
         return matches
