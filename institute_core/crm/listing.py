@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from operator import attrgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import String, case, func, select, type_coerce
@@ -153,9 +154,11 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date) -> tuple[I
                 _utc(next_at) if next_at else None, lost_reason or "", notes or "", value,
                 last_on, done, missed, taught, today,
                 " ".join((name, phone, email, *tags, *names)).lower(), phone_normalized))
-    # Leads to work on first: open ones by score, then enrolled and lost.
-    rows.sort(key=lambda r: (r.status not in OPEN, -r.score_value, r.name))
-    return tuple(rows)
+    # Leads to work on first: open ones by score (best first, then by name), then enrolled and
+    # lost. Two stable sorts on C-level keys, then a split: no Python call per row.
+    rows.sort(key=attrgetter("name"))
+    rows.sort(key=attrgetter("score_value"), reverse=True)
+    return (*(r for r in rows if r.status in OPEN), *(r for r in rows if r.status not in OPEN))
 
 
 T = TypeVar("T")
