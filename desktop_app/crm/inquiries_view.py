@@ -6,6 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -54,6 +55,8 @@ from institute_core.crm.listing import (
 )
 from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.validation import InvalidInput
+
+INDEX_DELAY_MS = 100
 
 
 def _combo(first: str, items: list[tuple[str, Any]]) -> QComboBox:
@@ -201,9 +204,10 @@ class InquiriesView(QWidget):
             self.open_inquiry(self._select_after_load)
             self._select_after_load = None
         self.sig_loaded.emit()
-        # The duplicate index follows the list once the rows are painted: building it holds
-        # the interpreter for a while, and the table's paint calls back into Python.
-        QTimer.singleShot(0, lambda: self._build_index(rows))
+        # The duplicate index follows once the rows are painted: while the worker builds it,
+        # it holds the interpreter, and every cell the table paints waits for a turn at it
+        # (up to 5 ms each). Nobody types a phone number in the first tenth of a second.
+        QTimer.singleShot(INDEX_DELAY_MS, self, lambda: self._build_index(rows))
 
     def _build_index(self, rows: tuple[InquiryRow, ...]) -> None:
         replica = self._ctx.replica
@@ -217,6 +221,8 @@ class InquiriesView(QWidget):
         self._ctx.tasks.run_db(build, self._on_index, self._on_failed)
 
     def _on_index(self, index: DuplicateIndex) -> None:
+        if not shiboken6.isValid(self):  # closed for good while the index was being built
+            return
         self.index = index
         self.index_ready = True
         self.capture.set_index(index)
