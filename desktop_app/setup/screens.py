@@ -9,6 +9,7 @@ from collections.abc import Callable
 from datetime import time
 from pathlib import Path
 
+from PySide6.QtCore import QCoreApplication, QEvent
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.context import AppContext
@@ -85,6 +86,10 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         view.tabs.setCurrentWidget(view.audit)
         wait(lambda: view.audit.model.rowCount() > 0)
         save(view, out, "setup_audit")
+        wait(lambda: tasks.idle)  # no callback may arrive after the view is gone
         view.close()
+        view.deleteLater()
+        QCoreApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
     finally:
         tasks.shutdown()
+        tasks.deleteLater()
