@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import uuid
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, func, insert, select, update
 
@@ -29,6 +30,7 @@ _users = table_of("users")
 _sessions = table_of("auth_sessions")
 _failures = table_of("auth_login_failures")
 _faculties = table_of("faculties")
+_resets = table_of("password_resets")
 
 WRONG_CREDENTIALS = "Wrong email or password."
 INACTIVE = "Account inactive: ask an administrator to reactivate it."
@@ -84,6 +86,19 @@ def _issue(conn: Connection, settings: Settings, user: object,
                      user=_user_info(user))
 
 
+def _current_verifier(conn: Connection, user: Any) -> str | None:
+    """The password hash sign-in checks: the newest synced reset, else the account's own.
+
+    An administrator resets a password on a desk (possibly offline); the reset reaches the
+    server as a `password_resets` row, and from then on only the new password signs in.
+    """
+    reset = conn.execute(
+        select(_resets.c.verifier)
+        .where(_resets.c.user_id == user.id, _resets.c.deleted_at.is_(None))
+        .order_by(_resets.c.created_at.desc()).limit(1)).scalar()
+    return str(reset) if reset is not None else user.password_hash
+
+
 def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPair:
     """Tokens for a correct email and password; 401, 403 or 429 otherwise."""
     email = request.email.strip().lower()
@@ -91,7 +106,8 @@ def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPai
         _check_throttle(conn, settings, email)
         user = conn.execute(select(_users).where(func.lower(_users.c.email) == email,
                                                  _users.c.deleted_at.is_(None))).first()
-    if user is None or not verify_password(user.password_hash, request.password):
+        stored = _current_verifier(conn, user) if user is not None else None
+    if user is None or not verify_password(stored, request.password):
         _record_failure(engine, settings, email)
         raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     if user.status != UserStatus.ACTIVE.value:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 import psycopg
 import pytest
 from sqlalchemy import select
@@ -79,3 +80,13 @@ def test_a_reset_password_stops_offline_sign_in_on_the_users_desk_after_sync(
     with pytest.raises(auth.LoginFailed) as refused:
         auth.login_offline(faculty.replica, faculty.email, PASSWORD)
     assert str(refused.value) == STALE_VERIFIER
+    # Online, the server now takes only the new password.
+    with httpx.Client(base_url=server.base_url, timeout=30) as http:
+        old_try = http.post("/v1/auth/login", json={
+            "email": faculty.email, "password": PASSWORD,
+            "device_id": str(faculty.replica.device_id)})
+        new_try = http.post("/v1/auth/login", json={
+            "email": faculty.email, "password": "a brand new secret",
+            "device_id": str(faculty.replica.device_id)})
+    assert old_try.status_code == 401
+    assert new_try.status_code == 200
