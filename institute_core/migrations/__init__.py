@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from alembic import command
@@ -20,26 +21,23 @@ def alembic_config(url: str | None = None) -> Config:
     return config
 
 
-def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
+def _run(step: Callable[[Config, str], None], bind: Engine | Connection, revision: str) -> None:
     config = alembic_config()
     if isinstance(bind, Engine):
         with bind.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, revision)
+            step(config, revision)
     else:
         config.attributes["connection"] = bind
-        command.upgrade(config, revision)
+        step(config, revision)
+
+
+def upgrade(bind: Engine | Connection, revision: str = "head") -> None:
+    _run(command.upgrade, bind, revision)
 
 
 def downgrade(bind: Engine | Connection, revision: str) -> None:
-    config = alembic_config()
-    if isinstance(bind, Engine):
-        with bind.begin() as connection:
-            config.attributes["connection"] = connection
-            command.downgrade(config, revision)
-    else:
-        config.attributes["connection"] = bind
-        command.downgrade(config, revision)
+    _run(command.downgrade, bind, revision)
 
 
 def head_revision() -> str:
