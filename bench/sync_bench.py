@@ -22,14 +22,19 @@ into an unconstrained copy of the table, and an empty HTTP round trip to the sam
 from __future__ import annotations
 
 import argparse
+import contextlib
+import cProfile
 import os
 import random
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -104,6 +109,55 @@ class MemoryWatch:
 
     def of(self, phase: str) -> list[float]:
         return [mb for _t, p, mb in self.samples if p == phase]
+
+
+def cpu_s(pid: int) -> float:
+    """User + system CPU seconds a process has used so far (/proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+class CpuClock:
+    """CPU seconds of this process and of the server over a phase, next to its wall time."""
+
+    def __init__(self, server_pid: int) -> None:
+        self.server_pid = server_pid
+
+    def __enter__(self) -> CpuClock:
+        self._wall, self._own = time.perf_counter(), time.process_time()
+        self._server = cpu_s(self.server_pid)
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.wall = time.perf_counter() - self._wall
+        self.own = time.process_time() - self._own
+        self.server = cpu_s(self.server_pid) - self._server
+
+    def __str__(self) -> str:
+        return f"wall {self.wall:.2f} s, CPU client {self.own:.2f} s + server {self.server:.2f} s"
+
+
+@contextlib.contextmanager
+def profiled(folder: Path | None, name: str, server_pid: int) -> Iterator[None]:
+    """With `--profile DIR`: py-spy records the server and cProfile this process meanwhile."""
+    if folder is None:
+        yield
+        return
+    folder.mkdir(parents=True, exist_ok=True)
+    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
+                            str(server_pid), "-f", "speedscope", "-o",
+                            str(folder / f"{name}-server.json"), "-r", "200", "--nonblocking"],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(1.0)  # py-spy attaches
+    profile = cProfile.Profile()
+    profile.enable()
+    try:
+        yield
+    finally:
+        profile.disable()
+        profile.dump_stats(folder / f"{name}-client.prof")
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
 
 
 def pct(values: list[float], q: float) -> float:
@@ -348,6 +402,40 @@ def many_desks(server: ServerProcess, url: str, clients: int, seconds: float,
     return load
 
 
+def transfer(server: ServerProcess, tmp: Path, changes: int, profile: Path | None,
+             memory: MemoryWatch, say: Callable[[str], None]) -> None:
+    """Initial sync of two desks, then desk 1 pushes `changes` edits and desk 2 pulls them."""
+    first, initial, initial_s = open_desk(tmp / "admin-1", server, "admin")
+    say(f"initial sync (admin, empty replica): {initial.received:,} rows in "
+        f"{initial_s:.1f} s = {initial.received / initial_s:,.0f} rows/s "
+        f"[target < 60 s: {verdict(initial_s < 60)}]")
+    second, again, again_s = open_desk(tmp / "admin-2", server, "admin")
+    say(f"initial sync, second desk: {again.received:,} rows in {again_s:.1f} s")
+    rtt = round_trip_ms(server, second.replica.device_id)
+    say(f"baseline round trip p50: GET /v1/health {rtt['health']:.1f} ms, "
+        f"empty push {rtt['empty push']:.1f} ms")
+    memory.mark("push and pull")
+    edit_s = edit_attendance(first, changes)
+    waiting = first.replica.pending_changes()
+    say(f"desk 1 edits {changes:,} attendance rows offline: {edit_s:.1f} s "
+        f"({waiting:,} changes in the outbox)")
+    with profiled(profile, "push", server.process.pid), CpuClock(server.process.pid) as cpu:
+        pushed, push_total_s, push_s = timed_sync(first)
+    say(f"push: {pushed.sent:,} changes in {push_s:.2f} s = "
+        f"{pushed.sent / push_s:,.0f} changes/s (outcomes {pushed.outcomes}; the whole "
+        f"sync, pulling them back, {push_total_s:.2f} s) "
+        f"[target >= 5,000/s: {verdict(pushed.sent / push_s >= 5000)}]")
+    say(f"  push and pull back: {cpu}")
+    with profiled(profile, "pull", server.process.pid), CpuClock(server.process.pid) as cpu:
+        pulled, pull_s, _ = timed_sync(second)
+    say(f"pull: desk 2 receives {pulled.received:,} rows in {pull_s:.2f} s = "
+        f"{pulled.received / pull_s:,.0f} rows/s "
+        f"[target >= 15,000/s: {verdict(pulled.received / pull_s >= 15000)}]")
+    say(f"  pull: {cpu}")
+    for desk in (first, second):
+        desk.replica.close()
+
+
 # --- the run -------------------------------------------------------------------------------
 
 def verdict(ok: bool) -> str:
@@ -361,6 +449,12 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument("--think", type=float, default=1.0,
                         help="average pause of a scripted desk between its syncs (s)")
+    parser.add_argument("--only", choices=("all", "transfer", "desks"), default="all",
+                        help="transfer: initial sync, push and pull only; desks: only the "
+                             "many-desks phase")
+    parser.add_argument("--profile", type=Path, metavar="DIR",
+                        help="record the push and pull phases (py-spy on the server, "
+                             "cProfile here) into DIR")
     args = parser.parse_args()
     admin_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_URL)
     lines: list[str] = []
@@ -380,32 +474,13 @@ def main() -> int:
             f"{base['executemany']:,.0f} rows/s; COPY: {base['copy']:,.0f} rows/s")
         with running_server(url) as server, MemoryWatch(server.process.pid) as memory:
             rss_start = memory.mark("initial sync")
-            first, initial, initial_s = open_desk(Path(tmp) / "admin-1", server, "admin")
-            say(f"initial sync (admin, empty replica): {initial.received:,} rows in "
-                f"{initial_s:.1f} s = {initial.received / initial_s:,.0f} rows/s "
-                f"[target < 60 s: {verdict(initial_s < 60)}]")
-            second, again, again_s = open_desk(Path(tmp) / "admin-2", server, "admin")
-            say(f"initial sync, second desk: {again.received:,} rows in {again_s:.1f} s")
-            rtt = round_trip_ms(server, second.replica.device_id)
-            say(f"baseline round trip p50: GET /v1/health {rtt['health']:.1f} ms, "
-                f"empty push {rtt['empty push']:.1f} ms")
-            memory.mark("push and pull")
-            edit_s = edit_attendance(first, args.changes)
-            waiting = first.replica.pending_changes()
-            say(f"desk 1 edits {args.changes:,} attendance rows offline: {edit_s:.1f} s "
-                f"({waiting:,} changes in the outbox)")
-            pushed, push_total_s, push_s = timed_sync(first)
-            say(f"push: {pushed.sent:,} changes in {push_s:.2f} s = "
-                f"{pushed.sent / push_s:,.0f} changes/s (outcomes {pushed.outcomes}; the whole "
-                f"sync, pulling them back, {push_total_s:.2f} s) "
-                f"[target >= 5,000/s: {verdict(pushed.sent / push_s >= 5000)}]")
-            pulled, pull_s, _ = timed_sync(second)
-            say(f"pull: desk 2 receives {pulled.received:,} rows in {pull_s:.2f} s = "
-                f"{pulled.received / pull_s:,.0f} rows/s "
-                f"[target >= 15,000/s: {verdict(pulled.received / pull_s >= 15000)}]")
-            for desk in (first, second):
-                desk.replica.close()
+            if args.only != "desks":
+                transfer(server, Path(tmp), args.changes, args.profile, memory, say)
             rss_before_load = memory.mark("many desks")
+            if args.only == "transfer":
+                say(f"server RSS: {rss_start:.0f} MB at start, {rss_before_load:.0f} MB at "
+                    "the end")
+                return 0
             load = many_desks(server, url, args.clients, args.seconds, args.think)
             rss_after = memory.mark("end")
             during = memory.of("many desks")

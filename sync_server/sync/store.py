@@ -15,13 +15,21 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import (
+    Boolean,
     Connection,
+    Date,
+    DateTime,
+    Integer,
+    Numeric,
+    String,
     Table,
+    Time,
     Uuid,
     any_,
     bindparam,
     cast,
     column,
+    func,
     insert,
     select,
     update,
@@ -29,6 +37,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.types import TypeDecorator, TypeEngine
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
 
@@ -40,6 +49,13 @@ _applied = table_of("sync_applied_changes")
 _TABLE_ORDER = {name: i for i, name in enumerate(SYNCED_TABLES)}
 # Bind parameters per statement, well below PostgreSQL's limit of 65,535.
 _MAX_PARAMS = 30_000
+# Column types that travel as a PostgreSQL array unchanged (JSON documents do not: a list
+# value would become array elements).
+_ARRAY_SAFE = (Uuid, String, Integer, Numeric, Boolean, DateTime, Date, Time)
+
+
+def _array_safe(kind: TypeEngine[Any]) -> bool:
+    return isinstance(kind.impl if isinstance(kind, TypeDecorator) else kind, _ARRAY_SAFE)
 
 
 def any_ids(ids: Iterable[uuid.UUID]) -> Any:
@@ -215,16 +231,37 @@ class BatchStore:
 
     def _update_many(self, table: Table, columns: tuple[str, ...],
                      rows: list[dict[str, Any]]) -> None:
-        """One UPDATE ... FROM (VALUES ...) per chunk instead of one statement per row."""
+        """Update many rows in one statement instead of one statement per row."""
+        if all(_array_safe(table.c[c].type) for c in columns):
+            self._update_unnest(table, columns, rows)
+            return
         per_chunk = max(1, _MAX_PARAMS // (len(columns) + 1))
         for start in range(0, len(rows), per_chunk):
-            chunk = rows[start:start + per_chunk]
-            data = values(column("_row_id", Uuid), *(column(c, table.c[c].type) for c in columns),
-                          name="incoming").data([(r["_row_id"], *(r[c] for c in columns))
-                                                 for r in chunk])
-            # CAST: a NULL in VALUES has no type of its own (it would be taken as text).
-            self.conn.execute(update(table).where(table.c.id == data.c._row_id)
-                              .values({c: cast(data.c[c], table.c[c].type) for c in columns}))
+            self._update_values(table, columns, rows[start:start + per_chunk])
+
+    def _update_unnest(self, table: Table, columns: tuple[str, ...],
+                       rows: list[dict[str, Any]]) -> None:
+        """UPDATE ... FROM unnest(arrays): a parameter per column, not per value, so the
+        statement compiles once per column set and PostgreSQL parses it once."""
+        data = func.unnest(
+            bindparam("_ids", [r["_row_id"] for r in rows], type_=ARRAY(Uuid)),
+            *(bindparam(f"_c{i}", [r[c] for r in rows], type_=ARRAY(table.c[c].type))
+              for i, c in enumerate(columns)),
+        ).table_valued(column("_row_id", Uuid),
+                       *(column(c, table.c[c].type) for c in columns)
+                       ).render_derived("incoming")
+        self.conn.execute(update(table).where(table.c.id == data.c._row_id)
+                          .values({c: data.c[c] for c in columns}))
+
+    def _update_values(self, table: Table, columns: tuple[str, ...],
+                       chunk: list[dict[str, Any]]) -> None:
+        """UPDATE ... FROM (VALUES ...): for JSON documents, which an array would unpack."""
+        data = values(column("_row_id", Uuid), *(column(c, table.c[c].type) for c in columns),
+                      name="incoming").data([(r["_row_id"], *(r[c] for c in columns))
+                                             for r in chunk])
+        # CAST: a NULL in VALUES has no type of its own (it would be taken as text).
+        self.conn.execute(update(table).where(table.c.id == data.c._row_id)
+                          .values({c: cast(data.c[c], table.c[c].type) for c in columns}))
 
     def _upsert_metas(self, rows: list[dict[str, Any]]) -> None:
         statement = pg_insert(_meta)
