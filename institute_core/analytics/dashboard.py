@@ -35,7 +35,7 @@ from institute_core.analytics.crm import CrmSummary, crm_summary
 from institute_core.analytics.period import Db, Period, week_start
 from institute_core.analytics.risk import AtRiskStudent, at_risk_students
 from institute_core.analytics.utilization import FacultyUtilization, faculty_utilization
-from institute_core.analytics.velocity import completion_dates
+from institute_core.analytics.velocity import completions_per_day
 from institute_core.enums import SessionStatus, StudentStatus
 from institute_core.schema import BatchSessionAttendance, FlexibleBatch, LearningSession, Student
 from institute_core.sync.scopes import faculty_students
@@ -152,11 +152,9 @@ def dashboard_data(db: Db, period: Period | None = None, *,
     attendance_trend = tuple(WeekFigure(w.start, w.end, per_week[w.start].rate,
                                         per_week[w.start].counted) for w in weeks)
 
-    done = completion_dates(db, period.end, student_ids=students, since=period.start)
     completed: dict[date, int] = defaultdict(int)
-    for dates in done.values():
-        for day in dates:
-            completed[week_start(day)] += 1
+    for day, topics in completions_per_day(db, period, student_ids=students).items():
+        completed[week_start(day)] += topics
     velocity_trend = tuple(WeekFigure(w.start, w.end, float(completed[week_start(w.start)]),
                                       completed[week_start(w.start)]) for w in weeks)
 

@@ -16,10 +16,19 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, func, select
 
-from institute_core.analytics.period import Db, StudentIds, among, as_date, shared_date, shared_uuid
+from institute_core.analytics.period import (
+    Db,
+    Period,
+    StudentIds,
+    among,
+    as_date,
+    shared_date,
+    shared_uuid,
+)
 from institute_core.enums import ProgressStatus
 from institute_core.schema import Enrollment, StudentTopicProgress, Topic
 
@@ -61,27 +70,57 @@ class LearningVelocity:
         return "steady"
 
 
+def _completed(*columns: Any, first: date | None, last: date,
+               student_ids: StudentIds | None) -> Select[Any]:
+    """`columns` of the topics completed (the module's rule) from `first` (if given) to `last`."""
+    stp, t = StudentTopicProgress, Topic
+    query = (select(*columns).join(t, t.id == stp.topic_id)
+             .where(stp.deleted_at.is_(None), t.deleted_at.is_(None),
+                    stp.status.in_(DONE), stp.completion_date.is_not(None),
+                    stp.completion_date <= last))
+    if first is not None:
+        query = query.where(stp.completion_date >= first)
+    if student_ids is not None:
+        query = query.where(among(stp.student_id, student_ids))
+    return query
+
+
 def completion_dates(db: Db, today: date, *,
                      student_ids: StudentIds | None = None, since: date | None = None
                      ) -> dict[tuple[uuid.UUID, uuid.UUID], list[date]]:
     """(student, subject) -> sorted completion dates up to `today` (from `since` if given)."""
-    stp, t = StudentTopicProgress, Topic
-    query = (select(shared_uuid(stp.student_id), shared_uuid(t.subject_id),
-                    shared_date(stp.completion_date))
-             .join(t, t.id == stp.topic_id)
-             .where(stp.deleted_at.is_(None), t.deleted_at.is_(None),
-                    stp.status.in_(DONE), stp.completion_date.is_not(None),
-                    stp.completion_date <= today))
-    if student_ids is not None:
-        query = query.where(among(stp.student_id, student_ids))
-    if since is not None:
-        query = query.where(stp.completion_date >= since)
+    stp = StudentTopicProgress
+    query = _completed(shared_uuid(stp.student_id), shared_uuid(Topic.subject_id),
+                       shared_date(stp.completion_date),
+                       first=since, last=today, student_ids=student_ids)
     result: dict[tuple[uuid.UUID, uuid.UUID], list[date]] = defaultdict(list)
     for student, subject, done in db.execute(query):
         result[(student, subject)].append(as_date(done))
     for dates in result.values():
         dates.sort()
     return result
+
+
+def completion_counts(db: Db, today: date, *, student_ids: StudentIds | None = None
+                      ) -> dict[tuple[uuid.UUID, uuid.UUID], tuple[int, date]]:
+    """(student, subject) -> (topics completed up to `today`, the last completion date):
+    `completion_dates` counted by the database, for callers that need no other date."""
+    stp = StudentTopicProgress
+    query = _completed(shared_uuid(stp.student_id), shared_uuid(Topic.subject_id), func.count(),
+                       func.max(stp.completion_date),
+                       first=None, last=today, student_ids=student_ids
+                       ).group_by(stp.student_id, Topic.subject_id)
+    return {(student, subject): (int(n), as_date(last))
+            for student, subject, n, last in db.execute(query)}
+
+
+def completions_per_day(db: Db, period: Period, *,
+                        student_ids: StudentIds | None = None) -> dict[date, int]:
+    """Topics completed on each day of `period`: `completion_dates` counted by the database."""
+    stp = StudentTopicProgress
+    query = _completed(stp.completion_date, func.count(), first=period.start, last=period.end,
+                       student_ids=student_ids).group_by(stp.completion_date)
+    return {as_date(day): int(n) for day, n in db.execute(query)}
 
 
 def weekly_counts(dates: Sequence[date], today: date, weeks: int) -> tuple[WeeklyCount, ...]:
