@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select, union
 
 from institute_core.analytics.period import (
     Db,
@@ -126,6 +126,7 @@ def faculty_utilization(db: Db, period: Period,
     ids = [row[0] for row in faculties]
     sessions = _session_figures(db, period, ids)
     batches = _batch_figures(db, period, ids)
+    students = _unique_students(db, period, ids)
     result = []
     for fid, employee_id, first, last, slots, max_hours in faculties:
         s = sessions.get(fid, _SessionFigures())
@@ -139,7 +140,7 @@ def faculty_utilization(db: Db, period: Period,
             hours_available=None if available is None else round(available / 60, 2),
             sessions_completed=s.completed, sessions_cancelled=s.cancelled,
             sessions_no_show=s.no_show, batch_days=b.days,
-            unique_students=len(s.students | b.students)))
+            unique_students=students.get(fid, 0)))
     result.sort(key=lambda u: (u.name.lower(), u.employee_id))
     return result
 
@@ -150,62 +151,73 @@ class _SessionFigures:
     completed: int = 0
     cancelled: int = 0
     no_show: int = 0
-    students: frozenset[uuid.UUID] = frozenset()
 
 
 @dataclass
 class _BatchFigures:
     minutes: int = 0
     days: int = 0
-    students: frozenset[uuid.UUID] = frozenset()
 
 
 def _session_figures(db: Db, period: Period,
                      faculty_ids: list[uuid.UUID]) -> dict[uuid.UUID, _SessionFigures]:
+    # Counted and summed by the database: one row per faculty member and status.
     ls = LearningSession
     rows = db.execute(
-        select(ls.faculty_id, ls.status, ls.duration_minutes, ls.student_id)
-        .where(ls.deleted_at.is_(None), ls.faculty_id.in_(faculty_ids),
-               ls.session_date >= period.start, ls.session_date <= period.end))
+        select(ls.faculty_id, ls.status, func.count(), func.sum(ls.duration_minutes))
+        .where(*_sessions_in(period, faculty_ids)).group_by(ls.faculty_id, ls.status))
     figures: dict[uuid.UUID, _SessionFigures] = defaultdict(_SessionFigures)
-    students: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for fid, status, minutes, student in rows:
+    for fid, status, count, minutes in rows:
         f = figures[fid]
         if status == SessionStatus.COMPLETED:
-            f.completed += 1
+            f.completed += count
             f.minutes += int(minutes or 0)
-            students[fid].add(student)
         elif status == SessionStatus.CANCELLED:
-            f.cancelled += 1
+            f.cancelled += count
         elif status == SessionStatus.NO_SHOW:
-            f.no_show += 1
-    for fid, seen in students.items():
-        figures[fid].students = frozenset(seen)
+            f.no_show += count
     return figures
+
+
+def _sessions_in(period: Period, faculty_ids: list[uuid.UUID]) -> tuple[Any, ...]:
+    ls = LearningSession
+    return (ls.deleted_at.is_(None), ls.faculty_id.in_(faculty_ids),
+            ls.session_date >= period.start, ls.session_date <= period.end)
+
+
+def _batch_marks_in(period: Period, faculty_ids: list[uuid.UUID]) -> tuple[Any, ...]:
+    bsa, fb = BatchSessionAttendance, FlexibleBatch
+    return (bsa.deleted_at.is_(None), fb.deleted_at.is_(None), fb.faculty_id.in_(faculty_ids),
+            bsa.session_date >= period.start, bsa.session_date <= period.end)
 
 
 def _batch_figures(db: Db, period: Period,
                    faculty_ids: list[uuid.UUID]) -> dict[uuid.UUID, _BatchFigures]:
     bsa, fb = BatchSessionAttendance, FlexibleBatch
-    base = (bsa.deleted_at.is_(None), fb.deleted_at.is_(None), fb.faculty_id.in_(faculty_ids),
-            bsa.session_date >= period.start, bsa.session_date <= period.end)
     # Schedules are read apart: grouping by a JSON column is not portable.
     schedules: dict[uuid.UUID, dict[str, Any] | None] = dict(db.execute(
         select(fb.id, fb.schedule).where(fb.deleted_at.is_(None),
                                          fb.faculty_id.in_(faculty_ids))).tuples().all())
     days = db.execute(
         select(fb.faculty_id, fb.id, bsa.session_date).distinct()
-        .join(fb, fb.id == bsa.batch_id).where(*base))
+        .join(fb, fb.id == bsa.batch_id).where(*_batch_marks_in(period, faculty_ids)))
     figures: dict[uuid.UUID, _BatchFigures] = defaultdict(_BatchFigures)
     for fid, batch, day in days:
         figures[fid].days += 1
         figures[fid].minutes += batch_slot_minutes(schedules.get(batch), as_date(day))
-    students = db.execute(
-        select(fb.faculty_id, bsa.student_id).distinct()
-        .join(fb, fb.id == bsa.batch_id).where(*base))
-    seen: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
-    for fid, student in students:
-        seen[fid].add(student)
-    for fid, ids in seen.items():
-        figures[fid].students = frozenset(ids)
     return figures
+
+
+def _unique_students(db: Db, period: Period,
+                     faculty_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """Distinct students of each faculty member's completed sessions and batch marks, counted
+    by the database (`union` drops the pairs seen in both)."""
+    ls, bsa, fb = LearningSession, BatchSessionAttendance, FlexibleBatch
+    taught = union(
+        select(ls.faculty_id.label("faculty_id"), ls.student_id.label("student_id"))
+        .where(*_sessions_in(period, faculty_ids),
+               ls.status == SessionStatus.COMPLETED.value),
+        select(fb.faculty_id, bsa.student_id).join(fb, fb.id == bsa.batch_id)
+        .where(*_batch_marks_in(period, faculty_ids))).subquery("taught")
+    return {fid: int(n) for fid, n in db.execute(
+        select(taught.c.faculty_id, func.count()).group_by(taught.c.faculty_id))}
