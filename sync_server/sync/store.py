@@ -10,6 +10,7 @@ immediate: each change under its own SAVEPOINT, written at once, so only that ch
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -23,6 +24,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Table,
+    Text,
     Time,
     Uuid,
     any_,
@@ -56,6 +58,36 @@ _ARRAY_SAFE = (Uuid, String, Integer, Numeric, Boolean, DateTime, Date, Time)
 
 def _array_safe(kind: TypeEngine[Any]) -> bool:
     return isinstance(kind.impl if isinstance(kind, TypeDecorator) else kind, _ARRAY_SAFE)
+
+
+def _unnest(table: Table, names: tuple[str, ...], rows: list[dict[str, Any]]) -> Any:
+    """SELECT of `rows` from unnest(one array per column): many rows in one statement that
+    compiles once per column set. JSON documents go as text (an array would unpack a list
+    value) and are cast back; None is JSON null, as SQLAlchemy's JSON type stores it."""
+    arrays, columns, selected = [], [], []
+    for i, name in enumerate(names):
+        kind = table.c[name].type
+        if _array_safe(kind):
+            arrays.append(bindparam(f"_a{i}", [r[name] for r in rows], type_=ARRAY(kind)))
+            columns.append(column(name, kind))
+        else:
+            arrays.append(bindparam(f"_a{i}", [json.dumps(r[name]) for r in rows],
+                                    type_=ARRAY(Text)))
+            columns.append(column(name, Text))
+    data = func.unnest(*arrays).table_valued(*columns).render_derived("incoming")
+    for name in names:
+        kind = table.c[name].type
+        selected.append(data.c[name] if _array_safe(kind) else cast(data.c[name], kind))
+    return select(*selected)
+
+
+def _bulk_insert(table: Table, rows: list[dict[str, Any]]) -> Any:
+    """INSERT ... SELECT FROM unnest(...) of rows that all name the same columns, or None when
+    a column left out has a Python-side default (only executemany applies those)."""
+    names = tuple(rows[0])
+    if any(c.default is not None for c in table.c if c.name not in names):
+        return None
+    return pg_insert(table).from_select(list(names), _unnest(table, names, rows))
 
 
 def any_ids(ids: Iterable[uuid.UUID]) -> Any:
@@ -214,7 +246,7 @@ class BatchStore:
                     updates.setdefault((name, tuple(sorted(values))), []).append(params)
             for (name, _cols), rows in sorted(inserts.items(),
                                                key=lambda item: _TABLE_ORDER[item[0][0]]):
-                self.conn.execute(insert(table_of(name)), rows)
+                self._insert_many(table_of(name), rows)
             for (name, columns), rows in updates.items():
                 self._update_many(table_of(name), columns, rows)
             self._pending_rows.clear()
@@ -226,8 +258,16 @@ class BatchStore:
             self.conn.execute(insert(_conflicts), self._pending_conflicts)
             self._pending_conflicts = []
         if self._pending_applied:
-            self.conn.execute(insert(_applied), self._pending_applied)
+            self._insert_many(_applied, self._pending_applied)
             self._pending_applied = []
+
+    def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
+        """Insert rows that all name the same columns, in one statement where it can."""
+        statement = _bulk_insert(table, rows)
+        if statement is None:
+            self.conn.execute(insert(table), rows)
+        else:
+            self.conn.execute(statement)
 
     def _update_many(self, table: Table, columns: tuple[str, ...],
                      rows: list[dict[str, Any]]) -> None:
@@ -264,7 +304,8 @@ class BatchStore:
                           .values({c: cast(data.c[c], table.c[c].type) for c in columns}))
 
     def _upsert_metas(self, rows: list[dict[str, Any]]) -> None:
-        statement = pg_insert(_meta)
+        """One INSERT ... ON CONFLICT for all stamps (each (table, row) at most once here)."""
+        statement = _bulk_insert(_meta, rows)
+        assert statement is not None  # the stamps table has no Python-side defaults
         self.conn.execute(statement.on_conflict_do_update(
-            index_elements=["table_name", "row_id"], set_={"meta": statement.excluded.meta}),
-            rows)
+            index_elements=["table_name", "row_id"], set_={"meta": statement.excluded.meta}))
