@@ -89,10 +89,12 @@ class ChartPanel(QFrame):
         self.plot.hideButtons()
         self.plot.showGrid(x=False, y=True, alpha=0.25)
         self.plot.setMinimumHeight(170)
+        # Hidden until the first data: empty axes drawn while the figures load cost the GUI
+        # thread a tenth of a second and are never seen.
+        self.plot.hide()
         layout.addWidget(self.plot, 1)
-        self.empty = styled_label("", "hint")
+        self.empty = styled_label("Loading…", "hint")
         self.empty.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.empty.hide()
         layout.addWidget(self.empty)
         self.labels: list[str] = []
         self.values: list[float | None] = []
