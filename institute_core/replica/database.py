@@ -163,10 +163,10 @@ def upgrade_replica(path: Path) -> None:
     """
     engine = create_engine(f"sqlite:///{path}")
     try:
-        current = migrations.current_revision(engine)
-        head = migrations.head_revision()
-        if current == head:
+        current = migrations.stored_revision(engine)
+        if current == migrations.HEAD:
             return
+        head = migrations.head_revision()
         if current is not None:
             stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
             backup = path.with_name(f"{path.stem}.before-{head}.{stamp}{path.suffix}")
