@@ -114,12 +114,13 @@ def risk_flags(db: Db, today: date, *, student_ids: StudentIds,
     with the number of students, not with their history.
     """
     flags: dict[uuid.UUID, list[RiskFlag]] = defaultdict(list)
-    marks = _marks(student_ids, today)
-    for sid, (counted, attended) in _recent_counted(db, marks).items():
+    last_attended: dict[uuid.UUID, date] = {}
+    for sid, (counted, attended, last) in _attendance_figures(db, student_ids, today).items():
         flag = _low_attendance(counted, attended)
         if flag:
             flags[sid].append(flag)
-    last_attended = _last_attended(db, marks)
+        if last is not None:
+            last_attended[sid] = last
     for sid, admitted in _with_active_enrollment(db, student_ids):
         flag = _no_recent_session(last_attended.get(sid), as_date(admitted), today)
         if flag:
@@ -163,25 +164,26 @@ def _marks(student_ids: StudentIds, today: date) -> Subquery:
     return union_all(individual, batch).subquery("marks")
 
 
-def _recent_counted(db: Db, marks: Subquery) -> dict[uuid.UUID, tuple[int, int]]:
+def _attendance_figures(db: Db, student_ids: StudentIds, today: date
+                        ) -> dict[uuid.UUID, tuple[int, int, date | None]]:
     """(counted, attended) over each student's last `ATTENDANCE_WINDOW` counted (non-excused)
-    marks, summed by the database (one row per student instead of ten)."""
+    marks, and the day of their last attended mark, in one pass of the database over the
+    marks (attended marks are never excused, so the counted marks hold them all)."""
+    marks = _marks(student_ids, today)
     newest = func.row_number().over(
         partition_by=marks.c.student_id,
         order_by=(marks.c.day.desc(), marks.c.source.desc(), marks.c.ref.desc())).label("rn")
-    counted = (select(marks.c.student_id, marks.c.status, newest)
+    counted = (select(marks.c.student_id, marks.c.day, marks.c.status, newest)
                .where(marks.c.status != AttendanceStatus.EXCUSED.value).subquery("counted"))
-    attended = func.sum(case((counted.c.status.in_(list(ATTENDED)), 1), else_=0))
-    return {sid: (int(n), int(yes)) for sid, n, yes in db.execute(
-        select(counted.c.student_id, func.count(), attended)
-        .where(counted.c.rn <= ATTENDANCE_WINDOW).group_by(counted.c.student_id))}
-
-
-def _last_attended(db: Db, marks: Subquery) -> dict[uuid.UUID, date]:
-    rows = db.execute(select(marks.c.student_id, func.max(marks.c.day))
-                      .where(marks.c.status.in_(list(ATTENDED)))
-                      .group_by(marks.c.student_id))
-    return {sid: as_date(day) for sid, day in rows}
+    recent = counted.c.rn <= ATTENDANCE_WINDOW
+    was_attended = counted.c.status.in_(list(ATTENDED))
+    rows = db.execute(select(
+        counted.c.student_id, func.sum(case((recent, 1), else_=0)),
+        func.sum(case((recent & was_attended, 1), else_=0)),
+        func.max(case((was_attended, counted.c.day), else_=None)))
+        .group_by(counted.c.student_id))
+    return {sid: (int(n), int(yes), None if last is None else as_date(last))
+            for sid, n, yes, last in rows}
 
 
 def _low_attendance(counted: int, attended: int) -> RiskFlag | None:
