@@ -54,6 +54,9 @@ _WRITE = re.compile(
     re.IGNORECASE,
 )
 _SYNCED = frozenset(SYNCED_TABLES)
+# Built once: a statement object remembers its cache key, so each flush skips recomputing it.
+_INSERT_AUDIT = insert(AuditEntry)
+_INSERT_OUTBOX = insert(OutboxEntry)
 
 
 def install_write_guard(engine: Engine) -> None:
@@ -176,7 +179,7 @@ def _capture(session: Session, _context: Any) -> None:
         })
         trail.note(obj, fields)
     if trail.entries:
-        session.connection().execute(insert(AuditEntry), trail.entries)
+        session.connection().execute(_INSERT_AUDIT, trail.entries)
         rows.extend({
             "change_id": uuid.uuid4(), "table_name": AuditEntry.__tablename__,
             "row_id": entry["id"], "fields": trail.outbox_fields(entry),
@@ -184,7 +187,7 @@ def _capture(session: Session, _context: Any) -> None:
             "device_id": actor.device_id, "base_version": 0, "created_at": entry["created_at"],
         } for entry in trail.entries)
     if rows:
-        session.connection().execute(insert(OutboxEntry), rows)
+        session.connection().execute(_INSERT_OUTBOX, rows)
 
 
 def _flushed(session: Session) -> Iterator[tuple[Synced, list[str]]]:
