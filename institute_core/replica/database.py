@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import shutil
 import sqlite3
+import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,7 +35,49 @@ def _on_connect(dbapi_connection: sqlite3.Connection, _record: Any) -> None:
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=10000")
+    # No checkpoint inside a commit: with the audit trail a save dirties ~150 pages, so every
+    # few saves one paid for copying 4 MB back (the slowest 15 % of saves). The Checkpointer
+    # thread does it instead, off the write path.
+    cursor.execute("PRAGMA wal_autocheckpoint=0")
     cursor.close()
+
+
+class Checkpointer:
+    """Copies the WAL back into the database every few seconds on its own thread.
+
+    PASSIVE never waits for readers or writers; the WAL starts over once nothing still reads it.
+    """
+
+    INTERVAL_S = 2.0
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="replica-checkpoint", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.INTERVAL_S):
+            self.checkpoint()
+
+    def checkpoint(self) -> None:
+        try:  # mode=rw: a replica whose file is gone is never recreated empty
+            connection = sqlite3.connect(f"{self._path.resolve().as_uri()}?mode=rw", uri=True,
+                                         timeout=10)
+        except sqlite3.Error as exc:
+            log.debug("checkpoint skipped: %s", exc)
+            return
+        try:
+            connection.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        except sqlite3.Error as exc:  # busy: the next round retries
+            log.debug("checkpoint skipped: %s", exc)
+        finally:
+            connection.close()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+        self.checkpoint()
 
 
 def make_sqlite_engine(path: Path) -> Engine:
@@ -63,6 +106,7 @@ class Replica:
     def __init__(self, path: Path, engine: Engine) -> None:
         self.path = path
         self.engine = engine
+        self._checkpointer = Checkpointer(path)
         self._sessions = sessionmaker(engine, expire_on_commit=False)
         install_write_guard(engine)
         self.device_id = self._ensure_device_id()
@@ -81,6 +125,7 @@ class Replica:
         return cls(path, make_sqlite_engine(path))
 
     def close(self) -> None:
+        self._checkpointer.stop()
         self.engine.dispose()
 
     # --- access --------------------------------------------------------------------------
