@@ -6,9 +6,10 @@ import argparse
 import logging
 import os
 import sys
+import threading
 from pathlib import Path
 
-from PySide6.QtCore import QObject, Signal
+from PySide6.QtCore import QObject, QTimer, Signal
 from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import sync_bridge
@@ -29,6 +30,10 @@ from institute_core.sync.backoff import CancelToken
 from institute_core.sync.credentials import CredentialStore
 
 log = logging.getLogger(__name__)
+
+
+# Later than any scripted sign-in, sooner than a person types a password.
+CHARTS_PRELOAD_DELAY_MS = 1500
 
 
 def make_sync_function(replica: Replica, credentials: CredentialStore) -> SyncFunction | None:
@@ -72,6 +77,10 @@ class DeskApp(QObject):
         self.login.sig_signed_in.connect(self._on_signed_in)
         self.login.sig_open_demo.connect(self.open_demo)
         self.main_window: MainWindow | None = None
+        self._preload: threading.Thread | None = None
+        self._preload_timer = QTimer(self)
+        self._preload_timer.setSingleShot(True)
+        self._preload_timer.timeout.connect(self._preload_charts)
         self._demo = demo
         self._sync_interval_ms = sync_interval_ms
 
@@ -93,6 +102,17 @@ class DeskApp(QObject):
         else:
             self.login.show_first_run()
         self.login.show()
+        self._preload_timer.start(CHARTS_PRELOAD_DELAY_MS)
+
+    def _preload_charts(self) -> None:
+        """While someone types their password, load the charts every desk's first chart needs
+        (the dashboard, the counselor's insights), so that first open is not a second slower.
+        Skipped once signed in: then the first screen has loaded them itself or does not
+        need them yet."""
+        if self.main_window is None and self._preload is None:
+            from desktop_app.dashboard import preload
+
+            self._preload = preload()
 
     def _demo_built(self) -> bool:
         return bool(self.replica.get_state("demo")) and auth.has_accounts(self.replica)
@@ -124,6 +144,7 @@ class DeskApp(QObject):
                           lambda e: self.login.show_busy(f"Could not build the demo: {e}"))
 
     def _on_signed_in(self, user: CurrentUser) -> None:
+        self._preload_timer.stop()
         ctx = AppContext(self.replica, self.tasks, user)
         function = self._sync_function
         if function is None and sync_bridge.server_configured(self.replica):
@@ -151,9 +172,12 @@ class DeskApp(QObject):
         self.login.show()
 
     def shutdown(self) -> None:
+        self._preload_timer.stop()
         if self.main_window is not None:
             self.main_window.close()
         self.tasks.shutdown()
+        if self._preload is not None:
+            self._preload.join()  # an import cannot be interrupted; it ends within a second
 
 
 def run_app(args: argparse.Namespace) -> int:

@@ -8,7 +8,8 @@ import uuid
 from PySide6.QtCore import Qt, QTimer
 from sqlalchemy import select
 
-from desktop_app.app import DeskApp
+from desktop_app import dashboard
+from desktop_app.app import CHARTS_PRELOAD_DELAY_MS, DeskApp
 from desktop_app.conflicts.view import ConflictsView
 from desktop_app.shell.main_window import MainWindow
 from desktop_app.shell.sync_controller import SyncController, SyncStatus
@@ -220,4 +221,42 @@ def test_signing_out_closes_the_window_and_shows_the_sign_in(  # type: ignore[no
     assert desk.login.isVisible()
     assert desk.login.pages.currentWidget() is desk.login.sign_in_page
     assert desk.login.email.text() == "faculty@example.org" and desk.login.password.text() == ""
+    desk.shutdown()
+
+
+def _record_preloads(monkeypatch) -> list[int]:  # type: ignore[no-untyped-def]
+    calls: list[int] = []
+
+    def _fake() -> threading.Thread:
+        calls.append(1)
+        thread = threading.Thread(target=lambda: None)
+        thread.start()
+        return thread
+
+    monkeypatch.setattr(dashboard, "preload", _fake)
+    return calls
+
+
+def test_charts_load_while_the_sign_in_waits_for_a_password(  # type: ignore[no-untyped-def]
+        qtbot, monkeypatch, replica: Replica, institute: Institute) -> None:
+    calls = _record_preloads(monkeypatch)
+    desk = DeskApp(replica)
+    desk.start()
+    qtbot.addWidget(desk.login)
+    qtbot.waitUntil(lambda: calls == [1], timeout=CHARTS_PRELOAD_DELAY_MS + 3000)
+    desk.shutdown()
+
+
+def test_no_chart_preload_starts_after_sign_in(  # type: ignore[no-untyped-def]
+        qtbot, monkeypatch, replica: Replica, institute: Institute) -> None:
+    calls = _record_preloads(monkeypatch)
+    desk = DeskApp(replica)
+    desk.start()
+    qtbot.addWidget(desk.login)
+    desk.login.email.setText("faculty@example.org")
+    desk.login.password.setText(PASSWORD)
+    with qtbot.waitSignal(desk.sig_main_window_shown, timeout=5000):
+        desk.login.sign_in_button.click()
+    qtbot.wait(CHARTS_PRELOAD_DELAY_MS + 300)
+    assert calls == []
     desk.shutdown()
