@@ -22,7 +22,7 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.setup.forms import BatchDialog
 from desktop_app.widgets import styled_label, table_view
 from institute_core.setup import batches, people, syllabus
-from institute_core.setup.batches import BatchRow
+from institute_core.setup.batches import BatchDetail, BatchRow
 
 
 def _fill(row: BatchRow) -> str | None:
@@ -70,8 +70,12 @@ class BatchesTab(QWidget):
         add_row.addWidget(self.add_button)
         side_layout.addLayout(add_row)
         side_layout.addWidget(self.remove_button)
+        buttons = QHBoxLayout()
+        self.edit_button = QPushButton("Edit batch…")
         self.new_button = QPushButton("New batch…")
-        side_layout.addWidget(self.new_button)
+        buttons.addWidget(self.edit_button)
+        buttons.addWidget(self.new_button)
+        side_layout.addLayout(buttons)
         split.addWidget(side)
         split.setSizes([600, 360])
         layout.addWidget(split, 1)
@@ -81,6 +85,8 @@ class BatchesTab(QWidget):
         self.add_button.clicked.connect(self._add)
         self.remove_button.clicked.connect(self._remove)
         self.new_button.clicked.connect(self._new_batch)
+        self.edit_button.clicked.connect(self._edit_batch)
+        self.table.doubleClicked.connect(lambda _i: self._edit_batch())
 
     def _new_batch(self) -> None:
         replica = self._ctx.replica
@@ -88,17 +94,41 @@ class BatchesTab(QWidget):
                                         people.faculty_choices(replica)),
                                lambda r: self.batch_dialog(*r).open())
 
+    def _edit_batch(self) -> None:
+        batch = self._batch()
+        if batch is None:
+            self.message.setText("Choose a batch to edit first.")
+            return
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: (syllabus.subject_choices(replica),
+                                        people.faculty_choices(replica),
+                                        batches.batch_detail(replica, batch.id)),
+                               lambda r: self.batch_dialog(*r).open(),
+                               lambda e: self.message.setText(str(e).split(": ", 1)[-1]))
+
     def batch_dialog(self, subjects: list[tuple[uuid.UUID, str]],
-                     faculty: list[tuple[uuid.UUID, str]]) -> BatchDialog:
+                     faculty: list[tuple[uuid.UUID, str]],
+                     batch: BatchDetail | None = None) -> BatchDialog:
+        """The form for a new batch, or for changing `batch`."""
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
-        dialog = BatchDialog(self._ctx, lambda v: batches.save_batch(replica, actor, user, **v),
-                             subjects, faculty, self)
-        dialog.accepted.connect(self._saved)
+        batch_id = batch.id if batch is not None else None
+        dialog = BatchDialog(self._ctx, lambda v: batches.save_batch(
+            replica, actor, user, batch_id, **v), subjects, faculty, self)
+        if batch is not None:
+            dialog.fill(batch)
+        done = f"Saved {batch.name}." if batch is not None else "Batch created."
+        dialog.accepted.connect(lambda: self._saved(done))
         return dialog
 
-    def _saved(self) -> None:
+    def _saved(self, done: str) -> None:
+        self.message.setText(done)
         self.sig_saved.emit()
         self.refresh()
+
+    def select_batch(self, batch_id: uuid.UUID) -> None:
+        for i, row in enumerate(self.model.rows):
+            if row.id == batch_id:
+                self.table.setCurrentIndex(self.model.index(i, 0))
 
     def _batch(self) -> BatchRow | None:
         row = self.table.currentIndex().row()

@@ -52,7 +52,7 @@ def render_setup(replica: Replica, out: Path, save: Callable[[QWidget, Path, str
         save(view, out, "setup_students")
 
         view.tabs.setCurrentWidget(view.syllabus)
-        wait(lambda: view.syllabus.topics.count() > 0)
+        wait(lambda: view.syllabus.topic_model.rowCount() > 0)
         save(view, out, "setup_syllabus")
 
         view.tabs.setCurrentWidget(view.batches)

@@ -16,7 +16,14 @@ from sqlalchemy.orm import Session
 
 from institute_core.ids import natural_id
 from institute_core.replica import Actor, Replica
-from institute_core.schema import BatchMember, FlexibleBatch, Student, Subject, User
+from institute_core.schema import (
+    BatchMember,
+    Faculty,
+    FlexibleBatch,
+    Student,
+    Subject,
+    User,
+)
 from institute_core.setup.access import HasRole, require_admin
 from institute_core.validation import InvalidInput
 
@@ -43,8 +50,9 @@ def save_batch(replica: Replica, actor: Actor, viewer: HasRole,
             members = _member_count(session, batch.id)
             if capacity < members:
                 raise InvalidInput("flexible_batches", "max_students",
-                                   f"the batch has {members} students; remove some first",
-                                   capacity)
+                                   f"capacity {capacity} is too small: the batch has "
+                                   f"{members} students; remove some first or keep at "
+                                   f"least {members} places")
         for key, value in fields.items():
             setattr(batch, key, value)
         return batch.id
@@ -140,3 +148,38 @@ def student_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
             .where(Student.deleted_at.is_(None), Student.status == "active")
             .order_by(Student.enrollment_no))
         return [(sid, f"{no} · {first} {last}".strip()) for sid, no, first, last in rows]
+
+
+@dataclass(frozen=True)
+class BatchDetail:
+    """Everything the batch form edits, plus the faculty member's name (they may be inactive
+    now, so not among the pickers' choices)."""
+
+    id: uuid.UUID
+    name: str
+    subject_id: uuid.UUID
+    faculty_id: uuid.UUID
+    faculty_label: str
+    batch_type: str
+    start_date: date
+    end_date: date | None
+    max_students: int | None
+    schedule: dict[str, Any] | None
+    status: str
+    description: str | None
+    members: int
+
+
+def batch_detail(replica: Replica, batch_id: uuid.UUID) -> BatchDetail:
+    with replica.read() as session:
+        b = session.get(FlexibleBatch, batch_id)
+        if b is None or b.deleted_at is not None:
+            raise InvalidInput("flexible_batches", "id", "no such batch", str(batch_id))
+        who = session.execute(select(User.first_name, User.last_name, Faculty.employee_id)
+                              .join(Faculty, Faculty.user_id == User.id)
+                              .where(Faculty.id == b.faculty_id)).first()
+        label = f"{who[0]} {who[1]} ({who[2]})" if who else "unknown faculty"
+        return BatchDetail(b.id, b.name, b.subject_id, b.faculty_id, label, b.batch_type,
+                           b.start_date, b.end_date, b.max_students,
+                           dict(b.schedule) if b.schedule else None, b.status, b.description,
+                           _member_count(session, b.id))

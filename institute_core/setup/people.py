@@ -29,6 +29,7 @@ from institute_core.schema import (
 )
 from institute_core.services.auth import MIN_PASSWORD_LENGTH, hash_password
 from institute_core.services.common import faculty_id_of
+from institute_core.services.schedule import WEEKDAYS
 from institute_core.setup.access import HasRole, require_admin, require_may_manage
 from institute_core.setup.week import Week
 from institute_core.validation import InvalidInput
@@ -38,6 +39,9 @@ STUDENT_FIELDS = frozenset({"enrollment_no", "date_of_birth", "address",
                             "emergency_contact_name", "emergency_contact_phone",
                             "admission_date", "counselor_id", "learning_style",
                             "preferred_schedule", "status"})
+# Seed 000: students.preferred_schedule {preferred_days: [], preferred_times: []}; the demo
+# and the editor use these parts of the day (other stored values are kept as they are).
+PREFERRED_TIMES = ("morning", "afternoon", "evening")
 FACULTY_FIELDS = frozenset({"employee_id", "specialization", "qualification", "experience_years",
                             "hourly_rate", "max_hours_per_day", "max_students_per_day",
                             "status"})
@@ -210,12 +214,37 @@ def update_student(replica: Replica, actor: Actor, viewer: HasRole, student_id: 
                    **fields: Any) -> None:
     require_admin(viewer, "change student records here")
     _check_fields("students", fields, STUDENT_FIELDS)
+    if "preferred_schedule" in fields:
+        fields["preferred_schedule"] = clean_preferred_schedule(fields["preferred_schedule"])
     with replica.write(actor) as session:
         student = session.get(Student, student_id)
         if student is None:
             raise InvalidInput("students", "id", "no such student", str(student_id))
         for key, value in fields.items():
             setattr(student, key, value)
+
+
+def clean_preferred_schedule(doc: dict[str, Any] | None) -> dict[str, Any] | None:
+    """A preferred schedule with known weekdays in week order and each time once; None when
+    nothing is preferred. Keys other than the two the seed names are kept untouched."""
+    if doc is None:
+        return None
+    if not isinstance(doc, dict):
+        raise InvalidInput("students", "preferred_schedule",
+                           "must list preferred days and times", doc)
+    days = [str(d).strip().lower() for d in doc.get("preferred_days") or []]
+    unknown = [d for d in days if d not in WEEKDAYS]
+    if unknown:
+        raise InvalidInput("students", "preferred_schedule",
+                           f"{unknown[0]!r} is not a day of the week")
+    times = list(dict.fromkeys(t for t in (str(x).strip() for x in
+                                           doc.get("preferred_times") or []) if t))
+    cleaned = {k: v for k, v in doc.items() if k not in ("preferred_days", "preferred_times")}
+    if days:
+        cleaned["preferred_days"] = sorted(set(days), key=WEEKDAYS.index)
+    if times:
+        cleaned["preferred_times"] = times
+    return cleaned or None
 
 
 def enroll(replica: Replica, actor: Actor, viewer: HasRole, student_id: uuid.UUID,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import select
@@ -187,17 +188,72 @@ def reorder_topics(replica: Replica, actor: Actor, viewer: HasRole, subject_id: 
                 topics[topic_id].order_index = index
 
 
-def topics_of(replica: Replica, subject_id: uuid.UUID) -> list[Topic]:
+@dataclass(frozen=True)
+class TopicInfo:
+    """A topic as the screens show and edit it (a plain value, safe across threads)."""
+
+    id: uuid.UUID
+    subject_id: uuid.UUID
+    name: str
+    description: str | None
+    order_index: int
+    estimated_duration_minutes: int
+    difficulty_level: str | None
+    learning_objectives: list[str] | None
+    resources: dict[str, list[str]] | None
+    status: str
+
+
+@dataclass(frozen=True)
+class SubjectInfo:
+    """A subject's own fields, for the edit form."""
+
+    id: uuid.UUID
+    name: str
+    code: str
+    description: str | None
+    duration_hours: int
+    category: str | None
+    difficulty_level: str | None
+    status: str
+
+
+def _topic_info(t: Topic) -> TopicInfo:
+    return TopicInfo(t.id, t.subject_id, t.name, t.description, t.order_index,
+                     t.estimated_duration_minutes, t.difficulty_level,
+                     list(t.learning_objectives) if t.learning_objectives else None,
+                     {k: list(v) for k, v in t.resources.items()} if t.resources else None,
+                     t.status)
+
+
+def topics_of(replica: Replica, subject_id: uuid.UUID) -> list[TopicInfo]:
     with replica.read() as session:
-        return list(session.scalars(select(Topic).where(
+        return [_topic_info(t) for t in session.scalars(select(Topic).where(
             Topic.subject_id == subject_id, Topic.deleted_at.is_(None))
-            .order_by(Topic.order_index, Topic.name)))
+            .order_by(Topic.order_index, Topic.name))]
 
 
 def prerequisites_of(replica: Replica, topic_id: uuid.UUID) -> list[uuid.UUID]:
     with replica.read() as session:
         return list(session.scalars(select(TopicPrerequisite.prerequisite_id).where(
             TopicPrerequisite.topic_id == topic_id, TopicPrerequisite.deleted_at.is_(None))))
+
+
+def subject_prerequisites_of(replica: Replica, subject_id: uuid.UUID) -> list[uuid.UUID]:
+    """The subjects `subject_id` needs first."""
+    with replica.read() as session:
+        return list(session.scalars(select(SubjectPrerequisite.prerequisite_id).where(
+            SubjectPrerequisite.subject_id == subject_id,
+            SubjectPrerequisite.deleted_at.is_(None))))
+
+
+def subject_info(replica: Replica, subject_id: uuid.UUID) -> SubjectInfo:
+    with replica.read() as session:
+        s = session.get(Subject, subject_id)
+        if s is None or s.deleted_at is not None:
+            raise InvalidInput("subjects", "id", "no such subject", str(subject_id))
+        return SubjectInfo(s.id, s.name, s.code, s.description, s.duration_hours, s.category,
+                           s.difficulty_level, s.status)
 
 
 def subject_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:

@@ -67,6 +67,13 @@ class Week:
                 for day in WEEKDAYS for s, e in self.days.get(day, [])]
 
     @classmethod
+    def from_weekly(cls, weekly: list[dict[str, Any]] | None) -> Week:
+        """Read a batch schedule's `weekly` list (the inverse of `to_weekly`); unreadable
+        entries are skipped."""
+        return cls.from_json({"days": [{"day": e.get("day"), "slots": [e]}
+                                       for e in weekly or [] if isinstance(e, dict)]})
+
+    @classmethod
     def from_json(cls, doc: dict[str, Any] | None) -> Week:
         """Read the stored form; unreadable slots are skipped (older or hand-edited data)."""
         week = cls()

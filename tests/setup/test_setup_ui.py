@@ -185,11 +185,11 @@ def test_syllabus_tab_names_a_refused_cycle_and_adds_subjects(
     qtbot.addWidget(view)
     view.tabs.setCurrentWidget(view.syllabus)
     tab = view.syllabus
-    qtbot.waitUntil(lambda: tab.topics.count() == 6, timeout=5000)
-    first, second = tab._topics[0], tab._topics[1]
+    qtbot.waitUntil(lambda: tab.topic_model.rowCount() == 6, timeout=5000)
+    first, second = tab.topic_model.topic_at(0), tab.topic_model.topic_at(1)
     with qtbot.waitSignal(tab.loaded, timeout=5000):
         tab.add_prerequisite_of(second.id, first.id)
-    assert tab.topics.item(1).text().endswith(f"needs {first.name}")
+    assert tab.topic_model.index(1).data().endswith(f"needs {first.name}")
     with qtbot.waitSignal(tab.loaded, timeout=5000):
         tab.add_prerequisite_of(first.id, second.id)
     assert tab.message.text() == (f"would make a cycle: {first.name} → {second.name} → "
@@ -205,10 +205,11 @@ def test_syllabus_tab_names_a_refused_cycle_and_adds_subjects(
         dialog.submit()
     qtbot.waitUntil(lambda: tab.subject.findText("DS101 · Data Science") >= 0, timeout=5000)
     qtbot.waitUntil(lambda: tasks.idle, timeout=5000)
-    edit = tab.topic_dialog(tab._topics[0])  # what a double-click opens
+    edit = tab.topic_dialog(tab.topic_model.topic_at(0))  # what a double-click opens
     assert edit.name.text() == first.name
     edit.minutes.setValue(95)
-    edit.links.setPlainText("https://docs.python.org/3/\n/share/handouts/intro.pdf")
+    edit.resources["links"].setPlainText("https://docs.python.org/3/")
+    edit.resources["files"].setPlainText("/share/handouts/intro.pdf")
     with qtbot.waitSignal(tab.loaded, timeout=5000):
         edit.submit()
     [topic] = [t for t in syllabus.topics_of(replica, institute.subject_id) if t.id == first.id]
