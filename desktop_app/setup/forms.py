@@ -155,6 +155,10 @@ class SubjectDialog(FormDialog):
 
 RESOURCE_LABELS = {"links": "Links", "files": "Files", "videos": "Videos",
                    "documents": "Documents"}
+RESOURCE_HINTS = {"links": "web addresses (https://…), one per line",
+                  "files": "file paths on the shared drive, one per line",
+                  "videos": "video URLs or file paths, one per line",
+                  "documents": "document URLs or file paths, one per line"}
 
 
 class TopicDialog(FormDialog):
@@ -169,9 +173,8 @@ class TopicDialog(FormDialog):
         self.minutes = _spin(5, 1440, 60)
         self.difficulty = _combo([v.value for v in TopicDifficulty])
         self.objectives = _short_text_box("one learning objective per line", 4)
-        self.resources = {kind: _short_text_box(
-            "URLs or file paths, one per line" if kind == "links" else "one per line", 2)
-            for kind in RESOURCE_KINDS}
+        self.resources = {kind: _short_text_box(RESOURCE_HINTS[kind], 2)
+                          for kind in RESOURCE_KINDS}
         for label, widget in (("Name", self.name), ("Description", self.description),
                               ("Minutes", self.minutes), ("Difficulty", self.difficulty),
                               ("Objectives", self.objectives)):

@@ -46,6 +46,16 @@ def _message(error: BaseException) -> str:
     return str(error).split(": ", 1)[-1]
 
 
+def _show(label: QLabel, text: str, *, refused: bool = False) -> None:
+    """Outcome line: a refusal in the theme's red message style, anything else as a hint."""
+    name = "message" if refused else "hint"
+    if label.objectName() != name:
+        label.setObjectName(name)
+        label.style().unpolish(label)
+        label.style().polish(label)
+    label.setText(text)
+
+
 class SyllabusTab(QWidget):
     sig_saved = Signal()
     loaded = Signal()
@@ -76,7 +86,7 @@ class SyllabusTab(QWidget):
         grid.addWidget(self.new_subject, 0, 3)
         self.subject_needs_label = styled_label("", "hint")
         grid.addWidget(self.subject_needs_label, 1, 0, 1, 4)
-        grid.addWidget(QLabel("Needs first"), 2, 0)
+        grid.addWidget(QLabel("Prerequisite"), 2, 0)
         self.subject_needs = QComboBox()
         self.subject_needs.setAccessibleName("Subject needed first")
         self.add_subject_prereq = QPushButton("Add prerequisite")
@@ -154,7 +164,7 @@ class SyllabusTab(QWidget):
         replica = self._ctx.replica
         self._ctx.tasks.run_db(lambda: syllabus.subject_info(replica, subject_id),
                                lambda s: self.subject_dialog(s).open(),
-                               lambda e: self.message.setText(_message(e)))
+                               lambda e: _show(self.message, _message(e), refused=True))
 
     def topic_dialog(self, topic: TopicInfo | None = None) -> TopicDialog:
         """A form for a new topic, or for editing `topic` (double-click in the list)."""
@@ -173,7 +183,7 @@ class SyllabusTab(QWidget):
             self.topic_dialog(self.topic_model.topic_at(index.row())).open()
 
     def _saved(self, done: str) -> None:
-        self.message.setText(done)
+        _show(self.message, done)
         self.sig_saved.emit()
         self.refresh()
 
@@ -240,12 +250,12 @@ class SyllabusTab(QWidget):
     def _run(self, fn: Callable[[], object], done: str) -> None:
         """Run a syllabus change; either way show the outcome and reload what is stored."""
         def ok(_value: object) -> None:
-            self.message.setText(done)
+            _show(self.message, done)
             self.sig_saved.emit()
             self._load_subject()
 
         def failed(error: BaseException) -> None:
-            self.message.setText(_message(error))
+            _show(self.message, _message(error), refused=True)
             self._load_subject()
 
         self._ctx.tasks.run_db(fn, ok, failed)
@@ -258,7 +268,7 @@ class SyllabusTab(QWidget):
         """The keyboard path: move the current topic up (-1) or down (+1)."""
         index = self.topics.currentIndex()
         if not index.isValid():
-            self.message.setText("Choose a topic to move first.")
+            _show(self.message, "Choose a topic to move first.", refused=True)
             return
         row = self.topic_model.move(index.row(), by)  # saves through order_changed
         if row is not None:
@@ -269,11 +279,11 @@ class SyllabusTab(QWidget):
                                          self.subject.currentData())
 
         def ok(_value: object) -> None:
-            self.message.setText("New order saved.")
+            _show(self.message, "New order saved.")
             self.sig_saved.emit()  # the list already shows it: no reload, no flicker
 
         def failed(error: BaseException) -> None:
-            self.message.setText(_message(error))
+            _show(self.message, _message(error), refused=True)
             self._load_subject()
 
         self._ctx.tasks.run_db(
@@ -287,18 +297,18 @@ class SyllabusTab(QWidget):
     def _add_prerequisite(self) -> None:
         topic, needs = self._selected_topic(), self.needs.currentData()
         if topic is None:
-            self.message.setText("Choose the topic that needs another first.")
+            _show(self.message, "Choose the topic that needs another first.", refused=True)
         elif needs is not None:
             self.add_prerequisite_of(topic, needs)
 
     def _remove_prerequisite(self) -> None:
         topic, needs = self._selected_topic(), self.needs.currentData()
         if topic is None or needs is None:
-            self.message.setText("Choose the topic that needs another first.")
+            _show(self.message, "Choose the topic that needs another first.", refused=True)
             return
         if self._view is not None and needs not in self._view.topic_needs.get(topic, []):
-            self.message.setText(f"{self.needs.currentText()} is not a prerequisite of the "
-                                 "selected topic; nothing to remove.")
+            _show(self.message, f"{self.needs.currentText()} is not a prerequisite of the "
+                  "selected topic; nothing to remove.", refused=True)
             return
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
         self._run(lambda: syllabus.remove_topic_prerequisite(replica, actor, user, topic, needs),
@@ -326,7 +336,7 @@ class SyllabusTab(QWidget):
         if subject is None or needs is None:
             return
         if self._view is not None and needs not in self._view.subject_needs:
-            self.message.setText(f"{self.subject_needs.currentText()} is not a prerequisite "
-                                 f"of {self.subject.currentText()}; nothing to remove.")
+            _show(self.message, f"{self.subject_needs.currentText()} is not a prerequisite "
+                  f"of {self.subject.currentText()}; nothing to remove.", refused=True)
             return
         self.remove_subject_prerequisite_of(subject, needs)
