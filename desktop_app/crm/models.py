@@ -9,7 +9,6 @@ from typing import Any
 from PySide6.QtCore import QSortFilterProxyModel, Qt
 
 from desktop_app.models import Column, RowsModel
-from institute_core.crm.clock import local_day
 from institute_core.crm.listing import InquiryRow
 
 STAGE_TITLES = {"new": "New", "contacted": "Contacted",
@@ -31,9 +30,9 @@ def score_text(row: InquiryRow) -> str:
     return str(row.score_value) if row.status in OPEN_STAGES else "–"
 
 
-def score_key(row: InquiryRow) -> tuple[bool, int]:
+def score_key(row: InquiryRow) -> int:
     """Open leads by score, then closed ones (so "best first" means leads to work on)."""
-    return row.status in OPEN_STAGES, row.score_value
+    return row.rank
 
 
 def when_text(moment: datetime | None) -> str:
@@ -42,15 +41,17 @@ def when_text(moment: datetime | None) -> str:
     return moment.astimezone().strftime("%d %b %H:%M")
 
 
-def due_colour(row: InquiryRow, today: date) -> str | None:
-    if row.next_follow_up is None:
+def due_colour(row: InquiryRow, today: str) -> str | None:
+    """Overdue red, due today yellow (`today` as "YYYY-MM-DD", like `row.next_day`)."""
+    day = row.next_day
+    if day is None:
         return None
-    day = local_day(row.next_follow_up)
     return "#f9dcdc" if day < today else "#fff1cc" if day == today else None
 
 
 def inquiry_columns(today: date) -> list[tuple[Column[InquiryRow], Callable[[InquiryRow], Any]]]:
     """Each column with the key it sorts by."""
+    day = today.isoformat()
     return [
         (Column("Score", score_text, lambda r: score_colour(r.score_value)
                 if r.status in OPEN_STAGES else None, align_right=True,
@@ -62,8 +63,8 @@ def inquiry_columns(today: date) -> list[tuple[Column[InquiryRow], Callable[[Inq
         (Column("Source", lambda r: r.source.replace("_", " ")), lambda r: r.source),
         (Column("Priority", lambda r: r.priority), lambda r: r.priority),
         (Column("Next follow-up", lambda r: when_text(r.next_follow_up),
-                lambda r: due_colour(r, today)),
-         lambda r: r.next_follow_up or datetime.max.astimezone()),
+                lambda r: due_colour(r, day)),
+         lambda r: r.next_at or "~"),  # stored text sorts by time; none last
         (Column("Counselor", lambda r: r.counselor), lambda r: r.counselor),
         (Column("Tags", lambda r: ", ".join(r.tags)), lambda r: ",".join(r.tags)),
         (Column("Why this score", lambda r: r.score.explain()), score_key),

@@ -7,10 +7,11 @@ the list is read, never stored: its time-based parts (recency, age) change every
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from institute_core.enums import InquiryStatus
 
@@ -92,12 +93,55 @@ def _plural(n: int, word: str) -> str:
     return f"{n} {word}" if n == 1 else f"{n} {word}s"
 
 
+# Each rule's points, one function per input: `_evaluate` adds them up for one lead with its
+# reasons, and `Scorer` memoizes them to score a list of thousands.
+
+def source_points(rules: ScoreRules, source: str | None) -> int:
+    return rules.source.get(source or "", 0)
+
+
+def priority_points(rules: ScoreRules, priority: str | None) -> int:
+    return rules.priority.get(priority or "", 0)
+
+
+def contact_points(rules: ScoreRules, completed: int) -> int:
+    return min(rules.contacts_cap, rules.per_contact * completed)
+
+
+def recency_points(rules: ScoreRules, quiet_days: int) -> int:
+    if quiet_days <= rules.recent_days:
+        return rules.recent
+    for days, points in rules.stale:
+        if quiet_days >= days:
+            return points
+    return 0
+
+
+def missed_points(rules: ScoreRules, missed: int) -> int:
+    return max(rules.missed_cap, rules.per_missed * missed)
+
+
+def fit_points(rules: ScoreRules, named: int, taught: int) -> int:
+    if not named:
+        return 0
+    return (rules.all_subjects_taught if taught == named
+            else rules.some_subjects_taught if taught else rules.no_subject_taught)
+
+
+def age_points(rules: ScoreRules, age_days: int) -> int:
+    return rules.old_lead if age_days > rules.old_lead_days else 0
+
+
+def _anchor(created_on: date, last_contact_on: date | None) -> date:
+    """The day recency counts from: the last contact, or the day the lead came in."""
+    return last_contact_on if last_contact_on is not None and last_contact_on > created_on \
+        else created_on
+
+
 def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
               explain: list[Reason] | None) -> int:
     """The score before clamping; with `explain`, each rule that applied is appended to it.
-    One function for both, so the value and its reasons cannot disagree. Each rule's points are
-    worked out once, plain arithmetic (10,000 leads are scored per list read); the words are
-    only made when asked for."""
+    One function for both, so the value and its reasons cannot disagree."""
     if facts.status == InquiryStatus.ENROLLED:
         if explain is not None:
             explain.append(Reason(0, "enrolled"))
@@ -106,28 +150,15 @@ def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
         if explain is not None:
             explain.append(Reason(0, "lost"))
         return 0
-    source = rules.source.get(facts.source or "", 0)
-    priority = rules.priority.get(facts.priority or "", 0)
-    contacts = min(rules.contacts_cap, rules.per_contact * facts.completed_contacts)
-    last = facts.last_contact_on
-    quiet = (today - (last if last is not None and last > facts.created_on
-                      else facts.created_on)).days
-    recency = 0
-    if quiet <= rules.recent_days:
-        recency = rules.recent
-    else:
-        for days, points in rules.stale:
-            if quiet >= days:
-                recency = points
-                break
-    missed = max(rules.missed_cap, rules.per_missed * facts.missed_follow_ups)
-    fit = 0
-    if facts.subjects_named:
-        fit = (rules.all_subjects_taught if facts.subjects_taught == facts.subjects_named
-               else rules.some_subjects_taught if facts.subjects_taught
-               else rules.no_subject_taught)
+    source = source_points(rules, facts.source)
+    priority = priority_points(rules, facts.priority)
+    contacts = contact_points(rules, facts.completed_contacts)
+    quiet = (today - _anchor(facts.created_on, facts.last_contact_on)).days
+    recency = recency_points(rules, quiet)
+    missed = missed_points(rules, facts.missed_follow_ups)
+    fit = fit_points(rules, facts.subjects_named, facts.subjects_taught)
     age = (today - facts.created_on).days
-    old = rules.old_lead if age > rules.old_lead_days else 0
+    old = age_points(rules, age)
     if explain is not None:
         named = facts.subjects_taught == facts.subjects_named
         for points, what in (
@@ -143,6 +174,52 @@ def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
             if points:
                 explain.append(Reason(points, what))
     return rules.base + source + priority + contacts + recency + missed + fit + old
+
+
+_ENROLLED, _LOST = InquiryStatus.ENROLLED.value, InquiryStatus.LOST.value
+
+
+class _Memo(dict[Any, int]):
+    """A rule's points per distinct input, worked out on first use."""
+
+    def __init__(self, points: Callable[[Any], int]) -> None:
+        super().__init__()
+        self._points = points
+
+    def __missing__(self, key: Any) -> int:
+        value = self[key] = self._points(key)
+        return value
+
+
+class Scorer:
+    """`score_value` for many leads on one day. Inputs repeat across a list of thousands (a few
+    sources, priorities, counts, some hundred days), so each rule's points are worked out once
+    per distinct input by the functions above and a lead's score is a few dict look-ups."""
+
+    def __init__(self, today: date, rules: ScoreRules = RULES) -> None:
+        self.today = today
+        self._head = _Memo(lambda key: rules.base + source_points(rules, key[0])
+                           + priority_points(rules, key[1]))
+        self._contacts = _Memo(lambda n: contact_points(rules, n))
+        self._missed = _Memo(lambda n: missed_points(rules, n))
+        self._fit = _Memo(lambda key: fit_points(rules, *key))
+        self._recency = _Memo(lambda day: recency_points(rules, (today - day).days))
+        self._age = _Memo(lambda day: age_points(rules, (today - day).days))
+
+    def value(self, status: str, source: str | None, priority: str | None, created_on: date,
+              last_contact_on: date | None, completed: int, missed: int, named: int,
+              taught: int) -> int:
+        """The same value as `score_value` of the same facts (tests/crm/test_scoring.py)."""
+        if status == _ENROLLED:
+            return 100
+        if status == _LOST:
+            return 0
+        anchor = last_contact_on if last_contact_on is not None and \
+            last_contact_on > created_on else created_on
+        total = (self._head[source, priority] + self._contacts[completed]
+                 + self._missed[missed] + self._fit[named, taught] + self._recency[anchor]
+                 + self._age[created_on])
+        return 0 if total < 0 else 100 if total > 100 else total
 
 
 def score_value(facts: LeadFacts, today: date, rules: ScoreRules = RULES) -> int:
