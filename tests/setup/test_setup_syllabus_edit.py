@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -13,40 +13,31 @@ from desktop_app.context import AppContext
 from desktop_app.setup.syllabus_tab import SyllabusTab
 from desktop_app.setup.topic_order import TopicOrderModel
 from desktop_app.setup.view import SetupView
-from desktop_app.tasks import TaskManager
 from desktop_app.widgets import index_of
 from institute_core.replica import Replica
-from institute_core.services import auth
 from institute_core.setup import syllabus
 from institute_core.setup.syllabus import TopicInfo
-from tests.services.fixtures import PASSWORD, Institute
+from tests.services.fixtures import Institute
 
 pytestmark = pytest.mark.usefixtures("qapp")
 
 
 @pytest.fixture
-def tasks() -> Iterator[TaskManager]:
-    manager = TaskManager()
-    yield manager
-    manager.shutdown()
+def ctx(admin_ctx: AppContext) -> AppContext:
+    return admin_ctx
 
 
 @pytest.fixture
-def ctx(replica: Replica, institute: Institute, tasks: TaskManager) -> AppContext:
-    return AppContext(replica, tasks, auth.login_offline(replica, "admin@example.org",
-                                                         PASSWORD))
-
-
-def _tab(qtbot: QtBot, ctx: AppContext) -> SyllabusTab:
-    view = SetupView(ctx)
-    _KEEP.append(view)  # qtbot holds widgets weakly; the tab must outlive this helper
-    qtbot.addWidget(view)
-    view.resize(1100, 760)
-    view.show()
-    view.tabs.setCurrentWidget(view.syllabus)
-    tab = view.syllabus
-    qtbot.waitUntil(lambda: tab.topic_model.rowCount() == 6 and ctx.tasks.idle, timeout=5000)
-    return tab
+def open_tab(qtbot: QtBot, admin_ctx: AppContext,
+             open_setup: Callable[[], SetupView]) -> Callable[[], SyllabusTab]:
+    def open_() -> SyllabusTab:
+        view = open_setup()
+        view.tabs.setCurrentWidget(view.syllabus)
+        tab = view.syllabus
+        qtbot.waitUntil(lambda: tab.topic_model.rowCount() == 6 and admin_ctx.tasks.idle,
+                        timeout=5000)
+        return tab
+    return open_
 
 
 def _order(replica: Replica, institute: Institute) -> list[str]:
@@ -59,23 +50,15 @@ def _topic(tab: SyllabusTab, name: str) -> TopicInfo:
                 if model.topic_at(r).name == name)
 
 
-_KEEP: list[SetupView] = []
-
-
-@pytest.fixture(autouse=True)
-def _forget_views() -> Iterator[None]:
-    yield
-    _KEEP.clear()
-
-
 ORIGINAL = ["Variables", "Conditions", "Loops", "Functions", "Classes", "Modules"]
 
 
 def test_an_existing_subject_is_edited_and_a_taken_code_changes_nothing(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
     syllabus.save_subject(replica, ctx.actor, ctx.user, name="Web", code="WEB1",
                           duration_hours=20)
-    tab = _tab(qtbot, ctx)
+    tab = open_tab()
     qtbot.waitUntil(lambda: tab.subject.count() == 2, timeout=5000)
     tab.select_subject(institute.subject_id)
     dialog = tab.subject_dialog(syllabus.subject_info(replica, institute.subject_id))
@@ -109,13 +92,14 @@ def test_an_existing_subject_is_edited_and_a_taken_code_changes_nothing(
 
 
 def test_an_existing_topic_is_edited_keeping_every_kind_of_resource(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
     loops = next(t for t in syllabus.topics_of(replica, institute.subject_id)
                  if t.name == "Loops")
     syllabus.save_topic(replica, ctx.actor, ctx.user, institute.subject_id, loops.id,
                         resources={"videos": ["https://video.example/loops"],
                                    "documents": ["/share/loops.docx"]})
-    tab = _tab(qtbot, ctx)
+    tab = open_tab()
     dialog = tab.topic_dialog(_topic(tab, "Loops"))
     assert dialog.resources["videos"].toPlainText() == "https://video.example/loops"
     dialog.minutes.setValue(90)
@@ -144,10 +128,11 @@ def test_an_existing_topic_is_edited_keeping_every_kind_of_resource(
 
 
 def test_subject_prerequisites_are_added_refused_as_a_named_cycle_and_removed(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
     web = syllabus.save_subject(replica, ctx.actor, ctx.user, name="Web", code="WEB1",
                                 duration_hours=20)
-    tab = _tab(qtbot, ctx)
+    tab = open_tab()
     qtbot.waitUntil(lambda: tab.subject.count() == 2, timeout=5000)
     with qtbot.waitSignal(tab.loaded, timeout=5000):
         tab.select_subject(web)
@@ -181,8 +166,9 @@ def test_subject_prerequisites_are_added_refused_as_a_named_cycle_and_removed(
 
 
 def test_a_topic_prerequisite_is_removed_from_the_tab(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
-    tab = _tab(qtbot, ctx)
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
+    tab = open_tab()
     loops, conditions = _topic(tab, "Loops"), _topic(tab, "Conditions")
     tab.topics.setCurrentIndex(tab.topic_model.index(2))
     tab.needs.setCurrentIndex(index_of(tab.needs, conditions.id))
@@ -194,8 +180,9 @@ def test_a_topic_prerequisite_is_removed_from_the_tab(
 
 
 def test_dropping_a_dragged_topic_saves_the_new_order(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
-    tab = _tab(qtbot, ctx)
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
+    tab = open_tab()
     model = tab.topic_model
     # What the view does at the end of a drag: the dragged row's mime data dropped in a gap.
     dragged = model.mimeData([model.index(4)])  # Classes
@@ -214,8 +201,9 @@ def test_dropping_a_dragged_topic_saves_the_new_order(
 
 
 def test_the_keyboard_moves_the_selected_topic_and_keeps_it_selected(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
-    tab = _tab(qtbot, ctx)
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
+    tab = open_tab()
     tab.topics.setFocus()
     tab.topics.setCurrentIndex(tab.topic_model.index(0))
     with qtbot.waitSignal(tab.sig_saved, timeout=5000):
@@ -236,8 +224,9 @@ def test_the_keyboard_moves_the_selected_topic_and_keeps_it_selected(
 
 
 def test_a_refused_order_is_reported_and_the_stored_order_shown_again(
-        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute) -> None:
-    tab = _tab(qtbot, ctx)
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab]) -> None:
+    tab = open_tab()
     # Another desk's topic arrives after the list was loaded: the shown order is incomplete.
     syllabus.save_topic(replica, ctx.actor, ctx.user, institute.subject_id, name="Async",
                         estimated_duration_minutes=45)
