@@ -85,6 +85,9 @@ class InquiriesView(QWidget):
         self.loaded = False
         self.index_ready = False
         self._select_after_load: uuid.UUID | None = None
+        # Reading starts first: the worker reads and scores while the widgets are built (the
+        # rows arrive by a queued signal, so only after this constructor has returned).
+        self.refresh(with_choices=True)
         layout = QVBoxLayout(self)
         head = QHBoxLayout()
         head.addWidget(title_label("Inquiries"))
@@ -111,9 +114,13 @@ class InquiriesView(QWidget):
         for column, width in ((0, 56), (1, 170), (2, 120), (3, 130)):
             self.table.setColumnWidth(column, width)
         self.table.setAccessibleName("Inquiries")
-        self.board = PipelineBoard()
+        # The board (five lists of cards) is built when its tab is first opened.
+        self.board_tab = QWidget()
+        self._board_layout = QVBoxLayout(self.board_tab)
+        self._board_layout.setContentsMargins(0, 0, 0, 0)
+        self._board: PipelineBoard | None = None
         self.tabs.addTab(self.table, "List")
-        self.tabs.addTab(self.board, "Pipeline board")
+        self.tabs.addTab(self.board_tab, "Pipeline board")
         # The charts (pyqtgraph) load when the tab is first opened, not with the section.
         self.insights_tab = QWidget()
         self._insights_layout = QVBoxLayout(self.insights_tab)
@@ -142,14 +149,11 @@ class InquiriesView(QWidget):
         self.capture.sig_saved.connect(self._on_captured)
         self.capture.sig_open_contact.connect(self._on_open_contact)
         self.table.selectionModel().currentRowChanged.connect(self._on_current_changed)
-        self.board.sig_open.connect(self.open_inquiry)
-        self.board.sig_move_requested.connect(self.request_move)
         self.panel.sig_schedule.connect(self._on_schedule)
         self.panel.sig_lost.connect(lambda inquiry_id: self.request_move(inquiry_id, "lost"))
         self.panel.sig_enroll.connect(self.open_enroll)
         self.panel.sig_merge.connect(self._on_merge)
         self.panel.sig_new.connect(self.new_inquiry)
-        self.refresh(with_choices=True)
 
     def _filters(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -255,10 +259,21 @@ class InquiriesView(QWidget):
             self._insights_layout.addWidget(self.insights)
             self.insights.load()
 
+    @property
+    def board(self) -> PipelineBoard:
+        """The pipeline board, made on first use."""
+        if self._board is None:
+            self._board = PipelineBoard()
+            self._board.sig_open.connect(self.open_inquiry)
+            self._board.sig_move_requested.connect(self.request_move)
+            self._board_layout.addWidget(self._board)
+            self._board_stale = True
+        return self._board
+
     def _update_board(self) -> None:
         # Cards are widgets' items, costlier than table rows: build them only when the board
         # is on screen, so typing in the search box stays fast with 10,000 inquiries.
-        if self._board_stale and self.tabs.currentWidget() is self.board:
+        if self._board_stale and self.tabs.currentWidget() is self.board_tab:
             self.board.set_rows(self.model.rows)
             self._board_stale = False
 
@@ -282,7 +297,8 @@ class InquiriesView(QWidget):
             if shown.key == row.key:
                 self.table.setCurrentIndex(self.proxy.mapFromSource(self.model.index(r, 0)))
                 break
-        self.board.select(inquiry_id)
+        if self._board is not None:
+            self._board.select(inquiry_id)
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

@@ -39,7 +39,7 @@ def render_counselor(replica: Replica, out: Path,
         view.capture.name.setText(known.name.split()[0])
         view.capture.phone.setText("0" + known.phone.replace("+91", "").strip())
         save(view, out, "crm_capture_duplicate")
-        view.tabs.setCurrentWidget(view.board)
+        view.tabs.setCurrentWidget(view.board_tab)
         view.board.select(open_leads[0].id)
         save(view, out, "crm_board")
         view.tabs.setCurrentWidget(view.insights_tab)

@@ -131,7 +131,7 @@ def test_board_moves_by_keyboard_lost_asks_a_reason_and_enroll_makes_the_student
     create_inquiry(replica, counselor, InquiryDraft("Neha Joshi", "98450 30001",
                                                     subject_ids=(institute.subject_id,)))
     _reload(qtbot, view)
-    view.tabs.setCurrentWidget(view.board)
+    view.tabs.setCurrentWidget(view.board_tab)
     new = view.board.lists["new"]
     new.setCurrentRow(0)
     new.setFocus()
