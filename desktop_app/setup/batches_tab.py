@@ -19,7 +19,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
-from desktop_app.setup.forms import BatchDialog
+from desktop_app.setup.forms import BatchDialog, reason, show_outcome
 from desktop_app.widgets import styled_label, table_view
 from institute_core.setup import batches, people, syllabus
 from institute_core.setup.batches import BatchDetail, BatchRow
@@ -97,14 +97,14 @@ class BatchesTab(QWidget):
     def _edit_batch(self) -> None:
         batch = self._batch()
         if batch is None:
-            self.message.setText("Choose a batch to edit first.")
+            show_outcome(self.message, "Choose a batch to edit first.", refused=True)
             return
         replica = self._ctx.replica
         self._ctx.tasks.run_db(lambda: (syllabus.subject_choices(replica),
                                         people.faculty_choices(replica),
                                         batches.batch_detail(replica, batch.id)),
                                lambda r: self.batch_dialog(*r).open(),
-                               lambda e: self.message.setText(str(e).split(": ", 1)[-1]))
+                               lambda e: show_outcome(self.message, reason(e), refused=True))
 
     def batch_dialog(self, subjects: list[tuple[uuid.UUID, str]],
                      faculty: list[tuple[uuid.UUID, str]],
@@ -121,7 +121,7 @@ class BatchesTab(QWidget):
         return dialog
 
     def _saved(self, done: str) -> None:
-        self.message.setText(done)
+        show_outcome(self.message, done)
         self.sig_saved.emit()
         self.refresh()
 
@@ -167,12 +167,12 @@ class BatchesTab(QWidget):
 
     def _run(self, fn: object, done: str) -> None:
         def ok(_value: object) -> None:
-            self.message.setText(done)
+            show_outcome(self.message, done)
             self.sig_saved.emit()
             self.refresh()
 
-        self._ctx.tasks.run_db(fn, ok, lambda e: self.message.setText(  # type: ignore[arg-type]
-            str(e).split(": ", 1)[-1]))
+        self._ctx.tasks.run_db(fn, ok, lambda e: show_outcome(  # type: ignore[arg-type]
+            self.message, reason(e), refused=True))
 
     def add_student(self, student_id: uuid.UUID) -> None:
         batch = self._batch()

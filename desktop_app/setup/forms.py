@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
+    QLabel,
     QLineEdit,
     QPlainTextEdit,
     QSpinBox,
@@ -43,6 +44,21 @@ from institute_core.schema import Student
 from institute_core.setup.batches import BatchDetail
 from institute_core.setup.syllabus import RESOURCE_KINDS, SubjectInfo, TopicInfo
 from institute_core.setup.week import Week
+
+
+def reason(error: BaseException) -> str:
+    """A refusal's reason without the table.field prefix ("would make a cycle: A → B → A")."""
+    return str(error).split(": ", 1)[-1]
+
+
+def show_outcome(label: QLabel, text: str, *, refused: bool = False) -> None:
+    """A tab's outcome line: a refusal in the theme's red message style, else a hint."""
+    name = "message" if refused else "hint"
+    if label.objectName() != name:
+        label.setObjectName(name)
+        label.style().unpolish(label)
+        label.style().polish(label)
+    label.setText(text)
 
 
 def _combo(values: list[str], blank: bool = True) -> QComboBox:

@@ -20,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
-from desktop_app.setup.forms import StudentDialog
+from desktop_app.setup.forms import StudentDialog, reason, show_outcome
 from desktop_app.widgets import styled_label, table_view
 from institute_core.schema import Student
 from institute_core.setup import people, syllabus
@@ -127,7 +127,7 @@ class StudentsTab(QWidget):
         return dialog
 
     def _profile_saved(self) -> None:
-        self.message.setText("Profile saved.")
+        show_outcome(self.message, "Profile saved.")
         self.sig_saved.emit()
         self.refresh()
 
@@ -149,7 +149,7 @@ class StudentsTab(QWidget):
         self._ctx.tasks.run_db(lambda: (people.list_students(replica, user),
                                         people.faculty_choices(replica),
                                         syllabus.subject_choices(replica)), self._on_loaded,
-                               lambda e: self.message.setText(str(e)))
+                               lambda e: show_outcome(self.message, str(e), refused=True))
 
     def _on_loaded(self, result: tuple[list[StudentRow], list[tuple[uuid.UUID, str]],
                                        list[tuple[uuid.UUID, str]]]) -> None:
@@ -205,12 +205,12 @@ class StudentsTab(QWidget):
 
     def _run(self, fn: object, done: str) -> None:
         def ok(_value: object) -> None:
-            self.message.setText(done)
+            show_outcome(self.message, done)
             self.sig_saved.emit()
             self._load_enrollments()
 
-        self._ctx.tasks.run_db(fn, ok, lambda e: self.message.setText(  # type: ignore[arg-type]
-            str(e).split(": ", 1)[-1]))
+        self._ctx.tasks.run_db(fn, ok, lambda e: show_outcome(  # type: ignore[arg-type]
+            self.message, reason(e), refused=True))
 
     def move_selected(self, to_faculty: uuid.UUID, reason: str | None) -> None:
         enrollment = self._enrollment()

@@ -24,7 +24,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.setup.forms import SubjectDialog, TopicDialog
+from desktop_app.setup.forms import SubjectDialog, TopicDialog, reason, show_outcome
 from desktop_app.setup.topic_order import TopicListView, TopicOrderModel
 from desktop_app.widgets import index_of, styled_label
 from institute_core.setup import syllabus
@@ -39,21 +39,6 @@ class SubjectView:
     topics: list[TopicInfo]
     topic_needs: dict[uuid.UUID, list[uuid.UUID]]
     subject_needs: list[uuid.UUID]
-
-
-def _message(error: BaseException) -> str:
-    """The reason without the table.field prefix ("would make a cycle: A → B → A")."""
-    return str(error).split(": ", 1)[-1]
-
-
-def _show(label: QLabel, text: str, *, refused: bool = False) -> None:
-    """Outcome line: a refusal in the theme's red message style, anything else as a hint."""
-    name = "message" if refused else "hint"
-    if label.objectName() != name:
-        label.setObjectName(name)
-        label.style().unpolish(label)
-        label.style().polish(label)
-    label.setText(text)
 
 
 class SyllabusTab(QWidget):
@@ -164,7 +149,7 @@ class SyllabusTab(QWidget):
         replica = self._ctx.replica
         self._ctx.tasks.run_db(lambda: syllabus.subject_info(replica, subject_id),
                                lambda s: self.subject_dialog(s).open(),
-                               lambda e: _show(self.message, _message(e), refused=True))
+                               lambda e: show_outcome(self.message, reason(e), refused=True))
 
     def topic_dialog(self, topic: TopicInfo | None = None) -> TopicDialog:
         """A form for a new topic, or for editing `topic` (double-click in the list)."""
@@ -183,7 +168,7 @@ class SyllabusTab(QWidget):
             self.topic_dialog(self.topic_model.topic_at(index.row())).open()
 
     def _saved(self, done: str) -> None:
-        _show(self.message, done)
+        show_outcome(self.message, done)
         self.sig_saved.emit()
         self.refresh()
 
@@ -250,12 +235,12 @@ class SyllabusTab(QWidget):
     def _run(self, fn: Callable[[], object], done: str) -> None:
         """Run a syllabus change; either way show the outcome and reload what is stored."""
         def ok(_value: object) -> None:
-            _show(self.message, done)
+            show_outcome(self.message, done)
             self.sig_saved.emit()
             self._load_subject()
 
         def failed(error: BaseException) -> None:
-            _show(self.message, _message(error), refused=True)
+            show_outcome(self.message, reason(error), refused=True)
             self._load_subject()
 
         self._ctx.tasks.run_db(fn, ok, failed)
@@ -268,7 +253,7 @@ class SyllabusTab(QWidget):
         """The keyboard path: move the current topic up (-1) or down (+1)."""
         index = self.topics.currentIndex()
         if not index.isValid():
-            _show(self.message, "Choose a topic to move first.", refused=True)
+            show_outcome(self.message, "Choose a topic to move first.", refused=True)
             return
         row = self.topic_model.move(index.row(), by)  # saves through order_changed
         if row is not None:
@@ -279,11 +264,11 @@ class SyllabusTab(QWidget):
                                          self.subject.currentData())
 
         def ok(_value: object) -> None:
-            _show(self.message, "New order saved.")
+            show_outcome(self.message, "New order saved.")
             self.sig_saved.emit()  # the list already shows it: no reload, no flicker
 
         def failed(error: BaseException) -> None:
-            _show(self.message, _message(error), refused=True)
+            show_outcome(self.message, reason(error), refused=True)
             self._load_subject()
 
         self._ctx.tasks.run_db(
@@ -297,17 +282,17 @@ class SyllabusTab(QWidget):
     def _add_prerequisite(self) -> None:
         topic, needs = self._selected_topic(), self.needs.currentData()
         if topic is None:
-            _show(self.message, "Choose the topic that needs another first.", refused=True)
+            show_outcome(self.message, "Choose the topic that needs another first.", refused=True)
         elif needs is not None:
             self.add_prerequisite_of(topic, needs)
 
     def _remove_prerequisite(self) -> None:
         topic, needs = self._selected_topic(), self.needs.currentData()
         if topic is None or needs is None:
-            _show(self.message, "Choose the topic that needs another first.", refused=True)
+            show_outcome(self.message, "Choose the topic that needs another first.", refused=True)
             return
         if self._view is not None and needs not in self._view.topic_needs.get(topic, []):
-            _show(self.message, f"{self.needs.currentText()} is not a prerequisite of the "
+            show_outcome(self.message, f"{self.needs.currentText()} is not a prerequisite of the "
                   "selected topic; nothing to remove.", refused=True)
             return
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
@@ -336,7 +321,7 @@ class SyllabusTab(QWidget):
         if subject is None or needs is None:
             return
         if self._view is not None and needs not in self._view.subject_needs:
-            _show(self.message, f"{self.subject_needs.currentText()} is not a prerequisite "
+            show_outcome(self.message, f"{self.subject_needs.currentText()} is not a prerequisite "
                   f"of {self.subject.currentText()}; nothing to remove.", refused=True)
             return
         self.remove_subject_prerequisite_of(subject, needs)

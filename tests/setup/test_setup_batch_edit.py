@@ -7,6 +7,7 @@ from collections.abc import Callable
 from datetime import date, time, timedelta
 
 import pytest
+from PySide6.QtCore import QDate
 from pytestqt.qtbot import QtBot
 
 from desktop_app.context import AppContext
@@ -66,9 +67,9 @@ def test_an_existing_batch_is_changed_from_its_form(
     dialog.subject.setCurrentIndex(index_of(dialog.subject, web))
     dialog.faculty.setCurrentIndex(index_of(dialog.faculty, nia_faculty))
     start = institute.today - timedelta(days=7)
-    dialog.start.setDate(start)
+    dialog.start.setDate(QDate(start.year, start.month, start.day))
     dialog.open_ended.setChecked(False)
-    dialog.end.setDate(date(2027, 3, 31))
+    dialog.end.setDate(QDate(2027, 3, 31))
     dialog.capacity.setValue(12)
     week = Week()
     week.set_slots("tuesday", [(time(18), time(20))])
@@ -136,7 +137,8 @@ def test_a_batch_that_ends_before_it_starts_is_refused_by_name(
     tab = _tab(qtbot, admin_ctx, open_setup)
     dialog = _edit(tab, replica, institute.batch_id)
     dialog.open_ended.setChecked(False)
-    dialog.end.setDate(institute.today - timedelta(days=60))  # it started 30 days ago
+    too_early = institute.today - timedelta(days=60)  # it started 30 days ago
+    dialog.end.setDate(QDate(too_early.year, too_early.month, too_early.day))
     dialog.submit()
     qtbot.waitUntil(lambda: bool(dialog.error.text()), timeout=5000)
     assert "start_date: must not be later than the end date" in dialog.error.text()
