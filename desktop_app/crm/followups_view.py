@@ -1,9 +1,11 @@
 """Follow-ups: the counselor's home – due today and overdue; complete one with its outcome and
-the proposed next contact. Further tabs hold feedback to review, and rewards and penalties."""
+the proposed next contact. Further tabs hold feedback to review, rewards and penalties, and
+charts of the feedback."""
 
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, Signal
 from PySide6.QtWidgets import (
@@ -99,6 +101,13 @@ class FollowUpsView(QWidget):
         self._points_layout.setContentsMargins(0, 0, 0, 0)
         self.points: PointsView | None = None
         self.tabs.addTab(self.points_tab, "Rewards and penalties")
+        # Charts (pyqtgraph) load when the tab is first opened, and re-read each time it is
+        # shown: feedback recorded in the Feedback tab counts at once.
+        self.insights_tab = QWidget()
+        self._insights_layout = QVBoxLayout(self.insights_tab)
+        self._insights_layout.setContentsMargins(0, 0, 0, 0)
+        self.insights: Any = None
+        self.tabs.addTab(self.insights_tab, "Feedback insights")
         self.tabs.currentChanged.connect(lambda _i: self._on_tab_changed())
         layout.addWidget(self.tabs, 1)
         for table, model in ((self.due_table, self.due_model),
@@ -116,6 +125,13 @@ class FollowUpsView(QWidget):
             self.points = PointsView(self._ctx)
             self.points.sig_saved.connect(self.sig_saved)
             self._points_layout.addWidget(self.points)
+        if self.tabs.currentWidget() is self.insights_tab:
+            if self.insights is None:
+                from desktop_app.crm.feedback_insights_view import FeedbackInsightsView
+
+                self.insights = FeedbackInsightsView(self._ctx, self.today)
+                self._insights_layout.addWidget(self.insights)
+            self.insights.load()
 
     def _complete_panel(self) -> QWidget:
         panel = QWidget()

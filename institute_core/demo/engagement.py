@@ -5,12 +5,14 @@ from __future__ import annotations
 import uuid
 from collections import Counter
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
 
 from institute_core.demo.catalog import FEEDBACK_COMMENTS
 from institute_core.demo.context import Context
 from institute_core.demo.names import FIRST_NAMES, LAST_NAMES
 from institute_core.demo.people import People
 from institute_core.demo.syllabus import SubjectInfo
+from institute_core.engagement.sentiment import sentiment_of
 from institute_core.enums import (
     FacultyReportType,
     FeedbackStatus,
@@ -80,7 +82,8 @@ def make_inquiries(ctx: Context, people: People, subjects: dict[str, SubjectInfo
         for subject_id in rng.sample(subject_ids, rng.choice((1, 1, 2, 3))):
             ctx.add("inquiry_subjects", {"inquiry_id": inquiry["id"], "subject_id": subject_id},
                     inquiry["created_at"])
-        due_today = counselor == people.demo_counselor and demo_due_today > 0
+        due_today = (counselor == people.demo_counselor and demo_due_today > 0
+                     and status == InquiryStatus.FOLLOW_UP_SCHEDULED)
         if _follow_ups(ctx, inquiry, counselor, status, made, due_today):
             demo_due_today -= 1
 
@@ -111,20 +114,23 @@ def _follow_ups(ctx: Context, inquiry: dict[str, object], counselor: uuid.UUID,
             "status": (FollowUpStatus.MISSED if missed else FollowUpStatus.COMPLETED).value,
             "outcome": outcome,
         }, ctx.stamp(day, 18))
-    if status not in (InquiryStatus.NEW, InquiryStatus.CONTACTED,
-                      InquiryStatus.FOLLOW_UP_SCHEDULED):
+    if status != InquiryStatus.FOLLOW_UP_SCHEDULED:
+        # New and contacted leads have no next contact planned: as in the app, where planning
+        # one (a pending follow-up) makes the inquiry "follow-up scheduled".
         return False
-    # Open inquiries wait for their next contact: some overdue, some today, most ahead.
-    due = ctx.today if due_today else ctx.today + timedelta(days=rng.randint(-5, 7))
+    # Scheduled inquiries wait for their next contact: some overdue, some today, most ahead.
+    # The date is that of a pending follow-up, as the app keeps it (`touch_follow_up_date`):
+    # every date the list shows is on the counselor's Follow-ups home when due or overdue.
+    due = ctx.today if due_today else max(ctx.today + timedelta(days=rng.randint(-5, 7)),
+                                          day + timedelta(days=1))  # after the last contact
     when = _at(due, rng.randint(10, 17))
     inquiry["next_follow_up_date"] = when
-    if status == InquiryStatus.FOLLOW_UP_SCHEDULED or due_today:
-        ctx.add("follow_ups", {
-            "id": ctx.new_id(), "inquiry_id": inquiry["id"], "counselor_id": counselor,
-            "follow_up_date": when, "follow_up_type": FollowUpType.CALL.value,
-            "notes": "Call back about batch timings", "next_follow_up_date": None,
-            "status": FollowUpStatus.PENDING.value, "outcome": None,
-        }, ctx.stamp(min(due, ctx.today), 9))
+    ctx.add("follow_ups", {
+        "id": ctx.new_id(), "inquiry_id": inquiry["id"], "counselor_id": counselor,
+        "follow_up_date": when, "follow_up_type": FollowUpType.CALL.value,
+        "notes": "Call back about batch timings", "next_follow_up_date": None,
+        "status": FollowUpStatus.PENDING.value, "outcome": None,
+    }, ctx.stamp(min(due, ctx.today), 9))
     return due == ctx.today
 
 
@@ -133,19 +139,25 @@ def make_feedback(ctx: Context, people: People) -> None:
     rng = ctx.rng
     sessions = [s for s in ctx.tables["learning_sessions"] if s["status"] == "completed"]
     reviewer = people.admins[0]
+    # The sentiment as the desk would have worked it out when recording the comment (a few
+    # distinct comments and ratings: each analysed once).
+    analysed = cache(sentiment_of)
     for session in rng.sample(sessions, min(len(sessions), len(people.students) // 4)):
         score = rng.choices((1, 2, 3, 4, 5), (3, 7, 20, 40, 30))[0]
-        sentiment = (Sentiment.POSITIVE if score >= 4 else Sentiment.NEUTRAL if score == 3
-                     else Sentiment.NEGATIVE)
+        tone = (Sentiment.POSITIVE if score >= 4 else Sentiment.NEUTRAL if score == 3
+                else Sentiment.NEGATIVE)
+        comment = rng.choice(FEEDBACK_COMMENTS[tone.value])
+        sentiment = analysed(comment, score)
         given = session["session_date"]
         reviewed = ctx.chance(0.6)
         ctx.add("feedback", {
             "id": ctx.new_id(), "student_id": session["student_id"],
             "faculty_id": session["faculty_id"], "session_id": session["id"], "rating": score,
-            "comments": rng.choice(FEEDBACK_COMMENTS[sentiment.value]),
+            "comments": comment,
             "feedback_type": rng.choice((FeedbackType.SESSION, FeedbackType.FACULTY,
                                          FeedbackType.SUBJECT)).value,
-            "sentiment": sentiment.value,
+            "sentiment": sentiment[0].value if sentiment else None,
+            "sentiment_score": sentiment[1] if sentiment else None,
             "status": (FeedbackStatus.REVIEWED if reviewed else FeedbackStatus.PENDING).value,
             "reviewed_by": reviewer if reviewed else None,
             "reviewed_at": ctx.stamp(given + timedelta(days=2), 11) if reviewed else None,

@@ -18,8 +18,11 @@ from desktop_app.crm import inquiries_view as view_module
 from desktop_app.crm.followups_view import FollowUpsView
 from desktop_app.crm.inquiries_view import InquiriesView
 from desktop_app.tasks import TaskManager
+from institute_core.analytics.period import Period
 from institute_core.crm.followups import schedule_follow_up
 from institute_core.crm.inquiries import InquiryDraft, create_inquiry
+from institute_core.engagement.feedback import FeedbackDraft, record_feedback
+from institute_core.engagement.insights import feedback_insights
 from institute_core.replica import Actor, Replica
 from institute_core.schema import FollowUp, Inquiry, Student
 from institute_core.services import auth
@@ -303,3 +306,47 @@ def test_points_tab_balance_and_appeal(qtbot: QtBot, replica: Replica, institute
         points.accept_button.click()
     assert points.balance.text() == "Balance: +0 points"
     assert points.model.index(0, 3).data() == "resolved (void)"
+
+
+def test_feedback_insights_tab_charts_the_computed_figures(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager,
+        counselor: Actor) -> None:
+    for rating, text in ((5, "Great examples, very clear"), (2, "Sessions start late"),
+                         (1, "Late again and the lab machines are slow")):
+        record_feedback(replica, counselor, FeedbackDraft(
+            institute.student_ids[0], rating, "session", text, faculty_id=institute.faculty_id,
+            session_id=institute.individual_session_id))
+    view = FollowUpsView(_ctx(replica, tasks, "counselor@example.org"), today=institute.today)
+    qtbot.addWidget(view)
+    view.resize(1280, 800)
+    with qtbot.waitSignal(view.sig_loaded):
+        view.show()
+    view.tabs.setCurrentWidget(view.insights_tab)
+    insights = view.insights
+    assert insights is not None
+    qtbot.waitUntil(lambda: insights.figures is not None)
+    with replica.read() as s:
+        expected = feedback_insights(s, Period.last_days(365, institute.today))
+    assert insights.by_faculty.labels == ["Farah Faculty"]
+    assert insights.by_faculty.values == [2.67] == [g.average for g in expected.by_faculty]
+    assert insights.by_subject.labels == ["Python Programming"]
+    month = expected.by_month[-1]
+    assert insights.by_month.values[-1] == month.average_score
+    assert month.average_score is not None
+    low, high = insights.by_month.plot.getViewBox().viewRange()[1]
+    assert low < -0.9 and high > 0.9  # the compound score's whole range, not cut at 0
+    assert insights.words.labels[0] == "late" and insights.words.values[0] == 2
+    assert "3 with comments – 1 positive, 0 neutral, 2 negative" in insights.headline.text()
+    for chart in (insights.by_faculty, insights.by_subject, insights.by_month, insights.words):
+        assert chart.plot.isVisibleTo(view) and not chart.empty.isVisibleTo(view)
+        assert chart.plot.getPlotItem().listDataItems() or chart.plot.getPlotItem().items
+    insights.by_faculty.show_value(0)
+    assert insights.by_faculty.hover_text == "Farah Faculty: 2.67 of 5"
+    # Feedback recorded in the Feedback tab counts when the charts are shown again.
+    record_feedback(replica, counselor, FeedbackDraft(
+        institute.student_ids[1], 5, "session", "Wonderful, clear and friendly",
+        faculty_id=institute.faculty_id, session_id=institute.individual_session_id))
+    view.tabs.setCurrentWidget(view.feedback_tab)
+    with qtbot.waitSignal(insights.sig_loaded):
+        view.tabs.setCurrentWidget(view.insights_tab)
+    assert insights.by_faculty.values == [3.25]
