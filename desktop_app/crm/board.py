@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
@@ -26,6 +26,7 @@ STAGES = tuple(s.value for s in InquiryStatus)
 # A column lists the best-scored cards; a board of thousands helps nobody (use the filters).
 CARDS_PER_STAGE = 150
 ID_ROLE = Qt.ItemDataRole.UserRole
+CARD_MIME = "application/x-institute-inquiry-card"  # "<stage> <inquiry id hex>"
 
 
 def card_detail(row: InquiryRow) -> str:
@@ -55,13 +56,39 @@ class StageList(QListWidget):
         self.setWordWrap(True)
         self.setSpacing(2)
 
+    # --- drag and drop: a card travels as its inquiry id, not as a copy of the item -------------
+
+    def mimeTypes(self) -> list[str]:
+        return [CARD_MIME]
+
+    def mimeData(self, items: Sequence[QListWidgetItem]) -> QMimeData:
+        data = QMimeData()
+        ids = [item.data(ID_ROLE) for item in items]
+        card = next((i for i in ids if isinstance(i, uuid.UUID)), None)
+        if card is not None:
+            data.setData(CARD_MIME, QByteArray(f"{self.stage} {card.hex}".encode()))
+        return data
+
+    def dropMimeData(self, index: int, data: QMimeData, action: Qt.DropAction) -> bool:
+        """A card dropped here asks the board to move it to this stage (the lists change only
+        once the move is saved and the board reloads). Returns whether a move was asked."""
+        if not data.hasFormat(CARD_MIME):
+            return False
+        from_stage, _sep, key = bytes(data.data(CARD_MIME).data()).decode().partition(" ")
+        try:
+            inquiry_id = uuid.UUID(hex=key)
+        except ValueError:
+            return False
+        if from_stage == self.stage:
+            return False
+        self._board.sig_move_requested.emit(inquiry_id, self.stage)
+        return True
+
     def dropEvent(self, event: QDropEvent) -> None:
-        source = event.source()
-        event.ignore()
-        if isinstance(source, StageList) and source is not self:
-            inquiry_id = source.current_id()
-            if inquiry_id is not None:
-                self._board.sig_move_requested.emit(inquiry_id, self.stage)
+        # Never let the list insert the item itself: the saved move rebuilds the board.
+        self.dropMimeData(-1, event.mimeData(), event.dropAction())
+        event.setDropAction(Qt.DropAction.IgnoreAction)
+        event.accept()
 
     def keyPressEvent(self, event: QKeyEvent) -> None:
         ctrl = event.modifiers() & Qt.KeyboardModifier.ControlModifier

@@ -8,7 +8,9 @@ from collections.abc import Iterator
 from datetime import datetime, time, timedelta
 
 import pytest
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPointF, Qt
+from PySide6.QtGui import QDragEnterEvent, QDragMoveEvent, QDropEvent
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -350,3 +352,50 @@ def test_feedback_insights_tab_charts_the_computed_figures(
     with qtbot.waitSignal(insights.sig_loaded):
         view.tabs.setCurrentWidget(view.insights_tab)
     assert insights.by_faculty.values == [3.25]
+
+
+def _drop_card(board_view: InquiriesView, from_stage: str, row: int, to_stage: str) -> None:
+    """Drag a card from one stage list and drop it on another, through Qt's drop path: the
+    source list's mimeData, then drag enter, move and drop delivered to the target list's
+    viewport, as a mouse drag would (QDrag.exec itself blocks on a real pointer)."""
+    source = board_view.board.lists[from_stage]
+    target = board_view.board.lists[to_stage]
+    data = source.mimeData([source.item(row)])
+    at = QPointF(target.viewport().rect().center())
+    args = (Qt.DropAction.MoveAction, data, Qt.MouseButton.LeftButton,
+            Qt.KeyboardModifier.NoModifier)
+    enter = QDragEnterEvent(at, *args)
+    QApplication.sendEvent(target.viewport(), enter)
+    assert enter.isAccepted()  # the stage list takes a card
+    QApplication.sendEvent(target.viewport(), QDragMoveEvent(at, *args))
+    QApplication.sendEvent(target.viewport(), QDropEvent(at, *args))
+
+
+def test_board_drag_and_drop_moves_the_card_and_lost_needs_a_reason(
+        qtbot: QtBot, view: InquiriesView, replica: Replica, counselor: Actor,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    create_inquiry(replica, counselor, InquiryDraft("Ravi Kumar", "98450 80001"))
+    _reload(qtbot, view)
+    view.tabs.setCurrentWidget(view.board_tab)
+    assert view.board.lists["new"].item(0).text().startswith("Ravi Kumar")
+    with qtbot.waitSignal(view.sig_loaded):
+        _drop_card(view, "new", 0, "contacted")
+    assert _status(replica, "Ravi Kumar") == "contacted"
+    assert view.board.lists["new"].count() == 0
+    assert view.board.lists["contacted"].item(0).text().startswith("Ravi Kumar")
+    # Dropped back on its own stage: nothing to do, nothing asked.
+    with qtbot.assertNotEmitted(view.board.sig_move_requested):
+        _drop_card(view, "contacted", 0, "contacted")
+    # On Lost: the reason is asked; without one the card stays where it was.
+    asked: list[str] = []
+    monkeypatch.setattr(view, "ask_lost_reason", lambda row: asked.append(row.name) or None)
+    _drop_card(view, "contacted", 0, "lost")
+    assert asked == ["Ravi Kumar"] and _status(replica, "Ravi Kumar") == "contacted"
+    assert view.board.lists["lost"].count() == 0  # the list never inserted the card itself
+    monkeypatch.setattr(view, "ask_lost_reason", lambda row: "Joined another institute")
+    with qtbot.waitSignal(view.sig_loaded):
+        _drop_card(view, "contacted", 0, "lost")
+    assert _status(replica, "Ravi Kumar") == "lost"
+    with replica.read() as s:
+        assert s.execute(select(Inquiry.lost_reason)).scalar_one() == "Joined another institute"
+    assert "Joined another institute" in view.board.lists["lost"].item(0).text()
