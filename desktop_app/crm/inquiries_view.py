@@ -73,6 +73,7 @@ class InquiriesView(QWidget):
     sig_saved = Signal()
     sig_loaded = Signal()
     sig_index_ready = Signal()
+    sig_navigate = Signal(str, object)  # open a record of another section: section id, its id
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None,
                  today: date | None = None) -> None:
@@ -311,8 +312,10 @@ class InquiriesView(QWidget):
             self.search.clear()
             self.open_inquiry(contact.id)
         else:
+            # The main window opens the student's page in Students (what is typed stays here).
             self.message.setText(f"{contact.name} is already a student "
-                                 f"({contact.phone or contact.email}); see Students.")
+                                 f"({contact.phone or contact.email}).")
+            self.sig_navigate.emit("students", contact.id)
 
     # --- acting ------------------------------------------------------------------------------
 

@@ -122,6 +122,9 @@ class MainWindow(QMainWindow):
             saved = getattr(page, "sig_saved", None)
             if saved is not None:
                 saved.connect(self.sync.changes_made)
+            navigate = getattr(page, "sig_navigate", None)  # (section id, record id)
+            if navigate is not None:
+                navigate.connect(self.open_record)
             self._pages[section_id] = page
             self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
@@ -131,6 +134,16 @@ class MainWindow(QMainWindow):
         if refresh is not None and section_id == "conflicts":
             refresh()
         self.sig_section_changed.emit(section_id)
+        return True
+
+    def open_record(self, section_id: str, record_id: object) -> bool:
+        """Show one record in its section (e.g. the student an inquiry turned out to be): the
+        section opens as `open_section` allows, then its page's `open_record(record_id)`."""
+        if not self.open_section(section_id):
+            return False
+        opener = getattr(self._pages[section_id], "open_record", None)
+        if opener is not None:
+            opener(record_id)
         return True
 
     def _make_page(self, section_id: str) -> QWidget:

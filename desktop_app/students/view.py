@@ -143,6 +143,10 @@ class StudentsView(QWidget):
         self.stack.setCurrentWidget(self.page)
         self.page.load(student_id)
 
+    def open_record(self, record_id: uuid.UUID) -> None:
+        """Another section asked for this student (the shell's `open_record`)."""
+        self.open_student(record_id)
+
     def _on_back(self) -> None:
         self.stack.setCurrentIndex(0)
         self.table.setFocus()

@@ -163,8 +163,9 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
     no_tags = tag_lists[""] = ((), "")
     no_contacts = ("", 0, 0, None)
     contacts_of, subjects_of, counselor_of = contacts.get, subject_keys_of.get, counselors.get
-    value_of, new_row, rows = scorer.value, tuple.__new__, []
-    append = rows.append
+    rows: list[InquiryRow] = []
+    # tuple.__new__ makes the named tuple without the Python-level __new__ of its class.
+    value_of, new_row, append = scorer.value, tuple.__new__, rows.append
     # Positional unpacking: reading 15 fields by name from 10,000 rows costs more than
     # everything the loop does with them.
     for (key, name, phone, phone_normalized, email, source, status, priority, counselor_key,

@@ -19,6 +19,9 @@ from desktop_app.crm import enroll as enroll_module
 from desktop_app.crm import inquiries_view as view_module
 from desktop_app.crm.followups_view import FollowUpsView
 from desktop_app.crm.inquiries_view import InquiriesView
+from desktop_app.shell.main_window import MainWindow
+from desktop_app.shell.sync_controller import SyncController
+from desktop_app.students.view import StudentsView
 from desktop_app.tasks import TaskManager
 from institute_core.analytics.period import Period
 from institute_core.crm.followups import schedule_follow_up
@@ -399,3 +402,34 @@ def test_board_drag_and_drop_moves_the_card_and_lost_needs_a_reason(
     with replica.read() as s:
         assert s.execute(select(Inquiry.lost_reason)).scalar_one() == "Joined another institute"
     assert "Joined another institute" in view.board.lists["lost"].item(0).text()
+
+
+def test_open_it_on_a_known_student_opens_the_student_page(
+        qtbot: QtBot, replica: Replica, institute: Institute, tasks: TaskManager) -> None:
+    window = MainWindow(_ctx(replica, tasks, "counselor@example.org"),
+                        SyncController(replica, tasks, None))
+    qtbot.addWidget(window)
+    window.show()
+    assert window.open_section("inquiries")
+    view = window.page("inquiries")
+    assert isinstance(view, InquiriesView)
+    qtbot.waitUntil(lambda: view.index_ready)
+    view.new_inquiry()
+    form = view.capture
+    qtbot.keyClicks(form.name, "Walk In")
+    qtbot.keyClicks(form.phone, "98450 90001")
+    qtbot.keyClicks(form.email, "STUDENT03@Example.org")
+    assert form.known.count() == 1 and "(student)" in form.known.item(0).text()
+    with qtbot.waitSignal(window.sig_section_changed) as changed:
+        form.open_known.click()
+    assert changed.args == ["students"] and window.current_section == "students"
+    students = window.page("students")
+    assert isinstance(students, StudentsView)
+    assert students.stack.currentWidget() is students.page
+    qtbot.waitUntil(lambda: students.page.student is not None)
+    assert students.page.student is not None
+    assert students.page.student.id == institute.student_ids[2]
+    assert "PY-003" in students.page.title.text()
+    # Nothing typed at the desk is lost: back in Inquiries the form still holds it.
+    window.open_section("inquiries")
+    assert (form.name.text(), form.email.text()) == ("Walk In", "STUDENT03@Example.org")
