@@ -1,6 +1,6 @@
 """The counselor screens for `desktop_app.screenshots`: inquiries list with a lead's panel,
-capture with a duplicate warning, the pipeline board, insights, the Enroll dialog, follow-ups
-and feedback."""
+capture with a duplicate warning, the pipeline board, insights, the Enroll dialog, follow-ups,
+feedback and its charts."""
 
 from __future__ import annotations
 
@@ -63,6 +63,11 @@ def render_counselor(replica: Replica, out: Path,
         wait(lambda: feedback.model.total > 0)
         feedback.table.setCurrentIndex(feedback.model.index(0, 0))
         save(follow_ups, out, "crm_feedback")
+        follow_ups.tabs.setCurrentWidget(follow_ups.insights_tab)
+        feedback_insights = follow_ups.insights
+        assert feedback_insights is not None
+        wait(lambda: feedback_insights.figures is not None)
+        save(follow_ups, out, "crm_feedback_insights")
         follow_ups.tabs.setCurrentWidget(follow_ups.points_tab)
         points = follow_ups.points
         assert points is not None

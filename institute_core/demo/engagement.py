@@ -75,6 +75,7 @@ def make_inquiries(ctx: Context, people: People, subjects: dict[str, SubjectInfo
             "phone": phone, "email": f"lead{n + 1}@example.in" if ctx.chance(0.6) else None,
             "source": rng.choice(list(InquirySource)).value, "status": status.value,
             "priority": rng.choice(list(Priority)).value, "next_follow_up_date": None,
+            "lost_reason": None,
             "notes": "Asked about weekend batches" if ctx.chance(0.2) else None,
             "tags": rng.sample(["weekend", "working", "student", "fees-query", "placement"],
                                rng.randint(0, 2)),
@@ -105,6 +106,7 @@ def _follow_ups(ctx: Context, inquiry: dict[str, object], counselor: uuid.UUID,
             outcome = "Enrolled"
         elif last and status == InquiryStatus.LOST:
             outcome = rng.choice(LOST_REASONS)
+            inquiry["lost_reason"] = outcome  # lost needs a reason, as in the app
         missed = status == InquiryStatus.LOST and not last and ctx.chance(0.3)
         ctx.add("follow_ups", {
             "id": ctx.new_id(), "inquiry_id": inquiry["id"], "counselor_id": counselor,

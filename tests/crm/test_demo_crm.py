@@ -38,6 +38,11 @@ def test_every_next_follow_up_date_is_a_pending_follow_up(demo: DemoData) -> Non
             assert inquiry["status"] == "follow_up_scheduled"
 
 
+def test_every_lost_demo_inquiry_says_why(demo: DemoData) -> None:
+    lost = [i for i in demo.tables["crm_inquiries"] if i["status"] == "lost"]
+    assert lost and all(i.get("lost_reason") for i in lost)
+
+
 def test_demo_feedback_has_the_sentiment_the_desk_computes(demo: DemoData) -> None:
     rows = [f for f in demo.tables["feedback"] if f["comments"]]
     assert rows
