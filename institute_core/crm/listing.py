@@ -38,7 +38,7 @@ class InquiryRow(NamedTuple):
     source: str
     status: str
     priority: str
-    counselor_id: uuid.UUID | None
+    counselor_key: str | None  # the counselor's id as stored; `counselor_id` makes the UUID
     counselor: str
     tags: tuple[str, ...]
     subjects: tuple[str, ...]
@@ -64,6 +64,10 @@ class InquiryRow(NamedTuple):
     @property
     def id(self) -> uuid.UUID:
         return uuid.UUID(hex=self.key)
+
+    @property
+    def counselor_id(self) -> uuid.UUID | None:
+        return uuid.UUID(hex=self.counselor_key) if self.counselor_key else None
 
     @property
     def next_follow_up(self) -> datetime | None:
@@ -133,14 +137,17 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date
         assert isinstance(raw, sqlite3.Connection)
         catalog = {key: (name, status == ActiveStatus.ACTIVE.value) for key, name, status in
                    raw.execute(f"SELECT id, name, status FROM {Subject.__tablename__}")}
-        counselors: dict[str | None, tuple[uuid.UUID | None, str]] = {
-            key: (uuid.UUID(hex=key), full_name(first, last_name)) for key, first, last_name in
+        counselors: dict[str, str] = {
+            key: full_name(first, last_name) for key, first, last_name in
             raw.execute(f"SELECT id, first_name, last_name FROM {User.__tablename__}")}
-        counselors[None] = (None, "")
         contacts = {row[0]: row for row in raw.execute(_CONTACTS_SQL)}
         subject_keys_of: dict[str, str] = dict(raw.execute(_SUBJECTS_SQL).fetchall())
         inquiries = raw.execute(_INQUIRIES_SQL).fetchall()
         rows = _rows(inquiries, contacts, subject_keys_of, catalog, counselors, today)
+        # Freed before collection resumes: the first collection then walks the rows alone
+        # (and, finding them hold only text, numbers, days and tuples of text, stops tracking
+        # them), not the 27,000 tuples they were read from.
+        del inquiries, contacts, subject_keys_of
     # One stable sort on a C-level key: the read comes ordered by name (below), so equal ranks
     # stay by name.
     rows.sort(key=attrgetter("rank"), reverse=True)
@@ -149,8 +156,7 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date
 
 def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[str, str],
           catalog: dict[str, tuple[str, bool]],
-          counselors: dict[str | None, tuple[uuid.UUID | None, str]],
-          today: date) -> list[InquiryRow]:
+          counselors: dict[str, str], today: date) -> list[InquiryRow]:
     inquiries.sort(key=itemgetter(1))  # by name: the tie-break of the list's order
     scorer = Scorer(today)
     days: _Once[date] = _Once(date.fromisoformat)
@@ -178,10 +184,9 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
         last_on = days[last_day] if last_day else None
         value = value_of(status, source, priority, created_on, last_on, done, missed,
                          len(names), taught)
-        counselor_id, counselor = counselor_of(counselor_key) or (
-            uuid.UUID(hex=counselor_key), "")
+        counselor = counselor_of(counselor_key, "")
         append(new_row(InquiryRow, (
-            key, name, phone, email, source, status, priority, counselor_id, counselor, tags,
+            key, name, phone, email, source, status, priority, counselor_key, counselor, tags,
             names, subject_keys, created_on, next_at, next_day, lost_reason, notes, value,
             value + OPEN_RANK if status in OPEN else value, last_on, done, missed, taught,
             today, f"{name} {phone} {email} {tag_words} {subject_words}".lower(),
@@ -264,7 +269,8 @@ class InquiryFilter:
         if self.source:
             checks.append(lambda r: r.source == self.source)
         if self.counselor_id is not None:
-            checks.append(lambda r: r.counselor_id == self.counselor_id)
+            counselor_key = self.counselor_id.hex
+            checks.append(lambda r: r.counselor_key == counselor_key)
         if self.priority:
             checks.append(lambda r: r.priority == self.priority)
         if self.tag:
