@@ -179,3 +179,27 @@ def test_faculty_can_neither_see_nor_change_inquiries(
             assert seen == 0
         assert s.execute(select(func.count()).select_from(Inquiry).where(visible(
             "crm_inquiries", Viewer(institute.counselor_id, Role.COUNSELOR.value)))).scalar() == 1
+
+
+def test_listed_scores_match_their_explanation_and_order_the_list(
+        replica: Replica, institute: Institute, counselor: Actor) -> None:
+    hot = create_inquiry(replica, counselor, InquiryDraft(
+        "Hema", "98450 66661", source="referral", priority="high",
+        subject_ids=(institute.subject_id,)))
+    cold = create_inquiry(replica, counselor, InquiryDraft(
+        "Chandra", "98450 66662", source="social_media", priority="low"))
+    warm = create_inquiry(replica, counselor, InquiryDraft("Vani", "98450 66663",
+                                                           source="website"))
+    done = schedule_follow_up(replica, counselor, warm, datetime.now(UTC) - timedelta(hours=2))
+    complete_follow_up(replica, counselor, done, "Interested in the weekend batch")
+    move_stage(replica, counselor, cold, "lost", lost_reason="Not reachable")
+    rows = list_inquiries(replica, institute.counselor_id, institute.today)
+    assert [r.id for r in rows] == [hot, warm, cold]  # open leads by score, lost last
+    for row in rows:
+        assert row.score_value == row.score.value
+    warm_row = rows[1]
+    assert warm_row.completed_contacts == 1 and warm_row.last_contact_on is not None
+    assert "+5 1 contact" in warm_row.score.explain()
+    assert rows[0].counselor_id == institute.counselor_id and rows[0].counselor
+    mine = InquiryFilter(counselor_id=institute.counselor_id).keep(institute.today)
+    assert mine is not None and all(mine(r) for r in rows)

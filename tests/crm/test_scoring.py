@@ -6,8 +6,10 @@ from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from institute_core.crm.scoring import RULES, LeadFacts, score_lead
+from institute_core.crm.scoring import RULES, LeadFacts, Scorer, score_lead
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "crm.md"
 TODAY = date(2026, 11, 23)
@@ -61,3 +63,36 @@ def test_a_lead_left_alone_loses_points_as_days_pass() -> None:
     two_weeks = score_lead(facts, TODAY + timedelta(days=14))
     assert two_weeks.value == fresh - 20  # lost +10 recency, gained −10 stale
     assert "−10 no contact for 14 days" in two_weeks.explain()
+
+
+def _facts_of(row: list[str]) -> LeadFacts:
+    status, source, priority, age, contacts, last, missed, subjects, *_ = row
+    taught, named = (int(x) for x in subjects.split("/"))
+    return LeadFacts(status, source, priority, TODAY - timedelta(days=int(age)),
+                     None if last == "–" else TODAY - timedelta(days=int(last)), int(contacts),
+                     int(missed), named, taught)
+
+
+def test_the_list_scorer_gives_every_worked_example_its_score() -> None:
+    scorer = Scorer(TODAY)
+    for row in EXAMPLES:
+        facts = _facts_of(row)
+        assert scorer.value(*facts) == int(row[8]) == score_lead(facts, TODAY).value
+
+
+@given(status=st.sampled_from(["new", "contacted", "follow_up_scheduled", "enrolled", "lost"]),
+       source=st.sampled_from(["referral", "walk_in", "website", "campaign", "social_media", ""]),
+       priority=st.sampled_from(["high", "medium", "low", ""]),
+       age=st.integers(0, 400), last=st.one_of(st.none(), st.integers(0, 400)),
+       done=st.integers(0, 8), missed=st.integers(0, 8), named=st.integers(0, 4),
+       taught=st.integers(0, 4))
+def test_the_list_scorer_agrees_with_the_explained_score(
+        status: str, source: str, priority: str, age: int, last: int | None, done: int,
+        missed: int, named: int, taught: int) -> None:
+    """The list sorts by `Scorer.value` and the panel explains `score_lead`: they must agree."""
+    facts = LeadFacts(status, source, priority, TODAY - timedelta(days=age),
+                      None if last is None else TODAY - timedelta(days=last), done, missed,
+                      named, min(taught, named))
+    scorer = Scorer(TODAY)
+    assert scorer.value(*facts) == score_lead(facts, TODAY).value
+    assert scorer.value(*facts) == score_lead(facts, TODAY).value  # memoized the same
