@@ -15,6 +15,7 @@ committed page.
 from __future__ import annotations
 
 import functools
+import json
 import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
@@ -22,20 +23,19 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, Table, bindparam, literal_column, select
-from sqlalchemy.dialects.sqlite import insert
+from sqlalchemy import Connection, Dialect, select
 from sqlalchemy.exc import IntegrityError
 
 from institute_core.replica import Replica
 from institute_core.schema import SYNCED_TABLES, SyncState, table_of
 from institute_core.sync import wire
-from institute_core.sync.codec import decode_fields
 from institute_core.sync.conflicts import (
     observe_stamps,
     record_local_conflict,
     store_conflicts,
 )
 from institute_core.sync.outbox import pending_rows
+from institute_core.sync.storage import to_storage
 
 CURSOR_KEY = "pull_cursor"
 PARKED_KEY = "parked_rows"
@@ -64,7 +64,11 @@ class _Row:
     id: uuid.UUID
     version: int
     raw: dict[str, Any]          # as sent (codec-encoded, may hold id/version), for parking
-    values: dict[str, Any]       # decoded, with id and version
+    stored: dict[str, Any]       # as SQLite stores it, with id and version
+
+    @property
+    def key(self) -> str:
+        return str(self.stored["id"])
 
 
 def _state(connection: Connection, key: str, default: Any) -> Any:
@@ -72,33 +76,27 @@ def _state(connection: Connection, key: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def _decode(rows: Iterable[wire.PulledRow]) -> tuple[list[_Row], list[tuple[wire.PulledRow, str]]]:
-    good: list[_Row] = []
+def _decode(dialect: Dialect, rows: Iterable[wire.PulledRow]
+            ) -> tuple[list[_Row], list[tuple[wire.PulledRow, str]]]:
+    good: dict[tuple[str, uuid.UUID], _Row] = {}
     bad: list[tuple[wire.PulledRow, str]] = []
     for row in rows:
         if row.table not in _ORDER:
             bad.append((row, f"unknown table {row.table!r} (is the app older than the server?)"))
             continue
         try:
-            values = decode_fields(table_of(row.table), row.values, skip=_SERVER_KEYS)
+            stored = to_storage(table_of(row.table), dialect,
+                                {k: v for k, v in row.values.items() if k not in _SERVER_KEYS})
         except ValueError as exc:
             bad.append((row, f"unreadable value: {exc}"))
             continue
-        values["id"] = row.id
-        values["version"] = row.version
-        good.append(_Row(row.table, row.id, row.version, row.values, values))
-    good.sort(key=lambda r: _ORDER[r.table])  # stable: keeps the server's order within a table
-    return good, bad
-
-
-def _upsert_statement(table: Table, keys: tuple[str, ...], skip: frozenset[str]) -> Any:
-    statement = insert(table)
-    update = {k: statement.excluded[k] for k in keys if k != "id" and k not in skip}
-    if not update:
-        return statement.on_conflict_do_nothing(index_elements=[table.c.id])
-    # A page of an older version (a retried parked row, a repair pass) never regresses a row.
-    return statement.on_conflict_do_update(index_elements=[table.c.id], set_=update,
-                                           where=table.c.version <= statement.excluded.version)
+        stored["id"] = row.id.hex
+        stored["version"] = row.version
+        seen = good.get((row.table, row.id))
+        if seen is None or seen.version <= row.version:
+            good[(row.table, row.id)] = _Row(row.table, row.id, row.version, row.values, stored)
+    # stable: keeps the server's order within a table
+    return sorted(good.values(), key=lambda r: _ORDER[r.table]), bad
 
 
 class _Failure(Exception):
@@ -108,76 +106,139 @@ class _Failure(Exception):
         self.error = error
 
 
-def _write_rows(connection: Connection, rows: list[_Row],
-                pending: dict[tuple[str, uuid.UUID], set[str]]) -> list[_Failure]:
-    """Upsert rows group by group; a group that fails is retried row by row to find culprits."""
-    failures: list[_Failure] = []
-    groups: dict[tuple[str, tuple[str, ...], frozenset[str]], list[_Row]] = {}
-    for row in rows:
-        skip = frozenset(pending.get((row.table, row.id), ()))
-        groups.setdefault((row.table, tuple(sorted(row.values)), skip), []).append(row)
-    for (name, keys, skip), members in sorted(groups.items(), key=lambda g: _ORDER[g[0][0]]):
-        upsert = _compiled_upsert(connection.dialect, name, keys, skip)
-        try:
-            with connection.begin_nested():
-                connection.exec_driver_sql(upsert.sql, [upsert.params(r.values)
-                                                        for r in members])
-            continue
-        except IntegrityError:
-            pass
-        for row in members:
-            try:
-                with connection.begin_nested():
-                    connection.exec_driver_sql(upsert.sql, [upsert.params(row.values)])
-            except IntegrityError as exc:
-                failures.append(_Failure(row, exc))
-    return failures
-
-
-@dataclass(frozen=True)
-class _Upsert:
-    """An upsert compiled once to SQLite's SQL, with each parameter's bind processor.
-
-    A pull applies tens of thousands of rows; executing the SQL text with ready tuples skips
-    SQLAlchemy's per-row statement work while the values still go through the column types'
-    own conversions.
-    """
-
-    sql: str
-    order: tuple[str, ...]
-    processors: tuple[Callable[[Any], Any] | None, ...]
-
-    def params(self, values: dict[str, Any]) -> tuple[Any, ...]:
-        return tuple(values[k] if p is None else p(values[k])
-                     for k, p in zip(self.order, self.processors, strict=True))
+def _quoted(dialect: Dialect, name: str) -> str:
+    return str(dialect.identifier_preparer.quote(name))
 
 
 @functools.cache
-def _compiled_upsert(dialect: Dialect, name: str, keys: tuple[str, ...],
-                     skip: frozenset[str]) -> _Upsert:
-    table = table_of(name)
-    statement = _upsert_statement(table, keys, skip).values({k: bindparam(k) for k in keys})
-    compiled = statement.compile(dialect=dialect)
-    order = tuple(compiled.positiontup or ())
-    if sorted(order) != sorted(keys):
-        raise RuntimeError(f"unexpected parameters compiling the upsert of {name}: {order}")
-    return _Upsert(str(compiled), order,
-                   tuple(table.c[k].type.dialect_impl(dialect).bind_processor(dialect)
-                         for k in order))
+def _insert_sql(dialect: Dialect, name: str, keys: tuple[str, ...]) -> str:
+    columns = ", ".join(_quoted(dialect, k) for k in keys)
+    return (f"INSERT INTO {_quoted(dialect, name)} ({columns}) "
+            f"VALUES ({', '.join('?' * len(keys))})")
 
 
-def _fk_violations(connection: Connection, tables: set[str]) -> dict[str, set[uuid.UUID]]:
-    out: dict[str, set[uuid.UUID]] = {}
-    for name in tables:
-        rowids = [r[1] for r in connection.exec_driver_sql(
-            f'PRAGMA foreign_key_check("{name}")').fetchall()]
-        if not rowids:
+@functools.cache
+def _update_sql(dialect: Dialect, name: str, keys: tuple[str, ...]) -> str:
+    assignments = ", ".join(f"{_quoted(dialect, k)} = ?" for k in keys)
+    return f"UPDATE {_quoted(dialect, name)} SET {assignments} WHERE id = ?"
+
+
+def _local_rows(connection: Connection, name: str, ids: list[str]) -> dict[str, dict[str, Any]]:
+    """The stored rows of `name` among `ids` (hex), as SQLite holds them."""
+    result = connection.exec_driver_sql(
+        f"SELECT * FROM {_quoted(connection.dialect, name)} "
+        "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
+    columns = list(result.keys())
+    return {row[0]: dict(zip(columns, row, strict=True)) for row in result}
+
+
+@dataclass
+class _Writes:
+    """What applying rows wrote: per table, the rows and the columns each one set."""
+
+    rows: dict[str, list[tuple[_Row, tuple[str, ...]]]] = field(default_factory=dict)
+    failures: list[_Failure] = field(default_factory=list)
+
+
+def _plan(connection: Connection, name: str, members: list[_Row],
+          pending: dict[tuple[str, uuid.UUID], set[str]]
+          ) -> tuple[dict[tuple[str, ...], list[_Row]], dict[tuple[str, ...], list[_Row]]]:
+    """Rows to insert and rows to update, each grouped by the columns they set.
+
+    Only the columns whose stored value differs are written: rewriting a whole row touches
+    every index and foreign key of the table and costs ten times more in SQLite. A row never
+    goes back to an older version, and fields with edits waiting in the outbox keep the local
+    value (they are pushed next time).
+    """
+    local = _local_rows(connection, name, [r.key for r in members])
+    inserts: dict[tuple[str, ...], list[_Row]] = {}
+    updates: dict[tuple[str, ...], list[_Row]] = {}
+    for row in members:
+        have = local.get(row.key)
+        if have is None:
+            inserts.setdefault(tuple(row.stored), []).append(row)
             continue
-        table = table_of(name)
-        ids = connection.execute(
-            select(table.c.id).where(literal_column("rowid").in_(rowids))).scalars().all()
-        out[name] = set(ids)
-    return out
+        if have["version"] > row.version:
+            continue
+        skip = pending.get((name, row.id), ())
+        changed = tuple(k for k, v in row.stored.items()
+                        if k != "id" and k not in skip and have.get(k) != v)
+        if changed:
+            updates.setdefault(changed, []).append(row)
+    return inserts, updates
+
+
+def _run_group(connection: Connection, sql: str, group: list[_Row],
+               params: Callable[[_Row], tuple[Any, ...]], writes: _Writes,
+               keys: tuple[str, ...]) -> None:
+    """Execute one statement for a group; if it fails, row by row to find the culprits."""
+    try:
+        with connection.begin_nested():
+            connection.exec_driver_sql(sql, [params(r) for r in group])
+        writes.rows.setdefault(group[0].table, []).extend((r, keys) for r in group)
+        return
+    except IntegrityError:
+        pass
+    for row in group:
+        try:
+            with connection.begin_nested():
+                connection.exec_driver_sql(sql, [params(row)])
+            writes.rows.setdefault(row.table, []).append((row, keys))
+        except IntegrityError as exc:
+            writes.failures.append(_Failure(row, exc))
+
+
+def _insert_params(keys: tuple[str, ...], row: _Row) -> tuple[Any, ...]:
+    return tuple(row.stored[k] for k in keys)
+
+
+def _update_params(keys: tuple[str, ...], row: _Row) -> tuple[Any, ...]:
+    return (*(row.stored[k] for k in keys), row.stored["id"])
+
+
+def _write_rows(connection: Connection, rows: list[_Row],
+                pending: dict[tuple[str, uuid.UUID], set[str]]) -> _Writes:
+    """Insert new rows and update changed columns, table by table, parents first."""
+    writes = _Writes()
+    dialect = connection.dialect
+    by_table: dict[str, list[_Row]] = {}
+    for row in rows:
+        by_table.setdefault(row.table, []).append(row)
+    for name, members in sorted(by_table.items(), key=lambda item: _ORDER[item[0]]):
+        inserts, updates = _plan(connection, name, members, pending)
+        for keys, group in inserts.items():
+            _run_group(connection, _insert_sql(dialect, name, keys), group,
+                       functools.partial(_insert_params, keys), writes, keys)
+        for keys, group in updates.items():
+            _run_group(connection, _update_sql(dialect, name, keys), group,
+                       functools.partial(_update_params, keys), writes, keys)
+    return writes
+
+
+def _orphans(connection: Connection, writes: _Writes) -> set[uuid.UUID]:
+    """Rows just written whose parent row is not on this device (their foreign key fails).
+
+    Only the written rows and the links they set are checked (PRAGMA foreign_key_check would
+    scan whole tables on every page); foreign keys stay deferred to the commit as the backstop.
+    """
+    dialect = connection.dialect
+    orphans: set[uuid.UUID] = set()
+    for name, written in writes.rows.items():
+        for fk in table_of(name).foreign_keys:
+            column = fk.parent.name
+            refs = {row.stored[column]: row for row, keys in written
+                    if column in keys and row.stored.get(column) is not None}
+            if not refs:
+                continue
+            parent = fk.column.table.name
+            found = {r[0] for r in connection.exec_driver_sql(
+                f"SELECT {_quoted(dialect, fk.column.name)} FROM {_quoted(dialect, parent)} "
+                f"WHERE {_quoted(dialect, fk.column.name)} IN "
+                "(SELECT value FROM json_each(?))", (json.dumps(list(refs)),))}
+            missing = set(refs) - found
+            orphans.update(row.id for row, keys in written
+                           if column in keys and row.stored.get(column) in missing)
+    return orphans
 
 
 def _collision_note(connection: Connection, row: _Row, error: IntegrityError) -> tuple[str, Any,
@@ -186,11 +247,14 @@ def _collision_note(connection: Connection, row: _Row, error: IntegrityError) ->
     match = _UNIQUE.search(str(error.orig))
     columns = [c.strip().split(".")[-1] for c in match.group(1).split(",")] if match else []
     field_name = ",".join(columns) or "?"
-    table = table_of(row.table)
     local_id = None
-    if columns and all(c in row.values for c in columns):
-        local_id = connection.execute(select(table.c.id).where(
-            *(table.c[c] == row.values[c] for c in columns), table.c.id != row.id)).scalar()
+    if columns and all(c in row.stored for c in columns):
+        dialect = connection.dialect
+        found = connection.exec_driver_sql(
+            f"SELECT id FROM {_quoted(dialect, row.table)} WHERE "
+            + " AND ".join(f"{_quoted(dialect, c)} = ?" for c in columns) + " AND id != ?",
+            (*(row.stored[c] for c in columns), row.key)).scalar()
+        local_id = uuid.UUID(found) if found else None
     server_value = {c: row.raw.get(c) for c in columns} if columns else None
     note = (f"{row.table}.{field_name} {server_value} is already used on this device by row "
             f"{local_id} (not yet uploaded); the server's row {row.id} waits until one of them "
@@ -203,10 +267,10 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
                cursor: str | None = None) -> PageResult:
     """Apply one pulled page (and store `cursor`) in ONE transaction; see the module docstring."""
     result = PageResult()
-    decoded, unreadable = _decode(rows)
     for sent in rows:
         result.seen.setdefault(sent.table, set()).add(sent.id)
     with replica.apply_remote() as connection:
+        decoded, unreadable = _decode(connection.dialect, rows)
         # Write first: the page transaction takes SQLite's write lock before it reads the
         # outbox, so no local edit can commit between that read and these writes.
         replica.set_state(APPLIED_AT_KEY, datetime.now(UTC).isoformat(), connection)
@@ -224,15 +288,11 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
         while True:
             todo = [r for r in decoded if r.id not in excluded]
             savepoint = connection.begin_nested()
-            failures = _write_rows(connection, todo, pending)
-            violations = _fk_violations(connection, {r.table for r in todo})
-            page_ids = {r.id for r in todo}
-            new = {i for ids in violations.values() for i in ids} & page_ids
+            writes = _write_rows(connection, todo, pending)
+            new = _orphans(connection, writes)
             if not new:
-                if violations:
-                    savepoint.rollback()
-                    raise RuntimeError(f"replica has broken links outside the page: {violations}")
                 savepoint.commit()
+                failures = writes.failures
                 break
             savepoint.rollback()
             for row_id in new:

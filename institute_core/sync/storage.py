@@ -1,0 +1,110 @@
+"""Pulled wire values straight to the values SQLite stores, one converter per column.
+
+A pull applies tens of thousands of rows. Going wire text -> Python object (UUID, datetime)
+-> SQLite text through SQLAlchemy's bind processors costs several microseconds a value; the
+common column types here go from wire text to stored text in one step, checked on the way (a
+malformed value raises ValueError naming the column, and the row is parked). Every other type
+takes the general path, so the stored form is always the one the ORM itself would write
+(tests/core/test_sync_storage.py compares both paths for every column type).
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable
+from datetime import UTC, date, datetime
+from typing import Any
+
+from sqlalchemy import BigInteger, Column, Date, Dialect, Integer, String, Table, Text, Uuid
+
+from institute_core.schema.types import UTCDateTime
+from institute_core.sync.codec import decode_value
+
+Converter = Callable[[Any], Any]
+
+
+def _uuid_hex(raw: Any) -> str:
+    # SQLAlchemy stores a Uuid on SQLite as 32 hex digits.
+    return uuid.UUID(raw).hex
+
+
+def _text(raw: Any) -> str:
+    if not isinstance(raw, str):
+        raise ValueError("not text")
+    return raw
+
+
+def _integer(raw: Any) -> int:
+    if isinstance(raw, bool) or not isinstance(raw, int):
+        if isinstance(raw, float) and raw.is_integer():
+            return int(raw)
+        raise ValueError("not a whole number")
+    return raw
+
+
+def _utc_timestamp(raw: Any) -> str:
+    value = datetime.fromisoformat(raw)
+    if value.tzinfo is None:
+        raise ValueError("timestamp without a timezone")
+    if value.utcoffset():
+        value = value.astimezone(UTC)
+    # The text SQLAlchemy's SQLite DATETIME writes (naive UTC, always with microseconds).
+    return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
+            f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
+
+
+def _date(raw: Any) -> str:
+    return date.fromisoformat(raw).isoformat()
+
+
+def general_converter(column: Column[Any], dialect: Dialect) -> Converter:
+    """Wire value -> Python value (the codec) -> stored value (the column's bind processor)."""
+    process = column.type.dialect_impl(dialect).bind_processor(dialect)
+
+    def convert(raw: Any) -> Any:
+        value = decode_value(column, raw)
+        return value if process is None else process(value)
+    return convert
+
+
+def _fast_converter(column: Column[Any], dialect: Dialect) -> Converter | None:
+    kind = column.type
+    if isinstance(kind, Uuid):
+        return _uuid_hex
+    if isinstance(kind, UTCDateTime):
+        return _utc_timestamp
+    if isinstance(kind, Date):
+        return _date
+    if kind.dialect_impl(dialect).bind_processor(dialect) is not None:
+        return None  # a type with its own conversion (an Enum, say): the general path
+    if isinstance(kind, String | Text):
+        return _text
+    if isinstance(kind, Integer | BigInteger):
+        return _integer
+    return None
+
+
+@functools.cache
+def converters(table: Table, dialect: Dialect) -> dict[str, Converter]:
+    """Column name -> converter from its wire value to the value SQLite stores."""
+    return {c.name: _fast_converter(c, dialect) or general_converter(c, dialect)
+            for c in table.columns}
+
+
+def to_storage(table: Table, dialect: Dialect, values: dict[str, Any]) -> dict[str, Any]:
+    """Stored values of one pulled row; ValueError names the column of a malformed value."""
+    convert = converters(table, dialect)
+    out: dict[str, Any] = {}
+    for name, raw in values.items():
+        if raw is None:
+            out[name] = None
+            continue
+        converter = convert.get(name)
+        if converter is None:
+            raise ValueError(f"{table.name}: no field named {name!r}")
+        try:
+            out[name] = converter(raw)
+        except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
+            raise ValueError(f"{table.name}.{name}: {exc}") from exc
+    return out
