@@ -5,7 +5,7 @@ change rows they can see) and by the conflict log (entries about rows a user can
 
 - admin, super_admin: everything.
 - faculty: the syllabus; staff users; every faculty row (pay stripped for others, see
-  `private_columns_hidden`); "their students" (an enrollment with them, a learning session with
+  `private_columns_shown`); "their students" (an enrollment with them, a learning session with
   them, or membership of one of their batches) with those students' user rows and whole
   history; their batches with members and batch attendance; their faculty reports. No CRM.
 - counselor: all CRM rows (the front desk shares leads); the syllabus; staff users; faculty rows
@@ -18,16 +18,23 @@ Predicates deliberately ignore `deleted_at`: a deleted row stays in scope so its
 
 from __future__ import annotations
 
+import functools
 import uuid
 from dataclasses import dataclass, replace
+from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     ColumnElement,
     Connection,
     Select,
     Table,
+    Uuid,
     and_,
+    cast,
     false,
+    func,
+    literal,
     or_,
     select,
     true,
@@ -85,10 +92,24 @@ def counselor_students(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return select(students.c.id).where(students.c.counselor_id == user_id)
 
 
-def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | tuple[uuid.UUID, ...] | None:
+def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
     if viewer.students is not None:
-        return viewer.students
+        return _id_array(viewer.students)
     return _student_query(viewer)
+
+
+def _id_array(ids: tuple[uuid.UUID, ...]) -> Select[tuple[uuid.UUID]]:
+    """The ids as `SELECT unnest(CAST(:ids AS UUID[]))` (PostgreSQL) with ONE text parameter.
+
+    An IN list binds a parameter per id in every predicate that names it: a pull's 40 scoped
+    queries and counts then carried thousands of parameters, each converted in Python.
+    """
+    return select(func.unnest(cast(literal(_array_text(ids)), ARRAY(Uuid))))
+
+
+@functools.lru_cache(maxsize=64)
+def _array_text(ids: tuple[uuid.UUID, ...]) -> str:
+    return "{" + ",".join(str(i) for i in ids) + "}"
 
 
 def _student_query(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
@@ -159,8 +180,7 @@ def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
 
 
 def _faculty_visible(table_name: str, table: Table, faculty_id: uuid.UUID,
-                     students: Select[tuple[uuid.UUID]] | tuple[uuid.UUID, ...]
-                     ) -> ColumnElement[bool]:
+                     students: Select[tuple[uuid.UUID]]) -> ColumnElement[bool]:
     if table_name in STUDENT_ROWS:
         return table.c.student_id.in_(students)
     if table_name == "attendance_topics":
@@ -180,12 +200,13 @@ def _faculty_visible(table_name: str, table: Table, faculty_id: uuid.UUID,
     return false()
 
 
-def private_columns_hidden(table_name: str, viewer: Viewer,
-                           row_owner_faculty_user: uuid.UUID | None) -> bool:
-    """Whether a row's private columns (faculty pay) must be left out for this viewer."""
+def private_columns_shown(viewer: Viewer, owner_user: ColumnElement[Any]
+                          ) -> ColumnElement[bool]:
+    """Whether a row's private columns (faculty pay) go to this viewer: to administrators,
+    and to the faculty member (`owner_user`, the row's users.id) it belongs to."""
     if viewer.is_admin:
-        return False
-    return row_owner_faculty_user != viewer.user_id
+        return true()
+    return owner_user == viewer.user_id
 
 
 def visible_with(table_name: str, viewer: Viewer, *extra: ColumnElement[bool]

@@ -16,10 +16,9 @@ from institute_core.sync.wire import (
     DeviceStatus,
     ErrorBody,
     PullResponse,
-    PushRequest,
     PushResponse,
 )
-from sync_server.deps import ClientTime, CurrentUser, EngineDep, SettingsDep
+from sync_server.deps import ClientTime, CurrentUser, EngineDep, PushBody, SettingsDep
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
 from sync_server.sync import devices, pull, push, tombstones
@@ -40,9 +39,12 @@ def _json(model: BaseModel) -> Response:
     return Response(content=model.model_dump_json(), media_type="application/json")
 
 
-@router.post("/sync/push", response_model=PushResponse)
-def push_changes(body: PushRequest, principal: CurrentUser, engine: EngineDep,
+@router.post("/sync/push", response_model=PushResponse, openapi_extra={"requestBody": {
+    "required": True,
+    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
+def push_changes(principal: CurrentUser, body: PushBody, engine: EngineDep,
                  settings: SettingsDep, client_time: ClientTime) -> Response:
+    # The caller is checked before the body is read: a stranger gets 401, not a parse error.
     return _json(push.push(engine, settings, principal, body, client_time))
 
 
@@ -53,7 +55,8 @@ def pull_rows(principal: CurrentUser, engine: EngineDep, settings: SettingsDep,
               limit: Annotated[int, Query(ge=1, le=MAX_PULL_LIMIT)] = 1000,
               x_device_id: Annotated[uuid.UUID | None, Header()] = None) -> Response:
     device_id = x_device_id or principal.device_id
-    return _json(pull.pull(engine, settings, principal, cursor, limit, device_id, client_time))
+    page = pull.pull(engine, settings, principal, cursor, limit, device_id, client_time)
+    return Response(content=page.to_json(), media_type="application/json")
 
 
 def _admin_only(principal: Principal, what: str) -> None:
