@@ -6,6 +6,7 @@ sync server and the command line can all tell a person what was wrong.
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 from typing import Any
@@ -72,28 +73,49 @@ def _required(column: Column[Any]) -> bool:
             and not column.primary_key)
 
 
+@dataclass(frozen=True)
+class _ColumnRule:
+    name: str
+    required: bool        # NOT NULL with no default: must be given on insert
+    nullable: bool        # None allowed (the primary key is filled in elsewhere)
+    length: int | None    # longest text allowed
+
+
+@functools.cache
+def _column_rules(table: Table) -> tuple[_ColumnRule, ...]:
+    """Each column's simple rules, worked out once per table (a push validates every row)."""
+    return tuple(_ColumnRule(c.name, _required(c), c.nullable or c.primary_key,
+                             c.type.length if isinstance(c.type, String) else None)
+                 for c in table.columns)
+
+
+@functools.cache
+def _check_rules(table: Table) -> tuple[Rule, ...]:
+    return tuple(rules_of(table.constraints))
+
+
 def validate_values(table: Table, values: dict[str, Any], *, partial: bool = False) -> None:
     """Refuse values that break a NOT NULL, length or CHECK rule of `table`.
 
     `partial` checks only the fields present (an update of some fields); rules that span two
     fields are then checked when both are known.
     """
-    for column in table.columns:
+    for column in _column_rules(table):
         name = column.name
         if name not in values:
-            if not partial and _required(column):
+            if not partial and column.required:
                 raise InvalidInput(table.name, name, "is required")
             continue
         value = values[name]
         if value is None:
-            if not column.nullable and not column.primary_key:
+            if not column.nullable:
                 raise InvalidInput(table.name, name, "is required")
             continue
-        length = column.type.length if isinstance(column.type, String) else None
+        length = column.length
         if length is not None and isinstance(value, str) and len(value) > length:
             raise InvalidInput(table.name, name, f"is longer than {length} characters",
                                value[:40] + "…" if len(value) > 40 else value)
-    for rule in rules_of(table.constraints):
+    for rule in _check_rules(table):
         if partial and rule.field not in values:
             continue
         if not _safe_check(rule, values):

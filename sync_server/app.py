@@ -8,10 +8,11 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
-from institute_core.sync.wire import SCHEMA_VERSION
+from institute_core.sync.wire import SCHEMA_VERSION, PushRequest
 from sync_server.auth.router import router as auth_router
 from sync_server.errors import install_error_handlers
 from sync_server.health import router as health_router
@@ -45,7 +46,27 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(auth_router)
     v1.include_router(sync_router)
     app.include_router(v1)
+    _document_bodies_parsed_by_hand(app)
     return app
+
+
+def _document_bodies_parsed_by_hand(app: FastAPI) -> None:
+    """Put the schemas of bodies a dependency parses itself (the push) into /openapi.json,
+    which FastAPI only fills from declared body parameters."""
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            components = schema.setdefault("components", {}).setdefault("schemas", {})
+            for model in (PushRequest,):
+                document = model.model_json_schema(ref_template="#/components/schemas/{model}")
+                components.update(document.pop("$defs", {}))
+                components[model.__name__] = document
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
 
 
 def build_app() -> FastAPI:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 from typing import Any
@@ -48,15 +49,14 @@ def unique_columns(table: Table, changed: set[str], *, skip: set[str]
     A constraint on exactly the natural key (`skip`) cannot clash: the same key gives the
     same id on every device, so such rows meet as one row and merge.
     """
-    found = []
-    for constraint in table.constraints:
-        if not isinstance(constraint, UniqueConstraint):
-            continue
-        columns = [c.name for c in constraint.columns]
-        if set(columns) == skip or not changed.intersection(columns):
-            continue
-        found.append(columns)
-    return found
+    return [list(columns) for columns in _unique_constraints(table)
+            if set(columns) != skip and changed.intersection(columns)]
+
+
+@functools.cache
+def _unique_constraints(table: Table) -> tuple[tuple[str, ...], ...]:
+    return tuple(tuple(c.name for c in constraint.columns) for constraint in table.constraints
+                 if isinstance(constraint, UniqueConstraint))
 
 
 def unique_clash(conn: Connection, table: Table, row: Mapping[str, Any],
