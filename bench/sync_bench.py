@@ -1,6 +1,7 @@
 """Sync against a real server on loopback: push and pull rates, initial sync, many desks at once.
 
     .venv/bin/python bench/sync_bench.py [--changes 10000] [--clients 20] [--seconds 60]
+        [--workers 2] [--think 1.0] [--only all|transfer|desks] [--profile DIR]
 
 Everything runs on 127.0.0.1: a throwaway PostgreSQL database (dropped at the end) holding the
 default demo institute, served by uvicorn in a subprocess (tests/support/server.py), and
@@ -70,12 +71,27 @@ NO_RETRY = RetryPolicy(attempts=1)
 
 # --- measuring helpers ---------------------------------------------------------------------
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and its descendants (uvicorn's workers under its supervisor)."""
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        for task in Path(f"/proc/{current}/task").glob("*/children"):
+            with contextlib.suppress(OSError):
+                todo.extend(int(child) for child in task.read_text().split())
+    return found
+
+
 def rss_mb(pid: int) -> float:
-    """Resident memory of a process from /proc (MB)."""
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError(f"no VmRSS for process {pid}")
+    """Resident memory of a process and its children, from /proc (MB)."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            for line in Path(f"/proc/{member}/status").read_text().splitlines():
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1]) / 1024
+    return total
 
 
 class MemoryWatch:
@@ -112,9 +128,13 @@ class MemoryWatch:
 
 
 def cpu_s(pid: int) -> float:
-    """User + system CPU seconds a process has used so far (/proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User + system CPU seconds a process and its children have used so far (/proc)."""
+    total = 0.0
+    for member in process_tree(pid):
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
 
 
 class CpuClock:
@@ -145,7 +165,7 @@ def profiled(folder: Path | None, name: str, server_pid: int) -> Iterator[None]:
         return
     folder.mkdir(parents=True, exist_ok=True)
     spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
-                            str(server_pid), "-f", "speedscope", "-o",
+                            str(server_pid), "--subprocesses", "-f", "speedscope", "-o",
                             str(folder / f"{name}-server.json"), "-r", "200", "--nonblocking"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
@@ -447,6 +467,8 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--seconds", type=float, default=60.0)
+    parser.add_argument("--workers", type=int, default=2,
+                        help="server worker processes (docs/deploy.md: one per core)")
     parser.add_argument("--think", type=float, default=1.0,
                         help="average pause of a scripted desk between its syncs (s)")
     parser.add_argument("--only", choices=("all", "transfer", "desks"), default="all",
@@ -472,7 +494,9 @@ def main() -> int:
         base = baseline_inserts(url, args.changes)
         say(f"baseline psycopg executemany of {args.changes:,} {TABLE} rows: "
             f"{base['executemany']:,.0f} rows/s; COPY: {base['copy']:,.0f} rows/s")
-        with running_server(url) as server, MemoryWatch(server.process.pid) as memory:
+        say(f"server: uvicorn with {args.workers} worker process(es)")
+        with running_server(url, workers=args.workers) as server, \
+                MemoryWatch(server.process.pid) as memory:
             rss_start = memory.mark("initial sync")
             if args.only != "desks":
                 transfer(server, Path(tmp), args.changes, args.profile, memory, say)
