@@ -67,15 +67,15 @@ def _state(connection: Connection, key: str, default: Any) -> Any:
     return default if value is None else value
 
 
-def read_batch(replica: Replica, limit: int) -> list[PendingChange]:
-    """The oldest `limit` outbox entries as wire changes, in seq order.
+def read_batch(replica: Replica, limit: int, *, after: int = 0) -> list[PendingChange]:
+    """The oldest `limit` outbox entries (with a local seq above `after`) as wire changes.
 
     Read as SQLite stores them and built without re-validation: the entries were validated
     when they were written, and a push reads tens of thousands of them.
     """
     with replica.engine.connect() as connection, connection.begin():
         offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
-        entries = connection.exec_driver_sql(_READ_SQL, (limit,)).all()
+        entries = connection.exec_driver_sql(_READ_SQL, (after, limit)).all()
     return [PendingChange(seq, wire.Change.model_construct(
         change_id=uuid.UUID(change_id), seq=seq + offset, table=table, row_id=uuid.UUID(row_id),
         fields=json.loads(fields), hlc=hlc, author_id=uuid.UUID(author) if author else None,
@@ -84,7 +84,7 @@ def read_batch(replica: Replica, limit: int) -> list[PendingChange]:
 
 
 _READ_SQL = (f"SELECT seq, change_id, table_name, row_id, fields, hlc, author_id, device_id, "
-             f"base_version FROM {OutboxEntry.__tablename__} ORDER BY seq LIMIT ?")
+             f"base_version FROM {OutboxEntry.__tablename__} WHERE seq > ? ORDER BY seq LIMIT ?")
 
 
 def first_wire_seq(replica: Replica) -> int | None:

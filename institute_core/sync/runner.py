@@ -12,6 +12,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
@@ -23,7 +24,7 @@ from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
 from institute_core.sync.errors import RequestRefused, SyncError
-from institute_core.sync.outbox import Rejection, confirm, read_batch
+from institute_core.sync.outbox import Confirmation, Rejection, confirm, read_batch
 
 _T = TypeVar("_T")
 
@@ -156,32 +157,56 @@ class SyncRunner:
     # --- push ------------------------------------------------------------------------------
 
     def _push(self, report: SyncReport) -> set[tuple[str, uuid.UUID]]:
-        """Send the outbox batch by batch; returns rows whose copy may now differ."""
+        """Send the outbox batch by batch; returns rows whose copy may now differ.
+
+        Confirming a batch (deleting it from the outbox, storing refusals and conflicts) runs
+        on a helper thread while the next batch is read and sent: the desk's share of a push
+        then overlaps the server's instead of adding to it. Confirmations stay in order, and
+        a batch is only ever deleted after the server's answer for it.
+        """
         total = self.replica.pending_changes()
         stale: set[tuple[str, uuid.UUID]] = set()
-        while True:
-            self._checkpoint()
-            batch = read_batch(self.replica, self.options.batch_size)
-            if not batch:
-                return stale
-            request = wire.PushRequest(device_id=self.replica.device_id,
-                                       schema_version=wire.SCHEMA_VERSION,
-                                       changes=[p.change for p in batch])
-            response = self._timed(partial(self._send_push, request))
-            if response.last_seq < batch[0].change.seq:
-                raise SyncError(
-                    f"the server did not accept the upload: it expects change "
-                    f"{response.last_seq + 1} of this device but the oldest waiting is "
-                    f"{batch[0].change.seq}")
-            done = confirm(self.replica, batch, response)
-            stale |= done.stale
-            report.sent += done.done
-            report.conflicts += done.conflicts
-            report.rejected.extend(done.rejected)
-            for outcome, n in done.outcomes.items():
-                report.outcomes[outcome] = report.outcomes.get(outcome, 0) + n
-            total = max(total, report.sent + self.replica.pending_changes())
-            self._report("push", report.sent, total)
+        sent = 0
+        confirming: Future[Confirmation] | None = None
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-confirm") as confirmer:
+            try:
+                batch = read_batch(self.replica, self.options.batch_size)
+                while batch:
+                    self._checkpoint()
+                    request = wire.PushRequest(device_id=self.replica.device_id,
+                                               schema_version=wire.SCHEMA_VERSION,
+                                               changes=[p.change for p in batch])
+                    response = self._timed(partial(self._send_push, request))
+                    if confirming is not None:
+                        done, confirming = confirming.result(), None
+                        self._count_confirmed(report, stale, done)
+                    if response.last_seq < batch[0].change.seq:
+                        raise SyncError(
+                            f"the server did not accept the upload: it expects change "
+                            f"{response.last_seq + 1} of this device but the oldest waiting "
+                            f"is {batch[0].change.seq}")
+                    # The batch still waits in the outbox: edits made meanwhile raise the total.
+                    total = max(total, sent + self.replica.pending_changes())
+                    confirming = confirmer.submit(confirm, self.replica, batch, response)
+                    accepted = [p.local_seq for p in batch if p.change.seq <= response.last_seq]
+                    sent += len(accepted)
+                    self._report("push", sent, total)
+                    batch = read_batch(self.replica, self.options.batch_size,
+                                       after=max(accepted))
+            finally:
+                if confirming is not None:
+                    self._count_confirmed(report, stale, confirming.result())
+        return stale
+
+    @staticmethod
+    def _count_confirmed(report: SyncReport, stale: set[tuple[str, uuid.UUID]],
+                         done: Confirmation) -> None:
+        stale |= done.stale
+        report.sent += done.done
+        report.conflicts += done.conflicts
+        report.rejected.extend(done.rejected)
+        for outcome, n in done.outcomes.items():
+            report.outcomes[outcome] = report.outcomes.get(outcome, 0) + n
 
     def _send_push(self, request: wire.PushRequest) -> wire.PushResponse:
         try:
