@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import copy
 from typing import Any
 
@@ -33,14 +34,25 @@ def log_config(level: str) -> dict[str, Any]:
 
 def run(args: argparse.Namespace) -> int:
     import uvicorn
+    from uvicorn.supervisors import Multiprocess
+
+    from sync_server.commands.listening import TcpConfig
 
     settings = Settings().checked()  # fail here, with the message, not inside a worker
-    uvicorn.run("sync_server.app:build_app", factory=True,
-                host=args.host or settings.host, port=args.port or settings.port,
-                workers=args.workers, log_level=args.log_level,
-                log_config=log_config(args.log_level),
-                # The app writes the access log as JSON; uvicorn's text lines would repeat it.
-                access_log=False,
-                # The body limit is enforced by the app; uvicorn just must not buffer forever.
-                timeout_keep_alive=30)
-    return 0
+    config = TcpConfig(
+        "sync_server.app:build_app", factory=True,
+        host=args.host or settings.host, port=args.port or settings.port,
+        workers=args.workers, log_level=args.log_level, log_config=log_config(args.log_level),
+        # The app writes the access log as JSON; uvicorn's text lines would repeat it.
+        access_log=False,
+        # The body limit is enforced by the app; uvicorn just must not buffer forever.
+        timeout_keep_alive=30)
+    # What uvicorn.run does, with our config class (it builds its own from keywords).
+    if config.workers > 1:
+        with contextlib.suppress(KeyboardInterrupt):
+            Multiprocess(config, sockets=[config.bind_socket()]).run()
+        return 0
+    server = uvicorn.Server(config)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else 3  # uvicorn's exit code for a failed start-up

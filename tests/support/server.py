@@ -107,7 +107,7 @@ def _wait_until_healthy(server: ServerProcess, timeout: float) -> None:
 @contextmanager
 def running_server(url: str, *, startup_timeout: float = 30.0, workers: int = 1,
                    **env: str) -> Iterator[ServerProcess]:
-    """Run `uvicorn sync_server.app:build_app --factory` on 127.0.0.1 and a free port.
+    """Run `institute-sync-server serve` (uvicorn, as deployed) on 127.0.0.1 and a free port.
 
     `workers` > 1 runs that many worker processes under uvicorn's supervisor (as deployed,
     docs/deploy.md). Extra keyword arguments become environment variables of the server (for
@@ -121,9 +121,8 @@ def running_server(url: str, *, startup_timeout: float = 30.0, workers: int = 1,
     log_path = log_dir / f"institute-sync-server-{port}.log"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "sync_server.app:build_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning",
-             "--workers", str(workers)],
+            [sys.executable, "-m", "sync_server.cli", "serve", "--host", "127.0.0.1",
+             "--port", str(port), "--log-level", "warning", "--workers", str(workers)],
             env=environment, stdout=log, stderr=subprocess.STDOUT, cwd=str(REPO_ROOT))
     server = ServerProcess(f"http://127.0.0.1:{port}", process, port, log_path)
     try:
