@@ -81,7 +81,8 @@ class SyncReport:
 class SyncOptions:
     """Batch and page sizes, and whether to run the count check after pulling."""
 
-    batch_size: int = 500
+    # The most the server takes in one push: fewer round trips and commits per change.
+    batch_size: int = wire.MAX_PUSH_CHANGES
     page_limit: int = 2000
     check_counts: bool = True
 
