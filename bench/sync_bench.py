@@ -164,20 +164,35 @@ def profiled(folder: Path | None, name: str, server_pid: int) -> Iterator[None]:
         yield
         return
     folder.mkdir(parents=True, exist_ok=True)
-    spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "-p",
+    py_spy = Path(sys.executable).parent / "py-spy"
+    if not py_spy.exists():
+        print(f"  (no py-spy in {py_spy.parent}: `pip install py-spy` to profile the server; "
+              "the bench is profiled with cProfile only)", flush=True)
+        with _cprofiled(folder / f"{name}-client.prof"):
+            yield
+        return
+    spy = subprocess.Popen([str(py_spy), "record", "-p",
                             str(server_pid), "--subprocesses", "-f", "speedscope", "-o",
                             str(folder / f"{name}-server.json"), "-r", "200", "--nonblocking"],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(1.0)  # py-spy attaches
+    try:
+        with _cprofiled(folder / f"{name}-client.prof"):
+            yield
+    finally:
+        spy.send_signal(signal.SIGINT)
+        spy.wait(timeout=30)
+
+
+@contextlib.contextmanager
+def _cprofiled(path: Path) -> Iterator[None]:
     profile = cProfile.Profile()
     profile.enable()
     try:
         yield
     finally:
         profile.disable()
-        profile.dump_stats(folder / f"{name}-client.prof")
-        spy.send_signal(signal.SIGINT)
-        spy.wait(timeout=30)
+        profile.dump_stats(path)
 
 
 def pct(values: list[float], q: float) -> float:
