@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
@@ -20,6 +20,7 @@ from institute_core.crm.duplicates import Contact, ContactKind
 from institute_core.crm.phones import try_normalize
 from institute_core.crm.scoring import LeadFacts, LeadScore, Scorer, score_lead
 from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus, Role
+from institute_core.memo import Memo
 from institute_core.replica import Replica
 from institute_core.schema import FollowUp, Inquiry, InquirySubject, Subject, User
 from institute_core.services.common import full_name
@@ -128,7 +129,7 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date
     (enrolled before lost), each by name.
 
     Three plain reads (inquiries, their follow-up counts, their subject ids) merged here by id;
-    the loop does a handful of dict look-ups per row (`_Once` converts each distinct day, tag
+    the loop does a handful of dict look-ups per row (`Memo` converts each distinct day, tag
     list and subject list once; `Scorer` works out each rule's points once per distinct input).
     """
     with replica.read() as session, _no_gc_pauses():
@@ -159,11 +160,11 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
           counselors: dict[str, str], today: date) -> list[InquiryRow]:
     inquiries.sort(key=itemgetter(1))  # by name: the tie-break of the list's order
     scorer = Scorer(today)
-    days: _Once[date] = _Once(date.fromisoformat)
+    days: Memo[str, date] = Memo(date.fromisoformat)
     # A tag list as (tags, the words searched); a subject list as (names, how many are taught,
     # the words searched).
-    tag_lists: _Once[tuple[tuple[str, ...], str]] = _Once(_tags)
-    subject_lists: _Once[tuple[tuple[str, ...], int, str]] = _Once(
+    tag_lists: Memo[str, tuple[tuple[str, ...], str]] = Memo(_tags)
+    subject_lists: Memo[str, tuple[tuple[str, ...], int, str]] = Memo(
         lambda keys: _subjects(catalog, keys))
     subject_lists[""] = ((), 0, "")
     no_tags = tag_lists[""] = ((), "")
@@ -192,22 +193,6 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
             today, f"{name} {phone} {email} {tag_words} {subject_words}".lower(),
             phone_normalized)))
     return rows
-
-
-T = TypeVar("T")
-
-
-class _Once(dict[str, T]):
-    """Text converted once per distinct value: days, tag lists and subject lists repeat
-    across thousands of rows."""
-
-    def __init__(self, convert: Callable[[str], T]) -> None:
-        super().__init__()
-        self._convert = convert
-
-    def __missing__(self, text: str) -> T:
-        value = self[text] = self._convert(text)
-        return value
 
 
 def _subjects(catalog: dict[str, tuple[str, bool]], keys: str

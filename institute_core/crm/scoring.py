@@ -7,13 +7,13 @@ the list is read, never stored: its time-based parts (recency, age) change every
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 from functools import cached_property
 from typing import Any, NamedTuple
 
 from institute_core.enums import InquiryStatus
+from institute_core.memo import Memo
 
 
 @dataclass(frozen=True)
@@ -179,18 +179,6 @@ def _evaluate(facts: LeadFacts, today: date, rules: ScoreRules,
 _ENROLLED, _LOST = InquiryStatus.ENROLLED.value, InquiryStatus.LOST.value
 
 
-class _Memo(dict[Any, int]):
-    """A rule's points per distinct input, worked out on first use."""
-
-    def __init__(self, points: Callable[[Any], int]) -> None:
-        super().__init__()
-        self._points = points
-
-    def __missing__(self, key: Any) -> int:
-        value = self[key] = self._points(key)
-        return value
-
-
 class Scorer:
     """`score_value` for many leads on one day. Inputs repeat across a list of thousands (a few
     sources, priorities, counts, some hundred days), so each rule's points are worked out once
@@ -198,13 +186,13 @@ class Scorer:
 
     def __init__(self, today: date, rules: ScoreRules = RULES) -> None:
         self.today = today
-        self._head = _Memo(lambda key: rules.base + source_points(rules, key[0])
-                           + priority_points(rules, key[1]))
-        self._contacts = _Memo(lambda n: contact_points(rules, n))
-        self._missed = _Memo(lambda n: missed_points(rules, n))
-        self._fit = _Memo(lambda key: fit_points(rules, *key))
-        self._recency = _Memo(lambda day: recency_points(rules, (today - day).days))
-        self._age = _Memo(lambda day: age_points(rules, (today - day).days))
+        self._head = Memo[Any, int](lambda key: rules.base + source_points(rules, key[0])
+                                    + priority_points(rules, key[1]))
+        self._contacts = Memo[Any, int](lambda n: contact_points(rules, n))
+        self._missed = Memo[Any, int](lambda n: missed_points(rules, n))
+        self._fit = Memo[Any, int](lambda key: fit_points(rules, *key))
+        self._recency = Memo[Any, int](lambda day: recency_points(rules, (today - day).days))
+        self._age = Memo[Any, int](lambda day: age_points(rules, (today - day).days))
 
     def value(self, status: str, source: str | None, priority: str | None, created_on: date,
               last_contact_on: date | None, completed: int, missed: int, named: int,
