@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QApplication, QMessageBox
 
 from desktop_app import sync_bridge
 from desktop_app.context import AppContext
+from desktop_app.gui_gc import collect_garbage_on_gui_thread
 from desktop_app.login.window import LoginWindow
 from desktop_app.logs import ErrorReporter, setup_logging
 from desktop_app.settings import pending
@@ -189,6 +190,7 @@ def run_app(args: argparse.Namespace) -> int:
     app = QApplication.instance() or QApplication(sys.argv[:1])
     assert isinstance(app, QApplication)
     app.setApplicationName("Institute Desk")
+    collect_garbage_on_gui_thread()  # never finalise Qt objects on a worker thread
     apply_theme(app)
     ErrorReporter(log_path, app).install()
     outcome = pending.run_pending(Path(args.data_dir))  # a restore or reset asked for

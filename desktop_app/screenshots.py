@@ -24,6 +24,7 @@ from PySide6.QtWidgets import QApplication, QWidget
 
 from desktop_app.app import DeskApp
 from desktop_app.crm.screens import render_counselor
+from desktop_app.gui_gc import collect_garbage_on_gui_thread
 from desktop_app.setup.screens import render_setup
 from desktop_app.shell.main_window import MainWindow
 from desktop_app.students.view import StudentsView
@@ -90,6 +91,7 @@ def _add_sample_conflict(replica: Replica) -> None:
 def render(data_dir: Path, out: Path) -> None:
     """Render every main screen of the replica in `data_dir` into `out`."""
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread()
     assert isinstance(app, QApplication)
     apply_theme(app)
     out.mkdir(parents=True, exist_ok=True)

@@ -114,6 +114,7 @@ def _run(work: Path, problems: _Problems) -> None:
         from PySide6.QtWidgets import QApplication
 
         from desktop_app.context import AppContext
+        from desktop_app.gui_gc import collect_garbage_on_gui_thread
         from desktop_app.placeholders.view import PlaceholderView
         from desktop_app.shell.main_window import MainWindow
         from desktop_app.shell.navigation import sections_for
@@ -129,6 +130,7 @@ def _run(work: Path, problems: _Problems) -> None:
     with _step("build a small demo institute"):
         build_demo_replica(data_dir, size="small")
     app = QApplication.instance() or QApplication(sys.argv[:1])
+    collect_garbage_on_gui_thread()
     assert isinstance(app, QApplication)
     with _step("theme, fonts and icons"):
         apply_theme(app)

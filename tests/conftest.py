@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import sqlite3
@@ -13,6 +14,22 @@ import pytest
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 from tests.pg import admin_url, throwaway_database
+
+
+@pytest.fixture(autouse=True)
+def garbage_collected_on_the_main_thread(request: pytest.FixtureRequest) -> Iterator[None]:
+    """As in the app (desktop_app/gui_gc.py): no automatic cycle collection, which could run
+    on a worker thread and finalise Qt objects there (a segfault "Garbage-collecting" in a
+    background task); Qt tests collect from a GUI-thread timer, and every test ends with a
+    collection on the main thread."""
+    gc.disable()
+    if {"qapp", "qtbot"} & set(request.fixturenames):
+        from desktop_app.gui_gc import collect_garbage_on_gui_thread
+
+        request.getfixturevalue("qapp")
+        collect_garbage_on_gui_thread()
+    yield
+    gc.collect()
 
 
 @pytest.fixture(scope="session")

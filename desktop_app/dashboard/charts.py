@@ -7,13 +7,11 @@ its label and value in the chart's corner (and keeps it in `hover_text` for test
 
 from __future__ import annotations
 
-import gc
 import math
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pyqtgraph as pg
-from pyqtgraph.util.garbage_collector import GarbageCollector
 from PySide6.QtCore import QPointF, Qt
 from PySide6.QtWidgets import (
     QFileDialog,
@@ -25,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.gui_gc import collect_garbage_on_gui_thread
 from desktop_app.widgets import styled_label
 
 BAR = "#1f5f8b"
@@ -34,24 +33,6 @@ AXIS = "#5b6875"
 Formatter = Callable[[float | None], str]
 
 pg.setConfigOptions(antialias=True, background="w", foreground=AXIS)
-
-_collector: GarbageCollector | None = None
-
-
-def collect_garbage_on_gui_thread() -> None:
-    """Run Python's cycle collector only on the GUI thread, from a timer.
-
-    Chart items live in reference cycles; when the collector runs automatically it runs on
-    whichever thread allocates, and a database worker finalising a Qt graphics item crashes the
-    app. pyqtgraph's GarbageCollector turns automatic collection off and collects every second
-    on the GUI thread instead.
-    """
-    global _collector
-    if _collector is None:
-        _collector = GarbageCollector(interval=1.0)
-    elif gc.isenabled():
-        gc.disable()
-
 
 def plain(value: float | None) -> str:
     return "n/a" if value is None else f"{value:g}"

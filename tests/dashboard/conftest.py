@@ -21,11 +21,10 @@ from tests.analytics.institute import Institute, build_institute
 @pytest.fixture(autouse=True)
 def gui_thread_garbage(qapp) -> Iterator[None]:  # type: ignore[no-untyped-def]
     """Collect chart garbage on the GUI thread around each test (a worker that finalises a
-    Qt graphics item crashes), and leave automatic collection on for the tests after these."""
+    Qt graphics item crashes); automatic collection stays off (tests/conftest.py)."""
     gc.collect()
     yield
     gc.collect()
-    gc.enable()
 
 
 @pytest.fixture
