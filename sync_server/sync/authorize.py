@@ -48,7 +48,7 @@ class WriteCheck:
     changed: frozenset[str]
 
     def owned(self, row: Row) -> bool:
-        return owner_of(self.store.row, self.table, row) == self.viewer.user_id
+        return owner_of(self.store.owner_row, self.table, row) == self.viewer.user_id
 
     def teaches(self, student_id: Any) -> bool:
         if self.viewer.faculty_id is None or student_id is None:

@@ -281,7 +281,7 @@ class _Applier:
                             {k for k, v in incoming.fields.items() if current.get(k) != v})
         meta = self.store.meta(change.table, change.row_id)
         stamps, default = rowstore.stamps_of(meta, int(current["version"]))
-        owner = owner_of(self.store.row, change.table, current)
+        owner = owner_of(self.store.owner_row, change.table, current)
         decision = merge_change(current, _with_default(stamps, default, incoming.fields),
                                 int(current["version"]), incoming, owner, now_ms())
         merged = {**current, **decision.apply}

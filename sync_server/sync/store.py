@@ -104,6 +104,14 @@ def _rows_sql(table_name: str) -> str:
     return f"SELECT * FROM {table_of(table_name).name} WHERE id = ANY(%s::uuid[])"
 
 
+@functools.cache
+def _owner_sql(table_name: str) -> str:
+    rule = MODEL_BY_TABLE[table_name].__owner__
+    column = rule.column or rule.via if rule is not None else None
+    columns = "id" if column is None else f"id, {column}"
+    return f"SELECT {columns} FROM {table_of(table_name).name} WHERE id = ANY(%s::uuid[])"
+
+
 def _uuid_array(ids: Iterable[uuid.UUID]) -> str:
     """A uuid[] literal: one text parameter instead of a list psycopg dumps id by id in Python."""
     return "{" + ",".join(str(i) for i in ids) + "}"
@@ -130,6 +138,8 @@ class BatchStore:
         self.conn = conn
         self.buffered = buffered
         self._rows: dict[Key, dict[str, Any] | None] = {}
+        # Parents read only for their owner rule's column (see prefetch_owners).
+        self._owner_rows: dict[Key, dict[str, Any] | None] = {}
         self._metas: dict[Key, dict[str, Any] | None] = {}
         self._pending_rows: dict[Key, tuple[str, dict[str, Any]]] = {}
         self._pending_metas: dict[Key, dict[str, Any]] = {}
@@ -159,24 +169,46 @@ class BatchStore:
                     self._metas[(name, row_id)] = metas.get(row_id)
 
     def prefetch_owners(self, wanted: Mapping[str, Iterable[uuid.UUID]]) -> None:
-        """Load the parents the `__owner__` rules of the wanted rows lead to, level by level
-        (attendance -> session -> ...), so the merge finds each row's owner without a query."""
+        """Load what the `__owner__` rules of the wanted rows need from their parents, level by
+        level (attendance -> session -> ...), so the merge finds each row's owner without a
+        query. Only the rule's column of each parent is read (a session row is wide; its
+        faculty is all the rule needs); `owner_row` serves them."""
         if not self.buffered:
             return
-        level = {name: set(ids) for name, ids in wanted.items()}
+        level = {name: {i: self._rows.get((name, i)) for i in ids} for name, ids in wanted.items()}
         while level:
             parents: dict[str, set[uuid.UUID]] = {}
-            for name, ids in level.items():
+            for name, rows in level.items():
                 rule = MODEL_BY_TABLE[name].__owner__
                 if rule is None or rule.via is None or rule.parent is None:
                     continue
-                for row_id in ids:
-                    row = self._rows.get((name, row_id))
+                for row in rows.values():
                     ref = row.get(rule.via) if row else None
-                    if isinstance(ref, uuid.UUID) and (rule.parent, ref) not in self._rows:
+                    if isinstance(ref, uuid.UUID) and not self._knows_owner_row(rule.parent, ref):
                         parents.setdefault(rule.parent, set()).add(ref)
-            self.prefetch(parents)
-            level = parents
+            level = {name: self._fetch_owner_rows(name, ids) for name, ids in parents.items()}
+
+    def _knows_owner_row(self, table_name: str, row_id: uuid.UUID) -> bool:
+        key = (table_name, row_id)
+        return key in self._rows or key in self._owner_rows
+
+    def _fetch_owner_rows(self, table_name: str, ids: set[uuid.UUID]
+                          ) -> dict[uuid.UUID, dict[str, Any] | None]:
+        found = {r["id"]: r for r in _driver_rows(self.conn, _owner_sql(table_name),
+                                                  _uuid_array(ids))}
+        for row_id in ids:
+            self._owner_rows[(table_name, row_id)] = found.get(row_id)
+        return {row_id: found.get(row_id) for row_id in ids}
+
+    def owner_row(self, table_name: str, row_id: Any) -> Mapping[str, Any] | None:
+        """A row as far as owner rules read it (`owners.RowLookup`): the whole row when this
+        push holds it (with its own writes), else the prefetched rule column."""
+        if not isinstance(row_id, uuid.UUID):
+            row_id = uuid.UUID(str(row_id))
+        key = (table_name, row_id)
+        if self.buffered and key not in self._rows and key in self._owner_rows:
+            return self._owner_rows[key]
+        return self.row(table_name, row_id)
 
     def row(self, table_name: str, row_id: Any) -> dict[str, Any] | None:
         """The row as this push sees it (including its own earlier writes)."""
@@ -211,6 +243,7 @@ class BatchStore:
         """Drop cached rows (after a bulk UPDATE that bypassed the cache); flushes first."""
         self.flush()
         self._rows.clear()
+        self._owner_rows.clear()
         self._metas.clear()
 
     # --- writes -----------------------------------------------------------------------------
