@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from typing import Any
 
 # Fixed forever: changing it would give "the same" natural-key row a new id on new devices.
@@ -22,3 +23,9 @@ def natural_id(table: str, *key: Any) -> uuid.UUID:
     if any(part is None for part in key):
         raise ValueError(f"{table}: every part of the natural key is needed to derive the id")
     return uuid.uuid5(NATURAL_KEY_NAMESPACE, table + ":" + ":".join(str(p) for p in key))
+
+
+def uuid_array_literal(ids: Iterable[uuid.UUID]) -> str:
+    """PostgreSQL's text form of a uuid[] (`{a,b,c}`): bound as ONE text parameter and cast,
+    where a list would be a parameter per id or an array psycopg dumps id by id in Python."""
+    return "{" + ",".join(str(i) for i in ids) + "}"

@@ -42,6 +42,7 @@ from sqlalchemy import (
 )
 
 from institute_core.enums import Role
+from institute_core.ids import uuid_array_literal
 from institute_core.schema import table_of
 
 ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.SUPER_ADMIN.value})
@@ -107,9 +108,8 @@ def _id_array(ids: tuple[uuid.UUID, ...]) -> Select[tuple[uuid.UUID]]:
     return select(func.unnest(cast(literal(_array_text(ids)), ARRAY(Uuid))))
 
 
-@functools.lru_cache(maxsize=64)
-def _array_text(ids: tuple[uuid.UUID, ...]) -> str:
-    return "{" + ",".join(str(i) for i in ids) + "}"
+# A pull names the same students in every scoped query and count of one request.
+_array_text = functools.lru_cache(maxsize=64)(uuid_array_literal)
 
 
 def _student_query(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:

@@ -23,6 +23,7 @@ from sqlalchemy import Connection, Table, Uuid, any_, bindparam, insert, select,
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
+from institute_core.ids import uuid_array_literal
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
 
 Key = tuple[str, uuid.UUID]
@@ -112,11 +113,6 @@ def _owner_sql(table_name: str) -> str:
     return f"SELECT {columns} FROM {table_of(table_name).name} WHERE id = ANY(%s::uuid[])"
 
 
-def _uuid_array(ids: Iterable[uuid.UUID]) -> str:
-    """A uuid[] literal: one text parameter instead of a list psycopg dumps id by id in Python."""
-    return "{" + ",".join(str(i) for i in ids) + "}"
-
-
 def _driver_rows(conn: Connection, sql: str, *params: Any) -> list[dict[str, Any]]:
     """Rows as psycopg loads them (UUID, aware datetime in UTC, Decimal, parsed JSON): the same
     values SQLAlchemy's result types give, without a Python call per value on top."""
@@ -160,7 +156,7 @@ class BatchStore:
                 continue
             for start in range(0, len(missing), 5000):
                 chunk = missing[start:start + 5000]
-                ids_text = _uuid_array(chunk)
+                ids_text = uuid_array_literal(chunk)
                 found = {r["id"]: r for r in _driver_rows(self.conn, _rows_sql(name), ids_text)}
                 metas = {r["row_id"]: r["meta"] for r in _driver_rows(
                     self.conn, _METAS_SQL, name, ids_text)}
@@ -195,7 +191,7 @@ class BatchStore:
     def _fetch_owner_rows(self, table_name: str, ids: set[uuid.UUID]
                           ) -> dict[uuid.UUID, dict[str, Any] | None]:
         found = {r["id"]: r for r in _driver_rows(self.conn, _owner_sql(table_name),
-                                                  _uuid_array(ids))}
+                                                  uuid_array_literal(ids))}
         for row_id in ids:
             self._owner_rows[(table_name, row_id)] = found.get(row_id)
         return {row_id: found.get(row_id) for row_id in ids}
