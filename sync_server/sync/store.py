@@ -108,7 +108,7 @@ def _rows_sql(table_name: str) -> str:
 @functools.cache
 def _owner_sql(table_name: str) -> str:
     rule = MODEL_BY_TABLE[table_name].__owner__
-    column = rule.column or rule.via if rule is not None else None
+    column = None if rule is None else (rule.column or rule.via)
     columns = "id" if column is None else f"id, {column}"
     return f"SELECT {columns} FROM {table_of(table_name).name} WHERE id = ANY(%s::uuid[])"
 
