@@ -118,8 +118,9 @@ class SyncClient:
         return self._authed(lambda t: self.transport.call(
             "POST", "/v1/devices", wire.DeviceInfo, body=registration, token=t))
 
-    def push(self, request: wire.PushRequest,
+    def push(self, request: wire.PushRequest | bytes,
              cancel: CancelToken | None = None) -> wire.PushResponse:
+        """Send one batch: a PushRequest, or its JSON body as outbox.push_body builds it."""
         # Retrying the same batch after a timeout is safe: the server dedupes by change id/seq.
         return self._authed(lambda t: self.transport.call(
             "POST", "/v1/sync/push", wire.PushResponse, body=request, token=t, cancel=cancel))

@@ -9,7 +9,6 @@ confirmation empties the outbox (in the same transaction, so no new entry can sl
 
 from __future__ import annotations
 
-import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -30,10 +29,20 @@ CLOCK_LAST_KEY = "clock_last"
 
 @dataclass(frozen=True)
 class PendingChange:
-    """An outbox entry ready to send: its local rowid and the change as the wire carries it."""
+    """An outbox entry ready to send: its local rowid, what confirming it needs, and the
+    change as the wire carries it (JSON text built by SQLite)."""
 
     local_seq: int
-    change: wire.Change
+    seq: int
+    change_id: uuid.UUID
+    table: str
+    row_id: uuid.UUID
+    wire_json: str
+
+    @property
+    def change(self) -> wire.Change:
+        """The change parsed (for a refusal's values, and for tests)."""
+        return wire.Change.model_validate_json(self.wire_json)
 
 
 @dataclass(frozen=True)
@@ -68,29 +77,46 @@ def _state(connection: Connection, key: str, default: Any) -> Any:
 
 
 def read_batch(replica: Replica, limit: int, *, after: int = 0) -> list[PendingChange]:
-    """The oldest `limit` outbox entries (with a local seq above `after`) as wire changes.
+    """The oldest `limit` outbox entries (with a local seq above `after`), ready to send.
 
-    Read as SQLite stores them and built without re-validation: the entries were validated
-    when they were written, and a push reads tens of thousands of them.
+    SQLite writes each change's wire JSON itself: a push reads tens of thousands of entries,
+    and building them as Python objects only to serialise them again cost more than the
+    server took to apply them. The entries were validated when they were written.
     """
     with replica.engine.connect() as connection, connection.begin():
         offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
-        entries = connection.exec_driver_sql(_READ_SQL, (after, limit)).all()
-    return [PendingChange(seq, wire.Change.model_construct(
-        change_id=uuid.UUID(change_id), seq=seq + offset, table=table, row_id=uuid.UUID(row_id),
-        fields=json.loads(fields), hlc=hlc, author_id=uuid.UUID(author) if author else None,
-        device_id=uuid.UUID(device), base_version=base_version))
-        for seq, change_id, table, row_id, fields, hlc, author, device, base_version in entries]
+        entries = connection.exec_driver_sql(_READ_SQL, (offset, after, limit)).all()
+    return [PendingChange(local_seq, seq, uuid.UUID(hex=change_id), table, uuid.UUID(hex=row_id),
+                          text)
+            for local_seq, seq, change_id, table, row_id, text in entries]
 
 
-_READ_SQL = (f"SELECT seq, change_id, table_name, row_id, fields, hlc, author_id, device_id, "
-             f"base_version FROM {OutboxEntry.__tablename__} WHERE seq > ? ORDER BY seq LIMIT ?")
+def push_body(device_id: uuid.UUID, batch: list[PendingChange]) -> bytes:
+    """The body of POST /v1/sync/push (wire.PushRequest) for `batch`, from its JSON texts."""
+    changes = ",".join(p.wire_json for p in batch)
+    return (f'{{"device_id":"{device_id}","schema_version":{wire.SCHEMA_VERSION},'
+            f'"changes":[{changes}]}}').encode()
+
+
+def _dashed(column: str) -> str:
+    """SQL for the canonical text of a UUID that SQLAlchemy stores as 32 hex digits."""
+    parts = ((1, 8), (9, 4), (13, 4), (17, 4), (21, 12))
+    return " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in parts)
+
+
+_READ_SQL = (
+    "SELECT seq, seq + ?1, change_id, table_name, row_id, json_object("
+    f"'change_id', {_dashed('change_id')}, 'seq', seq + ?1, 'table', table_name, "
+    f"'row_id', {_dashed('row_id')}, 'fields', json(fields), 'hlc', hlc, "
+    f"'author_id', CASE WHEN author_id IS NULL THEN NULL ELSE {_dashed('author_id')} END, "
+    f"'device_id', {_dashed('device_id')}, 'base_version', base_version) "
+    f"FROM {OutboxEntry.__tablename__} WHERE seq > ?2 ORDER BY seq LIMIT ?3")
 
 
 def first_wire_seq(replica: Replica) -> int | None:
     """The wire seq of the oldest waiting change (None when the outbox is empty)."""
     batch = read_batch(replica, 1)
-    return batch[0].change.seq if batch else None
+    return batch[0].seq if batch else None
 
 
 def confirm(replica: Replica, batch: list[PendingChange],
@@ -103,7 +129,7 @@ def confirm(replica: Replica, batch: list[PendingChange],
     """
     result = Confirmation()
     by_id = {r.change_id: r for r in response.results}
-    done = [p for p in batch if p.change.seq <= response.last_seq]
+    done = [p for p in batch if p.seq <= response.last_seq]
     now = datetime.now(UTC).isoformat()
     with replica.apply_remote() as connection:
         # Write first: the transaction takes SQLite's write lock before reading anything.
@@ -120,14 +146,14 @@ def confirm(replica: Replica, batch: list[PendingChange],
         records: list[wire.ConflictRecord] = []
         rejected: list[dict[str, Any]] = []
         for pending in done:
-            answer = by_id.get(pending.change.change_id)
+            answer = by_id.get(pending.change_id)
             outcome = answer.outcome.value if answer else wire.Outcome.DUPLICATE.value
             result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
             if answer is None:
                 continue
             records.extend(answer.conflicts)
             if answer.outcome in (wire.Outcome.LOST, wire.Outcome.REJECTED):
-                result.stale.add((pending.change.table, pending.change.row_id))
+                result.stale.add((pending.table, pending.row_id))
             if answer.outcome is wire.Outcome.REJECTED:
                 change = pending.change
                 rejection = Rejection(str(change.change_id), change.seq, change.table,

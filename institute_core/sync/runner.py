@@ -24,7 +24,7 @@ from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
 from institute_core.sync.errors import RequestRefused, SyncError
-from institute_core.sync.outbox import Confirmation, Rejection, confirm, read_batch
+from institute_core.sync.outbox import Confirmation, Rejection, confirm, push_body, read_batch
 
 _T = TypeVar("_T")
 
@@ -174,22 +174,20 @@ class SyncRunner:
                 batch = read_batch(self.replica, self.options.batch_size)
                 while batch:
                     self._checkpoint()
-                    request = wire.PushRequest(device_id=self.replica.device_id,
-                                               schema_version=wire.SCHEMA_VERSION,
-                                               changes=[p.change for p in batch])
-                    response = self._timed(partial(self._send_push, request))
+                    body = push_body(self.replica.device_id, batch)
+                    response = self._timed(partial(self._send_push, body))
                     if confirming is not None:
                         done, confirming = confirming.result(), None
                         self._count_confirmed(report, stale, done)
-                    if response.last_seq < batch[0].change.seq:
+                    if response.last_seq < batch[0].seq:
                         raise SyncError(
                             f"the server did not accept the upload: it expects change "
                             f"{response.last_seq + 1} of this device but the oldest waiting "
-                            f"is {batch[0].change.seq}")
+                            f"is {batch[0].seq}")
                     # The batch still waits in the outbox: edits made meanwhile raise the total.
                     total = max(total, sent + self.replica.pending_changes())
                     confirming = confirmer.submit(confirm, self.replica, batch, response)
-                    accepted = [p.local_seq for p in batch if p.change.seq <= response.last_seq]
+                    accepted = [p.local_seq for p in batch if p.seq <= response.last_seq]
                     sent += len(accepted)
                     self._report("push", sent, total)
                     batch = read_batch(self.replica, self.options.batch_size,
@@ -209,7 +207,7 @@ class SyncRunner:
         for outcome, n in done.outcomes.items():
             report.outcomes[outcome] = report.outcomes.get(outcome, 0) + n
 
-    def _send_push(self, request: wire.PushRequest) -> wire.PushResponse:
+    def _send_push(self, request: wire.PushRequest | bytes) -> wire.PushResponse:
         try:
             return self.client.push(request, self.cancel)
         except RequestRefused as exc:

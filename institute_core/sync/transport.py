@@ -68,11 +68,15 @@ class Transport:
     def __exit__(self, *_exc: object) -> None:
         self.close()
 
-    def call(self, method: str, path: str, answer: type[M], *, body: BaseModel | None = None,
+    def call(self, method: str, path: str, answer: type[M], *,
+             body: BaseModel | bytes | None = None,
              params: dict[str, Any] | None = None, token: str | None = None,
              cancel: CancelToken | None = None, headers: dict[str, str] | None = None) -> M:
-        """Send one request (retried on network trouble) and parse the answer as `answer`."""
-        content = body.model_dump_json().encode() if body is not None else None
+        """Send one request (retried on network trouble) and parse the answer as `answer`.
+
+        `body` is a message, or its JSON already encoded."""
+        content = body if body is None or isinstance(body, bytes) else \
+            body.model_dump_json().encode()
 
         def attempt() -> M:
             response = self._send(method, path, content, params, token, headers)
