@@ -10,6 +10,7 @@ retry safe.
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 from collections.abc import Mapping
@@ -35,11 +36,9 @@ from institute_core.sync.merge import (
 from institute_core.sync.owners import owner_of
 from institute_core.sync.wire import (
     Change,
-    ChangeResult,
     ConflictRecord,
     Outcome,
     PushRequest,
-    PushResponse,
 )
 from institute_core.validation import InvalidInput, explain_integrity_error, validate_values
 from sync_server.clock import now, now_ms
@@ -66,8 +65,12 @@ class Refused(Exception):
 
 
 def push(engine: Engine, settings: Settings, principal: Principal, body: PushRequest,
-         client_time_ms: int | None) -> PushResponse:
-    """Apply `body` for `principal`; one result per change, in order."""
+         client_time_ms: int | None) -> bytes:
+    """Apply `body` for `principal`: the JSON of a wire.PushResponse, one result per change,
+    in order.
+
+    Results are built as JSON-ready dicts, stored as they are for retries and sent as they
+    are: a model per result, validated or dumped, cost more than applying the change."""
     if body.schema_version < settings.min_client_schema:
         raise ApiError(426, "client_too_old", CLIENT_TOO_OLD)
     try:
@@ -80,7 +83,7 @@ def push(engine: Engine, settings: Settings, principal: Principal, body: PushReq
 
 
 def _push(engine: Engine, principal: Principal, body: PushRequest,
-          client_time_ms: int | None, *, buffered: bool) -> PushResponse:
+          client_time_ms: int | None, *, buffered: bool) -> bytes:
     with engine.begin() as conn:
         # Rows are read through the driver (store._driver_rows): timestamps come back in the
         # session's zone, which must be UTC like the ORM's.
@@ -94,34 +97,34 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         applier = _Applier(store, clock, principal)
         last_seq = int(device.last_seq)
         known = _stored_results(conn, [c.change_id for c in body.changes])
-        results: list[ChangeResult] = []
+        applied_at = now()
+        results: list[dict[str, Any]] = []
         for change in body.changes:
             if change.change_id in known:
                 results.append(_duplicate(known[change.change_id], change))
                 continue
             if change.seq <= last_seq:
-                results.append(ChangeResult(change_id=change.change_id, seq=change.seq,
-                                            outcome=Outcome.DUPLICATE,
-                                            reason="already received earlier"))
+                results.append(_answer(change, Outcome.DUPLICATE,
+                                       reason="already received earlier"))
                 continue
             if change.seq != last_seq + 1:
                 # Not stored and last_seq unchanged: the device must send the gap first.
-                results.append(ChangeResult(
-                    change_id=change.change_id, seq=change.seq, outcome=Outcome.REJECTED,
+                results.append(_answer(
+                    change, Outcome.REJECTED,
                     reason=f"missing earlier changes, resend from seq {last_seq + 1}"))
                 continue
             result = applier.apply(change, body.device_id)
-            stored = result.model_dump(mode="json")
-            store.record_applied({"change_id": change.change_id, "device_id": body.device_id,
-                                  "seq": change.seq, "result": stored, "applied_at": now()})
-            known[change.change_id] = stored
+            store.record_applied(change.change_id, body.device_id, change.seq, result,
+                                 applied_at)
+            known[change.change_id] = result
             last_seq = change.seq
             results.append(result)
         store.flush()
         clock.save()
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
                       schema_version=body.schema_version)
-    return PushResponse(results=results, last_seq=last_seq, server_time_ms=now_ms())
+    return json.dumps({"results": results, "last_seq": last_seq,
+                       "server_time_ms": now_ms()}, separators=(",", ":")).encode()
 
 
 def _rows_wanted(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
@@ -149,12 +152,11 @@ def _stored_results(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, A
     return {r.change_id: r.result for r in rows}
 
 
-def _duplicate(stored: Mapping[str, Any], change: Change) -> ChangeResult:
+def _duplicate(stored: Mapping[str, Any], change: Change) -> dict[str, Any]:
     first = stored.get("outcome", "applied")
     why = f": {stored['reason']}" if stored.get("reason") else ""
-    return ChangeResult(change_id=change.change_id, seq=change.seq, outcome=Outcome.DUPLICATE,
-                        version=stored.get("version"),
-                        reason=f"already received earlier ({first}{why})")
+    return _answer(change, Outcome.DUPLICATE, stored.get("version"),
+                   reason=f"already received earlier ({first}{why})")
 
 
 class _Applier:
@@ -166,7 +168,7 @@ class _Applier:
         self.principal = principal
         self.viewer = principal.viewer
 
-    def apply(self, change: Change, device_id: uuid.UUID) -> ChangeResult:
+    def apply(self, change: Change, device_id: uuid.UUID) -> dict[str, Any]:
         # Buffered, a change writes only after every check passed, so a refusal leaves
         # nothing behind; immediate (the careful redo), a savepoint undoes what it wrote.
         savepoint = None if self.store.buffered else self.store.conn.begin_nested()
@@ -179,9 +181,7 @@ class _Applier:
                 savepoint.rollback()
             records = self._log(change.table, change.row_id, refused.conflicts) \
                 if refused.conflicts else []
-            return ChangeResult(change_id=change.change_id, seq=change.seq,
-                                outcome=Outcome.REJECTED, reason=refused.reason,
-                                conflicts=records)
+            return _answer(change, Outcome.REJECTED, reason=refused.reason, conflicts=records)
         except InvalidInput as invalid:
             if savepoint is not None:
                 savepoint.rollback()
@@ -196,9 +196,8 @@ class _Applier:
         return result
 
     @staticmethod
-    def _rejected(change: Change, reason: str) -> ChangeResult:
-        return ChangeResult(change_id=change.change_id, seq=change.seq,
-                            outcome=Outcome.REJECTED, reason=reason)
+    def _rejected(change: Change, reason: str) -> dict[str, Any]:
+        return _answer(change, Outcome.REJECTED, reason=reason)
 
     def _decode(self, change: Change) -> tuple[Table, dict[str, Any]]:
         model = MODEL_BY_TABLE.get(change.table)
@@ -217,7 +216,7 @@ class _Applier:
             raise Refused(str(exc)) from exc
         return table, fields
 
-    def _apply(self, change: Change) -> ChangeResult:
+    def _apply(self, change: Change) -> dict[str, Any]:
         table, fields = self._decode(change)
         # The server trusts the token, not the body, for who made the edit.
         incoming = Incoming(change.change_id, fields, change.hlc, self.principal.user_id,
@@ -255,7 +254,7 @@ class _Applier:
             reversion.reversion_student(self.store.connection(), link[0], version)
             self.store.forget()
 
-    def _insert(self, change: Change, table: Table, incoming: Incoming) -> ChangeResult:
+    def _insert(self, change: Change, table: Table, incoming: Incoming) -> dict[str, Any]:
         values = dict(incoming.fields)
         values["id"] = change.row_id
         validate_values(table, values)
@@ -265,17 +264,18 @@ class _Applier:
         link = self._new_link(change.table, None, values)
         decision = merge_change(None, {}, 0, incoming, None, now_ms())
         version = self.clock.next()
-        self.store.insert(change.table, {**values, "version": version})
+        self.store.insert(change.table, {**values, "version": version},
+                          sent={**change.fields, "id": str(change.row_id), "version": version})
         stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
         # Every field of a new row has the same stamp: "*" alone says so (stamps_of), and a
         # push of new rows writes a tenth of the stamp data.
         meta = {rowstore.DEFAULT_FIELD: stamp}
         self.store.save_meta(change.table, change.row_id, meta)
         self._reversion(link, version)
-        return _result(change, Outcome.APPLIED, version)
+        return _answer(change, Outcome.APPLIED, version)
 
     def _update(self, change: Change, table: Table, current: dict[str, Any],
-                incoming: Incoming) -> ChangeResult:
+                incoming: Incoming) -> dict[str, Any]:
         intended = {**current, **incoming.fields}
         self._check_allowed(change.table, current, intended,
                             {k for k, v in incoming.fields.items() if current.get(k) != v})
@@ -287,7 +287,7 @@ class _Applier:
         merged = {**current, **decision.apply}
         validate_values(table, merged)
         if not decision.apply and not decision.conflicts:
-            return _result(change, decision.outcome, int(current["version"]))
+            return _answer(change, decision.outcome, int(current["version"]))
         link = None
         if decision.apply:
             self._check_unique(change, table, incoming, merged, set(decision.apply))
@@ -301,7 +301,7 @@ class _Applier:
         records = (self._log(change.table, change.row_id, decision.conflicts, version)
                    if decision.conflicts else [])
         self._reversion(link, version)
-        return _result(change, decision.outcome, version, records)
+        return _answer(change, decision.outcome, version, conflicts=records)
 
     def _save_stamps(self, table_name: str, row_id: uuid.UUID,
                      meta: dict[str, list[Any]] | None, current: Mapping[str, Any],
@@ -328,8 +328,7 @@ class _Applier:
 
     def _check_unique(self, change: Change, table: Table, incoming: Incoming,
                       row: Mapping[str, Any], changed: set[str]) -> None:
-        natural = MODEL_BY_TABLE[change.table].__natural_key__ or ()
-        checked = rowstore.unique_columns(table, changed, skip=set(natural))
+        checked = rowstore.unique_columns(change.table, changed)
         if not checked:
             return
         clash = rowstore.unique_clash(self.store.connection(), table, row, checked)
@@ -372,13 +371,13 @@ class _Applier:
         return records
 
 
-def _result(change: Change, outcome: Outcome, version: int,
-            conflicts: list[ConflictRecord] | None = None) -> ChangeResult:
-    # Built from the server's own values: pydantic's validation (and its deep copy of the
-    # default list) costs more than the rest of an applied change.
-    return ChangeResult.model_construct(change_id=change.change_id, seq=change.seq,
-                                        outcome=outcome, version=version, reason=None,
-                                        conflicts=conflicts or [])
+def _answer(change: Change, outcome: Outcome, version: int | None = None, *,
+            reason: str | None = None,
+            conflicts: list[ConflictRecord] | None = None) -> dict[str, Any]:
+    """One wire.ChangeResult as JSON-ready values."""
+    return {"change_id": str(change.change_id), "seq": change.seq, "outcome": outcome.value,
+            "version": version, "reason": reason,
+            "conflicts": [c.model_dump(mode="json") for c in conflicts or ()]}
 
 
 def _with_default(stamps: dict[str, FieldStamp], default: FieldStamp,

@@ -6,7 +6,6 @@ import uuid
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Header, Query, Response
-from pydantic import BaseModel
 
 from institute_core.sync.wire import (
     MAX_PULL_LIMIT,
@@ -34,18 +33,14 @@ def register_device(body: DeviceRegistration, principal: CurrentUser, engine: En
     return devices.register(engine, principal, body, client_time)
 
 
-def _json(model: BaseModel) -> Response:
-    """Send a model the service built: FastAPI would validate it a second time otherwise."""
-    return Response(content=model.model_dump_json(), media_type="application/json")
-
-
 @router.post("/sync/push", response_model=PushResponse, openapi_extra={"requestBody": {
     "required": True,
     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/PushRequest"}}}}})
 def push_changes(principal: CurrentUser, body: PushBody, engine: EngineDep,
                  settings: SettingsDep, client_time: ClientTime) -> Response:
     # The caller is checked before the body is read: a stranger gets 401, not a parse error.
-    return _json(push.push(engine, settings, principal, body, client_time))
+    answer = push.push(engine, settings, principal, body, client_time)
+    return Response(content=answer, media_type="application/json")
 
 
 @router.get("/sync/pull", response_model=PullResponse)

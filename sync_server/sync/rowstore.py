@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Table, UniqueConstraint, and_, select
 
-from institute_core.schema import table_of
+from institute_core.schema import MODEL_BY_TABLE, table_of
 from institute_core.sync.merge import FieldStamp
 
 _meta = table_of("sync_field_versions")
@@ -42,21 +42,25 @@ def stamp_json(version: int, hlc: str, author: uuid.UUID | None,
     return [version, hlc, str(author) if author else None, str(device) if device else None]
 
 
-def unique_columns(table: Table, changed: set[str], *, skip: set[str]
-                   ) -> list[list[str]]:
-    """The UNIQUE constraints (as column lists) a change of `changed` columns could break.
-
-    A constraint on exactly the natural key (`skip`) cannot clash: the same key gives the
-    same id on every device, so such rows meet as one row and merge.
-    """
-    return [list(columns) for columns in _unique_constraints(table)
-            if set(columns) != skip and changed.intersection(columns)]
+def unique_columns(table_name: str, changed: set[str]) -> list[list[str]]:
+    """The UNIQUE constraints (as column lists) a change of `changed` columns could break."""
+    return [list(columns) for columns, members in _clashable_constraints(table_name)
+            if not members.isdisjoint(changed)]
 
 
 @functools.cache
-def _unique_constraints(table: Table) -> tuple[tuple[str, ...], ...]:
-    return tuple(tuple(c.name for c in constraint.columns) for constraint in table.constraints
-                 if isinstance(constraint, UniqueConstraint))
+def _clashable_constraints(table_name: str) -> tuple[tuple[tuple[str, ...], frozenset[str]], ...]:
+    """The table's UNIQUE constraints except one on exactly its natural key, which cannot
+    clash: the same key gives the same id on every device, so such rows meet as one row and
+    merge."""
+    natural = frozenset(MODEL_BY_TABLE[table_name].__natural_key__ or ())
+    found = []
+    for constraint in table_of(table_name).constraints:
+        if isinstance(constraint, UniqueConstraint):
+            columns = tuple(c.name for c in constraint.columns)
+            if frozenset(columns) != natural:
+                found.append((columns, frozenset(columns)))
+    return tuple(found)
 
 
 def unique_clash(conn: Connection, table: Table, row: Mapping[str, Any],

@@ -91,9 +91,10 @@ def _update_sql(table_name: str, names: tuple[str, ...]) -> str:
             f"WHERE {quote(table_name)}.id = incoming._row_id")
 
 
-def _has_python_defaults(table: Table, names: tuple[str, ...]) -> bool:
+@functools.cache
+def _has_python_defaults(table_name: str, names: frozenset[str]) -> bool:
     """A column left out has a Python-side default (only SQLAlchemy's executemany applies it)."""
-    return any(c.default is not None for c in table.c if c.name not in names)
+    return any(c.default is not None for c in table_of(table_name).c if c.name not in names)
 
 
 _METAS_SQL = ("SELECT row_id, meta FROM sync_field_versions "
@@ -244,12 +245,17 @@ class BatchStore:
 
     # --- writes -----------------------------------------------------------------------------
 
-    def insert(self, table_name: str, values: dict[str, Any]) -> None:
+    def insert(self, table_name: str, values: dict[str, Any],
+               sent: Mapping[str, Any] | None = None) -> None:
+        """Insert a row; `sent` holds the same values as the wire carried them (JSON-ready),
+        which a bulk insert writes as they are instead of encoding the decoded ones again."""
         key = (table_name, values["id"])
         if not self.buffered:
             self.conn.execute(insert(table_of(table_name)).values(**values))
             return
-        self._pending_rows[key] = ("insert", dict(values))
+        as_sent = sent is not None and not _has_python_defaults(table_name,
+                                                                 frozenset(values))
+        self._pending_rows[key] = ("insert", dict(sent) if as_sent and sent else dict(values))
         self._rows[key] = dict(values)
 
     def update(self, table_name: str, row_id: uuid.UUID, values: dict[str, Any]) -> None:
@@ -279,11 +285,17 @@ class BatchStore:
         else:
             self.conn.execute(insert(_conflicts).values(**row))
 
-    def record_applied(self, row: dict[str, Any]) -> None:
+    def record_applied(self, change_id: uuid.UUID, device_id: uuid.UUID, seq: int,
+                       result: dict[str, Any], applied_at: datetime) -> None:
+        """Remember a change's result (JSON-ready), so a retried push is answered the same."""
         if self.buffered:
-            self._pending_applied.append(row)
+            self._pending_applied.append({
+                "change_id": str(change_id), "device_id": str(device_id), "seq": seq,
+                "result": result, "applied_at": applied_at.isoformat()})
         else:
-            self.conn.execute(insert(_applied).values(**row))
+            self.conn.execute(insert(_applied).values(
+                change_id=change_id, device_id=device_id, seq=seq, result=result,
+                applied_at=applied_at))
 
     def flush(self) -> None:
         """Write everything pending in bulk: inserts parents first, then updates, then the rest."""
@@ -318,7 +330,7 @@ class BatchStore:
     def _insert_many(self, table: Table, rows: list[dict[str, Any]]) -> None:
         """Insert rows that all name the same columns, in one statement where it can."""
         names = tuple(rows[0])
-        if _has_python_defaults(table, names):
+        if _has_python_defaults(table.name, frozenset(names)):
             self.conn.execute(insert(table), rows)
             return
         self.conn.exec_driver_sql(_insert_sql(table.name, names), (_document(rows),))
