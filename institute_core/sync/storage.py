@@ -11,6 +11,7 @@ takes the general path, so the stored form is always the one the ORM itself woul
 from __future__ import annotations
 
 import functools
+import re
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime
@@ -24,8 +25,20 @@ from institute_core.sync.codec import decode_value
 Converter = Callable[[Any], Any]
 
 
+# The canonical text the server sends, and the timestamps PostgreSQL writes in UTC; any
+# other spelling takes the slower general parse.
+_CANONICAL_UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+_UTC_TIMESTAMP = re.compile(
+    r"(\d{4}-(?:0[1-9]|1[0-2])-(?:0[1-9]|[12]\d|3[01]))T((?:[01]\d|2[0-3]):[0-5]\d:[0-5]\d)"
+    r"(?:\.(\d{1,6}))?(?:\+00:00|Z)")
+
+
+@functools.lru_cache(maxsize=1 << 16)
 def _uuid_hex(raw: Any) -> str:
-    # SQLAlchemy stores a Uuid on SQLite as 32 hex digits.
+    # SQLAlchemy stores a Uuid on SQLite as 32 hex digits. Cached: a page names the same
+    # sessions, students and authors over and over.
+    if isinstance(raw, str) and _CANONICAL_UUID.fullmatch(raw):
+        return raw.replace("-", "")
     return uuid.UUID(raw).hex
 
 
@@ -43,17 +56,24 @@ def _integer(raw: Any) -> int:
     return raw
 
 
+@functools.lru_cache(maxsize=1 << 14)
 def _utc_timestamp(raw: Any) -> str:
+    # The text SQLAlchemy's SQLite DATETIME writes: naive UTC, always with microseconds.
+    match = _UTC_TIMESTAMP.fullmatch(raw) if isinstance(raw, str) else None
+    if match is not None:
+        day, clock, fraction = match.groups()
+        _date(day)  # the pattern lets 30 February through
+        return f"{day} {clock}.{(fraction or '').ljust(6, '0')}"
     value = datetime.fromisoformat(raw)
     if value.tzinfo is None:
         raise ValueError("timestamp without a timezone")
     if value.utcoffset():
         value = value.astimezone(UTC)
-    # The text SQLAlchemy's SQLite DATETIME writes (naive UTC, always with microseconds).
     return (f"{value.year:04d}-{value.month:02d}-{value.day:02d} {value.hour:02d}:"
             f"{value.minute:02d}:{value.second:02d}.{value.microsecond:06d}")
 
 
+@functools.lru_cache(maxsize=1 << 12)
 def _date(raw: Any) -> str:
     return date.fromisoformat(raw).isoformat()
 
