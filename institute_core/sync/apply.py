@@ -85,8 +85,7 @@ def _decode(dialect: Dialect, rows: Iterable[wire.PulledRow]
             bad.append((row, f"unknown table {row.table!r} (is the app older than the server?)"))
             continue
         try:
-            stored = to_storage(table_of(row.table), dialect,
-                                {k: v for k, v in row.values.items() if k not in _SERVER_KEYS})
+            stored = to_storage(table_of(row.table), dialect, row.values, skip=_SERVER_KEYS)
         except ValueError as exc:
             bad.append((row, f"unreadable value: {exc}"))
             continue

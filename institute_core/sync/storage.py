@@ -11,13 +11,26 @@ takes the general path, so the stored form is always the one the ORM itself woul
 from __future__ import annotations
 
 import functools
+import json
 import re
 import uuid
 from collections.abc import Callable
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from typing import Any
 
-from sqlalchemy import BigInteger, Column, Date, Dialect, Integer, String, Table, Text, Uuid
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    Date,
+    Dialect,
+    Integer,
+    String,
+    Table,
+    Text,
+    Time,
+    Uuid,
+)
 
 from institute_core.schema.types import UTCDateTime
 from institute_core.sync.codec import decode_value
@@ -78,6 +91,19 @@ def _date(raw: Any) -> str:
     return date.fromisoformat(raw).isoformat()
 
 
+@functools.lru_cache(maxsize=1 << 12)
+def _time(raw: Any) -> str:
+    # The text SQLAlchemy's SQLite TIME writes (always with microseconds).
+    value = time.fromisoformat(raw)
+    return (f"{value.hour:02d}:{value.minute:02d}:{value.second:02d}."
+            f"{value.microsecond:06d}")
+
+
+def _json_text(raw: Any) -> str:
+    # What SQLAlchemy's JSON type writes on SQLite (the engine sets no serializer of its own).
+    return json.dumps(raw)
+
+
 def general_converter(column: Column[Any], dialect: Dialect) -> Converter:
     """Wire value -> Python value (the codec) -> stored value (the column's bind processor)."""
     process = column.type.dialect_impl(dialect).bind_processor(dialect)
@@ -96,6 +122,10 @@ def _fast_converter(column: Column[Any], dialect: Dialect) -> Converter | None:
         return _utc_timestamp
     if isinstance(kind, Date):
         return _date
+    if isinstance(kind, Time):
+        return _time
+    if isinstance(kind, JSON) and getattr(dialect, "_json_serializer", None) is None:
+        return _json_text
     if kind.dialect_impl(dialect).bind_processor(dialect) is not None:
         return None  # a type with its own conversion (an Enum, say): the general path
     if isinstance(kind, String | Text):
@@ -112,11 +142,15 @@ def converters(table: Table, dialect: Dialect) -> dict[str, Converter]:
             for c in table.columns}
 
 
-def to_storage(table: Table, dialect: Dialect, values: dict[str, Any]) -> dict[str, Any]:
-    """Stored values of one pulled row; ValueError names the column of a malformed value."""
+def to_storage(table: Table, dialect: Dialect, values: dict[str, Any], *,
+               skip: frozenset[str] = frozenset()) -> dict[str, Any]:
+    """Stored values of one pulled row without the fields in `skip`; ValueError names the
+    column of a malformed value."""
     convert = converters(table, dialect)
     out: dict[str, Any] = {}
     for name, raw in values.items():
+        if name in skip:
+            continue
         if raw is None:
             out[name] = None
             continue
