@@ -31,6 +31,8 @@ _T = TypeVar("_T")
 CLOCK_OFFSET_KEY = "clock_offset_ms"
 FULL_PULL_KEY = "full_pull_needed"
 LAST_SYNC_KEY = "last_sync"
+# The rows asked for first in a pull (see SyncRunner._pull); later pages take page_limit.
+FIRST_PAGE_LIMIT = 250
 
 
 @dataclass(frozen=True)
@@ -239,14 +241,18 @@ class SyncRunner:
         last: wire.PullResponse | None = None
         self._checkpoint()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
-            upcoming = fetcher.submit(self._fetch_page, cursor)
+            # A short first page: nothing overlaps waiting for it, while every later page is
+            # fetched as the one before is applied.
+            upcoming = fetcher.submit(self._fetch_page, cursor,
+                                      min(FIRST_PAGE_LIMIT, self.options.page_limit))
             while True:
                 page = upcoming.result()
                 self._checkpoint()  # a cancel drops the page fetched meanwhile, unapplied
                 if page.reset_required:
                     return page
                 if page.has_more:
-                    upcoming = fetcher.submit(self._fetch_page, page.next_cursor)
+                    upcoming = fetcher.submit(self._fetch_page, page.next_cursor,
+                                              self.options.page_limit)
                 result = apply_page(self.replica, page.rows, page.conflicts,
                                     cursor=page.next_cursor)
                 self._account(report, result, seen)
@@ -258,9 +264,9 @@ class SyncRunner:
         report.parked = self._retry_parked(report)
         return last
 
-    def _fetch_page(self, cursor: str) -> wire.PullResponse:
-        return self._timed(partial(self.client.pull, cursor, self.options.page_limit,
-                                   self.replica.device_id, self.cancel))
+    def _fetch_page(self, cursor: str, limit: int) -> wire.PullResponse:
+        return self._timed(partial(self.client.pull, cursor, limit, self.replica.device_id,
+                                   self.cancel))
 
     def _retry_parked(self, report: SyncReport) -> int:
         result = retry_parked(self.replica)
