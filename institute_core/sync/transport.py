@@ -7,6 +7,8 @@ answers are turned into the exceptions of `institute_core.sync.errors`.
 
 from __future__ import annotations
 
+import functools
+import ssl
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -44,6 +46,13 @@ def _error_text(response: httpx.Response) -> tuple[str, str]:
         return "", response.text[:300] or response.reason_phrase
 
 
+@functools.cache
+def _tls_context() -> ssl.SSLContext:
+    """The system's certificate checks, loaded once: every sync makes a client, and loading
+    the CA bundle took longer than a small sync itself."""
+    return httpx.create_ssl_context()
+
+
 class Transport:
     """One server address: an httpx client plus the protocol's headers and error rules.
 
@@ -57,7 +66,8 @@ class Transport:
         self.base_url = base_url.rstrip("/")
         self.retry = retry or RetryPolicy()
         self._client_time_ms = client_time_ms
-        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout)
+        self._http = http or httpx.Client(base_url=self.base_url, timeout=timeout,
+                                          verify=_tls_context())
 
     def close(self) -> None:
         self._http.close()
