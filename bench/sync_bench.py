@@ -48,6 +48,7 @@ from sqlalchemy import select
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from institute_core.collector import freeze_startup_objects  # noqa: E402
 from institute_core.demo import DEMO_LOGINS, load_into_database  # noqa: E402
 from institute_core.demo.logins import OTHER_STAFF_PASSWORD  # noqa: E402
 from institute_core.replica import Replica  # noqa: E402
@@ -449,6 +450,8 @@ def transfer(server: ServerProcess, tmp: Path, changes: int, profile: Path | Non
     rtt = round_trip_ms(server, second.replica.device_id)
     say(f"baseline round trip p50: GET /v1/health {rtt['health']:.1f} ms, "
         f"empty push {rtt['empty push']:.1f} ms")
+    # As the app, the CLI and the server do once started (institute_core/collector.py).
+    freeze_startup_objects()
     memory.mark("push and pull")
     edit_s = edit_attendance(first, changes)
     waiting = first.replica.pending_changes()

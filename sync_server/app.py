@@ -6,13 +6,13 @@ builds its own engine and keeps no other state, so several workers can share one
 
 from __future__ import annotations
 
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
 
+from institute_core.collector import freeze_startup_objects
 from institute_core.sync.wire import SCHEMA_VERSION, PushRequest
 from sync_server.auth.router import router as auth_router
 from sync_server.errors import install_error_handlers
@@ -20,14 +20,6 @@ from sync_server.health import router as health_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.settings import Settings, make_engine
 from sync_server.sync.router import router as sync_router
-
-
-def settle_garbage_collector() -> None:
-    """Move everything alive at start (modules, the schema, the app) out of the collector's
-    reach. A push allocates tens of thousands of small objects, each full collection then
-    walked all of them again, and its pauses made up a tenth of the server's time."""
-    gc.collect()
-    gc.freeze()
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -38,7 +30,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        settle_garbage_collector()
+        freeze_startup_objects()
         yield
         engine.dispose()
 
