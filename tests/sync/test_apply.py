@@ -9,11 +9,11 @@ from pathlib import Path
 from sqlalchemy import select
 
 from institute_core.replica import Replica
-from institute_core.schema import ConflictLogEntry
+from institute_core.schema import ConflictLogEntry, OutboxEntry
 from institute_core.sync import wire
 from institute_core.sync.apply import CURSOR_KEY, PARKED_KEY, apply_page, retry_parked
 from institute_core.sync.check import local_counts, remove_unsent
-from institute_core.sync.outbox import confirm, read_batch, rejected_changes
+from institute_core.sync.outbox import confirm, push_body, read_batch, rejected_changes
 from tests.sync.builders import (
     add_student,
     add_subject,
@@ -157,3 +157,27 @@ def test_counts_leave_out_rows_not_uploaded_and_repair_keeps_them(tmp_path: Path
     removed = remove_unsent(desk, {"subjects": set()})
     assert removed == {"topics": 1, "subjects": 1}
     assert get_field(desk, "subjects", mine, "code") == "LOCAL"  # waiting edit: kept
+
+
+def test_outbox_changes_go_out_exactly_as_captured(replica: Replica) -> None:
+    """SQLite writes the wire JSON of each change: it must carry what the outbox holds."""
+    add_subject(replica, None, topics=1)
+    student = add_student(replica, None, "ENR-9")
+    set_fields(replica, None, "students", student, address="Flat 3, Müller Straße – “north”")
+    with replica.read() as s:
+        entries = {e.change_id: e for e in s.scalars(select(OutboxEntry))}
+    batch = read_batch(replica, 100)
+    assert len(batch) == len(entries)
+    for pending in batch:
+        entry = entries[pending.change_id]
+        change = pending.change
+        assert (change.change_id, change.seq, change.table, change.row_id, change.fields,
+                change.hlc, change.author_id, change.device_id, change.base_version) == (
+            entry.change_id, entry.seq, entry.table_name, entry.row_id, entry.fields,
+            entry.hlc, entry.author_id, entry.device_id, entry.base_version)
+        assert (pending.seq, pending.table, pending.row_id) == (
+            entry.seq, entry.table_name, entry.row_id)
+    edit = next(p.change for p in batch if p.change.fields.get("address"))
+    assert edit.fields["address"] == "Flat 3, Müller Straße – “north”"
+    body = wire.PushRequest.model_validate_json(push_body(replica.device_id, batch))
+    assert [c.change_id for c in body.changes] == [p.change_id for p in batch]
