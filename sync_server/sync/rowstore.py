@@ -39,7 +39,14 @@ def stamps_of(meta: Mapping[str, list[Any]] | None, row_version: int
 
 def stamp_json(version: int, hlc: str, author: uuid.UUID | None,
                device: uuid.UUID | None) -> list[Any]:
-    return [version, hlc, str(author) if author else None, str(device) if device else None]
+    return [version, hlc, id_text(author) if author else None,
+            id_text(device) if device else None]
+
+
+@functools.lru_cache(maxsize=1024)
+def id_text(value: uuid.UUID) -> str:
+    """The text of an id that recurs on every change of a push (its author, its device)."""
+    return str(value)
 
 
 def unique_columns(table_name: str, changed: set[str]) -> list[list[str]]:

@@ -25,6 +25,7 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from institute_core.ids import uuid_array_literal
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
+from sync_server.sync.rowstore import id_text
 
 Key = tuple[str, uuid.UUID]
 
@@ -287,14 +288,20 @@ class BatchStore:
 
     def record_applied(self, change_id: uuid.UUID, device_id: uuid.UUID, seq: int,
                        result: dict[str, Any], applied_at: datetime) -> None:
-        """Remember a change's result (JSON-ready), so a retried push is answered the same."""
+        """Remember a change's result (JSON-ready), so a retried push is answered the same.
+
+        Only what the answer to a retry needs is kept (outcome, version, reason): the
+        change's id and seq are columns already, and a result row per change is a fifth of
+        what a push writes."""
+        kept = {k: result[k] for k in ("outcome", "version", "reason")
+                if result.get(k) is not None}
         if self.buffered:
             self._pending_applied.append({
-                "change_id": str(change_id), "device_id": str(device_id), "seq": seq,
-                "result": result, "applied_at": applied_at.isoformat()})
+                "change_id": str(change_id), "device_id": id_text(device_id), "seq": seq,
+                "result": kept, "applied_at": applied_at.isoformat()})
         else:
             self.conn.execute(insert(_applied).values(
-                change_id=change_id, device_id=device_id, seq=seq, result=result,
+                change_id=change_id, device_id=device_id, seq=seq, result=kept,
                 applied_at=applied_at))
 
     def flush(self) -> None:
