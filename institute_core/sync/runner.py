@@ -162,21 +162,25 @@ class SyncRunner:
     def _push(self, report: SyncReport) -> set[tuple[str, uuid.UUID]]:
         """Send the outbox batch by batch; returns rows whose copy may now differ.
 
-        Confirming a batch (deleting it from the outbox, storing refusals and conflicts) runs
-        on a helper thread while the next batch is read and sent: the desk's share of a push
-        then overlaps the server's instead of adding to it. Confirmations stay in order, and
-        a batch is only ever deleted after the server's answer for it.
+        The desk's share of a push runs on a helper thread while the server works on a batch:
+        confirming the batch before (deleting it from the outbox, storing refusals and
+        conflicts) and reading the batch after, which is kept when the server accepted the
+        whole batch (the usual case) and read again otherwise. Confirmations stay in order,
+        and a batch is only ever deleted after the server's answer for it.
         """
         total = self.replica.pending_changes()
         stale: set[tuple[str, uuid.UUID]] = set()
         sent = 0
         confirming: Future[Confirmation] | None = None
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-confirm") as confirmer:
+        size = self.options.batch_size
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-confirm") as helper:
             try:
-                batch = read_batch(self.replica, self.options.batch_size)
+                batch = read_batch(self.replica, size)
                 while batch:
                     self._checkpoint()
                     body = push_body(self.replica.device_id, batch)
+                    upcoming = helper.submit(read_batch, self.replica, size,
+                                             after=batch[-1].local_seq)
                     response = self._timed(partial(self._send_push, body))
                     if confirming is not None:
                         done, confirming = confirming.result(), None
@@ -188,12 +192,14 @@ class SyncRunner:
                             f"is {batch[0].seq}")
                     # The batch still waits in the outbox: edits made meanwhile raise the total.
                     total = max(total, sent + self.replica.pending_changes())
-                    confirming = confirmer.submit(confirm, self.replica, batch, response)
+                    confirming = helper.submit(confirm, self.replica, batch, response)
                     accepted = [p.local_seq for p in batch if p.seq <= response.last_seq]
                     sent += len(accepted)
                     self._report("push", sent, total)
-                    batch = read_batch(self.replica, self.options.batch_size,
-                                       after=max(accepted))
+                    following = upcoming.result()
+                    if accepted[-1] != batch[-1].local_seq:
+                        following = read_batch(self.replica, size, after=accepted[-1])
+                    batch = following
             finally:
                 if confirming is not None:
                     self._count_confirmed(report, stale, confirming.result())

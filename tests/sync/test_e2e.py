@@ -15,7 +15,7 @@ from institute_core.schema import ConflictLogEntry, table_of
 from institute_core.sync import wire
 from institute_core.sync.account import client_for, sync_replica
 from institute_core.sync.credentials import account_key
-from institute_core.sync.errors import ClientTooOld, NeedsLogin, ServerUnreachable
+from institute_core.sync.errors import ClientTooOld, NeedsLogin, ServerUnreachable, SyncError
 from institute_core.sync.hlc import wall_clock_ms
 from institute_core.sync.outbox import read_batch
 from institute_core.sync.runner import SyncOptions, SyncRunner
@@ -171,6 +171,22 @@ def test_a_batch_delivered_twice_is_applied_once(
             table_of("students"))).scalar_one()
     engine.dispose()
     assert students == 2
+
+
+def test_a_push_the_server_takes_only_in_part_stops_at_the_missing_change(
+        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path) -> None:
+    """A hole in the outbox (one entry lost, say by a damaged file): the server takes the
+    changes before it, the desk forgets exactly those and reports the change the server
+    expects instead of quietly leaving the rest behind."""
+    admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+    _school(admin, institute, students=3)
+    waiting = read_batch(admin.replica, 500)
+    hole = waiting[-2]  # in the last batch: nothing after it would reveal it
+    with admin.replica.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM sync_outbox WHERE seq = ?", (hole.local_seq,))
+    with pytest.raises(SyncError, match=f"expects change {hole.seq} of this device"):
+        _sync(admin)
+    assert [p.seq for p in read_batch(admin.replica, 500)] == [waiting[-1].seq]
 
 
 def test_syncing_in_stages_equals_syncing_at_once(
