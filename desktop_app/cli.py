@@ -12,6 +12,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from institute_core.collector import freeze_startup_objects
 from institute_core.paths import default_data_dir
 
 # command name -> module with `configure(parser)` and `run(args) -> int`
@@ -58,6 +59,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return run_self_test()
     if args.command:
+        freeze_startup_objects()
         return int(args.run(args))
     from desktop_app.app import run_app
 
