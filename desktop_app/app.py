@@ -175,7 +175,12 @@ class DeskApp(QObject):
     def shutdown(self) -> None:
         self._preload_timer.stop()
         if self.main_window is not None:
+            # Deleted by Qt, as on logout: lambdas connected to its children's signals keep
+            # the window alive from C++, so once closed nothing else would ever free it (and
+            # its sync timer could still fire into the stopped task manager).
             self.main_window.close()
+            self.main_window.deleteLater()
+            self.main_window = None
         self.tasks.shutdown()
         if self._preload is not None:
             self._preload.join()  # an import cannot be interrupted; it ends within a second
