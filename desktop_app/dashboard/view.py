@@ -174,10 +174,12 @@ class DashboardView(QWidget):
             cards.addWidget(self.cards[key])
         grid.addLayout(cards, 0, 0, 1, 2)
 
-        self.attendance_chart = ChartPanel("Attendance trend")
-        self.velocity_chart = ChartPanel("Topics completed per week")
-        self.utilization_chart = ChartPanel("Faculty utilization")
-        self.funnel_chart = ChartPanel("Inquiry funnel")
+        # Parented at once: a faculty member's dashboard never lays out the funnel, and a
+        # widget with no parent would be finalised by the cycle collector, not by Qt.
+        self.attendance_chart = ChartPanel("Attendance trend", body)
+        self.velocity_chart = ChartPanel("Topics completed per week", body)
+        self.utilization_chart = ChartPanel("Faculty utilization", body)
+        self.funnel_chart = ChartPanel("Inquiry funnel", body)
         for chart in (self.attendance_chart, self.velocity_chart, self.funnel_chart):
             chart.setFixedHeight(250)
         grid.addWidget(self.attendance_chart, 1, 0)

@@ -25,12 +25,15 @@ class SetupView(QWidget):
         super().__init__(parent)
         layout = QVBoxLayout(self)
         layout.addWidget(title_label("Setup"))
-        self.tabs = QTabWidget()
+        # Parented at once: a non-admin's view returns before laying the tabs out, and a
+        # widget with no parent would be finalised by the cycle collector, not by Qt.
+        self.tabs = QTabWidget(self)
         self.tabs.setDocumentMode(True)
         if not is_admin(ctx.user):  # navigation hides the section; never show it regardless
             layout.addWidget(styled_label("Only administrators can set up the institute.",
                                           "subtitle"))
             layout.addStretch(1)
+            self.tabs.hide()
             return
         self.people = PeopleTab(ctx)
         self.students = StudentsTab(ctx)
