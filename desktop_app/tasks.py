@@ -17,6 +17,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+import shiboken6
 from PySide6.QtCore import QObject, QRunnable, QThreadPool, Signal, Slot
 
 log = logging.getLogger(__name__)
@@ -99,6 +100,17 @@ class _Task(QRunnable):
             self._relay.sig_done.emit(result)
 
 
+def _receiver_deleted(callback: Callable[..., object]) -> bool:
+    """True when `callback` is a method of a QObject that Qt has deleted since the task began.
+
+    A window closed and deleted while its work ran (sign-out during a sync, the status bar's
+    recount) gets the result like Qt drops a queued signal to a deleted receiver: not at all,
+    instead of a "Signal source has been deleted" error from the callback.
+    """
+    owner = getattr(callback, "__self__", None)
+    return isinstance(owner, QObject) and not shiboken6.isValid(owner)
+
+
 class TaskManager(QObject):
     """Runs functions off the GUI thread and calls back on it."""
 
@@ -131,15 +143,17 @@ class TaskManager(QObject):
 
         def finished(result: Any) -> None:
             self._forget(holder[0])
-            if on_success is not None:
+            if on_success is not None and not _receiver_deleted(on_success):
                 on_success(result)
 
         def failed(exc: BaseException) -> None:
             self._forget(holder[0])
-            if on_failure is not None:
-                on_failure(exc)
-            else:
+            if on_failure is None:
                 log.error("background task failed: %s", exc, exc_info=exc)
+            elif _receiver_deleted(on_failure):
+                log.debug("background task failed after its receiver was deleted", exc_info=exc)
+            else:
+                on_failure(exc)
 
         relay = _Relay(finished, failed)
         holder.append(relay)
