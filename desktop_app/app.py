@@ -23,6 +23,7 @@ from desktop_app.shell.main_window import MainWindow
 from desktop_app.shell.sync_controller import DEFAULT_INTERVAL_MS, SyncController, SyncFunction
 from desktop_app.tasks import JobState, TaskManager
 from desktop_app.theme import apply_theme
+from institute_core.collector import freeze_startup_objects
 from institute_core.enums import Role
 from institute_core.replica import Replica
 from institute_core.services import auth
@@ -206,6 +207,7 @@ def run_app(args: argparse.Namespace) -> int:
         (QMessageBox.information if outcome.ok else QMessageBox.warning)(
             None, "Institute Desk", outcome.message)
     desk.start()
+    freeze_startup_objects()  # on the GUI thread, like every collection (gui_gc)
     try:
         return int(app.exec())
     finally:
