@@ -40,8 +40,12 @@ SCRIPTS: dict[str, str] = {
 }
 _SCRIPT_OF = [(re.compile(f"[{ranges}]"), script) for script, ranges in SCRIPTS.items()]
 _ANY = "".join(SCRIPTS.values())
-# A whole space-separated word holding a covered script, with the punctuation stuck to it.
-_WORD = re.compile(rf"[^\s<>]*[{_ANY}][^\s<>]*")
+_INDIC = re.compile(f"[{_ANY}]")
+# A whole space-separated word (with the punctuation stuck to it); markup puts the ones holding a
+# covered script in their face. Words are found first and tested after, never with one pattern
+# like `[^\s]*[indic][^\s]*`: that backtracks over every start of a long word without an Indic
+# letter, and a 100,000-character word in a remark then took minutes to print.
+_WORD = re.compile(r"[^\s<>]+")
 _SYSTEM_DIRS = (Path("/usr/share/fonts/truetype/dejavu"), Path("/usr/share/fonts/truetype/noto"))
 
 
@@ -107,20 +111,21 @@ def _script_of(word: str) -> str | None:
 def markup(text: object, *, bold: bool = False) -> str:
     """Paragraph markup for plain text: XML-escaped, each Indic word in its script's face."""
     escaped = escape("" if text is None else str(text))
-    if not _WORD.search(escaped):
+    if not _INDIC.search(escaped):
         return escaped
     available = register_fonts()
 
     def wrap(match: re.Match[str]) -> str:
-        script = _script_of(match.group(0))
+        word = match.group(0)
+        script = _script_of(word) if _INDIC.search(word) else None
         if script not in available:
-            return match.group(0)
-        return f'<font name="{face_name(script, bold=bold)}">{match.group(0)}</font>'
+            return word
+        return f'<font name="{face_name(script, bold=bold)}">{word}</font>'
 
     return _WORD.sub(wrap, escaped)
 
 
 def needs_shaping(text: object) -> bool:
     """Whether the text holds a script that must be shaped (and so go through a Paragraph)."""
-    return bool(_WORD.search("" if text is None else str(text)))
+    return bool(_INDIC.search("" if text is None else str(text)))
 

@@ -98,6 +98,33 @@ def para(text: object, style_name: str = "body", *, bold: bool = False) -> Parag
     return Paragraph(markup(text, bold=base.fontName == FONT_BOLD), base)
 
 
+# Free text a person typed (remarks) is laid out in pieces of at most this many characters:
+# reportlab re-splits a paragraph's whole remainder at every page break, so one 100,000-letter
+# word as a single paragraph cost a second per page.
+TEXT_PIECE = 1500
+# A table row cannot break across pages: a cell prints at most this much of a longer text.
+CELL_TEXT_LIMIT = 600
+
+
+def paragraphs(text: str, style_name: str = "body") -> list[Paragraph]:
+    """Long free text as consecutive paragraphs of bounded size, cut at a space when possible."""
+    pieces: list[str] = []
+    while len(text) > TEXT_PIECE:
+        cut = text.rfind(" ", TEXT_PIECE // 2, TEXT_PIECE)
+        cut = TEXT_PIECE if cut < 0 else cut + 1
+        pieces.append(text[:cut])
+        text = text[cut:]
+    pieces.append(text)
+    return [para(piece, style_name) for piece in pieces]
+
+
+def clipped(text: str, limit: int = CELL_TEXT_LIMIT) -> str:
+    """`text`, or its start and how much was left out when it is longer than `limit`."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}… (+{len(text) - limit:,} characters)"
+
+
 # A heading needs this much room under it, or it starts the next page: it never ends one
 # alone. (keepWithNext would move a whole long table to the next page instead of splitting it.)
 HEADING_ROOM = 30 * mm
@@ -130,7 +157,7 @@ def _cell(value: Any, width: float | None, font: str = FONT, style_name: str = "
     Plain strings are what keeps a 200-student batch report fast, so the cheap checks go first:
     ASCII text needs no shaping, and a short string cannot overflow its column.
     """
-    text = "" if value is None else str(value)
+    text = "" if value is None else clipped(str(value))
     if not text.isascii() and needs_shaping(text):
         return para(text, style_name, bold=font == FONT_BOLD)
     if width is None or len(text) * CELL_SIZE <= width - 2 * CELL_PAD:

@@ -37,6 +37,7 @@ from institute_core.reports.layout import (
     heading,
     key_values,
     para,
+    paragraphs,
     pct,
     subheading,
 )
@@ -310,8 +311,10 @@ def _risk(payload: Mapping[str, Any]) -> list[Flowable]:
 
 def _remarks(payload: Mapping[str, Any]) -> list[Flowable]:
     text = payload.get("remarks") or ""
-    return [KeepTogether([*heading("Remarks"),
-                          para(text or "_" * 90), para("" if text else "_" * 90)])]
+    if not text:  # lines to write on by hand
+        return [KeepTogether([*heading("Remarks"), para("_" * 90), para("_" * 90)])]
+    first, *rest = paragraphs(text)
+    return [KeepTogether([*heading("Remarks"), first]), *rest]
 
 
 _SECTION_RENDERERS = {
