@@ -14,6 +14,7 @@ import functools
 import json
 import uuid
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from enum import Enum
@@ -33,6 +34,8 @@ _meta = table_of("sync_field_versions")
 _conflicts = table_of("sync_conflicts")
 _applied = table_of("sync_applied_changes")
 _TABLE_ORDER = {name: i for i, name in enumerate(SYNCED_TABLES)}
+# The key of the row an UPDATE writes, beside its columns in each document row.
+_ROW_ID = "_row_id"
 
 
 def _plain(value: Any) -> Any:
@@ -50,46 +53,54 @@ def _document(rows: list[dict[str, Any]]) -> str:
     return json.dumps(rows, default=_plain, separators=(",", ":"))
 
 
-@functools.cache
-def _recordset(table_name: str, names: tuple[str, ...]) -> tuple[str, str]:
-    """(FROM clause, select list) reading rows of `names` from one JSON document parameter.
+@dataclass(frozen=True)
+class _Recordset:
+    """Rows of `names` read from one JSON document parameter, kept as parts (never re-parsed).
 
-    Many rows travel as one jsonb parameter, built by json.dumps in C and taken apart by
+    `source` is the FROM item; `values` holds the SQL expression of each name, in order.
+    """
+
+    source: str
+    values: dict[str, str]
+
+
+@functools.cache
+def _recordset(table_name: str, names: tuple[str, ...]) -> _Recordset:
+    """Many rows travel as one jsonb parameter, built by json.dumps in C and taken apart by
     PostgreSQL (jsonb_to_recordset): a statement per column set, no per-value work in Python
     (psycopg's array dumpers escape every element in Python, a third of a push's time).
     """
     table = table_of(table_name)
     dialect = postgresql.dialect()
     quote = dialect.identifier_preparer.quote
-    definitions, selected = [], []
+    definitions: list[str] = []
+    values: dict[str, str] = {}
     for name in names:
-        column = "_row_id" if name == "_row_id" else name
-        kind = Uuid() if name == "_row_id" else table.c[name].type
-        definitions.append(f"{quote(column)} {kind.compile(dialect=dialect)}")
-        value = f"incoming.{quote(column)}"
-        if name != "_row_id" and isinstance(table.c[name].type.dialect_impl(dialect), JSONB):
+        kind = Uuid() if name == _ROW_ID else table.c[name].type
+        definitions.append(f"{quote(name)} {kind.compile(dialect=dialect)}")
+        value = f"incoming.{quote(name)}"
+        if name != _ROW_ID and isinstance(table.c[name].type.dialect_impl(dialect), JSONB):
             value = f"COALESCE({value}, 'null'::jsonb)"  # None is JSON null, as the ORM stores it
-        selected.append(value)
+        values[name] = value
     source = f"jsonb_to_recordset(%s::jsonb) AS incoming({', '.join(definitions)})"
-    return source, ", ".join(selected)
+    return _Recordset(source, values)
 
 
 @functools.cache
 def _insert_sql(table_name: str, names: tuple[str, ...], conflict: str = "") -> str:
     quote = postgresql.dialect().identifier_preparer.quote
-    source, selected = _recordset(table_name, names)
+    rows = _recordset(table_name, names)
     return (f"INSERT INTO {quote(table_name)} ({', '.join(quote(n) for n in names)}) "
-            f"SELECT {selected} FROM {source} {conflict}")
+            f"SELECT {', '.join(rows.values[n] for n in names)} FROM {rows.source} {conflict}")
 
 
 @functools.cache
 def _update_sql(table_name: str, names: tuple[str, ...]) -> str:
     quote = postgresql.dialect().identifier_preparer.quote
-    source, selected = _recordset(table_name, ("_row_id", *names))
-    values = selected.split(", ")[1:]
-    assignments = ", ".join(f"{quote(n)} = {v}" for n, v in zip(names, values, strict=True))
-    return (f"UPDATE {quote(table_name)} SET {assignments} FROM {source} "
-            f"WHERE {quote(table_name)}.id = incoming._row_id")
+    rows = _recordset(table_name, (_ROW_ID, *names))
+    assignments = ", ".join(f"{quote(n)} = {rows.values[n]}" for n in names)
+    return (f"UPDATE {quote(table_name)} SET {assignments} FROM {rows.source} "
+            f"WHERE {quote(table_name)}.id = incoming.{quote(_ROW_ID)}")
 
 
 @functools.cache
@@ -315,7 +326,7 @@ class BatchStore:
                 if op == "insert":
                     inserts.setdefault((name, tuple(sorted(values))), []).append(values)
                 else:
-                    params = {**values, "_row_id": row_id}
+                    params = {**values, _ROW_ID: row_id}
                     updates.setdefault((name, tuple(sorted(values))), []).append(params)
             for (name, _cols), rows in sorted(inserts.items(),
                                                key=lambda item: _TABLE_ORDER[item[0][0]]):
