@@ -19,6 +19,7 @@ from sync_server.errors import install_error_handlers
 from sync_server.health import router as health_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.settings import Settings, make_engine
+from sync_server.openapi_refusals import document_refusals
 from sync_server.sync.router import router as sync_router
 
 
@@ -68,6 +69,7 @@ def _document_bodies_parsed_by_hand(app: FastAPI) -> None:
             app.openapi_schema = schema
         return app.openapi_schema
 
+            document_refusals(schema)
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -39,7 +39,13 @@ def get_principal(engine: EngineDep, settings: SettingsDep,
 CurrentUser = Annotated[Principal, Depends(get_principal)]
 
 
-def get_client_time(x_client_time_ms: Annotated[int | None, Header()] = None) -> int | None:
+# Milliseconds since 1970 up to the end of year 9999: any real clock, and an offset from it
+# always fits the column it is stored in.
+MAX_CLIENT_TIME_MS = 253_402_300_799_999
+
+
+def get_client_time(x_client_time_ms: Annotated[
+        int | None, Header(ge=0, le=MAX_CLIENT_TIME_MS)] = None) -> int | None:
     """The device's wall clock at sending (milliseconds), to record its offset."""
     return x_client_time_ms
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -10,7 +11,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from institute_core.sync.wire import ErrorBody
+from institute_core.sync.wire import NO_NUL_PATTERN, ErrorBody
 
 
 class ApiError(Exception):
@@ -37,12 +38,27 @@ def error_response(status: int, error: str, detail: str, *,
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "header", "path")]
+def _field_name(problem: Mapping[str, Any]) -> str:
+    if problem.get("type") == "json_invalid":
+        return "body"  # FastAPI puts the position where the field's name would be
+    parts = [str(p) for p in problem.get("loc", ())
+             if p not in ("body", "query", "header", "path")]
     return ".".join(parts) or "body"
 
 
 _STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
+def _message(problem: Mapping[str, Any]) -> str:
+    """A sentence for one validation problem; the pattern that keeps NUL out of text is named
+    for what it means."""
+    if problem.get("type") == "string_pattern_mismatch" \
+            and (problem.get("ctx") or {}).get("pattern") == NO_NUL_PATTERN:
+        return "must not contain the NUL character (\\x00)"
+    if problem.get("type") == "json_invalid":
+        reason = (problem.get("ctx") or {}).get("error")
+        return f"not valid JSON ({reason})" if reason else "not valid JSON"
+    return str(problem.get("msg", "invalid"))
+
+
                  404: "not_found", 405: "method_not_allowed", 409: "conflict",
                  413: "body_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
 
@@ -59,8 +75,7 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
         fields: dict[str, str] = {}
         for problem in exc.errors():
-            fields.setdefault(_field_name(tuple(problem.get("loc", ()))),
-                              str(problem.get("msg", "invalid")))
+            fields.setdefault(_field_name(problem), _message(problem))
         detail = "; ".join(f"{k}: {v}" for k, v in list(fields.items())[:5])
         return error_response(422, "invalid_request", f"The request is not valid: {detail}",
                               fields=fields)

@@ -46,6 +46,6 @@ def run(args: argparse.Namespace) -> int:
         replica.close()
     print(f"connected {args.data_dir} to {args.server} as {user.email} ({user.role})")
     if not credentials.persistent:
-        print(KeyringCredentials.NO_BACKEND)
+        print(KeyringCredentials.not_remembered())
     print_report(report)
     return 0

@@ -64,23 +64,66 @@ class MemoryCredentials:
             self._tokens.pop(account, None)
 
 
-def keyring_usable() -> bool:
-    """True when the keyring has a real backend (not the `fail` one that refuses everything)."""
+# Backends that hand the secret to the operating system's own store (Windows Credential Locker,
+# macOS Keychain, Secret Service / libsecret, KWallet), which encrypts it for the signed-in user.
+# Anything else (keyrings.alt's plain-text or "encrypted" files, which prompt on a console, or
+# a third-party backend we have not reviewed) would put a 30-day sign-in on disk in a form
+# whoever copies the disk can use, so it is refused.
+OS_BACKEND_MODULES = frozenset({
+    "keyring.backends.Windows", "keyring.backends.macOS", "keyring.backends.SecretService",
+    "keyring.backends.libsecret", "keyring.backends.kwallet"})
+
+
+def _backend_name(backend: object) -> str:
+    kind = type(backend)
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
+def _refusal(backend: object) -> str | None:
+    """Why `backend` may not hold the refresh token, or None when it may."""
+    from keyring.backends import chainer, fail
+
+    if isinstance(backend, fail.Keyring):
+        return "no keyring is available on this computer"
+    if isinstance(backend, chainer.ChainerBackend):
+        # A chain writes to the first backend that accepts: every one of them must be safe.
+        inner = list(backend.backends)
+        if not inner:
+            return "no keyring is available on this computer"
+        reasons = [r for r in map(_refusal, inner) if r]
+        return reasons[0] if reasons else None
+    module = type(backend).__module__
+    if module in OS_BACKEND_MODULES or module.rpartition(".")[0] in OS_BACKEND_MODULES:
+        return None
+    return (f"the keyring backend {_backend_name(backend)} does not keep secrets in the "
+            "operating system's protected store")
+
+
+def keyring_refusal() -> str | None:
+    """Why the configured keyring may not hold the refresh token, or None when it may."""
     try:
         import keyring
-        from keyring.backends import fail
 
         backend = keyring.get_keyring()
-    except Exception:  # a broken keyring configuration is the same as none
-        return False
-    return not isinstance(backend, fail.Keyring)
+    except Exception as exc:  # a broken keyring configuration is the same as none
+        return f"the keyring could not be opened ({exc})"
+    return _refusal(backend)
+
+
+def keyring_usable() -> bool:
+    """True when the keyring is one the OS protects (see `OS_BACKEND_MODULES`)."""
+    return keyring_refusal() is None
 
 
 class KeyringCredentials:
     """Tokens in the OS keyring; every keyring failure degrades to "sign in next time"."""
 
-    NO_BACKEND = ("no keyring is available on this computer, so the sign-in is not remembered: "
-                  "you will be asked for the password at the next sync")
+    @staticmethod
+    def not_remembered() -> str:
+        """What to tell a person whose sign-in cannot be kept, naming why."""
+        reason = keyring_refusal() or "the keyring refused to store it"
+        return (f"{reason}, so the sign-in is not remembered: you will be asked for the "
+                "password at the next sync")
 
     @property
     def persistent(self) -> bool:
@@ -89,6 +132,8 @@ class KeyringCredentials:
     def get_refresh_token(self, account: str) -> str | None:
         import keyring
 
+        if not keyring_usable():  # never read a token an unsafe backend may hold
+            return None
         try:
             return keyring.get_password(KEYRING_SERVICE, account)
         except Exception as exc:
@@ -99,7 +144,7 @@ class KeyringCredentials:
         import keyring
 
         if not keyring_usable():
-            log.warning(self.NO_BACKEND)
+            log.warning(self.not_remembered())
             return False
         try:
             keyring.set_password(KEYRING_SERVICE, account, token)

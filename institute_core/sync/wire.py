@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import uuid
 from enum import StrEnum
-from typing import Any
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -18,6 +18,16 @@ SCHEMA_VERSION = 1
 
 MAX_PUSH_CHANGES = 1_000
 MAX_PULL_LIMIT = 5_000
+# The widest numbers the server's columns hold: larger ones are refused at the wire (422),
+# never left to overflow in PostgreSQL.
+MAX_BIGINT = 2**63 - 1
+MAX_INT = 2**31 - 1
+# PostgreSQL text cannot hold the NUL character and no field of this protocol has a use for
+# it; a pattern (checked in pydantic's core) keeps it out of every text field of a request,
+# and the server's 422 names the field (sync_server/errors.py).
+NO_NUL_PATTERN = r"^[^\x00]*$"
+Text = Annotated[str, Field(pattern=NO_NUL_PATTERN)]
+SchemaVersion = Annotated[int, Field(ge=0, le=MAX_INT)]
 
 
 class Wire(BaseModel):
@@ -27,8 +37,8 @@ class Wire(BaseModel):
 # --- auth -----------------------------------------------------------------------------------
 
 class LoginRequest(Wire):
-    email: str = Field(min_length=3, max_length=255)
-    password: str = Field(min_length=1, max_length=1024)
+    email: Text = Field(min_length=3, max_length=255)
+    password: Text = Field(min_length=1, max_length=1024)
     device_id: uuid.UUID | None = None
 
 
@@ -41,7 +51,7 @@ class TokenPair(Wire):
 
 
 class RefreshRequest(Wire):
-    refresh_token: str = Field(min_length=10, max_length=512)
+    refresh_token: Text = Field(min_length=10, max_length=512)
 
 
 class UserInfo(Wire):
@@ -55,8 +65,8 @@ class UserInfo(Wire):
 
 class DeviceRegistration(Wire):
     device_id: uuid.UUID
-    name: str = Field(default="", max_length=200)
-    schema_version: int
+    name: Text = Field(default="", max_length=200)
+    schema_version: SchemaVersion
 
 
 class DeviceInfo(Wire):
@@ -95,19 +105,19 @@ class Change(Wire):
     """One captured edit of one row: the fields it set and what it was based on."""
 
     change_id: uuid.UUID
-    seq: int = Field(ge=1)
-    table: str = Field(max_length=64)
+    seq: int = Field(ge=1, le=MAX_BIGINT)
+    table: Text = Field(max_length=64)
     row_id: uuid.UUID
     fields: dict[str, Any]
-    hlc: str = Field(max_length=128)
+    hlc: Text = Field(max_length=128)
     author_id: uuid.UUID | None
     device_id: uuid.UUID
-    base_version: int = Field(ge=0)
+    base_version: int = Field(ge=0, le=MAX_BIGINT)
 
 
 class PushRequest(Wire):
     device_id: uuid.UUID
-    schema_version: int
+    schema_version: SchemaVersion
     changes: list[Change] = Field(max_length=MAX_PUSH_CHANGES)
 
 

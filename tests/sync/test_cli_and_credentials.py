@@ -37,7 +37,10 @@ class FakeKeyring(KeyringBackend):
 
 
 @pytest.fixture
-def fake_keyring() -> Iterator[FakeKeyring]:
+def fake_keyring(monkeypatch: pytest.MonkeyPatch) -> Iterator[FakeKeyring]:
+    # The stand-in plays an OS keyring, so it is trusted like one.
+    monkeypatch.setattr(credentials_module, "OS_BACKEND_MODULES",
+                        credentials_module.OS_BACKEND_MODULES | {FakeKeyring.__module__})
     previous = keyring.get_keyring()
     backend = FakeKeyring()
     keyring.set_keyring(backend)
@@ -112,3 +115,71 @@ def test_a_too_old_desk_is_told_to_update_the_app(
         assert main(["connect", "--server", server.base_url, "--email",
                      institute.emails["admin"], "--data-dir", str(tmp_path / "d")]) == 1
     assert "update the app" in capsys.readouterr().err
+
+
+class PlainFileKeyring(KeyringBackend):
+    """What keyrings.alt's PlaintextKeyring does: secrets in a file anyone who copies it reads."""
+
+    __module__ = "keyrings.alt.file"  # where the real one lives, and not the trusted stand-in's
+    priority = 1  # type: ignore[assignment]
+
+    def __init__(self, path: Path) -> None:
+        super().__init__()
+        self.path = path
+
+    def get_password(self, service: str, username: str) -> str | None:
+        return self.path.read_text() if self.path.exists() else None
+
+    def set_password(self, service: str, username: str, password: str) -> None:
+        self.path.write_text(password)
+
+    def delete_password(self, service: str, username: str) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def test_a_keyring_that_writes_secrets_to_a_plain_file_is_refused_and_named(
+        institute: Institute, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    secrets_file = tmp_path / "keyring_pass.cfg"
+    previous = keyring.get_keyring()
+    keyring.set_keyring(PlainFileKeyring(secrets_file))
+    try:
+        data = tmp_path / "desk"
+        with running_server(institute.url) as server:
+            monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+            assert main(["connect", "--server", server.base_url, "--email",
+                         institute.emails["faculty"], "--data-dir", str(data)]) == 0
+        out = capsys.readouterr().out
+        assert "keyrings.alt.file.PlainFileKeyring does not keep secrets" in out
+        assert "the sign-in is not remembered" in out
+        assert not secrets_file.exists()
+    finally:
+        keyring.set_keyring(previous)
+
+
+def test_a_chain_of_keyrings_is_trusted_only_when_every_link_is() -> None:
+    from keyring.backends import chainer
+
+    class Chain(chainer.ChainerBackend):
+        def __init__(self, links: list[KeyringBackend]) -> None:
+            super().__init__()
+            self._links = links
+
+        @property
+        def backends(self) -> list[KeyringBackend]:  # type: ignore[override]
+            return self._links
+
+    trusted = credentials_module.OS_BACKEND_MODULES | {FakeKeyring.__module__}
+    plain = PlainFileKeyring(Path("/nonexistent/never-written"))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(credentials_module, "OS_BACKEND_MODULES", trusted)
+        previous = keyring.get_keyring()
+        try:
+            keyring.set_keyring(Chain([FakeKeyring()]))
+            assert credentials_module.keyring_refusal() is None
+            keyring.set_keyring(Chain([FakeKeyring(), plain]))
+            assert "PlainFileKeyring" in (credentials_module.keyring_refusal() or "")
+            keyring.set_keyring(Chain([]))
+            assert "no keyring" in (credentials_module.keyring_refusal() or "")
+        finally:
+            keyring.set_keyring(previous)
