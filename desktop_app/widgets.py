@@ -37,6 +37,9 @@ def table_view(parent: QWidget | None = None, *, stretch_last: bool = True) -> Q
     view.horizontalHeader().setStretchLastSection(stretch_last)
     view.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
     view.setWordWrap(False)
+    # Tab leaves a table for the next control (Shift+Tab for the previous) instead of walking
+    # it cell by cell; the arrow keys move within it.
+    view.setTabKeyNavigation(False)
     return view
 
 

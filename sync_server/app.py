@@ -16,6 +16,7 @@ from institute_core.collector import freeze_startup_objects
 from institute_core.sync.wire import SCHEMA_VERSION, PushRequest
 from sync_server.auth.router import router as auth_router
 from sync_server.errors import install_error_handlers
+from sync_server.failures import FailureMiddleware
 from sync_server.health import router as health_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.settings import Settings, make_engine
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
+    # Added first, so innermost: the access log outside it records the 500 it answers.
+    app.add_middleware(FailureMiddleware)
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
                        min_schema=settings.min_client_schema)
     app.add_middleware(LoginThrottleMiddleware)

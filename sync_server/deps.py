@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from institute_core.sync.wire import PushRequest
 from sync_server.auth import service as auth_service
 from sync_server.errors import ApiError
+from sync_server.failures import note_device
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 
@@ -28,12 +29,14 @@ SettingsDep = Annotated[Settings, Depends(get_settings)]
 EngineDep = Annotated[Engine, Depends(get_engine)]
 
 
-def get_principal(engine: EngineDep, settings: SettingsDep,
+def get_principal(request: Request, engine: EngineDep, settings: SettingsDep,
                   authorization: Annotated[str | None, Header()] = None) -> Principal:
     if not authorization or not authorization.lower().startswith("bearer "):
         raise ApiError(401, "not_authenticated", "Sign in first (no bearer token was sent).",
                        headers={"WWW-Authenticate": "Bearer"})
-    return auth_service.authenticate(engine, settings, authorization[7:].strip())
+    principal = auth_service.authenticate(engine, settings, authorization[7:].strip())
+    note_device(request.state, principal.device_id)
+    return principal
 
 
 CurrentUser = Annotated[Principal, Depends(get_principal)]

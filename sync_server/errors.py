@@ -33,8 +33,9 @@ CLIENT_TOO_OLD = "This version of Institute Desk is too old for the server: upda
 
 def error_response(status: int, error: str, detail: str, *,
                    fields: dict[str, str] | None = None,
-                   headers: dict[str, str] | None = None) -> JSONResponse:
-    body = ErrorBody(error=error, detail=detail, fields=fields)
+                   headers: dict[str, str] | None = None,
+                   ref: str | None = None) -> JSONResponse:
+    body = ErrorBody(error=error, detail=detail, fields=fields, ref=ref)
     return JSONResponse(body.model_dump(exclude_none=True), status_code=status, headers=headers)
 
 

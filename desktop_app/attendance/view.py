@@ -1,8 +1,9 @@
 """The quick attendance screen: a whole batch from the keyboard in seconds.
 
 Keys on the roster: P/A/L/E mark and move down, arrows or J/K move, Delete clears, 1-5 rate
-the selected topic for the student, Ctrl+Z undoes, Ctrl+M marks every unmarked student
-present, Ctrl+K jumps to the quick-entry box (absentees' numbers or first letters, Enter).
+the selected topic for the student and move down, Ctrl+Z undoes, Ctrl+M marks every unmarked
+student present, Ctrl+K jumps to the quick-entry box (absentees' numbers or first letters,
+Enter), Ctrl+T to the topic search, where Enter tags the chosen topic for everyone present.
 """
 
 from __future__ import annotations
@@ -156,7 +157,8 @@ class AttendanceView(QWidget):
         topics = QGroupBox("Topics covered today")
         box = QVBoxLayout(topics)
         self.topic_search = QLineEdit()
-        self.topic_search.setPlaceholderText("Search the syllabus (Ctrl+T)…")
+        self.topic_search.setPlaceholderText("Search the syllabus (Ctrl+T), Enter tags the "
+                                             "topic for all present…")
         box.addWidget(self.topic_search)
         self.topic_model: RowsModel[tuple[TopicRef, bool]] = RowsModel([
             Column("Topic", lambda t: ("★ " if t[1] else "") + t[0].name),
@@ -167,7 +169,7 @@ class AttendanceView(QWidget):
         box.addWidget(self.topic_list, 1)
         buttons = QHBoxLayout()
         self.tag_student_button = QPushButton("Tag for this student")
-        self.tag_all_button = QPushButton("Tag for all present")
+        self.tag_all_button = QPushButton("Tag for all present (Enter)")
         buttons.addWidget(self.tag_student_button)
         buttons.addWidget(self.tag_all_button)
         box.addLayout(buttons)
@@ -201,6 +203,10 @@ class AttendanceView(QWidget):
         self.back_button.clicked.connect(self._on_back)
         self.quick_entry.returnPressed.connect(self._on_quick_entry)
         self.topic_search.textChanged.connect(self._refresh_topics)
+        # Ctrl+T, (a few letters,) Enter: today's topic is tagged for the whole class and the
+        # roster has the keyboard again for the ratings.
+        self.topic_search.returnPressed.connect(self._tag_all_from_keyboard)
+        self.topic_list.activated.connect(lambda _i: self._tag_all_from_keyboard())
         self.tag_student_button.clicked.connect(lambda: self._tag(whole=False))
         self.tag_all_button.clicked.connect(lambda: self._tag(whole=True))
         self.untag_button.clicked.connect(self._on_untag)
@@ -267,7 +273,9 @@ class AttendanceView(QWidget):
             self.controller.mark(row, None)
             return True
         if key in _LEVEL:
-            self._rate(_LEVEL[key])
+            # Rating a class goes student by student, like marking it.
+            if self._rate(_LEVEL[key]):
+                self._move(row + 1)
             return True
         return False
 
@@ -355,13 +363,14 @@ class AttendanceView(QWidget):
             return
         self.controller.save_notes(student_id, self.notes.toPlainText())
 
-    def _rate(self, level: int) -> None:
+    def _rate(self, level: int) -> bool:
         student = self._current_student()
         topic_id = self.student_topics.currentData()
         if student is None or topic_id is None:
             self._flash("Tag a topic for the student first, then rate it")
-            return
+            return False
         self.controller.set_level(student.student_id, topic_id, level)
+        return True
 
     def _on_untag(self) -> None:
         student = self._current_student()
@@ -438,6 +447,10 @@ class AttendanceView(QWidget):
         if not whole and student is None:
             return
         self.controller.tag(topic.id, None if whole else student.student_id)  # type: ignore[union-attr]
+
+    def _tag_all_from_keyboard(self) -> None:
+        self._tag(whole=True)
+        self.table.setFocus()
 
     def _on_print(self) -> None:
         key = self.controller.key

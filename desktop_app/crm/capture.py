@@ -87,6 +87,8 @@ class CaptureForm(QWidget):
         self.tags.setPlaceholderText("comma separated, e.g. weekend, working")
         self.notes = QPlainTextEdit()
         self.notes.setMaximumHeight(60)
+        # Tab moves on to the buttons; a tab character in a note helps nobody.
+        self.notes.setTabChangesFocus(True)
         form.addRow("&Name", self.name)
         form.addRow("&Phone", self.phone)
         self.phone_hint = styled_label("", "hint")
@@ -102,7 +104,9 @@ class CaptureForm(QWidget):
         self.known = QListWidget()
         self.known.setMaximumHeight(80)
         self.known.setWordWrap(True)
-        self.open_known = QPushButton("Open it")
+        # Both are reachable while typing, by the keys their labels show.
+        self.open_known = QPushButton("Open it (Alt+I)")
+        self.open_known.setToolTip("Open the existing record instead (Alt+I or Ctrl+O)")
         known_row = QHBoxLayout()
         known_row.addWidget(self.known, 1)
         known_row.addWidget(self.open_known, 0, Qt.AlignmentFlag.AlignTop)
@@ -113,7 +117,9 @@ class CaptureForm(QWidget):
         buttons = QHBoxLayout()
         self.save_button = QPushButton("Save inquiry")
         self.save_button.setObjectName("primary")
-        self.save_anyway = QPushButton("Save anyway")
+        self.save_anyway = QPushButton("Save anyway (Alt+A)")
+        self.save_anyway.setToolTip("Save a new inquiry although the person looks known "
+                                    "(Alt+A or Ctrl+Shift+Return)")
         self.clear_button = QPushButton("Clear")
         buttons.addWidget(self.save_button)
         buttons.addWidget(self.save_anyway)
@@ -131,6 +137,10 @@ class CaptureForm(QWidget):
         self.known.itemActivated.connect(lambda _item: self._on_open_known())
         save_keys = QShortcut(QKeySequence("Ctrl+Return"), self)
         save_keys.activated.connect(self.save)
+        for keys in ("Alt+A", "Ctrl+Shift+Return"):
+            QShortcut(QKeySequence(keys), self).activated.connect(self._save_anyway_if_offered)
+        for keys in ("Alt+I", "Ctrl+O"):
+            QShortcut(QKeySequence(keys), self).activated.connect(self._open_known_if_offered)
         self._show_matches([])
 
     # --- data --------------------------------------------------------------------------------
@@ -184,6 +194,14 @@ class CaptureForm(QWidget):
                                  if shown else "")
         for w in (self.known, self.open_known, self.save_anyway, self.known_title):
             w.setVisible(shown)
+
+    def _save_anyway_if_offered(self) -> None:
+        if self.save_anyway.isVisible():
+            self.save(anyway=True)
+
+    def _open_known_if_offered(self) -> None:
+        if self.open_known.isVisible():
+            self._on_open_known()
 
     def _on_open_known(self) -> None:
         row = self.known.currentRow()

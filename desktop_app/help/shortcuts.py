@@ -7,7 +7,7 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Everywhere", "Ctrl+Shift+S or F5", "Sync now"),
     ("Everywhere", "Ctrl+1 … Ctrl+6", "Open a section of the sidebar"),
     ("Everywhere", "Ctrl+Shift+L", "Sign out"),
-    ("Today", "Enter", "Take attendance for the selected session"),
+    ("Today", "Enter (or keypad Enter)", "Take attendance for the selected session"),
     ("Today", "Ctrl+N", "Schedule an individual session or an extra batch meeting"),
     ("Attendance", "P / A / L / E", "Present / absent / late / excused, then next student"),
     ("Attendance", "↓ ↑ or J / K", "Next / previous student"),
@@ -16,10 +16,15 @@ SHORTCUTS: tuple[tuple[str, str, str], ...] = (
     ("Attendance", "Ctrl+M", "Mark every unmarked student present (excused stay excused)"),
     ("Attendance", "Ctrl+K", "Quick entry: type roll numbers or first letters of absentees, "
                              "Enter"),
-    ("Attendance", "Ctrl+T", "Find a topic to tag"),
-    ("Attendance", "1 … 5", "Understanding of the topic for the selected student"),
+    ("Attendance", "Ctrl+T, Enter", "Find a topic (the suggested one is chosen) and tag it "
+                                    "for every student present"),
+    ("Attendance", "1 … 5", "Understanding of the topic for the selected student, then next "
+                            "student"),
     ("Attendance", "Ctrl+P", "Print a paper roster sheet (PDF)"),
     ("Attendance", "Esc", "Back to Today"),
+    ("New inquiry", "Ctrl+Enter", "Save the inquiry"),
+    ("New inquiry", "Alt+I or Ctrl+O", "Open the already known record it matches"),
+    ("New inquiry", "Alt+A or Ctrl+Shift+Enter", "Save anyway, as a new inquiry"),
     ("Students", "Ctrl+F", "Search students"),
     ("Students", "Enter", "Open the student's page"),
 )

@@ -20,13 +20,29 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.help.panel import ShortcutsPanel
 from desktop_app.placeholders.view import COMING, PlaceholderView
-from desktop_app.shell.navigation import SECTION_BY_ID, may_open, sections_for
+from desktop_app.shell.navigation import SECTION_BY_ID, may_open, sections_for, shortcuts_for
 from desktop_app.shell.pages import page_factory
 from desktop_app.shell.status import SyncStatusPanel
 from desktop_app.shell.sync_controller import SyncController
 from desktop_app.theme import icon
 
 SECTION_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+def focus_page(page: QWidget) -> None:
+    """Give the keyboard to a page: its own choice (`focus_content`) or its first focusable
+    widget in tab order."""
+    chooser = getattr(page, "focus_content", None)
+    if chooser is not None:
+        chooser()
+        return
+    widget = page.nextInFocusChain()
+    while widget is not page and widget is not None:
+        if page.isAncestorOf(widget) and widget.isVisibleTo(page) and widget.isEnabled() \
+                and widget.focusPolicy() & Qt.FocusPolicy.TabFocus:
+            widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+            return
+        widget = widget.nextInFocusChain()
 
 
 class MainWindow(QMainWindow):
@@ -50,7 +66,7 @@ class MainWindow(QMainWindow):
         self.sync.start()
         sections = sections_for(ctx.user.role)
         if sections:
-            self.open_section(sections[0].id)
+            self.open_section(sections[0].id, focus=True)
 
     def _build(self) -> None:
         central = QWidget()
@@ -63,10 +79,10 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.sidebar.setAccessibleName("Sections")
         self.nav_model = QStandardItemModel(self)
-        for section in sections_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user.role):
             item = QStandardItem(icon(section.icon), section.title)
             item.setData(section.id, SECTION_ROLE)
-            item.setToolTip(section.shortcut)
+            item.setToolTip(f"{section.title} ({keys})")
             # Row height from the font, so the sidebar scales with the display (no pixel sizes).
             item.setSizeHint(QSize(0, int(self.fontMetrics().height() * 2.2)))
             self.nav_model.appendRow(item)
@@ -98,18 +114,22 @@ class MainWindow(QMainWindow):
         for action in (self.sync_action, self.help_action, self.settings_action,
                        self.logout_action):
             toolbar.addAction(action)
-        for n, section in enumerate(sections_for(self.ctx.user.role), start=1):
+        for section, keys in shortcuts_for(self.ctx.user.role):
             jump = QAction(self)
-            jump.setShortcut(QKeySequence(f"Ctrl+{n}"))
-            jump.triggered.connect(lambda _c=False, sid=section.id: self.open_section(sid))
+            jump.setShortcut(QKeySequence(keys))
+            jump.triggered.connect(
+                lambda _c=False, sid=section.id: self.open_section(sid, focus=True))
             self.addAction(jump)
         self.status_panel = SyncStatusPanel()
         self.statusBar().addPermanentWidget(self.status_panel, 1)
 
     # --- sections ------------------------------------------------------------------------------
 
-    def open_section(self, section_id: str) -> bool:
-        """Show a section; refuses (False, and says so) when the role may not open it."""
+    def open_section(self, section_id: str, *, focus: bool = False) -> bool:
+        """Show a section; refuses (False, and says so) when the role may not open it.
+
+        `focus` hands the keyboard to the page's content (a section opened by its shortcut
+        or at sign-in); browsing the sidebar with the arrow keys leaves it in the sidebar."""
         if not may_open(self.ctx.user.role, section_id):
             title = SECTION_BY_ID[section_id].title if section_id in SECTION_BY_ID \
                 else section_id
@@ -133,6 +153,8 @@ class MainWindow(QMainWindow):
         refresh = getattr(page, "refresh", None)
         if refresh is not None and section_id == "conflicts":
             refresh()
+        if focus:
+            focus_page(page)
         self.sig_section_changed.emit(section_id)
         return True
 

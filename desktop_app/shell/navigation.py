@@ -22,22 +22,21 @@ class Section:
     title: str
     icon: str
     roles: frozenset[Role]
-    shortcut: str
 
 
 SECTIONS: tuple[Section, ...] = (
-    Section("dashboard", "Dashboard", "dashboard", ADMINS, "Ctrl+1"),
-    Section("today", "Today", "today", frozenset({Role.FACULTY}), "Ctrl+1"),
+    Section("dashboard", "Dashboard", "dashboard", ADMINS),
+    Section("today", "Today", "today", frozenset({Role.FACULTY})),
     # A counselor's day starts with what is due, so Follow-ups is their home (first) section.
-    Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR}), "Ctrl+1"),
-    Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR}), "Ctrl+2"),
-    Section("students", "Students", "students", STAFF, "Ctrl+3"),
+    Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR})),
+    Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR})),
+    Section("students", "Students", "students", STAFF),
     Section("conflicts", "Conflicts", "conflicts",
-            frozenset({Role.FACULTY, Role.ADMIN, Role.SUPER_ADMIN}), "Ctrl+4"),
-    Section("setup", "Setup", "setup", ADMINS, "Ctrl+5"),
-    Section("reports", "Reports", "reports", ADMINS, "Ctrl+6"),
+            frozenset({Role.FACULTY, Role.ADMIN, Role.SUPER_ADMIN})),
+    Section("setup", "Setup", "setup", ADMINS),
+    Section("reports", "Reports", "reports", ADMINS),
     # A faculty member's own dashboard: after Today, which stays their home.
-    Section("my_dashboard", "Dashboard", "dashboard", frozenset({Role.FACULTY}), "Ctrl+4"),
+    Section("my_dashboard", "Dashboard", "dashboard", frozenset({Role.FACULTY})),
 )
 
 SECTION_BY_ID = {s.id: s for s in SECTIONS}
@@ -46,6 +45,13 @@ SECTION_BY_ID = {s.id: s for s in SECTIONS}
 def sections_for(role: Role) -> tuple[Section, ...]:
     """The sections a role sees, in sidebar order."""
     return tuple(s for s in SECTIONS if role in s.roles)
+
+
+def shortcuts_for(role: Role) -> tuple[tuple[Section, str], ...]:
+    """Each of the role's sections with the key that opens it: Ctrl+1 for the first in the
+    sidebar and so on. The shell binds these and its tooltips read them, so a tooltip cannot
+    name a key other than the one that works."""
+    return tuple((s, f"Ctrl+{n}") for n, s in enumerate(sections_for(role), start=1))
 
 
 def may_open(role: Role, section_id: str) -> bool:

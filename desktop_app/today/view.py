@@ -118,9 +118,11 @@ class TodayView(QWidget):
         self.sessions.setAccessibleName("Today's sessions")
         self.sessions.doubleClicked.connect(self.open_selected)
         self.sessions.selectionModel().currentRowChanged.connect(self._on_session_changed)
-        enter = QShortcut(QKeySequence(Qt.Key.Key_Return), self.sessions)
-        enter.setContext(Qt.ShortcutContext.WidgetShortcut)
-        enter.activated.connect(self.open_selected)
+        # Return and the keypad's Enter are different keys to Qt; a faculty uses either.
+        for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
+            enter = QShortcut(QKeySequence(key), self.sessions)
+            enter.setContext(Qt.ShortcutContext.WidgetShortcut)
+            enter.activated.connect(self.open_selected)
         splitter.addWidget(self.sessions)
         self.students_model: RowsModel[StudentDue] = RowsModel(STUDENT_COLUMNS, self)
         self.students = table_view()
@@ -133,6 +135,13 @@ class TodayView(QWidget):
         self.empty = styled_label("", "hint")
         layout.addWidget(self.empty)
         return page
+
+    def focus_content(self) -> None:
+        """The keyboard goes to what is on screen: the session list, or the roster."""
+        if self.stack.currentWidget() is self.attendance:
+            self.attendance.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        else:
+            self.sessions.setFocus(Qt.FocusReason.ShortcutFocusReason)
 
     def flush_pending(self) -> None:
         """Save notes still being typed (the window is closing)."""

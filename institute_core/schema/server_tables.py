@@ -2,7 +2,8 @@
 
 - `sync_clock`: the one global version counter; a push locks it, so versions are handed out in
   commit order and a pull's high-water mark is simply the committed value.
-- `sync_devices`: each registered device, the last outbox sequence applied from it, its clock.
+- `sync_devices`: each registered device, the last outbox sequence applied from it, its clock,
+  its last push and the failure its pushes meet since, if any.
 - `sync_applied_changes`: the result of every applied change id, so a retried push is answered
   from here instead of being applied twice.
 - `sync_field_versions`: per row, per field, which version/timestamp/author/device last set it —
@@ -55,6 +56,14 @@ class SyncDevice(Base):
 
 
 class SyncAppliedChange(Base):
+    # The last push the server applied, and the pushes it failed on since (an unexpected
+    # error, not a refusal): an admin must see a desk that cannot upload, and the reference
+    # that finds the failure in the server log. A successful push clears the failure.
+    last_push_at: Mapped[datetime | None]
+    push_failing_since: Mapped[datetime | None]
+    push_failed_at: Mapped[datetime | None]
+    push_failure_ref: Mapped[str | None] = mapped_column(String(32))
+    push_failure_reason: Mapped[str | None] = mapped_column(String(500))
     """The stored result of one change, keyed by its id (the exactly-once guarantee)."""
 
     __tablename__ = "sync_applied_changes"

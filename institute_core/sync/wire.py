@@ -92,6 +92,13 @@ class DeviceStatus(Wire):
     last_pull_version: int | None
 
 
+    # The last push the server applied; when its pushes fail since (an unexpected server
+    # error), the first and latest failure, the latest reference (in the server log) and why.
+    last_push_at: str | None = None
+    push_failing_since: str | None = None
+    push_failed_at: str | None = None
+    push_failure_ref: str | None = None
+    push_failure_reason: str | None = None
 class CompactionResult(Wire):
     """What one tombstone compaction removed (POST /v1/admin/compact)."""
 
@@ -195,3 +202,5 @@ class ErrorBody(Wire):
 
 
 TokenPair.model_rebuild()
+    # Set on a 500: the reference under which the server logged the failure (for the admin).
+    ref: str | None = None

@@ -1,11 +1,13 @@
-"""Device registration and the bookkeeping every request from a device refreshes."""
+"""Device registration, the bookkeeping every request from a device refreshes, and the
+failures its pushes meet (for the admins' device list)."""
 
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select, update
+from sqlalchemy import Connection, Engine, func, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.schema import table_of
@@ -16,25 +18,39 @@ from sync_server.principal import Principal
 
 _devices = table_of("sync_devices")
 
+MAX_REASON = 500  # the column's length
 
 def _offset(client_time_ms: int | None) -> int | None:
     return None if client_time_ms is None else now_ms() - client_time_ms
 
 
+DEVICE_OF_ANOTHER_USER = ("This device id is registered to another user: a device belongs to "
+                          "the user who registered it first. Sign in with a new device id.")
+
+
 def register(engine: Engine, principal: Principal, body: DeviceRegistration,
              client_time_ms: int | None) -> DeviceInfo:
-    """Register (or re-register) a device for the caller; its sequence carries on."""
-    values: dict[str, Any] = {"user_id": principal.user_id, "name": body.name,
-                              "schema_version": body.schema_version, "last_seen_at": now()}
+    """Register (or re-register) a device for the caller; its sequence carries on.
+
+    A device id already registered to another user is refused (409) and nothing moves: its
+    sequence numbers are its owner's, and a device that changed hands would have the owner's
+    next changes answered "duplicate" and dropped. A desk where another person signs in gets a
+    device id of its own (institute_core/sync/account.py).
+    """
+    values: dict[str, Any] = {"name": body.name, "schema_version": body.schema_version,
+                              "last_seen_at": now()}
     if client_time_ms is not None:
         values["clock_offset_ms"] = _offset(client_time_ms)
+    statement = pg_insert(_devices).values(device_id=body.device_id, user_id=principal.user_id,
+                                           registered_at=now(), last_seq=0, **values)
+    # One statement: of two users racing for a new id, exactly one gets it.
+    statement = statement.on_conflict_do_update(
+        index_elements=["device_id"], set_=values,
+        where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq)
     with engine.begin() as conn:
-        # A replica may change hands (a shared front-desk PC); the device follows its new user.
-        statement = pg_insert(_devices).values(device_id=body.device_id, registered_at=now(),
-                                               last_seq=0, **values)
-        conn.execute(statement.on_conflict_do_update(index_elements=["device_id"], set_=values))
-        last_seq = conn.execute(select(_devices.c.last_seq)
-                                .where(_devices.c.device_id == body.device_id)).scalar_one()
+        last_seq = conn.execute(statement).scalar()
+    if last_seq is None:
+        raise ApiError(409, "device_of_another_user", DEVICE_OF_ANOTHER_USER)
     return DeviceInfo(device_id=body.device_id, user_id=principal.user_id,
                       last_seq=int(last_seq), server_time_ms=now_ms())
 
@@ -63,6 +79,30 @@ def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,
 
 def list_devices(engine: Engine) -> list[DeviceStatus]:
     """Every device with its owner, last contact and clock offset (for admins), latest first."""
+def push_succeeded() -> dict[str, Any]:
+    """The columns a successful push sets: when, and no failure any more."""
+    return {"last_push_at": now(), "push_failing_since": None, "push_failed_at": None,
+            "push_failure_ref": None, "push_failure_reason": None}
+
+
+def record_push_failure(engine: Engine, principal: Principal, device_id: uuid.UUID, ref: str,
+                        reason: str) -> None:
+    """Note on the caller's device that a push failed (its own transaction: the push's was
+    rolled back). The first failure since the last success stays as "failing since"."""
+    at = now()
+    with engine.begin() as conn:
+        conn.execute(update(_devices)
+                     .where(_devices.c.device_id == device_id,
+                            _devices.c.user_id == principal.user_id)
+                     .values(push_failing_since=func.coalesce(_devices.c.push_failing_since, at),
+                             push_failed_at=at, push_failure_ref=ref,
+                             push_failure_reason=reason[:MAX_REASON], last_seen_at=at))
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
     users = table_of("users")
     with engine.connect() as conn:
         rows = conn.execute(select(_devices, users.c.email)
@@ -70,6 +110,9 @@ def list_devices(engine: Engine) -> list[DeviceStatus]:
                             .order_by(_devices.c.last_seen_at.desc().nulls_last())).all()
     return [DeviceStatus(
         device_id=r.device_id, user_id=r.user_id, email=r.email, name=r.name,
-        last_seq=r.last_seq, last_seen_at=r.last_seen_at.isoformat() if r.last_seen_at else None,
+        last_seq=r.last_seq, last_seen_at=_iso(r.last_seen_at),
         clock_offset_ms=r.clock_offset_ms, schema_version=r.schema_version,
-        last_pull_version=r.last_pull_version) for r in rows]
+        last_pull_version=r.last_pull_version, last_push_at=_iso(r.last_push_at),
+        push_failing_since=_iso(r.push_failing_since), push_failed_at=_iso(r.push_failed_at),
+        push_failure_ref=r.push_failure_ref, push_failure_reason=r.push_failure_reason)
+        for r in rows]

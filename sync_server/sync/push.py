@@ -5,7 +5,9 @@ serialized and versions are handed out in commit order. Each change runs under a
 change that is refused (not allowed, invalid, a unique collision, a missing parent) rolls back
 alone and is reported with a reason; the others stand. A crash at any point rolls the whole
 push back; the client still holds its outbox and sends it again, and change ids make the
-retry safe.
+retry safe. An unexpected error (not a refusal) is answered with a 500 whose reference the
+server log carries too, with the change being applied; the device row keeps the failure for
+the admins until a push succeeds (see `_failed`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ import json
 import logging
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, Table, select
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from institute_core.schema import (
     MODEL_BY_TABLE,
@@ -43,6 +46,7 @@ from institute_core.sync.wire import (
 from institute_core.validation import InvalidInput, explain_integrity_error, validate_values
 from sync_server.clock import now, now_ms
 from sync_server.errors import CLIENT_TOO_OLD, ApiError
+from sync_server.failures import Failed, failure_detail, new_ref
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import authorize, devices, reversion, rowstore
@@ -74,16 +78,55 @@ def push(engine: Engine, settings: Settings, principal: Principal, body: PushReq
     if body.schema_version < settings.min_client_schema:
         raise ApiError(426, "client_too_old", CLIENT_TOO_OLD)
     try:
-        return _push(engine, principal, body, client_time_ms, buffered=True)
+        return _push(engine, principal, body, client_time_ms, _Position(), buffered=True)
+    except (ApiError, OperationalError):
+        raise
     except (IntegrityError, DataError):
         # The bulk write met a constraint the checks did not foresee: redo it change by
         # change, each under a savepoint, so only the offending change is refused.
         log.info("push from device %s redone change by change", body.device_id)
-        return _push(engine, principal, body, client_time_ms, buffered=False)
+    except Exception:
+        # Unforeseen, and the bulk write cannot say which change met it: redo the push once,
+        # change by change, which either gets through or fails on the change to blame.
+        log.warning("push from device %s failed in bulk; redone change by change",
+                    body.device_id, exc_info=True)
+    at = _Position()
+    try:
+        return _push(engine, principal, body, client_time_ms, at, buffered=False)
+    except (ApiError, OperationalError):
+        raise
+    except Exception as exc:
+        raise _failed(engine, principal, body, at.change, exc) from exc
+
+
+@dataclass
+class _Position:
+    """The change a push is applying (None before the first and once all are applied)."""
+
+    change: Change | None = None
+
+
+def _failed(engine: Engine, principal: Principal, body: PushRequest, change: Change | None,
+            exc: Exception) -> Failed:
+    """Log an unexpected failure with its reference and what it was applying, note it on the
+    device for the admins, and return the `Failed` that answers the desk."""
+    ref = new_ref()
+    what = (f"change {change.change_id} (seq {change.seq}, {change.table} row {change.row_id})"
+            if change is not None else "the batch")
+    log.error("push failed (ref %s): POST /v1/sync/push device %s user %s, applying %s",
+              ref, body.device_id, principal.email, what, exc_info=exc)
+    cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    reason = f"{type(exc).__name__} applying {what}" + (f": {cause[0]}" if cause else "")
+    try:
+        devices.record_push_failure(engine, principal, body.device_id, ref, reason)
+    except Exception:  # the answer matters more than the note; the log has both
+        log.exception("could not note the failed push (ref %s) on device %s", ref,
+                      body.device_id)
+    return Failed(ref, failure_detail(ref, "a change this device sent"))
 
 
 def _push(engine: Engine, principal: Principal, body: PushRequest,
-          client_time_ms: int | None, *, buffered: bool) -> bytes:
+          client_time_ms: int | None, at: _Position, *, buffered: bool) -> bytes:
     with engine.begin() as conn:
         # Rows are read through the driver (store._driver_rows): timestamps come back in the
         # session's zone, which must be UTC like the ORM's.
@@ -113,7 +156,9 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
                     change, Outcome.REJECTED,
                     reason=f"missing earlier changes, resend from seq {last_seq + 1}"))
                 continue
+            at.change = change
             result = applier.apply(change, body.device_id)
+            at.change = None
             store.record_applied(change.change_id, body.device_id, change.seq, result,
                                  applied_at)
             known[change.change_id] = result
@@ -122,7 +167,7 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         store.flush()
         clock.save()
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
-                      schema_version=body.schema_version)
+                      schema_version=body.schema_version, **devices.push_succeeded())
     return json.dumps({"results": results, "last_seq": last_seq,
                        "server_time_ms": now_ms()}, separators=(",", ":")).encode()
 
