@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 import time
-from dataclasses import replace
 from datetime import UTC, datetime
 
 from sqlalchemy import Engine
@@ -20,8 +20,8 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from institute_core.sync.wire import ErrorBody
-from sync_server.auth import service as auth_service
-from sync_server.errors import CLIENT_TOO_OLD, ApiError
+from sync_server.auth import throttle
+from sync_server.errors import CLIENT_TOO_OLD
 from sync_server.settings import Settings
 
 
@@ -42,8 +42,18 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def _is_json(content_type: str | None) -> bool:
+    """Every body the API takes is JSON; no Content-Type at all is read as JSON too."""
+    if content_type is None:
+        return True
+    media = content_type.split(";", 1)[0].strip().lower()
+    return media == "application/json" or (media.startswith("application/")
+                                           and media.endswith("+json"))
+
+
 class GuardMiddleware:
-    """413 for bodies over `max_body_bytes`, 426 for clients older than `min_schema`."""
+    """413 for bodies over `max_body_bytes`, 415 for bodies that are not JSON, 426 for clients
+    older than `min_schema`."""
 
     def __init__(self, app: ASGIApp, *, max_body_bytes: int, min_schema: int) -> None:
         self.app = app
@@ -91,6 +101,10 @@ class GuardMiddleware:
             if not message.get("more_body", False):
                 break
         body = b"".join(chunks)
+        if body and not _is_json(_header(scope, b"content-type")):
+            await _send_error(send, 415, "unsupported_media_type",
+                              "The request body must be JSON (Content-Type: application/json).")
+            return
         delivered = False
 
         async def replay() -> Message:
@@ -156,10 +170,12 @@ LOGIN_PATH = "/v1/auth/login"
 class LoginThrottleMiddleware:
     """Failed sign-ins counted per client address too, not only per email (auth does that).
 
-    It reuses the auth service's database counter (rows keyed "ip:<address>"), so every server
-    process sees the same count. A success does not reset it: one valid account must not
-    unlock guessing at the others. The address is the one uvicorn reports, which behind a
-    proxy listed in FORWARDED_ALLOW_IPS is the client's own.
+    It uses the auth service's database counters (rows keyed "ip:<address>"), so every server
+    process sees the same count. Each attempt is counted before it runs (concurrent attempts
+    cannot slip past the limit) and refunded unless it failed with 401. A success does not
+    reset the count: one valid account must not unlock guessing at the others. The address is
+    the one uvicorn reports, which behind a proxy listed in FORWARDED_ALLOW_IPS is the
+    client's own.
     """
 
     def __init__(self, app: ASGIApp) -> None:
@@ -174,14 +190,16 @@ class LoginThrottleMiddleware:
         state = scope["app"].state
         engine: Engine = state.engine
         settings: Settings = state.settings
-        limits = replace(settings, login_max_failures=settings.login_max_failures_per_ip)
         key = f"ip:{client[0]}"
         try:
-            await run_in_threadpool(_check, engine, limits, key)
-        except ApiError as exc:
+            await run_in_threadpool(throttle.count_attempt, engine, key,
+                                    settings.login_max_failures_per_ip,
+                                    settings.login_window_seconds)
+        except throttle.Throttled as exc:
+            minutes = math.ceil(exc.retry_after / 60)
             await _send_error(send, 429, "too_many_attempts",
-                              "Too many failed sign-ins from this network address; "
-                              + exc.detail.rsplit("; ", 1)[-1], exc.headers)
+                              f"Too many failed sign-ins from this network address; try again "
+                              f"in {minutes} minute(s).", exc.headers)
             return
         status = 0
 
@@ -191,11 +209,8 @@ class LoginThrottleMiddleware:
                 status = int(message["status"])
             await send(message)
 
-        await self.app(scope, receive, send_and_note)
-        if status == 401:
-            await run_in_threadpool(auth_service._record_failure, engine, limits, key)
-
-
-def _check(engine: Engine, settings: Settings, key: str) -> None:
-    with engine.connect() as conn:
-        auth_service._check_throttle(conn, settings, key)
+        try:
+            await self.app(scope, receive, send_and_note)
+        finally:
+            if status != 401:
+                await run_in_threadpool(throttle.refund, engine, key)

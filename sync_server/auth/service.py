@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, delete, func, insert, select, update
+from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from institute_core.enums import UserStatus
 from institute_core.schema import table_of
 from institute_core.sync.wire import LoginRequest, TokenPair, UserInfo
+from sync_server.auth import throttle
 from sync_server.auth.passwords import verify_password
 from sync_server.auth.tokens import (
     AccessClaims,
@@ -31,6 +31,7 @@ _sessions = table_of("auth_sessions")
 _failures = table_of("auth_login_failures")
 _faculties = table_of("faculties")
 _resets = table_of("password_resets")
+_devices = table_of("sync_devices")
 
 WRONG_CREDENTIALS = "Wrong email or password."
 INACTIVE = "Account inactive: ask an administrator to reactivate it."
@@ -39,37 +40,6 @@ INACTIVE = "Account inactive: ask an administrator to reactivate it."
 def _user_info(row: object) -> UserInfo:
     return UserInfo(id=row.id, email=row.email, first_name=row.first_name,  # type: ignore[attr-defined]
                     last_name=row.last_name, role=row.role, status=row.status)  # type: ignore[attr-defined]
-
-
-def _check_throttle(conn: Connection, settings: Settings, email: str) -> None:
-    row = conn.execute(select(_failures).where(_failures.c.email == email)).first()
-    if row is None or row.failures < settings.login_max_failures:
-        return
-    until = row.first_failed_at + timedelta(seconds=settings.login_window_seconds)
-    wait = (until - now()).total_seconds()
-    if wait > 0:
-        raise ApiError(429, "too_many_attempts",
-                       f"Too many failed sign-ins for this email; try again in "
-                       f"{math.ceil(wait / 60)} minute(s).",
-                       headers={"Retry-After": str(math.ceil(wait))})
-
-
-def _record_failure(engine: Engine, settings: Settings, email: str) -> None:
-    stamp = now()
-    window_start = stamp - timedelta(seconds=settings.login_window_seconds)
-    with engine.begin() as conn:
-        row = conn.execute(select(_failures).where(_failures.c.email == email)
-                           .with_for_update()).first()
-        if row is None:
-            # Two processes may race to insert the first failure; the loser just counts again.
-            conn.execute(insert(_failures).values(email=email, failures=1,
-                                                  first_failed_at=stamp, last_failed_at=stamp))
-        elif row.first_failed_at < window_start:
-            conn.execute(update(_failures).where(_failures.c.email == email).values(
-                failures=1, first_failed_at=stamp, last_failed_at=stamp))
-        else:
-            conn.execute(update(_failures).where(_failures.c.email == email).values(
-                failures=_failures.c.failures + 1, last_failed_at=stamp))
 
 
 def _issue(conn: Connection, settings: Settings, user: object,
@@ -100,26 +70,44 @@ def _current_verifier(conn: Connection, user: Any) -> str | None:
 
 
 def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPair:
-    """Tokens for a correct email and password; 401, 403 or 429 otherwise."""
+    """Tokens for a correct email and password; 401, 403 or 429 otherwise.
+
+    The attempt is counted before the password is checked (atomically, see throttle.py), and
+    an unknown email or an account without a password is checked against a dummy hash of the
+    same cost: the answer and its timing tell nothing about which emails exist.
+    """
     email = request.email.strip().lower()
-    with engine.begin() as conn:
-        _check_throttle(conn, settings, email)
+    throttle.count_attempt(engine, email, settings.login_max_failures,
+                           settings.login_window_seconds)
+    with engine.connect() as conn:
         user = conn.execute(select(_users).where(func.lower(_users.c.email) == email,
                                                  _users.c.deleted_at.is_(None))).first()
         stored = _current_verifier(conn, user) if user is not None else None
-    if user is None or not verify_password(stored, request.password):
-        _record_failure(engine, settings, email)
+    # Always verified, even without a user: skipping the hash was what told emails apart.
+    if not verify_password(stored, request.password) or user is None:
         raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     if user.status != UserStatus.ACTIVE.value:
         raise ApiError(403, "account_inactive", INACTIVE)
+    throttle.forget(engine, email)
     with engine.begin() as conn:
-        conn.execute(delete(_failures).where(_failures.c.email == email))
         session_id = uuid.uuid4()
         stamp = now()
         conn.execute(insert(_sessions).values(
-            id=session_id, user_id=user.id, device_id=request.device_id,
+            id=session_id, user_id=user.id, device_id=_own_device(conn, user.id,
+                                                                  request.device_id),
             refresh_hash=f"pending:{session_id}", created_at=stamp, expires_at=stamp))
         return _issue(conn, settings, user, session_id)
+
+
+def _own_device(conn: Connection, user_id: uuid.UUID,
+                device_id: uuid.UUID | None) -> uuid.UUID | None:
+    """`device_id` unless it is registered to another user: a session never names a device
+    its user does not own (the desk registers its own id right after signing in)."""
+    if device_id is None:
+        return None
+    owner = conn.execute(select(_devices.c.user_id)
+                         .where(_devices.c.device_id == device_id)).scalar()
+    return device_id if owner is None or owner == user_id else None
 
 
 def refresh(engine: Engine, settings: Settings, refresh_token: str) -> TokenPair:

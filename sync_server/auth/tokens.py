@@ -51,14 +51,15 @@ def issue_access_token(secret: str, claims: AccessClaims) -> str:
 def read_access_token(secret: str, token: str, now_ms: int) -> AccessClaims:
     """The claims of a genuine, unexpired token; TokenError otherwise."""
     payload, _, signature = token.partition(".")
-    if not payload or not signature:
+    # A header may carry any Latin-1 text; the comparison below only takes ASCII.
+    if not payload or not signature or not token.isascii():
         raise TokenError("malformed access token")
     if not hmac.compare_digest(signature, _sign(secret, payload)):
         raise TokenError("access token signature does not match")
     try:
         data = json.loads(_unb64(payload))
         claims = AccessClaims(uuid.UUID(data["sid"]), uuid.UUID(data["uid"]), int(data["exp"]))
-    except (ValueError, KeyError, TypeError) as exc:
+    except (ValueError, KeyError, TypeError, AttributeError) as exc:
         raise TokenError("malformed access token") from exc
     if claims.expires_ms <= now_ms:
         raise TokenError("access token expired", expired=True)

@@ -38,7 +38,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
 from institute_core.sync.scopes import Viewer, private_columns_shown, visible, with_students
-from institute_core.sync.wire import MAX_PULL_LIMIT, ConflictRecord, PullResponse
+from institute_core.sync.wire import MAX_BIGINT, MAX_PULL_LIMIT, ConflictRecord, PullResponse
 from sync_server.clock import now_ms
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
@@ -75,11 +75,15 @@ class Cursor:
             cursor = cls(int(data["s"]), None if data["h"] is None else int(data["h"]),
                          int(data["t"]), None if data["v"] is None else int(data["v"]),
                          None if data["i"] is None else uuid.UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, binascii.Error) as exc:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError,
+                binascii.Error) as exc:
             raise ApiError(400, "bad_cursor",
                            "The pull cursor is not one this server issued; pull from the "
                            "start (empty cursor).") from exc
-        if cursor.since < 0 or not 0 <= cursor.table <= len(SYNCED_TABLES):
+        # Versions are BIGINT: a forged number beyond them is refused here, not by PostgreSQL.
+        versions = (cursor.since, cursor.hw or 0, cursor.last_version or 0)
+        if not all(0 <= v <= MAX_BIGINT for v in versions) \
+                or not 0 <= cursor.table <= len(SYNCED_TABLES):
             raise ApiError(400, "bad_cursor", "The pull cursor is out of range.")
         return cursor
 

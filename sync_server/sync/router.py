@@ -27,7 +27,7 @@ _errors: dict[int | str, dict[str, Any]] = {
 router = APIRouter(tags=["sync"], responses=_errors)
 
 
-@router.post("/devices", response_model=DeviceInfo)
+@router.post("/devices", response_model=DeviceInfo, responses={409: {"model": ErrorBody}})
 def register_device(body: DeviceRegistration, principal: CurrentUser, engine: EngineDep,
                     client_time: ClientTime) -> DeviceInfo:
     return devices.register(engine, principal, body, client_time)
