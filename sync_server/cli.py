@@ -1,4 +1,5 @@
-"""`institute-sync-server`: migrate, serve, create-admin and seed-demo, configured by environment.
+"""`institute-sync-server`: migrate, serve, create-admin, seed-demo and devices, configured by
+environment.
 
 Each command lives in its own module under `sync_server.commands`.
 """
@@ -15,6 +16,7 @@ COMMANDS: dict[str, str] = {
     "serve": "sync_server.commands.serve",
     "seed-demo": "sync_server.commands.seed_demo",
     "create-admin": "sync_server.commands.create_admin",
+    "devices": "sync_server.commands.devices",
 }
 
 

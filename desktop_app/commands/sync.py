@@ -17,6 +17,7 @@ from institute_core.sync.errors import (
     ServerFailed,
     ServerUnreachable,
     SyncError,
+    SyncFailing,
 )
 from institute_core.sync.runner import SyncProgress, SyncReport
 
@@ -74,6 +75,9 @@ def explain(exc: SyncError) -> str:
                 "your changes are kept.")
     if isinstance(exc, ClientTooOld):
         return "update the app: this version is too old for the server. Your changes are kept."
+    if isinstance(exc, SyncFailing):
+        return (f"{exc.failing.line()}. Your changes are kept and upload once the server "
+                "takes them; the reference finds the failure in the server's log.")
     if isinstance(exc, ServerFailed):
         return f"the server failed: {exc}. Your changes are kept; try again later."
     return f"sync failed: {exc}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from institute_core.sync.failing import Failing
+
 
 class SyncError(Exception):
     """A sync could not finish; `str(exc)` is a sentence for the user. Nothing local was lost."""
@@ -12,7 +14,28 @@ class ServerUnreachable(SyncError):
 
 
 class ServerFailed(SyncError):
-    """The server answered with an internal error (5xx) after retrying."""
+    """The server answered with an internal error (5xx) after retrying.
+
+    `ref` is the reference under which the server logged an unexpected failure (a 500 of the
+    server's own making), which its administrator can look up; None for other 5xx answers.
+    """
+
+    def __init__(self, message: str, *, status: int | None = None,
+                 ref: str | None = None) -> None:
+        super().__init__(message)
+        self.status = status
+        self.ref = ref
+
+
+class SyncFailing(ServerFailed):
+    """The server failed this desk's sync, and has since `failing.since_ms`: the line to show.
+
+    Raised by the sync runner in place of the `ServerFailed` it recorded (see sync/failing.py).
+    """
+
+    def __init__(self, cause: ServerFailed, failing: Failing) -> None:
+        super().__init__(str(cause), status=cause.status, ref=cause.ref)
+        self.failing = failing
 
 
 class NeedsLogin(SyncError):

@@ -18,12 +18,12 @@ from functools import partial
 from typing import TypeVar
 
 from institute_core.replica import Replica
-from institute_core.sync import wire
+from institute_core.sync import failing, wire
 from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
 from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
-from institute_core.sync.errors import RequestRefused, SyncError
+from institute_core.sync.errors import RequestRefused, ServerFailed, SyncError, SyncFailing
 from institute_core.sync.outbox import Confirmation, Rejection, confirm, push_body, read_batch
 
 _T = TypeVar("_T")
@@ -131,8 +131,10 @@ class SyncRunner:
         report = SyncReport()
         started = time.monotonic()
         self._calibrated = False
+        phase = "push"
         try:
             stale = self._push(report)
+            phase = "pull"
             if self.replica.get_state(FULL_PULL_KEY, False):
                 self._repair(report, full=True)
             else:
@@ -147,10 +149,16 @@ class SyncRunner:
                     self._check(report, last.counts)
         except _Cancelled:
             report.cancelled = True
+        except ServerFailed as exc:
+            # Every later edit of this desk waits behind a push the server fails on: keep
+            # "failing since" and the server's reference for the status bar and the CLI.
+            raise SyncFailing(exc, failing.note(self.replica, phase, exc.ref, exc.status)) from exc
         finally:
             report.duration_s = time.monotonic() - started
             report.clock_offset_ms = self.replica.clock.offset_ms
             self._running.release()
+        if not report.cancelled:
+            failing.clear(self.replica)
         self.replica.set_state(LAST_SYNC_KEY, {
             "at_ms": int(time.time() * 1000), "sent": report.sent,
             "received": report.received, "conflicts": report.conflicts,

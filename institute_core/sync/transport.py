@@ -1,7 +1,8 @@
 """HTTP to the sync server: headers, explicit timeouts, retries on network trouble, clear errors.
 
 Every request carries the client's schema version and its clock (`X-Schema-Version`,
-`X-Client-Time-Ms`). Network failures and server errors (5xx) are retried with backoff; other
+`X-Client-Time-Ms`). Network failures and server errors (5xx) are retried with backoff, except
+a failure the server logged under a reference (asking again at once fails the same way); other
 answers are turned into the exceptions of `institute_core.sync.errors`.
 """
 
@@ -37,13 +38,18 @@ class Unauthorized(SyncError):
     """HTTP 401: the access token expired or was revoked (the client refreshes once)."""
 
 
+def _error_body(response: httpx.Response) -> wire.ErrorBody:
+    """The answer's ErrorBody, or one holding the raw text when the body is not one."""
+    try:
+        return wire.ErrorBody.model_validate_json(response.content)
+    except ValidationError:
+        return wire.ErrorBody(error="", detail=response.text[:300] or response.reason_phrase)
+
+
 def _error_text(response: httpx.Response) -> tuple[str, str]:
     """(error code, detail) from an ErrorBody, or the raw text when the body is not one."""
-    try:
-        body = wire.ErrorBody.model_validate_json(response.content)
-        return body.error, body.detail
-    except ValidationError:
-        return "", response.text[:300] or response.reason_phrase
+    body = _error_body(response)
+    return body.error, body.detail
 
 
 @functools.cache
@@ -130,9 +136,15 @@ class Transport:
                 f"cannot reach the server at {self.base_url}: {exc or type(exc).__name__}"
             )) from exc
         if response.status_code >= 500:
-            _code, detail = _error_text(response)
-            raise Retryable(ServerFailed(
-                f"the server at {self.base_url} failed ({response.status_code}): {detail}"))
+            body = _error_body(response)
+            failed = ServerFailed(
+                f"the server at {self.base_url} failed ({response.status_code}): {body.detail}",
+                status=response.status_code, ref=body.ref)
+            if body.ref is not None:
+                # The server's own code failed on this very request and logged it: asking again
+                # at once meets the same failure. The sync is retried later, with backoff.
+                raise failed
+            raise Retryable(failed)
         return response
 
     def _parse(self, response: httpx.Response, answer: type[M]) -> M:

@@ -20,7 +20,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
 
 
 def log_config(level: str) -> dict[str, Any]:
-    """Uvicorn's own logging, plus the app's JSON access lines on stdout (one per request)."""
+    """Uvicorn's own logging, the app's JSON access lines on stdout (one per request), and
+    the app's other messages on stderr."""
     from uvicorn.config import LOGGING_CONFIG
 
     config = copy.deepcopy(LOGGING_CONFIG)
@@ -29,6 +30,13 @@ def log_config(level: str) -> dict[str, Any]:
                                          "stream": "ext://sys.stdout"}
     config["loggers"]["sync_server.access"] = {"handlers": ["json_access"],
                                                "level": level.upper(), "propagate": False}
+    # The app's own messages (a failure's reference and traceback above all) with their time,
+    # on stderr like uvicorn's; without this only Python's bare last-resort handler shows them.
+    config["formatters"]["app"] = {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}
+    config["handlers"]["app"] = {"formatter": "app", "class": "logging.StreamHandler",
+                                 "stream": "ext://sys.stderr"}
+    config["loggers"]["sync_server"] = {"handlers": ["app"], "level": level.upper(),
+                                        "propagate": False}
     return config
 
 

@@ -1,0 +1,78 @@
+"""A desk whose syncs the server keeps failing: since when, on what, and the server's reference.
+
+A refusal (a 4xx, a rejected change) is about one edit and is reported with it; a server
+failure (a 5xx) stops every later edit of this desk from uploading, so it must be seen at
+once and stay seen until a sync gets through. The runner notes each failure in the replica's
+sync state (`note`) and clears it after a sync that finished (`clear`); the status bar and
+`institute-desk sync` say it in one line (`Failing.line`).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:  # errors.py imports this module: keep it free of the database layer
+    from institute_core.replica import Replica
+
+FAILING_KEY = "sync_failing"
+
+# What the server could not do, by the part of the sync it failed in.
+_WHAT = {"push": "the server could not apply a change",
+         "pull": "the server could not send the changes"}
+
+
+def clock_text(when: datetime, now: datetime | None = None) -> str:
+    """'14:05' today, '5 Dec 14:05' on another day, in this computer's time zone."""
+    local = when.astimezone()
+    today = (now or datetime.now().astimezone()).date()
+    if local.date() == today:
+        return local.strftime("%H:%M")
+    return f"{local.day} {local.strftime('%b %H:%M')}"
+
+
+@dataclass(frozen=True)
+class Failing:
+    """The server has failed this desk's syncs since `since_ms` (epoch ms, this clock)."""
+
+    since_ms: int
+    last_ms: int
+    what: str
+    ref: str | None
+
+    def line(self) -> str:
+        """'Sync failing since 14:05 – the server could not apply a change (ref abc123)'."""
+        since = clock_text(datetime.fromtimestamp(self.since_ms / 1000).astimezone())
+        ref = f" (ref {self.ref})" if self.ref else ""
+        return f"Sync failing since {since} – {self.what}{ref}"
+
+
+def load(replica: Replica) -> Failing | None:
+    """The failure noted by the last sync, None when it finished."""
+    stored: Any = replica.get_state(FAILING_KEY)
+    if not isinstance(stored, dict) or "since_ms" not in stored:
+        return None
+    return Failing(int(stored["since_ms"]), int(stored.get("last_ms", stored["since_ms"])),
+                   str(stored.get("what", _WHAT["push"])), stored.get("ref"))
+
+
+def note(replica: Replica, phase: str, ref: str | None, status: int | None) -> Failing:
+    """Record a server failure in `phase` (push or pull); the first since the last finished
+    sync stays as 'since'. Without a reference the server did not say it failed on our data
+    (a proxy, a database it cannot reach): then the line gives the status instead."""
+    now_ms = int(time.time() * 1000)
+    previous = load(replica)
+    what = _WHAT.get(phase, "the server failed") if ref else \
+        f"the server answers with an error ({status or 'no status'})"
+    failing = Failing(previous.since_ms if previous else now_ms, now_ms, what, ref)
+    replica.set_state(FAILING_KEY, {"since_ms": failing.since_ms, "last_ms": failing.last_ms,
+                                    "what": failing.what, "ref": failing.ref})
+    return failing
+
+
+def clear(replica: Replica) -> None:
+    """A sync finished: nothing is failing any more."""
+    if replica.get_state(FAILING_KEY) is not None:
+        replica.set_state(FAILING_KEY, None)
