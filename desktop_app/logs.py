@@ -20,6 +20,7 @@ from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QMessageBox, QWidget
 
 from institute_core.paths import default_log_dir
+from institute_core.replica.private import private_folder
 
 LOG_FILENAME = "institute-desk.log"
 MAX_BYTES = 2 * 1024 * 1024
@@ -32,8 +33,8 @@ log = logging.getLogger("desktop_app")
 def setup_logging(log_dir: Path | None = None, *, level: int = logging.INFO,
                   max_bytes: int = MAX_BYTES) -> Path:
     """Send the app's log to a rotating file (5 x 2 MB kept) and stderr; returns the file."""
-    folder = log_dir or default_log_dir()
-    folder.mkdir(parents=True, exist_ok=True)
+    # Log lines name people (sign-ins, imports): the folder is the user's alone.
+    folder = private_folder(log_dir or default_log_dir())
     path = folder / LOG_FILENAME
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -23,6 +23,7 @@ from sqlalchemy import create_engine, insert, select
 
 from institute_core import migrations
 from institute_core.replica.database import REPLICA_FILENAME, Replica, upgrade_replica
+from institute_core.replica.private import private_file
 from institute_core.schema import LocalCredential, OutboxEntry, SyncState
 
 BACKUP_SUFFIX = ".idbackup"
@@ -86,7 +87,7 @@ def _copy_database(source: sqlite3.Connection, destination: Path) -> None:
     destination.parent.mkdir(parents=True, exist_ok=True)
     partial = destination.with_name(destination.name + ".partial")
     partial.unlink(missing_ok=True)
-    target = sqlite3.connect(partial)
+    target = sqlite3.connect(private_file(partial))
     try:
         source.backup(target)
         # A backup is one self-contained file: no -wal beside it to lose.
@@ -227,7 +228,7 @@ def _write_changes(rows: list[dict[str, Any]], device_id: str | None, server_url
     document = {"exported_at": datetime.now(UTC).isoformat(), "device_id": device_id,
                 "server_url": server_url, "changes": rows}
     destination.parent.mkdir(parents=True, exist_ok=True)
-    partial = destination.with_name(destination.name + ".partial")
+    partial = private_file(destination.with_name(destination.name + ".partial"))
     partial.write_text(json.dumps(document, indent=1, default=str), encoding="utf-8")
     partial.replace(destination)
 

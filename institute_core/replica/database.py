@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from institute_core import migrations
+from institute_core.replica.private import private_file, private_folder
 from institute_core.replica.unit_of_work import Actor, install_write_guard, unit_of_work
 from institute_core.schema import OutboxEntry, SyncState
 from institute_core.sync.hlc import HybridClock, Timestamp
@@ -117,9 +118,8 @@ class Replica:
 
     @classmethod
     def open(cls, data_dir: Path | str, *, upgrade: bool = True) -> Replica:
-        data_dir = Path(data_dir)
-        data_dir.mkdir(parents=True, exist_ok=True)
-        path = data_dir / REPLICA_FILENAME
+        data_dir = private_folder(Path(data_dir))
+        path = private_file(data_dir / REPLICA_FILENAME)
         if upgrade:
             upgrade_replica(path)
         return cls(path, make_sqlite_engine(path))
@@ -217,7 +217,7 @@ def upgrade_replica(path: Path) -> None:
             backup = path.with_name(f"{path.stem}.before-{head}.{stamp}{path.suffix}")
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copy2(path, backup)
+            shutil.copy2(private_file(backup), backup)
             log.info("backed up replica to %s before upgrading %s -> %s", backup, current, head)
         migrations.upgrade(engine)
         with engine.connect() as connection:
