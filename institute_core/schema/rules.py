@@ -17,13 +17,26 @@ from sqlalchemy import CheckConstraint
 
 @dataclass(frozen=True)
 class Rule:
-    """A constraint on one field (or a pair of fields) of one table."""
+    """A constraint on one field (or a pair of fields) of one table.
+
+    Besides the SQL and the Python check, a rule keeps what it allows as data (`choices`,
+    `low`/`high`, `other`), so code that needs valid values reads them here instead of
+    parsing the SQL text.
+    """
 
     name: str
     field: str
     sql: str
     message: str
     predicate: Callable[[dict[str, Any]], bool]
+    # Which constructor made the rule: "one_of", "between", "positive", "not_after", "before",
+    # "differs" or "not_blank".
+    kind: str = ""
+    choices: tuple[str, ...] = ()
+    low: Decimal | None = None
+    high: Decimal | None = None
+    # The second field of a two-field rule (ordering or difference).
+    other: str | None = None
 
     def check(self, values: dict[str, Any]) -> bool:
         return self.predicate(values)
@@ -45,6 +58,8 @@ def one_of(field: str, choices: type[StrEnum]) -> Rule:
         sql=sql,
         message=f"must be one of: {', '.join(allowed)}",
         predicate=lambda v: v.get(field) is None or str(v[field]) in allowed,
+        kind="one_of",
+        choices=tuple(allowed),
     )
 
 
@@ -69,7 +84,9 @@ def between(field: str, low: float | int | None, high: float | int | None) -> Ru
         return (low is None or x >= Decimal(str(low))) and (high is None or x <= Decimal(str(high)))
 
     return Rule(f"{field}_range", field, f"{field} IS NULL OR ({' AND '.join(parts)})", message,
-                predicate)
+                predicate, kind="between",
+                low=None if low is None else Decimal(str(low)),
+                high=None if high is None else Decimal(str(high)))
 
 
 def positive(field: str) -> Rule:
@@ -79,6 +96,8 @@ def positive(field: str) -> Rule:
         sql=f"{field} IS NULL OR {field} > 0",
         message="must be greater than 0",
         predicate=lambda v: v.get(field) is None or Decimal(str(v[field])) > 0,
+        kind="positive",
+        low=Decimal(0),
     )
 
 
@@ -95,6 +114,8 @@ def not_after(field: str, later: str, what: str) -> Rule:
         sql=f"{field} IS NULL OR {later} IS NULL OR {field} <= {later}",
         message=f"must not be later than {what}",
         predicate=predicate,
+        kind="not_after",
+        other=later,
     )
 
 
@@ -111,6 +132,8 @@ def before(field: str, later: str, what: str) -> Rule:
         sql=f"{field} IS NULL OR {later} IS NULL OR {field} < {later}",
         message=f"must be earlier than {what}",
         predicate=predicate,
+        kind="before",
+        other=later,
     )
 
 
@@ -121,6 +144,8 @@ def differs(field: str, other: str, what: str) -> Rule:
         sql=f"{field} <> {other}",
         message=f"cannot be {what}",
         predicate=lambda v: v.get(field) is None or v.get(field) != v.get(other),
+        kind="differs",
+        other=other,
     )
 
 
@@ -131,6 +156,7 @@ def not_blank(field: str) -> Rule:
         sql=f"{field} IS NULL OR length(trim({field})) > 0",
         message="must not be blank",
         predicate=lambda v: v.get(field) is None or str(v[field]).strip() != "",
+        kind="not_blank",
     )
 
 
