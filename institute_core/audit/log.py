@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import uuid
 from collections.abc import Iterable
@@ -17,6 +16,7 @@ from institute_core.replica import Replica
 from institute_core.schema import AuditEntry, User
 from institute_core.schema.audit import AuditAction
 from institute_core.setup.access import HasRole, require_admin
+from institute_core.spreadsheet import SafeCsvWriter
 
 CSV_HEADER = ("when", "who", "email", "device", "action", "table", "row_id", "old_values",
               "new_values", "import_id")
@@ -133,7 +133,7 @@ def _row(entry: AuditEntry, first: str | None, last: str | None, email: str | No
 
 
 def write_csv(rows: Iterable[AuditRow], out: IO[str]) -> int:
-    writer = csv.writer(out)
+    writer = SafeCsvWriter(out)
     writer.writerow(CSV_HEADER)
     count = 0
     for row in rows:

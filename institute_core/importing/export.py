@@ -6,7 +6,6 @@ re-importing it changes nothing).
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import date, datetime
 from decimal import Decimal
@@ -21,6 +20,7 @@ from institute_core.replica import Replica
 from institute_core.schema import Faculty, Inquiry, Student, Subject, Topic, User
 from institute_core.schema.audit import ImportKind
 from institute_core.setup.access import HasRole, require_admin
+from institute_core.spreadsheet import SafeCsvWriter
 
 Record = dict[str, Any]
 
@@ -113,7 +113,7 @@ def export_csv(replica: Replica, viewer: HasRole, kind: str, path: Path | str) -
     fields = fields_of(kind)
     count = 0
     with replica.read() as session, Path(path).open("w", encoding="utf-8", newline="") as out:
-        writer = csv.writer(out)
+        writer = SafeCsvWriter(out)
         writer.writerow([f.label for f in fields])
         for record in _RECORDS[ImportKind(kind)](session):
             writer.writerow([_cell(record.get(f.name)) for f in fields])

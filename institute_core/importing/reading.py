@@ -9,6 +9,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from institute_core.spreadsheet import unguarded
 from institute_core.validation import InvalidInput
 
 SUPPORTED = (".csv", ".txt", ".xlsx")
@@ -43,7 +44,8 @@ def read_sheet(path: Path | str) -> Sheet:
             raise InvalidInput("import", "file", f"is not a readable Excel workbook: {exc}",
                                path.name) from exc
         raise
-    numbered = [(n, row) for n, row in enumerate(table, start=1) if any(cell for cell in row)]
+    numbered = [(n, [unguarded(cell) for cell in row]) for n, row in enumerate(table, start=1)
+                if any(cell for cell in row)]
     if not numbered:
         raise InvalidInput("import", "file", "is empty: expected a header row", path.name)
     headers = numbered[0][1]

@@ -250,3 +250,30 @@ def test_cli_imports_a_clean_file_and_exits_zero(replica: Replica, institute: In
     assert "Z-1" in _students(replica)
     assert main(["import", "students", str(tmp_path / "missing.csv"),
                  "--data-dir", str(replica.path.parent)]) == 2
+
+
+def test_cells_a_spreadsheet_would_run_as_formulas_are_exported_inert_and_import_back(
+        replica: Replica, institute: Institute, tmp_path: Path) -> None:
+    import csv
+
+    from institute_core.spreadsheet import FORMULA_LEADS, GUARD
+
+    # One inquiry per character a spreadsheet reads as the start of a formula (the notes column
+    # is free text, so each lead can be typed there at the front desk).
+    notes = [f"{lead}HYPERLINK(\"http://evil.example\",\"x\")" for lead in FORMULA_LEADS]
+    rows = "".join(f'Lead {i},lead{i}@x.org,"{note}"\n' for i, note in enumerate(notes))
+    _import(replica, institute, _write(tmp_path, f"Name,Email,Notes\n{rows}", "seed.csv"),
+            "inquiries")
+    target = tmp_path / "inquiries.csv"
+    export.export_csv(replica, ADMIN, "inquiries", target)
+    with target.open(encoding="utf-8", newline="") as handle:
+        cells = [cell for row in csv.reader(handle) for cell in row]
+    with replica.read() as session:
+        stored = [n for n in session.scalars(select(Inquiry.notes)) if n]
+    dangerous = [n for n in stored if n.startswith(FORMULA_LEADS)]
+    assert len(dangerous) >= 4  # = + - @ (the import trims a leading tab or return)
+    assert not [c for c in cells if c.startswith(FORMULA_LEADS)]
+    assert sorted(c for c in cells if c.startswith(GUARD)) == sorted(
+        GUARD + n for n in dangerous)
+    outcome = _import(replica, institute, target, "inquiries")
+    assert outcome.plan.count(RowAction.UNCHANGED) == len(FORMULA_LEADS), outcome.plan.refused
