@@ -6,7 +6,9 @@ the tests table worked examples against it, and docs/sync.md explains the same e
 Per field of the change:
 
 1. The server's field has not changed since the version the edit was based on
-   (`field version <= base_version`): the incoming value applies.
+   (`field version <= base_version`), or its value came from the same device (a device's
+   changes arrive in its own order, so its later edit follows its earlier one whatever the
+   stamps say): the incoming value applies.
 2. Otherwise the edits are concurrent. Equal values: nothing to decide. Different values:
    the row owner's edit wins (owner = the user the table's `__owner__` rule leads to). When both
    or neither side is the owner, the later hybrid timestamp wins; a stamp further than
@@ -153,7 +155,7 @@ def merge_change(current: Mapping[str, Any] | None, stamps: Mapping[str, FieldSt
         if name == DELETED and new is not None and old is not None:
             continue  # deleted on both sides: the first delete stands, nothing to decide
         server = stamps.get(name, default)
-        if server.version <= change.base_version:
+        if server.version <= change.base_version or _same_device(server, mine):
             if new != old:
                 decision.apply[name] = new
             continue
@@ -180,6 +182,14 @@ def merge_change(current: Mapping[str, Any] | None, stamps: Mapping[str, FieldSt
     elif row_version > change.base_version:
         decision.outcome = Outcome.MERGED
     return decision
+
+
+def _same_device(server: FieldStamp, incoming: FieldStamp) -> bool:
+    """The server's value came from the device this change comes from. A device's changes
+    arrive in the order of its own sequence (the push refuses gaps and replays), so this edit
+    was made on top of that value: it follows it, whatever the stamps say. Stamps cannot order
+    them: a device whose clock runs ahead has both capped to the server's time."""
+    return server.device is not None and server.device == incoming.device
 
 
 def _still_deleted(current: Mapping[str, Any], decision: MergeDecision) -> bool:

@@ -95,6 +95,10 @@ EXAMPLES = [
             {"deleted_at": FieldStamp(7, stamp(NOW - 10), THIRD, DEV_B)}, 7,
             {"deleted_at": datetime(2026, 1, 3, tzinfo=UTC)}, 5, OTHER, NOW, {},
             Outcome.MERGED, []),
+    Example("14 same device's later edit follows its earlier one, stamps capped alike", S,
+            {"notes": FieldStamp(7, stamp(NOW), OWNER, DEV_A)}, 7,
+            {"notes": "second"}, 5, OTHER, NOW + 2 * 86_400_000, {"notes": "second"},
+            Outcome.MERGED, []),
 ]
 
 
