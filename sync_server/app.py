@@ -69,10 +69,10 @@ def _document_bodies_parsed_by_hand(app: FastAPI) -> None:
                 document = model.model_json_schema(ref_template="#/components/schemas/{model}")
                 components.update(document.pop("$defs", {}))
                 components[model.__name__] = document
+            document_refusals(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
-            document_refusals(schema)
     app.openapi = openapi  # type: ignore[method-assign]
 
 

@@ -47,7 +47,6 @@ def _field_name(problem: Mapping[str, Any]) -> str:
     return ".".join(parts) or "body"
 
 
-_STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
 def _message(problem: Mapping[str, Any]) -> str:
     """A sentence for one validation problem; the pattern that keeps NUL out of text is named
     for what it means."""
@@ -60,6 +59,7 @@ def _message(problem: Mapping[str, Any]) -> str:
     return str(problem.get("msg", "invalid"))
 
 
+_STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
                  404: "not_found", 405: "method_not_allowed", 409: "conflict",
                  413: "body_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
 

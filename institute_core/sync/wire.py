@@ -90,8 +90,6 @@ class DeviceStatus(Wire):
     clock_offset_ms: int | None
     schema_version: int | None
     last_pull_version: int | None
-
-
     # The last push the server applied; when its pushes fail since (an unexpected server
     # error), the first and latest failure, the latest reference (in the server log) and why.
     last_push_at: str | None = None
@@ -99,6 +97,8 @@ class DeviceStatus(Wire):
     push_failed_at: str | None = None
     push_failure_ref: str | None = None
     push_failure_reason: str | None = None
+
+
 class CompactionResult(Wire):
     """What one tombstone compaction removed (POST /v1/admin/compact)."""
 
@@ -199,8 +199,8 @@ class ErrorBody(Wire):
     error: str
     detail: str
     fields: dict[str, str] | None = None
+    # Set on a 500: the reference under which the server logged the failure (for the admin).
+    ref: str | None = None
 
 
 TokenPair.model_rebuild()
-    # Set on a 500: the reference under which the server logged the failure (for the admin).
-    ref: str | None = None
