@@ -147,9 +147,11 @@ class DeskApp(QObject):
 
     def _on_signed_in(self, user: CurrentUser) -> None:
         self._preload_timer.stop()
-        ctx = AppContext(self.replica, self.tasks, user)
+        connected = sync_bridge.server_configured(self.replica)
+        ctx = AppContext(self.replica, self.tasks, user,
+                         self._credential_store() if connected else None)
         function = self._sync_function
-        if function is None and sync_bridge.server_configured(self.replica):
+        if function is None and connected:
             function = make_sync_function(self.replica, self._credential_store())
         sync = SyncController(self.replica, self.tasks, function,
                               interval_ms=self._sync_interval_ms)

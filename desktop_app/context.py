@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from desktop_app.tasks import TaskManager
 from institute_core.replica import Actor, Replica
 from institute_core.services.auth import CurrentUser
+from institute_core.sync.credentials import CredentialStore
 
 
 @dataclass
@@ -16,6 +17,9 @@ class AppContext:
     replica: Replica
     tasks: TaskManager
     user: CurrentUser
+    # The saved sign-in to the sync server, for screens that ask it something themselves (the
+    # admin's device list); None on a desk with no server.
+    credentials: CredentialStore | None = None
 
     @property
     def actor(self) -> Actor:

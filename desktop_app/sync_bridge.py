@@ -25,6 +25,7 @@ from institute_core.sync.credentials import (
 from institute_core.sync.errors import NeedsLogin, RequestRefused, ServerUnreachable, SyncError
 
 if TYPE_CHECKING:
+    from institute_core.sync.device_health import DeviceHealth
     from institute_core.sync.runner import SyncProgress, SyncReport
 
 ProgressSink = Callable[[int, int, str], None]
@@ -152,5 +153,18 @@ def sync_once(replica: Replica, credentials: CredentialStore, sink: ProgressSink
                                               cancel=cancel))
 
 
-__all__ = ["NeedsLogin", "SyncOutcome", "connect", "credential_store", "login_online",
-           "server_configured", "sync_once"]
+def device_health(replica: Replica, credentials: CredentialStore) -> list[DeviceHealth]:
+    """Every device the server knows, those it fails to take pushes from first (administrators
+    only: anyone else gets RequestRefused 403)."""
+    from institute_core.sync.account import client_for
+    from institute_core.sync.device_health import by_urgency
+
+    client = client_for(replica, credentials)
+    try:
+        return by_urgency(client.devices())
+    finally:
+        client.transport.close()
+
+
+__all__ = ["NeedsLogin", "SyncOutcome", "connect", "credential_store", "device_health",
+           "login_online", "server_configured", "sync_once"]

@@ -9,6 +9,9 @@ from PySide6.QtGui import QFontDatabase, QIcon
 from PySide6.QtWidgets import QApplication
 
 RESOURCES = Path(__file__).resolve().parent.parent / "resources"
+# The red of what needs someone: conflicts to review, a sync the server keeps failing.
+ALARM_COLOR = "#a4282b"
+ALARM_STYLE = f"color: {ALARM_COLOR}; font-weight: 600;"
 
 
 def apply_theme(app: QApplication) -> None:

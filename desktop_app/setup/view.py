@@ -1,4 +1,5 @@
-"""Setup: people, syllabus, batches, spreadsheet import and the audit log – admins only."""
+"""Setup: people, syllabus, batches, spreadsheet import, the audit log and the devices – admins
+only."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 from desktop_app.context import AppContext
 from desktop_app.setup.audit_tab import AuditTab
 from desktop_app.setup.batches_tab import BatchesTab
+from desktop_app.setup.devices_tab import DevicesTab
 from desktop_app.setup.import_tab import ImportTab
 from desktop_app.setup.people_tab import PeopleTab
 from desktop_app.setup.students_tab import StudentsTab
@@ -41,10 +43,11 @@ class SetupView(QWidget):
         self.batches = BatchesTab(ctx)
         self.importer = ImportTab(ctx)
         self.audit = AuditTab(ctx)
+        self.devices = DevicesTab(ctx)
         for tab, name in ((self.people, "People"), (self.students, "Students"),
                           (self.syllabus, "Syllabus"),
                           (self.batches, "Batches"), (self.importer, "Import"),
-                          (self.audit, "Audit log")):
+                          (self.audit, "Audit log"), (self.devices, "Devices")):
             self.tabs.addTab(tab, name)
             saved = getattr(tab, "sig_saved", None)
             if saved is not None:

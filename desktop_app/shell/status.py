@@ -1,4 +1,5 @@
-"""The status bar's sync panel: online/offline, waiting changes, last sync, conflicts."""
+"""The status bar's sync panel: online/offline, waiting changes, last sync, conflicts, and in red
+a sync the server keeps failing."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import datetime
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from desktop_app.shell.sync_controller import SyncStatus
-from desktop_app.theme import icon
+from desktop_app.theme import ALARM_STYLE, icon
 
 
 def _ago(when: datetime | None) -> str:
@@ -56,6 +57,21 @@ class SyncStatusPanel(QWidget):
         self.last.setText(f"Last sync: {_ago(status.last_success)}")
         self.conflicts.setText(f"{status.conflicts} conflict"
                                f"{'s' if status.conflicts != 1 else ''} to review")
-        self.conflicts.setStyleSheet("color: #a4282b; font-weight: 600;"
-                                     if status.conflicts else "")
-        self.message.setText(status.message)
+        self.conflicts.setStyleSheet(ALARM_STYLE if status.conflicts else "")
+        if status.failing:
+            # Every later edit waits behind it: say it in red until a sync gets through.
+            self.message.setText(status.failing)
+            self.message.setStyleSheet(ALARM_STYLE)
+            self.message.setToolTip(_failing_hint(status.retry_in_ms))
+        else:
+            self.message.setText(status.message)
+            self.message.setStyleSheet("")
+            self.message.setToolTip("")
+
+
+def _failing_hint(retry_in_ms: int | None) -> str:
+    when = "" if retry_in_ms is None else \
+        f" The next try is in about {max(1, round(retry_in_ms / 1000))} s."
+    return ("Your changes are kept on this desk and upload once the server takes them; it is "
+            f"tried again by itself.{when} Give the reference to your administrator: it finds "
+            "the failure in the server's log.")

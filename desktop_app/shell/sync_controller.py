@@ -2,6 +2,8 @@
 
 The sync function is injected (tests pass a slow fake); it runs on the network pool of the task
 manager with a `JobState`, and the status bar learns everything through `sig_status_changed`.
+A sync that fails is tried again sooner than the timer would, with a pause that doubles after
+each failure up to the timer's interval and starts over after a success.
 """
 
 from __future__ import annotations
@@ -16,11 +18,15 @@ from desktop_app.sync_bridge import SyncOutcome
 from desktop_app.tasks import JobState, TaskManager
 from institute_core.replica import Replica
 from institute_core.services.conflicts import open_conflicts
-from institute_core.sync.errors import NeedsLogin, ServerUnreachable
+from institute_core.sync import failing
+from institute_core.sync.backoff import capped_delay
+from institute_core.sync.errors import NeedsLogin, ServerUnreachable, SyncFailing
 
 SyncFunction = Callable[[JobState], SyncOutcome]
 
 DEFAULT_INTERVAL_MS = 3 * 60 * 1000
+# The first retry after a failed sync; each further failure doubles it, up to the interval.
+RETRY_BASE_MS = 15 * 1000
 LAST_SUCCESS_KEY = "desk_last_successful_sync"
 
 
@@ -35,6 +41,9 @@ class SyncStatus:
     conflicts: int
     last_success: datetime | None
     message: str = ""
+    # "Sync failing since 14:05 – … (ref …)" while the server fails this desk's syncs.
+    failing: str = ""
+    retry_in_ms: int | None = None  # when the next try after a failure starts
 
 
 class SyncController(QObject):
@@ -45,7 +54,8 @@ class SyncController(QObject):
     sig_progress = Signal(int, int, str)
 
     def __init__(self, replica: Replica, tasks: TaskManager, sync_function: SyncFunction | None,
-                 *, interval_ms: int = DEFAULT_INTERVAL_MS, parent: QObject | None = None) -> None:
+                 *, interval_ms: int = DEFAULT_INTERVAL_MS, retry_base_ms: int = RETRY_BASE_MS,
+                 parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._replica = replica
         self._tasks = tasks
@@ -58,6 +68,13 @@ class SyncController(QObject):
         self._timer = QTimer(self)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.sync_now)
+        self._interval_ms = interval_ms
+        self._retry_base_ms = retry_base_ms
+        self._failures = 0
+        self._syncs_ended = 0
+        self._retry = QTimer(self)
+        self._retry.setSingleShot(True)
+        self._retry.timeout.connect(self.sync_now)
         # Edits arrive in bursts (a whole roster); count once after the burst.
         self._recount = QTimer(self)
         self._recount.setSingleShot(True)
@@ -72,6 +89,7 @@ class SyncController(QObject):
 
     def stop(self) -> None:
         self._timer.stop()
+        self._retry.stop()
         self._recount.stop()
         if self._state is not None:
             self._state.cancel()
@@ -105,33 +123,65 @@ class SyncController(QObject):
 
     def _on_synced(self, outcome: SyncOutcome) -> None:
         self._state = None
+        self._syncs_ended += 1
         now = datetime.now().astimezone()
         self._replica.set_state(LAST_SUCCESS_KEY, now.isoformat())
+        if not outcome.cancelled:
+            self._failures = 0
+            self._retry.stop()
         self._set(running=False, online=True, last_success=now,
-                  message="Sync cancelled" if outcome.cancelled else outcome.summary)
+                  message="Sync cancelled" if outcome.cancelled else outcome.summary,
+                  failing="" if not outcome.cancelled else self.status.failing,
+                  retry_in_ms=None)
         self._do_recount()
 
     def _on_sync_failed(self, exc: BaseException) -> None:
         self._state = None
+        self._syncs_ended += 1
         if isinstance(exc, NeedsLogin):
+            # Only a person can fix this: retrying would ask the server the same in vain.
             self._set(running=False, online=True, message="Sign in again to sync")
             self.sig_needs_login.emit(str(exc))
+            self._do_recount()
+            return
+        retry_in_ms = self._schedule_retry()
+        if isinstance(exc, SyncFailing):
+            self._set(running=False, online=True, message="", failing=exc.failing.line(),
+                      retry_in_ms=retry_in_ms)
         elif isinstance(exc, ServerUnreachable | OSError):
-            self._set(running=False, online=False, message="Offline: will retry")
+            self._set(running=False, online=False, message="Offline: will retry",
+                      retry_in_ms=retry_in_ms)
         else:
-            self._set(running=False, online=False, message=f"Sync failed: {exc}")
+            self._set(running=False, online=False, message=f"Sync failed: {exc}",
+                      retry_in_ms=retry_in_ms)
         self._do_recount()
+
+    def _schedule_retry(self) -> int:
+        """Try again after a pause that doubles with each failure in a row (never longer than
+        the timer's interval); returns the pause in milliseconds."""
+        delay = int(capped_delay(self._failures, self._retry_base_ms, self._interval_ms))
+        self._failures += 1
+        self._retry.start(delay)
+        return delay
 
     def _do_recount(self) -> None:
         replica = self._replica
 
-        def _do_count() -> tuple[int, int]:
-            return replica.pending_changes(), open_conflicts(replica)
+        syncs = self._syncs_ended
+
+        def _do_count() -> tuple[int, int, str, int]:
+            # The failure a sync noted stays until one finishes: after a restart too.
+            noted = failing.load(replica)
+            return (replica.pending_changes(), open_conflicts(replica),
+                    noted.line() if noted is not None else "", syncs)
 
         self._tasks.run_db(_do_count, self._on_counted)
 
-    def _on_counted(self, counts: tuple[int, int]) -> None:
-        self._set(pending=counts[0], conflicts=counts[1])
+    def _on_counted(self, counts: tuple[int, int, str, int]) -> None:
+        pending, conflicts, failing_line, syncs = counts
+        if self.running or syncs != self._syncs_ended:
+            failing_line = self.status.failing  # a sync since knows better than this read
+        self._set(pending=pending, conflicts=conflicts, failing=failing_line)
 
     def _set(self, **changes: object) -> None:
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]

@@ -44,7 +44,12 @@ class RetryPolicy:
 
     def delay(self, attempt: int) -> float:
         """Full jitter (AWS architecture blog): uniform in [0, min(max, base * 2**attempt)]."""
-        return self.rng.uniform(0, min(self.max_delay, self.base_delay * (2 ** attempt)))
+        return self.rng.uniform(0, capped_delay(attempt, self.base_delay, self.max_delay))
+
+
+def capped_delay(attempt: int, base: float, cap: float) -> float:
+    """Exponential backoff: `base` doubled for each attempt after the first, at most `cap`."""
+    return min(cap, base * (2 ** min(attempt, 62)))
 
 
 class Retryable(Exception):

@@ -111,12 +111,14 @@ def _failed(engine: Engine, principal: Principal, body: PushRequest, change: Cha
     """Log an unexpected failure with its reference and what it was applying, note it on the
     device for the admins, and return the `Failed` that answers the desk."""
     ref = new_ref()
-    what = (f"change {change.change_id} (seq {change.seq}, {change.table} row {change.row_id})"
+    what = (f"{change.table} row {change.row_id} (change {change.change_id}, seq {change.seq})"
             if change is not None else "the batch")
     log.error("push failed (ref %s): POST /v1/sync/push device %s user %s, applying %s",
               ref, body.device_id, principal.email, what, exc_info=exc)
+    # For the admins' list: what, then the cause's first line (never the data SQLAlchemy
+    # appends to it), then its kind for whoever reads the log next.
     cause = str(getattr(exc, "orig", None) or exc).strip().splitlines()
-    reason = f"{type(exc).__name__} applying {what}" + (f": {cause[0]}" if cause else "")
+    reason = f"applying {what}: {cause[0] if cause else ''} ({type(exc).__name__})"
     try:
         devices.record_push_failure(engine, principal, body.device_id, ref, reason)
     except Exception:  # the answer matters more than the note; the log has both
