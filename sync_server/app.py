@@ -41,11 +41,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.engine = engine
     install_error_handlers(app)
-    # Added first, so innermost: the access log outside it records the 500 it answers.
-    app.add_middleware(FailureMiddleware)
     app.add_middleware(GuardMiddleware, max_body_bytes=settings.max_body_bytes,
                        min_schema=settings.min_client_schema)
     app.add_middleware(LoginThrottleMiddleware)
+    # Around every other layer (the sign-in throttle reads the database too), inside the
+    # access log, which then records the 500 it answers.
+    app.add_middleware(FailureMiddleware)
     app.add_middleware(AccessLogMiddleware)  # outermost: refused requests are logged too
     v1 = APIRouter(prefix="/v1")
     v1.include_router(health_router)

@@ -167,20 +167,20 @@ class SyncController(QObject):
     def _do_recount(self) -> None:
         replica = self._replica
 
-        syncs = self._syncs_ended
 
-        def _do_count() -> tuple[int, int, str, int]:
-            # The failure a sync noted stays until one finishes: after a restart too.
+        def _do_count() -> tuple[int, int, str]:
             noted = failing.load(replica)
             return (replica.pending_changes(), open_conflicts(replica),
-                    noted.line() if noted is not None else "", syncs)
+                    noted.line() if noted is not None else "")
 
         self._tasks.run_db(_do_count, self._on_counted)
 
-    def _on_counted(self, counts: tuple[int, int, str, int]) -> None:
-        pending, conflicts, failing_line, syncs = counts
-        if self.running or syncs != self._syncs_ended:
-            failing_line = self.status.failing  # a sync since knows better than this read
+    def _on_counted(self, counts: tuple[int, int, str]) -> None:
+        pending, conflicts, failing_line = counts
+        if self.running or self._syncs_ended:
+            # Once a sync ran, its outcome says whether the server fails us; before, the
+            # failure the last session's sync noted (the desk was restarted) is still true.
+            failing_line = self.status.failing
         self._set(pending=pending, conflicts=conflicts, failing=failing_line)
 
     def _set(self, **changes: object) -> None:
