@@ -18,6 +18,7 @@ from institute_core.replica import Actor, Replica
 from institute_core.schema import Enrollment, Faculty, Student, Subject, User
 from institute_core.schema.types import utcnow
 from institute_core.services.common import full_name
+from institute_core.services.pace import expected_for
 from institute_core.validation import InvalidInput
 
 
@@ -122,8 +123,11 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
             if session.get(Faculty, faculty_id) is None:
                 raise InvalidInput("student_subject_enrollments", "faculty_id",
                                    "refers to a faculty member that does not exist")
-            session.add(Enrollment(student_id=student.id, subject_id=subject_id,
-                                   faculty_id=faculty_id, enrollment_date=plan.admission_date))
+            session.add(Enrollment(
+                student_id=student.id, subject_id=subject_id, faculty_id=faculty_id,
+                enrollment_date=plan.admission_date,
+                expected_completion_date=expected_for(session, student.id, subject_id,
+                                                      plan.admission_date)))
         inquiry.status = InquiryStatus.ENROLLED.value
         inquiry.student_id = student.id
         inquiry.converted_at = utcnow()

@@ -99,6 +99,10 @@ SUBJECTS: tuple[SubjectSpec, ...] = (
        "Performance testing", ("PY101",)),
 )
 
+# How many students choose a subject (2 for the rest); faculty are hired to match.
+POPULARITY = {"PY101": 10, "WD101": 8, "MS101": 8, "TL101": 7, "DS101": 6, "JV101": 6,
+              "DA101": 5, "C101": 5, "SQL101": 4, "GD101": 4, "DM101": 4}
+
 # How the modules of a subject turn into 15-30 topics: an introduction, each module, and for
 # some modules a hands-on lab and a mini project, then a revision topic.
 TOPIC_SUFFIXES = ("hands-on lab", "practice exercises", "mini project")

@@ -6,7 +6,8 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
-from institute_core.demo.catalog import SUBJECTS
+from institute_core.demo.calendar import OPEN_FROM, OPEN_UNTIL, WORKING_DAYS, Limits
+from institute_core.demo.catalog import POPULARITY, SUBJECTS
 from institute_core.demo.context import Context, SizeSpec, money
 from institute_core.demo.logins import DEMO_LOGINS, OTHER_STAFF_PASSWORD, PasswordHashes
 from institute_core.demo.names import CITIES, FIRST_NAMES, LAST_NAMES, STREETS, Name
@@ -15,6 +16,7 @@ from institute_core.enums import FacultyStatus, LearningStyle, Role, StudentStat
 # The demo faculty login teaches these, so it has students in an individual course and a batch.
 DEMO_FACULTY_SUBJECTS = ("PY101", "WD101")
 CHRONIC_ABSENTEE_SHARE = 0.05
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 
 
 @dataclass
@@ -24,7 +26,13 @@ class FacultyMember:
     id: uuid.UUID
     user_id: uuid.UUID
     subjects: list[str]
-    load: int = 0
+    limits: Limits
+    load: int = 0  # planned teaching minutes a week
+
+    @property
+    def busy_share(self) -> float:
+        """Planned weekly minutes as a share of what the limits allow in a week."""
+        return self.load / (self.limits.max_minutes * len(self.limits.days))
 
 
 @dataclass
@@ -104,13 +112,18 @@ def _faculty(ctx: Context, hashes: PasswordHashes, count: int) -> list[FacultyMe
     # Round robin first so that every subject has someone to teach it, then a few extra each.
     for i, code in enumerate(c for c in codes if c not in DEMO_FACULTY_SUBJECTS):
         teaches[(i + 1) % count].append(code)
+    # The extra subjects follow demand, so popular subjects have more people to teach them.
+    weights = [POPULARITY.get(c, 2) for c in codes]
     for subjects in teaches:
-        for code in rng.sample(codes, 2):
+        for code in rng.choices(codes, weights, k=2):
             if code not in subjects and len(subjects) < 4:
                 subjects.append(code)
     names = {s.code: s.name for s in SUBJECTS}
     members = []
     for n, (user_id, subjects) in enumerate(zip(user_ids, teaches, strict=True), start=1):
+        # The demo login teaches on whatever day the demo is opened, Sunday included.
+        days = frozenset(range(7)) if n == 1 else WORKING_DAYS
+        limits = Limits(rng.choice((6, 7, 8)) * 60, rng.choice((24, 30, 36)), days)
         row = ctx.add("faculties", {
             "id": ctx.new_id(),
             "user_id": user_id,
@@ -120,15 +133,16 @@ def _faculty(ctx: Context, hashes: PasswordHashes, count: int) -> list[FacultyMe
                                          "BCA", "B.Com with CA")),
             "experience_years": money(rng.uniform(1, 18), "0.1"),
             "hourly_rate": money(rng.randrange(400, 1500, 50)),
-            "max_hours_per_day": rng.choice((6, 7, 8)),
-            "max_students_per_day": rng.choice((8, 10, 12)),
+            "max_hours_per_day": limits.max_minutes // 60,
+            "max_students_per_day": limits.max_students,
             "available_time_slots": {"days": [
-                {"day": d, "slots": [{"start": "09:00", "end": "18:00"}]}
-                for d in ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday")]},
+                {"day": WEEKDAYS[d], "slots": [{"start": f"{OPEN_FROM // 60:02d}:00",
+                                                "end": f"{OPEN_UNTIL // 60:02d}:00"}]}
+                for d in sorted(days)]},
             "performance_rating": money(rng.uniform(3.2, 4.9)),
             "status": FacultyStatus.ACTIVE.value,
         }, ctx.stamp(ctx.start - timedelta(days=30), 9))
-        members.append(FacultyMember(row["id"], user_id, subjects))
+        members.append(FacultyMember(row["id"], user_id, subjects, limits))
     return members
 
 

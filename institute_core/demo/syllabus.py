@@ -20,6 +20,7 @@ class SubjectInfo:
     id: uuid.UUID
     spec: SubjectSpec
     topics: list[uuid.UUID]
+    minutes: int = 0  # estimated teaching minutes of all its topics
 
 
 def _topic_names(ctx: Context, spec: SubjectSpec) -> list[str]:
@@ -72,6 +73,7 @@ def make_syllabus(ctx: Context) -> dict[str, SubjectInfo]:
                 "status": ActiveStatus.ACTIVE.value,
             }, created)
             info.topics.append(row["id"])
+            info.minutes += row["estimated_duration_minutes"]
         for index in range(1, len(info.topics)):
             required = {index - 1}
             if index >= 4 and ctx.chance(0.2):

@@ -9,6 +9,8 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Literal
 
+from institute_core.demo.calendar import OPEN_UNTIL, Calendar
+from institute_core.demo.catalog import POPULARITY
 from institute_core.demo.context import Context, Row, money
 from institute_core.demo.people import DEMO_FACULTY_SUBJECTS, FacultyMember, People, StudentInfo
 from institute_core.demo.progress import Rating, is_done, progress_of
@@ -25,11 +27,10 @@ from institute_core.enums import (
     SessionType,
     StudentStatus,
 )
+from institute_core.services.pace import expected_completion
 
 Mode = Literal["individual", "batch"]
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
-POPULARITY = {"PY101": 10, "WD101": 8, "MS101": 8, "TL101": 7, "DS101": 6, "JV101": 6,
-              "DA101": 5, "C101": 5, "SQL101": 4, "GD101": 4, "DM101": 4}
 BATCH_SHARE = 0.4
 SECOND_SUBJECT_SHARE = 0.35
 LATE_SHARE = 0.08
@@ -37,6 +38,7 @@ EXCUSED_SHARE_OF_ABSENCES = 0.25
 FACULTY_CANCELS = 0.02
 QUIZ_EVERY = 5
 BATCH_MINUTES = 120
+BATCH_HOURS = (10, 12, 14, 16)
 # A flexible batch takes newcomers for six weeks after it starts.
 JOIN_WINDOW_DAYS = 42
 DEMO_BATCH_SIZE = 8
@@ -82,6 +84,9 @@ class Teaching:
         self.subjects = subjects
         self.ratings: dict[tuple[uuid.UUID, uuid.UUID], list[Rating]] = defaultdict(list)
         self.rated_by: dict[tuple[uuid.UUID, uuid.UUID], uuid.UUID] = {}
+        self.calendar = Calendar()
+        for member in people.faculty:
+            self.calendar.limits[member.id] = member.limits
 
     # --- planning --------------------------------------------------------------------------
 
@@ -122,8 +127,9 @@ class Teaching:
         rng = self.ctx.rng
         student.subjects.add(subject.spec.code)
         chosen: Mode = mode or ("batch" if self.ctx.chance(BATCH_SHARE) else "individual")
+        minutes = rng.choice((60, 60, 90))
         return Plan(student, subject, start, chosen, weekday=rng.randrange(6),
-                    hour=rng.randint(9, 17), minutes=rng.choice((60, 60, 90)))
+                    hour=rng.randint(9, (OPEN_UNTIL - minutes) // 60), minutes=minutes)
 
     def _demo_plans(self) -> list[Plan]:
         """Recent students of the demo faculty: a running batch and sessions today."""
@@ -146,20 +152,25 @@ class Teaching:
                               max(student.admission, ctx.today - timedelta(days=21)),
                               "individual")
             plan.demo, plan.faculty, plan.weekday, plan.hour = True, demo, ctx.today.weekday(), hour
-            demo.load += 1
+            demo.load += plan.minutes
             plans.append(plan)
         return plans
 
-    def _least_loaded(self, code: str) -> FacultyMember:
+    def _least_loaded(self, code: str, minutes: int, *, batch: bool = False) -> FacultyMember:
+        """The qualified faculty member whose week is the least full, given `minutes` more
+        (a batch goes to the demo login only when nobody else teaches the subject: its day is
+        the demo's own batch and individual students)."""
         qualified = [f for f in self.people.faculty if code in f.subjects]
-        chosen = min(qualified, key=lambda f: f.load)
-        chosen.load += 1
+        if batch:
+            qualified = [f for f in qualified if f is not self.people.demo_faculty] or qualified
+        chosen = min(qualified, key=lambda f: f.busy_share)
+        chosen.load += minutes
         return chosen
 
     def _assign_individual_faculty(self, plans: list[Plan]) -> None:
         for plan in plans:
             if plan.mode == "individual" and plan.faculty is None:
-                plan.faculty = self._least_loaded(plan.subject.spec.code)
+                plan.faculty = self._least_loaded(plan.subject.spec.code, plan.minutes)
 
     def _form_batches(self, plans: list[Plan]) -> list[Batch]:
         rng = self.ctx.rng
@@ -167,8 +178,11 @@ class Teaching:
         demo = [p for p in plans if p.demo]
         if demo:
             weekday = self.ctx.today.weekday()
-            batches.append(Batch(demo[0].subject, demo, self.people.demo_faculty,
-                                 (weekday, (weekday + 3) % 7), 15, demo=True))
+            days = (weekday, (weekday + 3) % 7)
+            batches.append(Batch(demo[0].subject, demo, self.people.demo_faculty, days, 15,
+                                 demo=True))
+            for day in days:
+                self.calendar.batch_hours[self.people.demo_faculty.id][day].append(15)
         by_subject: dict[str, list[Plan]] = defaultdict(list)
         for plan in sorted((p for p in plans if not p.demo), key=lambda p: p.start):
             by_subject[plan.subject.spec.code].append(plan)
@@ -185,14 +199,28 @@ class Teaching:
                 batches.append(Batch(current[0].subject, current))
             for batch in batches:
                 if batch.faculty is None and batch.subject.spec.code == code:
-                    batch.faculty = self._least_loaded(code)
-                    first = rng.randrange(6)
-                    batch.days = (first, (first + rng.choice((2, 3))) % 6)
-                    batch.hour = rng.choice((10, 14, 16))
+                    batch.faculty = self._least_loaded(code, 2 * BATCH_MINUTES, batch=True)
+                    batch.days, batch.hour = self._batch_slot(batch.faculty)
         for batch in batches:
             for plan in batch.members:
                 plan.faculty = batch.faculty
         return batches
+
+    def _batch_slot(self, faculty: FacultyMember) -> tuple[tuple[int, int], int]:
+        """Two weekdays two or three apart and a start hour at which none of the faculty
+        member's batches meets, days without a batch preferred."""
+        rng, hours = self.ctx.rng, self.calendar.batch_hours[faculty.id]
+        options = [((a, (a + gap) % 6), hour) for a in range(6) for gap in (2, 3)
+                   for hour in BATCH_HOURS]
+        clear = [(days, hour) for days, hour in options
+                 if all(abs(hour - other) * 60 >= BATCH_MINUTES
+                        for day in days for other in hours[day])]
+        busy = {o: sum(bool(hours[d]) for d in o[0]) for o in clear or options}
+        fewest = min(busy.values())
+        days, hour = rng.choice([o for o, n in busy.items() if n == fewest])
+        for day in days:
+            hours[day].append(hour)
+        return days, hour
 
     # --- rows ----------------------------------------------------------------------------
 
@@ -200,13 +228,13 @@ class Teaching:
         ctx = self.ctx
         for plan in plans:
             assert plan.faculty is not None
-            # Institutes quote a course length with slack over the nominal 3 hours a week, so
-            # a student at the typical pace finishes on time and only the slow ones fall behind.
-            weeks = max(8, round(plan.subject.spec.hours / 3 * 1.4))
+            # The date the app sets on enrolling, at the pace the student is taught.
+            pace = 2 * BATCH_MINUTES if plan.mode == "batch" else plan.minutes
             plan.row = ctx.add("student_subject_enrollments", {
                 "student_id": plan.student.id, "subject_id": plan.subject.id,
                 "faculty_id": plan.faculty.id, "enrollment_date": plan.start,
-                "expected_completion_date": plan.start + timedelta(weeks=weeks),
+                "expected_completion_date": expected_completion(
+                    plan.start, plan.subject.minutes, pace),
                 "actual_completion_date": None, "completion_percentage": money(0),
                 "status": EnrollmentStatus.ACTIVE.value,
                 "notes": "Joined a flexible batch" if plan.mode == "batch" else None,
@@ -241,16 +269,24 @@ class Teaching:
         student, faculty = plan.student, plan.faculty
         assert faculty is not None
         walk = TopicWalk(plan.subject.topics)
-        day = plan.start + timedelta(days=(plan.weekday - plan.start.weekday()) % 7)
+        week_of = plan.start + timedelta(days=(plan.weekday - plan.start.weekday()) % 7)
+        previous = plan.start - timedelta(days=1)
         drop_after = rng.randint(4, 12) if student.chronic and ctx.chance(0.4) else None
         week, new_topics = 0, 0
-        while day <= ctx.horizon:
-            if day < ctx.today and drop_after is not None and week >= drop_after:
+        while week_of <= ctx.horizon:
+            if week_of < ctx.today and drop_after is not None and week >= drop_after:
                 plan.status, plan.finished = EnrollmentStatus.DROPPED, None
                 return
-            session = self._session(plan, day)
+            # The faculty member's calendar decides the day and hour; a full week is skipped.
+            placed = self.calendar.place(faculty.id, week_of, plan.hour, plan.minutes,
+                                         student.id, after=previous, until=ctx.horizon)
+            week_of += timedelta(days=7)
+            if placed is None:
+                continue
+            day, hour = placed
+            previous = day
+            session = self._session(plan, day, hour)
             if day >= ctx.today:
-                day += timedelta(days=7)
                 continue
             week += 1
             if ctx.chance(FACULTY_CANCELS):
@@ -288,12 +324,11 @@ class Teaching:
                 self._assess(student, plan.subject, None, faculty, day,
                              AssessmentType.PROJECT, "Final project")
                 return
-            day += timedelta(days=7)
 
-    def _session(self, plan: Plan, day: date) -> Row:
+    def _session(self, plan: Plan, day: date, hour: int) -> Row:
         assert plan.faculty is not None
-        start = time(plan.hour, 0)
-        end_minutes = plan.hour * 60 + plan.minutes
+        start = time(hour, 0)
+        end_minutes = hour * 60 + plan.minutes
         return self.ctx.add("learning_sessions", {
             "id": self.ctx.new_id(), "student_id": plan.student.id,
             "faculty_id": plan.faculty.id, "subject_id": plan.subject.id, "session_date": day,
@@ -348,8 +383,11 @@ class Teaching:
                     ctx.stamp(plan.start, 10))
         walk = BatchWalk(batch.subject.topics)
         day, last = start, start
+        members = [p.student.id for p in batch.members]
+        span = (batch.hour * 60, batch.hour * 60 + BATCH_MINUTES)
         while day < ctx.today and not walk.done:
             if day.weekday() in batch.days:
+                self.calendar.book(faculty.id, day, *span, members)
                 present = [p for p in batch.members if p.start <= day]
                 if present:
                     self._batch_day(batch, row["id"], day, present, walk)
@@ -360,6 +398,11 @@ class Teaching:
         else:
             planned = start + timedelta(weeks=len(batch.subject.topics) // 3 + 2)
             row["end_date"] = max(planned, ctx.horizon + timedelta(days=7))
+            # The coming week's meetings are in the calendar too (the app counts them).
+            while day <= ctx.horizon:
+                if day.weekday() in batch.days:
+                    self.calendar.book(faculty.id, day, *span, members)
+                day += timedelta(days=1)
         for plan in batch.members:
             plan.finished = last if walk.done else None
 
@@ -434,6 +477,13 @@ class Teaching:
             elif done == len(topics) and plan.finished is not None:
                 plan.row["status"] = EnrollmentStatus.COMPLETED.value
                 plan.row["actual_completion_date"] = plan.finished
+            elif plan.mode == "batch" and plan.finished is not None:
+                # The batch has finished: who followed most of it completed the course, who
+                # missed most of it had stopped coming.
+                kept_up = done * 2 >= len(topics)
+                plan.row["status"] = (EnrollmentStatus.COMPLETED if kept_up
+                                      else EnrollmentStatus.DROPPED).value
+                plan.row["actual_completion_date"] = plan.finished if kept_up else None
             by_student[plan.student.id].append(plan)
         for student in self.people.students:
             statuses = {p.row["status"] for p in by_student[student.id]}
@@ -456,11 +506,13 @@ def make_teaching(ctx: Context, people: People, subjects: dict[str, SubjectInfo]
     teaching = Teaching(ctx, people, subjects)
     plans, batches = teaching.plan()
     teaching.enroll(plans)
-    for plan in plans:
-        if plan.mode == "individual":
-            teaching.run_individual(plan)
+    # Batches meet on fixed days, so they are booked first; individual sessions fit around them,
+    # the demo login's first so that its day of work today is never crowded out.
     for batch in batches:
         teaching.run_batch(batch)
+    for plan in sorted(plans, key=lambda p: not p.demo):
+        if plan.mode == "individual":
+            teaching.run_individual(plan)
     teaching.record_progress()
     teaching.finish_enrollments(plans)
     return teaching

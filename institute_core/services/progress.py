@@ -17,6 +17,9 @@ whose status is present or late (individual `attendance_topics` or batch
    empty while the status is not completed or mastered.
 7. The enrollment's `completion_percentage` is the share of the subject's active topics whose
    status is completed or mastered (two decimals).
+8. When that share reaches 100 % the enrollment's `actual_completion_date` is the latest
+   completion date of those topics; it is cleared again when a topic falls back (needs review)
+   while the enrollment is still active (a completed or dropped enrollment keeps its date).
 
 The fields are recomputed from all coverages on every change, which gives exactly what the
 incremental rules would, and stays right after an undo, an untag, or a status change from
@@ -34,7 +37,7 @@ from decimal import Decimal
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from institute_core.enums import ActiveStatus, AttendanceStatus, ProgressStatus
+from institute_core.enums import ActiveStatus, AttendanceStatus, EnrollmentStatus, ProgressStatus
 from institute_core.ids import natural_id
 from institute_core.schema import (
     AttendanceTopic,
@@ -203,16 +206,23 @@ def recompute_enrollment(session: Session, student_id: uuid.UUID,
     total = session.execute(select(func.count()).select_from(Topic).where(
         Topic.subject_id == subject_id, Topic.deleted_at.is_(None),
         Topic.status == ActiveStatus.ACTIVE)).scalar_one()
-    done = session.execute(
-        select(func.count()).select_from(StudentTopicProgress)
+    done, finished = session.execute(
+        select(func.count(), func.max(StudentTopicProgress.completion_date))
+        .select_from(StudentTopicProgress)
         .join(Topic, Topic.id == StudentTopicProgress.topic_id)
         .where(StudentTopicProgress.student_id == student_id, Topic.subject_id == subject_id,
                Topic.deleted_at.is_(None), Topic.status == ActiveStatus.ACTIVE,
                StudentTopicProgress.deleted_at.is_(None),
                StudentTopicProgress.status.in_([ProgressStatus.COMPLETED.value,
-                                                ProgressStatus.MASTERED.value]))).scalar_one()
+                                                ProgressStatus.MASTERED.value]))).one()
     percentage = (Decimal(100 * done) / Decimal(total)).quantize(Decimal("0.01")) if total \
         else Decimal("0.00")
     if enrollment.completion_percentage != percentage:
         enrollment.completion_percentage = percentage
+    if total and done >= total:
+        if enrollment.actual_completion_date != finished:
+            enrollment.actual_completion_date = finished
+    elif enrollment.actual_completion_date is not None \
+            and enrollment.status == EnrollmentStatus.ACTIVE.value:
+        enrollment.actual_completion_date = None
     return percentage

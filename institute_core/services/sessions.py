@@ -190,6 +190,28 @@ def plan_individual(replica: Replica, *, faculty_id: uuid.UUID, student_id: uuid
         return tuple(_warnings(session, faculty_id, on, start, end, frozenset({student_id})))
 
 
+def recheck(session: Session, key: SessionKey) -> tuple[str, ...]:
+    """The warnings scheduling this existing session (or batch meeting) would give now, the
+    session itself left out of its day: how a generated or imported calendar is checked
+    against the same limits a person meets when scheduling."""
+    if key.kind == SessionKind.INDIVIDUAL:
+        row = session.get(LearningSession, key.id)
+        if row is None or row.start_time is None or row.end_time is None:
+            raise InvalidInput("learning_sessions", "id", "no such session", str(key.id))
+        return tuple(_warnings(session, row.faculty_id, row.session_date, row.start_time,
+                               row.end_time, frozenset({row.student_id}), skip=key))
+    batch = session.get(FlexibleBatch, key.id)
+    if batch is None:
+        raise InvalidInput("flexible_batches", "id", "no such batch", str(key.id))
+    start, end = batch_slot(batch.schedule, key.on)
+    if start is None or end is None:
+        raise InvalidInput("flexible_batches", "schedule", "does not meet on that day",
+                           key.on.isoformat())
+    members = frozenset(session.execute(select(BatchMember.student_id).where(
+        BatchMember.batch_id == batch.id, BatchMember.deleted_at.is_(None))).scalars())
+    return tuple(_warnings(session, batch.faculty_id, key.on, start, end, members, skip=key))
+
+
 def schedule_individual(replica: Replica, actor: Actor, *, faculty_id: uuid.UUID,
                         student_id: uuid.UUID, subject_id: uuid.UUID, on: date, start: time,
                         end: time, location: str | None = None,

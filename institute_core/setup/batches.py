@@ -24,6 +24,7 @@ from institute_core.schema import (
     Subject,
     User,
 )
+from institute_core.services.pace import follow_batch
 from institute_core.setup.access import HasRole, require_admin
 from institute_core.validation import InvalidInput
 
@@ -86,6 +87,7 @@ def add_member(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uuid.U
                                     joined_on=on or date.today()))
         else:
             member.joined_on, member.left_on, member.deleted_at = on or date.today(), None, None
+        follow_batch(session, student_id, batch.subject_id)
 
 
 def remove_member(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uuid.UUID,

@@ -29,6 +29,7 @@ from institute_core.schema import (
 )
 from institute_core.services.auth import MIN_PASSWORD_LENGTH, hash_password
 from institute_core.services.common import faculty_id_of
+from institute_core.services.pace import expected_for
 from institute_core.services.schedule import WEEKDAYS
 from institute_core.setup.access import HasRole, require_admin, require_may_manage
 from institute_core.setup.week import Week
@@ -260,8 +261,11 @@ def enroll(replica: Replica, actor: Actor, viewer: HasRole, student_id: uuid.UUI
             raise InvalidInput("student_subject_enrollments", "subject_id",
                                "the student is already enrolled in this subject")
         if existing is None:
+            enrolled = on or date.today()
             existing = Enrollment(student_id=student_id, subject_id=subject_id,
-                                  faculty_id=faculty_id, enrollment_date=on or date.today())
+                                  faculty_id=faculty_id, enrollment_date=enrolled,
+                                  expected_completion_date=expected_for(
+                                      session, student_id, subject_id, enrolled))
             session.add(existing)
         else:
             existing.deleted_at, existing.status = None, "active"
