@@ -54,8 +54,9 @@ def load(replica: Replica) -> Failing | None:
     stored: Any = replica.get_state(FAILING_KEY)
     if not isinstance(stored, dict) or "since_ms" not in stored:
         return None
-    return Failing(int(stored["since_ms"]), int(stored.get("last_ms", stored["since_ms"])),
-                   str(stored.get("what", _WHAT["push"])), stored.get("ref"))
+    since = int(stored["since_ms"])
+    return Failing(since, int(stored.get("last_ms") or since),
+                   str(stored.get("what") or _WHAT["push"]), stored.get("ref"))
 
 
 def note(replica: Replica, phase: str, ref: str | None, status: int | None) -> Failing:
