@@ -113,7 +113,9 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
                     last_name=plan.last_name.strip(), phone=contact.phone, role=Role.STUDENT)
         session.add(user)
         session.flush()
-        counselor = inquiry.counselor_id or (actor.user_id if role == Role.COUNSELOR else None)
+        # A counselor converting a colleague's lead looks after the student themselves: the
+        # server lets counselors create students only in their own care (sync/policy.py).
+        counselor = actor.user_id if role == Role.COUNSELOR else inquiry.counselor_id
         student = Student(user_id=user.id, admission_date=plan.admission_date,
                           enrollment_no=_next_enrollment_no(session, plan.admission_date.year),
                           counselor_id=counselor)

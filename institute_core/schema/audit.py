@@ -119,7 +119,8 @@ class PasswordReset(Synced, Base):
 
     __tablename__ = "password_resets"
     __owner__ = OwnerRule("reset_by")
-    # Syncs (the server needs it) but the audit log records only that it changed.
+    # Pushed to the server (which signs in with it), never pulled from it (see
+    # sync/policy.py); the audit log records only that it changed.
     __secret_columns__: ClassVar[frozenset[str]] = frozenset({"verifier"})
     __table_args__ = (
         Index("ix_password_resets_user_id", "user_id"),
@@ -127,4 +128,5 @@ class PasswordReset(Synced, Base):
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     reset_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
-    verifier: Mapped[str] = mapped_column(String(255))
+    # NULL on desks: the verifier never leaves the server (policy: secret column).
+    verifier: Mapped[str | None] = mapped_column(String(255))

@@ -1,17 +1,8 @@
-"""Who may see which rows: one SQL predicate per synced table and role.
+"""Who may see which rows: the SQL of each read scope `policy.py` declares per table and role.
 
-Used by the server's pull (rows and per-table counts), by push authorization (a user may only
-change rows they can see) and by the conflict log (entries about rows a user can see).
-
-- admin, super_admin: everything.
-- faculty: the syllabus; staff users; every faculty row (pay stripped for others, see
-  `private_columns_shown`); "their students" (an enrollment with them, a learning session with
-  them, or membership of one of their batches) with those students' user rows and whole
-  history; their batches with members and batch attendance; their faculty reports. No CRM.
-- counselor: all CRM rows (the front desk shares leads); the syllabus; staff users; faculty rows
-  (enrollments point at them); the students they counsel, those students' user rows,
-  enrollments, learning sessions (read-only schedule), rewards/penalties and feedback.
-- student: their own user and student rows and the syllabus.
+Used by the server's pull (rows and per-table counts) and the conflict log (entries about rows
+a user can see); which scope applies to which table and role is declared in `policy.POLICY`
+(rendered in docs/security.md), never decided here.
 
 Predicates deliberately ignore `deleted_at`: a deleted row stays in scope so its tombstone syncs.
 """
@@ -20,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -44,6 +36,7 @@ from sqlalchemy import (
 from institute_core.enums import Role
 from institute_core.ids import uuid_array_literal
 from institute_core.schema import table_of
+from institute_core.sync import policy
 
 ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.SUPER_ADMIN.value})
 SYLLABUS = frozenset({"subjects", "subject_prerequisites", "topics", "topic_prerequisites"})
@@ -83,6 +76,19 @@ def faculty_students(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return union(
         select(enr.c.student_id).where(enr.c.faculty_id == faculty_id),
         select(ses.c.student_id).where(ses.c.faculty_id == faculty_id),
+        select(mem.c.student_id).where(
+            mem.c.batch_id.in_(select(bat.c.id).where(bat.c.faculty_id == faculty_id))),
+    ).subquery().select()  # type: ignore[return-value]
+
+
+def faculty_anchored_students(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The students a faculty member may write about: enrolled with them or members of their
+    batches. Stricter than `faculty_students`: a session they create themselves adds nobody
+    (policy.MY_STUDENT), so no write of theirs widens what they read."""
+    enr, mem, bat = (_t("student_subject_enrollments"), _t("batch_members"),
+                     _t("flexible_batches"))
+    return union(
+        select(enr.c.student_id).where(enr.c.faculty_id == faculty_id),
         select(mem.c.student_id).where(
             mem.c.batch_id.in_(select(bat.c.id).where(bat.c.faculty_id == faculty_id))),
     ).subquery().select()  # type: ignore[return-value]
@@ -139,65 +145,89 @@ def _faculty_batches(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
 
 
 def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
-    """The WHERE clause selecting the rows of `table_name` that `viewer` may see."""
-    if viewer.is_admin:
-        return true()
-    table = _t(table_name)
-    if table_name == "audit_log":  # the log is for admins; a desk keeps its user's own entries
-        return table.c.user_id == viewer.user_id
-    if table_name == "password_resets":  # the user's desks must learn their verifier is stale
-        return table.c.user_id == viewer.user_id
-    role = viewer.role
+    """The WHERE clause selecting the rows of `table_name` that `viewer` may see: the SQL of
+    the scope `policy` declares for the table and role (an undeclared table: nothing)."""
+    try:
+        scope = policy.read_scope(table_name, viewer.role)
+    except policy.Undeclared:
+        return false()
+    return _SCOPE_SQL[scope.name](_t(table_name), viewer)
+
+
+def _everything(_table: Table, _viewer: Viewer) -> ColumnElement[bool]:
+    return true()
+
+
+def _nothing(_table: Table, _viewer: Viewer) -> ColumnElement[bool]:
+    return false()
+
+
+def _own_entries(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    return table.c.user_id == viewer.user_id
+
+
+def _own_account(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    return table.c.id == viewer.user_id
+
+
+def _colleagues(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    clauses = [table.c.id == viewer.user_id, table.c.role != Role.STUDENT.value]
     students = _students_in(viewer)
-    if table_name in SYLLABUS:
-        return true()
-    if table_name == "users":
-        own = table.c.id == viewer.user_id
-        if role == Role.STUDENT.value:
-            return own
-        student_users = select(_t("students").c.user_id).where(
-            _t("students").c.id.in_(students)) if students is not None else None
-        clauses = [own, table.c.role != Role.STUDENT.value]
-        if student_users is not None:
-            clauses.append(table.c.id.in_(student_users))
-        return or_(*clauses)
-    if students is None:  # faculty without a faculties row: syllabus and staff only
-        return false()
-    if table_name == "students":
-        return table.c.id.in_(students)
-    if table_name == "faculties":
-        return true() if role != Role.STUDENT.value else false()
-    if role == Role.FACULTY.value:
-        assert viewer.faculty_id is not None
-        return _faculty_visible(table_name, table, viewer.faculty_id, students)
-    if role == Role.COUNSELOR.value:
-        if table_name in CRM:
-            return true()
-        if table_name in COUNSELOR_STUDENT_ROWS:
-            return table.c.student_id.in_(students)
-        return false()
-    return false()
+    if students is not None:
+        clauses.append(table.c.id.in_(
+            select(_t("students").c.user_id).where(_t("students").c.id.in_(students))))
+    return or_(*clauses)
 
 
-def _faculty_visible(table_name: str, table: Table, faculty_id: uuid.UUID,
-                     students: Select[tuple[uuid.UUID]]) -> ColumnElement[bool]:
-    if table_name in STUDENT_ROWS:
-        return table.c.student_id.in_(students)
-    if table_name == "attendance_topics":
-        att = _t("session_attendance")
-        return table.c.attendance_id.in_(select(att.c.id).where(att.c.student_id.in_(students)))
-    batches = _faculty_batches(faculty_id)
-    if table_name == "flexible_batches":
-        return table.c.faculty_id == faculty_id
-    if table_name in ("batch_members", "batch_session_attendance"):
-        return table.c.batch_id.in_(batches)
-    if table_name == "batch_attendance_topics":
-        bsa = _t("batch_session_attendance")
-        return table.c.batch_attendance_id.in_(
-            select(bsa.c.id).where(bsa.c.batch_id.in_(batches)))
-    if table_name == "faculty_reports":
-        return table.c.faculty_id == faculty_id
-    return false()
+def _of_students(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
+    def clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+        students = _students_in(viewer)
+        return false() if students is None else table.c[column].in_(students)
+    return clause
+
+
+def _student_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    students = _students_in(viewer)
+    if students is None:
+        return false()
+    att = _t("session_attendance")
+    return table.c.attendance_id.in_(select(att.c.id).where(att.c.student_id.in_(students)))
+
+
+def _their_faculty_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    return false() if viewer.faculty_id is None else table.c.faculty_id == viewer.faculty_id
+
+
+def _their_batches_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.faculty_id is None:
+        return false()
+    return table.c.batch_id.in_(_faculty_batches(viewer.faculty_id))
+
+
+def _their_batch_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    if viewer.faculty_id is None:
+        return false()
+    bsa = _t("batch_session_attendance")
+    return table.c.batch_attendance_id.in_(
+        select(bsa.c.id).where(bsa.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
+
+
+# The SQL of each read scope the policy names (policy.Scope.name).
+_SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
+    policy.EVERYTHING.name: _everything,
+    policy.NOTHING.name: _nothing,
+    policy.OWN_ENTRIES.name: _own_entries,
+    policy.OWN_ACCOUNT.name: _own_account,
+    policy.COLLEAGUES.name: _colleagues,
+    policy.THEIR_STUDENTS.name: _of_students("id"),
+    policy.OWN_STUDENT_RECORD.name: _of_students("id"),
+    policy.STUDENT_ROWS.name: _of_students("student_id"),
+    policy.STUDENT_ATTENDANCE_TOPICS.name: _student_attendance_topics,
+    policy.THEIR_BATCHES.name: _their_faculty_rows,
+    policy.THEIR_FACULTY_ROWS.name: _their_faculty_rows,
+    policy.BATCH_ROWS.name: _their_batches_rows,
+    policy.BATCH_ATTENDANCE_TOPICS.name: _their_batch_attendance_topics,
+}
 
 
 def private_columns_shown(viewer: Viewer, owner_user: ColumnElement[Any]

@@ -1,4 +1,8 @@
-"""Server-trusted columns and secrets of the write-and-read policy (issue 14).
+"""A password reset's verifier stays on the server (issue 14): desks receive the reset without it.
+
+Only the server signs in with a reset's verifier; a desk needs to know that a reset happened
+(its cached offline verifiers of the old password go stale), so pulled resets arrive without
+`verifier` and the column must accept NULL on every replica.
 
 Revision ID: 0007
 Revises: 0006
@@ -7,6 +11,9 @@ Create Date: 2026-12-05 18:45:00
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+from alembic import op
+
 revision = '0007'
 down_revision = '0006'
 branch_labels = None
@@ -14,8 +21,12 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.alter_column('verifier', existing_type=sa.String(length=255), nullable=True)
 
 
 def downgrade() -> None:
-    pass
+    # A reset pulled without its verifier cannot be given one back: such rows go.
+    op.execute(sa.text("DELETE FROM password_resets WHERE verifier IS NULL"))
+    with op.batch_alter_table('password_resets', schema=None) as batch_op:
+        batch_op.alter_column('verifier', existing_type=sa.String(length=255), nullable=False)

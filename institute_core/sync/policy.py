@@ -1,0 +1,494 @@
+"""Who may read and write which synced rows: the one declaration the server enforces.
+
+For every synced table and role it says
+- what the role reads (`Scope`; the SQL of each scope is in `scopes.py`, the pull uses it),
+- which operations it may push (insert, update, soft delete, undelete), on which rows
+  (`Rule`, checked on the row as it is BEFORE and as the change would leave it AFTER, so a
+  change can neither reach into nor move a row out of the writer's rights) and which columns
+  an update may change,
+- which columns name the person who did it (`authors`: the server fills them from the token on
+  insert, refuses any other value and never lets an update change them; `stamps`: when written
+  they must name the pusher),
+- which columns never leave the server (`secrets`).
+
+The server's push checks (`sync_server/sync/authorize.py`) and pull scopes read this module;
+docs/security.md shows it as a table rendered by `python -m institute_core.sync.policy
+--markdown`. Keys of `TablePolicy.read`/`write` are roles today; issue 17 makes them
+permissions, which only changes how a pusher's keys are found (`keys_of`).
+
+A table missing here can be neither pulled nor pushed (see `table_policy`).
+"""
+
+from __future__ import annotations
+
+import sys
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any, Protocol
+
+from institute_core.enums import Role
+
+
+class Op(StrEnum):
+    INSERT = "insert"
+    UPDATE = "update"
+    DELETE = "delete"  # setting deleted_at
+    UNDELETE = "undelete"  # clearing deleted_at
+
+
+ALL_OPS = frozenset(Op)
+EDIT_OPS = frozenset({Op.INSERT, Op.UPDATE, Op.DELETE, Op.UNDELETE})
+ROLES: tuple[str, ...] = (Role.SUPER_ADMIN.value, Role.ADMIN.value, Role.FACULTY.value,
+                          Role.COUNSELOR.value, Role.STUDENT.value)
+ADMINS = (Role.SUPER_ADMIN.value, Role.ADMIN.value)
+# Columns every update may carry beside the ones it changes (the desk bumps updated_at).
+ALWAYS_WRITABLE = frozenset({"updated_at"})
+
+
+class WriteFacts(Protocol):
+    """What a write rule may ask about the pusher and the rows around the change."""
+
+    @property
+    def user_id(self) -> uuid.UUID: ...
+
+    @property
+    def faculty_id(self) -> uuid.UUID | None: ...
+
+    def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None: ...
+
+    def owner(self, table: str, row: Mapping[str, Any]) -> uuid.UUID | None:
+        """The users.id owning the row through its `__owner__` chain."""
+        ...
+
+    def anchored(self, student_id: Any) -> bool:
+        """Whether the pusher may write about this student: faculty — enrolled with them or a
+        member of their batch (never merely a session, which they can create themselves);
+        counselor — they counsel the student."""
+        ...
+
+    def counsels_user(self, user_id: Any) -> bool:
+        """Whether `user_id` is the account of a student the pusher counsels."""
+        ...
+
+
+class ReadFacts(Protocol):
+    """What a read scope's Python form asks (the pull itself uses the SQL in scopes.py)."""
+
+    @property
+    def user_id(self) -> uuid.UUID: ...
+
+    @property
+    def faculty_id(self) -> uuid.UUID | None: ...
+
+    def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None: ...
+
+    def sees_student(self, student_id: Any) -> bool: ...
+
+    def students_of_user(self, user_id: Any) -> list[Any]:
+        """Ids of the student records of account `user_id`."""
+        ...
+
+
+Row = Mapping[str, Any]
+
+
+def same(a: Any, b: Any) -> bool:
+    """Ids compare equal whether they arrive as UUID or text."""
+    if a is None or b is None:
+        return a is None and b is None
+    return str(a).lower() == str(b).lower()
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A row predicate of a write grant: `text` completes "on rows where ..."."""
+
+    text: str
+    check: Callable[[WriteFacts, str, Row], bool] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Scope:
+    """A read scope: `name` selects its SQL in scopes.py, `check` is the same in Python."""
+
+    name: str
+    text: str
+    check: Callable[[ReadFacts, str, Row], bool] = field(compare=False)
+
+
+@dataclass(frozen=True)
+class Grant:
+    """Operations a role may push on rows satisfying `row` (before and after the change).
+
+    `columns`: what an update may change (None: every column except authors). `on_insert`:
+    the rule a new row must satisfy instead of `row`, where creating differs from editing.
+    """
+
+    ops: frozenset[Op]
+    row: Rule
+    columns: frozenset[str] | None = None
+    on_insert: Rule | None = None
+
+    def rule_for(self, op: Op) -> Rule:
+        return self.on_insert if op is Op.INSERT and self.on_insert is not None else self.row
+
+
+class Author(StrEnum):
+    USER = "user"  # the pusher's users.id
+    FACULTY = "faculty"  # the pusher's faculties.id
+
+
+@dataclass(frozen=True)
+class TablePolicy:
+    read: Mapping[str, Scope]
+    write: Mapping[str, tuple[Grant, ...]]
+    authors: Mapping[str, Author] = field(default_factory=dict)
+    stamps: Mapping[str, Author] = field(default_factory=dict)
+    secrets: frozenset[str] = frozenset()
+
+
+# --- read scopes ------------------------------------------------------------------------------
+
+EVERYTHING = Scope("everything", "every row", lambda f, t, r: True)
+NOTHING = Scope("nothing", "nothing", lambda f, t, r: False)
+OWN_ENTRIES = Scope("own_entries", "rows about themselves (user_id)",
+                    lambda f, t, r: same(r.get("user_id"), f.user_id))
+OWN_ACCOUNT = Scope("own_account", "their own account", lambda f, t, r: same(r["id"], f.user_id))
+
+
+def _sees_user(f: ReadFacts, _t: str, r: Row) -> bool:
+    if same(r["id"], f.user_id) or r.get("role") != Role.STUDENT.value:
+        return True
+    return any(f.sees_student(s) for s in f.students_of_user(r["id"]))
+
+
+COLLEAGUES = Scope("colleagues", "their own account, staff accounts and their students' accounts",
+                   _sees_user)
+THEIR_STUDENTS = Scope("their_students", "their students",
+                       lambda f, t, r: f.sees_student(r["id"]))
+OWN_STUDENT_RECORD = Scope("own_student_record", "their own student record",
+                           lambda f, t, r: f.sees_student(r["id"]))
+STUDENT_ROWS = Scope("their_students_rows", "rows of their students",
+                     lambda f, t, r: f.sees_student(r.get("student_id")))
+
+
+def _attendance_student(f: ReadFacts, attendance_id: Any) -> Any:
+    row = f.row("session_attendance", attendance_id)
+    return None if row is None else row.get("student_id")
+
+
+STUDENT_ATTENDANCE_TOPICS = Scope(
+    "their_students_attendance_topics", "topics of their students' attendance",
+    lambda f, t, r: f.sees_student(_attendance_student(f, r.get("attendance_id"))))
+
+
+def _my_batch(f: ReadFacts | WriteFacts, batch_id: Any) -> bool:
+    batch = f.row("flexible_batches", batch_id) if batch_id is not None else None
+    return batch is not None and f.faculty_id is not None \
+        and same(batch.get("faculty_id"), f.faculty_id)
+
+
+def _batch_of_attendance(f: ReadFacts, attendance_id: Any) -> Any:
+    row = f.row("batch_session_attendance", attendance_id) if attendance_id else None
+    return None if row is None else row.get("batch_id")
+
+
+THEIR_BATCHES = Scope("their_batches", "their own batches (faculty_id)",
+                      lambda f, t, r: f.faculty_id is not None
+                      and same(r.get("faculty_id"), f.faculty_id))
+THEIR_FACULTY_ROWS = Scope("their_faculty_rows", "their own rows (faculty_id)",
+                           THEIR_BATCHES.check)
+BATCH_ROWS = Scope("their_batches_rows", "rows of their batches",
+                   lambda f, t, r: _my_batch(f, r.get("batch_id")))
+BATCH_ATTENDANCE_TOPICS = Scope(
+    "their_batch_attendance_topics", "topics of their batches' attendance",
+    lambda f, t, r: _my_batch(f, _batch_of_attendance(f, r.get("batch_attendance_id"))))
+
+
+# --- write rules ------------------------------------------------------------------------------
+
+def _is_me(column: str) -> Callable[[WriteFacts, str, Row], bool]:
+    return lambda f, t, r: same(r.get(column), f.user_id)
+
+
+def _is_my_faculty(column: str) -> Callable[[WriteFacts, str, Row], bool]:
+    return lambda f, t, r: f.faculty_id is not None and same(r.get(column), f.faculty_id)
+
+
+ANY_ROW = Rule("any row", lambda f, t, r: True)
+SELF = Rule("the row is their own account", lambda f, t, r: same(r["id"], f.user_id))
+OTHER_ACCOUNT = Rule("the account is not their own", lambda f, t, r: not same(r["id"], f.user_id))
+STAFF_BELOW_ADMIN = (Role.FACULTY.value, Role.COUNSELOR.value, Role.STUDENT.value)
+MANAGED_BY_ADMIN = Rule(
+    "the account is a faculty, counselor or student account, not their own",
+    lambda f, t, r: not same(r["id"], f.user_id) and r.get("role") in STAFF_BELOW_ADMIN)
+NEW_STUDENT_ACCOUNT = Rule("the new account is a student account",
+                           lambda f, t, r: r.get("role") == Role.STUDENT.value)
+COUNSELED_ACCOUNT = Rule(
+    "the account is a student account of a student they counsel",
+    lambda f, t, r: r.get("role") == Role.STUDENT.value and f.counsels_user(r["id"]))
+
+
+def _reset_of(roles: tuple[str, ...] | None) -> Callable[[WriteFacts, str, Row], bool]:
+    def check(f: WriteFacts, _t: str, r: Row) -> bool:
+        target = f.row("users", r.get("user_id")) if r.get("user_id") is not None else None
+        if target is None or not r.get("verifier"):
+            return False
+        return roles is None or (target.get("role") in roles
+                                 and not same(target["id"], f.user_id))
+    return check
+
+
+RESET_ANY = Rule("a new verifier for any account", _reset_of(None))
+RESET_MANAGED = Rule("a new verifier for a faculty, counselor or student account, not their own",
+                     _reset_of(STAFF_BELOW_ADMIN))
+OWN_ENTRY = Rule("the entry is theirs (user_id, set by the server)", _is_me("user_id"))
+OWN_FACULTY_RECORD = Rule("the record is their own (user_id)", _is_me("user_id"))
+MY_BATCH = Rule("the batch is theirs (faculty_id)", _is_my_faculty("faculty_id"))
+MY_FACULTY_REPORT = Rule("the report is about them (faculty_id)", _is_my_faculty("faculty_id"))
+OWNED = Rule("the row belongs to them through its parent (see __owner__)",
+             lambda f, t, r: same(f.owner(t, r), f.user_id))
+TAUGHT = ("the student is enrolled with them or in one of their batches "
+          "(a session they create themselves does not count)")
+MY_STUDENT = Rule(TAUGHT, lambda f, t, r: f.anchored(r.get("student_id")))
+TAUGHT_STUDENT_RECORD = Rule(TAUGHT.replace("the student", "the student (this row)"),
+                             lambda f, t, r: f.anchored(r["id"]))
+MY_ROW_MY_STUDENT = Rule(f"faculty_id is theirs and {TAUGHT}",
+                         lambda f, t, r: _is_my_faculty("faculty_id")(f, t, r)
+                         and f.anchored(r.get("student_id")))
+OWNED_MY_STUDENT = Rule(f"the parent is theirs (__owner__) and {TAUGHT}",
+                        lambda f, t, r: OWNED.check(f, t, r) and f.anchored(r.get("student_id")))
+MY_STUDENT_MAYBE_MINE = Rule(
+    f"{TAUGHT}; faculty_id, if set, is theirs",
+    lambda f, t, r: f.anchored(r.get("student_id"))
+    and (r.get("faculty_id") is None or _is_my_faculty("faculty_id")(f, t, r)))
+COUNSELED_STUDENT = Rule("they counsel the student (counselor_id)", _is_me("counselor_id"))
+COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
+                     lambda f, t, r: f.anchored(r.get("student_id")))
+
+OWN_ACCOUNT_FIELDS = frozenset({"first_name", "last_name", "phone", "avatar_url"})
+OWN_FACULTY_FIELDS = frozenset({"specialization", "qualification", "available_time_slots",
+                                "max_hours_per_day", "max_students_per_day"})
+# What the teacher keeps up to date; who is enrolled, in what and with whom is the office's.
+ENROLLMENT_PROGRESS = frozenset({"expected_completion_date", "actual_completion_date",
+                                 "completion_percentage", "status", "notes"})
+ENROLLMENT_OFFICE = frozenset({"expected_completion_date", "status", "notes"})
+STUDENT_LEARNING = frozenset({"learning_style", "preferred_schedule"})
+
+
+def _reads(faculty: Scope, counselor: Scope, student: Scope = NOTHING) -> dict[str, Scope]:
+    return {Role.SUPER_ADMIN.value: EVERYTHING, Role.ADMIN.value: EVERYTHING,
+            Role.FACULTY.value: faculty, Role.COUNSELOR.value: counselor,
+            Role.STUDENT.value: student}
+
+
+def _admins(*extra: tuple[str, tuple[Grant, ...]], ops: frozenset[Op] = ALL_OPS
+            ) -> dict[str, tuple[Grant, ...]]:
+    """Administrators may do `ops` on every row, plus the other roles' grants."""
+    grants = {role: (Grant(ops, ANY_ROW),) for role in ADMINS}
+    grants.update(dict(extra))
+    return grants
+
+
+FACULTY, COUNSELOR = Role.FACULTY.value, Role.COUNSELOR.value
+_SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins())
+_FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING)
+_COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS)
+
+POLICY: dict[str, TablePolicy] = {
+    "users": TablePolicy(
+        read=_reads(COLLEAGUES, COLLEAGUES, OWN_ACCOUNT),
+        write={
+            # Nobody changes their own role, status or email by a push, nor deletes themselves.
+            Role.SUPER_ADMIN.value: (Grant(ALL_OPS, OTHER_ACCOUNT),
+                                     Grant(frozenset({Op.UPDATE}), SELF, OWN_ACCOUNT_FIELDS)),
+            Role.ADMIN.value: (Grant(ALL_OPS, MANAGED_BY_ADMIN),
+                               Grant(frozenset({Op.UPDATE}), SELF, OWN_ACCOUNT_FIELDS)),
+            FACULTY: (Grant(frozenset({Op.UPDATE}), SELF, OWN_ACCOUNT_FIELDS),),
+            COUNSELOR: (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_ACCOUNT,
+                              frozenset({"email", "first_name", "last_name", "phone",
+                                         "avatar_url"}),
+                              on_insert=NEW_STUDENT_ACCOUNT),
+                        Grant(frozenset({Op.UPDATE}), SELF, OWN_ACCOUNT_FIELDS)),
+        }),
+    "subjects": _SYLLABUS,
+    "subject_prerequisites": _SYLLABUS,
+    "topics": _SYLLABUS,
+    "topic_prerequisites": _SYLLABUS,
+    "students": TablePolicy(
+        read=_reads(THEIR_STUDENTS, THEIR_STUDENTS, OWN_STUDENT_RECORD),
+        write=_admins(
+            (FACULTY, (Grant(frozenset({Op.UPDATE}), TAUGHT_STUDENT_RECORD, STUDENT_LEARNING),)),
+            (COUNSELOR, (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_STUDENT),)))),
+    "faculties": TablePolicy(
+        read=_reads(EVERYTHING, EVERYTHING),
+        write=_admins((FACULTY, (Grant(frozenset({Op.UPDATE}), OWN_FACULTY_RECORD,
+                                       OWN_FACULTY_FIELDS),)))),
+    "student_subject_enrollments": TablePolicy(
+        read=_COUNSELOR_TOO,
+        write=_admins(
+            (FACULTY, (Grant(frozenset({Op.UPDATE}), MY_ROW_MY_STUDENT, ENROLLMENT_PROGRESS),)),
+            (COUNSELOR, (Grant(frozenset({Op.INSERT}), COUNSELED_ROW),
+                         Grant(frozenset({Op.UPDATE}), COUNSELED_ROW, ENROLLMENT_OFFICE))))),
+    # Counselors see the schedule of their students but change none of it.
+    "learning_sessions": TablePolicy(
+        read=_COUNSELOR_TOO, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_ROW_MY_STUDENT),)))),
+    "session_attendance": TablePolicy(
+        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
+    "attendance_topics": TablePolicy(
+        read=_reads(STUDENT_ATTENDANCE_TOPICS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED),)))),
+    "student_topic_progress": TablePolicy(
+        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
+        stamps={"last_updated_by": Author.FACULTY}),
+    "flexible_batches": TablePolicy(
+        read=_reads(THEIR_BATCHES, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_BATCH),)))),
+    "batch_members": TablePolicy(
+        read=_reads(BATCH_ROWS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
+    "batch_session_attendance": TablePolicy(
+        read=_reads(BATCH_ROWS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
+    "batch_attendance_topics": TablePolicy(
+        read=_reads(BATCH_ATTENDANCE_TOPICS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED),)))),
+    "assessments": TablePolicy(
+        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_ROW_MY_STUDENT),)))),
+    # The front desk shares its leads: every counselor works every inquiry.
+    "crm_inquiries": TablePolicy(
+        read=_reads(NOTHING, EVERYTHING), write=_admins((COUNSELOR, (Grant(EDIT_OPS, ANY_ROW),)))),
+    "inquiry_subjects": TablePolicy(
+        read=_reads(NOTHING, EVERYTHING), write=_admins((COUNSELOR, (Grant(EDIT_OPS, ANY_ROW),)))),
+    "follow_ups": TablePolicy(
+        read=_reads(NOTHING, EVERYTHING), write=_admins((COUNSELOR, (Grant(EDIT_OPS, ANY_ROW),))),
+        authors={"counselor_id": Author.USER}),
+    "rewards_penalties": TablePolicy(
+        read=_COUNSELOR_TOO,
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT_MAYBE_MINE),)),
+                      (COUNSELOR, (Grant(EDIT_OPS, COUNSELED_ROW),))),
+        authors={"created_by": Author.USER}),
+    "feedback": TablePolicy(
+        read=_COUNSELOR_TOO,
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT_MAYBE_MINE),)),
+                      (COUNSELOR, (Grant(EDIT_OPS, COUNSELED_ROW),))),
+        stamps={"reviewed_by": Author.USER}),
+    "student_reports": TablePolicy(
+        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
+        authors={"generated_by": Author.USER}),
+    "faculty_reports": TablePolicy(
+        read=_reads(THEIR_FACULTY_ROWS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_FACULTY_REPORT),))),
+        authors={"generated_by": Author.USER}),
+    "import_runs": TablePolicy(read=_reads(NOTHING, NOTHING), write=_admins(),
+                               authors={"user_id": Author.USER}),
+    "enrollment_faculty_moves": TablePolicy(read=_reads(NOTHING, NOTHING), write=_admins(),
+                                            authors={"moved_by": Author.USER}),
+    # Append-only: each desk records its own user's changes and sign-ins (issue 5).
+    "audit_log": TablePolicy(
+        read=_reads(OWN_ENTRIES, OWN_ENTRIES, OWN_ENTRIES),
+        write={role: (Grant(frozenset({Op.INSERT}), OWN_ENTRY),)
+               for role in (*ADMINS, FACULTY, COUNSELOR)},
+        authors={"user_id": Author.USER}),
+    # Only who was reset reaches a desk (so it stops trusting cached verifiers), never the
+    # verifier; a reset is written once and never edited.
+    "password_resets": TablePolicy(
+        read=_reads(OWN_ENTRIES, OWN_ENTRIES, OWN_ENTRIES),
+        write={Role.SUPER_ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_ANY),),
+               Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
+        authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
+}
+
+
+class Undeclared(LookupError):
+    """A synced table the policy does not name: nobody may pull or push it."""
+
+
+def table_policy(table: str) -> TablePolicy:
+    try:
+        return POLICY[table]
+    except KeyError:
+        raise Undeclared(f"{table} is not declared in the sync policy") from None
+
+
+def keys_of(role: str) -> tuple[str, ...]:
+    """The policy keys a pusher holds (one role today; their permissions after issue 17)."""
+    return (role,)
+
+
+def read_scope(table: str, role: str) -> Scope:
+    return table_policy(table).read.get(role, NOTHING)
+
+
+def grants(table: str, role: str) -> tuple[Grant, ...]:
+    policy = table_policy(table)
+    return tuple(g for key in keys_of(role) for g in policy.write.get(key, ()))
+
+
+def secret_columns(table: str) -> frozenset[str]:
+    """Columns of `table` no desk ever receives (an undeclared table sends no rows at all)."""
+    declared = POLICY.get(table)
+    return frozenset() if declared is None else declared.secrets
+
+
+def operations(old: Row | None, new: Row, changed: frozenset[str]) -> frozenset[Op]:
+    """What a change does: insert, or update and/or (un)delete."""
+    if old is None:
+        return frozenset({Op.INSERT, Op.DELETE}) if new.get("deleted_at") is not None \
+            else frozenset({Op.INSERT})
+    ops: set[Op] = set()
+    if "deleted_at" in changed:
+        was, now = old.get("deleted_at") is not None, new.get("deleted_at") is not None
+        if was != now:
+            ops.add(Op.DELETE if now else Op.UNDELETE)
+    if changed - {"deleted_at"} - ALWAYS_WRITABLE or not ops:
+        ops.add(Op.UPDATE)
+    return frozenset(ops)
+
+
+# --- rendering --------------------------------------------------------------------------------
+
+def _ops_text(ops: frozenset[Op]) -> str:
+    return ", ".join(op.value for op in Op if op in ops)
+
+
+def _grant_text(table: str, grant: Grant) -> str:
+    text = f"{_ops_text(grant.ops)}: {grant.row.text}"
+    if grant.on_insert is not None and Op.INSERT in grant.ops:
+        text += f" (a new row: {grant.on_insert.text})"
+    if grant.columns is not None and Op.UPDATE in grant.ops:
+        text += f"; an update changes only {', '.join(sorted(grant.columns))}"
+    return text
+
+
+def markdown() -> str:
+    """The policy as the Markdown table docs/security.md holds."""
+    lines = ["| table | role | reads | may push |", "|---|---|---|---|"]
+    for table, policy in POLICY.items():
+        for role in ROLES:
+            writes = "; or ".join(_grant_text(table, g) for g in policy.write.get(role, ()))
+            lines.append(f"| {table} | {role} | {read_scope(table, role).text} | "
+                         f"{writes or 'nothing'} |")
+    lines += ["", "| table | set by the server from the token | must name the pusher when "
+              "written | never leaves the server |", "|---|---|---|---|"]
+    for table, policy in POLICY.items():
+        if policy.authors or policy.stamps or policy.secrets:
+            lines.append("| {} | {} | {} | {} |".format(
+                table, ", ".join(f"{c} ({a.value})" for c, a in policy.authors.items()) or "-",
+                ", ".join(f"{c} ({a.value})" for c, a in policy.stamps.items()) or "-",
+                ", ".join(sorted(policy.secrets)) or "-"))
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str]) -> int:
+    if argv != ["--markdown"]:
+        print("usage: python -m institute_core.sync.policy --markdown", file=sys.stderr)
+        return 2
+    sys.stdout.write(markdown())
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
