@@ -37,6 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
+from institute_core.sync.policy import secret_columns
 from institute_core.sync.scopes import Viewer, private_columns_shown, visible, with_students
 from institute_core.sync.wire import MAX_BIGINT, MAX_PULL_LIMIT, ConflictRecord, PullResponse
 from sync_server.clock import now_ms
@@ -202,7 +203,9 @@ def _rows_as_json(name: str, viewer: Viewer, where: Any, limit: int) -> Any:
     table = table_of(name)
     model = MODEL_BY_TABLE[name]
     private = sorted(getattr(model, "__private_columns__", frozenset()))
-    columns = [_wire_column(c) for c in table.columns if c.name not in model.__local_columns__]
+    # Local columns never sync; secrets (a reset's verifier) stay on the server.
+    kept_back = model.__local_columns__ | secret_columns(name)
+    columns = [_wire_column(c) for c in table.columns if c.name not in kept_back]
     inner = (select(*columns).where(where).order_by(table.c.version, table.c.id).limit(limit)
              .subquery("r"))
     whole_row: Any = literal_column("r")

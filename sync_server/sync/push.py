@@ -37,6 +37,7 @@ from institute_core.sync.merge import (
     merge_change,
 )
 from institute_core.sync.owners import owner_of
+from institute_core.sync.policy import secret_columns
 from institute_core.sync.wire import (
     Change,
     ConflictRecord,
@@ -304,15 +305,22 @@ class _Applier:
     def _insert(self, change: Change, table: Table, incoming: Incoming) -> dict[str, Any]:
         values = dict(incoming.fields)
         values["id"] = change.row_id
+        # Who made the row comes from the token (a desk may only name its own user).
+        authors = authorize.authors(self.viewer, change.table, values)
+        if isinstance(authors, str):
+            raise Refused(f"not allowed: {authors}")
+        values.update(authors)
         validate_values(table, values)
+        # Parents first: the policy's rules read them (a session's faculty, a reset's user).
+        self._check_parents(change.table, values)
         self._check_allowed(change.table, None, values, set(values))
         self._check_unique(change, table, incoming, values, set(values))
-        self._check_parents(change.table, values)
         link = self._new_link(change.table, None, values)
         decision = merge_change(None, {}, 0, incoming, None, now_ms())
         version = self.clock.next()
         self.store.insert(change.table, {**values, "version": version},
-                          sent={**change.fields, "id": str(change.row_id), "version": version})
+                          sent={**change.fields, "id": str(change.row_id), "version": version,
+                                **{k: None if v is None else str(v) for k, v in authors.items()}})
         stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
         # Every field of a new row has the same stamp: "*" alone says so (stamps_of), and a
         # push of new rows writes a tenth of the stamp data.
@@ -386,7 +394,8 @@ class _Applier:
                           columns: str, existing: uuid.UUID) -> None:
         """Keep the refused row whole in the conflict log for a person to resolve."""
         row_values = {k: encode_value(v) for k, v in values.items()
-                      if k not in MODEL_BY_TABLE[change.table].__local_columns__}
+                      if k not in MODEL_BY_TABLE[change.table].__local_columns__
+                      and k not in secret_columns(change.table)}
         mine = FieldStamp(0, incoming.hlc, incoming.author, incoming.device)
         conflict = FieldConflict(columns, ConflictKind.UNIQUE_COLLISION, None, row_values,
                                  FieldStamp(0), mine, incoming_won=False,
