@@ -3,7 +3,8 @@
 Routes declare what their own code refuses (401, 403, 404, 409, 429); what middleware and
 validation refuse before a route runs applies to every operation alike and is added here, so
 the document lists every status code the server sends (tests/server/test_schemathesis.py checks
-it against the running server).
+it against the running server). Optional headers and query parameters are documented without
+the `null` FastAPI adds for their Python default: on the wire they are absent or a value.
 """
 
 from __future__ import annotations
@@ -42,7 +43,21 @@ def document_refusals(schema: dict[str, Any]) -> None:
                 refusals.update(_WITH_PARAMETERS)
             if "requestBody" in operation:
                 refusals.update(_WITH_BODY)
+            for parameter in operation.get("parameters", ()):
+                _drop_null(parameter)
             responses = operation.setdefault("responses", {})
             for status, description in refusals.items():
                 responses.setdefault(status, {"description": description,
                                               "content": _ERROR_BODY})
+
+
+def _drop_null(parameter: dict[str, Any]) -> None:
+    """`anyOf: [X, null]` -> X for an optional parameter (a header cannot carry null)."""
+    schema = parameter.get("schema", {})
+    options = schema.get("anyOf")
+    if parameter.get("required") or not options:
+        return
+    kept = [option for option in options if option.get("type") != "null"]
+    if len(kept) == 1:
+        del schema["anyOf"]
+        schema.update(kept[0])
