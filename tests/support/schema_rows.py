@@ -8,6 +8,7 @@ so a table or column added later is covered the day it is declared.
     chain_for(table_name)              -> parent tables to create first (parents first)
     build_chain(table_name)            -> [(table, row)] ready to insert, parents first, FKs wired
     valid_row(table_name, parents)     -> one row of `table_name` using ids from `parents`
+                                          (`pick` chooses other edge values, `fixed` pins some)
     with_value(table_name, row, c, v)  -> {c: v} plus partner fields a pair rule needs moved
                                           (None when no partner value can keep the rule)
     uncovered()                        -> (table, column, type) without a generator (must be [])
@@ -286,14 +287,18 @@ def _make_unique(value: Any, column: Column[Any]) -> Any:
 
 
 def valid_row(table_name: str, parents: Mapping[str, list[uuid.UUID]], *,
-              pick: int = 0) -> dict[str, Any]:
+              pick: int = 0, fixed: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """A row for every data column of `table_name`: edge value number `pick` of each column
     (wrapping), foreign keys from `parents` (two columns naming one table get different ids),
-    unique texts made unique, pair rules satisfied. Includes `id` for natural-key tables."""
+    unique texts made unique, pair rules satisfied. `fixed` values are taken as they are (who
+    made the row, when a policy says so). Includes `id` for natural-key tables."""
     row: dict[str, Any] = {}
     used: dict[str, int] = {}
     unique = _unique_columns(table_name)
     for column in data_columns(table_name):
+        if fixed is not None and column.name in fixed:
+            row[column.name] = fixed[column.name]
+            continue
         parent = _parent_table(column)
         if parent is not None:
             ids = parents.get(parent, [])
@@ -328,18 +333,22 @@ def _settle_pairs(table_name: str, row: dict[str, Any], fixed: frozenset[str]) -
         if rule.check(row):
             continue
         assert rule.other is not None
-        movable = rule.other if rule.field in fixed else rule.field
-        if movable in fixed:
-            raise ValueError(f"{table_name}: {rule.name} cannot hold for {row}")
-        column = columns[movable]
-        if column.foreign_keys:
-            raise ValueError(f"{table_name}: {rule.name} needs different parent rows")
-        for candidate in values_for(column):
-            if candidate is not None and rule.check({**row, movable: candidate}):
-                row[movable] = candidate
+        for movable in (rule.field, rule.other):
+            if movable not in fixed and _move(columns[movable], rule, row):
                 break
         else:
-            raise ValueError(f"{table_name}: no value of {movable} keeps {rule.name}")
+            raise ValueError(f"{table_name}: no value keeps {rule.name} for {row}")
+
+
+def _move(column: Column[Any], rule: Rule, row: dict[str, Any]) -> bool:
+    """Give `column` an edge value that keeps `rule`; False when none does."""
+    if column.foreign_keys:
+        return False
+    for candidate in values_for(column):
+        if candidate is not None and rule.check({**row, column.name: candidate}):
+            row[column.name] = candidate
+            return True
+    return False
 
 
 def with_value(table_name: str, row: Mapping[str, Any], column: str, value: Any
@@ -355,18 +364,21 @@ def with_value(table_name: str, row: Mapping[str, Any], column: str, value: Any
     return {k: v for k, v in changed.items() if k == column or v != row.get(k)}
 
 
-def build_chain(table_name: str, per_parent: int = 2) -> list[tuple[str, dict[str, Any]]]:
+def build_chain(table_name: str, per_parent: int = 2,
+                fixed: Callable[[str], Mapping[str, Any]] | None = None
+                ) -> list[tuple[str, dict[str, Any]]]:
     """Rows to insert, parents first: `per_parent` rows of every table in the chain, then one
-    row of `table_name` itself (last in the list)."""
+    row of `table_name` itself (last in the list). `fixed(table)` gives values every row of
+    that table must take (see `valid_row`)."""
     parents: dict[str, list[uuid.UUID]] = {}
     rows: list[tuple[str, dict[str, Any]]] = []
     for name in chain_for(table_name):
         for n in range(per_parent):
-            row = valid_row(name, _others(parents, name, n))
+            row = valid_row(name, _others(parents, name, n), fixed=fixed(name) if fixed else None)
             row.setdefault("id", uuid.uuid4())
             parents.setdefault(name, []).append(row["id"])
             rows.append((name, row))
-    row = valid_row(table_name, parents)
+    row = valid_row(table_name, parents, fixed=fixed(table_name) if fixed else None)
     row.setdefault("id", uuid.uuid4())
     rows.append((table_name, row))
     return rows
