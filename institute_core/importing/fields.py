@@ -14,6 +14,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
+from institute_core.crm.phones import PhoneProblem, normalize_phone
 from institute_core.enums import (
     FacultyStatus,
     InquirySource,
@@ -57,6 +58,15 @@ def a_date(value: str) -> date:
         except ValueError:
             pass
     raise ValueError(f"{value!r} is not a date (use YYYY-MM-DD or DD/MM/YYYY)")
+
+
+def phone(value: str) -> str:
+    """A phone number in the form the CRM keeps (E.164, "+919876543210"), checked as the CRM
+    checks a typed one; a number without a country code is an Indian one."""
+    try:
+        return normalize_phone(value)
+    except PhoneProblem as exc:
+        raise ValueError(f"{value!r} is not a phone number: it {exc}") from None
 
 
 def whole(value: str) -> int:
@@ -112,12 +122,12 @@ STUDENT_FIELDS = (
     Field("first_name", "First name", required=True, aliases=("given name", "name")),
     Field("last_name", "Last name", aliases=("surname", "family name")),
     Field("email", "Email", email, aliases=("e-mail", "mail", "email address")),
-    Field("phone", "Phone", aliases=("mobile", "phone number", "contact")),
+    Field("phone", "Phone", phone, aliases=("mobile", "phone number", "contact")),
     Field("date_of_birth", "Date of birth", a_date, aliases=("dob", "birth date", "birthday")),
     Field("address", "Address"),
     Field("emergency_contact_name", "Emergency contact",
           aliases=("emergency contact name", "guardian", "parent name")),
-    Field("emergency_contact_phone", "Emergency phone",
+    Field("emergency_contact_phone", "Emergency phone", phone,
           aliases=("emergency contact phone", "guardian phone", "parent phone")),
     Field("admission_date", "Admission date", a_date, aliases=("admitted on", "joined")),
     Field("counselor_email", "Counselor email", email, aliases=("counselor", "counsellor")),
@@ -131,7 +141,7 @@ FACULTY_FIELDS = (
     Field("first_name", "First name", required=True, aliases=("given name", "name")),
     Field("last_name", "Last name", aliases=("surname", "family name")),
     Field("email", "Email", email, required=True, aliases=("e-mail", "mail")),
-    Field("phone", "Phone", aliases=("mobile", "phone number")),
+    Field("phone", "Phone", phone, aliases=("mobile", "phone number")),
     Field("specialization", "Specializations", items,
           aliases=("specialisation", "specializations", "skills", "subjects")),
     Field("qualification", "Qualification", aliases=("degree",)),
@@ -164,7 +174,7 @@ INQUIRY_FIELDS = (
     Field("student_name", "Name", required=True,
           aliases=("student name", "full name", "lead name", "name")),
     Field("email", "Email", email, aliases=("e-mail", "mail")),
-    Field("phone", "Phone", aliases=("mobile", "phone number", "contact")),
+    Field("phone", "Phone", phone, aliases=("mobile", "phone number", "contact")),
     Field("source", "Source", choice(InquirySource), aliases=("lead source", "channel")),
     Field("status", "Status", choice(InquiryStatus)),
     Field("priority", "Priority", choice(Priority)),

@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from institute_core.crm.phones import try_normalize
 from institute_core.enums import Role
 from institute_core.importing.fields import FIELDS, Field
 from institute_core.importing.targets import Target, changed
@@ -286,7 +287,7 @@ class InquiryPlanner(Planner):
         super().__init__(session)
         rows = _rows(session, Inquiry)
         self.by_email = {r["email"].lower(): r for r in rows if r["email"]}
-        self.by_phone = {_digits(r["phone"]): r for r in rows if r["phone"]}
+        self.by_phone = {_phone_key(r["phone"]): r for r in rows if r["phone"]}
         self.by_name = {r["student_name"].lower(): r for r in rows
                         if not r["email"] and not r["phone"]}
 
@@ -294,21 +295,24 @@ class InquiryPlanner(Planner):
         reasons: list[str] = []
         email, phone = values.get("email"), values.get("phone")
         self.once(reasons, "email", email, line)
-        self.once(reasons, "phone", _digits(phone) if phone else None, line)
+        self.once(reasons, "phone", phone, line)
         existing = (self.by_email.get(email) if email else None) \
-            or (self.by_phone.get(_digits(phone)) if phone else None) \
+            or (self.by_phone.get(phone) if phone else None) \
             or (self.by_name.get(values["student_name"].lower())
                 if not email and not phone else None)
         wanted = _present(values, self.INQUIRY)
+        if phone:  # already normalized by the field's parser
+            wanted["phone_normalized"] = phone
         counselor = self.counselor(reasons, values)
         if counselor is not None:
             wanted["counselor_id"] = counselor
-        self.remember(line, ("email", email), ("phone", _digits(phone) if phone else None))
+        self.remember(line, ("email", email), ("phone", phone))
         return self.checked(reasons, [target_for(Inquiry, existing, wanted)])
 
 
-def _digits(phone: str) -> str:
-    return re.sub(r"\D", "", phone)
+def _phone_key(phone: str) -> str:
+    """Stored phones compare in their E.164 form (digits only when it cannot be read)."""
+    return try_normalize(phone) or re.sub(r"\D", "", phone)
 
 
 PLANNERS: dict[ImportKind, type[Planner]] = {

@@ -277,3 +277,35 @@ def test_cells_a_spreadsheet_would_run_as_formulas_are_exported_inert_and_import
         GUARD + n for n in dangerous)
     outcome = _import(replica, institute, target, "inquiries")
     assert outcome.plan.count(RowAction.UNCHANGED) == len(FORMULA_LEADS), outcome.plan.refused
+
+
+def test_phones_are_checked_and_kept_as_the_crm_keeps_them(
+        replica: Replica, institute: Institute, tmp_path: Path) -> None:
+    path = _write(tmp_path, """Roll No,Name,Mobile,Guardian phone
+PH-1,Asha,098765 43210,+91 91234-56789
+PH-2,Ravi,12ab,
+PH-3,Sunita,not-a-phone,
+PH-4,Kiran,98765,
+PH-5,Meena,,0091 9988776655
+""", "phones.csv")
+    sheet = read_sheet(path)
+    plan = apply.preview(replica, ADMIN, "students", sheet,
+                         guess_mapping(sheet.headers, fields_of("students")))
+    reasons = {r.line: r.reasons for r in plan.refused}
+    # The words the CRM's capture form uses for the same mistakes.
+    assert reasons == {
+        3: ["Phone: '12ab' is not a phone number: it may hold only digits, spaces, dashes, "
+            "brackets and a leading +"],
+        4: ["Phone: 'not-a-phone' is not a phone number: it may hold only digits, spaces, "
+            "dashes, brackets and a leading +"],
+        5: ["Phone: '98765' is not a phone number: it should have 10 digits (or a + and a "
+            "country code); it has 5"]}
+    _import(replica, institute, path)
+    with replica.read() as s:
+        kept = dict(s.execute(select(Student.enrollment_no, User.phone)
+                              .join(User, User.id == Student.user_id)
+                              .where(Student.enrollment_no.like("PH-%"))).tuples().all())
+        guardians = dict(s.execute(select(Student.enrollment_no, Student.emergency_contact_phone)
+                                   .where(Student.enrollment_no.like("PH-%"))).tuples().all())
+    assert kept == {"PH-1": "+919876543210", "PH-5": None}
+    assert guardians == {"PH-1": "+919123456789", "PH-5": "+919988776655"}
