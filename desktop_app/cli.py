@@ -50,6 +50,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    # `connect` must not silently adopt whatever replica the default folder holds.
+    args.data_dir_given = args.data_dir is not None
     if args.data_dir is None:
         from desktop_app.settings.store import load_settings
 
@@ -61,6 +63,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command:
         freeze_startup_objects()
         return int(args.run(args))
+    from desktop_app.display_check import problem
+
+    cannot_open = problem()
+    if cannot_open is not None:
+        print(cannot_open, file=sys.stderr)
+        return 2
     from desktop_app.app import run_app
 
     return run_app(args)

@@ -183,3 +183,34 @@ def test_a_chain_of_keyrings_is_trusted_only_when_every_link_is() -> None:
             assert "no keyring" in (credentials_module.keyring_refusal() or "")
         finally:
             keyring.set_keyring(previous)
+
+
+def test_connect_without_a_folder_never_adopts_the_default_folders_institute(
+        institute: Institute, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from institute_core.replica import Replica
+    from institute_core.schema import User
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data-home"))
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config-home"))
+    monkeypatch.setenv("INSTITUTE_DESK_PASSWORD", PASSWORD)
+    from institute_core.paths import default_data_dir
+
+    standalone = Replica.open(default_data_dir())  # an institute kept on this PC only
+    with standalone.write(standalone.actor(None)) as session:
+        session.add(User(email="owner@x.org", first_name="O", last_name="W", role="admin"))
+    standalone.close()
+    with running_server(institute.url) as server:
+        code = main(["connect", "--server", server.base_url, "--email",
+                     institute.emails["faculty"]])
+        err = capsys.readouterr().err
+        assert code == 2
+        assert f"the default folder {default_data_dir()} already holds an institute" in err
+        # Named explicitly, a new folder connects; the same folder then refuses another server.
+        data = tmp_path / "desk"
+        assert main(["connect", "--server", server.base_url, "--email",
+                     institute.emails["faculty"], "--data-dir", str(data)]) == 0
+        assert f"replica folder: {data}" in capsys.readouterr().out
+        assert main(["connect", "--server", "http://127.0.0.1:1", "--email",
+                     institute.emails["faculty"], "--data-dir", str(data)]) == 2
+        assert f"is already connected to {server.base_url}" in capsys.readouterr().err
