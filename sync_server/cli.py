@@ -1,5 +1,5 @@
-"""`institute-sync-server`: migrate, serve, create-admin, seed-demo and devices, configured by
-environment.
+"""`institute-sync-server`: migrate, serve, create-admin, seed-demo, devices, backup and restore,
+configured by environment.
 
 Each command lives in its own module under `sync_server.commands`.
 """
@@ -16,6 +16,8 @@ COMMANDS: dict[str, str] = {
     "serve": "sync_server.commands.serve",
     "seed-demo": "sync_server.commands.seed_demo",
     "create-admin": "sync_server.commands.create_admin",
+    "backup": "sync_server.commands.backup",
+    "restore": "sync_server.commands.restore",
     "devices": "sync_server.commands.devices",
 }
 

@@ -39,6 +39,7 @@ from institute_core.schema.sync_tables import (
     ConflictLogEntry,
     LocalCredential,
     OutboxEntry,
+    SentChange,
     SyncState,
 )
 
@@ -111,6 +112,7 @@ __all__ = [
     "OwnerRule",
     "PasswordReset",
     "RewardPenalty",
+    "SentChange",
     "SessionAttendance",
     "Student",
     "StudentReport",

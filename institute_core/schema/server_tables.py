@@ -35,6 +35,9 @@ class SyncClock(Base):
     # Tombstones at or below this version may have been removed: a device whose cursor is older
     # must download its scope again instead of missing deletes.
     compacted_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
+    # A random id set by migrate and replaced by `institute-sync-server restore`: a desk that
+    # sees it change knows the server forgot what came after a backup (sync/restore.py).
+    epoch: Mapped[str | None] = mapped_column(String(36))
 
 
 class SyncDevice(Base):
@@ -53,9 +56,6 @@ class SyncDevice(Base):
     clock_offset_ms: Mapped[int | None] = mapped_column(BigInteger)
     schema_version: Mapped[int | None] = mapped_column(Integer)
     last_pull_version: Mapped[int | None] = mapped_column(BigInteger)
-
-
-class SyncAppliedChange(Base):
     # The last push the server applied, and the pushes it failed on since (an unexpected
     # error, not a refusal): an admin must see a desk that cannot upload, and the reference
     # that finds the failure in the server log. A successful push clears the failure.
@@ -64,6 +64,9 @@ class SyncAppliedChange(Base):
     push_failed_at: Mapped[datetime | None]
     push_failure_ref: Mapped[str | None] = mapped_column(String(32))
     push_failure_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class SyncAppliedChange(Base):
     """The stored result of one change, keyed by its id (the exactly-once guarantee)."""
 
     __tablename__ = "sync_applied_changes"

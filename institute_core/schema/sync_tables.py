@@ -40,6 +40,28 @@ class OutboxEntry(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class SentChange(Base):
+    """Client: an outbox entry the server acknowledged, kept for `SyncOptions.keep_sent_days`.
+
+    A server restored from a backup has forgotten what it acknowledged after that backup;
+    these are what the desk sends again then (sync/restore.py). `seq` is the wire seq.
+    """
+
+    __tablename__ = "sync_sent"
+
+    seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    change_id: Mapped[uuid.UUID]
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[uuid.UUID]
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    hlc: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[uuid.UUID | None]
+    device_id: Mapped[uuid.UUID]
+    base_version: Mapped[int] = mapped_column(BigInteger)
+    created_at: Mapped[datetime]
+    acked_at: Mapped[datetime]
+
+
 class SyncState(Base):
     """Client: small facts about this replica (device id, pull cursor, server, clock offset)."""
 

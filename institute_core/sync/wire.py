@@ -74,6 +74,8 @@ class DeviceInfo(Wire):
     user_id: uuid.UUID
     last_seq: int
     server_time_ms: int
+    # The server's epoch: a new one after every restore from a backup (docs/sync.md).
+    epoch: str | None = None
 
 
 class DeviceStatus(Wire):
@@ -171,6 +173,7 @@ class PushResponse(Wire):
     results: list[ChangeResult]
     last_seq: int
     server_time_ms: int
+    epoch: str | None = None
 
 
 # --- pull -----------------------------------------------------------------------------------
@@ -193,6 +196,10 @@ class PullResponse(Wire):
     # The device must drop its replica and pull its scope again (away past tombstone retention).
     reset_required: bool = False
     server_time_ms: int
+    epoch: str | None = None
+    # The last change of the device named by X-Device-Id this server has applied; None when
+    # the server does not know that device (for a registered desk: a restored server).
+    last_seq: int | None = None
 
 
 class ErrorBody(Wire):

@@ -15,10 +15,11 @@ from institute_core.sync.wire import DeviceInfo, DeviceRegistration, DeviceStatu
 from sync_server.clock import now, now_ms
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
+from sync_server.sync.versions import server_epoch
 
 _devices = table_of("sync_devices")
-
 MAX_REASON = 500  # the column's length
+
 
 def _offset(client_time_ms: int | None) -> int | None:
     return None if client_time_ms is None else now_ms() - client_time_ms
@@ -49,10 +50,11 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
         where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq)
     with engine.begin() as conn:
         last_seq = conn.execute(statement).scalar()
+        epoch = server_epoch(conn)
     if last_seq is None:
         raise ApiError(409, "device_of_another_user", DEVICE_OF_ANOTHER_USER)
     return DeviceInfo(device_id=body.device_id, user_id=principal.user_id,
-                      last_seq=int(last_seq), server_time_ms=now_ms())
+                      last_seq=int(last_seq), server_time_ms=now_ms(), epoch=epoch)
 
 
 def lock_device(conn: Connection, principal: Principal, device_id: uuid.UUID) -> Any:
@@ -77,8 +79,6 @@ def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,
     conn.execute(update(_devices).where(_devices.c.device_id == device_id).values(**values))
 
 
-def list_devices(engine: Engine) -> list[DeviceStatus]:
-    """Every device with its owner, last contact and clock offset (for admins), latest first."""
 def push_succeeded() -> dict[str, Any]:
     """The columns a successful push sets: when, and no failure any more."""
     return {"last_push_at": now(), "push_failing_since": None, "push_failed_at": None,
@@ -103,6 +103,8 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
+def list_devices(engine: Engine) -> list[DeviceStatus]:
+    """Every device with its owner, last contact and clock offset (for admins), latest first."""
     users = table_of("users")
     with engine.connect() as conn:
         rows = conn.execute(select(_devices, users.c.email)

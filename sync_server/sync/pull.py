@@ -46,7 +46,7 @@ from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import devices
 from sync_server.sync.push import conflict_record
-from sync_server.sync.versions import committed_version
+from sync_server.sync.versions import committed_version, server_epoch
 
 _conflicts = table_of("sync_conflicts")
 
@@ -123,12 +123,15 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
             # row_to_json writes timestamps in the session's zone: the codec's form is UTC.
             conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
             clock, compacted = committed_version(conn)
+            epoch = server_epoch(conn)
             viewer = with_students(conn, principal.viewer)
             if cursor.since > clock or (cursor.since > 0 and cursor.since < compacted):
                 # Away longer than tombstones are kept (or the server was restored from an
                 # older backup): deletes may be missing, so the device downloads its scope anew.
+                last_seq = None if device_id is None else _device_seq(conn, principal, device_id)
                 return PullPage([], PullResponse(rows=[], next_cursor="", has_more=False,
-                                                 reset_required=True, server_time_ms=now_ms()))
+                                                 reset_required=True, server_time_ms=now_ms(),
+                                                 epoch=epoch, last_seq=last_seq))
             hw = clock if cursor.hw is None else cursor.hw
             window = Cursor(cursor.since, hw, cursor.table, cursor.last_version, cursor.last_id)
             conflicts = (_conflicts_for(conn, viewer, window.since, hw)
@@ -142,12 +145,14 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
             else:
                 has_more, next_cursor = False, Cursor(since=hw)
                 counts = _counts(conn, viewer)
+    last_seq = None
     if device_id is not None:
-        _record_pull(engine, principal, device_id, client_time_ms,
-                     None if has_more else next_cursor.since)
+        last_seq = _record_pull(engine, principal, device_id, client_time_ms,
+                                None if has_more else next_cursor.since)
     return PullPage(rows, PullResponse(rows=[], conflicts=conflicts,
                                        next_cursor=next_cursor.encode(), has_more=has_more,
-                                       counts=counts, server_time_ms=now_ms()))
+                                       counts=counts, server_time_ms=now_ms(), epoch=epoch,
+                                       last_seq=last_seq))
 
 
 def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
@@ -250,8 +255,19 @@ def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
     return [conflict_record(dict(row)) for row in rows]
 
 
+def _device_seq(conn: Connection, principal: Principal, device_id: uuid.UUID) -> int | None:
+    """The last change applied from the caller's device; None if the server does not know it
+    as theirs (the desk tells a restored server by this, docs/sync.md)."""
+    devices_table = table_of("sync_devices")
+    seq = conn.execute(select(devices_table.c.last_seq).where(
+        devices_table.c.device_id == device_id,
+        devices_table.c.user_id == principal.user_id)).scalar()
+    return None if seq is None else int(seq)
+
+
 def _record_pull(engine: Engine, principal: Principal, device_id: uuid.UUID,
-                 client_time_ms: int | None, finished_at: int | None) -> None:
+                 client_time_ms: int | None, finished_at: int | None) -> int | None:
+    """Note how far the device pulled; returns its last applied seq (see `_device_seq`)."""
     values: dict[str, Any] = {}
     if finished_at is not None:
         values["last_pull_version"] = finished_at
@@ -259,7 +275,7 @@ def _record_pull(engine: Engine, principal: Principal, device_id: uuid.UUID,
         # Only bookkeeping: losing it in a crash makes the server think the device pulled less
         # far (tombstones are then kept longer), so this commit need not wait for the disk.
         conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        owner = conn.execute(select(table_of("sync_devices").c.user_id).where(
-            table_of("sync_devices").c.device_id == device_id)).scalar()
-        if owner == principal.user_id:
+        last_seq = _device_seq(conn, principal, device_id)
+        if last_seq is not None:
             devices.touch(conn, device_id, client_time_ms, **values)
+    return last_seq

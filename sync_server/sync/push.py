@@ -172,7 +172,8 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
                       schema_version=body.schema_version, **devices.push_succeeded())
     return json.dumps({"results": results, "last_seq": last_seq,
-                       "server_time_ms": now_ms()}, separators=(",", ":")).encode()
+                       "server_time_ms": now_ms(), "epoch": clock.epoch},
+                      separators=(",", ":")).encode()
 
 
 def _rows_wanted(changes: list[Change]) -> dict[str, set[uuid.UUID]]:

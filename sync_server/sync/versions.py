@@ -1,6 +1,12 @@
-"""The global version clock: every server-side write takes the next version under its lock."""
+"""The global version clock: every server-side write takes the next version under its lock.
+
+Its row also holds the server's epoch, a random id that `institute-sync-server restore`
+replaces: desks compare it with the one they last saw to notice a restore (docs/sync.md).
+"""
 
 from __future__ import annotations
+
+import uuid
 
 from sqlalchemy import Connection, select, update
 
@@ -14,8 +20,10 @@ class VersionClock:
 
     def __init__(self, conn: Connection) -> None:
         self._conn = conn
-        self.version = int(conn.execute(
-            select(_clock.c.version).where(_clock.c.id == 1).with_for_update()).scalar_one())
+        row = conn.execute(select(_clock.c.version, _clock.c.epoch)
+                           .where(_clock.c.id == 1).with_for_update()).one()
+        self.version = int(row.version)
+        self.epoch: str | None = row.epoch
         self._start = self.version
 
     def next(self) -> int:
@@ -34,3 +42,16 @@ def committed_version(conn: Connection) -> tuple[int, int]:
     row = conn.execute(select(_clock.c.version, _clock.c.compacted_version)
                        .where(_clock.c.id == 1)).one()
     return int(row.version), int(row.compacted_version)
+
+
+def server_epoch(conn: Connection) -> str | None:
+    """The epoch desks are told (None only for a database not migrated past 0006)."""
+    epoch: str | None = conn.execute(select(_clock.c.epoch).where(_clock.c.id == 1)).scalar()
+    return epoch
+
+
+def renew_epoch(conn: Connection) -> str:
+    """Give the database a new epoch (after a restore); returns it."""
+    epoch = str(uuid.uuid4())
+    conn.execute(update(_clock).where(_clock.c.id == 1).values(epoch=epoch))
+    return epoch
