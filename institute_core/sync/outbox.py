@@ -5,19 +5,23 @@ table numbers its rows with SQLite's rowid, which restarts at 1 whenever the tab
 (the column is not AUTOINCREMENT). The replica therefore keeps an offset in sync_state: the wire
 seq of an entry is its rowid plus the offset, and the offset grows by the last rowid each time a
 confirmation empties the outbox (in the same transaction, so no new entry can slip in between).
+
+A confirmed entry moves to `sync_sent` (with its wire seq) instead of vanishing, and stays
+there for `SyncOptions.keep_sent_days`: a server restored from an older backup has forgotten
+what it acknowledged since, and gets it again from there (`read_sent`, sync/restore.py).
 """
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, delete, func, select, update
+from sqlalchemy import Connection, delete, func, insert, literal, select, update
 
 from institute_core.replica import Replica
-from institute_core.schema import MODEL_BY_TABLE, OutboxEntry, SyncState, table_of
+from institute_core.schema import MODEL_BY_TABLE, OutboxEntry, SentChange, SyncState, table_of
 from institute_core.sync import wire
 from institute_core.sync.codec import decode_value
 from institute_core.sync.conflicts import observe_stamps, store_conflicts
@@ -25,6 +29,9 @@ from institute_core.sync.conflicts import observe_stamps, store_conflicts
 SEQ_OFFSET_KEY = "outbox_seq_offset"
 REJECTED_KEY = "rejected"
 CLOCK_LAST_KEY = "clock_last"
+# {"device": id, "seq": n}: the highest seq of this device the server has acknowledged. A
+# server answering a lower last_seq has lost changes it had (restored from a backup).
+ACKED_KEY = "acked_seq"
 
 
 @dataclass(frozen=True)
@@ -104,13 +111,45 @@ def _dashed(column: str) -> str:
     return " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in parts)
 
 
-_READ_SQL = (
-    "SELECT seq, seq + ?1, change_id, table_name, row_id, json_object("
-    f"'change_id', {_dashed('change_id')}, 'seq', seq + ?1, 'table', table_name, "
-    f"'row_id', {_dashed('row_id')}, 'fields', json(fields), 'hlc', hlc, "
-    f"'author_id', CASE WHEN author_id IS NULL THEN NULL ELSE {_dashed('author_id')} END, "
-    f"'device_id', {_dashed('device_id')}, 'base_version', base_version) "
-    f"FROM {OutboxEntry.__tablename__} WHERE seq > ?2 ORDER BY seq LIMIT ?3")
+def _read_sql(table: str, where: str = "") -> str:
+    """Entries of the outbox (or of sync_sent, `?1` = 0) as wire JSON, from seq `?2` on."""
+    return (
+        "SELECT seq, seq + ?1, change_id, table_name, row_id, json_object("
+        f"'change_id', {_dashed('change_id')}, 'seq', seq + ?1, 'table', table_name, "
+        f"'row_id', {_dashed('row_id')}, 'fields', json(fields), 'hlc', hlc, "
+        f"'author_id', CASE WHEN author_id IS NULL THEN NULL ELSE {_dashed('author_id')} END, "
+        f"'device_id', {_dashed('device_id')}, 'base_version', base_version) "
+        f"FROM {table} WHERE seq > ?2 {where} ORDER BY seq LIMIT ?3")
+
+
+_READ_SQL = _read_sql(OutboxEntry.__tablename__)
+# Only this device's: a desk that became a new device keeps nothing to re-send for the old.
+_READ_SENT_SQL = _read_sql(SentChange.__tablename__, "AND device_id = ?4")
+
+
+def read_sent(replica: Replica, limit: int, *, after: int) -> list[PendingChange]:
+    """The oldest `limit` acknowledged changes kept in sync_sent with a wire seq above
+    `after`, ready to send again to a server that lost them."""
+    with replica.engine.connect() as connection, connection.begin():
+        entries = connection.exec_driver_sql(
+            _READ_SENT_SQL, (0, after, limit, replica.device_id.hex)).all()
+    return [PendingChange(local_seq, seq, uuid.UUID(hex=change_id), table, uuid.UUID(hex=row_id),
+                          text)
+            for local_seq, seq, change_id, table, row_id, text in entries]
+
+
+def acked_seq(replica: Replica) -> int:
+    """The highest seq of this device the server has acknowledged (0 if none)."""
+    acked = replica.get_state(ACKED_KEY) or {}
+    return int(acked.get("seq", 0)) if acked.get("device") == str(replica.device_id) else 0
+
+
+def prune_sent(replica: Replica, keep_days: int) -> int:
+    """Forget acknowledged changes older than `keep_days`; returns how many."""
+    cutoff = datetime.now(UTC) - timedelta(days=keep_days)
+    with replica.apply_remote() as connection:
+        return int(connection.execute(
+            delete(SentChange).where(SentChange.acked_at < cutoff)).rowcount or 0)
 
 
 def first_wire_seq(replica: Replica) -> int | None:
@@ -120,29 +159,27 @@ def first_wire_seq(replica: Replica) -> int | None:
 
 
 def confirm(replica: Replica, batch: list[PendingChange],
-            response: wire.PushResponse) -> Confirmation:
-    """Forget the entries the server has applied (seq <= its last_seq), in one transaction.
+            response: wire.PushResponse, *, resent: bool = False) -> Confirmation:
+    """Move the entries the server has applied (seq <= its last_seq) from the outbox to
+    sync_sent, in one transaction.
 
     Rejected changes are kept with their reason under sync_state "rejected"; conflicts the
     server reported go to the local conflict log; the clock's last stamp is remembered so that
-    an empty outbox does not lose it.
+    an empty outbox does not lose it. `resent`: the batch came from sync_sent (a restored
+    server), where it stays.
     """
     result = Confirmation()
     by_id = {r.change_id: r for r in response.results}
     done = [p for p in batch if p.seq <= response.last_seq]
-    now = datetime.now(UTC).isoformat()
+    at = datetime.now(UTC)
+    now = at.isoformat()
     with replica.apply_remote() as connection:
         # Write first: the transaction takes SQLite's write lock before reading anything.
         replica.set_state(CLOCK_LAST_KEY, replica.clock.last.encode(), connection)
-        if done:
-            local_seqs = [p.local_seq for p in done]
-            for start in range(0, len(local_seqs), 500):
-                connection.execute(delete(OutboxEntry).where(
-                    OutboxEntry.seq.in_(local_seqs[start:start + 500])))
-            left = connection.execute(select(func.count()).select_from(OutboxEntry)).scalar_one()
-            if left == 0:
-                offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
-                replica.set_state(SEQ_OFFSET_KEY, offset + max(local_seqs), connection)
+        if done and not resent:
+            _archive(connection, replica, [p.local_seq for p in done], at)
+            replica.set_state(ACKED_KEY, {"device": str(replica.device_id),
+                                          "seq": max(p.seq for p in done)}, connection)
         records: list[wire.ConflictRecord] = []
         rejected: list[dict[str, Any]] = []
         for pending in done:
@@ -170,6 +207,27 @@ def confirm(replica: Replica, batch: list[PendingChange],
         result.done = len(done)
     observe_stamps(replica.clock, records)
     return result
+
+
+def _archive(connection: Connection, replica: Replica, local_seqs: list[int],
+             at: datetime) -> None:
+    """Move confirmed outbox entries to sync_sent under their wire seq, acknowledged `at`."""
+    offset = int(_state(connection, SEQ_OFFSET_KEY, 0))
+    o = OutboxEntry
+    for start in range(0, len(local_seqs), 500):
+        chunk = local_seqs[start:start + 500]
+        # OR REPLACE: a replica that became a new device (restored from its own backup)
+        # numbers from 1 again; what the old identity kept can never be sent again anyway.
+        connection.execute(insert(SentChange).prefix_with("OR REPLACE").from_select(
+            ["seq", "change_id", "table_name", "row_id", "fields", "hlc", "author_id",
+             "device_id", "base_version", "created_at", "acked_at"],
+            select(o.seq + offset, o.change_id, o.table_name, o.row_id, o.fields, o.hlc,
+                   o.author_id, o.device_id, o.base_version, o.created_at,
+                   literal(at, SentChange.acked_at.type)).where(o.seq.in_(chunk))))
+        connection.execute(delete(OutboxEntry).where(OutboxEntry.seq.in_(chunk)))
+    left = connection.execute(select(func.count()).select_from(OutboxEntry)).scalar_one()
+    if left == 0:
+        replica.set_state(SEQ_OFFSET_KEY, offset + max(local_seqs), connection)
 
 
 def _take_kept_values(connection: Connection, replica: Replica,

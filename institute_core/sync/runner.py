@@ -24,7 +24,23 @@ from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
 from institute_core.sync.errors import RequestRefused, ServerFailed, SyncError, SyncFailing
-from institute_core.sync.outbox import Confirmation, Rejection, confirm, push_body, read_batch
+from institute_core.sync.outbox import (
+    Confirmation,
+    Rejection,
+    acked_seq,
+    confirm,
+    prune_sent,
+    push_body,
+    read_batch,
+    read_sent,
+)
+from institute_core.sync.restore import (
+    EPOCH_KEY,
+    RestoreSign,
+    forget_versions,
+    note_epoch,
+    restore_sign,
+)
 
 _T = TypeVar("_T")
 
@@ -65,6 +81,10 @@ class SyncReport:
     clock_offset_ms: int = 0
     cancelled: bool = False
     duration_s: float = 0.0
+    # Why this sync started over from the server (restored from a backup, or a download the
+    # server asked for), and how many acknowledged changes it sent again.
+    started_over: str | None = None
+    resent: int = 0
 
     def summary(self) -> str:
         """One line for a status bar or a log."""
@@ -74,6 +94,8 @@ class SyncReport:
             parts.append("repaired " + ", ".join(f"{t} (-{n})" for t, n in self.repaired.items()))
         if self.parked:
             parts.append(f"waiting for a parent {self.parked}")
+        if self.started_over:
+            parts.append(f"{self.started_over}: re-sent {self.resent}, downloaded again")
         if self.cancelled:
             parts.append("cancelled")
         return "; ".join(parts) + f" in {self.duration_s:.1f} s"
@@ -87,16 +109,27 @@ class SyncOptions:
     batch_size: int = wire.MAX_PUSH_CHANGES
     page_limit: int = 2000
     check_counts: bool = True
+    # Acknowledged changes are kept this long to give a server restored from an older backup
+    # what it lost (sync/restore.py); a backup older than this loses them.
+    keep_sent_days: int = 60
 
     def __post_init__(self) -> None:
         if not 1 <= self.batch_size <= wire.MAX_PUSH_CHANGES:
             raise ValueError(f"batch_size must be between 1 and {wire.MAX_PUSH_CHANGES}")
         if not 1 <= self.page_limit <= wire.MAX_PULL_LIMIT:
             raise ValueError(f"page_limit must be between 1 and {wire.MAX_PULL_LIMIT}")
+        if self.keep_sent_days < 1:
+            raise ValueError("keep_sent_days must be at least 1")
 
 
 class _Cancelled(Exception):
     pass
+
+
+class _Restored(Exception):
+    def __init__(self, sign: RestoreSign) -> None:
+        super().__init__(sign.reason)
+        self.sign = sign
 
 
 def physical_ms(replica: Replica) -> int:
@@ -147,6 +180,8 @@ class SyncRunner:
                     self._repair(report, full=True)
                 elif last is not None and self.options.check_counts and last.counts is not None:
                     self._check(report, last.counts)
+        except _Restored as restored:
+            self._recover(report, restored.sign)
         except _Cancelled:
             report.cancelled = True
         except ServerFailed as exc:
@@ -190,6 +225,7 @@ class SyncRunner:
                     upcoming = helper.submit(read_batch, self.replica, size,
                                              after=batch[-1].local_seq)
                     response = self._timed(partial(self._send_push, body))
+                    self._detect_restore(response.epoch, response.last_seq)
                     if confirming is not None:
                         done, confirming = confirming.result(), None
                         self._count_confirmed(report, stale, done)
@@ -211,6 +247,7 @@ class SyncRunner:
             finally:
                 if confirming is not None:
                     self._count_confirmed(report, stale, confirming.result())
+        prune_sent(self.replica, self.options.keep_sent_days)
         return stale
 
     @staticmethod
@@ -261,9 +298,19 @@ class SyncRunner:
                                       min(FIRST_PAGE_LIMIT, self.options.page_limit))
             while True:
                 page = upcoming.result()
+                if last is None:
+                    # A server that answers with an epoch names this device's last_seq,
+                    # or None when it does not know the device.
+                    self._detect_restore(page.epoch, page.last_seq,
+                                         device_known=page.epoch is None
+                                         or page.last_seq is not None)
                 self._checkpoint()  # a cancel drops the page fetched meanwhile, unapplied
                 if page.reset_required:
-                    return page
+                    # The cursor is beyond the server's clock (a restore by hand) or below
+                    # its compacted tombstones: start over from the server either way;
+                    # re-sending finds nothing to send when the server lost nothing.
+                    raise _Restored(RestoreSign(
+                        "the server asked for a fresh download", page.epoch, page.last_seq))
                 if page.has_more:
                     upcoming = fetcher.submit(self._fetch_page, page.next_cursor,
                                               self.options.page_limit)
@@ -295,6 +342,67 @@ class SyncRunner:
         if seen is not None:
             for name, ids in result.seen.items():
                 seen.setdefault(name, set()).update(ids)
+
+    # --- a restored server -----------------------------------------------------------------
+
+    def _detect_restore(self, epoch: str | None, last_seq: int | None, *,
+                        device_known: bool = True) -> None:
+        sign = restore_sign(self.replica, epoch=epoch, last_seq=last_seq,
+                            device_known=device_known)
+        if sign is not None:
+            raise _Restored(sign)
+        note_epoch(self.replica, epoch)
+
+    def _recover(self, report: SyncReport, sign: RestoreSign) -> None:
+        """Give a restored server back the acknowledged changes it lost, push the outbox,
+        then download the whole scope as a fresh replica would (the outbox stays).
+
+        Each step can be interrupted: until the new epoch is stored (after re-sending) the
+        next sync sees the same sign and re-sends from the server's last_seq again, which
+        change ids and seqs make exact; after it, the full download is flagged.
+        """
+        report.started_over = sign.reason
+        try:
+            last_seq, epoch = sign.last_seq, sign.epoch
+            if last_seq is None:
+                info = self.register_device()
+                last_seq, epoch = info.last_seq, info.epoch or epoch
+            self._resend(report, last_seq)
+            with self.replica.apply_remote() as connection:
+                forget_versions(connection)
+                self.replica.set_state(FULL_PULL_KEY, True, connection)
+                if epoch is not None:
+                    self.replica.set_state(EPOCH_KEY, epoch, connection)
+            self._push(report)
+            self._repair(report, full=True)
+        except _Cancelled:
+            report.cancelled = True
+        except _Restored as again:
+            raise SyncError(f"{again.sign.reason} again during this sync; sync again") from again
+
+    def _resend(self, report: SyncReport, server_seq: int) -> None:
+        """Send the kept acknowledged changes after `server_seq` again, oldest first."""
+        batch = read_sent(self.replica, self.options.batch_size, after=server_seq)
+        while batch:
+            self._checkpoint()
+            response = self._timed(partial(self._send_push,
+                                           push_body(self.replica.device_id, batch)))
+            server_seq = response.last_seq
+            if server_seq < batch[-1].seq:
+                break
+            self._count_confirmed(report, set(), confirm(self.replica, batch, response,
+                                                         resent=True))
+            report.resent += len(batch)
+            self._report("resend", report.resent, None)
+            batch = read_sent(self.replica, self.options.batch_size, after=server_seq)
+        acked = acked_seq(self.replica)
+        if server_seq < acked:
+            # Not silently: nothing of this desk can be uploaded before the gap is filled.
+            raise SyncError(
+                f"the server was restored from a backup older than the changes this desk "
+                f"keeps ({self.options.keep_sent_days} days): it needs change "
+                f"{server_seq + 1} of this device, which is no longer kept; changes "
+                f"{server_seq + 1}-{acked} cannot be sent again")
 
     # --- check and repair ------------------------------------------------------------------
 

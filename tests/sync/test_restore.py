@@ -1,0 +1,283 @@
+"""The restore drill end to end: back up, edit on two desks, sync, restore, sync, compare.
+
+A real server (uvicorn in a subprocess) on PostgreSQL, real desks, and the server's own
+`backup` / `restore` commands; the "by hand" case restores with pg_restore directly, so the
+epoch stays and the desks must notice the restore by its other signs.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import func, select, text
+
+from institute_core.schema import Inquiry, SentChange, table_of
+from institute_core.sync.account import sync_replica
+from institute_core.sync.outbox import acked_seq
+from institute_core.sync.restore import EPOCH_KEY
+from institute_core.sync.runner import SyncOptions, SyncReport
+from sync_server.settings import make_engine
+from tests.support.server import REPO_ROOT, running_server
+from tests.sync.builders import (
+    add_session_with_attendance,
+    add_student,
+    add_subject,
+    get_field,
+    server_rows,
+    set_fields,
+)
+from tests.sync.conftest import FAST_RETRY, PASSWORD, Desk, Institute, open_desk
+from tests.sync.test_e2e import _viewer, assert_same_as_server, move_desk
+
+
+def _sync(desk: Desk, options: SyncOptions | None = None) -> SyncReport:
+    # Sign-ins made after the backup are gone with the restore: the desk asks for the password.
+    return sync_replica(desk.replica, desk.credentials, retry=FAST_RETRY, options=options,
+                        password=lambda: PASSWORD)
+
+
+def server_cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """`institute-sync-server ARGS` as an administrator runs it, on the database at `url`."""
+    return subprocess.run([sys.executable, "-m", "sync_server.cli", *args],
+                          env={**os.environ, "DATABASE_URL": url}, cwd=str(REPO_ROOT),
+                          capture_output=True, text=True, timeout=300, check=False)
+
+
+def _scalar(url: str, sql: str, **params: Any) -> Any:
+    engine = make_engine(url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(text(sql), params).scalar()
+    finally:
+        engine.dispose()
+
+
+def _epoch(url: str) -> str:
+    return str(_scalar(url, "SELECT epoch FROM sync_clock WHERE id = 1"))
+
+
+def restore_by_hand(url: str, dump: Path) -> None:
+    """What an administrator who never read the manual does: pg_restore over the database."""
+    done = subprocess.run(["pg_restore", "--clean", "--if-exists", "--no-owner",
+                           "--exit-on-error", "--single-transaction", f"--dbname={url}",
+                           str(dump)], capture_output=True, text=True, check=False)
+    assert done.returncode == 0, done.stderr
+
+
+def _inquiry(desk: Desk, counselor: uuid.UUID, name: str) -> uuid.UUID:
+    with desk.replica.write(desk.replica.actor(desk.user_id)) as s:
+        inquiry = Inquiry(student_name=name, counselor_id=counselor, tags=["walk-in"])
+        s.add(inquiry)
+        s.flush()
+        return inquiry.id
+
+
+@pytest.mark.parametrize("how", ["restore command", "pg_restore by hand"])
+def test_restore_drill_loses_nothing_a_desk_still_holds(
+        how: str, institute: Institute, desks: list[Desk], tmp_path: Path) -> None:
+    dump = tmp_path / "nightly.dump"
+    with running_server(institute.url) as server:
+        admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        subject, _topics = add_subject(admin.replica, admin.user_id)
+        students = [add_student(admin.replica, admin.user_id, f"ENR-{i}",
+                                counselor_id=institute.counselor, subject_id=subject,
+                                faculty_id=institute.faculty) for i in range(2)]
+        _sync(admin)
+        counselor, _ = open_desk(desks, tmp_path, server.base_url,
+                                 institute.emails["counselor"])
+
+        # Last night's backup.
+        backup = server_cli(institute.url, "backup", str(dump))
+        assert backup.returncode == 0, backup.stderr
+        assert dump.stat().st_mode & 0o077 == 0  # password hashes inside: owner only
+        epoch_before = _epoch(institute.url)
+        # A desk connected this morning: the restored server will not know it at all.
+        faculty, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["faculty"])
+
+        # Today, on two desks: edits, new rows, synced and acknowledged by the server.
+        set_fields(admin.replica, admin.user_id, "students", students[0], address="12 MG Road")
+        late_student = add_student(admin.replica, admin.user_id, "ENR-LATE",
+                                   counselor_id=institute.counselor, subject_id=subject,
+                                   faculty_id=institute.faculty)
+        session, attendance = add_session_with_attendance(
+            faculty.replica, faculty.user_id, student_id=students[1],
+            faculty_id=institute.faculty, subject_id=subject, day=date(2026, 3, 2))
+        set_fields(faculty.replica, faculty.user_id, "learning_sessions", session,
+                   notes="covered recursion")
+        # A third desk's change that only that desk held, and the desk is gone since: after
+        # the restore nobody can send it again, and the admin's copy must not linger.
+        lost_with_its_desk = _inquiry(counselor, institute.counselor, "Meera")
+        for desk in (admin, faculty, counselor, admin, faculty):
+            report = _sync(desk)
+            assert not report.rejected and desk.replica.pending_changes() == 0
+        assert get_field(admin.replica, "crm_inquiries", lost_with_its_desk,
+                         "student_name") == "Meera"
+        acked = {d.email: acked_seq(d.replica) for d in (admin, faculty)}
+        assert all(acked.values())
+        # And edits still waiting in an outbox when the server goes back in time.
+        set_fields(admin.replica, admin.user_id, "students", students[1],
+                   emergency_contact_phone="98450 00001")
+        desks.remove(counselor)
+        counselor.replica.close()
+
+    if how == "restore command":
+        restored = server_cli(institute.url, "restore", str(dump))
+        assert restored.returncode == 2 and "--force" in restored.stderr  # not empty
+        restored = server_cli(institute.url, "restore", "--force", str(dump))
+        assert restored.returncode == 0, restored.stderr
+        assert _epoch(institute.url) != epoch_before
+    else:
+        restore_by_hand(institute.url, dump)
+        assert _epoch(institute.url) == epoch_before
+    assert _scalar(institute.url, "SELECT count(*) FROM students WHERE id = :id",
+                   id=late_student) == 0  # the server really went back
+
+    with running_server(institute.url) as server:
+        for desk in (admin, faculty):
+            move_desk(desk, server.base_url)
+        first = {desk.email: _sync(desk) for desk in (admin, faculty)}
+        for desk in (admin, faculty, admin):
+            _sync(desk)
+        for email, report in first.items():
+            assert report.started_over, email
+            assert report.resent > 0, email
+        # Exactly once: the server holds every acknowledged change of each device once.
+        for desk in (admin, faculty):
+            assert _scalar(institute.url, "SELECT last_seq FROM sync_devices WHERE "
+                           "device_id = :d", d=desk.replica.device_id) == acked_seq(desk.replica)
+            assert _scalar(institute.url, "SELECT count(*) - count(DISTINCT seq) FROM "
+                           "sync_applied_changes WHERE device_id = :d",
+                           d=desk.replica.device_id) == 0
+        # Everything typed after the backup is back, on the server and on both desks.
+        for desk in (admin, faculty):
+            assert get_field(desk.replica, "students", students[0], "address") == "12 MG Road"
+            assert get_field(desk.replica, "students", late_student, "enrollment_no") \
+                == "ENR-LATE"
+            assert get_field(desk.replica, "session_attendance", attendance,
+                             "attendance_status") == "present"
+            assert get_field(desk.replica, "learning_sessions", session, "notes") \
+                == "covered recursion"
+        assert get_field(admin.replica, "students", students[1],
+                         "emergency_contact_phone") == "98450 00001"
+        # The gone desk's inquiry is gone from the server, so the admin's copy went too.
+        assert get_field(admin.replica, "crm_inquiries", lost_with_its_desk, "id") is None
+        for desk in (admin, faculty):
+            assert desk.replica.pending_changes() == 0
+            assert_same_as_server(institute, desk)
+        # Settled: the next sync neither re-sends nor starts over.
+        again = _sync(admin)
+        assert again.started_over is None and again.resent == 0
+        assert admin.replica.get_state(EPOCH_KEY) == _epoch(institute.url)
+    rows = server_rows(institute.url, _viewer(institute, admin), ("students",))["students"]
+    assert len(rows) == 3
+
+
+def test_acknowledged_changes_are_kept_for_the_retention_period_only(
+        institute: Institute, desks: list[Desk], tmp_path: Path) -> None:
+    with running_server(institute.url) as server:
+        admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        add_subject(admin.replica, admin.user_id)
+        sent = admin.replica.pending_changes()
+        _sync(admin)
+        with admin.replica.engine.connect() as c:
+            kept = c.execute(select(func.count()).select_from(SentChange)).scalar_one()
+        assert kept == sent and acked_seq(admin.replica) == sent
+        # Two months later they are forgotten (the next sync prunes them).
+        with admin.replica.engine.begin() as c:
+            c.execute(SentChange.__table__.update().values(
+                acked_at=func.datetime("now", "-61 days")))
+        _sync(admin, SyncOptions(keep_sent_days=60))
+        with admin.replica.engine.connect() as c:
+            assert c.execute(select(func.count()).select_from(SentChange)).scalar_one() == 0
+
+
+def test_a_restore_older_than_what_desks_keep_is_said_not_hidden(
+        institute: Institute, desks: list[Desk], tmp_path: Path) -> None:
+    dump = tmp_path / "old.dump"
+    with running_server(institute.url) as server:
+        admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        assert server_cli(institute.url, "backup", str(dump)).returncode == 0
+        add_subject(admin.replica, admin.user_id)
+        _sync(admin)
+        with admin.replica.engine.begin() as c:  # pruned: older than the retention
+            c.execute(SentChange.__table__.delete())
+    assert server_cli(institute.url, "restore", "--force", str(dump)).returncode == 0
+    with running_server(institute.url) as server:
+        move_desk(admin, server.base_url)
+        with pytest.raises(Exception, match="no longer kept"):
+            _sync(admin)
+
+
+def test_restore_refuses_a_database_that_is_not_empty_without_force(
+        institute: Institute, tmp_path: Path) -> None:
+    dump = tmp_path / "a.dump"
+    assert server_cli(institute.url, "backup", str(dump)).returncode == 0
+    users = _scalar(institute.url, "SELECT count(*) FROM users")
+    epoch = _epoch(institute.url)
+    refused = server_cli(institute.url, "restore", str(dump))
+    assert refused.returncode == 2
+    assert "not empty" in refused.stderr and "--force" in refused.stderr
+    assert _epoch(institute.url) == epoch and _scalar(
+        institute.url, "SELECT count(*) FROM users") == users
+    garbage = tmp_path / "garbage.dump"
+    garbage.write_bytes(b"not a backup")
+    bad = server_cli(institute.url, "restore", "--force", str(garbage))
+    assert bad.returncode == 1 and "pg_restore" in bad.stderr
+    # Nothing was touched: the archive is read whole before the database is emptied.
+    assert _epoch(institute.url) == epoch
+    missing = server_cli(institute.url, "restore", str(tmp_path / "nope.dump"))
+    assert missing.returncode == 2 and "not a file" in missing.stderr
+
+
+def test_restore_into_an_empty_database_needs_no_force(
+        institute: Institute, pg_admin_url: str, tmp_path: Path) -> None:
+    from tests.pg import throwaway_database
+
+    dump = tmp_path / "a.dump"
+    assert server_cli(institute.url, "backup", str(dump)).returncode == 0
+    with throwaway_database(pg_admin_url) as empty:
+        done = server_cli(empty, "restore", str(dump))
+        assert done.returncode == 0, done.stderr
+        assert _scalar(empty, "SELECT count(*) FROM users") == _scalar(
+            institute.url, "SELECT count(*) FROM users")
+        assert _epoch(empty) != _epoch(institute.url)
+    assert table_of("sync_clock").c.epoch is not None
+
+
+def test_a_replica_that_became_a_new_device_keeps_what_it_sends_under_its_own_numbers(
+        tmp_path: Path) -> None:
+    """A replica restored from its own backup numbers its changes from 1 again as a new
+    device; the old identity's kept changes must neither block nor be sent in its name."""
+    from institute_core.replica import Replica
+    from institute_core.sync import wire
+    from institute_core.sync.outbox import confirm, read_batch, read_sent
+
+    replica = Replica.open(tmp_path / "desk")
+    try:
+        add_subject(replica, None, topics=2)
+        batch = read_batch(replica, 100)
+        n = len(batch)
+        assert [p.seq for p in batch] == list(range(1, n + 1))
+        old_device = uuid.uuid4()
+        with replica.engine.begin() as c:
+            for seq in range(1, n + 2):
+                c.execute(SentChange.__table__.insert().values(
+                    seq=seq, change_id=uuid.uuid4(), table_name="subjects", row_id=uuid.uuid4(),
+                    fields={}, hlc="x", author_id=None, device_id=old_device, base_version=0,
+                    created_at=func.datetime("now"), acked_at=func.datetime("now")))
+        assert read_sent(replica, 100, after=0) == []  # not this device's to send
+        confirm(replica, batch, wire.PushResponse(results=[], last_seq=n, server_time_ms=0))
+        assert [p.change_id for p in read_sent(replica, 100, after=0)] == \
+            [p.change_id for p in batch]
+        assert [p.wire_json for p in read_sent(replica, 100, after=1)] == \
+            [p.wire_json for p in batch[1:]]
+        assert replica.pending_changes() == 0 and acked_seq(replica) == n
+    finally:
+        replica.close()
