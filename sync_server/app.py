@@ -27,8 +27,10 @@ from sync_server.sync.router import router as sync_router
 def create_app(settings: Settings | None = None) -> FastAPI:
     """An app for `settings` (default: from the environment)."""
     settings = (settings or Settings()).checked()
+    # hide_parameters: a failure's traceback goes to the log (sync_server/failures.py), and the
+    # values of the statement it failed on (people's names, phones) must not go with it.
     engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_pool_size)
+                         max_overflow=settings.db_pool_size, hide_parameters=True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:

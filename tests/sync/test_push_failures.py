@@ -105,6 +105,7 @@ def test_a_failing_change_is_seen_at_once_and_clears_when_the_server_takes_it(
     assert str(blamed) in logged and "crm_inquiries" in logged and str(blocked) in logged
     assert str(front.replica.device_id) in logged
     assert "Traceback" in log.split(logged, 1)[1] and "the test fault refuses" in log
+    assert "98450" not in log  # the statement's values (a person's phone) stay out of the log
 
     # The desk keeps everything and the later inquiry waits behind the failed one.
     assert front.replica.pending_changes() > 0
