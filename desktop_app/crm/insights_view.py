@@ -1,5 +1,6 @@
-"""Pipeline insights for counselors: the funnel with drop-off, conversion by source and by
-month, days to convert and follow-up adherence (charts reuse the dashboard's ChartPanel)."""
+"""Pipeline insights for counselors: the funnel (still at and lost at each stage), conversion
+by source and by month, days to convert and follow-up adherence (charts reuse the dashboard's
+ChartPanel)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from desktop_app.context import AppContext
 from desktop_app.crm.models import STAGE_TITLES
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
 from desktop_app.widgets import styled_label
-from institute_core.analytics.crm import CrmSummary, crm_summary
+from institute_core.analytics.crm import CrmSummary, FunnelStage, crm_summary
 from institute_core.analytics.period import Period
 from institute_core.crm.insights import CrmInsights, crm_insights
 
@@ -46,10 +47,11 @@ class PipelineInsights(QWidget):
         self.headline = styled_label(f"Inquiries of the last {DAYS} days", "counts")
         layout.addWidget(self.headline)
         grid = QGridLayout()
-        self.funnel = ChartPanel("Funnel (drop-off to the next stage)")
-        self.by_source = ChartPanel("Conversion by source")
-        self.by_month = ChartPanel("Conversion by month")
-        self.by_counselor = ChartPanel("Conversion by counselor")
+        self.funnel = ChartPanel("Inquiries reaching each stage (number; % still there, "
+                                 "% lost there)")
+        self.by_source = ChartPanel("Conversion by source (% of inquiries enrolled)")
+        self.by_month = ChartPanel("Conversion by month (% of inquiries enrolled)")
+        self.by_counselor = ChartPanel("Conversion by counselor (% of inquiries enrolled)")
         grid.addWidget(self.funnel, 0, 0)
         grid.addWidget(self.by_source, 0, 1)
         grid.addWidget(self.by_month, 1, 0)
@@ -63,11 +65,9 @@ class PipelineInsights(QWidget):
     def _on_loaded(self, figures: PipelineFigures) -> None:
         self.figures = figures
         s, i = figures.summary, figures.insights
-        # Horizontal, top to bottom like a funnel; each stage says how many it lost onwards.
-        self.funnel.show_bars(
-            [STAGE_TITLES[f.stage].replace("Follow-up scheduled", "Scheduled")
-             + (f" · −{f.drop_off:.0f} %" if f.drop_off is not None else "")
-             for f in s.funnel], [f.reached for f in s.funnel], horizontal=True)
+        # Horizontal, top to bottom like a funnel; each stage says where its inquiries are now.
+        self.funnel.show_bars([_stage_label(f) for f in s.funnel],
+                              [f.reached for f in s.funnel], horizontal=True)
         self.by_source.show_bars([g.key.replace("_", " ") for g in s.by_source],
                                  [g.conversion for g in s.by_source], fmt=percent,
                                  horizontal=True)
@@ -83,3 +83,11 @@ class PipelineInsights(QWidget):
             f"({i.converted_counted} counted) · follow-ups done on time "
             f"{i.adherence.on_time} of {i.adherence.due} ({percent(i.adherence.rate)})")
         self.sig_loaded.emit()
+
+def _stage_label(stage: FunnelStage) -> str:
+    """"New · 30 % still there · 10 % lost": nobody is lost by merely waiting at a stage."""
+    title = STAGE_TITLES[stage.stage].replace("Follow-up scheduled", "Scheduled")
+    if stage.went_on_share is None or stage.still_share is None:
+        return title
+    return (f"{title} · {stage.still_share:.0f} % still there · "
+            f"{stage.lost_share or 0:.0f} % lost")

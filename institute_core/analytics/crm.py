@@ -1,10 +1,15 @@
-"""CRM summary: the inquiry funnel with drop-off between stages, and conversion.
+"""CRM summary: the inquiry funnel, where the inquiries of each stage are now, and conversion.
 
 Inquiries (crm_inquiries, not soft-deleted) created within the period are counted by their
 current status. The funnel stages are new → contacted → follow_up_scheduled → enrolled; an
 inquiry has *reached* every stage up to its current one. A lost inquiry reached "contacted" when
-it has at least one (non-deleted) follow-up, otherwise only "new". Drop-off between two stages =
-(reached at the first − reached at the next) ÷ reached at the first × 100.
+it has at least one (non-deleted) follow-up, otherwise only "new", and was *lost at* the last
+stage it reached. Of the inquiries that reached a stage, each is now exactly one of:
+- *still at this stage* (its status is that stage: not lost, only not moved on yet),
+- *lost at this stage*, or
+- *went on* to the next stage.
+Each share is that count ÷ reached at the stage × 100 (they add up to 100 %). Enrolled is the
+last stage: everything that reached it stays there.
 Conversion = enrolled ÷ all inquiries × 100, also per source and per counselor.
 """
 
@@ -29,11 +34,33 @@ UNKNOWN_SOURCE = "unknown"
 
 @dataclass(frozen=True)
 class FunnelStage:
-    """How many inquiries reached a stage, and the share lost before the next one."""
+    """How many inquiries reached a stage, and where those are now."""
 
     stage: str
     reached: int
-    drop_off: float | None  # percent lost before the next stage; None for the last
+    still_here: int  # their status is still this stage
+    lost_here: int  # lost without getting further
+
+    @property
+    def went_on(self) -> int:
+        return self.reached - self.still_here - self.lost_here
+
+    @property
+    def still_share(self) -> float | None:
+        """Percent of those that reached the stage still sitting at it."""
+        return percent(self.still_here, self.reached)
+
+    @property
+    def lost_share(self) -> float | None:
+        """Percent of those that reached the stage lost at it."""
+        return percent(self.lost_here, self.reached)
+
+    @property
+    def went_on_share(self) -> float | None:
+        """Percent of those that reached the stage now at a later one (None: the last)."""
+        if self.stage == STAGES[-1]:
+            return None
+        return percent(self.went_on, self.reached)
 
 
 @dataclass(frozen=True)
@@ -84,17 +111,17 @@ def crm_summary(db: Db, period: Period) -> CrmSummary:
                FollowUp.inquiry_id.in_([r[0] for r in rows]))).scalars())
     statuses = Counter(r[1] for r in rows)
     reached = [0] * len(STAGES)
+    lost = [0] * len(STAGES)
     for inquiry_id, status, *_rest in rows:
         # A lost inquiry only tells how far it got through its follow-ups.
         lost_depth = 1 if inquiry_id in followed else 0
         depth = STAGES.index(status) if status in STAGES else lost_depth
+        if status not in STAGES:
+            lost[depth] += 1
         for k in range(depth + 1):
             reached[k] += 1
-    funnel = tuple(
-        FunnelStage(stage, reached[k],
-                    None if k == len(STAGES) - 1 else
-                    percent(reached[k] - reached[k + 1], reached[k]))
-        for k, stage in enumerate(STAGES))
+    funnel = tuple(FunnelStage(stage, reached[k], statuses.get(stage, 0), lost[k])
+                   for k, stage in enumerate(STAGES))
     order = [s.value for s in InquiryStatus]
     return CrmSummary(
         period=period, total=len(rows),

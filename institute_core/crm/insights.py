@@ -1,6 +1,6 @@
-"""Counselor analytics beyond the funnel (`analytics.crm.crm_summary` has the funnel with its
-drop-off, by source and by counselor): conversion rate month by month, average days to convert,
-and follow-up adherence (done on time ÷ due)."""
+"""Counselor analytics beyond the funnel (`analytics.crm.crm_summary` has the funnel with
+where each stage's inquiries are now, by source and by counselor): conversion rate month by
+month, average days to convert, and follow-up adherence (done on time ÷ due)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""CRM conversion report: the funnel, drop-off and conversion by source and counselor.
+"""CRM conversion report: the funnel (where each stage's inquiries are now) and conversion by
+source and counselor.
 
 All figures come from `analytics.crm.crm_summary` over the inquiries created in the period.
 """
@@ -39,7 +40,8 @@ def collect_crm(db: Db, period: Period, *, sections: Sequence[str] = SECTIONS) -
         "total": summary.total, "enrolled": summary.enrolled,
         "conversion": summary.conversion,
         "by_status": [{"status": s, "count": c} for s, c in summary.by_status],
-        "funnel": [{"stage": f.stage, "reached": f.reached, "drop_off": f.drop_off}
+        "funnel": [{"stage": f.stage, "reached": f.reached, "still": f.still_share,
+                    "lost": f.lost_share, "went_on": f.went_on_share}
                    for f in summary.funnel],
         "by_source": _groups(summary.by_source),
         "by_counselor": _groups(summary.by_counselor),
@@ -60,14 +62,18 @@ def crm_story(payload: Mapping[str, Any]) -> list[Flowable]:
     if "funnel" in chosen:
         funnel = payload["funnel"]
         story += [*heading("Funnel"),
-                  bar_chart("Inquiries reaching each stage",
+                  bar_chart("Inquiries reaching each stage (number of inquiries)",
                             [f["stage"].replace("_", " ") for f in funnel],
                             [[f["reached"] for f in funnel]], height=130),
-                  data_table(["Stage", "Reached", "Drop-off to next stage"],
-                             [[f["stage"].replace("_", " "), f["reached"],
-                               "" if f["drop_off"] is None and f is funnel[-1]
-                               else pct(f["drop_off"])] for f in funnel],
-                             [w * 0.4, w * 0.25, w * 0.35], numeric=(1, 2))]
+                  data_table(["Stage", "Reached", "Still at this stage", "Lost at this stage",
+                              "Went on"],
+                             [[f["stage"].replace("_", " "), f["reached"], pct(f["still"]),
+                               pct(f["lost"]), "" if f is funnel[-1] else pct(f["went_on"])]
+                              for f in funnel],
+                             [w * 0.28, w * 0.14, w * 0.2, w * 0.2, w * 0.18],
+                             numeric=(1, 2, 3, 4)),
+                  para("Of the inquiries that reached a stage: still there (not lost, only not "
+                       "moved on yet), lost there, or gone on to a later stage.", "small")]
     for key, title, label in (("sources", "By source", "Source"),
                               ("counselors", "By counselor", "Counselor")):
         if key in chosen:

@@ -8,7 +8,8 @@ Figures it is built to give (reference date TODAY, period MARCH = 2-15 March 202
   4 no-show, 1 unique student.
 - Dev (FAC-2): no availability; batch "Evening Python" Tue 18-20 taught on 3 and 10 March -> 4 h.
 - CRM: 10 inquiries in March: 3 new, 2 contacted, 1 follow_up_scheduled, 2 enrolled, 2 lost
-  (one with a follow-up) -> reached 10/6/3/2, drop-off 40.00/50.00/33.33 %, conversion 20.00 %.
+  (one with a follow-up) -> reached 10/6/3/2; still at the stage 30.00/33.33/33.33/100 %,
+  lost there 10.00/16.67/0/0 %; conversion 20.00 %.
 """
 
 from __future__ import annotations

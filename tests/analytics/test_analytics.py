@@ -121,9 +121,12 @@ def test_crm_funnel_conversion_by_source_and_counselor(replica: Replica,
     with replica.read() as db:
         summary = crm.crm_summary(db, Period(date(2026, 3, 1), date(2026, 3, 31)))
     assert summary.total == 10 and summary.enrolled == 2 and summary.conversion == 20.0
-    assert [(f.stage, f.reached, f.drop_off) for f in summary.funnel] == [
-        ("new", 10, 40.0), ("contacted", 6, 50.0), ("follow_up_scheduled", 3, 33.33),
-        ("enrolled", 2, None)]
+    # Of those reaching a stage: still there, lost there, gone on (the three add up).
+    assert [(f.stage, f.reached, f.still_share, f.lost_share, f.went_on_share)
+            for f in summary.funnel] == [
+        ("new", 10, 30.0, 10.0, 60.0), ("contacted", 6, 33.33, 16.67, 50.0),
+        ("follow_up_scheduled", 3, 33.33, 0.0, 66.67), ("enrolled", 2, 100.0, 0.0, None)]
+    assert all(f.still_here + f.lost_here + f.went_on == f.reached for f in summary.funnel)
     sources = {g.key: (g.total, g.enrolled, g.lost, g.conversion) for g in summary.by_source}
     assert sources == {"website": (4, 0, 1, 0.0), "referral": (3, 1, 0, 33.33),
                        "walk_in": (3, 1, 1, 33.33)}
@@ -132,4 +135,5 @@ def test_crm_funnel_conversion_by_source_and_counselor(replica: Replica,
     with replica.read() as db:
         empty = crm.crm_summary(db, Period(date(2025, 1, 1), date(2025, 1, 2)))
     assert empty.total == 0 and empty.conversion is None
-    assert [f.drop_off for f in empty.funnel] == [None, None, None, None]
+    assert [(f.still_share, f.lost_share, f.went_on_share) for f in empty.funnel] == \
+        [(None, None, None)] * 4
