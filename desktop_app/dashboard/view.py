@@ -31,20 +31,15 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
 from desktop_app.models import Column, RowsModel
+from desktop_app.settings.risk_dialog import RiskThresholdsDialog
 from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.analytics import dashboard
 from institute_core.analytics.dashboard import DashboardData
 from institute_core.analytics.period import Period
-from institute_core.analytics.risk import AtRiskStudent
+from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
+from institute_core.analytics.risk_settings import read_thresholds
 from institute_core.enums import Role
-
-RULE_TITLES = {
-    "low_attendance": "Low attendance",
-    "no_recent_session": "No recent session",
-    "falling_competency": "Falling competency",
-    "behind_schedule": "Behind schedule",
-}
-
+from institute_core.setup.access import is_admin
 
 
 def _flag_titles(student: AtRiskStudent) -> str:
@@ -55,12 +50,17 @@ def _flag_titles(student: AtRiskStudent) -> str:
 
 
 RISK_COLUMNS: list[Column[AtRiskStudent]] = [
+    Column("Urgency", lambda r: "Urgent" if r.urgent else "Watch",
+           tooltip=lambda r: "Act now" if r.urgent else "Keep an eye on this student"),
     Column("Student", lambda r: r.name),
     Column("Enrollment", lambda r: r.enrollment_no),
     Column("Flags", lambda r: _flag_titles(r)),
     Column("Why", lambda r: "; ".join(f.reason for f in r.flags),
-           tooltip=lambda r: "\n".join(f.reason for f in r.flags)),
+           tooltip=lambda r: "\n".join(("Urgent – " if f.urgent else "Watch – ")
+                                       + f"{RULE_TITLES.get(f.rule, f.rule)}: {f.reason}"
+                                       for f in r.flags)),
 ]
+SEVERITY_FILTERS = (("Urgent and to watch", False), ("Urgent only", True))
 
 PRESETS: tuple[tuple[str, int], ...] = (
     ("Last 4 weeks", 28), ("Last 8 weeks", 56), ("Last 12 weeks", 84), ("Last 26 weeks", 182))
@@ -210,7 +210,18 @@ class DashboardView(QWidget):
             self.rule_filter.addItem(title, rule)
         self.rule_filter.setAccessibleName("Show students flagged by")
         self.rule_filter.currentIndexChanged.connect(self._on_rule_filter)
+        self.severity_filter = QComboBox()
+        for title, urgent_only in SEVERITY_FILTERS:
+            self.severity_filter.addItem(title, urgent_only)
+        self.severity_filter.setAccessibleName("Show how urgent")
+        self.severity_filter.currentIndexChanged.connect(self._on_rule_filter)
+        head.addWidget(self.severity_filter)
         head.addWidget(self.rule_filter)
+        if is_admin(self._ctx.user):
+            self.thresholds_button = QPushButton("Thresholds…")
+            self.thresholds_button.setToolTip("When a student is flagged, and when it is urgent")
+            self.thresholds_button.clicked.connect(self.edit_thresholds)
+            head.addWidget(self.thresholds_button)
         layout.addLayout(head)
         self.risk_model: RowsModel[AtRiskStudent] = RowsModel(RISK_COLUMNS, self)
         self.risk_table = table_view()
@@ -222,7 +233,7 @@ class DashboardView(QWidget):
         header = self.risk_table.horizontalHeader()
         header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         em = self.risk_table.fontMetrics().horizontalAdvance("M")
-        for column, ems in enumerate((12, 10, 22)):
+        for column, ems in enumerate((6, 12, 10, 18)):
             header.resizeSection(column, em * ems)
         layout.addWidget(self.risk_table, 1)
         return box
@@ -287,8 +298,10 @@ class DashboardView(QWidget):
                 return dashboard.dashboard_data(db, period, faculty_id=faculty)
 
         def risky() -> tuple[AtRiskStudent, ...]:
+            thresholds = read_thresholds(replica)
             with replica.read() as db:
-                return dashboard.dashboard_at_risk(db, period, faculty_id=faculty)
+                return dashboard.dashboard_at_risk(db, period, faculty_id=faculty,
+                                                   thresholds=thresholds)
 
         tasks = self._ctx.tasks
         tasks.run_db(overview, lambda data: self._on_overview(generation, data),
@@ -322,16 +335,30 @@ class DashboardView(QWidget):
         self.at_risk = rows
         self.risk_model.set_rows(rows)
         self._on_rule_filter()
-        self.cards["at_risk"].set(str(len(rows)), "see the list below")
+        urgent = sum(r.urgent for r in rows)
+        # The headline is the list a person works through today; the rest are to watch.
+        self.cards["at_risk"].set(f"{urgent} urgent", f"{len(rows) - urgent} more to watch")
         self._done_one()
+
+    def edit_thresholds(self) -> RiskThresholdsDialog:
+        """Open the thresholds (admins); saving them reloads the list."""
+        dialog = RiskThresholdsDialog(self._ctx, self)
+        dialog.sig_saved.connect(lambda _t: self.refresh())
+        dialog.open()
+        return dialog
 
     def _on_rule_filter(self, *_args: Any) -> None:
         rule = self.rule_filter.currentData()
-        self.risk_model.set_filter(None if rule is None else
-                                   (lambda r: any(f.rule == rule for f in r.flags)))
+        urgent_only = bool(self.severity_filter.currentData())
+        self.risk_model.set_filter(
+            None if rule is None and not urgent_only else
+            (lambda r: (not urgent_only or r.urgent)
+             and (rule is None or any(f.rule == rule for f in r.flags))))
         shown, total = len(self.risk_model.rows), self.risk_model.total
-        self.risk_caption.setText(f"Students at risk ({total})" if shown == total
-                                  else f"Students at risk ({shown} of {total})")
+        urgent = sum(r.urgent for r in self.at_risk)
+        caption = f"Students at risk: {urgent} urgent, {total - urgent} to watch"
+        self.risk_caption.setText(caption if shown == total
+                                  else f"{caption} ({shown} shown)")
 
     # --- showing ----------------------------------------------------------------------------
 

@@ -38,6 +38,7 @@ from desktop_app.settings.institute import (
     read_institute_settings,
     save_institute_settings,
 )
+from desktop_app.settings.risk_dialog import RiskThresholdsDialog
 from desktop_app.settings.store import (
     MAX_INTERVAL,
     MIN_INTERVAL,
@@ -56,6 +57,7 @@ from institute_core.replica.backup import (
     export_pending,
 )
 from institute_core.reports.branding import ReportBranding
+from institute_core.setup.access import is_admin
 
 
 def _browse_row(edit: QLineEdit, button: QPushButton) -> QWidget:
@@ -118,6 +120,11 @@ class SettingsDialog(QDialog):
         form.addRow("Logo", _browse_row(self.logo, browse_logo))
         self.signature = QLineEdit()
         form.addRow("Signature line", self.signature)
+        if is_admin(self.ctx.user):
+            thresholds = QPushButton("At-risk thresholds…")
+            thresholds.setToolTip("When the dashboard flags a student, and when it is urgent")
+            thresholds.clicked.connect(lambda: RiskThresholdsDialog(self.ctx, self).open())
+            form.addRow("At-risk list", thresholds)
         layout.addWidget(reports)
 
         computer = QGroupBox("This computer")

@@ -34,6 +34,7 @@ from institute_core.analytics.attendance import AttendanceSummary, daily_counts
 from institute_core.analytics.crm import CrmSummary, crm_summary
 from institute_core.analytics.period import Db, Period, week_start
 from institute_core.analytics.risk import AtRiskStudent, at_risk_students
+from institute_core.analytics.risk_settings import RiskThresholds
 from institute_core.analytics.utilization import FacultyUtilization, faculty_utilization
 from institute_core.analytics.velocity import completions_per_day
 from institute_core.enums import SessionStatus, StudentStatus
@@ -128,12 +129,14 @@ def _core(db: Db) -> Db:
 
 
 def dashboard_at_risk(db: Db, period: Period | None = None, *,
-                      faculty_id: uuid.UUID | None = None) -> tuple[AtRiskStudent, ...]:
-    """The at-risk students in scope as of the period's last day (the slow half: it reads
-    every student's history, so the dashboard shows the overview first and this after)."""
+                      faculty_id: uuid.UUID | None = None,
+                      thresholds: RiskThresholds | None = None) -> tuple[AtRiskStudent, ...]:
+    """The at-risk students in scope as of the period's last day, most urgent first (the slow
+    half: it reads every student's history, so the dashboard shows the overview first)."""
     period = period or default_period()
     return tuple(at_risk_students(_core(db), period.end,
-                                  student_ids=students_in_scope(faculty_id)))
+                                  student_ids=students_in_scope(faculty_id),
+                                  thresholds=thresholds))
 
 
 def dashboard_data(db: Db, period: Period | None = None, *,

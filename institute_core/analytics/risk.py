@@ -1,16 +1,25 @@
-"""At-risk students: documented rules, each flag carrying the reason a person can read.
+"""At-risk students: documented rules, each flag carrying a severity and the reason in words.
 
-Only active, non-deleted students are checked. The rules (reference date `today`):
-- low_attendance: attendance below 75 % over the student's last 10 counted marks (individual and
-  batch sessions up to `today`; excused marks are not counted, late counts as attended); needs at
-  least 3 counted marks so one early absence does not flag a newcomer.
+Only active, non-deleted students are checked. The thresholds are `RiskThresholds` (defaults in
+brackets; an admin tunes them in settings). The rules (reference date `today`):
+- low_attendance: attendance below `attendance_below` (75 %) over the student's last
+  `attendance_window` (10) counted marks (individual and batch sessions up to `today`; excused
+  marks are not counted, late counts as attended); needs at least `attendance_minimum` (3)
+  counted marks so one early absence does not flag a newcomer. Urgent below
+  `attendance_urgent_below` (50 %).
 - no_recent_session: the student has an active enrollment and has attended no session (present
-  or late) in the last 14 days, i.e. the last attended session (or the admission date when there
-  is none) is 14 or more days before `today`.
+  or late) for `idle_days` (14) or more, counted from the last attended session (or the
+  admission date when there is none) to `today`. Urgent from `idle_urgent_days` (28).
 - falling_competency: the mean understanding level (1-5) recorded for the topics of each of the
-  student's last 3 rated sessions falls strictly from one to the next.
-- behind_schedule: an active enrollment whose predicted completion date is after its expected
-  completion date (see `prediction`).
+  student's last `competency_sessions` (3) rated sessions falls strictly from one to the next,
+  and by at least `competency_drop_tenths` / 10 (1.5) in all. Urgent when the latest level is at
+  or below `competency_urgent_level_tenths` / 10 (2.0).
+- behind_schedule: an active enrollment with topics left predicted (see `prediction`) to finish
+  `behind_days` (21) or more days after its expected completion date, or with nothing completed
+  yet when that date has passed. Urgent from `behind_urgent_days` (56) days behind, or when the
+  expected date has passed with topics left.
+
+The list is ranked most urgent first: more urgent flags, then more flags, then by name.
 """
 
 from __future__ import annotations
@@ -33,6 +42,7 @@ from institute_core.analytics.period import (
     shared_uuid,
 )
 from institute_core.analytics.prediction import CompletionPrediction, predict_completion
+from institute_core.analytics.risk_settings import RiskThresholds
 from institute_core.enums import (
     AttendanceStatus,
     EnrollmentStatus,
@@ -56,29 +66,51 @@ NO_RECENT_SESSION = "no_recent_session"
 FALLING_COMPETENCY = "falling_competency"
 BEHIND_SCHEDULE = "behind_schedule"
 
-ATTENDANCE_THRESHOLD = 75.0
-ATTENDANCE_WINDOW = 10
-ATTENDANCE_MINIMUM = 3
-IDLE_DAYS = 14
-COMPETENCY_WINDOW = 3
+URGENT = "urgent"
+WATCH = "watch"
+RULE_TITLES = {LOW_ATTENDANCE: "Low attendance", NO_RECENT_SESSION: "No recent session",
+               FALLING_COMPETENCY: "Falling understanding", BEHIND_SCHEDULE: "Behind schedule"}
 
 
 @dataclass(frozen=True)
 class RiskFlag:
-    """One rule that fired, and why."""
+    """One rule that fired, how urgent it is, and why."""
 
     rule: str
     reason: str
+    severity: str = WATCH
+
+    @property
+    def urgent(self) -> bool:
+        return self.severity == URGENT
 
 
 @dataclass(frozen=True)
 class AtRiskStudent:
-    """A student with at least one risk flag."""
+    """A student with at least one risk flag (urgent flags first)."""
 
     student_id: uuid.UUID
     enrollment_no: str
     name: str
     flags: tuple[RiskFlag, ...]
+
+    @property
+    def severity(self) -> str:
+        return URGENT if any(f.urgent for f in self.flags) else WATCH
+
+    @property
+    def urgent(self) -> bool:
+        return self.severity == URGENT
+
+    @property
+    def why(self) -> str:
+        """The reasons in words, most urgent first."""
+        return "; ".join(f"{RULE_TITLES.get(f.rule, f.rule)}: {f.reason}" for f in self.flags)
+
+    def rank(self) -> tuple[int, int, str, str]:
+        """Sort key: more urgent flags first, then more flags, then by name."""
+        return (-sum(f.urgent for f in self.flags), -len(self.flags), self.name.lower(),
+                self.enrollment_no)
 
 
 def active_students(student_ids: StudentIds | None = None) -> Select[tuple[uuid.UUID]]:
@@ -89,23 +121,26 @@ def active_students(student_ids: StudentIds | None = None) -> Select[tuple[uuid.
 
 
 def at_risk_students(db: Db, today: date | None = None, *,
-                     student_ids: StudentIds | None = None) -> list[AtRiskStudent]:
-    """Flagged students, most flags first, then by name."""
+                     student_ids: StudentIds | None = None,
+                     thresholds: RiskThresholds | None = None) -> list[AtRiskStudent]:
+    """Flagged students, most urgent first (see `AtRiskStudent.rank`)."""
     today = today or date.today()
     checked = active_students(student_ids)
-    flags = risk_flags(db, today, student_ids=checked)
+    flags = risk_flags(db, today, student_ids=checked, thresholds=thresholds)
     students = db.execute(
         select(Student.id, Student.enrollment_no, User.first_name, User.last_name)
         .join(User, User.id == Student.user_id)
         .where(Student.id.in_([sid for sid, own in flags.items() if own]))).all()
-    result = [AtRiskStudent(sid, enrollment_no, f"{first} {last}".strip(), tuple(flags[sid]))
+    result = [AtRiskStudent(sid, enrollment_no, f"{first} {last}".strip(),
+                            tuple(sorted(flags[sid], key=lambda f: not f.urgent)))
               for sid, enrollment_no, first, last in students]
-    result.sort(key=lambda r: (-len(r.flags), r.name.lower(), r.enrollment_no))
+    result.sort(key=AtRiskStudent.rank)
     return result
 
 
 def risk_flags(db: Db, today: date, *, student_ids: StudentIds,
-               predictions: list[CompletionPrediction] | None = None
+               predictions: list[CompletionPrediction] | None = None,
+               thresholds: RiskThresholds | None = None
                ) -> dict[uuid.UUID, list[RiskFlag]]:
     """Every rule's flags for the given students (a student without a flag may be missing).
 
@@ -113,32 +148,32 @@ def risk_flags(db: Db, today: date, *, student_ids: StudentIds,
     The database does the windowing (last N marks, last N rated sessions), so the cost grows
     with the number of students, not with their history.
     """
+    limits = thresholds or RiskThresholds()
     flags: dict[uuid.UUID, list[RiskFlag]] = defaultdict(list)
     last_attended: dict[uuid.UUID, date] = {}
-    for sid, (counted, attended, last) in _attendance_figures(db, student_ids, today).items():
-        flag = _low_attendance(counted, attended)
+    for sid, (counted, attended, last) in _attendance_figures(
+            db, student_ids, today, limits.attendance_window).items():
+        flag = _low_attendance(counted, attended, limits)
         if flag:
             flags[sid].append(flag)
         if last is not None:
             last_attended[sid] = last
     for sid, admitted in _with_active_enrollment(db, student_ids):
-        flag = _no_recent_session(last_attended.get(sid), as_date(admitted), today)
+        flag = _no_recent_session(last_attended.get(sid), as_date(admitted), today, limits)
         if flag:
             flags[sid].append(flag)
-    for sid, levels in _last_rated_sessions(db, student_ids, today).items():
-        flag = _falling(levels)
+    for sid, levels in _last_rated_sessions(db, student_ids, today,
+                                            limits.competency_sessions).items():
+        flag = _falling(levels, limits)
         if flag:
             flags[sid].append(flag)
     if predictions is None:
         # Behind schedule needs no range: skip reading every completion date.
         predictions = predict_completion(db, today, student_ids=student_ids, ranges=False)
     for p in predictions:
-        if p.status == EnrollmentStatus.ACTIVE and p.behind_schedule:
-            when = p.predicted.isoformat() if p.predicted else "no progress yet"
-            expected = p.expected.isoformat() if p.expected else "?"
-            flags[p.student_id].append(RiskFlag(
-                BEHIND_SCHEDULE,
-                f"{p.subject_name}: predicted {when}, expected by {expected}"))
+        flag = _behind(p, today, limits)
+        if flag:
+            flags[p.student_id].append(flag)
     return dict(flags)
 
 
@@ -164,9 +199,9 @@ def _marks(student_ids: StudentIds, today: date) -> Subquery:
     return union_all(individual, batch).subquery("marks")
 
 
-def _attendance_figures(db: Db, student_ids: StudentIds, today: date
+def _attendance_figures(db: Db, student_ids: StudentIds, today: date, window: int
                         ) -> dict[uuid.UUID, tuple[int, int, date | None]]:
-    """(counted, attended) over each student's last `ATTENDANCE_WINDOW` counted (non-excused)
+    """(counted, attended) over each student's last `window` counted (non-excused)
     marks, and the day of their last attended mark, in one pass of the database over the
     marks (attended marks are never excused, so the counted marks hold them all)."""
     marks = _marks(student_ids, today)
@@ -175,7 +210,7 @@ def _attendance_figures(db: Db, student_ids: StudentIds, today: date
         order_by=(marks.c.day.desc(), marks.c.source.desc(), marks.c.ref.desc())).label("rn")
     counted = (select(marks.c.student_id, marks.c.day, marks.c.status, newest)
                .where(marks.c.status != AttendanceStatus.EXCUSED.value).subquery("counted"))
-    recent = counted.c.rn <= ATTENDANCE_WINDOW
+    recent = counted.c.rn <= window
     was_attended = counted.c.status.in_(list(ATTENDED))
     rows = db.execute(select(
         counted.c.student_id, func.sum(case((recent, 1), else_=0)),
@@ -186,37 +221,70 @@ def _attendance_figures(db: Db, student_ids: StudentIds, today: date
             for sid, n, yes, last in rows}
 
 
-def _low_attendance(counted: int, attended: int) -> RiskFlag | None:
-    if counted < ATTENDANCE_MINIMUM:
+def _severity(urgent: bool) -> str:
+    return URGENT if urgent else WATCH
+
+
+def _low_attendance(counted: int, attended: int, limits: RiskThresholds) -> RiskFlag | None:
+    if counted < limits.attendance_minimum:
         return None
     rate = percent(attended, counted)
-    if rate is None or rate >= ATTENDANCE_THRESHOLD:
+    if rate is None or rate >= limits.attendance_below:
         return None
     return RiskFlag(LOW_ATTENDANCE,
                     f"attendance {rate:.2f} % over the last {counted} sessions "
-                    f"({attended} attended)")
+                    f"({attended} attended)",
+                    _severity(rate < limits.attendance_urgent_below))
 
 
-def _no_recent_session(last: date | None, admitted: date, today: date) -> RiskFlag | None:
+def _no_recent_session(last: date | None, admitted: date, today: date,
+                       limits: RiskThresholds) -> RiskFlag | None:
     since = (today - (last or admitted)).days
-    if since < IDLE_DAYS:
+    if since < limits.idle_days:
         return None
+    severity = _severity(since >= limits.idle_urgent_days)
     if last is None:
         return RiskFlag(NO_RECENT_SESSION,
                         f"no session attended since admission on {admitted.isoformat()} "
-                        f"({since} days)")
+                        f"({since} days)", severity)
     return RiskFlag(NO_RECENT_SESSION,
-                    f"no session attended for {since} days (last on {last.isoformat()})")
+                    f"no session attended for {since} days (last on {last.isoformat()})",
+                    severity)
 
 
-def _falling(levels: list[float]) -> RiskFlag | None:
-    if len(levels) < COMPETENCY_WINDOW:
+def _falling(levels: list[float], limits: RiskThresholds) -> RiskFlag | None:
+    if len(levels) < limits.competency_sessions:
         return None
-    if all(a > b for a, b in itertools.pairwise(levels)):
-        shown = " → ".join(f"{v:.1f}" for v in levels)
-        return RiskFlag(FALLING_COMPETENCY,
-                        f"understanding fell {shown} over the last {len(levels)} sessions")
-    return None
+    # Levels are means of whole ratings: compare in tenths so 3.0 - 2.0 is exactly one level.
+    tenths = [round(v * 10) for v in levels]
+    if not all(a > b for a, b in itertools.pairwise(tenths)):
+        return None
+    if tenths[0] - tenths[-1] < limits.competency_drop_tenths:
+        return None
+    shown = " → ".join(f"{v:.1f}" for v in levels)
+    return RiskFlag(FALLING_COMPETENCY,
+                    f"understanding fell {shown} over the last {len(levels)} sessions",
+                    _severity(tenths[-1] <= limits.competency_urgent_level_tenths))
+
+
+def _behind(p: CompletionPrediction, today: date, limits: RiskThresholds) -> RiskFlag | None:
+    if p.status != EnrollmentStatus.ACTIVE or p.expected is None or p.remaining == 0:
+        return None
+    expected = p.expected.isoformat()
+    if p.predicted is None:
+        if not p.expected_passed:
+            return None
+        return RiskFlag(BEHIND_SCHEDULE,
+                        f"{p.subject_name}: expected by {expected} "
+                        f"({(today - p.expected).days} days ago) with no topic completed",
+                        URGENT)
+    late = (p.predicted - p.expected).days
+    if late < max(1, limits.behind_days):
+        return None
+    urgent = late >= limits.behind_urgent_days or p.expected_passed
+    return RiskFlag(BEHIND_SCHEDULE,
+                    f"{p.subject_name}: predicted {p.predicted.isoformat()}, {late} days after "
+                    f"the expected {expected} ({p.remaining} topics left)", _severity(urgent))
 
 
 def _with_active_enrollment(db: Db, student_ids: StudentIds
@@ -229,7 +297,7 @@ def _with_active_enrollment(db: Db, student_ids: StudentIds
         .where(Student.id.in_(enrolled), among(Student.id, student_ids)))]
 
 
-def _last_rated_sessions(db: Db, student_ids: StudentIds, today: date
+def _last_rated_sessions(db: Db, student_ids: StudentIds, today: date, window: int
                          ) -> dict[uuid.UUID, list[float]]:
     """Mean understanding level of each of a student's last rated sessions, oldest first."""
     at, sa, ls = AttendanceTopic, SessionAttendance, LearningSession
@@ -257,6 +325,6 @@ def _last_rated_sessions(db: Db, student_ids: StudentIds, today: date
     rows: dict[uuid.UUID, list[tuple[date, str, float]]] = defaultdict(list)
     for student, day, ref, level in db.execute(
             select(ranked.c.student_id, ranked.c.day, ranked.c.ref, ranked.c.level)
-            .where(ranked.c.rn <= COMPETENCY_WINDOW)):
+            .where(ranked.c.rn <= window)):
         rows[student].append((as_date(day), str(ref), float(level)))
     return {sid: [level for _d, _r, level in sorted(own)] for sid, own in rows.items()}

@@ -17,7 +17,7 @@ from sqlalchemy import select
 
 from institute_core.analytics import attendance
 from institute_core.analytics.period import Db, Period
-from institute_core.analytics.risk import ATTENDANCE_THRESHOLD
+from institute_core.analytics.risk_settings import RiskThresholds
 from institute_core.enums import AttendanceStatus
 from institute_core.reports.charts import bar_chart
 from institute_core.reports.common import (
@@ -32,6 +32,8 @@ from institute_core.schema import BatchMember, FlexibleBatch
 
 SECTIONS = ("summary", "sessions")
 TITLE = "Attendance report"
+# The at-risk rule's default threshold (the report's highlight does not move with settings).
+LOW_ATTENDANCE = RiskThresholds().attendance_below
 
 
 def _summary(summary: attendance.AttendanceSummary,
@@ -164,7 +166,7 @@ def _batch_story(payload: Mapping[str, Any]) -> list[Flowable]:
     if "summary" in payload["sections"]:
         students = payload["students"]
         low = [i for i, s in enumerate(students)
-               if s["rate"] is not None and s["rate"] < ATTENDANCE_THRESHOLD]
+               if s["rate"] is not None and s["rate"] < LOW_ATTENDANCE]
         story += [*heading("Students"), data_table(
             ["Student", "Enrollment", "Present", "Late", "Absent", "Excused", "Rate",
              "Longest streak"],
@@ -172,7 +174,7 @@ def _batch_story(payload: Mapping[str, Any]) -> list[Flowable]:
               s["excused"], pct(s["rate"]), s["longest_streak"]] for s in students],
             [w * 0.25, w * 0.17, w * 0.08, w * 0.07, w * 0.08, w * 0.09, w * 0.12, w * 0.14],
             highlight=low, numeric=(2, 3, 4, 5, 6, 7)),
-            para(f"Highlighted: attendance below {ATTENDANCE_THRESHOLD:.0f} %.", "small")]
+            para(f"Highlighted: attendance below {LOW_ATTENDANCE} %.", "small")]
     if "sessions" in payload["sections"]:
         dates = payload["dates"]
         story += heading("Sessions")

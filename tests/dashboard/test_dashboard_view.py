@@ -39,7 +39,10 @@ def test_numbers_shown_are_the_analytics_figures(qtbot, replica: Replica,  # typ
     assert cards["sessions"].value.text() == str(expected.sessions_this_week)
     assert expected.attendance.rate is not None
     assert cards["attendance"].value.text() == f"{expected.attendance.rate:.2f} %"
-    assert cards["at_risk"].value.text() == str(len(risky))
+    urgent = sum(r.urgent for r in risky)
+    assert urgent >= 1
+    assert cards["at_risk"].value.text() == f"{urgent} urgent"
+    assert cards["at_risk"].note.text() == f"{len(risky) - urgent} more to watch"
     assert expected.crm is not None and expected.crm.conversion == 20.0
     assert cards["conversion"].value.text() == "20.00 %"
     # The charts hold the same series, and hovering shows a category's value.
@@ -102,3 +105,42 @@ def test_a_faculty_member_sees_their_own_students(qtbot, replica: Replica,  # ty
     flagged = {view.risk_model.row_at(r).enrollment_no
                for r in range(view.risk_model.rowCount())}
     assert flagged <= {"ENR-2", "ENR-3"}
+
+
+def test_the_list_is_ranked_urgent_first_and_an_admin_tunes_it(  # type: ignore[no-untyped-def]
+        qtbot, tmp_path: Path, replica: Replica, institute: Institute,
+        admin_ctx: AppContext) -> None:
+    from desktop_app.settings.risk_dialog import RiskThresholdsDialog
+
+    view = _open(qtbot, admin_ctx)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        view.set_period(MARCH)
+    model = view.risk_model
+    urgency = [model.data(model.index(r, 0)) for r in range(model.rowCount())]
+    assert urgency[0] == "Urgent" and urgency == sorted(urgency, key=lambda u: u != "Urgent")
+    why = model.data(model.index(0, 4), 3)  # the tooltip says each reason's urgency in words
+    assert why.startswith("Urgent – ")
+    view.severity_filter.setCurrentIndex(1)
+    assert model.rows and all(r.urgent for r in model.rows)
+    urgent = sum(r.urgent for r in view.at_risk)
+    assert view.risk_caption.text().startswith(
+        f"Students at risk: {urgent} urgent, {len(view.at_risk) - urgent} to watch")
+    view.grab().save(str(tmp_path / "dashboard.png"))
+
+    # Low attendance from below 70 %: Asha (70 % over her last 10) loses that flag once saved.
+    assert any(f.rule == "low_attendance" for f in view.at_risk[0].flags)
+    dialog = view.edit_thresholds()
+    dialog.boxes["attendance_below"].setValue(70)
+    dialog.boxes["attendance_urgent_below"].setValue(80)
+    dialog.save()
+    assert "must not be above the attendance threshold" in dialog.error.text()
+    dialog.boxes["attendance_urgent_below"].setValue(50)
+    view.severity_filter.setCurrentIndex(0)
+    with qtbot.waitSignal(view.sig_loaded, timeout=10000):
+        dialog.save()
+    asha = next(r for r in view.at_risk if r.enrollment_no == "ENR-1")
+    assert not any(f.rule == "low_attendance" for f in asha.flags)
+    reopened = RiskThresholdsDialog(admin_ctx, view)
+    qtbot.addWidget(reopened)
+    assert reopened.boxes["attendance_below"].value() == 70
+    reopened.grab().save(str(tmp_path / "thresholds.png"))
