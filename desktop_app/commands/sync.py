@@ -62,6 +62,9 @@ def print_report(report: SyncReport) -> None:
         print(f"  repaired {table}: removed {removed} row(s) no longer shared with you")
     for table, (server, local) in report.mismatched.items():
         print(f"  still different after repair: {table} server {server} here {local}")
+    if report.started_over:
+        print(f"  {report.started_over}: sent {report.resent} change(s) of this desk again "
+              f"and downloaded your data anew")
     if report.cancelled:
         print("  cancelled before the end; the next sync carries on")
 

@@ -146,8 +146,14 @@ def test_restore_drill_loses_nothing_a_desk_still_holds(
         for desk in (admin, faculty, admin):
             _sync(desk)
         for email, report in first.items():
-            assert report.started_over, email
             assert report.resent > 0, email
+            assert "re-sent" in report.summary()
+        reasons = {email: report.started_over for email, report in first.items()}
+        if how == "restore command":  # the new epoch tells
+            assert set(reasons.values()) == {"the server was restored from a backup"}
+        else:  # the same epoch: the server's own records of the desks tell
+            assert "has lost changes it had acknowledged" in str(reasons[admin.email])
+            assert "no longer knows this device" in str(reasons[faculty.email])
         # Exactly once: the server holds every acknowledged change of each device once.
         for desk in (admin, faculty):
             assert _scalar(institute.url, "SELECT last_seq FROM sync_devices WHERE "
@@ -281,3 +287,12 @@ def test_a_replica_that_became_a_new_device_keeps_what_it_sends_under_its_own_nu
         assert replica.pending_changes() == 0 and acked_seq(replica) == n
     finally:
         replica.close()
+
+
+def test_the_command_line_sync_says_the_server_was_restored(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    from desktop_app.commands.sync import print_report
+
+    print_report(SyncReport(started_over="the server was restored from a backup", resent=3))
+    assert "the server was restored from a backup: sent 3 change(s) of this desk again" \
+        in capsys.readouterr().out
