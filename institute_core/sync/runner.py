@@ -8,6 +8,7 @@ half-applied).
 
 from __future__ import annotations
 
+import platform
 import threading
 import time
 import uuid
@@ -271,8 +272,12 @@ class SyncRunner:
         return self.client.push(request, self.cancel)
 
     def register_device(self, name: str = "") -> wire.DeviceInfo:
-        """Tell the server about this device (again); calibrates the clock on the way."""
-        registration = wire.DeviceRegistration(device_id=self.replica.device_id, name=name,
+        """Tell the server about this device (again); calibrates the clock on the way.
+
+        Without a `name` the computer's own is sent: it is how an administrator tells the desks
+        apart in the device list, and a re-registration must not blank it."""
+        registration = wire.DeviceRegistration(device_id=self.replica.device_id,
+                                               name=(name or platform.node())[:200],
                                                schema_version=wire.SCHEMA_VERSION)
         return self._timed(lambda: self.client.register_device(registration))
 

@@ -9,6 +9,7 @@ The fault is real: a trigger in the test's PostgreSQL database refuses one marke
 from __future__ import annotations
 
 import os
+import platform
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -164,6 +165,7 @@ def test_the_admin_sees_every_device_that_cannot_upload_with_its_reference(
     assert model.rowCount() == 2
     failing = model.row_at(0)
     assert failing.device_id == front.replica.device_id and failing.owner == front.email
+    assert failing.name == platform.node()  # desks register with the computer's name
     shown = [model.data(model.index(0, c)) for c in range(model.columnCount())]
     assert re.fullmatch(rf"push failing since \d\d:\d\d \(ref {ref}\)", shown[3]), shown
     assert shown[4].startswith(f"applying crm_inquiries row {blocked} (change ")
