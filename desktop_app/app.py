@@ -24,6 +24,7 @@ from desktop_app.shell.sync_controller import DEFAULT_INTERVAL_MS, SyncControlle
 from desktop_app.tasks import JobState, TaskManager
 from desktop_app.theme import apply_theme
 from institute_core.collector import freeze_startup_objects
+from institute_core.display import style_of, use_style
 from institute_core.enums import Role
 from institute_core.replica import Replica
 from institute_core.services import auth
@@ -147,6 +148,8 @@ class DeskApp(QObject):
 
     def _on_signed_in(self, user: CurrentUser) -> None:
         self._preload_timer.stop()
+        # Dates, times and numbers in the institute's style (its time zone, Indian grouping).
+        use_style(style_of(self.replica))
         connected = sync_bridge.server_configured(self.replica)
         ctx = AppContext(self.replica, self.tasks, user,
                          self._credential_store() if connected else None)

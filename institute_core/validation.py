@@ -31,6 +31,44 @@ class InvalidInput(ValueError):
         super().__init__(f"{where}: {message}{shown}")
 
 
+# Fields as a person calls them, where the column's name does not read right on its own; any
+# other field is named by its column in words ("admission_date" -> "Admission date").
+FIELD_WORDS: dict[str, str] = {
+    "max_students": "Capacity",
+    "student_name": "Name",
+    "email": "Email",
+    "phone": "Phone",
+    "enrollment_no": "Enrollment number",
+    "max_hours_per_day": "Hours a day at most",
+    "max_students_per_day": "Students a day at most",
+    "estimated_duration_minutes": "Estimated minutes",
+    "duration_hours": "Duration (hours)",
+    "order_index": "Position in the syllabus",
+    "competency_level": "Understanding (1-5)",
+}
+
+
+def field_label(field: str | None) -> str:
+    """A column name as a person would say it (never "flexible_batches.max_students")."""
+    if not field:
+        return ""
+    if field in FIELD_WORDS:
+        return FIELD_WORDS[field]
+    words = " and ".join(part.strip().removesuffix("_id").replace("_", " ")
+                         for part in field.split(","))
+    return words[:1].upper() + words[1:]
+
+
+def person_message(error: BaseException) -> str:
+    """What a screen shows for a refusal: the field in words, then the reason
+    ("Capacity: capacity 7 is too small…"); other errors as they are."""
+    if isinstance(error, InvalidInput):
+        shown = "" if error.value is None else f" (got {error.value!r})"
+        label = field_label(error.field)
+        return f"{label}: {error.message}{shown}" if label else f"{error.message}{shown}"
+    return str(error)
+
+
 @dataclass(frozen=True)
 class _ConstraintInfo:
     table: str

@@ -22,6 +22,7 @@ from institute_core.enums import AttendanceStatus
 from institute_core.services import attendance
 from institute_core.services.common import SessionKey
 from institute_core.services.suggestions import Syllabus, load_syllabus, subject_statuses
+from institute_core.validation import person_message
 
 
 @dataclass(frozen=True)
@@ -240,10 +241,10 @@ class AttendanceController(QObject):
 
         def failed(exc: BaseException) -> None:
             self._saving -= 1
-            self.sig_error.emit(str(exc))
+            self.sig_error.emit(person_message(exc))
             self.reload()
 
         self._ctx.tasks.run_db(fn, done, failed)
 
     def _on_failed(self, exc: BaseException) -> None:
-        self.sig_error.emit(str(exc))
+        self.sig_error.emit(person_message(exc))

@@ -10,6 +10,7 @@ from PySide6.QtCore import QAbstractTableModel, QModelIndex, QPersistentModelInd
 from PySide6.QtGui import QBrush, QColor
 
 from desktop_app.models import STATUS_COLOURS
+from institute_core.display import time_text
 from institute_core.enums import AttendanceStatus
 from institute_core.services.attendance import RosterRow
 
@@ -101,7 +102,7 @@ class AttendanceModel(QAbstractTableModel):
         if column == STATUS_COLUMN:
             return STATUS_TEXT[r.status] if r.status else "—"
         if column == 4:
-            return r.check_in.strftime("%H:%M") if r.check_in else ""
+            return time_text(r.check_in) if r.check_in else ""
         if column == 5:
             return ", ".join(f"{t.name} ({t.level})" if t.level else t.name for t in r.topics)
         return r.notes.replace("\n", " ")

@@ -33,6 +33,7 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
 from desktop_app.widgets import index_of, styled_label, table_view, title_label
+from institute_core.display import long_date
 from institute_core.enums import AttendanceStatus
 from institute_core.services import attendance
 from institute_core.services.common import SessionKey, SessionKind, TopicRef
@@ -232,7 +233,7 @@ class AttendanceView(QWidget):
     def open_session(self, key: SessionKey, subtitle: str = "") -> None:
         """Load a session's roster; the table gets the keyboard once it is shown."""
         self._save_notes()
-        self.subtitle.setText(subtitle or key.on.strftime("%A %d %B %Y"))
+        self.subtitle.setText(subtitle or long_date(key.on))
         self.message.hide()
         individual = key.kind is SessionKind.INDIVIDUAL
         self.prep_row.setVisible(individual)

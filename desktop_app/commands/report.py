@@ -60,6 +60,7 @@ def _period(args: argparse.Namespace) -> Period:
 
 def run(args: argparse.Namespace) -> int:
     # Imported here: reportlab loads only for this command, not for `institute-desk --help`.
+    from institute_core.display import style_of, use_style
     from institute_core.replica import Replica
     from institute_core.reports import service
 
@@ -77,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
               "`institute-desk seed-demo` first, or pass --data-dir", file=sys.stderr)
         return 2
     replica = Replica.open(data_dir)
+    use_style(style_of(replica))  # the institute's date style and time zone on the PDF
     try:
         with replica.read() as db:
             request = service.ReportRequest(

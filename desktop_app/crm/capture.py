@@ -40,10 +40,7 @@ from institute_core.crm.inquiries import (
 from institute_core.crm.listing import CrmChoices
 from institute_core.crm.phones import PhoneProblem, normalize_phone, try_normalize
 from institute_core.enums import InquirySource, InquiryStatus, Priority
-from institute_core.validation import InvalidInput
-
-FIELD_LABELS = {"student_name": "Name", "phone": "Phone", "email": "Email",
-                "source": "Source", "priority": "Priority"}
+from institute_core.validation import InvalidInput, person_message
 
 
 def describe_match(match: DuplicateMatch) -> str:
@@ -236,8 +233,7 @@ class CaptureForm(QWidget):
                                  "or Save anyway.")
             return
         if isinstance(exc, InvalidInput):
-            label = FIELD_LABELS.get(exc.field or "", exc.field or "")
-            self.message.setText(f"{label} {exc.message}")
+            self.message.setText(person_message(exc))
             target = {"student_name": self.name, "phone": self.phone,
                       "email": self.email}.get(exc.field or "")
             if target is not None:

@@ -13,6 +13,7 @@ from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, plain
 from desktop_app.widgets import styled_label
 from institute_core.analytics.period import Period
+from institute_core.display import month_text
 from institute_core.engagement.insights import FeedbackInsights, feedback_insights
 
 DAYS = 365
@@ -73,7 +74,7 @@ class FeedbackInsightsView(QWidget):
                                   [g.average for g in figures.by_subject], fmt=rating,
                                   horizontal=True, y_max=5,
                                   empty="No feedback tied to a session of a subject.")
-        self.by_month.show_line([m.month.strftime("%b %Y") for m in figures.by_month],
+        self.by_month.show_line([month_text(m.month) for m in figures.by_month],
                                 [m.average_score for m in figures.by_month], fmt=sentiment,
                                 empty="No comments with a sentiment yet.")
         if figures.by_month:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
+from institute_core.display import date_text
 from institute_core.engagement.feedback import (
     FeedbackDraft,
     FeedbackRow,
@@ -31,6 +32,7 @@ from institute_core.engagement.feedback import (
     resolve_feedback,
     review_feedback,
 )
+from institute_core.engagement.sentiment import describe_sentiment
 from institute_core.enums import FeedbackType
 from institute_core.services.students import StudentRow, list_students
 from institute_core.validation import InvalidInput
@@ -38,13 +40,12 @@ from institute_core.validation import InvalidInput
 SENTIMENT_COLOURS = {"positive": "#dff3e4", "neutral": "#f1f3f5", "negative": "#f9dcdc"}
 
 FEEDBACK_COLUMNS: list[Column[FeedbackRow]] = [
-    Column("Given", lambda r: r.given_at.astimezone().strftime("%d %b %Y")),
+    Column("Given", lambda r: date_text(r.given_at)),
     Column("Student", lambda r: r.student),
     Column("Faculty", lambda r: r.faculty),
     Column("Rating", lambda r: "" if r.rating is None else str(r.rating), align_right=True),
     Column("Type", lambda r: r.feedback_type),
-    Column("Sentiment", lambda r: r.sentiment + (
-        f" ({r.sentiment_score:+.2f})" if r.sentiment_score is not None else ""),
+    Column("Sentiment", lambda r: describe_sentiment(r.sentiment, r.sentiment_score),
         lambda r: SENTIMENT_COLOURS.get(r.sentiment)),
     Column("Status", lambda r: r.status),
     Column("Comments", lambda r: r.comments, tooltip=lambda r: r.action_note or r.comments),

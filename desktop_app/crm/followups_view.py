@@ -36,11 +36,12 @@ from institute_core.crm.followups import (
     propose_next_date,
     roll_over_missed,
 )
+from institute_core.display import long_date, short_moment
 from institute_core.enums import FollowUpType
 from institute_core.validation import InvalidInput
 
 FOLLOW_UP_COLUMNS: list[Column[FollowUpRow]] = [
-    Column("When", lambda r: r.when.astimezone().strftime("%d %b %H:%M")),
+    Column("When", lambda r: short_moment(r.when)),
     Column("Name", lambda r: r.name),
     Column("Phone", lambda r: r.phone),
     Column("How", lambda r: r.kind),
@@ -67,7 +68,7 @@ class FollowUpsView(QWidget):
         self.today = today or date.today()
         self.current: FollowUpRow | None = None
         layout = QVBoxLayout(self)
-        self.heading = title_label(f"Follow-ups – {self.today:%A %d %B}")
+        self.heading = title_label(f"Follow-ups – {long_date(self.today)}")
         layout.addWidget(self.heading)
         splitter = QSplitter()
         lists = QWidget()
@@ -204,7 +205,7 @@ class FollowUpsView(QWidget):
         row = model.row_at(current.row())
         self.current = row
         self.picked.setText(f"{row.name} · {row.phone} · {row.kind} · "
-                            f"{row.when.astimezone():%d %b %H:%M} ({row.status})")
+                            f"{short_moment(row.when)} ({row.status})")
         self.next_date.setDate(_qdate(propose_next_date(self.today, row.completed_contacts + 1)))
         self.next_type.setCurrentIndex(self.next_type.findData(row.kind))
         self.complete_button.setEnabled(True)

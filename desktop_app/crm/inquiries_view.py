@@ -53,6 +53,7 @@ from institute_core.crm.listing import (
     crm_choices,
     list_inquiries,
 )
+from institute_core.display import count, number
 from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.validation import InvalidInput
 
@@ -247,7 +248,8 @@ class InquiriesView(QWidget):
         keep = self.current_filter().keep(self.today)
         self.model.set_filter(keep)
         shown, total = self.model.rowCount(), self.model.total
-        self.count.setText(f"{shown} of {total}" if shown != total else f"{total} inquiries")
+        self.count.setText(f"{number(shown)} of {number(total)}" if shown != total
+                           else count(total, "inquiry", "inquiries"))
         self._board_stale = True
         self._update_board()
 

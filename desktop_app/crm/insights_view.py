@@ -17,6 +17,7 @@ from desktop_app.widgets import styled_label
 from institute_core.analytics.crm import CrmSummary, FunnelStage, crm_summary
 from institute_core.analytics.period import Period
 from institute_core.crm.insights import CrmInsights, crm_insights
+from institute_core.display import month_text
 
 DAYS = 180
 
@@ -74,7 +75,7 @@ class PipelineInsights(QWidget):
         self.by_counselor.show_bars([g.key for g in s.by_counselor],
                                     [g.conversion for g in s.by_counselor], fmt=percent,
                                     horizontal=True)
-        self.by_month.show_line([m.month.strftime("%b") for m in i.by_month],
+        self.by_month.show_line([month_text(m.month, year=False) for m in i.by_month],
                                 [m.rate for m in i.by_month], fmt=percent)
         days = plain(i.average_days_to_convert)
         self.headline.setText(
@@ -83,6 +84,7 @@ class PipelineInsights(QWidget):
             f"({i.converted_counted} counted) · follow-ups done on time "
             f"{i.adherence.on_time} of {i.adherence.due} ({percent(i.adherence.rate)})")
         self.sig_loaded.emit()
+
 
 def _stage_label(stage: FunnelStage) -> str:
     """"New · 30 % still there · 10 % lost": nobody is lost by merely waiting at a stage."""

@@ -10,6 +10,7 @@ from PySide6.QtCore import QSortFilterProxyModel, Qt
 
 from desktop_app.models import Column, RowsModel
 from institute_core.crm.listing import InquiryRow
+from institute_core.display import short_moment
 
 STAGE_TITLES = {"new": "New", "contacted": "Contacted",
                 "follow_up_scheduled": "Follow-up scheduled", "enrolled": "Enrolled",
@@ -38,7 +39,7 @@ def score_key(row: InquiryRow) -> int:
 def when_text(moment: datetime | None) -> str:
     if moment is None:
         return ""
-    return moment.astimezone().strftime("%d %b %H:%M")
+    return short_moment(moment)
 
 
 def due_colour(row: InquiryRow, today: str) -> str | None:

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
+from institute_core.display import date_text
 from institute_core.engagement.rewards import (
     PointsLine,
     StudentPoints,
@@ -36,7 +37,7 @@ from institute_core.services.students import StudentRow, list_students
 from institute_core.validation import InvalidInput
 
 POINTS_COLUMNS: list[Column[PointsLine]] = [
-    Column("Date", lambda p: p.on.strftime("%d %b %Y")),
+    Column("Date", lambda p: date_text(p.on)),
     Column("Points", lambda p: f"{p.points:+d}", lambda p: "#dff3e4" if p.points > 0
            else "#f9dcdc", align_right=True),
     Column("Category", lambda p: p.category),

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.gui_gc import collect_garbage_on_gui_thread
 from desktop_app.widgets import styled_label
+from institute_core import display
 
 BAR = "#1f5f8b"
 LINE = "#1f5f8b"
@@ -35,11 +36,22 @@ Formatter = Callable[[float | None], str]
 pg.setConfigOptions(antialias=True, background="w", foreground=AXIS)
 
 def plain(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:g}"
+    if value is None:
+        return "n/a"
+    return display.number(value, 0 if float(value).is_integer() else 2)
 
 
 def percent(value: float | None) -> str:
-    return "n/a" if value is None else f"{value:.2f} %"
+    return display.percent(value, 2)
+
+
+class NumberAxis(pg.AxisItem):
+    """Value ticks in the institute's grouping (1,25,000), as every other figure on screen;
+    category ticks (set with setTicks) keep their labels."""
+
+    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
+        places = 0 if spacing * scale >= 1 else min(3, math.ceil(-math.log10(spacing * scale)))
+        return [display.number(v * scale, places) for v in values]
 
 
 class ChartPanel(QFrame):
@@ -64,7 +76,7 @@ class ChartPanel(QFrame):
         self.save_button.clicked.connect(self._ask_and_save)
         head.addWidget(self.save_button)
         layout.addLayout(head)
-        self.plot = pg.PlotWidget()
+        self.plot = pg.PlotWidget(axisItems={side: NumberAxis(side) for side in ("left", "bottom")})
         self.plot.setMenuEnabled(False)
         self.plot.setMouseEnabled(x=False, y=False)
         self.plot.hideButtons()

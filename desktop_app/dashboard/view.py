@@ -38,6 +38,7 @@ from institute_core.analytics.dashboard import DashboardData
 from institute_core.analytics.period import Period
 from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
 from institute_core.analytics.risk_settings import read_thresholds
+from institute_core.display import count, date_text, day_month, number
 from institute_core.enums import Role
 from institute_core.setup.access import is_admin
 
@@ -278,8 +279,8 @@ class DashboardView(QWidget):
         self._refresh_timer.stop()
         start, end = _pydate(self.date_from.date()), _pydate(self.date_to.date())
         if start > end:
-            self.message.setText(f"The period starts {start:%d %b %Y}, after it ends "
-                                 f"{end:%d %b %Y}: change one of the dates.")
+            self.message.setText(f"The period starts {date_text(start)}, after it ends "
+                                 f"{date_text(end)}: change one of the dates.")
             return
         if self.is_faculty and self.faculty_id is None:
             self.message.setText("Your account has no faculty record yet, so there are no "
@@ -317,7 +318,7 @@ class DashboardView(QWidget):
         self._pending -= 1
         if self._pending == 0:
             period = self.period()
-            self.message.setText(f"{period.label()} · at-risk flags as of {period.end:%d %b %Y}")
+            self.message.setText(f"{period.label()} · at-risk flags as of {date_text(period.end)}")
             self.loaded = True
             self.sig_loaded.emit()
 
@@ -337,7 +338,8 @@ class DashboardView(QWidget):
         self._on_rule_filter()
         urgent = sum(r.urgent for r in rows)
         # The headline is the list a person works through today; the rest are to watch.
-        self.cards["at_risk"].set(f"{urgent} urgent", f"{len(rows) - urgent} more to watch")
+        self.cards["at_risk"].set(f"{number(urgent)} urgent",
+                                  f"{number(len(rows) - urgent)} more to watch")
         self._done_one()
 
     def edit_thresholds(self) -> RiskThresholdsDialog:
@@ -364,20 +366,21 @@ class DashboardView(QWidget):
 
     def _show_overview(self, data: DashboardData) -> None:
         cards = self.cards
-        cards["active"].set(str(data.active_students),
+        cards["active"].set(number(data.active_students),
                             "your students" if self.is_faculty else "status active")
-        cards["sessions"].set(str(data.sessions_this_week),
-                              f"week of {data.week.start:%d %b}")
+        cards["sessions"].set(number(data.sessions_this_week),
+                              f"week of {day_month(data.week.start)}")
         cards["attendance"].set(percent(data.attendance.rate),
-                                f"{data.attendance.attended} of {data.attendance.counted} "
-                                "marks attended")
+                                f"{number(data.attendance.attended)} of "
+                                f"{number(data.attendance.counted)} marks attended")
         velocity = data.velocity_per_student
-        cards["velocity"].set("n/a" if velocity is None else f"{velocity:.2f}",
-                              f"{data.topics_completed} topics completed")
+        cards["velocity"].set("n/a" if velocity is None else number(velocity, 2),
+                              f"{count(data.topics_completed, 'topic')} completed in the period")
         if "conversion" in cards and data.crm is not None:
             cards["conversion"].set(percent(data.crm.conversion),
-                                    f"{data.crm.enrolled} of {data.crm.total} inquiries")
-        weeks = [f"{w.start:%d %b}" for w in data.attendance_trend]
+                                    f"{number(data.crm.enrolled)} of "
+                                    f"{count(data.crm.total, 'inquiry', 'inquiries')}")
+        weeks = [f"{day_month(w.start)}" for w in data.attendance_trend]
         self.attendance_chart.show_line(weeks, [w.value for w in data.attendance_trend],
                                         fmt=percent, y_max=105,
                                         empty="No attendance was taken in this period.")

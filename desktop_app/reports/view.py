@@ -39,6 +39,7 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.analytics.period import Period
+from institute_core.display import date_text, day_month, short_moment
 from institute_core.reports import service
 from institute_core.reports.choices import Choice, ReportChoices, batch_students, report_choices
 from institute_core.reports.history import KeptReport, kept_reports
@@ -58,10 +59,10 @@ REMARKS_FOR = ("progress", "batch")
 DEFAULT_DAYS = 30
 
 KEPT_COLUMNS: list[Column[KeptReport]] = [
-    Column("Made", lambda r: r.generated_at.astimezone().strftime("%d %b %H:%M")),
+    Column("Made", lambda r: short_moment(r.generated_at)),
     Column("Report", lambda r: r.report_type.replace("_", " ")),
     Column("About", lambda r: r.about),
-    Column("Period", lambda r: f"{r.start:%d %b} – {r.end:%d %b %Y}"),
+    Column("Period", lambda r: f"{day_month(r.start)} – {date_text(r.end)}"),
 ]
 
 
@@ -358,8 +359,8 @@ class ReportsView(QWidget):
             raise service.ReportError(f"Choose the {about} this report is about.")
         start, end = _pydate(self.date_from.date()), _pydate(self.date_to.date())
         if start > end:
-            raise service.ReportError(f"The period starts {start:%d %b %Y}, after it ends "
-                                      f"{end:%d %b %Y}.")
+            raise service.ReportError(f"The period starts {date_text(start)}, after it ends "
+                                      f"{date_text(end)}.")
         items = [self.sections.item(i) for i in range(self.sections.count())]
         chosen = tuple(str(i.data(Qt.ItemDataRole.UserRole)) for i in items
                        if i.checkState() == Qt.CheckState.Checked)

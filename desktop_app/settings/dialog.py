@@ -49,6 +49,7 @@ from desktop_app.settings.store import (
     save_settings,
 )
 from desktop_app.widgets import ask, index_of, styled_label
+from institute_core.display import DATE_STYLES, DisplayStyle
 from institute_core.replica.backup import (
     BACKUP_SUFFIX,
     BackupInfo,
@@ -105,7 +106,7 @@ class SettingsDialog(QDialog):
         form.addRow("Sync every", self.interval)
         layout.addWidget(sync)
 
-        reports = QGroupBox("Institute on reports")
+        reports = QGroupBox("Institute on screens and reports")
         form = QFormLayout(reports)
         self.name = QLineEdit()
         form.addRow("Name", self.name)
@@ -120,6 +121,13 @@ class SettingsDialog(QDialog):
         form.addRow("Logo", _browse_row(self.logo, browse_logo))
         self.signature = QLineEdit()
         form.addRow("Signature line", self.signature)
+        self.date_style = QComboBox()
+        for pattern, example in DATE_STYLES.items():
+            self.date_style.addItem(example, pattern)
+        form.addRow("Dates", self.date_style)
+        self.time_zone = QLineEdit()
+        self.time_zone.setPlaceholderText("e.g. Asia/Kolkata")
+        form.addRow("Time zone", self.time_zone)
         if is_admin(self.ctx.user):
             thresholds = QPushButton("At-risk thresholds…")
             thresholds.setToolTip("When the dashboard flags a student, and when it is urgent")
@@ -195,6 +203,9 @@ class SettingsDialog(QDialog):
         self.address.setPlainText(branding.address or "")
         self.logo.setText(branding.logo_path or "")
         self.signature.setText(branding.signature_line or "")
+        self.date_style.setCurrentIndex(max(0, index_of(self.date_style,
+                                                        institute.display.date_style)))
+        self.time_zone.setText(institute.display.time_zone)
         self.reset_button.setEnabled(bool(institute.server_url))
         self.save_button.setEnabled(True)
 
@@ -211,7 +222,10 @@ class SettingsDialog(QDialog):
                                   address=self.address.toPlainText().strip() or None,
                                   logo_path=self.logo.text().strip() or None,
                                   signature_line=self.signature.text().strip() or None)
-        return desk, InstituteSettings(self.server_url.text().strip(), branding)
+        style = replace(self._institute.display if self._institute else DisplayStyle(),
+                        date_style=str(self.date_style.currentData()),
+                        time_zone=self.time_zone.text().strip())
+        return desk, InstituteSettings(self.server_url.text().strip(), branding, style)
 
     def save(self) -> None:
         desk, institute = self.wanted()

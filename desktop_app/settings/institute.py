@@ -6,11 +6,13 @@ Branding is stored as the `institute` sync_state document that
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from desktop_app.settings.store import SettingsError
+from institute_core.display import STATE_KEY as DISPLAY_KEY
+from institute_core.display import DisplayStyle, StyleProblem, style_of, use_style
 from institute_core.replica import Replica
 from institute_core.reports.branding import STATE_KEY, ReportBranding
 
@@ -23,11 +25,14 @@ class InstituteSettings:
 
     server_url: str  # empty: not connected to a server
     branding: ReportBranding
+    # Dates, time zone and number grouping on every screen and report (institute_core.display).
+    display: DisplayStyle = field(default_factory=DisplayStyle)
 
 
 def read_institute_settings(replica: Replica) -> InstituteSettings:
     return InstituteSettings(str(replica.get_state("server_url") or ""),
-                             ReportBranding.from_mapping(replica.get_state(STATE_KEY)))
+                             ReportBranding.from_mapping(replica.get_state(STATE_KEY)),
+                             style_of(replica))
 
 
 def checked_server_url(url: str) -> str:
@@ -65,8 +70,14 @@ def save_institute_settings(replica: Replica, wanted: InstituteSettings) -> Inst
                                 "server yet; connect from the sign-in window")
         url = checked_server_url(wanted.server_url)
     branding = checked_branding(wanted.branding)
+    try:
+        style = wanted.display.checked()
+    except StyleProblem as exc:
+        raise SettingsError(exc.setting, str(exc).split(": ", 1)[1]) from exc
     with replica.engine.begin() as connection:
         replica.set_state(STATE_KEY, branding.to_mapping(), connection)
+        replica.set_state(DISPLAY_KEY, style.to_mapping(), connection)
         if url != current.server_url:
             replica.set_state("server_url", url, connection)
-    return InstituteSettings(url, branding)
+    use_style(style)  # this desk shows the new style at once
+    return InstituteSettings(url, branding, style)

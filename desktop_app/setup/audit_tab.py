@@ -21,6 +21,7 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
 from institute_core.audit import log
 from institute_core.audit.log import AuditFilter, AuditRow
+from institute_core.display import moment_text
 from institute_core.schema import SYNCED_TABLES
 from institute_core.schema.audit import AuditAction
 
@@ -28,11 +29,12 @@ ACTION_COLOURS = {"create": "#dff3e4", "delete": "#f9dcdc", "restore": "#e3ecfb"
                   "login": "#f1f1f1", "import": "#fff3cd", "undo_import": "#fff3cd"}
 
 AUDIT_COLUMNS: list[Column[AuditRow]] = [
-    Column("When", lambda r: r.at.astimezone().strftime("%d %b %Y %H:%M:%S")),
+    Column("When", lambda r: moment_text(r.at, seconds=True)),
     Column("Who", lambda r: r.who),
     Column("Action", lambda r: r.action.replace("_", " "),
            lambda r: ACTION_COLOURS.get(r.action)),
     Column("Table", lambda r: r.table_name.replace("_", " ")),
+    Column("Record", lambda r: r.record, tooltip=lambda r: str(r.row_id or "")),
     Column("Device", lambda r: str(r.device_id or "")[:8]),
     Column("Changes", lambda r: r.summary(), tooltip=lambda r: r.summary()),
 ]

@@ -21,6 +21,7 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.forms import BatchDialog, reason, show_outcome
 from desktop_app.widgets import styled_label, table_view
+from institute_core.display import date_text
 from institute_core.setup import batches, people, syllabus
 from institute_core.setup.batches import BatchDetail, BatchRow
 
@@ -35,8 +36,8 @@ BATCH_COLUMNS: list[Column[BatchRow]] = [
     Column("Batch", lambda b: b.name),
     Column("Subject", lambda b: b.subject),
     Column("Type", lambda b: b.batch_type.replace("_", " ")),
-    Column("From", lambda b: b.start_date.strftime("%d %b %Y")),
-    Column("To", lambda b: b.end_date.strftime("%d %b %Y") if b.end_date else "open"),
+    Column("From", lambda b: date_text(b.start_date)),
+    Column("To", lambda b: date_text(b.end_date) if b.end_date else "open"),
     Column("Students", lambda b: f"{b.members} of {b.capacity}" if b.capacity else
            str(b.members), _fill, align_right=True),
 ]

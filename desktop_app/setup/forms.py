@@ -44,6 +44,7 @@ from institute_core.schema import Student
 from institute_core.setup.batches import BatchDetail
 from institute_core.setup.syllabus import RESOURCE_KINDS, SubjectInfo, TopicInfo
 from institute_core.setup.week import Week
+from institute_core.validation import person_message
 
 
 def reason(error: BaseException) -> str:
@@ -106,7 +107,7 @@ class FormDialog(QDialog):
 
         def failed(error: BaseException) -> None:
             self.buttons.setEnabled(True)
-            self.error.setText(str(error))
+            self.error.setText(person_message(error))
 
         def done(_result: object) -> None:
             self.buttons.setEnabled(True)

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import ask, styled_label, table_view
+from institute_core.display import moment_text
 from institute_core.importing import apply, export
 from institute_core.importing.fields import Field, fields_of
 from institute_core.importing.mapping import Mapping, guess_mapping
@@ -53,7 +54,7 @@ ROW_COLUMNS: list[Column[RowResult]] = [
 ]
 
 RUN_COLUMNS: list[Column[ImportRun]] = [
-    Column("When", lambda r: r.created_at.astimezone().strftime("%d %b %Y %H:%M")),
+    Column("When", lambda r: moment_text(r.created_at)),
     Column("Kind", lambda r: r.kind),
     Column("File", lambda r: r.file_name),
     Column("New", lambda r: str(r.rows_created), align_right=True),

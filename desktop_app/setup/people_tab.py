@@ -27,6 +27,7 @@ from institute_core.enums import Role
 from institute_core.setup import people
 from institute_core.setup.people import UserRow
 from institute_core.setup.week import Week
+from institute_core.validation import person_message
 
 USER_COLUMNS: list[Column[UserRow]] = [
     Column("Name", lambda u: u.name),
@@ -120,7 +121,7 @@ class PeopleTab(QWidget):
         self.loaded.emit()
 
     def _fail(self, error: BaseException) -> None:
-        self.message.setText(str(error))
+        self.message.setText(person_message(error))
 
     def _clear(self) -> None:
         self._user_id = self._faculty_id = None

@@ -22,9 +22,11 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.forms import StudentDialog, reason, show_outcome
 from desktop_app.widgets import styled_label, table_view
+from institute_core.display import date_text
 from institute_core.schema import Student
 from institute_core.setup import people, syllabus
 from institute_core.setup.people import EnrollmentRow, Move, StudentRow
+from institute_core.validation import person_message
 
 STUDENT_COLUMNS: list[Column[StudentRow]] = [
     Column("Enrollment no", lambda s: s.enrollment_no),
@@ -149,7 +151,8 @@ class StudentsTab(QWidget):
         self._ctx.tasks.run_db(lambda: (people.list_students(replica, user),
                                         people.faculty_choices(replica),
                                         syllabus.subject_choices(replica)), self._on_loaded,
-                               lambda e: show_outcome(self.message, str(e), refused=True))
+                               lambda e: show_outcome(self.message, person_message(e),
+                                                      refused=True))
 
     def _on_loaded(self, result: tuple[list[StudentRow], list[tuple[uuid.UUID, str]],
                                        list[tuple[uuid.UUID, str]]]) -> None:
@@ -198,7 +201,7 @@ class StudentsTab(QWidget):
 
     def _on_history(self, moves: list[Move]) -> None:
         names: dict[uuid.UUID | None, str] = dict(self._faculty)
-        lines = [f"{m.moved_on:%d %b %Y}: {names.get(m.from_faculty_id, 'earlier faculty')} → "
+        lines = [f"{date_text(m.moved_on)}: {names.get(m.from_faculty_id, 'earlier faculty')} → "
                  f"{names.get(m.to_faculty_id, 'another faculty')}"
                  + (f" ({m.reason})" if m.reason else "") for m in moves]
         self.history.setText("\n".join(lines) if lines else "Never moved.")

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from desktop_app.shell.sync_controller import SyncStatus
 from desktop_app.theme import ALARM_STYLE, icon
+from institute_core.display import short_moment
 
 
 def _ago(when: datetime | None) -> str:
@@ -20,7 +21,7 @@ def _ago(when: datetime | None) -> str:
         return "just now"
     if minutes < 60:
         return f"{minutes} min ago"
-    return when.astimezone().strftime("%d %b %H:%M")
+    return short_moment(when)
 
 
 class SyncStatusPanel(QWidget):

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
 from institute_core.services import assessments
 from institute_core.services.students import (
@@ -34,6 +35,7 @@ from institute_core.services.students import (
     StudentPage,
     student_page,
 )
+from institute_core.validation import person_message
 
 COMPETENCY_COLOURS = {0: None, 1: "#f9dcdc", 2: "#fbe7d4", 3: "#fff1cc", 4: "#e3f3d8",
                       5: "#bfe8cb"}
@@ -80,20 +82,20 @@ class StudentPageView(QWidget):
             Column("Sessions", lambda p: str(p.session_count), align_right=True),
             Column("Minutes", lambda p: str(p.time_spent_minutes), align_right=True)])
         self.attendance: RowsModel[AttendanceLine] = self._tab("Attendance", [
-            Column("Date", lambda a: a.on.strftime("%a %d %b %Y")),
-            Column("Time", lambda a: a.start.strftime("%H:%M") if a.start else ""),
+            Column("Date", lambda a: weekday_date(a.on)),
+            Column("Time", lambda a: time_text(a.start) if a.start else ""),
             Column("Session", lambda a: a.what),
             Column("Status", lambda a: a.status, lambda a: STATUS_COLOURS.get(a.status))])
         self.assessments_tab = QWidget()
         self.assessments: RowsModel[AssessmentLine] = RowsModel([
-            Column("Date", lambda a: a.on.strftime("%d %b %Y")),
+            Column("Date", lambda a: date_text(a.on)),
             Column("Subject", lambda a: a.subject), Column("Type", lambda a: a.kind),
             Column("Title", lambda a: a.title), Column("Marks", lambda a: a.marks),
             Column("%", lambda a: _pct(a.percentage), align_right=True),
             Column("Grade", lambda a: a.grade), Column("Status", lambda a: a.status)], self)
         self._build_assessments()
         self.rewards: RowsModel[RewardLine] = self._tab("Rewards and penalties", [
-            Column("Date", lambda r: r.on.strftime("%d %b %Y")),
+            Column("Date", lambda r: date_text(r.on)),
             Column("Type", lambda r: r.kind,
                    lambda r: "#dff3e4" if r.kind == "reward" else "#f9dcdc"),
             Column("Category", lambda r: r.category),
@@ -147,14 +149,14 @@ class StudentPageView(QWidget):
     def load(self, student_id: uuid.UUID) -> None:
         replica = self._ctx.replica
         self._ctx.tasks.run_db(lambda: student_page(replica, student_id), self._on_loaded,
-                               lambda e: self.message.setText(str(e)))
+                               lambda e: self.message.setText(person_message(e)))
 
     def _on_loaded(self, page: StudentPage) -> None:
         self.student = page
         self.message.setText("")
         self.title.setText(f"{page.name} · {page.enrollment_no}")
         rate = page.attendance_rate
-        parts = [page.status.title(), f"admitted {page.admission_date:%d %b %Y}", page.email,
+        parts = [page.status.title(), f"admitted {date_text(page.admission_date)}", page.email,
                  page.phone, f"learning style: {page.learning_style}" if page.learning_style
                  else "", f"emergency: {page.emergency_contact}" if page.emergency_contact
                  else "", f"attendance {rate:.0%}" if rate is not None else ""]
@@ -181,7 +183,7 @@ class StudentPageView(QWidget):
                     marks_obtained=self.a_marks.text() or None,
                     on=date(qdate.year(), qdate.month(), qdate.day()))
         self._ctx.tasks.run_db(lambda: assessments.record(replica, actor, **args),  # type: ignore[arg-type]
-                               self._on_saved, lambda e: self.message.setText(str(e)))
+                               self._on_saved, lambda e: self.message.setText(person_message(e)))
 
     def _on_grade(self) -> None:
         row = self.assessment_view.currentIndex().row()
@@ -191,7 +193,7 @@ class StudentPageView(QWidget):
         line = self.assessments.row_at(row)
         replica, actor, marks = self._ctx.replica, self._ctx.actor, self.a_marks.text()
         self._ctx.tasks.run_db(lambda: assessments.grade(replica, actor, line.id, marks),
-                               self._on_saved, lambda e: self.message.setText(str(e)))
+                               self._on_saved, lambda e: self.message.setText(person_message(e)))
 
     def _on_saved(self, _result: object) -> None:
         self.a_title.clear()

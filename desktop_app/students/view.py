@@ -22,6 +22,7 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.students.page import StudentPageView
 from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.display import count, date_text, number
 from institute_core.services.students import StudentRow, list_students
 
 STUDENT_COLUMNS: list[Column[StudentRow]] = [
@@ -30,7 +31,7 @@ STUDENT_COLUMNS: list[Column[StudentRow]] = [
     Column("Email", lambda r: r.email),
     Column("Phone", lambda r: r.phone),
     Column("Status", lambda r: r.status),
-    Column("Admitted", lambda r: r.admission_date.strftime("%d %b %Y")),
+    Column("Admitted", lambda r: date_text(r.admission_date)),
 ]
 
 
@@ -128,7 +129,8 @@ class StudentsView(QWidget):
 
     def _update_count(self) -> None:
         shown, total = self.proxy.rowCount(), self.model.total
-        self.count.setText(f"{shown} of {total}" if shown != total else f"{total} students")
+        self.count.setText(f"{number(shown)} of {number(total)}" if shown != total
+                           else count(total, "student"))
 
     def open_selected(self) -> None:
         index = self.table.currentIndex()

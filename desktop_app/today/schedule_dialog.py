@@ -28,6 +28,7 @@ from desktop_app.context import AppContext
 from desktop_app.widgets import index_of, styled_label, title_label
 from institute_core.services import sessions
 from institute_core.services.sessions import NeedsConfirmation, Scheduled, SchedulingChoices
+from institute_core.validation import person_message
 
 INDIVIDUAL, BATCH = "individual", "batch"
 
@@ -210,4 +211,4 @@ class ScheduleDialog(QDialog):
             self.warnings.show()
             self.schedule_button.setText("Schedule anyway")
             return
-        self.message.setText(str(exc))
+        self.message.setText(person_message(exc))

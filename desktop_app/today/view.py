@@ -21,17 +21,19 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
 from desktop_app.today.schedule_dialog import ScheduleDialog
 from desktop_app.widgets import ask, styled_label, table_view, title_label
+from institute_core.display import long_date, time_text, weekday_date
 from institute_core.enums import SessionStatus
 from institute_core.services import sessions
 from institute_core.services.common import SessionKind
 from institute_core.services.sessions import Scheduled
 from institute_core.services.today import StudentDue, TodaySession, today_sessions
+from institute_core.validation import person_message
 
 
 def _when(s: TodaySession) -> str:
     if s.start is None:
         return "—"
-    return f"{s.start:%H:%M}–{s.end:%H:%M}" if s.end else f"{s.start:%H:%M}"
+    return f"{time_text(s.start)}–{time_text(s.end)}" if s.end else f"{time_text(s.start)}"
 
 
 def _marked(s: TodaySession) -> str:
@@ -160,7 +162,7 @@ class TodayView(QWidget):
         current = self.sessions.currentIndex().row()
         self.sessions_model.set_rows(sessions)
         students = sum(len(s.students) for s in sessions)
-        self.subtitle.setText(f"{self.day:%A %d %B %Y} · {len(sessions)} sessions · "
+        self.subtitle.setText(f"{long_date(self.day)} · {len(sessions)} sessions · "
                               f"{students} students")
         self.empty.setText("" if sessions else "No sessions today.")
         if sessions:
@@ -206,7 +208,7 @@ class TodayView(QWidget):
 
     def _on_scheduled(self, scheduled: Scheduled) -> None:
         note = f" ({'; '.join(scheduled.warnings)})" if scheduled.warnings else ""
-        self._say(f"Scheduled for {scheduled.key.on:%a %d %b}{note}")
+        self._say(f"Scheduled for {weekday_date(scheduled.key.on)}{note}")
         self._wrote()
 
     def cancel_selected(self) -> None:
@@ -222,7 +224,7 @@ class TodayView(QWidget):
             return
         replica, actor, key = self._ctx.replica, self._ctx.actor, session.key
         self._ctx.tasks.run_db(lambda: sessions.cancel(replica, actor, key),
-                               lambda _r: self._wrote(), lambda e: self._say(str(e)))
+                               lambda _r: self._wrote(), lambda e: self._say(person_message(e)))
 
     def no_show_selected(self) -> None:
         """The student of the selected individual session did not come."""
@@ -231,7 +233,7 @@ class TodayView(QWidget):
             return
         replica, actor, session_id = self._ctx.replica, self._ctx.actor, session.key.id
         self._ctx.tasks.run_db(lambda: sessions.mark_no_show(replica, actor, session_id),
-                               lambda _r: self._wrote(), lambda e: self._say(str(e)))
+                               lambda _r: self._wrote(), lambda e: self._say(person_message(e)))
 
     def confirm(self, title: str, text: str, yes: str) -> bool:
         return ask(self, title, text, yes)
@@ -245,7 +247,7 @@ class TodayView(QWidget):
         self.message.setVisible(bool(text))
 
     def open_attendance(self, session: TodaySession) -> None:
-        subtitle = f"{session.subject_name} · {session.key.on:%A %d %B} · {_when(session)}"
+        subtitle = f"{session.subject_name} · {long_date(session.key.on)} · {_when(session)}"
         if session.location:
             subtitle += f" · {session.location}"
         self.stack.setCurrentWidget(self.attendance)

@@ -67,8 +67,12 @@ class DashboardData:
     attendance_trend: tuple[WeekFigure, ...]
     utilization: tuple[FacultyUtilization, ...]
     velocity_trend: tuple[WeekFigure, ...]
+    # Every topic completed in the period by a student in scope, whatever their status today
+    # (a student who finished or left since still learned it in the period).
     topics_completed: int
     crm: CrmSummary | None
+    # The part of it by students active today: the base of the per-student pace.
+    active_topics_completed: int = 0
 
     @property
     def velocity_per_student(self) -> float | None:
@@ -76,7 +80,7 @@ class DashboardData:
         weeks = self.period.days / 7
         if not self.active_students:
             return None
-        return round(self.topics_completed / self.active_students / weeks, 2)
+        return round(self.active_topics_completed / self.active_students / weeks, 2)
 
 
 def default_period(today: date | None = None) -> Period:
@@ -99,6 +103,15 @@ def students_in_scope(faculty_id: uuid.UUID | None = None) -> Select[tuple[uuid.
     """Active, non-deleted students; only a faculty member's own when one is given."""
     query = select(Student.id).where(Student.deleted_at.is_(None),
                                      Student.status == StudentStatus.ACTIVE.value)
+    if faculty_id is not None:
+        query = query.where(Student.id.in_(faculty_students(faculty_id)))
+    return query
+
+
+def everyone_in_scope(faculty_id: uuid.UUID | None = None) -> Select[tuple[uuid.UUID]]:
+    """Non-deleted students of any status (what happened in a period includes those who have
+    completed or left since); only a faculty member's own when one is given."""
+    query = select(Student.id).where(Student.deleted_at.is_(None))
     if faculty_id is not None:
         query = query.where(Student.id.in_(faculty_students(faculty_id)))
     return query
@@ -156,8 +169,10 @@ def dashboard_data(db: Db, period: Period | None = None, *,
                                         per_week[w.start].counted) for w in weeks)
 
     completed: dict[date, int] = defaultdict(int)
-    for day, topics in completions_per_day(db, period, student_ids=students).items():
+    for day, topics in completions_per_day(db, period,
+                                           student_ids=everyone_in_scope(faculty_id)).items():
         completed[week_start(day)] += topics
+    active_completed = sum(completions_per_day(db, period, student_ids=students).values())
     velocity_trend = tuple(WeekFigure(w.start, w.end, float(completed[week_start(w.start)]),
                                       completed[week_start(w.start)]) for w in weeks)
 
@@ -169,6 +184,7 @@ def dashboard_data(db: Db, period: Period | None = None, *,
             db, period, None if faculty_id is None else [faculty_id])),
         velocity_trend=velocity_trend,
         topics_completed=sum(w.count for w in velocity_trend),
+        active_topics_completed=active_completed,
         crm=crm_summary(db, period) if include_crm and faculty_id is None else None)
 
 

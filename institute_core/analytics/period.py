@@ -13,6 +13,8 @@ from sqlalchemy import ColumnElement, Connection, Dialect, Select, String, type_
 from sqlalchemy.orm import Session
 from sqlalchemy.types import TypeDecorator
 
+from institute_core.display import period_text
+
 # Analytics read through either an ORM session (the replica's `read()`) or a Core connection
 # (the server, tests); both have `.execute()` for Core statements.
 Db = Session | Connection
@@ -100,7 +102,7 @@ class Period:
         return datetime.combine(self.end + timedelta(days=1), time(), tzinfo=UTC)
 
     def label(self) -> str:
-        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+        return period_text(self.start, self.end)
 
     @classmethod
     def last_days(cls, days: int, today: date | None = None) -> Period:

@@ -43,6 +43,7 @@ from institute_core.analytics.period import (
 )
 from institute_core.analytics.prediction import CompletionPrediction, predict_completion
 from institute_core.analytics.risk_settings import RiskThresholds
+from institute_core.display import date_text
 from institute_core.enums import (
     AttendanceStatus,
     EnrollmentStatus,
@@ -245,10 +246,10 @@ def _no_recent_session(last: date | None, admitted: date, today: date,
     severity = _severity(since >= limits.idle_urgent_days)
     if last is None:
         return RiskFlag(NO_RECENT_SESSION,
-                        f"no session attended since admission on {admitted.isoformat()} "
+                        f"no session attended since admission on {date_text(admitted)} "
                         f"({since} days)", severity)
     return RiskFlag(NO_RECENT_SESSION,
-                    f"no session attended for {since} days (last on {last.isoformat()})",
+                    f"no session attended for {since} days (last on {date_text(last)})",
                     severity)
 
 
@@ -270,7 +271,7 @@ def _falling(levels: list[float], limits: RiskThresholds) -> RiskFlag | None:
 def _behind(p: CompletionPrediction, today: date, limits: RiskThresholds) -> RiskFlag | None:
     if p.status != EnrollmentStatus.ACTIVE or p.expected is None or p.remaining == 0:
         return None
-    expected = p.expected.isoformat()
+    expected = date_text(p.expected)
     if p.predicted is None:
         if not p.expected_passed:
             return None
@@ -283,7 +284,7 @@ def _behind(p: CompletionPrediction, today: date, limits: RiskThresholds) -> Ris
         return None
     urgent = late >= limits.behind_urgent_days or p.expected_passed
     return RiskFlag(BEHIND_SCHEDULE,
-                    f"{p.subject_name}: predicted {p.predicted.isoformat()}, {late} days after "
+                    f"{p.subject_name}: predicted {date_text(p.predicted)}, {late} days after "
                     f"the expected {expected} ({p.remaining} topics left)", _severity(urgent))
 
 

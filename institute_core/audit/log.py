@@ -5,18 +5,21 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
 from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy.orm import Session
 
+from institute_core.audit.names import RecordNames
 from institute_core.replica import Replica
 from institute_core.schema import AuditEntry, User
 from institute_core.schema.audit import AuditAction
 from institute_core.setup.access import HasRole, require_admin
 from institute_core.spreadsheet import SafeCsvWriter
+from institute_core.validation import field_label
 
 CSV_HEADER = ("when", "who", "email", "device", "action", "table", "row_id", "old_values",
               "new_values", "import_id")
@@ -76,17 +79,30 @@ class AuditRow:
     old_values: dict[str, Any] | None
     new_values: dict[str, Any] | None
     import_id: uuid.UUID | None
+    # The changed record by name ("Asha Rao (PY-001)"), and each reference among the values
+    # by its record's name, so the screen shows people and things, not UUIDs.
+    record: str = ""
+    names: dict[str, str] = field(default_factory=dict)
 
     def summary(self) -> str:
-        """The changed fields in one line: `status: active → hold; phone: – → 555`."""
+        """The changed fields in one line: `status: active → hold; batch: – → Python Evening`."""
         if self.action == AuditAction.LOGIN:
             return "signed in online" if (self.new_values or {}).get("online") else \
                 "signed in offline"
         new = self.new_values or {}
         old = self.old_values or {}
-        parts = [f"{k}: {_short(old.get(k))} → {_short(v)}" if self.old_values is not None
-                 else f"{k}: {_short(v)}" for k, v in new.items()]
+        parts = [f"{self._field(k)}: {self._short(k, old.get(k))} → {self._short(k, v)}"
+                 if self.old_values is not None else f"{self._field(k)}: {self._short(k, v)}"
+                 for k, v in new.items()]
         return "; ".join(parts)
+
+    def _field(self, key: str) -> str:
+        return field_label(key).lower() if key.endswith("_id") else key.replace("_", " ")
+
+    def _short(self, _key: str, value: Any) -> str:
+        if value is not None and str(value) in self.names:
+            return _short(self.names[str(value)])
+        return _short(value)
 
 
 def _short(value: Any) -> str:
@@ -111,8 +127,24 @@ def list_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFi
     if limit is not None:
         statement = statement.limit(limit)
     with replica.read() as session:
-        return [_row(entry, first, last, email)
+        rows = [_row(entry, first, last, email)
                 for entry, first, last, email in session.execute(statement)]
+        return _named(session, rows)
+
+
+def _named(session: Session, rows: list[AuditRow]) -> list[AuditRow]:
+    """Each row with its record and the references among its values named."""
+    names = RecordNames(session)
+    named = []
+    for row in rows:
+        refs: dict[str, str] = {}
+        for values in (row.old_values or {}, row.new_values or {}):
+            for key, value in values.items():
+                shown = names.value(row.table_name, key, value)
+                if shown is not value:
+                    refs[str(value)] = shown
+        named.append(replace(row, record=names.name(row.table_name, row.row_id), names=refs))
+    return named
 
 
 def count_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFilter()) -> int:
@@ -123,8 +155,9 @@ def count_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditF
 
 
 def _row(entry: AuditEntry, first: str | None, last: str | None, email: str | None) -> AuditRow:
-    who = f"{first or ''} {last or ''}".strip() or ("(system)" if entry.user_id is None
-                                                    else str(entry.user_id))
+    who = f"{first or ''} {last or ''}".strip() or (
+        "(system)" if entry.user_id is None
+        else f"a user not on this desk ({entry.user_id.hex[:8]})")
     return AuditRow(id=entry.id, at=entry.created_at, user_id=entry.user_id, who=who,
                     email=email or "", device_id=entry.device_id, action=entry.action,
                     table_name=entry.table_name, row_id=entry.row_id,

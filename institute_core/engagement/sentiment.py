@@ -38,3 +38,22 @@ def sentiment_of(text: str | None, rating: int | None = None
     if label == Sentiment.NEUTRAL and rating is not None and rating != 3:
         label = Sentiment.NEGATIVE if rating <= 2 else Sentiment.POSITIVE
     return label, Decimal(str(round(compound, 4)))
+
+
+def words_label(score: Decimal | float) -> Sentiment:
+    """What the words alone say, by VADER's thresholds."""
+    value = float(score)
+    return (Sentiment.POSITIVE if value >= POSITIVE_FROM else
+            Sentiment.NEGATIVE if value <= NEGATIVE_UPTO else Sentiment.NEUTRAL)
+
+
+def describe_sentiment(label: str, score: Decimal | float | None) -> str:
+    """The label as a person reads it: "Negative (words −0.62)", or, when the words were
+    neutral and the rating decided, "Negative (by the rating; the words are neutral)" – never
+    "negative (+0.00)", which reads as a contradiction."""
+    text = label.capitalize()
+    if score is None:
+        return text
+    if words_label(score) != label:
+        return f"{text} (by the rating; the words are {words_label(score).value})"
+    return f"{text} (words {float(score):+.2f})".replace("-", "−")

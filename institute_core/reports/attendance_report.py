@@ -27,7 +27,16 @@ from institute_core.reports.common import (
     students_info,
     subject_names,
 )
-from institute_core.reports.layout import CONTENT_WIDTH, data_table, heading, key_values, para, pct
+from institute_core.reports.layout import (
+    CONTENT_WIDTH,
+    axis_day,
+    data_table,
+    date_cell,
+    heading,
+    key_values,
+    para,
+    pct,
+)
 from institute_core.schema import BatchMember, FlexibleBatch
 
 SECTIONS = ("summary", "sessions")
@@ -151,7 +160,7 @@ def attendance_story(payload: Mapping[str, Any]) -> list[Flowable]:
             absent = [i for i, m in enumerate(marks) if m["status"] == AttendanceStatus.ABSENT]
             story.append(data_table(
                 ["Date", "Session", "Subject", "Faculty", "Status"],
-                [[m["date"], m["session"], m["subject"], m["faculty"], m["status"]]
+                [[date_cell(m["date"]), m["session"], m["subject"], m["faculty"], m["status"]]
                  for m in marks],
                 [w * 0.14, w * 0.26, w * 0.24, w * 0.22, w * 0.14], highlight=absent))
     return story
@@ -183,14 +192,14 @@ def _batch_story(payload: Mapping[str, Any]) -> list[Flowable]:
         else:
             if len(dates) > 1:
                 story.append(bar_chart("Attendance rate per session (%)",
-                                       [d["date"][5:] for d in dates],
+                                       [axis_day(d["date"]) for d in dates],
                                        [[d["rate"] or 0 for d in dates]], value_max=100,
                                        height=120))
             story.append(data_table(
                 ["Date", "Present", "Late", "Absent", "Excused", "Rate", "Absentees"],
-                [[d["date"], d["present"], d["late"], d["absent"], d["excused"],
+                [[date_cell(d["date"]), d["present"], d["late"], d["absent"], d["excused"],
                   pct(d["rate"]), ", ".join(d["absentees"])] for d in dates],
-                [w * 0.13, w * 0.09, w * 0.07, w * 0.09, w * 0.09, w * 0.11, w * 0.42],
+                [w * 0.15, w * 0.09, w * 0.07, w * 0.09, w * 0.09, w * 0.11, w * 0.40],
                 highlight=[i for i, d in enumerate(dates) if d["absentees"]],
                 numeric=(1, 2, 3, 4, 5)))
     return story

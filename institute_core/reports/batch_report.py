@@ -18,7 +18,7 @@ from institute_core.analytics.period import Db, Period
 from institute_core.reports import progress
 from institute_core.reports.attendance_report import batch_header, batch_members
 from institute_core.reports.common import base_payload, students_info
-from institute_core.reports.layout import CONTENT_WIDTH, data_table, heading, para, pct
+from institute_core.reports.layout import CONTENT_WIDTH, data_table, date_cell, heading, para, pct
 
 TITLE = "Batch report"
 
@@ -41,7 +41,7 @@ def collect_batch(db: Db, batch_id: uuid.UUID, period: Period, today: date, *,
 def overview_row(p: Mapping[str, Any]) -> list[Any]:
     done = sum(s["topics_done"] for s in p["subjects"])
     total = sum(s["topics_total"] for s in p["subjects"])
-    predicted = ", ".join(s["predicted"] or "n/a" for s in p["subjects"]) or "n/a"
+    predicted = ", ".join(date_cell(s["predicted"]) or "n/a" for s in p["subjects"]) or "n/a"
     return [p["student"]["name"], p["student"]["enrollment_no"], pct(p["attendance"]["rate"]),
             f"{done}/{total}", predicted, len(p["risk"])]
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from institute_core.analytics.period import Db
+from institute_core.display import date_text
 from institute_core.reports.attendance_report import batch_members
 from institute_core.reports.common import full_name, students_info
 from institute_core.schema import Faculty, FlexibleBatch, Student, User
@@ -36,7 +37,7 @@ def report_choices(db: Db) -> ReportChoices:
                 db.execute(select(Student.id, Student.enrollment_no, User.first_name,
                                   User.last_name).join(User, User.id == Student.user_id)
                            .where(Student.deleted_at.is_(None)))]
-    batches = [Choice(bid, f"{name} · from {start:%d %b %Y}") for bid, name, start in
+    batches = [Choice(bid, f"{name} · from {date_text(start)}") for bid, name, start in
                db.execute(select(FlexibleBatch.id, FlexibleBatch.name, FlexibleBatch.start_date)
                           .where(FlexibleBatch.deleted_at.is_(None)))]
     faculty = [Choice(fid, f"{full_name(first, last)} ({employee})")

@@ -23,7 +23,7 @@ from institute_core.analytics.velocity import DONE
 from institute_core.enums import AttendanceStatus
 from institute_core.reports.attendance_report import batch_header, batch_members
 from institute_core.reports.common import base_payload, students_info
-from institute_core.reports.layout import CONTENT_WIDTH, data_table, heading, para
+from institute_core.reports.layout import CONTENT_WIDTH, data_table, date_cell, heading, para
 from institute_core.schema import (
     AttendanceTopic,
     BatchAttendanceTopic,
@@ -130,7 +130,7 @@ def coverage_story(payload: Mapping[str, Any]) -> list[Flowable]:
         else:
             story.append(data_table(
                 ["Date", "Topics covered", "Attended", "Absent"],
-                [[s["date"], "; ".join(s["topics"]) or "(none recorded)", s["attended"],
+                [[date_cell(s["date"]), "; ".join(s["topics"]) or "(none recorded)", s["attended"],
                   s["absent"]] for s in sessions],
                 [w * 0.15, w * 0.55, w * 0.15, w * 0.15], numeric=(2, 3)))
     if "missed" in payload["sections"]:
@@ -138,7 +138,7 @@ def coverage_story(payload: Mapping[str, Any]) -> list[Flowable]:
         story += heading("Topics missed while absent")
         story.append(data_table(
             ["Student", "Enrollment", "Absent on", "Topics missed"],
-            [[s["name"], s["enrollment_no"], ", ".join(s["absent_dates"]) or "-",
+            [[s["name"], s["enrollment_no"], ", ".join(map(date_cell, s["absent_dates"])) or "-",
               "; ".join(s["missed"]) or "none"] for s in students],
             [w * 0.22, w * 0.17, w * 0.21, w * 0.4],
             highlight=[i for i, s in enumerate(students) if s["missed"]]))

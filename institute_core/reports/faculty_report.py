@@ -22,6 +22,7 @@ from institute_core.reports.charts import bar_chart
 from institute_core.reports.common import base_payload, students_info
 from institute_core.reports.layout import (
     CONTENT_WIDTH,
+    axis_day,
     data_table,
     fmt,
     heading,
@@ -113,7 +114,7 @@ def faculty_story(payload: Mapping[str, Any]) -> list[Flowable]:
     if "weekly" in chosen and payload["weekly"]:
         weeks = payload["weekly"]
         story += [*heading("Hours per week"), bar_chart(
-            "Hours taught and available per week", [x["start"][5:] for x in weeks],
+            "Hours taught and available per week", [axis_day(x["start"]) for x in weeks],
             [[x["hours"] for x in weeks], [x["available"] or 0 for x in weeks]],
             legend=("taught", "available"), height=130)]
     if "students" in chosen:

@@ -8,7 +8,7 @@ that needs wrapping or the Devanagari face becomes a Paragraph.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,6 +24,8 @@ from reportlab.platypus import (
     CondPageBreak,
     Flowable,
     Frame,
+    KeepTogether,
+    PageBreak,
     PageTemplate,
     Paragraph,
     Spacer,
@@ -31,6 +33,7 @@ from reportlab.platypus import (
     TableStyle,
 )
 
+from institute_core.display import date_text, day_month, moment_text, number, zone_label
 from institute_core.reports.branding import ReportBranding
 from institute_core.reports.fonts import FONT, FONT_BOLD, markup, needs_shaping, register_fonts
 
@@ -39,6 +42,7 @@ MARGIN = 16 * mm
 HEADER_HEIGHT = 24 * mm
 FOOTER_HEIGHT = 12 * mm
 CONTENT_WIDTH = PAGE_WIDTH - 2 * MARGIN
+FRAME_HEIGHT = PAGE_HEIGHT - 2 * MARGIN - HEADER_HEIGHT - FOOTER_HEIGHT
 
 HEADER_FILL = colors.HexColor("#1f4e79")
 ZEBRA_FILL = colors.HexColor("#f2f6fa")
@@ -131,24 +135,92 @@ HEADING_ROOM = 30 * mm
 
 
 def heading(text: str) -> list[Flowable]:
-    return [CondPageBreak(HEADING_ROOM), Spacer(1, 3 * mm), para(text, "h2")]
+    return [CondPageBreak(HEADING_ROOM), Spacer(1, 3 * mm), _starts_section(para(text, "h2"))]
 
 
 def subheading(text: str) -> list[Flowable]:
-    return [CondPageBreak(HEADING_ROOM * 0.8), para(text, "h3")]
+    return [CondPageBreak(HEADING_ROOM * 0.8), _starts_section(para(text, "h3"))]
+
+
+def _starts_section(flowable: Flowable) -> Flowable:
+    flowable.starts_section = True  # type: ignore[attr-defined]
+    return flowable
+
+
+# A section (a heading and what follows it, up to the next heading) shorter than this share of
+# the page never breaks: it starts on the next page instead. A longer one splits where it is
+# (a long table has to break somewhere; its header row repeats on the next page).
+SECTION_KEEP = 0.3
+
+
+class _Section(KeepTogether):
+    """A section kept on one page when it is short enough to be (KeepTogether's own maxHeight
+    compares the room left, not the section's height)."""
+
+    def __init__(self, flowables: list[Flowable], limit: float) -> None:
+        super().__init__(flowables)
+        self._limit = limit
+
+    def split(self, aW: float, aH: float) -> list[Flowable]:
+        if getattr(self, "_wrapInfo", None) != (aW, aH):
+            self.wrap(aW, aH)
+        content = list(self._content)
+        frame = getattr(self, "_frame", None)
+        at_top = bool(frame is not None and getattr(frame, "_atTop", False))
+        if aH < self._H <= self._limit and not at_top:
+            return [self.FrameBreak(), *content]
+        return content
+
+
+def keep_sections(story: Sequence[Flowable]) -> list[Flowable]:
+    """The story with each heading kept together with its section, and the closing lines (the
+    signature) with the last section, so no page starts with half of a six-row summary or holds
+    only a signature."""
+    kept: list[Flowable] = []
+    group: list[Flowable] = []
+
+    def close() -> None:
+        if group:
+            kept.append(_Section(list(group), FRAME_HEIGHT * SECTION_KEEP))
+            group.clear()
+
+    for flowable in story:
+        if isinstance(flowable, PageBreak | CondPageBreak):
+            close()
+            kept.append(flowable)
+            continue
+        if getattr(flowable, "starts_section", False) and any(
+                getattr(f, "starts_section", False) for f in group):
+            close()
+        group.append(flowable)
+    close()
+    return kept
 
 
 def fmt(value: Any, *, suffix: str = "", places: int = 2) -> str:
-    """A figure as printed: None as "n/a", floats with fixed places."""
+    """A figure as printed: None as "n/a", numbers in the institute's grouping (1,25,000),
+    floats with fixed places."""
     if value is None:
         return NOT_AVAILABLE
     if isinstance(value, float):
-        return f"{value:.{places}f}{suffix}"
+        return f"{number(value, places)}{suffix}"
+    if isinstance(value, int) and not isinstance(value, bool):
+        return f"{number(value)}{suffix}"
     return f"{value}{suffix}"
 
 
 def pct(value: float | None) -> str:
     return fmt(value, suffix=" %")
+
+
+def date_cell(iso: str | None) -> str:
+    """A date the payload keeps as ISO text ("2026-11-01"), as the institute writes dates."""
+    return date_text(date.fromisoformat(iso[:10])) if iso else ""
+
+
+def axis_day(iso: str) -> str:
+    """An axis label: "01 Nov", never the ambiguous "11-01"."""
+    return day_month(date.fromisoformat(iso[:10]))
 
 
 def _cell(value: Any, width: float | None, font: str = FONT, style_name: str = "cell") -> Any:
@@ -157,6 +229,8 @@ def _cell(value: Any, width: float | None, font: str = FONT, style_name: str = "
     Plain strings are what keeps a 200-student batch report fast, so the cheap checks go first:
     ASCII text needs no shaping, and a short string cannot overflow its column.
     """
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        value = fmt(value)  # figures in the institute's grouping, like every other number
     text = "" if value is None else clipped(str(value))
     if not text.isascii() and needs_shaping(text):
         return para(text, style_name, bold=font == FONT_BOLD)
@@ -255,7 +329,8 @@ class ReportDocument(BaseDocTemplate):
         self.branding = branding
         self.report_title = title
         self.period_label = period_label
-        self.generated_label = generated_at.strftime("%Y-%m-%d %H:%M UTC")
+        # The institute's clock, named: a printed page travels beyond the desk that made it.
+        self.generated_label = f"{moment_text(generated_at)} {zone_label()}"
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
         self.addPageTemplates([PageTemplate(id="page", frames=[frame], onPage=self._decorate)])
 

@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from institute_core.analytics import attendance, prediction, risk, velocity
 from institute_core.analytics.period import Db, Period
+from institute_core.display import day_month
 from institute_core.enums import ActiveStatus, RewardType
 from institute_core.reports.charts import bar_chart
 from institute_core.reports.common import (
@@ -33,6 +34,7 @@ from institute_core.reports.common import (
 from institute_core.reports.layout import (
     CONTENT_WIDTH,
     data_table,
+    date_cell,
     fmt,
     heading,
     key_values,
@@ -143,7 +145,7 @@ def _weekly(rows: list[velocity.LearningVelocity]) -> dict[uuid.UUID, dict[str, 
     result: dict[uuid.UUID, dict[str, Any]] = {}
     for v in rows:
         entry = result.setdefault(v.student_id, {
-            "labels": [w.start.strftime("%d %b") for w in v.weeks],
+            "labels": [day_month(w.start) for w in v.weeks],
             "topics": [0] * len(v.weeks)})
         for i, week in enumerate(v.weeks):
             entry["topics"][i] += week.topics
@@ -200,7 +202,8 @@ def progress_story(payload: Mapping[str, Any], *, with_title: bool = True) -> li
     if with_title:
         story.append(para(f"{s['name']} ({s['enrollment_no']})", "title"))
     story.append(key_values([("Enrollment number", s["enrollment_no"]),
-                             ("Admitted", s["admission_date"]), ("Status", s["status"])]))
+                             ("Admitted", date_cell(s["admission_date"])),
+                             ("Status", s["status"])]))
     chosen = set(payload["sections"])
     for section in SECTIONS:
         if section in chosen:
@@ -216,14 +219,15 @@ def _subjects(payload: Mapping[str, Any]) -> list[Flowable]:
               "Predicted (range)", "Expected"]
     data = []
     for r in rows:
-        when = r["predicted"] or "n/a"
+        when = date_cell(r["predicted"]) or "n/a"
         if r["predicted"] and (r["earliest"], r["latest"]) != (r["predicted"], r["predicted"]):
-            when = f"{r['predicted']} ({r['earliest'] or '?'} – {r['latest'] or 'open'})"
+            when = (f"{when} ({date_cell(r['earliest']) or '?'} – "
+                    f"{date_cell(r['latest']) or 'open'})")
         data.append([r["subject"], r["faculty"], r["status"],
                      f"{r['topics_done']}/{r['topics_total']}", pct(r["completion"]),
-                     fmt(r["velocity"], places=3), when, r["expected"] or "n/a"])
+                     fmt(r["velocity"], places=3), when, date_cell(r["expected"]) or "n/a"])
     w = CONTENT_WIDTH
-    widths = [w * 0.16, w * 0.12, w * 0.08, w * 0.08, w * 0.1, w * 0.08, w * 0.25, w * 0.13]
+    widths = [w * 0.15, w * 0.12, w * 0.08, w * 0.08, w * 0.1, w * 0.08, w * 0.25, w * 0.14]
     behind = [i for i, r in enumerate(rows) if r["behind"]]
     flowables: list[Flowable] = [*heading("Subjects and predicted completion"),
                                  data_table(header, data, widths, highlight=behind,
@@ -243,7 +247,7 @@ def _topics(payload: Mapping[str, Any]) -> list[Flowable]:
     for r in rows:
         per_subject.setdefault(r["subject"], []).append(
             [r["order"], r["topic"], r["status"].replace("_", " "),
-             "" if r["competency"] is None else r["competency"], r["completed_on"] or ""])
+             "" if r["competency"] is None else r["competency"], date_cell(r["completed_on"])])
     flowables = heading("Topic-wise status and competency (0-5)")
     for subject, data in per_subject.items():
         flowables += [*subheading(subject),
@@ -274,12 +278,12 @@ def _assessments_section(payload: Mapping[str, Any]) -> list[Flowable]:
     if not rows:
         return [*flowables, para("No assessment in this period.")]
     w = CONTENT_WIDTH
-    data = [[r["date"], r["subject"], r["title"], r["type"],
+    data = [[date_cell(r["date"]), r["subject"], r["title"], r["type"],
              f"{r['marks'] or '-'} / {r['total']}", pct_text(r["percentage"]), r["grade"] or ""]
             for r in rows]
     return [*flowables, data_table(
         ["Date", "Subject", "Title", "Type", "Marks", "Percent", "Grade"], data,
-        [w * 0.12, w * 0.16, w * 0.26, w * 0.1, w * 0.15, w * 0.12, w * 0.09],
+        [w * 0.15, w * 0.16, w * 0.23, w * 0.1, w * 0.15, w * 0.12, w * 0.09],
         numeric=(4, 5))]
 
 
@@ -293,11 +297,11 @@ def _rewards_section(payload: Mapping[str, Any]) -> list[Flowable]:
     if not rows:
         return [*flowables, para("None in this period.")]
     w = CONTENT_WIDTH
-    data = [[r["date"], r["type"], r["category"], r["reason"],
+    data = [[date_cell(r["date"]), r["type"], r["category"], r["reason"],
              r["points"] if r["type"] == RewardType.REWARD else -r["points"]] for r in rows]
     return [*flowables,
             data_table(["Date", "Type", "Category", "Reason", "Points"], data,
-                       [w * 0.13, w * 0.11, w * 0.14, w * 0.5, w * 0.12], numeric=(4,)),
+                       [w * 0.15, w * 0.11, w * 0.14, w * 0.48, w * 0.12], numeric=(4,)),
             para(f"Net points: {net_points(rows)}", "body")]
 
 

@@ -34,7 +34,7 @@ from institute_core.reports import (
 )
 from institute_core.reports.branding import STATE_KEY, ReportBranding
 from institute_core.reports.common import choose_sections, payload_generated_at, payload_period
-from institute_core.reports.layout import ReportDocument, signature_block
+from institute_core.reports.layout import ReportDocument, keep_sections, signature_block
 from institute_core.schema import (
     Faculty,
     FacultyReport,
@@ -151,7 +151,7 @@ def render(payload: Mapping[str, Any], out: Path, branding: ReportBranding) -> i
                               generated_at=payload_generated_at(dict(payload)))
     story = _STORIES[payload["kind"]](payload)
     story.extend(signature_block(branding))
-    return document.render(story)
+    return document.render(keep_sections(story))
 
 
 def branding_of(replica: Replica) -> ReportBranding:

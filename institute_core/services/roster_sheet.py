@@ -6,7 +6,7 @@ P / A / L / E, check-in and notes. Uses the report fonts (DejaVu) when present, 
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 
 from reportlab.lib import colors
@@ -15,6 +15,7 @@ from reportlab.lib.styles import ParagraphStyle
 from reportlab.lib.units import mm
 from reportlab.platypus import Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
+from institute_core.display import long_date, moment_text
 from institute_core.services.attendance import Roster
 
 _BOX = "☐"
@@ -39,7 +40,7 @@ def write_roster_sheet(roster: Roster, path: Path, *, subject: str = "",
     path.parent.mkdir(parents=True, exist_ok=True)
     title_style = ParagraphStyle("title", fontName=bold, fontSize=14, leading=18)
     small = ParagraphStyle("small", fontName=regular, fontSize=9, leading=12)
-    when = roster.key.on.strftime("%A %d %B %Y") + (f", {start}" if start else "")
+    when = long_date(roster.key.on) + (f", {start}" if start else "")
     story = [
         Paragraph(f"Roster sheet – {roster.title}", title_style),
         Paragraph(" · ".join(x for x in (subject, when) if x), small),
@@ -64,7 +65,7 @@ def write_roster_sheet(roster: Roster, path: Path, *, subject: str = "",
     ]))
     story.append(table)
     story.append(Spacer(1, 4 * mm))
-    story.append(Paragraph(f"Printed {datetime.now():%d %b %Y %H:%M}. Faculty signature: "
+    story.append(Paragraph(f"Printed {moment_text(datetime.now(UTC))}. Faculty signature: "
                            "____________________", small))
     SimpleDocTemplate(str(path), pagesize=A4, leftMargin=12 * mm, rightMargin=12 * mm,
                       topMargin=12 * mm, bottomMargin=12 * mm,

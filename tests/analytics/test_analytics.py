@@ -105,18 +105,18 @@ def test_at_risk_rules_with_reasons(replica: Replica, institute: Institute) -> N
     assert asha == {
         risk.LOW_ATTENDANCE: ("attendance 70.00 % over the last 10 sessions (7 attended)",
                               risk.WATCH),
-        risk.NO_RECENT_SESSION: ("no session attended for 18 days (last on 2026-03-13)",
+        risk.NO_RECENT_SESSION: ("no session attended for 18 days (last on 13 Mar 2026)",
                                  risk.WATCH),
         risk.FALLING_COMPETENCY: ("understanding fell 4.0 → 3.0 → 2.0 over the last 3 sessions",
                                   risk.URGENT),
-        risk.BEHIND_SCHEDULE: ("Python Basics: predicted 2026-08-06, 113 days after the "
-                               "expected 2026-04-15 (6 topics left)", risk.URGENT),
+        risk.BEHIND_SCHEDULE: ("Python Basics: predicted 06 Aug 2026, 113 days after the "
+                               "expected 15 Apr 2026 (6 topics left)", risk.URGENT),
     }
     # Urgent flags come first, and the student with urgent flags heads the list.
     assert [f.urgent for f in flagged["ENR-1"].flags] == [True, True, False, False]
     zoe = [(f.rule, f.reason, f.severity) for f in flagged["ENR-3"].flags]
     assert zoe == [(risk.NO_RECENT_SESSION,
-                    "no session attended since admission on 2026-03-15 (16 days)", risk.WATCH)]
+                    "no session attended since admission on 15 Mar 2026 (16 days)", risk.WATCH)]
     with replica.read() as db:  # two weeks earlier, Asha had just been attending
         early = {r.enrollment_no for r in risk.at_risk_students(db, date(2026, 3, 14))}
     assert "ENR-3" not in early

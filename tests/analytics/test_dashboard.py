@@ -93,3 +93,31 @@ def test_an_empty_period_gives_no_rates_and_no_crash(replica: Replica,
     assert all(u.hours_taught == 0 for u in data.utilization)
     assert data.crm is not None and data.crm.conversion is None
     assert isinstance(risky, tuple)
+
+
+def test_topics_completed_in_the_period_count_students_who_have_left_since(
+        replica: Replica, institute: Institute) -> None:
+    """The card says "N topics completed in the period": a student who completed topics in
+    March and was marked completed (no longer active) in April still learned them in March."""
+    from institute_core.schema import Student
+
+    with replica.read() as db:
+        before = dashboard.dashboard_data(db, MARCH)
+    asha = institute.students["ENR-1"]
+    (hers,) = sql.one(replica, """
+        SELECT COUNT(*) FROM student_topic_progress WHERE deleted_at IS NULL AND student_id = :s
+           AND status IN ('completed', 'mastered') AND completion_date BETWEEN :a AND :b""",
+                      s=asha, a=MARCH.start.isoformat(), b=MARCH.end.isoformat())
+    assert hers > 0
+    with replica.write(replica.actor(institute.admin)) as s:
+        student = s.get(Student, asha)
+        assert student is not None
+        student.status = "completed"
+    with replica.read() as db:
+        after = dashboard.dashboard_data(db, MARCH)
+    assert after.topics_completed == before.topics_completed
+    assert after.active_students == before.active_students - 1
+    # The pace per student is of the students active today, over their own completions.
+    weeks = MARCH.days / 7
+    assert after.velocity_per_student == round(
+        (before.topics_completed - hers) / after.active_students / weeks, 2)

@@ -90,7 +90,7 @@ def test_behind_schedule_around_its_thresholds(late: int, expected: str | None) 
     flag = risk._behind(_prediction(late), date(2026, 6, 1), LIMITS)
     assert _severity(flag) == expected
     if flag:
-        assert f"{late} days after the expected 2026-08-01 (5 topics left)" in flag.reason
+        assert f"{late} days after the expected 01 Aug 2026 (5 topics left)" in flag.reason
 
 
 def test_behind_schedule_urgent_once_the_expected_date_passed() -> None:

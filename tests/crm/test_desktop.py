@@ -109,7 +109,7 @@ def test_bad_phone_is_explained_and_the_typing_kept(qtbot: QtBot, view: Inquirie
     assert "should have 10 digits" in form.phone_hint.text()
     form.save()
     qtbot.waitUntil(lambda: form.message.text() != "")
-    assert form.message.text().startswith("Phone should have 10 digits")
+    assert form.message.text().startswith("Phone: should have 10 digits")
     assert (form.name.text(), form.phone.text()) == ("Arjun", "12-34")
     assert view.model.total == 0
 
@@ -271,7 +271,7 @@ def test_feedback_tab_records_with_sentiment_then_resolves(
     row = feedback.model.row_at(0)
     assert (row.rating, row.sentiment, row.status) == (2, "negative", "pending")
     shown = feedback.model.index(0, 5).data()
-    assert shown.startswith("negative (-0.")
+    assert shown.startswith("Negative (words −0.")
     feedback.table.setCurrentIndex(feedback.model.index(0, 0))
     feedback.resolve_button.click()  # no action note: refused, the row stays pending
     qtbot.waitUntil(lambda: "action_note" in feedback.message.text())

@@ -122,3 +122,23 @@ def test_bad_points_are_refused(replica: Replica, institute: Institute, counselo
                       points, date(2026, 11, 20))
     assert caught.value.field == field
     assert student_points(replica, institute.student_ids[0]).history == ()
+
+
+def test_sentiment_labels_never_contradict_their_figure() -> None:
+    """A label decided by the rating says so, instead of "negative (+0.00)"."""
+    from decimal import Decimal
+
+    from institute_core.engagement.sentiment import describe_sentiment, sentiment_of
+
+    shown = describe_sentiment(*sentiment_of("sessions start late", rating=1))  # type: ignore[misc]
+    assert shown == "Negative (by the rating; the words are neutral)"
+    harsh = sentiment_of("terrible, confusing class")
+    assert harsh is not None
+    assert describe_sentiment(*harsh).startswith("Negative (words −0.")
+    for label in ("positive", "neutral", "negative"):
+        for hundredths in range(-100, 101):
+            text = describe_sentiment(label, Decimal(hundredths) / 100)
+            if "(words " in text:  # the figure is shown only when it agrees with the label
+                figure = float(text.split("(words ")[1].rstrip(")").replace("−", "-"))
+                assert (figure > 0.04 if label == "positive" else figure < -0.04
+                        if label == "negative" else -0.05 < figure < 0.05), text

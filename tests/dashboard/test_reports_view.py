@@ -49,7 +49,7 @@ def test_generates_a_progress_report_with_remarks_and_chosen_sections(  # type: 
     lines = pdf_text(out).splitlines()
     assert "Asha Rao (ENR-1)" in lines and "Revise loops before the test." in lines
     assert "Assessments" not in lines and "Attendance summary" in lines
-    assert "2026-03-01 to 2026-03-31" in " ".join(lines)
+    assert "01 Mar 2026 – 31 Mar 2026" in " ".join(lines)
     with replica.read() as db:
         recorded = db.execute(select(StudentReport).where(StudentReport.student_id == asha)
                               ).scalars().all()

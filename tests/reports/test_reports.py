@@ -11,12 +11,17 @@ import pytest
 from pypdf import PdfReader
 
 from institute_core.analytics.period import Period
+from institute_core.display import date_text
 from institute_core.replica import Replica
 from institute_core.reports.service import ReportError, ReportRequest, generate
 from institute_core.schema import Topic
 from tests.analytics.institute import MARCH, TODAY, Institute
 from tests.reports import sql
 from tests.reports.conftest import pdf_pages, pdf_text
+
+
+def printed(iso: str) -> str:
+    return date_text(date.fromisoformat(iso))
 
 MONTH = Period(date(2026, 3, 1), date(2026, 3, 31))
 
@@ -51,13 +56,13 @@ def test_progress_report_figures(replica: Replica, institute: Institute, tmp_pat
     for (day,) in sql.rows(replica, """SELECT completion_date FROM student_topic_progress
                                         WHERE student_id = :s AND status = 'completed'""",
                            s=asha):
-        assert day in lines
+        assert printed(day) in lines
     # predicted completion: the pace so far from SQL, then the documented formula
     (enrolled,) = sql.one(replica, "SELECT enrollment_date FROM student_subject_enrollments "
                                    "WHERE student_id = :s", s=asha)
     pace = round(done / ((TODAY - date.fromisoformat(enrolled)).days / 7), 3)
     predicted = TODAY + timedelta(days=math.ceil((total - done) / pace * 7))
-    assert re.search(rf"^{predicted.isoformat()} \(", text, re.M)
+    assert re.search(rf"^{printed(predicted.isoformat())} \(", text, re.M)
     marks, total_marks = sql.one(replica, "SELECT marks_obtained, total_marks FROM assessments "
                                           "WHERE student_id = :s", s=asha)
     assert f"{float(marks):.2f} / {float(total_marks):.2f}" in lines
@@ -127,8 +132,10 @@ def test_attendance_report_per_student_and_batch(replica: Replica, institute: In
           JOIN learning_sessions ls ON ls.id = sa.session_id
          WHERE sa.student_id = :s AND sa.attendance_status = 'absent'
            AND sa.deleted_at IS NULL AND ls.deleted_at IS NULL ORDER BY 1""", s=asha)
-    assert [d for (d,) in absent_days if d in lines] == ["2026-03-04", "2026-03-05", "2026-03-06"]
-    assert "2026-03-07" not in lines  # the soft-deleted session
+    # Dates read as the institute writes them (05 Dec 2026), not as ISO text.
+    assert [d for (d,) in absent_days if printed(d) in lines] == [
+        "2026-03-04", "2026-03-05", "2026-03-06"]
+    assert printed("2026-03-07") not in lines  # the soft-deleted session
     out, _ = _make(replica, institute, tmp_path,
                    ReportRequest("attendance", MONTH, batch_id=institute.batch, today=TODAY),
                    "batch.pdf")
@@ -141,7 +148,7 @@ def test_attendance_report_per_student_and_batch(replica: Replica, institute: In
          WHERE b.batch_id = :b AND b.deleted_at IS NULL GROUP BY b.session_date ORDER BY 1""",
                         b=institute.batch)
     for day, absentees in per_date:
-        i = lines.index(day)
+        i = lines.index(printed(day))
         assert (absentees or "") in lines[i:i + 8] or absentees is None
     for no in ("ENR-2", "ENR-3"):
         sid = institute.students[no]
@@ -218,10 +225,10 @@ def test_coverage_report(replica: Replica, institute: Institute, tmp_path: Path)
          WHERE b.batch_id = :b AND b.attendance_status IN ('present', 'late')
          GROUP BY b.session_date ORDER BY 1""", b=institute.batch)
     for day, topics in covered:
-        assert lines[lines.index(day) + 1] == "; ".join(sorted(topics.split("; ")))
+        assert lines[lines.index(printed(day)) + 1] == "; ".join(sorted(topics.split("; ")))
     i = lines.index("ENR-3", lines.index("Topics missed while absent"))
     row = " ".join(lines[i + 1:i + 5])  # the cells may wrap onto several lines
-    assert row.startswith("2026-03-17, 2026-03-24 4. Topic 04; 5. Topic 05")
+    assert row.startswith("17 Mar 2026, 24 Mar 2026 4. Topic 04; 5. Topic 05")
 
 
 def test_bad_requests_are_refused_by_name(replica: Replica, institute: Institute,

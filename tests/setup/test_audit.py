@@ -125,3 +125,32 @@ def test_export_writes_every_matching_entry_to_csv(replica: Replica, institute: 
     assert written == len(rows) == 1
     assert rows[0]["who"] == "Ada Admin" and rows[0]["table"] == "subjects"
     assert "ünïcode" in rows[0]["new_values"]
+
+
+UUID_TEXT = r"[0-9a-f]{8}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{4}-?[0-9a-f]{12}"
+
+
+def test_the_log_names_people_students_and_records_never_raw_ids(
+        replica: Replica, institute: Institute) -> None:
+    """Every entry the test institute wrote (students, enrollments, batch members, sessions,
+    users...) reads with names: who, which record, and each reference among the changes."""
+    import re
+
+    from institute_core.enums import AttendanceStatus
+    from institute_core.services import attendance
+
+    attendance.mark(replica, replica.actor(institute.faculty_user_id), institute.batch_key,
+                    institute.student_ids[0], AttendanceStatus.PRESENT)
+    rows = _entries(replica)
+    assert {r.table_name for r in rows} >= {"students", "batch_members", "users",
+                                            "batch_session_attendance"}
+    for row in rows:
+        shown = " | ".join((row.who, row.record, row.summary()))
+        assert not re.search(UUID_TEXT, shown), shown
+    member = next(r for r in rows if r.table_name == "batch_members" and r.new_values
+                  and r.new_values.get("student_id") == str(institute.student_ids[0]))
+    assert member.record == "Python Evening · Asha S01 (PY-001)"
+    assert "batch: Python Evening" in member.summary()
+    student = next(r for r in rows if r.table_name == "students"
+                   and r.row_id == institute.student_ids[0])
+    assert student.record == "Asha S01 (PY-001)"

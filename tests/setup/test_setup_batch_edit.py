@@ -98,6 +98,9 @@ def test_capacity_below_the_members_is_refused_and_nothing_changes(
     dialog.submit()
     qtbot.waitUntil(lambda: bool(dialog.error.text()), timeout=5000)
     assert "capacity 4 is too small: the batch has 6 students" in dialog.error.text()
+    # The field is named as a person would, never as "flexible_batches.max_students".
+    assert dialog.error.text().startswith("Capacity: ")
+    assert "_" not in dialog.error.text().split(":")[0]
     assert dialog.capacity.value() == 4  # the form keeps what was typed
     batch = _stored(replica, institute.batch_id)
     assert (batch.name, batch.max_students) == ("Python Evening", None)  # nothing written
@@ -141,6 +144,6 @@ def test_a_batch_that_ends_before_it_starts_is_refused_by_name(
     dialog.end.setDate(QDate(too_early.year, too_early.month, too_early.day))
     dialog.submit()
     qtbot.waitUntil(lambda: bool(dialog.error.text()), timeout=5000)
-    assert "start_date: must not be later than the end date" in dialog.error.text()
+    assert "Start date: must not be later than the end date" in dialog.error.text()
     assert _stored(replica, institute.batch_id).end_date is None
     qtbot.waitUntil(lambda: admin_ctx.tasks.idle, timeout=5000)

@@ -122,7 +122,7 @@ def test_an_existing_topic_is_edited_keeping_every_kind_of_resource(
     blank.name.setText("   ")
     blank.submit()
     qtbot.waitUntil(lambda: bool(blank.error.text()), timeout=5000)
-    assert "name" in blank.error.text()
+    assert blank.error.text().startswith("Name: ")
     assert _order(replica, institute) == ORIGINAL  # the name was not blanked
     qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
 
