@@ -16,14 +16,13 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Dialect, select
+from sqlalchemy import Connection, Dialect, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 
 from institute_core.replica import Replica
@@ -43,7 +42,6 @@ APPLIED_AT_KEY = "last_pull_applied_at"
 
 _ORDER = {name: i for i, name in enumerate(SYNCED_TABLES)}
 _SERVER_KEYS = frozenset({"id", "version"})
-_UNIQUE = re.compile(r"UNIQUE constraint failed: ([\w., ]+)")
 
 
 @dataclass
@@ -240,25 +238,39 @@ def _orphans(connection: Connection, writes: _Writes) -> set[uuid.UUID]:
     return orphans
 
 
-def _collision_note(connection: Connection, row: _Row, error: IntegrityError) -> tuple[str, Any,
-                                                                                    Any, str]:
-    """(field, local row id, server value, note) describing a unique clash."""
-    match = _UNIQUE.search(str(error.orig))
-    columns = [c.strip().split(".")[-1] for c in match.group(1).split(",")] if match else []
-    field_name = ",".join(columns) or "?"
-    local_id = None
-    if columns and all(c in row.stored for c in columns):
-        dialect = connection.dialect
+def _unique_column_sets(table_name: str) -> list[list[str]]:
+    """The column lists of a table's UNIQUE constraints and unique indexes."""
+    table = table_of(table_name)
+    sets = [[c.name for c in constraint.columns] for constraint in table.constraints
+            if isinstance(constraint, UniqueConstraint)]
+    sets += [[c.name for c in index.columns] for index in table.indexes if index.unique]
+    return sets
+
+
+def _clash(connection: Connection, row: _Row) -> tuple[list[str], uuid.UUID] | None:
+    """The unique columns whose values another row on this device already holds, and that
+    row: found from the schema's constraints, never by reading SQLite's message text."""
+    dialect = connection.dialect
+    for columns in _unique_column_sets(row.table):
+        if not all(row.stored.get(c) is not None for c in columns):
+            continue
         found = connection.exec_driver_sql(
             f"SELECT id FROM {_quoted(dialect, row.table)} WHERE "
             + " AND ".join(f"{_quoted(dialect, c)} = ?" for c in columns) + " AND id != ?",
             (*(row.stored[c] for c in columns), row.key)).scalar()
-        local_id = uuid.UUID(found) if found else None
-    server_value = {c: row.raw.get(c) for c in columns} if columns else None
+        if found is not None:
+            return columns, uuid.UUID(str(found))
+    return None
+
+
+def _collision_note(row: _Row, columns: list[str], local_id: uuid.UUID) -> tuple[str, Any, str]:
+    """(field, server value, note) describing a unique clash."""
+    field_name = ",".join(columns)
+    server_value = {c: row.raw.get(c) for c in columns}
     note = (f"{row.table}.{field_name} {server_value} is already used on this device by row "
             f"{local_id} (not yet uploaded); the server's row {row.id} waits until one of them "
             "is changed")
-    return field_name, str(local_id) if local_id else None, server_value, note
+    return field_name, server_value, note
 
 
 def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
@@ -310,14 +322,17 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
                                               excluded[row.id])
         for failure in failures:
             row = failure.row
-            field_name, local_id, server_value, note = _collision_note(connection, row,
-                                                                       failure.error)
-            reason = "unique value clash" if _UNIQUE.search(str(failure.error.orig)) else \
-                f"refused by the replica: {failure.error.orig}"
-            parked[str(row.id)] = _parked(row.table, row.id, row.version, row.raw, reason)
-            if reason == "unique value clash" and record_local_conflict(
+            clash = _clash(connection, row)
+            if clash is None:
+                parked[str(row.id)] = _parked(row.table, row.id, row.version, row.raw,
+                                              f"refused by the replica: {failure.error.orig}")
+                continue
+            parked[str(row.id)] = _parked(row.table, row.id, row.version, row.raw,
+                                          "unique value clash")
+            field_name, server_value, note = _collision_note(row, *clash)
+            if record_local_conflict(
                     connection, table=row.table, row_id=row.id, field=field_name,
-                    kind="unique_collision", kept_value=local_id, lost_value=server_value,
+                    kind="unique_collision", kept_value=str(clash[1]), lost_value=server_value,
                     server_version=row.version, note=note):
                 result.collisions += 1
         for raw_row, reason in unreadable:

@@ -104,6 +104,7 @@ def test_unique_clash_with_a_local_row_is_logged_not_raised(tmp_path: Path) -> N
     assert [(c.kind, c.row_id, c.field) for c in logged] == [
         ("unique_collision", theirs, "enrollment_no")]
     assert str(mine) in (logged[0].note or "")
+    assert logged[0].kept_value == str(mine)  # the local row that holds the value
     # Meeting the same clash again does not log it twice.
     assert apply_page(desk, _as_server_rows(source, ("students",))).collisions == 0
 
