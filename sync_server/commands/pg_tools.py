@@ -36,9 +36,9 @@ def libpq_env() -> dict[str, str]:
                         ("PGPASSWORD", url.password), ("PGDATABASE", url.database)):
         if value is not None:
             env[name] = str(value)
-    for key, value in url.query.items():
+    for key, option in url.query.items():
         if key in _QUERY_ENV:
-            env[_QUERY_ENV[key]] = value if isinstance(value, str) else value[-1]
+            env[_QUERY_ENV[key]] = option if isinstance(option, str) else option[-1]
     return env
 
 

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, insert, select, text, update
 
 from institute_core.schema import Inquiry, SentChange, table_of
 from institute_core.sync.account import sync_replica
@@ -197,7 +197,7 @@ def test_acknowledged_changes_are_kept_for_the_retention_period_only(
         assert kept == sent and acked_seq(admin.replica) == sent
         # Two months later they are forgotten (the next sync prunes them).
         with admin.replica.engine.begin() as c:
-            c.execute(SentChange.__table__.update().values(
+            c.execute(update(SentChange).values(
                 acked_at=func.datetime("now", "-61 days")))
         _sync(admin, SyncOptions(keep_sent_days=60))
         with admin.replica.engine.connect() as c:
@@ -213,7 +213,7 @@ def test_a_restore_older_than_what_desks_keep_is_said_not_hidden(
         add_subject(admin.replica, admin.user_id)
         _sync(admin)
         with admin.replica.engine.begin() as c:  # pruned: older than the retention
-            c.execute(SentChange.__table__.delete())
+            c.execute(delete(SentChange))
     assert server_cli(institute.url, "restore", "--force", str(dump)).returncode == 0
     with running_server(institute.url) as server:
         move_desk(admin, server.base_url)
@@ -274,7 +274,7 @@ def test_a_replica_that_became_a_new_device_keeps_what_it_sends_under_its_own_nu
         old_device = uuid.uuid4()
         with replica.engine.begin() as c:
             for seq in range(1, n + 2):
-                c.execute(SentChange.__table__.insert().values(
+                c.execute(insert(SentChange).values(
                     seq=seq, change_id=uuid.uuid4(), table_name="subjects", row_id=uuid.uuid4(),
                     fields={}, hlc="x", author_id=None, device_id=old_device, base_version=0,
                     created_at=func.datetime("now"), acked_at=func.datetime("now")))
