@@ -392,18 +392,18 @@ class _Applier:
             self._refuse_collision(change, incoming, row, *clash)
 
     def _refuse_collision(self, change: Change, incoming: Incoming, values: Mapping[str, Any],
-                          columns: str, existing: uuid.UUID) -> None:
+                          columns: list[str], existing: uuid.UUID) -> None:
         """Keep the refused row whole in the conflict log for a person to resolve."""
         row_values = {k: encode_value(v) for k, v in values.items()
                       if k not in MODEL_BY_TABLE[change.table].__local_columns__
                       and k not in secret_columns(change.table)}
         mine = FieldStamp(0, incoming.hlc, incoming.author, incoming.device)
-        conflict = FieldConflict(columns, ConflictKind.UNIQUE_COLLISION, None, row_values,
-                                 FieldStamp(0), mine, incoming_won=False,
+        conflict = FieldConflict(", ".join(columns), ConflictKind.UNIQUE_COLLISION, None,
+                                 row_values, FieldStamp(0), mine, incoming_won=False,
                                  note=f"existing row {existing}")
         raise Refused(
-            f"{change.table}.{columns}: another row ({existing}) already has "
-            f"{', '.join(str(values.get(c.strip())) for c in columns.split(','))}; "
+            f"{change.table}.{', '.join(columns)}: another row ({existing}) already has "
+            f"{', '.join(str(values.get(c)) for c in columns)}; "
             "kept in the conflict log for a person to resolve",
             [conflict])
 

@@ -71,7 +71,7 @@ def _clashable_constraints(table_name: str) -> tuple[tuple[tuple[str, ...], froz
 
 
 def unique_clash(conn: Connection, table: Table, row: Mapping[str, Any],
-                 constraints: list[list[str]]) -> tuple[str, uuid.UUID] | None:
+                 constraints: list[list[str]]) -> tuple[list[str], uuid.UUID] | None:
     """(columns, id of the existing row) when `row` would break one of `constraints`."""
     for columns in constraints:
         if any(row.get(c) is None for c in columns):
@@ -80,5 +80,5 @@ def unique_clash(conn: Connection, table: Table, row: Mapping[str, Any],
             and_(*(table.c[c] == row[c] for c in columns)), table.c.id != row["id"])
         ).scalar()
         if other is not None:
-            return ", ".join(columns), other
+            return columns, other
     return None
