@@ -12,11 +12,12 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, func, select
 
 from institute_core.replica import Replica
-from institute_core.schema import SYNCED_TABLES, OutboxEntry, table_of
+from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, OutboxEntry, SyncState, table_of
 from institute_core.sync.apply import PARKED_KEY
+from institute_core.sync.codec import encode_value
 
 
 def local_counts(replica: Replica) -> dict[str, int]:
@@ -49,20 +50,68 @@ def mismatches(server: Mapping[str, int], local: Mapping[str, int]) -> dict[str,
 def remove_unsent(replica: Replica, seen: Mapping[str, set[uuid.UUID]]) -> dict[str, int]:
     """After a full pull: delete local rows the server did not send and no edit waits for.
 
+    A row the server did send that points at a row being removed (an inquiry naming a student
+    who moved to another counselor) is parked, as a fresh download parks a row whose parent
+    this device may not see; SQLite's ON DELETE would otherwise null its link or delete it
+    behind the server's back, and the row would differ from the server for good.
+
     Children first (the reverse of SYNCED_TABLES), in one transaction. Returns rows removed per
-    table (only tables where something was removed).
+    table (only tables where something was removed; parked rows are not counted).
     """
     removed: dict[str, int] = {}
     with replica.apply_remote() as connection:
         waiting = {(t, r) for t, r in connection.execute(
             select(OutboxEntry.table_name, OutboxEntry.row_id))}
+        extra: dict[str, list[uuid.UUID]] = {}
+        for name in SYNCED_TABLES:
+            sent = seen.get(name, set())
+            extra[name] = [row_id for row_id in connection.execute(
+                select(table_of(name).c.id)).scalars()
+                if row_id not in sent and (name, row_id) not in waiting]
+        parked = _park_dependents(replica, connection, extra, waiting)
         for name in reversed(SYNCED_TABLES):
             table = table_of(name)
-            sent = seen.get(name, set())
-            extra = [row_id for row_id in connection.execute(select(table.c.id)).scalars()
-                     if row_id not in sent and (name, row_id) not in waiting]
-            for start in range(0, len(extra), 500):
-                connection.execute(delete(table).where(table.c.id.in_(extra[start:start + 500])))
-            if extra:
-                removed[name] = len(extra)
+            gone = extra[name] + parked.get(name, [])
+            for start in range(0, len(gone), 500):
+                connection.execute(delete(table).where(table.c.id.in_(gone[start:start + 500])))
+            if extra[name]:
+                removed[name] = len(extra[name])
     return removed
+
+
+def _park_dependents(replica: Replica, connection: Connection,
+                     extra: Mapping[str, list[uuid.UUID]],
+                     waiting: set[tuple[str, uuid.UUID]]) -> dict[str, list[uuid.UUID]]:
+    """Park (in sync_state, with their values as the wire carries them) the rows that refer,
+    directly or through other parked rows, to a row about to be removed; returns them."""
+    leaving = {name: set(ids) for name, ids in extra.items() if ids}
+    parked: dict[str, list[uuid.UUID]] = {}
+    kept = connection.execute(select(SyncState.value).where(SyncState.key == PARKED_KEY)).scalar()
+    entries = {p["id"]: p for p in kept or []}
+    while leaving:
+        found: dict[str, set[uuid.UUID]] = {}
+        for name in SYNCED_TABLES:
+            table = table_of(name)
+            for fk in table.foreign_keys:
+                ids = leaving.get(fk.column.table.name)
+                if not ids:
+                    continue
+                local = MODEL_BY_TABLE[name].__local_columns__
+                for row in connection.execute(select(table).where(
+                        fk.parent.in_(list(ids)))).mappings():
+                    row_id = row["id"]
+                    if (name, row_id) in waiting or row_id in extra.get(name, ()) \
+                            or row_id in parked.get(name, ()) or row_id in found.get(name, ()):
+                        continue
+                    found.setdefault(name, set()).add(row_id)
+                    values = {k: encode_value(v) for k, v in row.items()
+                              if k not in local and k not in ("id", "version")}
+                    entries[str(row_id)] = {
+                        "table": name, "id": str(row_id), "version": int(row["version"]),
+                        "values": values, "reason": "its parent row is not on this device yet"}
+        for name, ids in found.items():
+            parked.setdefault(name, []).extend(ids)
+        leaving = found
+    if parked:
+        replica.set_state(PARKED_KEY, list(entries.values()), connection)
+    return parked
