@@ -7,6 +7,9 @@
 - Hours available = for each date of the period, the weekday's slots in
   faculties.available_time_slots, capped at max_hours_per_day.
 - Utilization = taught / available × 100; None ("n/a") when the faculty has no availability.
+- Unique students = the students who attended (present or late) at least once: an individual
+  session of theirs that was not cancelled, or a batch class of theirs. Exactly the students
+  with an attended mark in `analytics.attendance` (the faculty report lists those marks).
 Soft-deleted rows never count.
 """
 
@@ -21,6 +24,7 @@ from typing import Any
 
 from sqlalchemy import func, select, union
 
+from institute_core.analytics.attendance import ATTENDED
 from institute_core.analytics.period import (
     Db,
     Period,
@@ -35,6 +39,7 @@ from institute_core.schema import (
     Faculty,
     FlexibleBatch,
     LearningSession,
+    SessionAttendance,
     User,
 )
 
@@ -210,14 +215,19 @@ def _batch_figures(db: Db, period: Period,
 
 def _unique_students(db: Db, period: Period,
                      faculty_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
-    """Distinct students of each faculty member's completed sessions and batch marks, counted
-    by the database (`union` drops the pairs seen in both)."""
-    ls, bsa, fb = LearningSession, BatchSessionAttendance, FlexibleBatch
+    """Distinct students who attended a faculty member's sessions or batch classes, counted by
+    the database (`union` drops the pairs seen in both). A batch mark of an absent student was
+    counted here once, so the figure said one more than the students taught."""
+    ls, sa, bsa, fb = LearningSession, SessionAttendance, BatchSessionAttendance, FlexibleBatch
+    attended = list(ATTENDED)
     taught = union(
-        select(ls.faculty_id.label("faculty_id"), ls.student_id.label("student_id"))
-        .where(*_sessions_in(period, faculty_ids),
-               ls.status == SessionStatus.COMPLETED.value),
+        select(ls.faculty_id.label("faculty_id"), sa.student_id.label("student_id"))
+        .join(sa, sa.session_id == ls.id)
+        .where(*_sessions_in(period, faculty_ids), sa.deleted_at.is_(None),
+               ls.status != SessionStatus.CANCELLED.value,
+               sa.attendance_status.in_(attended)),
         select(fb.faculty_id, bsa.student_id).join(fb, fb.id == bsa.batch_id)
-        .where(*_batch_marks_in(period, faculty_ids))).subquery("taught")
+        .where(*_batch_marks_in(period, faculty_ids),
+               bsa.attendance_status.in_(attended))).subquery("taught")
     return {fid: int(n) for fid, n in db.execute(
         select(taught.c.faculty_id, func.count()).group_by(taught.c.faculty_id))}

@@ -109,7 +109,7 @@ def faculty_story(payload: Mapping[str, Any]) -> list[Flowable]:
             ("Sessions cancelled", fig["sessions_cancelled"]),
             ("Sessions no-show", fig["sessions_no_show"]),
             ("Batch class days", fig["batch_days"]),
-            ("Unique students", fig["unique_students"]),
+            ("Students taught", fig["unique_students"]),
             ("Attendance in their sessions", pct(payload["attendance_rate"]))])]
     if "weekly" in chosen and payload["weekly"]:
         weeks = payload["weekly"]
@@ -119,7 +119,10 @@ def faculty_story(payload: Mapping[str, Any]) -> list[Flowable]:
             legend=("taught", "available"), height=130)]
     if "students" in chosen:
         rows = payload["students"]
-        story += heading("Students taught")
+        never = sum(1 for r in rows if not r["attended"])
+        # Everyone with a mark is listed; who never came is why this can exceed the figure.
+        story += heading(f"Students with a mark ({len(rows)}: {len(rows) - never} taught"
+                         + (f", {never} never attended)" if never else ")"))
         if not rows:
             story.append(para("No student in this period."))
         else:
