@@ -216,8 +216,9 @@ def _batch_figures(db: Db, period: Period,
 def _unique_students(db: Db, period: Period,
                      faculty_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     """Distinct students who attended a faculty member's sessions or batch classes, counted by
-    the database (`union` drops the pairs seen in both). A batch mark of an absent student was
-    counted here once, so the figure said one more than the students taught."""
+    the database (`union` drops the pairs seen in both). Both halves count attended marks only:
+    batch marks of absent students used to count and individual no-shows did not, so the figure
+    matched neither the students listed nor those who came."""
     ls, sa, bsa, fb = LearningSession, SessionAttendance, BatchSessionAttendance, FlexibleBatch
     attended = list(ATTENDED)
     taught = union(
