@@ -36,7 +36,8 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sections", metavar="A,B",
                         help="only these sections, comma-separated (default: all)")
     parser.add_argument("--remarks", metavar="TEXT",
-                        help="remarks printed on a student's progress report")
+                        help="remarks printed on a student's progress report (refused for "
+                             "any other report)")
     parser.add_argument("--no-record", action="store_true",
                         help="print without recording the report in student/faculty reports")
 
@@ -88,8 +89,15 @@ def run(args: argparse.Namespace) -> int:
                 faculty_id=service.find_faculty(db, args.faculty) if args.faculty else None,
                 sections=tuple(s.strip() for s in args.sections.split(",") if s.strip())
                 if args.sections else None)
-            if args.remarks and request.student_id is not None:
-                request = replace(request, remarks={request.student_id: args.remarks})
+            if args.remarks is not None:
+                # Only a progress report prints one student's remarks (a batch report's are per
+                # student, typed in the Reports screen): anything else is refused, not dropped.
+                if args.kind != "progress":
+                    raise service.ReportError(
+                        f"--remarks is printed only on a student's progress report; the "
+                        f"{args.kind} report has none")
+                if request.student_id is not None:
+                    request = replace(request, remarks={request.student_id: args.remarks})
             author = (service.find_user(db, args.as_email) if args.as_email
                       else service.default_author(replica, db))
         if author is None and not args.no_record:

@@ -82,10 +82,17 @@ class ReportRequest:
             raise ReportError(f"a {self.kind} report needs a {needs[self.kind][0]}")
         if self.kind == "attendance" and (self.student_id is None) == (self.batch_id is None):
             raise ReportError("an attendance report needs either a student or a batch")
+        if self.remarks and self.kind not in WITH_REMARKS:
+            raise ReportError(f"a {self.kind} report prints no remarks; remarks go on a "
+                              f"{' or '.join(WITH_REMARKS)} report")
         try:
             choose_sections(SECTIONS[self.kind], self.sections)
         except ValueError as exc:
             raise ReportError(str(exc)) from exc
+
+
+# The kinds that print remarks; remarks asked of another kind are refused, never dropped.
+WITH_REMARKS = ("progress", "batch")
 
 
 @dataclass(frozen=True)

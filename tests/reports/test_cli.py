@@ -47,6 +47,10 @@ def test_report_command_writes_and_records(data_dir: tuple[Path, Institute], tmp
     (["coverage", "--batch", "Nope"], "no batch named 'Nope'"),
     (["batch"], "a batch report needs a batch"),
     (["crm", "--as", "ghost@example.org"], "no user with email 'ghost@example.org'"),
+    (["attendance", "--batch", "Evening Python", "--remarks", "Well done"],
+     "--remarks is printed only on a student's progress report; the attendance report has none"),
+    (["attendance", "--student", "ENR-1", "--remarks", "Well done"],
+     "--remarks is printed only on a student's progress report"),
 ])
 def test_bad_input_is_named_and_exits_non_zero(data_dir: tuple[Path, Institute], tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str],
