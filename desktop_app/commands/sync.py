@@ -8,6 +8,7 @@ import os
 import sys
 from collections.abc import Callable
 
+from institute_core.display import style_of, use_style
 from institute_core.replica import Replica
 from institute_core.sync.account import sync_replica
 from institute_core.sync.credentials import KeyringCredentials
@@ -88,6 +89,7 @@ def explain(exc: SyncError) -> str:
 
 def run(args: argparse.Namespace) -> int:
     replica = Replica.open(args.data_dir)
+    use_style(style_of(replica))  # "failing since" in the institute's time zone
     try:
         email = str(replica.get_state("email", ""))
         report = sync_replica(replica, KeyringCredentials(), password=password_source(email),

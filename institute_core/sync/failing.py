@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # errors.py imports this module: keep it free of the database layer
@@ -25,12 +25,14 @@ _WHAT = {"push": "the server could not apply a change",
 
 
 def clock_text(when: datetime, now: datetime | None = None) -> str:
-    """'14:05' today, '5 Dec 14:05' on another day, in this computer's time zone."""
-    local = when.astimezone()
-    today = (now or datetime.now().astimezone()).date()
-    if local.date() == today:
-        return local.strftime("%H:%M")
-    return f"{local.day} {local.strftime('%b %H:%M')}"
+    """'14:05' today, '05 Dec, 14:05' on another day, in the institute's time zone."""
+    # Imported here: errors.py imports this module everywhere, and display (Babel) takes
+    # 50 ms to import, which only a line being shown needs.
+    from institute_core.display import local, short_moment, time_text
+
+    at = local(when)
+    return time_text(at) if at.date() == local(now or datetime.now(UTC)).date() \
+        else short_moment(at)
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,7 @@ class Failing:
 
     def line(self) -> str:
         """'Sync failing since 14:05 – the server could not apply a change (ref abc123)'."""
-        since = clock_text(datetime.fromtimestamp(self.since_ms / 1000).astimezone())
+        since = clock_text(datetime.fromtimestamp(self.since_ms / 1000, UTC))
         ref = f" (ref {self.ref})" if self.ref else ""
         return f"Sync failing since {since} – {self.what}{ref}"
 
