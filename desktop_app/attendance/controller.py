@@ -168,8 +168,9 @@ class AttendanceController(QObject):
         replica, actor = self._ctx.replica, self._ctx.actor
 
         def _do_mark() -> dict[uuid.UUID, Any]:
+            # The service sets the check-in: now while the session is on, else its start.
             return attendance.mark_many(replica, actor, key, marks,
-                                        only_unmarked=only_unmarked, at=now)
+                                        only_unmarked=only_unmarked)
 
         self._save(_do_mark, self._on_marked)
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import date, datetime, time, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -39,6 +39,7 @@ from institute_core.services.common import (
     full_name,
 )
 from institute_core.services.progress import ATTENDED, recompute
+from institute_core.services.schedule import batch_slot
 from institute_core.validation import InvalidInput
 
 # One key per status on the quick attendance screen.
@@ -187,8 +188,31 @@ def load_roster(replica: Replica, key: SessionKey) -> Roster:
 # --- marking -------------------------------------------------------------------------------------
 
 
-def _now_time() -> time:
-    return datetime.now().time().replace(microsecond=0)
+# How long before its start and after its end a session counts as "on" for check-ins.
+CHECK_IN_SLACK = timedelta(minutes=30)
+
+
+def check_in_time(marked: datetime, day: date, start: time | None,
+                  end: time | None) -> time:
+    """The check-in recorded for a student marked present or late at `marked` (local time):
+    that moment while the session is on (its day, from `CHECK_IN_SLACK` before its start to as
+    long after its end); the session's start when marked at any other time, after the fact
+    or ahead (a 15:00 class marked at 11:50 did not start at 11:50); the moment itself when the
+    session's times are not known."""
+    now = marked.replace(microsecond=0)
+    if start is None or end is None:
+        return now.time()
+    opens = datetime.combine(day, start) - CHECK_IN_SLACK
+    closes = datetime.combine(day, end) + CHECK_IN_SLACK
+    return now.time() if opens <= now <= closes else start
+
+
+def _session_times(session: Session, key: SessionKey) -> tuple[time | None, time | None]:
+    if key.kind is SessionKind.INDIVIDUAL:
+        row = session.get(LearningSession, key.id)
+        return (None, None) if row is None else (row.start_time, row.end_time)
+    batch = session.get(FlexibleBatch, key.id)
+    return (None, None) if batch is None else batch_slot(batch.schedule, key.on)
 
 
 def _new_attendance(key: SessionKey, student_id: uuid.UUID, status: str) -> Any:
@@ -241,7 +265,8 @@ def _apply_mark(session: Session, key: SessionKey, existing: dict[uuid.UUID, Any
     # Check-in is the moment a student is seen; an absence has none.
     if status in (AttendanceStatus.PRESENT, AttendanceStatus.LATE):
         if row.check_in_time is None:
-            row.check_in_time = at or _now_time()
+            row.check_in_time = at or check_in_time(datetime.now(), key.on,
+                                                    *_session_times(session, key))
     elif row.check_in_time is not None:
         row.check_in_time = None
     # A new row has no topics yet; otherwise only a change of attended-or-not matters.

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import time
+from datetime import date, datetime, time, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -11,6 +11,7 @@ from institute_core.enums import AttendanceStatus as S
 from institute_core.replica import Replica
 from institute_core.schema import BatchSessionAttendance, OutboxEntry
 from institute_core.services import attendance
+from institute_core.services.common import SessionKey
 from institute_core.validation import InvalidInput
 from tests.services.fixtures import Institute
 
@@ -101,3 +102,30 @@ def test_student_not_on_roster_is_refused(replica: Replica, institute: Institute
     with pytest.raises(InvalidInput, match="roster"):
         attendance.mark(replica, actor, institute.individual_key, institute.student_ids[1],
                         S.PRESENT)
+
+
+@pytest.mark.parametrize(("marked", "expected"), [
+    (time(14, 30), time(14, 30)),  # half an hour before a 15:00 class: seen arriving
+    (time(15, 10), time(15, 10)),
+    (time(17, 30), time(17, 30)),  # half an hour after it ends
+    (time(11, 50), time(15, 0)),  # marked ahead: the class had not started
+    (time(17, 31), time(15, 0)),  # marked after the fact: the class's time, not the typing's
+])
+def test_check_in_is_the_moment_only_while_the_session_is_on(marked: time,
+                                                             expected: time) -> None:
+    day = date(2026, 12, 5)
+    assert attendance.check_in_time(datetime.combine(day, marked), day, time(15, 0),
+                                    time(17, 0)) == expected
+    # The next day is after the fact too; unknown times keep the moment of marking.
+    assert attendance.check_in_time(datetime.combine(day + timedelta(days=1), marked), day,
+                                    time(15, 0), time(17, 0)) == time(15, 0)
+    assert attendance.check_in_time(datetime.combine(day, marked), day, None, None) == marked
+
+
+def test_a_batch_marked_the_next_morning_records_the_class_time(replica: Replica,
+                                                                institute: Institute) -> None:
+    actor = replica.actor(institute.faculty_user_id)
+    yesterday = SessionKey.batch(institute.batch_id, institute.today - timedelta(days=1))
+    _status, check_in = attendance.mark(replica, actor, yesterday, institute.student_ids[0],
+                                        S.PRESENT)
+    assert check_in == time(17, 0)  # the Python Evening batch meets 17:00-18:00
