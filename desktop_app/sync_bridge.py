@@ -25,8 +25,10 @@ from institute_core.sync.credentials import (
 from institute_core.sync.errors import NeedsLogin, RequestRefused, ServerUnreachable, SyncError
 
 if TYPE_CHECKING:
+    from institute_core.sync.client import SyncClient
     from institute_core.sync.device_health import DeviceHealth
     from institute_core.sync.runner import SyncProgress, SyncReport
+    from institute_core.sync.wire import UserInfo
 
 ProgressSink = Callable[[int, int, str], None]
 
@@ -122,26 +124,45 @@ def login_online(replica: Replica, credentials: CredentialStore, email: str,
                                             timeout=httpx.Timeout(**LOGIN_TIMEOUT))
     client = SyncClient(transport, credentials, email.strip().lower())
     try:
-        pair = client.login(password, replica.device_id)
-    except ServerUnreachable as exc:
         try:
-            return auth.login_offline(replica, email, password)
-        except LoginFailed as offline:
-            if offline.problem in (LoginProblem.UNKNOWN_USER, LoginProblem.NO_OFFLINE_VERIFIER):
-                # Not known here: the honest reason is that the server could not be asked.
-                raise LoginFailed(LoginProblem.UNREACHABLE) from exc
-            raise
-    except SyncError as exc:
-        raise _refusal(exc) from exc
+            pair = client.login(password, replica.device_id)
+        except ServerUnreachable as exc:
+            try:
+                return auth.login_offline(replica, email, password)
+            except LoginFailed as offline:
+                if offline.problem in (LoginProblem.UNKNOWN_USER,
+                                       LoginProblem.NO_OFFLINE_VERIFIER):
+                    # Not known here: the honest reason is that the server could not be asked.
+                    raise LoginFailed(LoginProblem.UNREACHABLE) from exc
+                raise
+        except SyncError as exc:
+            raise _refusal(exc) from exc
+        if str(pair.user.id) != account.user_id:
+            _take_over(replica, credentials, client, pair.user)
+        auth.remember_verifier(replica, pair.user.id, email, password)
+        try:
+            return auth.current_user(replica, pair.user.id, online=True)
+        except LoginFailed:
+            # Signed in but this user's row has not been pulled yet: sync brings it.
+            sync_account.sync_replica(replica, credentials, client=client)
+            return auth.current_user(replica, pair.user.id, online=True)
     finally:
         transport.close()
-    auth.remember_verifier(replica, pair.user.id, email, password)
+
+
+def _take_over(replica: Replica, credentials: CredentialStore, client: SyncClient,
+               user: UserInfo) -> None:
+    """Another person signed in on this desk: from now on the replica syncs as them, after
+    the changes the previous person left were sent as theirs (sync/account.py `adopt`)."""
+    from institute_core.sync import account as sync_account
+    from institute_core.sync.errors import WrongReplica
+
     try:
-        return auth.current_user(replica, pair.user.id, online=True)
-    except LoginFailed:
-        # Signed in but this user's row has not been pulled yet: sync brings it.
-        sync_account.sync_replica(replica, credentials, client=client)
-        return auth.current_user(replica, pair.user.id, online=True)
+        sync_account.adopt(replica, credentials, client, user)
+    except WrongReplica as exc:
+        raise LoginFailed(LoginProblem.REJECTED, f"Not signed in: {exc}.") from exc
+    except SyncError as exc:
+        raise _refusal(exc) from exc
 
 
 def sync_once(replica: Replica, credentials: CredentialStore, sink: ProgressSink | None,

@@ -11,11 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import httpx
-from sqlalchemy import select
 
 from institute_core.replica import Replica
-from institute_core.schema import OutboxEntry
-from institute_core.sync import wire
+from institute_core.sync import handover, wire
 from institute_core.sync.backoff import CancelToken, RetryPolicy
 from institute_core.sync.client import SyncClient
 from institute_core.sync.credentials import CredentialStore
@@ -70,10 +68,59 @@ def client_for(replica: Replica, credentials: CredentialStore, *,
                       account.email)
 
 
-def _others_waiting(replica: Replica, user_id: str) -> int:
-    with replica.engine.connect() as connection:
-        authors = connection.execute(select(OutboxEntry.author_id).distinct()).scalars().all()
-    return sum(1 for a in authors if a is not None and str(a) != user_id)
+def _deliver_waiting(replica: Replica, credentials: CredentialStore, previous: Account,
+                     retry: RetryPolicy | None) -> None:
+    """Send what `previous` left in the outbox, with their own saved sign-in.
+
+    WrongReplica when that cannot be done now: their changes stay, and nobody else syncs
+    from this replica until they are sent (they carry `previous`'s device id and numbering).
+    """
+    waiting = replica.pending_changes()
+    try:
+        sync_replica(replica, credentials, retry=retry)
+    except NeedsLogin as exc:
+        raise WrongReplica(
+            f"{waiting} change(s) by {previous.email} on this computer are not uploaded yet "
+            f"and their sign-in has ended: {previous.email} must sign in and sync once "
+            f"before another account can sync here") from exc
+    left = replica.pending_changes()
+    if left:
+        raise WrongReplica(f"{left} change(s) by {previous.email} on this computer could not "
+                           f"be uploaded yet; sync as {previous.email} first")
+
+
+def adopt(replica: Replica, credentials: CredentialStore, client: SyncClient,
+          user: wire.UserInfo, *, device_name: str = "", retry: RetryPolicy | None = None,
+          options: SyncOptions | None = None, progress: ProgressCallback | None = None,
+          cancel: CancelToken | None = None) -> SyncRunner:
+    """Make `user`, just signed in with `client`, the account this replica syncs as.
+
+    When someone else synced from here before, their waiting changes are sent first (as
+    them) and the replica takes a device id of `user`'s own (sync/handover.py), so every
+    change reaches the server under its author's device and none is lost or taken for a
+    duplicate. Registers the device and remembers the account; the next sync downloads
+    `user`'s whole scope when the account or server changed. Returns a runner for it.
+    """
+    previous = account_of(replica)
+    switched = False
+    if previous is not None and previous.user_id != str(user.id):
+        if replica.pending_changes():
+            _deliver_waiting(replica, credentials, previous, retry)
+        switched = handover.switch_device(replica, previous.user_id, str(user.id))
+    runner = SyncRunner(replica, client, options=options, progress=progress, cancel=cancel)
+    info = runner.register_device(device_name)
+    if switched:
+        handover.continue_numbering(replica, info.last_seq)
+    changed = previous is None or previous.user_id != str(user.id) \
+        or previous.server_url.rstrip("/") != client.transport.base_url
+    with replica.apply_remote() as connection:
+        for key, value in (("server_url", client.transport.base_url), ("email", client.email),
+                           ("user_id", str(user.id)), ("role", user.role)):
+            replica.set_state(key, value, connection)
+        if changed:
+            # Another account or server: download the whole scope and drop what it lacks.
+            replica.set_state(FULL_PULL_KEY, True, connection)
+    return runner
 
 
 def connect(replica: Replica, server_url: str, email: str, password: str,
@@ -83,25 +130,9 @@ def connect(replica: Replica, server_url: str, email: str, password: str,
             cancel: CancelToken | None = None) -> tuple[wire.UserInfo, SyncReport]:
     """Sign in, register this device, remember the account and run the initial sync."""
     client = SyncClient(make_transport(replica, server_url, retry=retry), credentials, email)
-    pair = client.login(password, replica.device_id)
-    user = pair.user
-    previous = account_of(replica)
-    if previous is not None and previous.user_id != str(user.id) \
-            and _others_waiting(replica, str(user.id)):
-        raise WrongReplica(
-            f"this data folder has changes by {previous.email} that are not uploaded yet; "
-            f"sync as {previous.email} first, or use another data folder")
-    runner = SyncRunner(replica, client, options=options, progress=progress, cancel=cancel)
-    runner.register_device(device_name)
-    changed = previous is None or previous.user_id != str(user.id) \
-        or previous.server_url.rstrip("/") != client.transport.base_url
-    with replica.apply_remote() as connection:
-        for key, value in (("server_url", client.transport.base_url), ("email", email),
-                           ("user_id", str(user.id)), ("role", user.role)):
-            replica.set_state(key, value, connection)
-        if changed:
-            # Another account or server: download the whole scope and drop what it lacks.
-            replica.set_state(FULL_PULL_KEY, True, connection)
+    user = client.login(password, replica.device_id).user
+    runner = adopt(replica, credentials, client, user, device_name=device_name, retry=retry,
+                   options=options, progress=progress, cancel=cancel)
     return user, runner.sync()
 
 
