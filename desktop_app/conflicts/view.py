@@ -67,13 +67,17 @@ class ConflictsView(QWidget):
         self.keep_button.clicked.connect(self.keep_selected)
         self.refresh()
 
-    def refresh(self) -> None:
+    def refresh(self, done: str = "") -> None:
+        """Reload the list; `done` (what was just done) stays said above what is left."""
         replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: conflicts.list_conflicts(replica), self._on_loaded)
+        self._ctx.tasks.run_db(lambda: conflicts.list_conflicts(replica),
+                               lambda rows: self._on_loaded(rows, done))
 
-    def _on_loaded(self, rows: tuple[ConflictRow, ...]) -> None:
+    def _on_loaded(self, rows: tuple[ConflictRow, ...], done: str = "") -> None:
         self.model.set_rows(rows)
-        self.message.setText("" if rows else "Nothing needs your attention.")
+        left = "" if rows else "Nothing else needs your attention." if done \
+            else "Nothing needs your attention."
+        self.message.setText(" ".join(t for t in (done, left) if t))
         if rows:
             self.table.setCurrentIndex(self.model.index(0, 0))
 
@@ -100,6 +104,6 @@ class ConflictsView(QWidget):
                                lambda _v: self._on_done("Kept the current value."))
 
     def _on_done(self, text: str) -> None:
-        self.sig_saved.emit()
-        self.refresh()
         self.message.setText(text)
+        self.refresh(text)
+        self.sig_saved.emit()

@@ -31,8 +31,10 @@ SECTIONS: tuple[Section, ...] = (
     Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR})),
     Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR})),
     Section("students", "Students", "students", STAFF),
+    # Counselors see the conflicts about their own inquiries and students (the server sends
+    # them the entries about rows they can see) and restore what they lost.
     Section("conflicts", "Conflicts", "conflicts",
-            frozenset({Role.FACULTY, Role.ADMIN, Role.SUPER_ADMIN})),
+            frozenset({Role.FACULTY, Role.COUNSELOR, Role.ADMIN, Role.SUPER_ADMIN})),
     Section("setup", "Setup", "setup", ADMINS),
     Section("reports", "Reports", "reports", ADMINS),
     # A faculty member's own dashboard: after Today, which stays their home.

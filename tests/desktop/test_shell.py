@@ -59,9 +59,10 @@ def test_admins_and_counselors_get_their_own_sections(qtbot, replica: Replica,  
     assert _sidebar(admin) == ["Dashboard", "Students", "Conflicts", "Setup", "Reports"]
     assert admin.open_section("reports") and not admin.open_section("today")
     counselor = _window(qtbot, replica, tasks, "counselor@example.org")
-    assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students"]
+    assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students", "Conflicts"]
     assert counselor.current_section == "follow_ups"  # what is due today comes first
-    assert not counselor.open_section("conflicts") and counselor.open_section("inquiries")
+    assert not counselor.open_section("setup") and counselor.open_section("inquiries")
+    assert counselor.open_section("conflicts")  # their own inquiries' conflicts
 
 
 def test_the_ui_keeps_answering_during_a_slow_sync(qtbot, replica: Replica,  # type: ignore[no-untyped-def]
