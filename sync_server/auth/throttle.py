@@ -40,9 +40,9 @@ def count_attempt(engine: Engine, key: str, limit: int, window_seconds: int) -> 
     """
     stamp = now()
     expired = _failures.c.first_failed_at < stamp - timedelta(seconds=window_seconds)
-    statement = pg_insert(_failures).values(email=key, failures=1, first_failed_at=stamp,
-                                            last_failed_at=stamp)
-    statement = statement.on_conflict_do_update(
+    first_attempt = pg_insert(_failures).values(email=key, failures=1, first_failed_at=stamp,
+                                                last_failed_at=stamp)
+    statement = first_attempt.on_conflict_do_update(
         index_elements=["email"],
         set_={"failures": case((expired, 1), else_=_failures.c.failures + 1),
               "first_failed_at": case((expired, stamp), else_=_failures.c.first_failed_at),

@@ -42,10 +42,10 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
                               "last_seen_at": now()}
     if client_time_ms is not None:
         values["clock_offset_ms"] = _offset(client_time_ms)
-    statement = pg_insert(_devices).values(device_id=body.device_id, user_id=principal.user_id,
-                                           registered_at=now(), last_seq=0, **values)
+    new_device = pg_insert(_devices).values(device_id=body.device_id, user_id=principal.user_id,
+                                            registered_at=now(), last_seq=0, **values)
     # One statement: of two users racing for a new id, exactly one gets it.
-    statement = statement.on_conflict_do_update(
+    statement = new_device.on_conflict_do_update(
         index_elements=["device_id"], set_=values,
         where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq)
     with engine.begin() as conn:
