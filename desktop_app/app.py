@@ -30,7 +30,7 @@ from institute_core.replica import Replica
 from institute_core.services import auth
 from institute_core.services.auth import CurrentUser
 from institute_core.sync.backoff import CancelToken
-from institute_core.sync.credentials import CredentialStore
+from institute_core.sync.credentials import CredentialStore, KeyringCredentials
 
 log = logging.getLogger(__name__)
 
@@ -167,6 +167,9 @@ class DeskApp(QObject):
         self.login.hide()
         window.resize(1200, 760)
         window.show()
+        if connected and not self._credential_store().persistent:
+            # Said once, where the person looks: they will be asked for the password again.
+            window.statusBar().showMessage(KeyringCredentials.not_remembered(), 20000)
         self.sig_main_window_shown.emit(window)
 
     def logout(self) -> None:

@@ -261,3 +261,23 @@ def test_no_chart_preload_starts_after_sign_in(  # type: ignore[no-untyped-def]
     qtbot.wait(CHARTS_PRELOAD_DELAY_MS + 300)
     assert calls == []
     desk.shutdown()
+
+
+def test_a_desk_whose_sign_in_cannot_be_kept_says_so_once_signed_in(  # type: ignore[no-untyped-def]
+        qtbot, institute: Institute, replica: Replica) -> None:
+    from institute_core.sync.credentials import MemoryCredentials
+
+    # Connected to a server that is not there now: the sign-in falls back to this desk.
+    replica.set_state("server_url", "http://127.0.0.1:9")
+    replica.set_state("email", "faculty@example.org")
+    desk = DeskApp(replica, credentials=MemoryCredentials(persistent=False),
+                   sync_function=lambda _state: SyncOutcome("", 0, False))
+    desk.start()
+    qtbot.addWidget(desk.login)
+    desk.login.email.setText("faculty@example.org")
+    desk.login.password.setText(PASSWORD)
+    with qtbot.waitSignal(desk.sig_main_window_shown, timeout=30000) as shown:
+        desk.login.sign_in_button.click()
+    window: MainWindow = shown.args[0]
+    assert "the sign-in is not remembered" in window.statusBar().currentMessage()
+    desk.shutdown()
