@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
@@ -39,6 +39,8 @@ class SubjectView:
     topics: list[TopicInfo]
     topic_needs: dict[uuid.UUID, list[uuid.UUID]]
     subject_needs: list[uuid.UUID]
+    # Topics of the other subjects, labelled "CODE · topic": a topic may need one of them.
+    other_topics: list[tuple[uuid.UUID, str]] = field(default_factory=list)
 
 
 class SyllabusTab(QWidget):
@@ -202,7 +204,8 @@ class SyllabusTab(QWidget):
             topics = syllabus.topics_of(replica, subject_id)
             return SubjectView(subject_id, topics,
                                {t.id: syllabus.prerequisites_of(replica, t.id) for t in topics},
-                               syllabus.subject_prerequisites_of(replica, subject_id))
+                               syllabus.subject_prerequisites_of(replica, subject_id),
+                               syllabus.other_subjects_topics(replica, subject_id))
 
         self._ctx.tasks.run_db(load, self._on_subject)
 
@@ -212,12 +215,17 @@ class SyllabusTab(QWidget):
         self._view = view
         selected = self._selected_topic()
         names = {t.id: t.name for t in view.topics}
+        names.update(view.other_topics)
         self.topic_model.set_topics(view.topics, {
-            t: ", ".join(names.get(p, "another subject's topic") for p in needs)
+            t: ", ".join(names.get(p, "a removed topic") for p in needs)
             for t, needs in view.topic_needs.items() if needs})
         self.needs.clear()
         for topic in view.topics:
             self.needs.addItem(topic.name, topic.id)
+        if view.other_topics:
+            self.needs.insertSeparator(self.needs.count())
+        for topic_id, label in view.other_topics:
+            self.needs.addItem(label, topic_id)
         if selected is not None and self.topic_model.row_of(selected) >= 0:
             self.topics.setCurrentIndex(self.topic_model.index(self.topic_model.row_of(selected)))
         labels = dict(self._subjects)

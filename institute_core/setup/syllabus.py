@@ -233,6 +233,18 @@ def topics_of(replica: Replica, subject_id: uuid.UUID) -> list[TopicInfo]:
             .order_by(Topic.order_index, Topic.name))]
 
 
+def other_subjects_topics(replica: Replica, subject_id: uuid.UUID
+                          ) -> list[tuple[uuid.UUID, str]]:
+    """(id, "CODE · topic") of every topic of the other subjects, by subject code then order:
+    a topic may need one taught in another subject first."""
+    with replica.read() as session:
+        return [(tid, f"{code} · {name}") for tid, code, name in session.execute(
+            select(Topic.id, Subject.code, Topic.name).join(Subject, Subject.id == Topic.subject_id)
+            .where(Topic.subject_id != subject_id, Topic.deleted_at.is_(None),
+                   Subject.deleted_at.is_(None))
+            .order_by(Subject.code, Topic.order_index, Topic.name))]
+
+
 def prerequisites_of(replica: Replica, topic_id: uuid.UUID) -> list[uuid.UUID]:
     with replica.read() as session:
         return list(session.scalars(select(TopicPrerequisite.prerequisite_id).where(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QModelIndex, Qt
@@ -264,3 +265,26 @@ def test_the_order_model_moves_rows_without_a_view(qtbot: QtBot) -> None:
         assert model.dropMimeData(model.mimeData([model.index(3)]), Qt.DropAction.MoveAction,
                                   -1, -1, model.index(0))
     assert [model.topic_at(r).name for r in range(4)] == ["C", "A", "B", "D"]
+
+
+def test_a_topic_may_need_a_topic_of_another_subject(
+        qtbot: QtBot, ctx: AppContext, replica: Replica, institute: Institute,
+        open_tab: Callable[[], SyllabusTab], tmp_path: Path) -> None:
+    web = syllabus.save_subject(replica, ctx.actor, ctx.user, name="Web", code="WEB1",
+                                duration_hours=20)
+    html = syllabus.save_topic(replica, ctx.actor, ctx.user, web, name="HTML",
+                               estimated_duration_minutes=60)
+    tab = open_tab()
+    labels = [tab.needs.itemText(i) for i in range(tab.needs.count())]
+    assert labels[:6] == ORIGINAL and labels[-1] == "WEB1 · HTML"  # own topics first
+    classes = _topic(tab, "Classes")
+    tab.topics.setCurrentIndex(tab.topic_model.index(tab.topic_model.row_of(classes.id)))
+    tab.needs.setCurrentIndex(index_of(tab.needs, html))
+    with qtbot.waitSignal(tab.loaded, timeout=5000):
+        tab.add_prereq.click()
+    assert html in syllabus.prerequisites_of(replica, classes.id)
+    row = tab.topic_model.row_of(classes.id)
+    needs = tab.topic_model.index(row).data().split("needs ")[1]
+    assert set(needs.split(", ")) == {"Functions", "WEB1 · HTML"}  # named, not "another's"
+    tab.window().grab().save(str(tmp_path / "syllabus_cross_subject.png"))
+    qtbot.waitUntil(lambda: ctx.tasks.idle, timeout=5000)
