@@ -18,7 +18,20 @@ from institute_core.schema.base import Base
 from institute_core.schema.types import JsonDoc, utcnow
 
 
-class OutboxEntry(Base):
+class _ChangeColumns:
+    """One captured change as the wire carries it: the outbox's and the kept sent ones'."""
+
+    change_id: Mapped[uuid.UUID]
+    table_name: Mapped[str] = mapped_column(String(64))
+    row_id: Mapped[uuid.UUID]
+    fields: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
+    hlc: Mapped[str] = mapped_column(String(128))
+    author_id: Mapped[uuid.UUID | None]
+    device_id: Mapped[uuid.UUID]
+    base_version: Mapped[int] = mapped_column(BigInteger)
+
+
+class OutboxEntry(_ChangeColumns, Base):
     """Client: an edit captured in the same transaction as the write, waiting to be pushed."""
 
     __tablename__ = "sync_outbox"
@@ -29,18 +42,10 @@ class OutboxEntry(Base):
 
     # Per-device sequence: the server applies each device's changes once and in this order.
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    change_id: Mapped[uuid.UUID]
-    table_name: Mapped[str] = mapped_column(String(64))
-    row_id: Mapped[uuid.UUID]
-    fields: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    hlc: Mapped[str] = mapped_column(String(128))
-    author_id: Mapped[uuid.UUID | None]
-    device_id: Mapped[uuid.UUID]
-    base_version: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
-class SentChange(Base):
+class SentChange(_ChangeColumns, Base):
     """Client: an outbox entry the server acknowledged, kept for `SyncOptions.keep_sent_days`.
 
     A server restored from a backup has forgotten what it acknowledged after that backup;
@@ -50,14 +55,6 @@ class SentChange(Base):
     __tablename__ = "sync_sent"
 
     seq: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
-    change_id: Mapped[uuid.UUID]
-    table_name: Mapped[str] = mapped_column(String(64))
-    row_id: Mapped[uuid.UUID]
-    fields: Mapped[dict[str, Any]] = mapped_column(JsonDoc)
-    hlc: Mapped[str] = mapped_column(String(128))
-    author_id: Mapped[uuid.UUID | None]
-    device_id: Mapped[uuid.UUID]
-    base_version: Mapped[int] = mapped_column(BigInteger)
     created_at: Mapped[datetime]
     acked_at: Mapped[datetime]
 
