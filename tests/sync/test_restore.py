@@ -296,3 +296,42 @@ def test_the_command_line_sync_says_the_server_was_restored(
     print_report(SyncReport(started_over="the server was restored from a backup", resent=3))
     assert "the server was restored from a backup: sent 3 change(s) of this desk again" \
         in capsys.readouterr().out
+
+
+def test_a_recovery_cut_short_carries_on_at_the_next_sync(
+        institute: Institute, desks: list[Desk], tmp_path: Path) -> None:
+    from institute_core.sync.backoff import CancelToken
+    from institute_core.sync.runner import SyncProgress
+
+    dump = tmp_path / "empty.dump"
+    with running_server(institute.url) as server:
+        admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        assert server_cli(institute.url, "backup", str(dump)).returncode == 0
+        subject, _ = add_subject(admin.replica, admin.user_id, topics=3)
+        for i in range(3):
+            add_student(admin.replica, admin.user_id, f"ENR-{i}", subject_id=subject,
+                        faculty_id=institute.faculty, counselor_id=institute.counselor)
+        _sync(admin)
+        acked = acked_seq(admin.replica)
+    assert server_cli(institute.url, "restore", "--force", str(dump)).returncode == 0
+    with running_server(institute.url) as server:
+        move_desk(admin, server.base_url)
+        cancel = CancelToken()
+
+        def stop_while_resending(progress: SyncProgress) -> None:
+            if progress.phase == "resend" and progress.done >= 4:
+                cancel.cancel()
+
+        cut = sync_replica(admin.replica, admin.credentials, retry=FAST_RETRY,
+                           password=lambda: PASSWORD, options=SyncOptions(batch_size=2),
+                           progress=stop_while_resending, cancel=cancel)
+        assert cut.cancelled and 4 <= cut.resent < acked
+        held = _scalar(institute.url, "SELECT last_seq FROM sync_devices WHERE device_id = :d",
+                       d=admin.replica.device_id)
+        assert held == cut.resent
+        rest = _sync(admin)
+        assert rest.started_over and rest.resent == acked - cut.resent
+        assert _scalar(institute.url, "SELECT last_seq FROM sync_devices WHERE device_id = :d",
+                       d=admin.replica.device_id) == acked
+        assert_same_as_server(institute, admin)
+        assert _scalar(institute.url, "SELECT count(*) FROM students") == 3
