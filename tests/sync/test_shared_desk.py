@@ -58,10 +58,16 @@ def second_admin(institute: Institute) -> str:
     return "frontdesk2@example.org"
 
 
+@pytest.fixture
+def first(institute: Institute, server: ServerProcess, desks: list[Desk],
+          tmp_path: Path) -> Desk:
+    """The desk as its first person connected it."""
+    desk, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+    return desk
+
+
 def test_people_taking_turns_on_one_desk_each_sync_as_themselves(
-        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path,
-        second_admin: str) -> None:
-    first, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        institute: Institute, server: ServerProcess, first: Desk, second_admin: str) -> None:
     replica, credentials = first.replica, first.credentials
     first_device = replica.device_id
     left_waiting, _ = add_subject(replica, first.user_id, code="WAIT1", topics=1)
@@ -99,9 +105,7 @@ def test_people_taking_turns_on_one_desk_each_sync_as_themselves(
 
 
 def test_a_waiting_change_whose_author_cannot_sync_blocks_the_next_person_and_is_kept(
-        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path,
-        second_admin: str) -> None:
-    first, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        institute: Institute, server: ServerProcess, first: Desk, second_admin: str) -> None:
     replica, credentials = first.replica, first.credentials
     device = replica.device_id
     add_subject(replica, first.user_id, code="STUCK1", topics=0)
@@ -126,9 +130,7 @@ def test_a_waiting_change_whose_author_cannot_sync_blocks_the_next_person_and_is
 
 
 def test_signing_in_at_the_desk_window_hands_the_desk_over(
-        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path,
-        second_admin: str) -> None:
-    first, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        institute: Institute, server: ServerProcess, first: Desk, second_admin: str) -> None:
     replica, credentials = first.replica, first.credentials
     device = replica.device_id
     waiting, _ = add_subject(replica, first.user_id, code="DESK1", topics=0)
