@@ -64,6 +64,11 @@ _STATUS_CODES = {400: "bad_request", 401: "not_authenticated", 403: "forbidden",
                  413: "body_too_large", 415: "unsupported_media_type", 429: "too_many_requests"}
 
 
+# FastAPI's words for a body it could not decode at all (bytes that are not UTF-8, JSON
+# nested past the parser's depth).
+_UNREADABLE_BODY = "There was an error parsing the body"
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Route every failure through `ErrorBody` so clients parse one shape."""
 
@@ -83,8 +88,12 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        detail = str(exc.detail)
+        if exc.status_code == 400 and detail == _UNREADABLE_BODY:
+            detail = ("The request body could not be read as JSON (it must be UTF-8 text, "
+                      "not nested too deeply).")
         return error_response(exc.status_code, _STATUS_CODES.get(exc.status_code, "error"),
-                              str(exc.detail), headers=getattr(exc, "headers", None))
+                              detail, headers=getattr(exc, "headers", None))
 
     @app.exception_handler(OperationalError)
     async def _db_down(_request: Request, _exc: OperationalError) -> JSONResponse:
