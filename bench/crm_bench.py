@@ -4,9 +4,8 @@
 
 Builds the small demo institute, adds inquiries (with subjects and follow-ups) up to the given
 count, then measures on the real widgets of the Inquiries section:
-- list open: constructing InquiriesView until its rows are painted (DB read, scoring, model,
-  first paint of the table); the duplicate index is built right after, and its time is
-  printed too;
+- list open: constructing InquiriesView until its rows are painted with the duplicate index
+  ready (DB read, scoring, index, model, first paint of the table);
 - filter: one keystroke in the search box, a stage/source filter, clearing (p50/p95);
 - duplicate check: one keystroke in the capture form's phone field (index check + UI), and the
   bare index check.
@@ -14,7 +13,9 @@ Baselines measured in the same run: a plain ORM SELECT of the listed inquiry col
 UUIDs, datetimes, JSON; no follow-ups, subjects or scoring), a
 Python substring scan of the rows (the least a filter can cost), and a SQL look-up of the phone
 on the indexed column (what a per-keystroke database query would cost).
-Budgets (issue 6): list < 300 ms, filter < 50 ms, duplicate check < 20 ms.
+Budgets: list with its index < 200 ms (issue 15; it was 145 ms for the list and 305 ms until
+the index was ready), filter < 50 ms, duplicate check < 20 ms (issue 6). Wall time on a busy
+machine mostly measures waiting for a core: the CPU time of each figure is printed beside it.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -123,6 +125,11 @@ def _wait(signal: Any, condition: Callable[[], bool], timeout_ms: int = 30_000) 
             raise TimeoutError("view did not load")
 
 
+def _usable(view: InquiriesView) -> bool:
+    """Listed and ready for duplicate checks."""
+    return view.loaded and view.index_ready
+
+
 def _discard(view: InquiriesView) -> None:
     """Delete a measured view and collect its garbage outside the timed window: the app keeps
     one view per section, while views left over here (their Qt connections hold them) would
@@ -181,25 +188,25 @@ def main(argv: list[str] | None = None) -> int:
         ctx = AppContext(replica, tasks, auth.login_offline(replica, email, password))
         print(f"{total} inquiries in the replica\n")
 
-        opens, indexed, cpu = [], [], []
+        opens: list[float] = []
+        cpu: list[float] = []
         view: InquiriesView | None = None
         for _ in range(5):
             start, cpu_start = time.perf_counter(), time.process_time()
-            view = InquiriesView(ctx)
-            view.resize(1280, 800)
-            view.show()
-            _wait(view.sig_loaded, lambda v=view: v.loaded)
+            current = InquiriesView(ctx)
+            current.resize(1280, 800)
+            current.show()
+            _wait(current.sig_loaded, partial(_usable, current))
             # The rows painted, inside the measured time (a paint would otherwise wait for the
             # next turn of the event loop, after the clock stopped).
-            view.table.viewport().repaint()
+            current.table.viewport().repaint()
             opens.append(time.perf_counter() - start)
             # CPU seconds of all threads: on a shared, loaded machine wall time mostly measures
             # waiting for a core.
             cpu.append(time.process_time() - cpu_start)
-            _wait(view.sig_index_ready, lambda v=view: v.index_ready)
-            indexed.append(time.perf_counter() - start)
+            view = current
             if len(opens) < 5:
-                _discard(view)
+                _discard(current)
         assert view is not None
         with replica.read() as s:
             columns = [Inquiry.id, Inquiry.student_name, Inquiry.phone, Inquiry.email,
@@ -212,21 +219,25 @@ def main(argv: list[str] | None = None) -> int:
                 cpu_start = time.process_time()
                 s.execute(select(*columns).where(Inquiry.deleted_at.is_(None))).all()
                 plain_cpu.append(time.process_time() - cpu_start)
-        print("list open (view built, rows loaded, scored and shown)")
-        print(f"  Inquiries view          {_ms(opens)}   budget 300 ms")
+        print("list open (view built, rows loaded, scored and shown, duplicate index ready)")
+        print(f"  Inquiries view + index  {_ms(opens)}   budget 200 ms")
         print(f"  ... CPU time of it      {_ms(cpu)}")
-        print(f"  ... and duplicate index {_ms(indexed)}")
         print(f"  baseline: plain SELECT  {_ms(plain)}")
         print(f"  ... CPU time of it      {_ms(plain_cpu)}")
 
         view.show()
         keystrokes = ["r", "ra", "rav", "ravi", "ravi ", "ravi k", ""]
         filters = Samples()
+        shown = view
         for _ in range(max(1, args.repeat // len(keystrokes))):
             for text in keystrokes:
-                filters.add(_time(lambda t=text: view.search.setText(t), 1))
-        stage = _time(lambda: (view.stage.setCurrentIndex(2), view.stage.setCurrentIndex(0)),
-                      args.repeat)
+                filters.add(_time(partial(shown.search.setText, text), 1))
+
+        def stage_on_and_off() -> None:
+            shown.stage.setCurrentIndex(2)
+            shown.stage.setCurrentIndex(0)
+
+        stage = _time(stage_on_and_off, args.repeat)
         rows = view.rows
         scan = _time(lambda: [r for r in rows if "ravi" in r.haystack], args.repeat)
         print("\nfilter (one change of a filter, list updated)")
@@ -234,7 +245,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  stage on + off (2 runs) {stage.both()}")
         print(f"  baseline: Python scan   {scan.both()}")
 
-        _wait(view.sig_index_ready, lambda: view.index_ready)
+        assert view.index_ready  # ready with the list, never later
         form = view.capture
         view.new_inquiry()
         form.name.setText("Ravi")
@@ -244,7 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         for _ in range(max(1, args.repeat // 4)):
             form.phone.clear()
             for k in range(1, len(digits) + 1):
-                typing.add(_time(lambda k=k: form.phone.setText(digits[:k]), 1))
+                typing.add(_time(partial(form.phone.setText, digits[:k]), 1))
         found = len(form.matches)
         bare = _time(lambda: view.index.check("Ravi", digits, None), args.repeat * 10)
         with replica.read() as s:

@@ -21,7 +21,9 @@ def apply_theme(app: QApplication) -> None:
         QFontDatabase.addApplicationFont(str(font))
     qss = RESOURCES / "theme.qss"
     if qss.exists():
-        app.setStyleSheet(qss.read_text(encoding="utf-8"))
+        # Style sheets resolve url() against the working directory: give the icons' full path.
+        icons = (RESOURCES / "icons").resolve().as_posix()
+        app.setStyleSheet(qss.read_text(encoding="utf-8").replace("@ICONS@", icons))
     app.setWindowIcon(icon("app"))
 
 

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
+    QDateEdit,
     QHeaderView,
     QLabel,
     QMessageBox,
     QTableView,
     QWidget,
 )
+
+from institute_core.display import current_style
 
 
 def title_label(text: str, parent: QWidget | None = None) -> QLabel:
@@ -41,6 +45,14 @@ def table_view(parent: QWidget | None = None, *, stretch_last: bool = True) -> Q
     # it cell by cell; the arrow keys move within it.
     view.setTabKeyNavigation(False)
     return view
+
+
+def date_field(value: QDate | None = None) -> QDateEdit:
+    """A date box that shows dates as everything else does (the institute's date style), not
+    in the platform's short format ("1 01 2000")."""
+    field = QDateEdit(value) if value is not None else QDateEdit()
+    field.setDisplayFormat(current_style().date_style)  # CLDR and Qt spell these alike
+    return field
 
 
 def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:

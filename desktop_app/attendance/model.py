@@ -19,6 +19,8 @@ STATUS_TEXT = {AttendanceStatus.PRESENT: "Present", AttendanceStatus.ABSENT: "Ab
                AttendanceStatus.LATE: "Late", AttendanceStatus.EXCUSED: "Excused"}
 HEADERS = ("#", "Enrollment", "Student", "Status", "Check-in", "Topics (understanding)", "Notes")
 STATUS_COLUMN = 3
+TOPICS_COLUMN = 5
+NOTES_COLUMN = 6
 
 
 class AttendanceModel(QAbstractTableModel):
@@ -85,8 +87,8 @@ class AttendanceModel(QAbstractTableModel):
             return self._text(r, column)
         if role == Qt.ItemDataRole.BackgroundRole and column == STATUS_COLUMN and r.status:
             return QBrush(QColor(STATUS_COLOURS[r.status.value]))
-        if role == Qt.ItemDataRole.ToolTipRole and column == 6:
-            return r.notes or None
+        if role == Qt.ItemDataRole.ToolTipRole and column in (TOPICS_COLUMN, NOTES_COLUMN):
+            return self._text(r, column) or None
         if role == Qt.ItemDataRole.AccessibleTextRole:
             return f"{r.name}: {self._text(r, STATUS_COLUMN)}"
         return None

@@ -28,7 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.attendance.controller import AttendanceController
-from desktop_app.attendance.model import AttendanceModel
+from desktop_app.attendance.model import NOTES_COLUMN, TOPICS_COLUMN, AttendanceModel
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
@@ -101,8 +101,12 @@ class AttendanceView(QWidget):
         self.table.setModel(self.model)
         self.table.setAccessibleName("Roster")
         # A roster is short (tens of rows): sizing to contents is cheap and shows whole names.
-        self.table.horizontalHeader().setSectionResizeMode(
-            QHeaderView.ResizeMode.ResizeToContents)
+        # Topics and notes share what is left and are cut with "…" (the whole text is the
+        # tooltip): a long note must not push the roster into a horizontal scrollbar.
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        for column in (TOPICS_COLUMN, NOTES_COLUMN):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
         self.table.setTabKeyNavigation(False)
         splitter.addWidget(self.table)
         splitter.addWidget(self._side_panel())
@@ -158,8 +162,7 @@ class AttendanceView(QWidget):
         topics = QGroupBox("Topics covered today")
         box = QVBoxLayout(topics)
         self.topic_search = QLineEdit()
-        self.topic_search.setPlaceholderText("Search the syllabus (Ctrl+T), Enter tags the "
-                                             "topic for all present…")
+        self.topic_search.setPlaceholderText("Search (Ctrl+T); Enter tags it for all present")
         box.addWidget(self.topic_search)
         self.topic_model: RowsModel[tuple[TopicRef, bool]] = RowsModel([
             Column("Topic", lambda t: ("★ " if t[1] else "") + t[0].name),

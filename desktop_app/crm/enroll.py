@@ -10,7 +10,6 @@ from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QFormLayout,
     QGridLayout,
@@ -23,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.widgets import ask, styled_label
+from desktop_app.widgets import ask, date_field, styled_label
 from institute_core.crm.conversion import (
     EnrollPlan,
     FacultySuggestion,
@@ -62,7 +61,7 @@ class EnrollDialog(QDialog):
         self.email = QLineEdit(row.email)
         self.email.setPlaceholderText("required: the student signs in with it")
         self.phone = QLineEdit(row.phone)
-        self.admission = QDateEdit(QDate.currentDate())
+        self.admission = date_field(QDate.currentDate())
         self.admission.setCalendarPopup(True)
         self.admission.setDisplayFormat("ddd d MMM yyyy")
         form.addRow("First name", self.first_name)

@@ -11,7 +11,6 @@ from PySide6.QtCore import QDate, QModelIndex, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QHBoxLayout,
     QPlainTextEdit,
@@ -27,7 +26,7 @@ from desktop_app.context import AppContext
 from desktop_app.crm.feedback_view import FeedbackView
 from desktop_app.crm.points_view import PointsView
 from desktop_app.models import Column, RowsModel
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.crm.followups import (
     FollowUpBoard,
     FollowUpRow,
@@ -145,7 +144,7 @@ class FollowUpsView(QWidget):
         self.outcome.setMaximumHeight(90)
         self.schedule_next = QCheckBox("Schedule the next follow-up")
         self.schedule_next.setChecked(True)
-        self.next_date = QDateEdit(_qdate(self.today))
+        self.next_date = date_field(_qdate(self.today))
         self.next_date.setCalendarPopup(True)
         self.next_date.setDisplayFormat("ddd d MMM yyyy")
         self.next_type = QComboBox()

@@ -6,8 +6,7 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-import shiboken6
-from PySide6.QtCore import QModelIndex, Qt, QTimer, Signal
+from PySide6.QtCore import QModelIndex, Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QCheckBox,
@@ -36,12 +35,10 @@ from institute_core.crm.duplicates import (
     Contact,
     ContactKind,
     DuplicateIndex,
-    student_contacts,
 )
 from institute_core.crm.followups import schedule_follow_up
 from institute_core.crm.inquiries import (
     NeedsConfirmation,
-    default_country,
     merge_inquiries,
     move_stage,
 )
@@ -49,15 +46,13 @@ from institute_core.crm.listing import (
     CrmChoices,
     InquiryFilter,
     InquiryRow,
-    as_contact,
     crm_choices,
+    duplicate_index,
     list_inquiries,
 )
 from institute_core.display import count, number
 from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.validation import InvalidInput
-
-INDEX_DELAY_MS = 100
 
 
 def _combo(first: str, items: list[tuple[str, Any]]) -> QComboBox:
@@ -189,12 +184,15 @@ class InquiriesView(QWidget):
         def load() -> tuple[Any, ...]:
             rows = list_inquiries(replica, user_id, today)
             choices = crm_choices(replica, user_id) if with_choices else None
-            return rows, choices
+            # The duplicate index is built in the same turn of the worker: the list is usable
+            # for duplicate checks the moment it shows (a second task, started once the rows
+            # were painted, left it without one for a third of a second, more on a busy desk).
+            return rows, choices, duplicate_index(replica, rows)
 
         self._ctx.tasks.run_db(load, self._on_loaded, self._on_failed)
 
     def _on_loaded(self, result: tuple[Any, ...]) -> None:
-        rows, choices = result
+        rows, choices, index = result
         self.rows = rows
         if choices is not None:
             self.choices = choices
@@ -205,30 +203,14 @@ class InquiriesView(QWidget):
             self.counselor.blockSignals(False)
         self.model.set_rows(rows)
         self.apply_filter()
+        self._on_index(index)
         self.loaded = True
         if self._select_after_load is not None:
             self.open_inquiry(self._select_after_load)
             self._select_after_load = None
         self.sig_loaded.emit()
-        # The duplicate index follows once the rows are painted: while the worker builds it,
-        # it holds the interpreter, and every cell the table paints waits for a turn at it
-        # (up to 5 ms each). Nobody types a phone number in the first tenth of a second.
-        QTimer.singleShot(INDEX_DELAY_MS, self, lambda: self._build_index(rows))
-
-    def _build_index(self, rows: tuple[InquiryRow, ...]) -> None:
-        replica = self._ctx.replica
-
-        def build() -> DuplicateIndex:
-            country = default_country(replica)
-            with replica.read() as session:
-                contacts = student_contacts(session, country)
-            return DuplicateIndex([*contacts, *(as_contact(r) for r in rows)], country)
-
-        self._ctx.tasks.run_db(build, self._on_index, self._on_failed)
 
     def _on_index(self, index: DuplicateIndex) -> None:
-        if not shiboken6.isValid(self):  # closed for good while the index was being built
-            return
         self.index = index
         self.index_ready = True
         self.capture.set_index(index)

@@ -7,7 +7,6 @@ from datetime import datetime, time
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QHBoxLayout,
     QListWidget,
     QPushButton,
@@ -17,7 +16,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.crm.capture import describe_match
 from desktop_app.crm.models import STAGE_TITLES, when_text
-from desktop_app.widgets import styled_label, title_label
+from desktop_app.widgets import date_field, styled_label, title_label
 from institute_core.crm.duplicates import ContactKind, DuplicateIndex, DuplicateMatch
 from institute_core.crm.listing import InquiryRow
 from institute_core.enums import FollowUpType, InquiryStatus
@@ -50,7 +49,7 @@ class InquiryPanel(QWidget):
         layout.addWidget(self.score)
         layout.addWidget(self.reasons)
         plan = QHBoxLayout()
-        self.follow_date = QDateEdit(QDate.currentDate().addDays(1))
+        self.follow_date = date_field(QDate.currentDate().addDays(1))
         self.follow_date.setCalendarPopup(True)
         self.follow_date.setDisplayFormat("ddd d MMM yyyy")
         self.follow_type = QComboBox()

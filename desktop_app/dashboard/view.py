@@ -16,7 +16,6 @@ from typing import Any
 from PySide6.QtCore import QDate, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFrame,
     QGridLayout,
     QHBoxLayout,
@@ -32,7 +31,7 @@ from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
 from desktop_app.models import Column, RowsModel
 from desktop_app.settings.risk_dialog import RiskThresholdsDialog
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.analytics import dashboard
 from institute_core.analytics.dashboard import DashboardData
 from institute_core.analytics.period import Period
@@ -137,8 +136,8 @@ class DashboardView(QWidget):
         self.preset.setAccessibleName("Period")
         self.preset.currentIndexChanged.connect(self._on_preset)
         head.addWidget(self.preset)
-        self.date_from = QDateEdit()
-        self.date_to = QDateEdit()
+        self.date_from = date_field()
+        self.date_to = date_field()
         for edit, name in ((self.date_from, "From"), (self.date_to, "To")):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")
@@ -335,12 +334,30 @@ class DashboardView(QWidget):
             return
         self.at_risk = rows
         self.risk_model.set_rows(rows)
+        self._fit_risk_columns(rows)
         self._on_rule_filter()
         urgent = sum(r.urgent for r in rows)
         # The headline is the list a person works through today; the rest are to watch.
         self.cards["at_risk"].set(f"{number(urgent)} urgent",
                                   f"{number(len(rows) - urgent)} more to watch")
         self._done_one()
+
+    def _fit_risk_columns(self, rows: tuple[AtRiskStudent, ...]) -> None:
+        """Widths that show whole enrollment numbers and names at any display scale.
+
+        Only the longest text of each column is measured (a thousand rows measured one by one
+        would cost the GUI thread a second); Why takes the rest, its tooltip the whole."""
+        header = self.risk_table.horizontalHeader()
+        metrics = self.risk_table.fontMetrics()
+        em = metrics.horizontalAdvance("M")
+        texts: tuple[tuple[int, list[str], int], ...] = (
+            (0, ["Urgent", "Watch"], 8), (1, [r.name for r in rows], 16),
+            (2, [r.enrollment_no for r in rows], 14), (3, [_flag_titles(r) for r in rows], 16))
+        for column, values, most in texts:
+            longest = max([RISK_COLUMNS[column].title, *values], key=len)
+            # Headers are bold: a tenth wider than the cell font says.
+            width = int(metrics.horizontalAdvance(longest) * 1.1) + em * 2
+            header.resizeSection(column, min(width, em * most))
 
     def edit_thresholds(self) -> RiskThresholdsDialog:
         """Open the thresholds (admins); saving them reloads the list."""

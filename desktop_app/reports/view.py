@@ -18,7 +18,6 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QCompleter,
-    QDateEdit,
     QFileDialog,
     QFormLayout,
     QFrame,
@@ -37,7 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.analytics.period import Period
 from institute_core.display import date_text, day_month, short_moment
 from institute_core.reports import service
@@ -160,8 +159,8 @@ class ReportsView(QWidget):
         form.addRow("Who", self.who)
 
         period = QHBoxLayout()
-        self.date_from = QDateEdit(_qdate(date.today() - timedelta(days=DEFAULT_DAYS - 1)))
-        self.date_to = QDateEdit(_qdate(date.today()))
+        self.date_from = date_field(_qdate(date.today() - timedelta(days=DEFAULT_DAYS - 1)))
+        self.date_to = date_field(_qdate(date.today()))
         for edit, name in ((self.date_from, "From"), (self.date_to, "To")):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")

@@ -7,7 +7,6 @@ from datetime import date
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFileDialog,
     QHBoxLayout,
     QLabel,
@@ -18,7 +17,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
-from desktop_app.widgets import styled_label, table_view
+from desktop_app.widgets import date_field, styled_label, table_view
 from institute_core.audit import log
 from institute_core.audit.log import AuditFilter, AuditRow
 from institute_core.display import moment_text
@@ -63,8 +62,8 @@ class AuditTab(QWidget):
         for name in SYNCED_TABLES:
             self.table_name.addItem(name.replace("_", " "), name)
         today = date.today()
-        self.since = QDateEdit(_qdate(today.replace(day=1)))
-        self.until = QDateEdit(_qdate(today))
+        self.since = date_field(_qdate(today.replace(day=1)))
+        self.until = date_field(_qdate(today))
         for edit in (self.since, self.until):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")

@@ -14,7 +14,6 @@ from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
-    QDateEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -30,7 +29,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.setup.preferred_schedule import PreferredScheduleEditor
 from desktop_app.setup.week_grid import WeekGrid
-from desktop_app.widgets import index_of, styled_label
+from desktop_app.widgets import date_field, index_of, styled_label
 from institute_core.enums import (
     ActiveStatus,
     BatchStatus,
@@ -224,6 +223,10 @@ class TopicDialog(FormDialog):
                 "resources": {kind: _lines(box) for kind, box in self.resources.items()}}
 
 
+# A date box cannot be empty: its first date stands for "not given".
+NO_BIRTH_DATE = date(1900, 1, 1)
+
+
 def _qdate(value: date) -> QDate:
     return QDate(value.year, value.month, value.day)
 
@@ -243,7 +246,7 @@ class BatchDialog(FormDialog):
                 combo.addItem(label, key)
         self.kind = _combo([v.value for v in BatchType], blank=False)
         self.status = _combo([v.value for v in BatchStatus], blank=False)
-        self.start, self.end = QDateEdit(_qdate(date.today())), QDateEdit(_qdate(date.today()))
+        self.start, self.end = date_field(_qdate(date.today())), date_field(_qdate(date.today()))
         for edit in (self.start, self.end):
             edit.setCalendarPopup(True)
             edit.setDisplayFormat("dd MMM yyyy")
@@ -331,6 +334,13 @@ class StudentDialog(FormDialog):
                  student: Student, counselors: list[tuple[Any, str]],
                  parent: QWidget | None = None) -> None:
         super().__init__(ctx, f"Student {student.enrollment_no}", save, parent)
+        # The whole student record, not only its second half: number, dates, then contact.
+        # (Name, phone and e-mail are the person's account: People tab.)
+        self.enrollment_no = QLineEdit(student.enrollment_no)
+        self.admission = date_field(_qdate(student.admission_date))
+        self.birth = date_field(_qdate(student.date_of_birth or NO_BIRTH_DATE))
+        self.birth.setMinimumDate(_qdate(NO_BIRTH_DATE))
+        self.birth.setSpecialValueText("not given")  # shown at the minimum date
         self.address = QLineEdit(student.address or "")
         self.emergency_name = QLineEdit(student.emergency_contact_name or "")
         self.emergency_phone = QLineEdit(student.emergency_contact_phone or "")
@@ -345,7 +355,9 @@ class StudentDialog(FormDialog):
         self.status.setCurrentIndex(max(0, self.status.findData(student.status)))
         self.preferred = PreferredScheduleEditor()
         self.preferred.set_value(student.preferred_schedule)
-        for label, widget in (("Address", self.address),
+        for label, widget in (("Enrollment number", self.enrollment_no),
+                              ("Admitted on", self.admission), ("Date of birth", self.birth),
+                              ("Address", self.address),
                               ("Emergency contact", self.emergency_name),
                               ("Emergency phone", self.emergency_phone),
                               ("Counselor", self.counselor), ("Learning style", self.learning),
@@ -354,7 +366,11 @@ class StudentDialog(FormDialog):
             self.form.addRow(label, widget)
 
     def values(self) -> dict[str, Any]:
-        return {"address": self.address.text().strip() or None,
+        birth = self.birth.date().toPython()
+        return {"enrollment_no": self.enrollment_no.text().strip(),
+                "admission_date": self.admission.date().toPython(),
+                "date_of_birth": None if birth == NO_BIRTH_DATE else birth,
+                "address": self.address.text().strip() or None,
                 "emergency_contact_name": self.emergency_name.text().strip() or None,
                 "emergency_contact_phone": self.emergency_phone.text().strip() or None,
                 "counselor_id": self.counselor.currentData(),

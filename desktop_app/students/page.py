@@ -9,7 +9,6 @@ from decimal import Decimal
 from PySide6.QtCore import QDate, Signal
 from PySide6.QtWidgets import (
     QComboBox,
-    QDateEdit,
     QFormLayout,
     QGroupBox,
     QHBoxLayout,
@@ -22,7 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
 from institute_core.services import assessments
@@ -125,7 +124,7 @@ class StudentPageView(QWidget):
         self.a_total.setPlaceholderText("e.g. 50")
         self.a_marks = QLineEdit()
         self.a_marks.setPlaceholderText("leave empty while it is pending")
-        self.a_date = QDateEdit(QDate.currentDate())
+        self.a_date = date_field(QDate.currentDate())
         self.a_date.setCalendarPopup(True)
         self.a_date.setDisplayFormat("dd MMM yyyy")
         form.addRow("Subject", self.a_subject)

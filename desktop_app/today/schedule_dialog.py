@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.widgets import index_of, styled_label, title_label
+from desktop_app.widgets import date_field, index_of, styled_label, title_label
 from institute_core.services import sessions
 from institute_core.services.sessions import NeedsConfirmation, Scheduled, SchedulingChoices
 from institute_core.validation import person_message
@@ -69,7 +69,7 @@ class ScheduleDialog(QDialog):
         self.student.setInsertPolicy(QComboBox.InsertPolicy.NoInsert)
         self.subject = QComboBox()
         self.batch = QComboBox()
-        self.on = QDateEdit(QDate(day.year, day.month, day.day))
+        self.on = date_field(QDate(day.year, day.month, day.day))
         self.on.setCalendarPopup(True)
         self.on.setDisplayFormat("ddd dd MMM yyyy")
         self.start = QTimeEdit(QTime(10, 0))

@@ -72,9 +72,9 @@ class RecordNames:
             person = self.name("users", row["user_id"], depth=0)
             own = row.get("enrollment_no") or row.get("employee_id")
             return f"{person} ({own})" if own else person
-        for column in NAME_COLUMNS:
-            if column in table.c and row.get(column):
-                return str(row[column])
+        for name_column in NAME_COLUMNS:
+            if name_column in table.c and row.get(name_column):
+                return str(row[name_column])
         if depth <= 0:
             return ""
         parts = []

@@ -16,7 +16,8 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from institute_core.crm.access import require_crm_access
-from institute_core.crm.duplicates import Contact, ContactKind
+from institute_core.crm.duplicates import Contact, ContactKind, DuplicateIndex, student_contacts
+from institute_core.crm.inquiries import default_country
 from institute_core.crm.phones import try_normalize
 from institute_core.crm.scoring import LeadFacts, LeadScore, Scorer, score_lead
 from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus, Role
@@ -298,3 +299,14 @@ def as_contact(row: InquiryRow) -> Contact:
     return Contact(ContactKind.INQUIRY, row.id, row.name, row.phone,
                    row.phone_normalized or try_normalize(row.phone), row.email or None,
                    row.status)
+
+
+def duplicate_index(replica: Replica, rows: tuple[InquiryRow, ...]) -> DuplicateIndex:
+    """The duplicate index of a loaded list: its inquiries (read already) and every student."""
+    country = default_country(replica)
+    with replica.read() as session:
+        contacts = student_contacts(session, country)
+    # Ten thousand contacts and their keys, none in a cycle: collections during the build
+    # would walk everything alive for nothing (they took most of its time).
+    with _no_gc_pauses():
+        return DuplicateIndex([*contacts, *map(as_contact, rows)], country)

@@ -75,6 +75,9 @@ def try_normalize(text: str | None, country: str = DEFAULT_COUNTRY) -> str | Non
         return None
 
 
-def phone_tail(normalized: str, length: int = 8) -> str:
+TAIL_DIGITS = 8
+
+
+def phone_tail(normalized: str, length: int = TAIL_DIGITS) -> str:
     """The last digits of a number: equal tails under different prefixes suggest one person."""
     return normalized[-length:]

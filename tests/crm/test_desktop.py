@@ -433,3 +433,22 @@ def test_open_it_on_a_known_student_opens_the_student_page(
     # Nothing typed at the desk is lost: back in Inquiries the form still holds it.
     window.open_section("inquiries")
     assert (form.name.text(), form.email.text()) == ("Walk In", "STUDENT03@Example.org")
+
+
+def test_the_list_shows_with_its_duplicate_index_ready(qtbot: QtBot, replica: Replica,
+                                                       institute: Institute,
+                                                       tasks: TaskManager) -> None:
+    """The moment the inquiries are listed, typing a known phone finds its person: no window
+    in which the list is there but the duplicate check knows nobody."""
+    ctx = _ctx(replica, tasks, "counselor@example.org")
+    create_inquiry(replica, ctx.actor, InquiryDraft(name="Meena Iyer", phone="98450 12345"))
+    widget = InquiriesView(ctx, today=institute.today)
+    qtbot.addWidget(widget)
+    ready_when_listed: list[bool] = []
+    widget.sig_loaded.connect(lambda: ready_when_listed.append(widget.index_ready))
+    with qtbot.waitSignal(widget.sig_loaded, timeout=10000):
+        widget.show()
+    assert ready_when_listed == [True]
+    widget.new_inquiry()
+    widget.capture.phone.setText("+91 98450 12345")
+    assert [m.contact.name for m in widget.capture.matches] == ["Meena Iyer"]

@@ -124,7 +124,7 @@ def test_an_end_before_the_start_is_refused_and_the_form_kept(qtbot, replica: Re
     dialog.location.setText("Room 4")
     dialog.schedule_button.click()
     qtbot.waitUntil(lambda: dialog.message.text() != "", timeout=5000)
-    assert "start_time" in dialog.message.text() and "earlier than the end" in \
+    assert dialog.message.text().startswith("Start time: ") and "earlier than the end" in \
         dialog.message.text()
     assert dialog.isVisible() and dialog.location.text() == "Room 4"
     assert _sessions(replica) == before

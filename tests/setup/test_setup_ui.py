@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Iterator
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 
 import pytest
-from PySide6.QtCore import QPoint, Qt
+from PySide6.QtCore import QDate, QPoint, Qt
 from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 
@@ -288,11 +288,18 @@ def test_a_student_profile_is_edited_and_a_bad_value_keeps_the_form_open(
     dialog.counselor.setCurrentIndex(index_of(dialog.counselor, institute.counselor_id))
     dialog.learning.setCurrentIndex(dialog.learning.findData("kinesthetic"))
     dialog.status.setCurrentIndex(dialog.status.findData("hold"))
+    # The whole record is in the form: number and dates too; no birth date stays "not given".
+    assert dialog.enrollment_no.text() == student.enrollment_no
+    assert dialog.birth.text() == "not given"
+    dialog.enrollment_no.setText("PY-104")
+    dialog.admission.setDate(QDate(2026, 1, 5))
     with qtbot.waitSignal(dialog.accepted, timeout=5000):
         dialog.submit()
     saved = people.student_profile(replica, institute.student_ids[3])
     assert (saved.emergency_contact_name, saved.counselor_id, saved.learning_style,
             saved.status) == ("Priya (mother)", institute.counselor_id, "kinesthetic", "hold")
+    assert (saved.enrollment_no, saved.admission_date, saved.date_of_birth) == (
+        "PY-104", date(2026, 1, 5), None)
     again = tab.profile_dialog(saved, [])
     again.emergency_phone.setText("+91 " + "9" * 30)  # longer than the column allows
     again.submit()
