@@ -1,0 +1,259 @@
+"""A small institute on a real sync server, and the policy's questions answered from its database.
+
+    world = World.build(server_url, pg_url)   # one account per role (+ a second faculty
+                                              # member, counselor and student), rows of every
+                                              # synced table made by the super admin
+    facts = world.facts(role)                 # policy.WriteFacts / ReadFacts of that pusher,
+                                              # read straight from PostgreSQL
+    world.candidates(table)                   # valid new rows, every foreign-key choice tried
+
+The facts here are written against the database independently of the server's (which answer
+from a push's prefetched rows), so a generated case checks the server against the declaration.
+"""
+
+from __future__ import annotations
+
+import itertools
+import random
+import uuid
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+from sqlalchemy import Engine, create_engine, insert, select, union
+
+from institute_core.enums import Role
+from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
+from institute_core.sync import policy
+from institute_core.sync.owners import database_lookup, owner_of
+from tests.server.helpers import PASSWORD, Device
+from tests.support.schema_rows import data_columns, foreign_keys, valid_row
+from tests.support.server import create_user, faculty_id_of
+
+# Accounts beside the one per role: the "someone else" of every rule.
+OTHERS = {"admin2": Role.ADMIN.value, "faculty2": Role.FACULTY.value,
+          "counselor2": Role.COUNSELOR.value, "student2": Role.STUDENT.value}
+WORLD_ROWS = 10  # rows of each table the super admin makes up front
+_SAMPLE = 400  # foreign-key combinations tried per table at most
+
+
+def email_of(name: str) -> str:
+    return f"{name}@policy.example.org"
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class DbFacts:
+    """`policy.WriteFacts` and `policy.ReadFacts` of one user, asked of PostgreSQL."""
+
+    engine: Engine
+    user_id: uuid.UUID
+    role: str
+    faculty_id: uuid.UUID | None
+
+    def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None:
+        if row_id is None:
+            return None
+        t = table_of(table)
+        with self.engine.connect() as conn:
+            found = conn.execute(select(t).where(t.c.id == row_id)).mappings().first()
+        return dict(found) if found is not None else None
+
+    def owner(self, table: str, row: Mapping[str, Any]) -> uuid.UUID | None:
+        with self.engine.connect() as conn:
+            return owner_of(database_lookup(conn), table, row)
+
+    def _ids(self, query: Any) -> set[uuid.UUID]:
+        with self.engine.connect() as conn:
+            return set(conn.execute(query).scalars())
+
+    def anchored(self, student_id: Any) -> bool:
+        if student_id is None:
+            return False
+        students = table_of("students")
+        if self.role == Role.COUNSELOR.value:
+            return uuid.UUID(str(student_id)) in self._ids(
+                select(students.c.id).where(students.c.counselor_id == self.user_id))
+        if self.role != Role.FACULTY.value or self.faculty_id is None:
+            return False
+        enr, mem, bat = (table_of("student_subject_enrollments"), table_of("batch_members"),
+                         table_of("flexible_batches"))
+        taught = self._ids(union(
+            select(enr.c.student_id).where(enr.c.faculty_id == self.faculty_id),
+            select(mem.c.student_id).join(bat, bat.c.id == mem.c.batch_id)
+            .where(bat.c.faculty_id == self.faculty_id)))
+        return uuid.UUID(str(student_id)) in taught
+
+    def counsels_user(self, user_id: Any) -> bool:
+        students = table_of("students")
+        return bool(self._ids(select(students.c.id).where(
+            students.c.user_id == user_id, students.c.counselor_id == self.user_id)))
+
+    def sees_student(self, student_id: Any) -> bool:
+        """The read side: faculty — enrollment, session or batch; counselor — counsels;
+        student — their own record."""
+        if student_id is None:
+            return False
+        sid = uuid.UUID(str(student_id))
+        students = table_of("students")
+        if self.role == Role.STUDENT.value:
+            return sid in self._ids(select(students.c.id).where(
+                students.c.user_id == self.user_id))
+        if self.role == Role.COUNSELOR.value:
+            return self.anchored(sid)
+        if self.faculty_id is None:
+            return False
+        ses = table_of("learning_sessions")
+        return self.anchored(sid) or sid in self._ids(
+            select(ses.c.student_id).where(ses.c.faculty_id == self.faculty_id))
+
+    def students_of_user(self, user_id: Any) -> list[Any]:
+        students = table_of("students")
+        return sorted(self._ids(select(students.c.id).where(students.c.user_id == user_id)))
+
+    def pusher_value(self, kind: policy.Author) -> uuid.UUID | None:
+        return self.user_id if kind is policy.Author.USER else self.faculty_id
+
+
+@dataclass
+class World:
+    engine: Engine
+    http: httpx.Client
+    devices: dict[str, Device]
+    users: dict[str, uuid.UUID]
+    faculties: dict[str, uuid.UUID]
+    used_ids: set[uuid.UUID] = field(default_factory=set)
+    rng: random.Random = field(default_factory=lambda: random.Random(14))
+
+    @classmethod
+    def build(cls, base_url: str, pg_url: str) -> World:
+        names = {role: role for role in policy.ROLES} | OTHERS
+        users = {name: create_user(pg_url, email=email_of(name), password=PASSWORD, role=role)
+                 for name, role in names.items()}
+        faculties = {name: faculty_id_of(pg_url, users[name])
+                     for name, role in names.items() if role == Role.FACULTY.value}
+        engine = create_engine("postgresql+psycopg://" + pg_url.split("://", 1)[1])
+        http = httpx.Client(base_url=base_url, timeout=60)
+        devices = {role: Device(http, email_of(role)).sign_in() for role in policy.ROLES}
+        world = cls(engine, http, devices, users, faculties)
+        world._populate()
+        return world
+
+    def facts(self, role: str) -> DbFacts:
+        return DbFacts(self.engine, self.users[role], role, self.faculties.get(role))
+
+    def ids(self, table: str) -> list[uuid.UUID]:
+        t = table_of(table)
+        with self.engine.connect() as conn:
+            return list(conn.execute(select(t.c.id).order_by(t.c.id)).scalars())
+
+    def snapshot(self, table: str, row_id: uuid.UUID) -> dict[str, Any] | None:
+        return self.facts(Role.SUPER_ADMIN.value).row(table, row_id)
+
+    def candidates(self, table: str, *, rotate: bool = False) -> Iterator[dict[str, Any]]:
+        """New valid rows of `table` (fresh ids), each foreign-key choice over the rows that
+        exist, in a seeded random order; author and stamp columns left for the server."""
+        declared = policy.table_policy(table)
+        blank = dict.fromkeys([*declared.authors, *declared.stamps])
+        fks = [(column, parent) for column, parent in foreign_keys(table)
+               if column not in blank]
+        pools = [self._pool(table, column, parent) for column, parent in fks]
+        if rotate:
+            # Row k takes the k-th id of every pool (offset per column): every person and
+            # parent appears, in regular pairings (an enrollment and a session alike).
+            combos = [tuple(pool[(k + i) % len(pool)] for i, pool in enumerate(pools))
+                      for k in range(_SAMPLE)]
+        else:
+            combos = list(itertools.islice(itertools.product(*pools), 20000))
+            self.rng.shuffle(combos)
+        seen: set[uuid.UUID] = set()  # natural keys repeat across picks
+        for pick in range(_SAMPLE):
+            combo = combos[pick % len(combos)]
+            fixed = {**blank, **{c: v for (c, _p), v in zip(fks, combo, strict=True)}}
+            try:
+                row = valid_row(table, {}, pick=pick, fixed=fixed)
+            except (LookupError, ValueError):
+                continue
+            row.setdefault("id", uuid.uuid4())
+            if row["id"] in self.used_ids or row["id"] in seen \
+                    or self.snapshot(table, row["id"]) is not None:
+                continue
+            seen.add(row["id"])
+            yield row
+
+    def _pool(self, table: str, column: str, parent: str) -> list[uuid.UUID]:
+        # People are the named accounts (pushers and their "someone else"), so rows point at
+        # the users and faculty records the rules are about.
+        ids = (list(self.users.values()) if parent == "users"
+               else list(self.faculties.values()) if parent == "faculties"
+               else self.ids(parent))
+        if table == "password_resets" and column == "user_id":
+            # A reset of a signed-in pusher would change the password its device signs in with.
+            ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
+        return ids
+
+    def insert_directly(self, table: str, row: Mapping[str, Any], *, deleted: bool) -> None:
+        """A row no role may push, written straight into PostgreSQL."""
+        with self.engine.begin() as conn:
+            conn.execute(insert(table_of(table)).values(
+                **new_fields(row, deleted=deleted), id=row["id"], version=1))
+
+    def take(self, row: Mapping[str, Any]) -> None:
+        self.used_ids.add(row["id"])
+
+    def push_as(self, role: str, table: str, rows: list[tuple[uuid.UUID, dict[str, Any], int]]
+                ) -> list[dict[str, Any]]:
+        device = self.devices[role]
+        if not rows:
+            return []
+        return device.push(*(device.change(table, row_id, fields, base_version=base)
+                             for row_id, fields, base in rows))
+
+    def _populate(self) -> None:
+        """Rows of every synced table, parents first, all pushed by the super admin."""
+        for table in SYNCED_TABLES:
+            made = []
+            facts = self.facts(Role.SUPER_ADMIN.value)
+            grants = policy.grants(table, Role.SUPER_ADMIN.value)
+            declared = policy.table_policy(table)
+            for row in self.candidates(table, rotate=True):
+                if table == "users":
+                    row["role"] = Role.STUDENT.value  # more accounts for students to hold
+                authored = {**row, **{c: facts.pusher_value(k)
+                                      for c, k in declared.authors.items()}}
+                if not any(policy.Op.INSERT in g.ops and g.rule_for(policy.Op.INSERT).check(
+                        facts, table, authored) for g in grants):
+                    continue  # a reset with an empty verifier, say
+                made.append(row)
+                if len(made) == WORLD_ROWS:
+                    break
+            results = self.push_as(Role.SUPER_ADMIN.value, table,
+                                   [(r["id"], new_fields(r), 0) for r in made])
+            refused = [r for r in results if r["outcome"] != "applied"]
+            assert not refused, (table, refused)
+
+
+def new_fields(row: Mapping[str, Any], *, deleted: bool = False) -> dict[str, Any]:
+    stamp = now()
+    return {"created_at": stamp, "updated_at": stamp, "deleted_at": stamp if deleted else None,
+            **{k: v for k, v in row.items() if k != "id"}}
+
+
+def plain_columns(table: str) -> list[str]:
+    """Data columns an update case may change: no keys, no unique or natural-key columns, no
+    JSON (its stored form differs from what was sent), no authors or stamps."""
+    model = MODEL_BY_TABLE[table]
+    t = table_of(table)
+    declared = policy.table_policy(table)
+    unique = {c.name for c in t.columns if c.unique} | {
+        c.name for con in t.constraints if con.__class__.__name__ == "UniqueConstraint"
+        for c in con.columns}
+    skip = unique | set(model.__natural_key__ or ()) | set(declared.authors) \
+        | set(declared.stamps)
+    return [c.name for c in data_columns(table) if not c.foreign_keys and c.name not in skip
+            and type(c.type).__name__ not in ("JsonDoc", "JSON")]
