@@ -108,6 +108,9 @@ def test_the_status_bar_says_in_red_that_the_server_fails_and_clears_after_a_goo
     qtbot.waitUntil(lambda: not sync.running and bool(sync.status.failing), timeout=30_000)
     first = FAILING_LINE.fullmatch(panel.message.text())
     assert first is not None, panel.message.text()
+    # Laid out whole (the line fits a 1200-pixel window), then red.
+    qtbot.waitUntil(lambda: panel.message.width() >= panel.message.sizeHint().width(),
+                    timeout=5000)
     qtbot.waitUntil(lambda: _red_pixels(panel.message) > 50, timeout=5000)
     assert "tried again by itself" in panel.message.toolTip()
     assert panel.pending.text().startswith(str(front.replica.pending_changes()))
