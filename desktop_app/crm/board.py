@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
+from datetime import date
 
 from PySide6.QtCore import QByteArray, QMimeData, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QDropEvent, QKeyEvent
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QFrame,
     QHBoxLayout,
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -20,6 +23,7 @@ from PySide6.QtWidgets import (
 from desktop_app.crm.models import STAGE_COLOURS, STAGE_TITLES, score_text
 from desktop_app.widgets import styled_label
 from institute_core.crm.listing import InquiryRow
+from institute_core.display import day_month
 from institute_core.enums import InquiryStatus
 
 STAGES = tuple(s.value for s in InquiryStatus)
@@ -27,6 +31,29 @@ STAGES = tuple(s.value for s in InquiryStatus)
 CARDS_PER_STAGE = 150
 ID_ROLE = Qt.ItemDataRole.UserRole
 CARD_MIME = "application/x-institute-inquiry-card"  # "<stage> <inquiry id hex>"
+
+
+OPEN_STAGES = (InquiryStatus.NEW.value, InquiryStatus.CONTACTED.value,
+               InquiryStatus.FOLLOW_UP_SCHEDULED.value)
+OVERDUE_COLOUR = "#fbdada"
+COLUMN_EMS = 21  # a column stays wide enough for a name, score and source, and a follow-up
+
+
+def follow_up_text(row: InquiryRow, today: date) -> tuple[str, bool]:
+    """The third line of an open lead's card and whether its follow-up is overdue:
+    "Overdue 3 days (02 Dec)", "Follow-up due today", "Next 09 Dec (in 4 days)" or "No
+    follow-up planned"; closed inquiries (enrolled, lost) have none."""
+    if row.status not in OPEN_STAGES:
+        return "", False
+    if not row.next_day:
+        return "No follow-up planned", False
+    due = date.fromisoformat(row.next_day)
+    late = (today - due).days
+    if late > 0:
+        return f"Overdue {late} day{'s' if late != 1 else ''} ({day_month(due)})", True
+    if late == 0:
+        return "Follow-up due today", False
+    return f"Next {day_month(due)} (in {-late} day{'s' if late != -1 else ''})", False
 
 
 def card_detail(row: InquiryRow) -> str:
@@ -127,6 +154,7 @@ class PipelineBoard(QWidget):
             self.titles[stage] = title
             column.addWidget(title)
             stage_list = StageList(stage, self)
+            stage_list.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * COLUMN_EMS)
             stage_list.setStyleSheet(f"QListWidget {{ background: {STAGE_COLOURS[stage]}; }}")
             stage_list.itemDoubleClicked.connect(
                 lambda item: self.sig_open.emit(item.data(ID_ROLE)))
@@ -139,25 +167,35 @@ class PipelineBoard(QWidget):
         outer.addWidget(hint)
         wrapper = QWidget()
         wrapper.setLayout(layout)
-        outer.addWidget(wrapper, 1)
+        # Columns keep their width; a narrow window scrolls the board sideways instead.
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        scroll.setWidget(wrapper)
+        outer.addWidget(scroll, 1)
         self.setLayout(outer)
 
-    def set_rows(self, rows: Sequence[InquiryRow]) -> None:
+    def set_rows(self, rows: Sequence[InquiryRow], today: date | None = None) -> None:
+        """Show `rows` as cards; `today` decides which follow-ups are overdue."""
+        today = today or date.today()
         by_stage: dict[str, list[InquiryRow]] = {s: [] for s in STAGES}
         for row in rows:
             by_stage.setdefault(row.status, []).append(row)
-        # Two lines of the tallest script in use (Devanagari, Tamil) without eliding.
-        card_height = 2 * self.fontMetrics().height() + 14
+        # Three lines of the tallest script in use (Devanagari, Tamil) without eliding.
+        line = self.fontMetrics().height()
         for stage, stage_list in self.lists.items():
             cards = sorted(by_stage[stage], key=lambda r: -r.score_value)  # best first
             selected = stage_list.current_id()
             stage_list.clear()
             for row in cards[:CARDS_PER_STAGE]:
-                item = QListWidgetItem(f"{row.name}\n{card_detail(row)}")
-                item.setSizeHint(QSize(0, card_height))
+                follow_up, overdue = follow_up_text(row, today)
+                lines = [row.name, card_detail(row)] + ([follow_up] if follow_up else [])
+                item = QListWidgetItem("\n".join(lines))
+                item.setSizeHint(QSize(0, len(lines) * line + 14))
                 item.setData(ID_ROLE, row.id)
                 item.setToolTip(row.score.explain())
-                item.setBackground(QBrush(QColor("#ffffff")))
+                item.setBackground(QBrush(QColor(OVERDUE_COLOUR if overdue else "#ffffff")))
                 stage_list.addItem(item)
                 if row.id == selected:
                     stage_list.setCurrentItem(item)

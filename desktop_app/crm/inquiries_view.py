@@ -31,6 +31,7 @@ from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.crm.access import CrmAccessDenied
+from institute_core.crm.activity import inquiry_activity
 from institute_core.crm.duplicates import (
     Contact,
     ContactKind,
@@ -151,6 +152,7 @@ class InquiriesView(QWidget):
         self.panel.sig_enroll.connect(self.open_enroll)
         self.panel.sig_merge.connect(self._on_merge)
         self.panel.sig_new.connect(self.new_inquiry)
+        self.panel.sig_shown.connect(self._load_activity)
 
     def _filters(self) -> QHBoxLayout:
         row = QHBoxLayout()
@@ -259,7 +261,7 @@ class InquiriesView(QWidget):
         # Cards are widgets' items, costlier than table rows: build them only when the board
         # is on screen, so typing in the search box stays fast with 10,000 inquiries.
         if self._board_stale and self.tabs.currentWidget() is self.board_tab:
-            self.board.set_rows(self.model.rows)
+            self.board.set_rows(self.model.rows, self.today)
             self._board_stale = False
 
     # --- opening -----------------------------------------------------------------------------
@@ -284,6 +286,11 @@ class InquiriesView(QWidget):
                 break
         if self._board is not None:
             self._board.select(inquiry_id)
+
+    def _load_activity(self, inquiry_id: uuid.UUID) -> None:
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: inquiry_activity(replica, inquiry_id),
+                               lambda items: self.panel.show_activity(inquiry_id, items))
 
     def _on_current_changed(self, current: QModelIndex, _previous: QModelIndex) -> None:
         if current.isValid():

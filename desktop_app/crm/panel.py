@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Sequence
 from datetime import datetime, time
 
 from PySide6.QtCore import QDate, Signal
@@ -17,6 +19,7 @@ from PySide6.QtWidgets import (
 from desktop_app.crm.capture import describe_match
 from desktop_app.crm.models import STAGE_TITLES, when_text
 from desktop_app.widgets import date_field, styled_label, title_label
+from institute_core.crm.activity import Activity
 from institute_core.crm.duplicates import ContactKind, DuplicateIndex, DuplicateMatch
 from institute_core.crm.listing import InquiryRow
 from institute_core.enums import FollowUpType, InquiryStatus
@@ -32,6 +35,7 @@ class InquiryPanel(QWidget):
     sig_enroll = Signal(object)  # InquiryRow
     sig_merge = Signal(object, object)  # keep id, duplicate id
     sig_new = Signal()
+    sig_shown = Signal(object)  # inquiry id: its activity is wanted (loaded by the section)
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -79,7 +83,12 @@ class InquiryPanel(QWidget):
         layout.addWidget(self.dup_title)
         layout.addWidget(self.dup_list)
         layout.addWidget(self.merge_button)
-        layout.addStretch(1)
+        layout.addWidget(styled_label("Activity, oldest first", "counts"))
+        self.activity = QListWidget()
+        self.activity.setAccessibleName("Activity of this inquiry")
+        self.activity.setWordWrap(True)
+        self.activity.setMinimumHeight(120)
+        layout.addWidget(self.activity, 1)
         self.schedule_button.clicked.connect(self._on_schedule)
         self.enroll_button.clicked.connect(lambda: self.row and self.sig_enroll.emit(self.row))
         self.lost_button.clicked.connect(lambda: self.row and self.sig_lost.emit(self.row.id))
@@ -114,6 +123,20 @@ class InquiryPanel(QWidget):
             self.dup_list.setCurrentRow(0)
         for w in (self.dup_title, self.dup_list, self.merge_button):
             w.setVisible(bool(self.duplicates))
+        self.activity.clear()
+        self.activity.addItem("Loading…")
+        self.sig_shown.emit(row.id)
+
+    def show_activity(self, inquiry_id: uuid.UUID, items: Sequence[Activity]) -> None:
+        """The inquiry's history, oldest first (ignored when another inquiry is shown now)."""
+        if self.row is None or self.row.id != inquiry_id:
+            return
+        self.activity.clear()
+        for item in items:
+            self.activity.addItem(item.line())
+        if not items:
+            self.activity.addItem("Nothing recorded yet.")
+        self.activity.scrollToBottom()
 
     def _on_schedule(self) -> None:
         if self.row is None:
