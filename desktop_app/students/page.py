@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
+from desktop_app.students.enrollment_dialog import EnrollmentDialog
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
@@ -34,6 +35,7 @@ from institute_core.services.students import (
     StudentPage,
     student_page,
 )
+from institute_core.setup.access import is_admin
 from institute_core.validation import person_message
 
 COMPETENCY_COLOURS = {0: None, 1: "#f9dcdc", 2: "#fbe7d4", 3: "#fff1cc", 4: "#e3f3d8",
@@ -68,9 +70,19 @@ class StudentPageView(QWidget):
         layout.addWidget(self.message)
         self.tabs = QTabWidget()
         layout.addWidget(self.tabs, 1)
-        self.enrollments: RowsModel[EnrollmentLine] = self._tab("Enrollments", [
-            Column("Subject", lambda e: e.subject), Column("Status", lambda e: e.status),
-            Column("Completed", lambda e: _pct(e.completion_percentage), align_right=True)])
+        self.enrollments: RowsModel[EnrollmentLine] = RowsModel([
+            Column("Subject", lambda e: e.subject),
+            Column("Status", lambda e: e.status.title(), lambda e: STATUS_COLOURS.get(e.status)),
+            Column("Completed", lambda e: _pct(e.completion_percentage), align_right=True),
+            Column("Enrolled", lambda e: date_text(e.enrollment_date)
+                   if e.enrollment_date else ""),
+            Column("Expected to finish", lambda e: date_text(e.expected_completion_date)
+                   if e.expected_completion_date else "not set"),
+            Column("Finished", lambda e: date_text(e.actual_completion_date)
+                   if e.actual_completion_date else ""),
+            Column("Last change", lambda e: e.notes.splitlines()[-1] if e.notes else "",
+                   tooltip=lambda e: e.notes)], self)
+        self._build_enrollments()
         self.progress: RowsModel[ProgressLine] = self._tab("Topic progress", [
             Column("Subject", lambda p: p.subject), Column("Topic", lambda p: p.topic),
             Column("Status", lambda p: p.status.replace("_", " "),
@@ -107,6 +119,39 @@ class StudentPageView(QWidget):
         view.setModel(model)
         self.tabs.addTab(view, title)
         return model
+
+    def _build_enrollments(self) -> None:
+        tab = QWidget()
+        layout = QVBoxLayout(tab)
+        self.enrollment_view = table_view()
+        self.enrollment_view.setModel(self.enrollments)
+        self.enrollment_view.setAccessibleName("Enrollments")
+        self.enrollment_view.doubleClicked.connect(lambda _i: self.change_enrollment())
+        layout.addWidget(self.enrollment_view, 1)
+        row = QHBoxLayout()
+        row.addStretch(1)
+        self.change_button = QPushButton("Change status or dates…")
+        self.change_button.setToolTip("Pause, complete or drop the selected enrollment, or "
+                                      "change its dates, with the reason")
+        self.change_button.clicked.connect(self.change_enrollment)
+        self.change_button.setVisible(is_admin(self._ctx.user))
+        row.addWidget(self.change_button)
+        layout.addLayout(row)
+        self.tabs.addTab(tab, "Enrollments")
+
+    def change_enrollment(self) -> EnrollmentDialog | None:
+        """Open the selected enrollment's lifecycle dialog (admins); reloads once saved."""
+        row = self.enrollment_view.currentIndex().row()
+        if self.student is None or not is_admin(self._ctx.user):
+            return None
+        if not 0 <= row < self.enrollments.rowCount():
+            self.message.setText("Select the enrollment to change first.")
+            return None
+        dialog = EnrollmentDialog(self._ctx, self.enrollments.row_at(row), self.student.name,
+                                  self)
+        dialog.sig_saved.connect(lambda: self._on_saved(None))
+        dialog.open()
+        return dialog
 
     def _build_assessments(self) -> None:
         layout = QVBoxLayout(self.assessments_tab)
@@ -161,6 +206,8 @@ class StudentPageView(QWidget):
                  else "", f"attendance {rate:.0%}" if rate is not None else ""]
         self.profile.setText(" · ".join(p for p in parts if p))
         self.enrollments.set_rows(page.enrollments)
+        if page.enrollments:
+            self.enrollment_view.setCurrentIndex(self.enrollments.index(0, 0))
         self.progress.set_rows(page.progress)
         self.attendance.set_rows(page.attendance)
         self.assessments.set_rows(page.assessments)

@@ -76,6 +76,11 @@ class EnrollmentLine:
     subject: str
     status: str
     completion_percentage: Decimal
+    id: uuid.UUID | None = None
+    enrollment_date: date | None = None
+    expected_completion_date: date | None = None
+    actual_completion_date: date | None = None
+    notes: str = ""
 
 
 @dataclass(frozen=True)
@@ -159,7 +164,9 @@ def student_page(replica: Replica, student_id: uuid.UUID) -> StudentPage:
         subjects = dict(session.execute(select(Subject.id, Subject.name)).tuples().all())
         enrollments = tuple(
             EnrollmentLine(e.subject_id, subjects.get(e.subject_id, "?"), e.status,
-                           e.completion_percentage or Decimal(0))
+                           e.completion_percentage or Decimal(0), e.id, e.enrollment_date,
+                           e.expected_completion_date, e.actual_completion_date,
+                           e.notes or "")
             for e in session.execute(select(Enrollment).where(
                 Enrollment.student_id == student_id, Enrollment.deleted_at.is_(None))
                 .order_by(Enrollment.enrollment_date)).scalars())
