@@ -91,8 +91,8 @@ class EnrollmentDialog(QDialog):
         form.addRow("Enrolled on", self.enrolled)
         self.expected = _OptionalDate("Expected to finish", line.expected_completion_date)
         form.addRow("Expected to finish", self.expected)
-        self.finished = _OptionalDate("Finished on", line.actual_completion_date)
-        form.addRow("Finished on", self.finished)
+        self.finished_on = _OptionalDate("Finished on", line.actual_completion_date)
+        form.addRow("Finished on", self.finished_on)
         self.reason = QLineEdit()
         self.reason.setPlaceholderText("why: e.g. exams until March, course finished, moved "
                                        "city")
@@ -118,12 +118,12 @@ class EnrollmentDialog(QDialog):
 
     def _on_status(self, _index: int) -> None:
         # Completing suggests today as the finishing date; it stays editable.
-        if self.status.currentData() == "completed" and self.finished.value() is None:
-            self.finished.set_value(date.today())
+        if self.status.currentData() == "completed" and self.finished_on.value() is None:
+            self.finished_on.set_value(date.today())
 
     def wanted(self) -> EnrollmentChange:
         return EnrollmentChange(str(self.status.currentData()), _pydate(self.enrolled.date()),
-                                self.expected.value(), self.finished.value(),
+                                self.expected.value(), self.finished_on.value(),
                                 self.reason.text())
 
     def save(self) -> None:

@@ -78,13 +78,13 @@ def test_pausing_then_completing_an_enrollment_from_the_student_page(
     dialog = page.change_enrollment()
     assert dialog is not None
     dialog.status.setCurrentIndex(index_of(dialog.status, "completed"))
-    assert dialog.finished.value() == date.today()
+    assert dialog.finished_on.value() == date.today()
     tomorrow = date.today() + timedelta(days=1)
-    dialog.finished.edit.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
+    dialog.finished_on.edit.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
     qtbot.keyClicks(dialog.reason, "Course finished")
     dialog.save()
     qtbot.waitUntil(lambda: "cannot be in the future" in dialog.error.text(), timeout=5000)
-    dialog.finished.edit.setDate(QDate.currentDate())
+    dialog.finished_on.edit.setDate(QDate.currentDate())
     with qtbot.waitSignal(dialog.sig_saved, timeout=5000):
         dialog.save()
     done = _enrollment(replica, institute)
