@@ -38,6 +38,9 @@ class SyncClock(Base):
     # A random id set by migrate and replaced by `institute-sync-server restore`: a desk that
     # sees it change knows the server forgot what came after a backup (sync/restore.py).
     epoch: Mapped[str | None] = mapped_column(String(36))
+    # The version clock right after that restore: what the restored server held. Changes a
+    # desk sends again were made on rows it saw at most at this version (see sync/restore.py).
+    restored_version: Mapped[int | None] = mapped_column(BigInteger)
 
 
 class SyncDevice(Base):

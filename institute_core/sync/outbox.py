@@ -111,28 +111,32 @@ def _dashed(column: str) -> str:
     return " || '-' || ".join(f"substr({column}, {start}, {length})" for start, length in parts)
 
 
-def _read_sql(table: str, where: str = "") -> str:
+def _read_sql(table: str, where: str = "", base_version: str = "base_version") -> str:
     """Entries of the outbox (or of sync_sent, `?1` = 0) as wire JSON, from seq `?2` on."""
     return (
         "SELECT seq, seq + ?1, change_id, table_name, row_id, json_object("
         f"'change_id', {_dashed('change_id')}, 'seq', seq + ?1, 'table', table_name, "
         f"'row_id', {_dashed('row_id')}, 'fields', json(fields), 'hlc', hlc, "
         f"'author_id', CASE WHEN author_id IS NULL THEN NULL ELSE {_dashed('author_id')} END, "
-        f"'device_id', {_dashed('device_id')}, 'base_version', base_version) "
+        f"'device_id', {_dashed('device_id')}, 'base_version', {base_version}) "
         f"FROM {table} WHERE seq > ?2 {where} ORDER BY seq LIMIT ?3")
 
 
 _READ_SQL = _read_sql(OutboxEntry.__tablename__)
 # Only this device's: a desk that became a new device keeps nothing to re-send for the old.
-_READ_SENT_SQL = _read_sql(SentChange.__tablename__, "AND device_id = ?4")
+_READ_SENT_SQL = _read_sql(SentChange.__tablename__, "AND device_id = ?4",
+                           "min(base_version, ?5)")
 
 
-def read_sent(replica: Replica, limit: int, *, after: int) -> list[PendingChange]:
+def read_sent(replica: Replica, limit: int, *, after: int,
+              seen_at_most: int = 0) -> list[PendingChange]:
     """The oldest `limit` acknowledged changes kept in sync_sent with a wire seq above
-    `after`, ready to send again to a server that lost them."""
+    `after`, ready to send again to a server that lost them.
+
+    Their base versions are capped at `seen_at_most` (sync/restore.py says why)."""
     with replica.engine.connect() as connection, connection.begin():
         entries = connection.exec_driver_sql(
-            _READ_SENT_SQL, (0, after, limit, replica.device_id.hex)).all()
+            _READ_SENT_SQL, (0, after, limit, replica.device_id.hex, seen_at_most)).all()
     return [PendingChange(local_seq, seq, uuid.UUID(hex=change_id), table, uuid.UUID(hex=row_id),
                           text)
             for local_seq, seq, change_id, table, row_id, text in entries]

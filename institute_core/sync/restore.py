@@ -18,10 +18,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, update
+from sqlalchemy import Connection, func, update
 
 from institute_core.replica import Replica
-from institute_core.schema import SYNCED_TABLES, table_of
+from institute_core.schema import SYNCED_TABLES, OutboxEntry, table_of
 from institute_core.sync.outbox import acked_seq
 
 EPOCH_KEY = "server_epoch"
@@ -59,6 +59,20 @@ def note_epoch(replica: Replica, epoch: str | None) -> None:
     """Remember the server's epoch the first time it is seen (a new or upgraded replica)."""
     if epoch is not None and replica.get_state(EPOCH_KEY) is None:
         replica.set_state(EPOCH_KEY, epoch)
+
+
+def cap_waiting_bases(connection: Connection, seen_at_most: int) -> None:
+    """Base the outbox's edits on at most `seen_at_most`, the restored server's version.
+
+    An edit's base version says which server state its author saw; the restored server
+    hands those numbers out again, to changes the author never saw (other desks' re-sent
+    ones among them). Capped, such a field counts as edited concurrently and the merge
+    rules decide with both values logged, instead of the edit overwriting it unseen. The
+    restored server held at most the state at `seen_at_most` (the backup), and the author
+    did see that part.
+    """
+    connection.execute(update(OutboxEntry).values(
+        base_version=func.min(OutboxEntry.base_version, seen_at_most)))
 
 
 def forget_versions(connection: Connection) -> None:

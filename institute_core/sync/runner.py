@@ -38,6 +38,7 @@ from institute_core.sync.outbox import (
 from institute_core.sync.restore import (
     EPOCH_KEY,
     RestoreSign,
+    cap_waiting_bases,
     forget_versions,
     note_epoch,
     restore_sign,
@@ -368,12 +369,15 @@ class SyncRunner:
         """
         report.started_over = sign.reason
         try:
-            last_seq, epoch = sign.last_seq, sign.epoch
-            if last_seq is None:
-                info = self.register_device()
-                last_seq, epoch = info.last_seq, info.epoch or epoch
-            self._resend(report, last_seq)
+            # Registering (again) tells this device's last_seq, also to a server that had
+            # forgotten the device, and the version the restore left the server at.
+            info = self.register_device()
+            epoch = info.epoch or sign.epoch
+            # 0 when unknown (a restore by hand): every re-sent edit then merges as concurrent.
+            seen_at_most = info.restored_version or 0
+            self._resend(report, info.last_seq, seen_at_most)
             with self.replica.apply_remote() as connection:
+                cap_waiting_bases(connection, seen_at_most)
                 forget_versions(connection)
                 self.replica.set_state(FULL_PULL_KEY, True, connection)
                 if epoch is not None:
@@ -385,9 +389,11 @@ class SyncRunner:
         except _Restored as again:
             raise SyncError(f"{again.sign.reason} again during this sync; sync again") from again
 
-    def _resend(self, report: SyncReport, server_seq: int) -> None:
-        """Send the kept acknowledged changes after `server_seq` again, oldest first."""
-        batch = read_sent(self.replica, self.options.batch_size, after=server_seq)
+    def _resend(self, report: SyncReport, server_seq: int, seen_at_most: int) -> None:
+        """Send the kept acknowledged changes after `server_seq` again, oldest first, based
+        on at most `seen_at_most` (see restore.cap_waiting_bases)."""
+        batch = read_sent(self.replica, self.options.batch_size, after=server_seq,
+                          seen_at_most=seen_at_most)
         while batch:
             self._checkpoint()
             response = self._timed(partial(self._send_push,
@@ -399,7 +405,8 @@ class SyncRunner:
                                                          resent=True))
             report.resent += len(batch)
             self._report("resend", report.resent, None)
-            batch = read_sent(self.replica, self.options.batch_size, after=server_seq)
+            batch = read_sent(self.replica, self.options.batch_size, after=server_seq,
+                              seen_at_most=seen_at_most)
         acked = acked_seq(self.replica)
         if server_seq < acked:
             # Not silently: nothing of this desk can be uploaded before the gap is filled.

@@ -74,8 +74,10 @@ class DeviceInfo(Wire):
     user_id: uuid.UUID
     last_seq: int
     server_time_ms: int
-    # The server's epoch: a new one after every restore from a backup (docs/sync.md).
+    # The server's epoch: a new one after every restore from a backup (docs/sync.md), and
+    # the version clock right after the last restore (None: never restored by the command).
     epoch: str | None = None
+    restored_version: int | None = None
 
 
 class DeviceStatus(Wire):

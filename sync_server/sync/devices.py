@@ -15,7 +15,7 @@ from institute_core.sync.wire import DeviceInfo, DeviceRegistration, DeviceStatu
 from sync_server.clock import now, now_ms
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
-from sync_server.sync.versions import server_epoch
+from sync_server.sync.versions import restored_version, server_epoch
 
 _devices = table_of("sync_devices")
 MAX_REASON = 500  # the column's length
@@ -50,11 +50,12 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
         where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq)
     with engine.begin() as conn:
         last_seq = conn.execute(statement).scalar()
-        epoch = server_epoch(conn)
+        epoch, restored = server_epoch(conn), restored_version(conn)
     if last_seq is None:
         raise ApiError(409, "device_of_another_user", DEVICE_OF_ANOTHER_USER)
     return DeviceInfo(device_id=body.device_id, user_id=principal.user_id,
-                      last_seq=int(last_seq), server_time_ms=now_ms(), epoch=epoch)
+                      last_seq=int(last_seq), server_time_ms=now_ms(), epoch=epoch,
+                      restored_version=restored)
 
 
 def lock_device(conn: Connection, principal: Principal, device_id: uuid.UUID) -> Any:

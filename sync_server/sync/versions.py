@@ -50,8 +50,15 @@ def server_epoch(conn: Connection) -> str | None:
     return epoch
 
 
+def restored_version(conn: Connection) -> int | None:
+    """The version clock right after the last `restore` (None if there never was one)."""
+    version = conn.execute(select(_clock.c.restored_version).where(_clock.c.id == 1)).scalar()
+    return None if version is None else int(version)
+
+
 def renew_epoch(conn: Connection) -> str:
-    """Give the database a new epoch (after a restore); returns it."""
+    """Give the database a new epoch and note where its clock stands (after a restore)."""
     epoch = str(uuid.uuid4())
-    conn.execute(update(_clock).where(_clock.c.id == 1).values(epoch=epoch))
+    conn.execute(update(_clock).where(_clock.c.id == 1)
+                 .values(epoch=epoch, restored_version=_clock.c.version))
     return epoch

@@ -26,6 +26,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('sync_clock', schema=None) as batch_op:
         batch_op.add_column(sa.Column('epoch', sa.String(length=36), nullable=True))
+        batch_op.add_column(sa.Column('restored_version', sa.BigInteger(), nullable=True))
     # Generated here, not by the database: both dialects run this, and the value only has to
     # differ from every other database's.
     op.execute(sa.text("UPDATE sync_clock SET epoch = :epoch").bindparams(
@@ -51,4 +52,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('sync_sent')
     with op.batch_alter_table('sync_clock', schema=None) as batch_op:
+        batch_op.drop_column('restored_version')
         batch_op.drop_column('epoch')
