@@ -106,14 +106,15 @@ def _wait_until_healthy(server: ServerProcess, timeout: float) -> None:
 
 @contextmanager
 def running_server(url: str, *, startup_timeout: float = 30.0, workers: int = 1,
-                   **env: str) -> Iterator[ServerProcess]:
+                   port: int | None = None, **env: str) -> Iterator[ServerProcess]:
     """Run `institute-sync-server serve` (uvicorn, as deployed) on 127.0.0.1 and a free port.
 
     `workers` > 1 runs that many worker processes under uvicorn's supervisor (as deployed,
     docs/deploy.md). Extra keyword arguments become environment variables of the server (for
     example INSTITUTE_ACCESS_TOKEN_SECONDS="1"). The database must be migrated already.
+    `port` restarts a server where desks already look for it (after a kill -9, say).
     """
-    port = free_port()
+    port = port or free_port()
     environment = {**os.environ, "DATABASE_URL": url, "INSTITUTE_SECRET_KEY": TEST_SECRET,
                    "INSTITUTE_HOST": "127.0.0.1", "INSTITUTE_PORT": str(port),
                    "PYTHONPATH": str(REPO_ROOT), **{k: str(v) for k, v in env.items()}}
