@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from PySide6.QtGui import QResizeEvent
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
 from desktop_app.shell.sync_controller import SyncStatus
@@ -41,6 +42,7 @@ class SyncStatusPanel(QWidget):
                       self.message):
             layout.addWidget(label)
         layout.addStretch(1)
+        self._failing: tuple[str, str] | None = None  # (whole line, short line)
 
     def show_status(self, status: SyncStatus) -> None:
         if not status.configured:
@@ -61,13 +63,33 @@ class SyncStatusPanel(QWidget):
         self.conflicts.setStyleSheet(ALARM_STYLE if status.conflicts else "")
         if status.failing:
             # Every later edit waits behind it: say it in red until a sync gets through.
-            self.message.setText(status.failing)
+            self._failing = (status.failing, status.failing_short or status.failing)
             self.message.setStyleSheet(ALARM_STYLE)
-            self.message.setToolTip(_failing_hint(status.retry_in_ms))
+            self.message.setToolTip(f"{status.failing}. {_failing_hint(status.retry_in_ms)}")
+            self._fit_failing()
         else:
+            self._failing = None
             self.message.setText(status.message)
             self.message.setStyleSheet("")
             self.message.setToolTip("")
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit_failing()
+
+    def _fit_failing(self) -> None:
+        """The whole failing line where it fits, else the short one: a clipped line would
+        lose the reference, the part the administrator needs."""
+        if self._failing is None:
+            return
+        whole, short = self._failing
+        self.message.ensurePolished()  # measured in the bold of its style sheet
+        before = (self.light, self.online, self.pending, self.last, self.conflicts)
+        # From the labels' own sizes: their places are laid out only later.
+        room = self.width() - sum(label.sizeHint().width() + self.layout().spacing()
+                                  for label in before)
+        fits = self.message.fontMetrics().horizontalAdvance(whole) <= room
+        self.message.setText(whole if fits else short)
 
 
 def _failing_hint(retry_in_ms: int | None) -> str:

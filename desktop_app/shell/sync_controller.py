@@ -41,8 +41,10 @@ class SyncStatus:
     conflicts: int
     last_success: datetime | None
     message: str = ""
-    # "Sync failing since 14:05 – … (ref …)" while the server fails this desk's syncs.
+    # "Sync failing since 14:05 – … (ref …)" while the server fails this desk's syncs, and
+    # "Sync failing since 14:05 (ref …)" for a narrow window.
     failing: str = ""
+    failing_short: str = ""
     retry_in_ms: int | None = None  # when the next try after a failure starts
 
 
@@ -132,6 +134,7 @@ class SyncController(QObject):
         self._set(running=False, online=True, last_success=now,
                   message="Sync cancelled" if outcome.cancelled else outcome.summary,
                   failing="" if not outcome.cancelled else self.status.failing,
+                  failing_short="" if not outcome.cancelled else self.status.failing_short,
                   retry_in_ms=None)
         self._do_recount()
 
@@ -147,6 +150,7 @@ class SyncController(QObject):
         retry_in_ms = self._schedule_retry()
         if isinstance(exc, SyncFailing):
             self._set(running=False, online=True, message="", failing=exc.failing.line(),
+                      failing_short=exc.failing.short_line(),
                       retry_in_ms=retry_in_ms)
         elif isinstance(exc, ServerUnreachable | OSError):
             self._set(running=False, online=False, message="Offline: will retry",
@@ -168,20 +172,18 @@ class SyncController(QObject):
         replica = self._replica
 
 
-        def _do_count() -> tuple[int, int, str]:
-            noted = failing.load(replica)
-            return (replica.pending_changes(), open_conflicts(replica),
-                    noted.line() if noted is not None else "")
+        def _do_count() -> tuple[int, int, failing.Failing | None]:
+            return replica.pending_changes(), open_conflicts(replica), failing.load(replica)
 
         self._tasks.run_db(_do_count, self._on_counted)
 
-    def _on_counted(self, counts: tuple[int, int, str]) -> None:
-        pending, conflicts, failing_line = counts
-        if self.running or self._syncs_ended:
-            # Once a sync ran, its outcome says whether the server fails us; before, the
-            # failure the last session's sync noted (the desk was restarted) is still true.
-            failing_line = self.status.failing
-        self._set(pending=pending, conflicts=conflicts, failing=failing_line)
+    def _on_counted(self, counts: tuple[int, int, failing.Failing | None]) -> None:
+        pending, conflicts, noted = counts
+        self._set(pending=pending, conflicts=conflicts)
+        if noted is not None and not self.running and not self._syncs_ended:
+            # Before any sync of this session (the desk was restarted) the failure the last
+            # one noted is still true; once a sync ran, its outcome says.
+            self._set(failing=noted.line(), failing_short=noted.short_line())
 
     def _set(self, **changes: object) -> None:
         self.status = replace(self.status, **changes)  # type: ignore[arg-type]

@@ -46,9 +46,19 @@ class Failing:
 
     def line(self) -> str:
         """'Sync failing since 14:05 – the server could not apply a change (ref abc123)'."""
-        since = clock_text(datetime.fromtimestamp(self.since_ms / 1000, UTC))
-        ref = f" (ref {self.ref})" if self.ref else ""
-        return f"Sync failing since {since} – {self.what}{ref}"
+        return f"Sync failing since {self._since} – {self.what}{self._ref}"
+
+    def short_line(self) -> str:
+        """'Sync failing since 14:05 (ref abc123)', where the whole line does not fit."""
+        return f"Sync failing since {self._since}{self._ref}"
+
+    @property
+    def _since(self) -> str:
+        return clock_text(datetime.fromtimestamp(self.since_ms / 1000, UTC))
+
+    @property
+    def _ref(self) -> str:
+        return f" (ref {self.ref})" if self.ref else ""
 
 
 def load(replica: Replica) -> Failing | None:

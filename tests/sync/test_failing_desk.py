@@ -115,6 +115,15 @@ def test_the_status_bar_says_in_red_that_the_server_fails_and_clears_after_a_goo
     assert "tried again by itself" in panel.message.toolTip()
     assert panel.pending.text().startswith(str(front.replica.pending_changes()))
     _save(window.statusBar(), tmp_path, "status_bar_sync_failing.png")
+    # A narrower window keeps the reference: the short line, the whole one in the tooltip.
+    whole = panel.message.text()
+    window.resize(900, 700)
+    qtbot.waitUntil(lambda: panel.message.text() != whole, timeout=5000)
+    assert panel.message.text() == whole.split(" – ")[0] + f" (ref {first.group(1)})"
+    assert panel.message.toolTip().startswith(whole)
+    _save(window.statusBar(), tmp_path, "status_bar_sync_failing_narrow.png")
+    window.resize(1200, 700)
+    qtbot.waitUntil(lambda: panel.message.text() == whole, timeout=5000)
 
     # It keeps trying by itself, the pause doubling; "since" stays the first failure's time.
     # (Read from every status shown: on a loaded machine the retry may come before we look.)
