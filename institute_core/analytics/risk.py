@@ -12,7 +12,7 @@ brackets; an admin tunes them in settings). The rules (reference date `today`):
   admission date when there is none) to `today`. Urgent from `idle_urgent_days` (28).
 - falling_competency: the mean understanding level (1-5) recorded for the topics of each of the
   student's last `competency_sessions` (3) rated sessions falls strictly from one to the next,
-  and by at least `competency_drop_tenths` / 10 (1.5) in all. Urgent when the latest level is at
+  and by at least `competency_drop_tenths` / 10 (2.0) in all. Urgent when the latest level is at
   or below `competency_urgent_level_tenths` / 10 (2.0).
 - behind_schedule: an active enrollment with topics left predicted (see `prediction`) to finish
   `behind_days` (21) or more days after its expected completion date, or with nothing completed

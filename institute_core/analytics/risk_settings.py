@@ -41,7 +41,7 @@ class RiskThresholds:
     idle_days: int = 14
     idle_urgent_days: int = 28
     competency_sessions: int = 3
-    competency_drop_tenths: int = 15
+    competency_drop_tenths: int = 20
     competency_urgent_level_tenths: int = 20
     behind_days: int = 21
     behind_urgent_days: int = 56

@@ -150,7 +150,7 @@ def _starts_section(flowable: Flowable) -> Flowable:
 # A section (a heading and what follows it, up to the next heading) shorter than this share of
 # the page never breaks: it starts on the next page instead. A longer one splits where it is
 # (a long table has to break somewhere; its header row repeats on the next page).
-SECTION_KEEP = 0.3
+SECTION_KEEP = 0.45
 
 
 class _Section(KeepTogether):
@@ -172,6 +172,18 @@ class _Section(KeepTogether):
         return content
 
 
+def _flat(story: Sequence[Flowable]) -> list[Flowable]:
+    """A story's own KeepTogether blocks opened up: their headings make sections of their own
+    here (one nested inside a section would measure as endless and break it up)."""
+    flat: list[Flowable] = []
+    for flowable in story:
+        if isinstance(flowable, KeepTogether) and not isinstance(flowable, _Section):
+            flat.extend(_flat(flowable._content))
+        else:
+            flat.append(flowable)
+    return flat
+
+
 def keep_sections(story: Sequence[Flowable]) -> list[Flowable]:
     """The story with each heading kept together with its section, and the closing lines (the
     signature) with the last section, so no page starts with half of a six-row summary or holds
@@ -184,7 +196,7 @@ def keep_sections(story: Sequence[Flowable]) -> list[Flowable]:
             kept.append(_Section(list(group), FRAME_HEIGHT * SECTION_KEEP))
             group.clear()
 
-    for flowable in story:
+    for flowable in _flat(story):
         if isinstance(flowable, PageBreak | CondPageBreak):
             close()
             kept.append(flowable)
