@@ -32,6 +32,7 @@ class SyncStatusPanel(QWidget):
         super().__init__(parent)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
+        self._spacing = layout.spacing()
         self.light = QLabel()
         self.online = QLabel()
         self.pending = QLabel()
@@ -86,8 +87,7 @@ class SyncStatusPanel(QWidget):
         self.message.ensurePolished()  # measured in the bold of its style sheet
         before = (self.light, self.online, self.pending, self.last, self.conflicts)
         # From the labels' own sizes: their places are laid out only later.
-        room = self.width() - sum(label.sizeHint().width() + self.layout().spacing()
-                                  for label in before)
+        room = self.width() - sum(label.sizeHint().width() + self._spacing for label in before)
         fits = self.message.fontMetrics().horizontalAdvance(whole) <= room
         self.message.setText(whole if fits else short)
 
