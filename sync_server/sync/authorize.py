@@ -111,12 +111,13 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
     except Undeclared:
         return f"{table} is not declared in the sync policy, so nobody may change it"
     role = viewer.role
-    who = _PERSON.get(role, role)
+    person = _PERSON.get(role, role)
+    who = f"{'an' if person[0] in 'aeiou' else 'a'} {person}"
     ops = policy.operations(old, new, changed)
     candidates = [g for g in policy.grants(table, role) if ops <= g.ops]
     if not candidates:
         what = " and ".join(op.value for op in Op if op in ops)
-        return f"a {who} may not {what} {table} rows"
+        return f"{who} may not {what} {table} rows"
     if old is not None:
         frozen = sorted(changed & declared.authors.keys())
         if frozen:
@@ -130,6 +131,10 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
             and table not in _NO_FACULTY_RECORD_NEEDED:
         return "your account has no faculty record yet; ask an administrator"
     facts = PushFacts(store, viewer)
+    if len(candidates) > 1 and old is not None:
+        # The grant the row is under speaks first ("only your name and phone"), not one
+        # about rows it is not (someone else's account).
+        candidates.sort(key=lambda g: not g.row.check(facts, table, old))
     reasons = [_grant_refusal(g, facts, table, who, old, new, ops, changed) for g in candidates]
     return None if None in reasons else reasons[0]
 
@@ -139,12 +144,12 @@ def _grant_refusal(grant: Grant, facts: PushFacts, table: str, who: str, old: Ro
     if Op.UPDATE in ops and grant.columns is not None:
         extra = sorted(changed - grant.columns - policy.ALWAYS_WRITABLE - {"deleted_at"})
         if extra:
-            return (f"a {who} may change only {', '.join(sorted(grant.columns))} of "
+            return (f"{who} may change only {', '.join(sorted(grant.columns))} of "
                     f"{table} rows where {grant.row.text} (not {', '.join(extra)})")
     if old is not None and not grant.row.check(facts, table, old):
-        return f"a {who} may change {table} rows only where {grant.row.text}"
+        return f"{who} may change {table} rows only where {grant.row.text}"
     rule = grant.rule_for(Op.INSERT if old is None else Op.UPDATE)
     if not rule.check(facts, table, new):
-        return (f"a {who} may write {table} rows only where {rule.text}; "
+        return (f"{who} may write {table} rows only where {rule.text}; "
                 "the row as this change would leave it is not")
     return None

@@ -243,7 +243,7 @@ def test_authorization_negatives(device, staff, server_db) -> None:  # type: ign
     inquiry = f1.push(f1.change("crm_inquiries", school.inquiry, {"notes": "mine now"},
                                 base_version=school.versions["crm_inquiries"]))[0]
     assert inquiry["outcome"] == "rejected"
-    assert "faculty member may not update crm_inquiries" in inquiry["reason"]
+    assert "a faculty member may not update crm_inquiries" in inquiry["reason"]
     att_id = natural_id("session_attendance", school.session, school.student)
     foreign = f2.push(f2.change("session_attendance", att_id, new_row(
         session_id=school.session, student_id=school.student, attendance_status="absent")))[0]
