@@ -149,6 +149,16 @@ def period_text(start: date, end: date) -> str:
     return f"{date_text(start)} – {date_text(end)}"
 
 
+def short_period(start: date, end: date) -> str:
+    """"01–30 Nov 2026", "06 Nov – 05 Dec 2026": a period in a narrow column, the year once."""
+    if (start.year, start.month) == (end.year, end.month):
+        return f"{format_date(start, 'dd', locale=_current.locale)}–{date_text(end)}" \
+            if _current.date_style == DEFAULT_DATE_STYLE else period_text(start, end)
+    if start.year == end.year and _current.date_style == DEFAULT_DATE_STYLE:
+        return f"{day_month(start)} – {date_text(end)}"
+    return period_text(start, end)
+
+
 def local(moment: datetime) -> datetime:
     """A stored moment in the institute's time zone (stored moments are UTC; a naive one is
     taken as UTC, the store's convention)."""

@@ -17,7 +17,8 @@ from institute_core.services.attendance import RosterRow
 Index = QModelIndex | QPersistentModelIndex
 STATUS_TEXT = {AttendanceStatus.PRESENT: "Present", AttendanceStatus.ABSENT: "Absent",
                AttendanceStatus.LATE: "Late", AttendanceStatus.EXCUSED: "Excused"}
-HEADERS = ("#", "Enrollment", "Student", "Status", "Check-in", "Topics (understanding)", "Notes")
+# "Topics (level)": short enough to stay readable when topics and notes share a narrow roster.
+HEADERS = ("#", "Enrollment", "Student", "Status", "Check-in", "Topics (level)", "Notes")
 STATUS_COLUMN = 3
 TOPICS_COLUMN = 5
 NOTES_COLUMN = 6

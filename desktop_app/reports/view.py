@@ -38,7 +38,7 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.analytics.period import Period
-from institute_core.display import date_text, day_month, short_moment
+from institute_core.display import date_text, short_moment, short_period
 from institute_core.reports import service
 from institute_core.reports.choices import Choice, ReportChoices, batch_students, report_choices
 from institute_core.reports.history import KeptReport, kept_reports
@@ -61,7 +61,7 @@ KEPT_COLUMNS: list[Column[KeptReport]] = [
     Column("Made", lambda r: short_moment(r.generated_at)),
     Column("Report", lambda r: r.report_type.replace("_", " ")),
     Column("About", lambda r: r.about),
-    Column("Period", lambda r: f"{day_month(r.start)} – {date_text(r.end)}"),
+    Column("Period", lambda r: short_period(r.start, r.end)),
 ]
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -14,6 +16,7 @@ from sqlalchemy import ColumnElement, Select, func, select
 from sqlalchemy.orm import Session
 
 from institute_core.audit.names import RecordNames
+from institute_core.display import date_text, moment_text
 from institute_core.replica import Replica
 from institute_core.schema import AuditEntry, User
 from institute_core.schema.audit import AuditAction
@@ -105,10 +108,20 @@ class AuditRow:
         return _short(value)
 
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
+_ISO_MOMENT = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+
+
 def _short(value: Any) -> str:
     if value is None:
         return "–"
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    # Stored dates and moments as the rest of the app shows them (05 Dec 2026, its own zone).
+    if _ISO_DAY.fullmatch(text):
+        text = date_text(date.fromisoformat(text))
+    elif _ISO_MOMENT.match(text):
+        with contextlib.suppress(ValueError):  # a text that only looks like a moment
+            text = moment_text(datetime.fromisoformat(text))
     return text if len(text) <= 40 else text[:39] + "…"
 
 

@@ -110,3 +110,13 @@ def test_every_schema_field_reads_as_words_in_a_refusal() -> None:
             assert shown == f"{label}: is required" and table.name not in shown
     assert person_message(InvalidInput("flexible_batches", "max_students", "capacity 7 is too "
                                        "small")) == "Capacity: capacity 7 is too small"
+
+
+def test_a_period_in_a_narrow_column_names_its_year_once() -> None:
+    assert display.short_period(date(2026, 11, 1), date(2026, 11, 30)) == "01–30 Nov 2026"
+    assert display.short_period(date(2026, 11, 6), date(2026, 12, 5)) == "06 Nov – 05 Dec 2026"
+    assert display.short_period(date(2025, 12, 6), date(2026, 1, 5)) == \
+        "06 Dec 2025 – 05 Jan 2026"
+    display.use_style(DisplayStyle(date_style="dd-MM-yyyy"))
+    assert display.short_period(date(2026, 11, 1), date(2026, 11, 30)) == \
+        "01-11-2026 – 30-11-2026"

@@ -151,6 +151,9 @@ def test_the_log_names_people_students_and_records_never_raw_ids(
                   and r.new_values.get("student_id") == str(institute.student_ids[0]))
     assert member.record == "Python Evening · Asha S01 (PY-001)"
     assert "batch: Python Evening" in member.summary()
+    # Dates among the changes read as everywhere else, not as ISO text.
+    marked = next(r for r in rows if r.table_name == "batch_session_attendance")
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", marked.summary()), marked.summary()
     student = next(r for r in rows if r.table_name == "students"
                    and r.row_id == institute.student_ids[0])
     assert student.record == "Asha S01 (PY-001)"
