@@ -64,6 +64,12 @@ _TEXTS = (
     "%s %(x)s {0} $1 ?",
     '{"not": "json"}, null',
     "  padded  ",
+    # Text that looks like other types: a type-blind fast path would convert it.
+    "2026-02-28T09:30:00+00:00",
+    "6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63",
+    "00012.50",
+    "true",
+    "\\x00 \\u0000 $$ -- /* */",
 )
 
 
@@ -143,6 +149,7 @@ def _integers(column: Column[Any]) -> list[Any]:
 
 def _numerics(column: Column[Any]) -> list[Any]:
     kind = column.type
+    assert isinstance(kind, Numeric)
     precision, scale = kind.precision or 18, kind.scale or 0
     step = Decimal(1).scaleb(-scale)
     most = Decimal(10) ** (precision - scale) - step
@@ -182,9 +189,12 @@ def _documents(_column: Column[Any]) -> list[Any]:
         [],
         {},
         None,
-        [12345678901234567890, -0.5, 1e-7],
+        [12345678901234567890, -0.5, 1e-7, 1.0, 1e300, -(2 ** 63)],
         "just text",
         0,
+        ["2026-02-28T09:30:00+00:00", "6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63", "12.50", ""],
+        {"🎓 key": {"O'Brien": "line\nbreak", "": None}},
+        True,
     ]
 
 
