@@ -8,6 +8,7 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
 from PySide6.QtWidgets import (
     QHBoxLayout,
+    QHeaderView,
     QPushButton,
     QSplitter,
     QStackedWidget,
@@ -130,6 +131,15 @@ class TodayView(QWidget):
         self.students = table_view()
         self.students.setModel(self.students_model)
         self.students.setAccessibleName("Students of the selected session")
+        # Topic lists are long ("… Control flow"): the two share the width and wrap onto more
+        # lines instead of being cut to "Cont…" (a session has tens of students, so measuring
+        # the rows is cheap).
+        self.students.setWordWrap(True)
+        header = self.students.horizontalHeader()
+        for column in (2, 3):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.Stretch)
+        self.students.verticalHeader().setSectionResizeMode(
+            QHeaderView.ResizeMode.ResizeToContents)
         splitter.addWidget(self.students)
         splitter.setStretchFactor(0, 3)
         splitter.setStretchFactor(1, 2)
