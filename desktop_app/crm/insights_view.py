@@ -17,7 +17,7 @@ from desktop_app.widgets import styled_label
 from institute_core.analytics.crm import CrmSummary, FunnelStage, crm_summary
 from institute_core.analytics.period import Period
 from institute_core.crm.insights import CrmInsights, crm_insights
-from institute_core.display import month_text
+from institute_core.display import month_text, number
 
 DAYS = 180
 
@@ -79,10 +79,11 @@ class PipelineInsights(QWidget):
                                 [m.rate for m in i.by_month], fmt=percent)
         days = plain(i.average_days_to_convert)
         self.headline.setText(
-            f"Inquiries of the last {DAYS} days: {s.total}, enrolled {s.enrolled} "
-            f"({percent(s.conversion)}) · average {days} days to convert "
-            f"({i.converted_counted} counted) · follow-ups done on time "
-            f"{i.adherence.on_time} of {i.adherence.due} ({percent(i.adherence.rate)})")
+            f"Inquiries of the last {DAYS} days: {number(s.total)}, enrolled "
+            f"{number(s.enrolled)} ({percent(s.conversion)}) · average {days} days to convert "
+            f"({number(i.converted_counted)} counted) · follow-ups done on time "
+            f"{number(i.adherence.on_time)} of {number(i.adherence.due)} "
+            f"({percent(i.adherence.rate)})")
         self.sig_loaded.emit()
 
 
