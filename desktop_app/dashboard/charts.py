@@ -207,7 +207,7 @@ class ChartPanel(QFrame):
         return path
 
     def _ask_and_save(self) -> None:
-        name = self.title.lower().replace(" ", "_")
+        name = self.title.split(" (")[0].lower().replace(" ", "_")  # the unit stays out
         chosen, _filter = QFileDialog.getSaveFileName(self, f"Save {self.title} as PNG",
                                                       f"{name}.png", "PNG images (*.png)")
         if chosen:

@@ -176,10 +176,10 @@ class DashboardView(QWidget):
 
         # Parented at once: a faculty member's dashboard never lays out the funnel, and a
         # widget with no parent would be finalised by the cycle collector, not by Qt.
-        self.attendance_chart = ChartPanel("Attendance trend", body)
+        self.attendance_chart = ChartPanel("Attendance trend (% of marks attended)", body)
         self.velocity_chart = ChartPanel("Topics completed per week", body)
-        self.utilization_chart = ChartPanel("Faculty utilization", body)
-        self.funnel_chart = ChartPanel("Inquiry funnel", body)
+        self.utilization_chart = ChartPanel("Faculty utilization (% of available hours)", body)
+        self.funnel_chart = ChartPanel("Inquiry funnel (number of inquiries)", body)
         for chart in (self.attendance_chart, self.velocity_chart, self.funnel_chart):
             chart.setFixedHeight(250)
         grid.addWidget(self.attendance_chart, 1, 0)
