@@ -33,6 +33,13 @@ def _tables(engine: Engine) -> int:
             "SELECT count(*) FROM pg_tables WHERE schemaname = 'public'")).scalar_one())
 
 
+def _others_connected(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(text(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")).scalar_one())
+
+
 def _empty_schema(engine: Engine) -> None:
     # pg_restore --clean only drops what the backup holds: tables a later migration added
     # would stay behind and break the migration that follows.
@@ -57,6 +64,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"restore: database {name} is not empty ({tables} tables); restoring "
                   f"replaces everything in it with {source}. Stop the sync server, then run "
                   f"again with --force.", file=sys.stderr)
+            return 2
+        others = _others_connected(engine)
+        if others:
+            # A running server would go on writing into, or wait on locks of, what is
+            # being replaced.
+            print(f"restore: {others} other connection(s) to database {name}: stop the sync "
+                  f"server (and close other sessions) first.", file=sys.stderr)
             return 2
         if tables:
             _empty_schema(engine)

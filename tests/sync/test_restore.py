@@ -15,6 +15,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import delete, func, insert, select, text, update
 
@@ -232,6 +233,10 @@ def test_restore_refuses_a_database_that_is_not_empty_without_force(
     assert "not empty" in refused.stderr and "--force" in refused.stderr
     assert _epoch(institute.url) == epoch and _scalar(
         institute.url, "SELECT count(*) FROM users") == users
+    with psycopg.connect(institute.url):  # a server still running, say
+        busy = server_cli(institute.url, "restore", "--force", str(dump))
+    assert busy.returncode == 2 and "stop the sync server" in busy.stderr
+    assert _epoch(institute.url) == epoch
     garbage = tmp_path / "garbage.dump"
     garbage.write_bytes(b"not a backup")
     bad = server_cli(institute.url, "restore", "--force", str(garbage))
