@@ -217,7 +217,8 @@ def upgrade_replica(path: Path) -> None:
             backup = path.with_name(f"{path.stem}.before-{head}.{stamp}{path.suffix}")
             with engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-            shutil.copy2(private_file(backup), backup)
+            # Into a file created owner-only first; copyfile keeps that mode.
+            shutil.copyfile(path, private_file(backup))
             log.info("backed up replica to %s before upgrading %s -> %s", backup, current, head)
         migrations.upgrade(engine)
         with engine.connect() as connection:
