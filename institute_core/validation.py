@@ -11,10 +11,11 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Column, String, Table
+from sqlalchemy import JSON, Column, String, Table
 from sqlalchemy.exc import IntegrityError
 
 from institute_core.schema import Base
+from institute_core.schema.documents import Shape, fits, shape_of
 from institute_core.schema.rules import Rule, rules_of
 
 
@@ -117,14 +118,23 @@ class _ColumnRule:
     required: bool        # NOT NULL with no default: must be given on insert
     nullable: bool        # None allowed (the primary key is filled in elsewhere)
     length: int | None    # longest text allowed
+    shape: Shape | None   # a JSON column's declared shape (documents.py), unless any JSON
 
 
 @functools.cache
 def _column_rules(table: Table) -> tuple[_ColumnRule, ...]:
     """Each column's simple rules, worked out once per table (a push validates every row)."""
     return tuple(_ColumnRule(c.name, _required(c), c.nullable or c.primary_key,
-                             c.type.length if isinstance(c.type, String) else None)
+                             c.type.length if isinstance(c.type, String) else None,
+                             _declared_shape(c))
                  for c in table.columns)
+
+
+def _declared_shape(column: Column[Any]) -> Shape | None:
+    if not isinstance(column.type, JSON):
+        return None
+    shape = shape_of(column)
+    return None if shape.container is None else shape
 
 
 @functools.cache
@@ -153,6 +163,10 @@ def validate_values(table: Table, values: dict[str, Any], *, partial: bool = Fal
         if length is not None and isinstance(value, str) and len(value) > length:
             raise InvalidInput(table.name, name, f"is longer than {length} characters",
                                value[:40] + "…" if len(value) > 40 else value)
+        if column.shape is not None and not fits(column.shape, value):
+            shown = repr(value)
+            raise InvalidInput(table.name, name, f"must be {column.shape.describe()}",
+                               shown[:40] + "…" if len(shown) > 40 else shown)
     for rule in _check_rules(table):
         if partial and rule.field not in values:
             continue

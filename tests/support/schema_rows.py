@@ -46,6 +46,7 @@ from sqlalchemy import (
 
 from institute_core.ids import natural_id
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, Synced, table_of
+from institute_core.schema.documents import fits, shape_of
 from institute_core.schema.rules import Rule, rules_of
 from institute_core.schema.types import UTCDateTime
 
@@ -180,22 +181,33 @@ def _timestamps(_column: Column[Any]) -> list[Any]:
             datetime(1900, 1, 1, 0, 0, 0, 1, tzinfo=timezone(timedelta(hours=-9, minutes=-30)))]
 
 
-def _documents(_column: Column[Any]) -> list[Any]:
-    return [
-        ["alpha", "b, c", "O'Brien \"q\""],
-        {"key": "value, with comma", "n": 1},
-        {"nested": {"list": [1, 2.5, -3, None, True, False], "हिन्दी": "🎓"},
-         "empty": {}, "none": None},
-        [],
-        {},
-        None,
-        [12345678901234567890, -0.5, 1e-7, 1.0, 1e300, -(2 ** 63)],
-        "just text",
-        0,
-        ["2026-02-28T09:30:00+00:00", "6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63", "12.50", ""],
-        {"🎓 key": {"O'Brien": "line\nbreak", "": None}},
-        True,
-    ]
+_LABELS: list[Any] = [
+    ["alpha", "b, c", "O'Brien \"q\""],
+    [],
+    ["2026-02-28T09:30:00+00:00", "6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63", "12.50", ""],
+    ["हिन्दी", "🎓", "line\nbreak"],
+]
+_OBJECTS: list[Any] = [
+    {"key": "value, with comma", "n": 1},
+    {"nested": {"list": [1, 2.5, -3, None, True, False], "हिन्दी": "🎓"},
+     "empty": {}, "none": None},
+    {},
+    {"numbers": [12345678901234567890, -0.5, 1e-7, 1.0, 1e300, -(2 ** 63)],
+     "looks_like": ["2026-02-28T09:30:00+00:00", "6f1d2a5e-3c47-5b8e-9a0d-4e2f7c9b1a63"]},
+    {"🎓 key": {"O'Brien": "line\nbreak", "": None}, "text": "just text", "zero": 0},
+]
+_SCALARS: list[Any] = ["just text", 0, True, None]
+
+
+def _documents(column: Column[Any]) -> list[Any]:
+    """Documents of the column's declared shape (documents.py): a list of labels, an object,
+    or - for a column declared `Any` - every JSON kind."""
+    shape = shape_of(column)
+    if shape.container is list:
+        return [v for v in _LABELS if fits(shape, v)]
+    if shape.container is dict:
+        return list(_OBJECTS)
+    return [*_OBJECTS, *_LABELS, *_SCALARS]
 
 
 def _uuids(_column: Column[Any]) -> list[Any]:
