@@ -41,6 +41,11 @@ def test_attendance_percentage_leaves_out_excused(small_replica_engine: Engine) 
 def test_progress_view_counts_completed_and_mastered(small_replica_engine: Engine) -> None:
     rows = view_rows(small_replica_engine, VIEWS["student_progress_view"]())
     finished = [r for r in rows if r["enrollment_status"] == "completed"]
-    assert finished
-    assert all(r["completed_topics"] == r["subject_topics"] for r in finished)
-    assert all(r["completion_percentage"] == Decimal("100") for r in finished)
+    # A finished batch completes the course of members who missed a few topics, so a completed
+    # enrollment need not be at 100 %; its percentage is still its topics' share.
+    assert any(r["completed_topics"] == r["subject_topics"] for r in finished)
+    for r in finished:
+        share = Decimal(r["completed_topics"] * 100) / r["subject_topics"]
+        assert abs(r["completion_percentage"] - share) <= Decimal("0.005")
+        if r["completed_topics"] == r["subject_topics"]:
+            assert r["completion_percentage"] == Decimal("100")
