@@ -387,3 +387,29 @@ def test_the_later_of_two_acknowledged_edits_still_wins_after_the_restore(
         assert _scalar(institute.url, "SELECT count(*) FROM sync_conflicts WHERE row_id = :id "
                        "AND field = 'address' AND lost_value::text = '\"older\"'",
                        id=student) == 1
+
+
+def test_a_desk_that_only_reads_notices_a_restore_by_hand_by_its_cursor(
+        institute: Institute, desks: list[Desk], tmp_path: Path) -> None:
+    """Same epoch, the device known, nothing of it lost: only the pull cursor beyond the
+    server's clock tells, and the desk must not keep rows the server no longer has."""
+    dump = tmp_path / "nightly.dump"
+    with running_server(institute.url) as server:
+        reader, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["counselor"])
+        admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        assert server_cli(institute.url, "backup", str(dump)).returncode == 0
+        inquiry = _inquiry(admin, institute.counselor, "Ravi")
+        _sync(admin)
+        _sync(reader)
+        assert get_field(reader.replica, "crm_inquiries", inquiry, "student_name") == "Ravi"
+        assert acked_seq(reader.replica) == 0
+        desks.remove(admin)
+        admin.replica.close()
+    restore_by_hand(institute.url, dump)
+    with running_server(institute.url) as server:
+        move_desk(reader, server.base_url)
+        report = _sync(reader)
+        assert report.started_over == "the server asked for a fresh download"
+        assert report.resent == 0
+        assert get_field(reader.replica, "crm_inquiries", inquiry, "id") is None
+        assert_same_as_server(institute, reader)
