@@ -1,5 +1,5 @@
-"""`institute-sync-server`: migrate, serve, create-admin, seed-demo, devices, backup and restore,
-configured by environment.
+"""`institute-sync-server`: migrate, upgrade, serve, create-admin, seed-demo, devices, backup and
+restore, configured by environment.
 
 Each command lives in its own module under `sync_server.commands`.
 """
@@ -13,6 +13,7 @@ from collections.abc import Sequence
 
 COMMANDS: dict[str, str] = {
     "migrate": "sync_server.commands.migrate",
+    "upgrade": "sync_server.commands.upgrade",
     "serve": "sync_server.commands.serve",
     "seed-demo": "sync_server.commands.seed_demo",
     "create-admin": "sync_server.commands.create_admin",

@@ -6,6 +6,8 @@ import os
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine, create_engine
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/institute_desk"
 
@@ -17,8 +19,38 @@ def sqlalchemy_url(url: str) -> str:
     return url
 
 
+# One line that URL-encodes a password typed at a prompt (so it stays out of shell history).
+ENCODE_PASSWORD = ("python3 -c 'import getpass, urllib.parse; "
+                   "print(urllib.parse.quote(getpass.getpass(), safe=\"\"))'")
+
+
+def _unreadable_url(detail: str) -> SystemExit:
+    # The URL itself is not repeated: it holds the password.
+    return SystemExit(
+        f"DATABASE_URL cannot be read as postgresql://USER:PASSWORD@HOST:PORT/DATABASE "
+        f"({detail}). A password holding any of @ : / ? # % & or a space must be URL-encoded; "
+        f"this prints the encoded form of a password typed at its prompt: {ENCODE_PASSWORD}")
+
+
+def checked_database_url(url: str) -> str:
+    """`url` for SQLAlchemy, or SystemExit saying how to write it when it cannot be meant."""
+    try:
+        parsed = make_url(sqlalchemy_url(url))
+    except ArgumentError as exc:
+        raise _unreadable_url("it is not a URL") from exc
+    except ValueError as exc:
+        # Not the parser's message: it can quote a piece of the password.
+        raise _unreadable_url("what follows HOST: is not a port number") from exc
+    # An unencoded @ or / in the password still parses, as a wrong host or database name.
+    if "@" in (parsed.host or "") or "@" in (parsed.database or ""):
+        raise _unreadable_url("an @ is left over after the one before the host")
+    if "/" in (parsed.database or ""):
+        raise _unreadable_url("a / is left over in the database name")
+    return sqlalchemy_url(url)
+
+
 def database_url() -> str:
-    return sqlalchemy_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
+    return checked_database_url(os.environ.get("DATABASE_URL", DEFAULT_DATABASE_URL))
 
 
 def make_engine(url: str, **kwargs: object) -> Engine:
@@ -71,6 +103,9 @@ class Settings:
     tombstone_days: int = field(default_factory=lambda: _env_int("INSTITUTE_TOMBSTONE_DAYS", 90))
     # INSTITUTE_DB_POOL_SIZE: connections per server process.
     db_pool_size: int = field(default_factory=lambda: _env_int("INSTITUTE_DB_POOL_SIZE", 10))
+    # INSTITUTE_BACKUP_DIR: where `upgrade` writes its restore point before migrating.
+    backup_dir: str = field(default_factory=lambda: os.environ.get(
+        "INSTITUTE_BACKUP_DIR", "/var/backups/institute-desk"))
 
     def checked(self) -> Settings:
         """These settings, or SystemExit naming what is missing."""
