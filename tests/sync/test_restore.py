@@ -397,11 +397,15 @@ def test_a_desk_that_only_reads_notices_a_restore_by_hand_by_its_cursor(
     with running_server(institute.url) as server:
         reader, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["counselor"])
         admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+        older = _inquiry(admin, institute.counselor, "Asha")
+        _sync(admin)
         assert server_cli(institute.url, "backup", str(dump)).returncode == 0
         inquiry = _inquiry(admin, institute.counselor, "Ravi")
+        set_fields(admin.replica, admin.user_id, "crm_inquiries", older, student_name="Asha K")
         _sync(admin)
         _sync(reader)
         assert get_field(reader.replica, "crm_inquiries", inquiry, "student_name") == "Ravi"
+        assert get_field(reader.replica, "crm_inquiries", older, "student_name") == "Asha K"
         assert acked_seq(reader.replica) == 0
         desks.remove(admin)
         admin.replica.close()
@@ -412,4 +416,6 @@ def test_a_desk_that_only_reads_notices_a_restore_by_hand_by_its_cursor(
         assert report.started_over == "the server asked for a fresh download"
         assert report.resent == 0
         assert get_field(reader.replica, "crm_inquiries", inquiry, "id") is None
+        # The server's older copy replaces the newer one it no longer has, version and all.
+        assert get_field(reader.replica, "crm_inquiries", older, "student_name") == "Asha"
         assert_same_as_server(institute, reader)
