@@ -3,7 +3,9 @@ agrees with the models on both, and its newest step can be undone and redone."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -11,10 +13,13 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, inspect
+from sqlalchemy import Connection, Engine, create_engine, inspect, select
+from sqlalchemy.orm import Session
 
 from institute_core import migrations
-from institute_core.schema import Base
+from institute_core.schema import Base, PasswordReset, SyncClock, SyncDevice
+from sync_server.settings import make_engine
+from tests.support.server import create_user
 
 # Every table of seed 000, and what replaced its array columns (docs/schema.md).
 SEED_000_TABLES = {
@@ -85,3 +90,40 @@ def test_newest_migration_downgrades_and_upgrades_again(empty_engine: Engine) ->
     assert migrations.current_revision(empty_engine) == head
     with empty_engine.connect() as connection:
         assert _differences(connection) == []
+
+
+# The release before the server revisions of issues 13 and 14 (device failures, epoch, policy):
+# `upgrade`'s rollback (docs/deploy.md) may take a server back past all of them.
+LAST_RELEASED_SERVER_SCHEMA = "0004"
+
+
+def test_server_schema_downgrades_past_the_new_revisions_keeping_its_data(pg_url: str) -> None:
+    engine = make_engine(pg_url)
+    try:
+        migrations.upgrade(engine)
+        owner = create_user(pg_url, email="owner@example.org", password="Owner-Pass-2026",
+                            role="admin")
+        device = uuid.uuid4()
+        now = datetime.now(UTC)
+        with Session(engine) as session, session.begin():
+            session.add(SyncDevice(device_id=device, user_id=owner, name="front-desk",
+                                   push_failing_since=now, push_failure_ref="1f3a9c0b2e"))
+            session.add(PasswordReset(user_id=owner, reset_by=owner, verifier="$argon2id$kept"))
+            # Pulled by a desk without its verifier: the old schema cannot hold it.
+            session.add(PasswordReset(user_id=owner, reset_by=owner, verifier=None))
+
+        migrations.downgrade(engine, LAST_RELEASED_SERVER_SCHEMA)
+        assert migrations.current_revision(engine) == LAST_RELEASED_SERVER_SCHEMA
+        migrations.upgrade(engine)
+        assert migrations.current_revision(engine) == migrations.head_revision()
+        with engine.connect() as connection:
+            assert _differences(connection) == []
+        with Session(engine) as session:
+            kept = session.get(SyncDevice, device)
+            assert kept is not None and kept.user_id == owner
+            assert kept.push_failure_ref is None  # what 0005 added went with it
+            verifiers = session.scalars(select(PasswordReset.verifier)).all()
+            assert verifiers == ["$argon2id$kept"]
+            assert session.scalar(select(SyncClock.epoch)) is not None
+    finally:
+        engine.dispose()
