@@ -284,10 +284,9 @@ def _reads(faculty: Scope, counselor: Scope, student: Scope = NOTHING) -> dict[s
             Role.STUDENT.value: student}
 
 
-def _admins(*extra: tuple[str, tuple[Grant, ...]], ops: frozenset[Op] = ALL_OPS
-            ) -> dict[str, tuple[Grant, ...]]:
-    """Administrators may do `ops` on every row, plus the other roles' grants."""
-    grants = {role: (Grant(ops, ANY_ROW),) for role in ADMINS}
+def _admins(*extra: tuple[str, tuple[Grant, ...]]) -> dict[str, tuple[Grant, ...]]:
+    """Administrators may do anything to every row, plus the other roles' grants."""
+    grants: dict[str, tuple[Grant, ...]] = {role: (Grant(ALL_OPS, ANY_ROW),) for role in ADMINS}
     grants.update(dict(extra))
     return grants
 
