@@ -47,8 +47,8 @@ ADMINS = (Role.SUPER_ADMIN.value, Role.ADMIN.value)
 ALWAYS_WRITABLE = frozenset({"updated_at"})
 
 
-class WriteFacts(Protocol):
-    """What a write rule may ask about the pusher and the rows around the change."""
+class Facts(Protocol):
+    """Who asks, and the rows around the one a rule is about."""
 
     @property
     def user_id(self) -> uuid.UUID: ...
@@ -57,6 +57,10 @@ class WriteFacts(Protocol):
     def faculty_id(self) -> uuid.UUID | None: ...
 
     def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None: ...
+
+
+class WriteFacts(Facts, Protocol):
+    """What a write rule may ask about the pusher."""
 
     def owner(self, table: str, row: Mapping[str, Any]) -> uuid.UUID | None:
         """The users.id owning the row through its `__owner__` chain."""
@@ -73,16 +77,8 @@ class WriteFacts(Protocol):
         ...
 
 
-class ReadFacts(Protocol):
+class ReadFacts(Facts, Protocol):
     """What a read scope's Python form asks (the pull itself uses the SQL in scopes.py)."""
-
-    @property
-    def user_id(self) -> uuid.UUID: ...
-
-    @property
-    def faculty_id(self) -> uuid.UUID | None: ...
-
-    def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None: ...
 
     def sees_student(self, student_id: Any) -> bool: ...
 
@@ -184,7 +180,7 @@ STUDENT_ATTENDANCE_TOPICS = Scope(
     lambda f, t, r: f.sees_student(_attendance_student(f, r.get("attendance_id"))))
 
 
-def _my_batch(f: ReadFacts | WriteFacts, batch_id: Any) -> bool:
+def _my_batch(f: Facts, batch_id: Any) -> bool:
     batch = f.row("flexible_batches", batch_id) if batch_id is not None else None
     return batch is not None and f.faculty_id is not None \
         and same(batch.get("faculty_id"), f.faculty_id)
