@@ -1,0 +1,67 @@
+"""The policy costs the common faculty push no query per change: the statements a push of
+attendance sends do not grow with the number of changes (docs/security.md, "Cost")."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Engine, event
+
+from institute_core.ids import natural_id
+from tests.server.helpers import Device, build_school, new_row
+
+
+@contextmanager
+def _counted() -> Iterator[list[str]]:
+    statements: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(Engine, "before_cursor_execute", count)
+    try:
+        yield statements
+    finally:
+        event.remove(Engine, "before_cursor_execute", count)
+
+
+def _students(admin: Device, subject: uuid.UUID, faculty: uuid.UUID, n: int) -> list[uuid.UUID]:
+    ids = [uuid.uuid4() for _ in range(n)]
+    changes = []
+    for i, student in enumerate(ids):
+        user = uuid.uuid4()
+        changes += [
+            admin.change("users", user, new_row(email=f"s{i}-{student}@example.org",
+                                                first_name="S", last_name=str(i),
+                                                role="student")),
+            admin.change("students", student, new_row(user_id=user, enrollment_no=f"C-{student}",
+                                                      admission_date=date.today())),
+            admin.change("student_subject_enrollments",
+                         natural_id("student_subject_enrollments", student, subject),
+                         new_row(student_id=student, subject_id=subject, faculty_id=faculty,
+                                 enrollment_date=date.today()))]
+    assert {r["outcome"] for r in admin.push(*changes)} == {"applied"}
+    return ids
+
+
+def test_a_faculty_attendance_push_asks_no_query_per_change(device, staff) -> None:  # type: ignore[no-untyped-def]
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    students = _students(admin, school.subject, staff.faculty1, 80)
+    f1 = device("f1@example.org")
+
+    def attendance(group: list[uuid.UUID]) -> int:
+        with _counted() as statements:
+            results = f1.push(*(f1.change(
+                "session_attendance", natural_id("session_attendance", school.session, s),
+                new_row(session_id=school.session, student_id=s,
+                        attendance_status="present")) for s in group))
+        assert {r["outcome"] for r in results} == {"applied"}, results
+        return len(statements)
+
+    few, many = attendance(students[:10]), attendance(students[10:80])
+    assert 0 < few == many, (few, many)
