@@ -13,7 +13,7 @@ from collections import Counter
 from datetime import date, timedelta
 from typing import Any
 
-from PySide6.QtCore import QDate, QTimer, Signal
+from PySide6.QtCore import QDate, QModelIndex, QTimer, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFrame,
@@ -236,7 +236,23 @@ class DashboardView(QWidget):
         for column, ems in enumerate((6, 12, 10, 18)):
             header.resizeSection(column, em * ems)
         layout.addWidget(self.risk_table, 1)
+        # The selected student's reasons in full: the Why column is cut in a narrow box.
+        self.risk_detail = styled_label("", "hint")
+        self.risk_detail.setWordWrap(True)
+        self.risk_detail.setAccessibleName("Why the selected student is at risk")
+        layout.addWidget(self.risk_detail)
+        self.risk_table.selectionModel().currentRowChanged.connect(self._on_risk_row)
         return box
+
+    def _on_risk_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        if not current.isValid() or current.row() >= self.risk_model.rowCount():
+            self.risk_detail.setText("")
+            return
+        student = self.risk_model.row_at(current.row())
+        self.risk_detail.setText(f"{student.name} ({student.enrollment_no}) – "
+                                 + "; ".join(("urgent: " if f.urgent else "to watch: ")
+                                             + f"{RULE_TITLES.get(f.rule, f.rule)}, {f.reason}"
+                                             for f in student.flags))
 
     # --- the period -------------------------------------------------------------------------
 
@@ -378,6 +394,11 @@ class DashboardView(QWidget):
         caption = f"Students at risk: {urgent} urgent, {total - urgent} to watch"
         self.risk_caption.setText(caption if shown == total
                                   else f"{caption} ({shown} shown)")
+        # The most urgent student is selected, so their reasons show in full at once.
+        if shown:
+            self.risk_table.setCurrentIndex(self.risk_model.index(0, 0))
+        else:
+            self.risk_detail.setText("")
 
     # --- showing ----------------------------------------------------------------------------
 

@@ -120,6 +120,9 @@ def test_the_list_is_ranked_urgent_first_and_an_admin_tunes_it(  # type: ignore[
     assert urgency[0] == "Urgent" and urgency == sorted(urgency, key=lambda u: u != "Urgent")
     why = model.data(model.index(0, 4), 3)  # the tooltip says each reason's urgency in words
     assert why.startswith("Urgent – ")
+    first = view.risk_model.row_at(0)
+    assert view.risk_detail.text().startswith(f"{first.name} ({first.enrollment_no}) – urgent: ")
+    assert all(f.reason in view.risk_detail.text() for f in first.flags)  # in full, not cut
     view.severity_filter.setCurrentIndex(1)
     assert model.rows and all(r.urgent for r in model.rows)
     urgent = sum(r.urgent for r in view.at_risk)
