@@ -172,10 +172,9 @@ def _sync(side: Side) -> SyncReport:
 
 
 def _sync_all(world: World) -> None:
-    """A pushes, B pushes and pulls, A pulls what B did (and its own new versions)."""
+    """A pushes (and pulls its rows' new versions back), B pulls; only A edits here."""
     _sync(world.a)
     _sync(world.b)
-    _sync(world.a)
     assert "Traceback" not in world.server.log(), world.server.log()[-3000:]
 
 
