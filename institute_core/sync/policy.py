@@ -29,6 +29,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from institute_core.enums import Role
+from institute_core.schema import MODEL_BY_TABLE
 
 
 class Op(StrEnum):
@@ -426,6 +427,14 @@ def secret_columns(table: str) -> frozenset[str]:
     """Columns of `table` no desk ever receives (an undeclared table sends no rows at all)."""
     declared = POLICY.get(table)
     return frozenset() if declared is None else declared.secrets
+
+
+def withheld_columns(table: str, is_admin: bool) -> frozenset[str]:
+    """Columns whose values a reader may not get in a conflict entry: secrets always, private
+    columns (faculty pay) unless an administrator reads."""
+    private: frozenset[str] = frozenset() if is_admin else getattr(
+        MODEL_BY_TABLE.get(table), "__private_columns__", frozenset())
+    return secret_columns(table) | private
 
 
 def operations(old: Row | None, new: Row, changed: frozenset[str]) -> frozenset[Op]:

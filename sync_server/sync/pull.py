@@ -37,7 +37,7 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
-from institute_core.sync.policy import secret_columns
+from institute_core.sync.policy import secret_columns, withheld_columns
 from institute_core.sync.scopes import Viewer, private_columns_shown, visible, with_students
 from institute_core.sync.wire import MAX_BIGINT, MAX_PULL_LIMIT, ConflictRecord, PullResponse
 from sync_server.clock import now_ms
@@ -252,7 +252,18 @@ def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
         conditions.append(scope)
     rows = conn.execute(select(_conflicts).where(and_(*conditions))
                         .order_by(_conflicts.c.server_version, _conflicts.c.id)).mappings()
-    return [conflict_record(dict(row)) for row in rows]
+    records = []
+    for row in rows:
+        # A conflict on a colleague's pay, or a refused row holding it, must not carry it.
+        hidden = withheld_columns(row["table_name"], viewer.is_admin)
+        if row["field"] in hidden:
+            continue
+        entry = dict(row)
+        for side in ("kept_value", "lost_value"):
+            if hidden and isinstance(entry[side], dict):
+                entry[side] = {k: v for k, v in entry[side].items() if k not in hidden}
+        records.append(conflict_record(entry))
+    return records
 
 
 def _device_seq(conn: Connection, principal: Principal, device_id: uuid.UUID) -> int | None:

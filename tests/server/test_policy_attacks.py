@@ -173,3 +173,20 @@ def test_a_reset_reaches_desks_without_its_verifier(device, client, staff, serve
     assert outcome.parked == 0
     with replica.read() as session:
         assert reset_since(session, staff.faculty1_user, datetime.now(UTC) - timedelta(days=1))
+
+
+def test_a_conflict_on_a_colleagues_pay_does_not_reach_faculty(device, staff, server_db) -> None:  # type: ignore[no-untyped-def]
+    laptop, desktop = device("admin@example.org"), device("admin@example.org")
+    f1 = device("f1@example.org")
+    for desk in (laptop, f1):
+        desk.pull_all()  # conflicts come with later pulls, not the first download
+    version = _row(server_db, "faculties", staff.faculty2)["version"]  # type: ignore[index]
+    assert laptop.push(laptop.change("faculties", staff.faculty2, {"hourly_rate": "10"},
+                                     base_version=version))[0]["outcome"] == "applied"
+    desktop.push(desktop.change("faculties", staff.faculty2, {"hourly_rate": "20"},
+                                base_version=version))
+    for reader, shown in ((laptop, True), (f1, False)):
+        reader.pull_all()
+        pay = [c for c in reader.conflicts if c["table"] == "faculties"
+               and "hourly_rate" in c["field"]]
+        assert bool(pay) == shown, reader.conflicts
