@@ -46,5 +46,6 @@ def ready(engine: EngineDep) -> JSONResponse | dict[str, str]:
         return error_response(
             503, "schema_not_migrated",
             f"The database schema is at {revision or 'nothing'} but this server needs {head}: "
-            f"run `institute-sync-server migrate` first.")
+            f"run `institute-sync-server upgrade` first (it takes a restore point; a new "
+            f"database: `migrate`).")
     return {"status": "ready"}

@@ -2,7 +2,8 @@
 
 Build the wheel, install it with its server extra into a new virtual environment (nothing of
 this checkout on its path), migrate, create the admin from a pipe, serve with two workers, back
-up, restore into a new database, serve that one, and connect a desk to it.
+up, restore into a new database, serve that one, and connect a desk to it; and `upgrade` a
+database on the previous release's schema (restore point first, none means no migration).
 """
 
 from __future__ import annotations
@@ -18,13 +19,18 @@ from pathlib import Path
 
 import httpx
 import pytest
+from sqlalchemy import text
 
 from desktop_app.cli import main as desk
+from institute_core import migrations
+from sync_server.settings import make_engine
 from tests.pg import throwaway_database
 from tests.support.server import REPO_ROOT, TEST_SECRET, free_port
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 PASSWORD = "Deploy-Walk-2026"
+# The schema of the release before this one: what `upgrade` finds on a server being upgraded.
+PREVIOUS_SCHEMA = "0004"
 ADMIN = "owner@example.org"
 
 
@@ -53,10 +59,16 @@ def _env(url: str) -> dict[str, str]:
     return {**env, "DATABASE_URL": url, "INSTITUTE_SECRET_KEY": TEST_SECRET}
 
 
-def _server_cli(bin_dir: Path, url: str, *args: str, stdin: str | None = None) -> str:
-    done = subprocess.run([str(bin_dir / "institute-sync-server"), *args], env=_env(url),
-                          input=stdin, capture_output=True, text=True, timeout=300,
-                          cwd=bin_dir)
+def _run_server_cli(bin_dir: Path, url: str, *args: str, stdin: str | None = None,
+                    **extra_env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(bin_dir / "institute-sync-server"), *args],
+                          env={**_env(url), **extra_env}, input=stdin, capture_output=True,
+                          text=True, timeout=300, cwd=bin_dir)
+
+
+def _server_cli(bin_dir: Path, url: str, *args: str, stdin: str | None = None,
+                **extra_env: str) -> str:
+    done = _run_server_cli(bin_dir, url, *args, stdin=stdin, **extra_env)
     assert done.returncode == 0, f"{args[0]}: {done.stdout}{done.stderr}"
     return done.stdout
 
@@ -109,3 +121,61 @@ def test_the_wheel_serves_backs_up_restores_and_syncs_a_desk(
             assert desk(["sync", "--data-dir", str(desk_dir)]) == 0
             devices = _server_cli(installed, second, "devices")
             assert ADMIN in devices
+
+
+def _revision(url: str) -> str | None:
+    engine = make_engine(url)
+    try:
+        return migrations.current_revision(engine)
+    finally:
+        engine.dispose()
+
+
+def test_upgrade_takes_a_restore_point_before_migrating_and_none_means_no_migration(
+        installed: Path, pg_admin_url: str, tmp_path: Path) -> None:
+    backups = tmp_path / "backups"
+    backups.mkdir()
+    with throwaway_database(pg_admin_url) as url:
+        # A server as the previous release left it: its admin, its schema (this release's
+        # create-admin needs this release's schema, so the schema is taken back after it).
+        _server_cli(installed, url, "migrate")
+        _server_cli(installed, url, "create-admin", "--email", ADMIN, "--first-name", "Owner",
+                    stdin=f"{PASSWORD}\n")
+        engine = make_engine(url)
+        try:
+            migrations.downgrade(engine, PREVIOUS_SCHEMA)
+        finally:
+            engine.dispose()
+
+        # No pg_dump on PATH (postgresql-client not installed): no restore point, no migration.
+        refused = _run_server_cli(installed, url, "upgrade", "--backup-dir", str(backups),
+                                  PATH=str(installed))
+        assert refused.returncode == 1, refused.stdout + refused.stderr
+        assert "nothing migrated" in refused.stderr and "pg_dump" in refused.stderr
+        assert _revision(url) == PREVIOUS_SCHEMA
+        assert list(backups.iterdir()) == []
+
+        upgraded = _server_cli(installed, url, "upgrade", INSTITUTE_BACKUP_DIR=str(backups))
+        (restore_point,) = backups.iterdir()
+        assert f"restore point: database {url.rsplit('/', 1)[1]} to {restore_point}" in upgraded
+        assert f"restore --force {restore_point}" in upgraded
+        assert f"database schema: {PREVIOUS_SCHEMA} -> {migrations.HEAD}" in upgraded
+        assert restore_point.stat().st_mode & 0o777 == 0o600
+        assert _revision(url) == migrations.HEAD
+
+        # The restore point is the server as it was: the old schema with the admin in it.
+        with throwaway_database(pg_admin_url) as rolled_back:
+            subprocess.run(["pg_restore", "--no-owner", "--exit-on-error",
+                            f"--dbname={rolled_back}", str(restore_point)], check=True,
+                           capture_output=True, timeout=120)
+            assert _revision(rolled_back) == PREVIOUS_SCHEMA
+            engine = make_engine(rolled_back)
+            try:
+                with engine.connect() as connection:
+                    assert connection.execute(text("SELECT email FROM users")).scalars().all() == [
+                        ADMIN]
+            finally:
+                engine.dispose()
+
+        again = _server_cli(installed, url, "upgrade", INSTITUTE_BACKUP_DIR=str(backups))
+        assert "nothing to migrate" in again and len(list(backups.iterdir())) == 1

@@ -99,7 +99,7 @@ def test_ready_refuses_until_the_database_is_migrated(pg_url: str) -> None:
         behind = httpx.get(server.base_url + "/v1/ready")
         assert behind.status_code == 503
         assert behind.json()["error"] == "schema_not_migrated"
-        assert "institute-sync-server migrate" in behind.json()["detail"]
+        assert "institute-sync-server upgrade" in behind.json()["detail"]
         assert httpx.get(server.base_url + "/v1/health").status_code == 200
 
 
