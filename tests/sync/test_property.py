@@ -374,11 +374,17 @@ def _visible(desk: Desk, table: str, row_id: uuid.UUID) -> bool:
 
 
 def _document(column: Column[Any], pick: int, tag: str) -> Any:
-    """An edge value of the column (schema_rows), as it is or wrapped with a tag that makes
-    the typed value one of a kind."""
+    """An edge value of the column (schema_rows, in the shape the column declares), as it is
+    or with a tag added that makes the typed value one of a kind and keeps the shape."""
     edges = values_for(column)
     edge = edges[(pick // 3) % len(edges)]
-    return (edge, {"mark": tag, "doc": edge}, [tag, edge])[pick % 3]
+    if pick % 3 == 0:
+        return edge
+    if isinstance(edge, list):
+        return [tag, *edge]
+    if isinstance(edge, dict):
+        return {**edge, "mark": tag}
+    return edge
 
 
 def _edit_json(world: World, i: int, op: Op, tag: str) -> None:
