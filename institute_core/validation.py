@@ -112,6 +112,22 @@ def _required(column: Column[Any]) -> bool:
             and not column.primary_key)
 
 
+# PostgreSQL cannot store the NUL character in text or JSON: a value holding one is refused,
+# naming its field, on the desk as the person saves and on the server as a push arrives.
+NUL_REFUSED = "must not contain the NUL character (\\x00)"
+
+
+def holds_nul(value: Any) -> bool:
+    """Whether text, or any key or text inside a JSON document, holds the NUL character."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(holds_nul(v) for v in value)
+    return False
+
+
 @dataclass(frozen=True)
 class _ColumnRule:
     name: str
@@ -159,6 +175,8 @@ def validate_values(table: Table, values: dict[str, Any], *, partial: bool = Fal
             if not column.nullable:
                 raise InvalidInput(table.name, name, "is required")
             continue
+        if holds_nul(value):
+            raise InvalidInput(table.name, name, NUL_REFUSED)
         length = column.length
         if length is not None and isinstance(value, str) and len(value) > length:
             raise InvalidInput(table.name, name, f"is longer than {length} characters",

@@ -25,6 +25,7 @@ from sqlalchemy import (
 )
 
 from institute_core.schema.types import UTCDateTime
+from institute_core.validation import NUL_REFUSED, holds_nul
 
 
 def encode_value(value: Any) -> Any:
@@ -85,23 +86,9 @@ def _integer(raw: Any) -> int:
     return int(raw)
 
 
-# PostgreSQL cannot store the NUL character in text or JSON: a value holding one is refused
-# here, naming its field, rather than failing in the database.
-NUL_REFUSED = "must not contain the NUL character (\\x00)"
-
-
-def _holds_nul(value: Any) -> bool:
-    if isinstance(value, str):
-        return "\x00" in value
-    if isinstance(value, dict):
-        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
-    if isinstance(value, list):
-        return any(_holds_nul(v) for v in value)
-    return False
-
-
 def _document(raw: Any) -> Any:
-    if _holds_nul(raw):
+    # Refused as it is decoded, naming its field, rather than failing in the database.
+    if holds_nul(raw):
         raise ValueError(NUL_REFUSED)
     return raw
 

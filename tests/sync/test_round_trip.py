@@ -203,36 +203,28 @@ def _read(replica: Replica | None, url: str, table: str, row_id: uuid.UUID) -> R
     return None if found is None else dict(found)
 
 
-def _same_document(expected: Any, got: Any) -> bool:
-    """JSON documents: JSON has one number type, so 1e300 and the 301-digit integer PostgreSQL's
-    jsonb gives back for it are the same number; true and 1 are not."""
-    if isinstance(expected, dict):
-        return isinstance(got, dict) and expected.keys() == got.keys() and all(
-            _same_document(v, got[k]) for k, v in expected.items())
-    if isinstance(expected, list):
-        return isinstance(got, list) and len(expected) == len(got) and all(
-            _same_document(e, g) for e, g in zip(expected, got, strict=True))
-    numbers = (int, float)
-    if isinstance(expected, numbers) and not isinstance(expected, bool) \
-            and isinstance(got, numbers) and not isinstance(got, bool):
-        return Decimal(repr(expected)) == Decimal(repr(got))
-    return _same(expected, got)
-
-
-def _same(expected: Any, got: Any) -> bool:
+def _same(expected: Any, got: Any, *, document: bool = False) -> bool:
     """Equal and of the same kind: 1 is not True, 0.5 is not Decimal("0.5"), an instant is
-    the same instant in any zone but must carry one."""
+    the same instant in any zone but must carry one. Inside a JSON `document` numbers compare
+    as JSON numbers (JSON has one number type: PostgreSQL's jsonb gives 1e300 back as a
+    301-digit integer, the same number)."""
     if isinstance(expected, datetime):
         return isinstance(got, datetime) and got.tzinfo is not None and got == expected
     if isinstance(expected, dict):
         return isinstance(got, dict) and expected.keys() == got.keys() and all(
-            _same(v, got[k]) for k, v in expected.items())
+            _same(v, got[k], document=document) for k, v in expected.items())
     if isinstance(expected, list):
         return isinstance(got, list) and len(expected) == len(got) and all(
-            _same(e, g) for e, g in zip(expected, got, strict=True))
+            _same(e, g, document=document) for e, g in zip(expected, got, strict=True))
+    if document and _number(expected) and _number(got):
+        return Decimal(repr(expected)) == Decimal(repr(got))
     if isinstance(expected, Decimal):
         return isinstance(got, Decimal) and got == expected
     return type(expected) is type(got) and expected == got
+
+
+def _number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
 
 
 def _mismatches(world: World, table: str, row_id: uuid.UUID, expected: Row) -> list[str]:
@@ -256,8 +248,7 @@ def _mismatches(world: World, table: str, row_id: uuid.UUID, expected: Row) -> l
                     out.append(f"{table}.{name} (secret) reached desk B")
                 continue
             want = expected[name] if name in expected else first[name]
-            same = _same_document if isinstance(column.type, JSON) else _same
-            if not same(want, row[name]):
+            if not _same(want, row[name], document=isinstance(column.type, JSON)):
                 out.append(f"{table}.{name} on {where}: {row[name]!r}, expected {want!r}")
     return out
 
@@ -464,7 +455,7 @@ def _conflicts(replica: Replica) -> list[Logged]:
 
 def _logged(logged: list[Logged], table: str, row_id: uuid.UUID, name: str, kind: str,
             lost: Any) -> bool:
-    return any(e[:4] == (table, row_id, name, kind) and _same_document(lost, e[4])
+    return any(e[:4] == (table, row_id, name, kind) and _same(lost, e[4], document=True)
                for e in logged)
 
 
