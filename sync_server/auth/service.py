@@ -61,11 +61,13 @@ def _current_verifier(conn: Connection, user: Any) -> str | None:
 
     An administrator resets a password on a desk (possibly offline); the reset reaches the
     server as a `password_resets` row, and from then on only the new password signs in.
+    "Newest" is the order the server applied them in (`version`): `created_at` is the desk's
+    word, and a reset dated in the year 2999 would otherwise outlast every later one.
     """
     reset = conn.execute(
         select(_resets.c.verifier)
         .where(_resets.c.user_id == user.id, _resets.c.deleted_at.is_(None))
-        .order_by(_resets.c.created_at.desc()).limit(1)).scalar()
+        .order_by(_resets.c.version.desc()).limit(1)).scalar()
     return str(reset) if reset is not None else user.password_hash
 
 

@@ -45,6 +45,7 @@ from institute_core.sync.wire import (
     PushRequest,
 )
 from institute_core.validation import InvalidInput, explain_integrity_error, validate_values
+from sync_server.auth.revocation import account_to_sign_out, end_sessions
 from sync_server.clock import now, now_ms
 from sync_server.errors import CLIENT_TOO_OLD, ApiError
 from sync_server.failures import Failed, failure_detail, new_ref
@@ -328,6 +329,7 @@ class _Applier:
         meta = {rowstore.DEFAULT_FIELD: stamp}
         self.store.save_meta(change.table, change.row_id, meta)
         self._reversion(link, version)
+        self._sign_out(change.table, None, values)
         return _answer(change, Outcome.APPLIED, version)
 
     def _update(self, change: Change, table: Table, current: dict[str, Any],
@@ -354,10 +356,19 @@ class _Applier:
             self.store.update(change.table, change.row_id, {**decision.apply, "version": version})
             self._save_stamps(change.table, change.row_id, meta, current, decision,
                               incoming, version)
+            self._sign_out(change.table, current, merged)
         records = (self._log(change.table, change.row_id, decision.conflicts, version)
                    if decision.conflicts else [])
         self._reversion(link, version)
         return _answer(change, decision.outcome, version, conflicts=records)
+
+    def _sign_out(self, table_name: str, old: Mapping[str, Any] | None,
+                  new: Mapping[str, Any]) -> None:
+        """End the sign-ins of an account this change resets, deactivates or deletes."""
+        user_id = account_to_sign_out(table_name, old, new)
+        if user_id is not None:
+            # auth_sessions is not one of the buffered tables: no flush needed first.
+            end_sessions(self.store.conn, user_id, keep=self.principal.session_id)
 
     def _save_stamps(self, table_name: str, row_id: uuid.UUID,
                      meta: dict[str, list[Any]] | None, current: Mapping[str, Any],
