@@ -235,13 +235,16 @@ def _counts(conn: Connection, viewer: Viewer) -> dict[str, int]:
 
 
 def conflicts_visible(viewer: Viewer) -> Any:
-    """Conflict log entries a user is shown: their own, or about rows they can see."""
+    """Conflict log entries a user is shown: what they lost, or entries about rows they can see.
+
+    Having written the kept value does not show an entry about a row the user no longer sees:
+    the loser's value in it is someone else's.
+    """
     if viewer.is_admin:
         return None
     about_rows = [and_(_conflicts.c.table_name == name, _conflicts.c.row_id.in_(
         select(table_of(name).c.id).where(visible(name, viewer)))) for name in SYNCED_TABLES]
-    return or_(_conflicts.c.lost_by == viewer.user_id, _conflicts.c.kept_by == viewer.user_id,
-               *about_rows)
+    return or_(_conflicts.c.lost_by == viewer.user_id, *about_rows)
 
 
 def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
