@@ -50,6 +50,14 @@ class Keyboard:
             self.count += 1
 
 
+def _shown(qtbot, widget: QWidget) -> None:  # type: ignore[no-untyped-def]
+    """Show a widget as the active window: keys and shortcuts go where a person's would."""
+    qtbot.addWidget(widget)
+    widget.show()
+    widget.activateWindow()
+    qtbot.waitUntil(widget.isActiveWindow, timeout=5000)
+
+
 def _signed_in(qtbot, replica: Replica, email: str) -> tuple[DeskApp, MainWindow]:  # type: ignore[no-untyped-def]
     desk = DeskApp(replica)
     desk.start()
@@ -123,10 +131,7 @@ def test_sidebar_tooltips_name_the_keys_that_open_each_section(  # type: ignore[
                         ("admin@example.org", Role.ADMIN)):
         ctx = make_ctx(replica, tasks, email)
         window = MainWindow(ctx, SyncController(replica, tasks, None))
-        qtbot.addWidget(window)
-        window.show()
-        window.activateWindow()
-        qtbot.waitUntil(window.isActiveWindow, timeout=5000)
+        _shown(qtbot, window)
         for row, (section, keys) in enumerate(shortcuts_for(role)):
             tooltip = window.nav_model.item(row).toolTip()
             assert keys in tooltip and section.title in tooltip
@@ -145,10 +150,7 @@ def test_a_counselor_leaves_a_found_duplicate_by_keyboard(  # type: ignore[no-un
 
     ctx = make_ctx(replica, tasks, "counselor@example.org")
     form = CaptureForm(ctx)
-    qtbot.addWidget(form)
-    form.show()
-    form.activateWindow()
-    qtbot.waitUntil(form.isActiveWindow, timeout=5000)
+    _shown(qtbot, form)
     index = DuplicateIndex()
     known = Contact(ContactKind.INQUIRY, institute.student_ids[0], "Asha Rao", "98765 43210",
                     "+919876543210", None, "new")
@@ -182,10 +184,7 @@ def test_shift_tab_from_the_capture_form_leaves_the_inquiry_table_in_one_key(  #
 
     ctx = make_ctx(replica, tasks, "counselor@example.org")
     view = InquiriesView(ctx)
-    qtbot.addWidget(view)
-    view.show()
-    view.activateWindow()
-    qtbot.waitUntil(view.isActiveWindow, timeout=5000)
+    _shown(qtbot, view)
     view.table.setFocus()
     qtbot.waitUntil(view.table.hasFocus, timeout=2000)
     QTest.keyClick(view.table, Qt.Key.Key_Tab)
