@@ -19,7 +19,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Table, select
+from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
 from institute_core.schema import (
@@ -38,6 +38,7 @@ from institute_core.sync.merge import (
 )
 from institute_core.sync.owners import owner_of
 from institute_core.sync.policy import secret_columns
+from institute_core.sync.scopes import visible
 from institute_core.sync.wire import (
     Change,
     ConflictRecord,
@@ -412,11 +413,21 @@ class _Applier:
         conflict = FieldConflict(", ".join(columns), ConflictKind.UNIQUE_COLLISION, None,
                                  row_values, FieldStamp(0), mine, incoming_won=False,
                                  note=f"existing row {existing}")
+        # Named only to whoever may see it: the id of a hidden row (another counselor's
+        # student's account) is what a follow-up attack would point at.
+        named = f" ({existing})" if self._sees(change.table, existing) else ""
         raise Refused(
-            f"{change.table}.{', '.join(columns)}: another row ({existing}) already has "
+            f"{change.table}.{', '.join(columns)}: another row{named} already has "
             f"{', '.join(str(values.get(c)) for c in columns)}; "
             "kept in the conflict log for a person to resolve",
             [conflict])
+
+    def _sees(self, table_name: str, row_id: uuid.UUID) -> bool:
+        if self.viewer.is_admin:
+            return True
+        table = table_of(table_name)
+        return bool(self.store.connection().execute(select(exists().where(
+            table.c.id == row_id, visible(table_name, self.viewer)))).scalar())
 
     def _log(self, table_name: str, row_id: uuid.UUID, conflicts: list[FieldConflict],
              version: int | None = None) -> list[ConflictRecord]:

@@ -252,6 +252,36 @@ def test_a_conflict_on_a_row_that_left_the_writers_scope_stays_with_those_who_se
             if c["row_id"] == str(progress)] == ["f2's private words"]
 
 
+# --- existence probes ------------------------------------------------------------------------
+
+def test_a_unique_collision_does_not_name_a_row_the_pusher_cannot_see(
+        people: dict[str, Device]) -> None:
+    """A counselor guessing an email or enrollment number learned the id of the account or
+    student record holding it, though neither is theirs to see."""
+    admin, counselor = people["admin"], people["c1"]
+    account, student = uuid.uuid4(), uuid.uuid4()
+    tag = account.hex[:8]
+    made = admin.push(
+        admin.change("users", account, new_row(email=f"h{tag}@example.org", first_name="H",
+                                               last_name="S", role="student")),
+        admin.change("students", student, new_row(user_id=account, enrollment_no=f"H{tag}",
+                                                  admission_date=date.today())))
+    assert {r["outcome"] for r in made} == {"applied"}, made
+    probes = counselor.push(
+        counselor.change("users", uuid.uuid4(), new_row(
+            email=f"h{tag}@example.org", first_name="P", last_name="Q", role="student")),
+        counselor.change("students", uuid.uuid4(), new_row(
+            user_id=counselor.user_id, enrollment_no=f"H{tag}", admission_date=date.today(),
+            counselor_id=counselor.user_id)))
+    for probe, hidden in zip(probes, (account, student), strict=True):
+        assert probe["outcome"] == "rejected" and "another row" in probe["reason"], probe
+        assert str(hidden) not in str(probe), probe
+    # An administrator, who sees every row, is told which one.
+    told = admin.push(admin.change("users", uuid.uuid4(), new_row(
+        email=f"h{tag}@example.org", first_name="P", last_name="Q", role="student")))
+    assert str(account) in told[0]["reason"], told
+
+
 # --- write rules the declared policy does not cover yet ---------------------------------------
 
 @pytest.mark.xfail(strict=True, reason=(
