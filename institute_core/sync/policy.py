@@ -261,7 +261,16 @@ MY_STUDENT_MAYBE_MINE = Rule(
     f"{TAUGHT}; faculty_id, if set, is theirs",
     lambda f, t, r: f.anchored(r.get("student_id"))
     and (r.get("faculty_id") is None or _is_my_faculty("faculty_id")(f, t, r)))
-COUNSELED_STUDENT = Rule("they counsel the student (counselor_id)", _is_me("counselor_id"))
+def _counseled_student(f: WriteFacts, t: str, r: Row) -> bool:
+    # The record must belong to a student account: linked to a staff account, it would show
+    # that person the student's history on their own desk.
+    account = f.row("users", r.get("user_id"))
+    return _is_me("counselor_id")(f, t, r) and account is not None \
+        and account.get("role") == Role.STUDENT.value
+
+
+COUNSELED_STUDENT = Rule("they counsel the student (counselor_id) and user_id is a student "
+                         "account", _counseled_student)
 COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
                      lambda f, t, r: f.anchored(r.get("student_id")))
 

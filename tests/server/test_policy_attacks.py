@@ -190,3 +190,14 @@ def test_a_conflict_on_a_colleagues_pay_does_not_reach_faculty(device, staff, se
         pay = [c for c in reader.conflicts if c["table"] == "faculties"
                and "hourly_rate" in c["field"]]
         assert bool(pay) == shown, reader.conflicts
+
+
+def test_a_counselor_cannot_hand_a_student_record_to_a_staff_account(device, staff,
+                                                                     server_db) -> None:  # type: ignore[no-untyped-def]
+    counselor = device("c@example.org")
+    record = uuid.uuid4()
+    reason = _refused(counselor.push(counselor.change("students", record, new_row(
+        user_id=staff.faculty1_user, enrollment_no="E-77", admission_date=date.today(),
+        counselor_id=counselor.user_id)))[0])
+    assert "student account" in reason
+    assert _row(server_db, "students", record) is None

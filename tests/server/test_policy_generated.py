@@ -291,7 +291,7 @@ def _table_cases(world: World, table: str) -> list[Case]:
     candidates = []
     for row in world.candidates(table):
         candidates.append(row)
-        if len(candidates) >= 150:
+        if len(candidates) >= 400:
             break
     targets = _make_targets(world, table, candidates)
     done: list[Case] = []
