@@ -127,3 +127,23 @@ def test_server_schema_downgrades_past_the_new_revisions_keeping_its_data(pg_url
             assert session.scalar(select(SyncClock.epoch)) is not None
     finally:
         engine.dispose()
+
+
+def test_replicas_drop_the_verifiers_they_pulled_and_the_server_keeps_its_own(
+        empty_engine: Engine) -> None:
+    """Before 0007 a pulled password reset brought the argon2 verifier of someone else's new
+    password to every desk; upgrading a replica forgets them, the server still needs them."""
+    migrations.upgrade(empty_engine, "0006")
+    with Session(empty_engine) as session, session.begin():
+        user = uuid.uuid4()
+        session.execute(Base.metadata.tables["users"].insert().values(
+            id=user, email="f@example.org", first_name="F", last_name="Y", role="faculty",
+            version=1, created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+        session.execute(Base.metadata.tables["password_resets"].insert().values(
+            id=uuid.uuid4(), user_id=user, reset_by=user, verifier="$argon2id$pulled",
+            version=1, created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
+    migrations.upgrade(empty_engine)
+    with Session(empty_engine) as session:
+        verifiers = session.scalars(select(PasswordReset.verifier)).all()
+    expected = None if empty_engine.dialect.name == "sqlite" else "$argon2id$pulled"
+    assert verifiers == [expected]
