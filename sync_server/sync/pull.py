@@ -53,17 +53,23 @@ _conflicts = table_of("sync_conflicts")
 
 @dataclass(frozen=True)
 class Cursor:
-    """Where a pull stands: window (since, hw], table index, last (version, id) in that table."""
+    """Where a pull stands: window (since, hw], table index, last (version, id) in that table,
+    and the last conflict entry (server_version, id) sent while the window's entries still
+    come in pages of their own."""
 
     since: int = 0
     hw: int | None = None
     table: int = 0
     last_version: int | None = None
     last_id: uuid.UUID | None = None
+    conflict: tuple[int, uuid.UUID] | None = None
 
     def encode(self) -> str:
-        data = {"s": self.since, "h": self.hw, "t": self.table, "v": self.last_version,
-                "i": str(self.last_id) if self.last_id else None}
+        data: dict[str, Any] = {"s": self.since, "h": self.hw, "t": self.table,
+                                "v": self.last_version,
+                                "i": str(self.last_id) if self.last_id else None}
+        if self.conflict is not None:
+            data["c"] = [self.conflict[0], str(self.conflict[1])]
         return base64.urlsafe_b64encode(json.dumps(data, separators=(",", ":")).encode()
                                         ).decode().rstrip("=")
 
@@ -73,16 +79,20 @@ class Cursor:
             return cls()
         try:
             data = json.loads(base64.urlsafe_b64decode(text + "=" * (-len(text) % 4)))
+            conflict = data.get("c")
             cursor = cls(int(data["s"]), None if data["h"] is None else int(data["h"]),
                          int(data["t"]), None if data["v"] is None else int(data["v"]),
-                         None if data["i"] is None else uuid.UUID(data["i"]))
-        except (ValueError, KeyError, TypeError, AttributeError, OverflowError,
+                         None if data["i"] is None else uuid.UUID(data["i"]),
+                         None if conflict is None
+                         else (int(conflict[0]), uuid.UUID(str(conflict[1]))))
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, IndexError,
                 binascii.Error) as exc:
             raise ApiError(400, "bad_cursor",
                            "The pull cursor is not one this server issued; pull from the "
                            "start (empty cursor).") from exc
         # Versions are BIGINT: a forged number beyond them is refused here, not by PostgreSQL.
-        versions = (cursor.since, cursor.hw or 0, cursor.last_version or 0)
+        versions = (cursor.since, cursor.hw or 0, cursor.last_version or 0,
+                    cursor.conflict[0] if cursor.conflict else 0)
         if not all(0 <= v <= MAX_BIGINT for v in versions) \
                 or not 0 <= cursor.table <= len(SYNCED_TABLES):
             raise ApiError(400, "bad_cursor", "The pull cursor is out of range.")
@@ -133,12 +143,22 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
                                                  reset_required=True, server_time_ms=now_ms(),
                                                  epoch=epoch, last_seq=last_seq))
             hw = clock if cursor.hw is None else cursor.hw
-            window = Cursor(cursor.since, hw, cursor.table, cursor.last_version, cursor.last_id)
-            conflicts = (_conflicts_for(conn, viewer, window.since, hw)
-                         if window.at_window_start else [])
-            rows, after = _page(conn, viewer, window, limit)
+            window = Cursor(cursor.since, hw, cursor.table, cursor.last_version, cursor.last_id,
+                            cursor.conflict)
+            conflicts: list[ConflictRecord] = []
+            more_conflicts: tuple[int, uuid.UUID] | None = None
+            if window.at_window_start:
+                conflicts, more_conflicts = _conflicts_for(conn, viewer, window, limit)
+            rows, after = ([], window) if more_conflicts is not None \
+                else _page(conn, viewer, window, limit)
             counts = None
-            if after.table < len(SYNCED_TABLES):
+            if more_conflicts is not None:
+                # Entries come first, `limit` at a time: a user who makes thousands of losing
+                # edits a second must not make every other desk's page (and the server's
+                # memory for it) as large as the whole log.
+                has_more = True
+                next_cursor = Cursor(window.since, hw, conflict=more_conflicts)
+            elif after.table < len(SYNCED_TABLES):
                 has_more, next_cursor = True, after
             elif clock > hw:
                 has_more, next_cursor = True, Cursor(since=hw, hw=clock)
@@ -247,14 +267,23 @@ def conflicts_visible(viewer: Viewer) -> Any:
     return or_(_conflicts.c.lost_by == viewer.user_id, *about_rows)
 
 
-def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
-                   ) -> list[ConflictRecord]:
-    conditions = [_conflicts.c.server_version > since, _conflicts.c.server_version <= hw]
+def _conflicts_for(conn: Connection, viewer: Viewer, window: Cursor, limit: int
+                   ) -> tuple[list[ConflictRecord], tuple[int, uuid.UUID] | None]:
+    """The window's entries after the cursor's last one, at most `limit`; and where the next
+    page goes on when there may be more (None: all sent)."""
+    assert window.hw is not None
+    conditions = [_conflicts.c.server_version > window.since,
+                  _conflicts.c.server_version <= window.hw]
+    if window.conflict is not None:
+        conditions.append(tuple_(_conflicts.c.server_version, _conflicts.c.id)
+                          > tuple_(literal(window.conflict[0]), literal(window.conflict[1])))
     scope = conflicts_visible(viewer)
     if scope is not None:
         conditions.append(scope)
     rows = conn.execute(select(_conflicts).where(and_(*conditions))
-                        .order_by(_conflicts.c.server_version, _conflicts.c.id)).mappings()
+                        .order_by(_conflicts.c.server_version, _conflicts.c.id)
+                        .limit(limit)).mappings().all()
+    more = (int(rows[-1]["server_version"]), rows[-1]["id"]) if len(rows) == limit else None
     records = []
     for row in rows:
         # A conflict on a colleague's pay, or a refused row holding it, must not carry it.
@@ -266,7 +295,7 @@ def _conflicts_for(conn: Connection, viewer: Viewer, since: int, hw: int
             if hidden and isinstance(entry[side], dict):
                 entry[side] = {k: v for k, v in entry[side].items() if k not in hidden}
         records.append(conflict_record(entry))
-    return records
+    return records, more
 
 
 def _device_seq(conn: Connection, principal: Principal, device_id: uuid.UUID) -> int | None:

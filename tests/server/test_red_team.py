@@ -7,6 +7,8 @@ checked in the database or through another account's pull, not in the server's a
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
@@ -250,6 +252,47 @@ def test_a_conflict_on_a_row_that_left_the_writers_scope_stays_with_those_who_se
     assert not [c for c in _conflicts_pulled(f1) if c["row_id"] == str(progress)]
     assert [c["lost_value"] for c in _conflicts_pulled(f2)
             if c["row_id"] == str(progress)] == ["f2's private words"]
+
+
+def test_a_flood_of_conflicts_comes_in_pages_not_one_answer(
+        http: httpx.Client, people: dict[str, Device]) -> None:
+    """A counselor pushed 1,000 losing edits a request (6,000 log entries a second); every
+    other counselor's and admin's next pull, even with limit=1, answered all of them in one
+    page (20,000 entries: 14 MB, built in the server's memory at once)."""
+    admin, flooder, reader = people["admin"], people["c1"], people["c2"]
+    inquiry = uuid.uuid4()
+    made = admin.push(admin.change("crm_inquiries", inquiry, new_row(student_name="Flood",
+                                                                      phone="12345")))
+    assert made[0]["outcome"] == "applied", made
+    reader.pull_all()  # up to date before the flood
+    admin.push(admin.change("crm_inquiries", inquiry, {"notes": "office"}, base_version=LATER))
+    flood = [flooder.change("crm_inquiries", inquiry, {"notes": f"loser {i}"}, base_version=1,
+                            hlc=flooder.hlc(1)) for i in range(250)]
+    results = flooder.push(*flood)
+    assert {r["outcome"] for r in results} == {"lost"}, results[:2]
+    pages: list[int] = []
+    seen: list[str] = []
+    cursor = reader.cursor
+    while True:
+        page = reader.pull_page(cursor, limit=100)
+        pages.append(len(page["conflicts"]))
+        seen += [c["lost_value"] for c in page["conflicts"] if c["row_id"] == str(inquiry)]
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert max(pages) <= 100 and len(pages) >= 3, pages
+    assert sorted(seen) == sorted(f"loser {i}" for i in range(250))  # each exactly once
+
+
+@pytest.mark.parametrize("conflict", [["5"], 5, [2**63, str(uuid.uuid4())], [-1, "x"],
+                                      [1, "not a uuid"], [1e400, str(uuid.uuid4())]])
+def test_a_forged_conflict_position_in_a_cursor_is_400(
+        http: httpx.Client, people: dict[str, Device], conflict: Any) -> None:
+    data = {"s": 0, "h": 1, "t": 0, "v": None, "i": None, "c": conflict}
+    text = base64.urlsafe_b64encode(json.dumps(data).encode()).decode().rstrip("=")
+    answer = http.get("/v1/sync/pull", headers=people["admin"].headers(),
+                      params={"cursor": text})
+    assert answer.status_code == 400 and answer.json()["error"] == "bad_cursor", answer.text
 
 
 # --- existence probes ------------------------------------------------------------------------
