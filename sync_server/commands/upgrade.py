@@ -25,6 +25,13 @@ def configure(parser: argparse.ArgumentParser) -> None:
                              "/var/backups/institute-desk)")
 
 
+def _known_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(migrations.alembic_config())
+    return {revision.revision for revision in script.walk_revisions()}
+
+
 def restore_point_path(folder: Path, schema: str, moment: datetime) -> Path:
     return folder / (f"{database_name()}-before-upgrade-from-{schema}-"
                      f"{moment.strftime('%Y%m%dT%H%M%SZ')}.dump")
@@ -44,6 +51,13 @@ def run(args: argparse.Namespace) -> int:
             # A new database has nothing to lose: that is `migrate`'s job.
             print("upgrade: the database is empty; set it up with `migrate` (docs/deploy.md, "
                   "first setup)", file=sys.stderr)
+            return 2
+        if before not in _known_revisions():
+            # Typically the previous release reinstalled without restoring its restore point.
+            print(f"upgrade: the database schema {before} is newer than this release knows "
+                  f"(its newest is {migrations.HEAD}); install the release that wrote it, or "
+                  f"roll back with its restore point (docs/deploy.md, Upgrading); nothing "
+                  f"changed", file=sys.stderr)
             return 2
         if not folder.is_dir():
             print(f"upgrade: the backup folder {folder} does not exist (create it, owned by "

@@ -179,3 +179,14 @@ def test_upgrade_takes_a_restore_point_before_migrating_and_none_means_no_migrat
 
         again = _server_cli(installed, url, "upgrade", INSTITUTE_BACKUP_DIR=str(backups))
         assert "nothing to migrate" in again and len(list(backups.iterdir())) == 1
+
+        # A release older than the database (reinstalled without its restore point).
+        engine = make_engine(url)
+        try:
+            with engine.begin() as connection:
+                connection.execute(text("UPDATE alembic_version SET version_num = '9999'"))
+        finally:
+            engine.dispose()
+        older = _run_server_cli(installed, url, "upgrade", INSTITUTE_BACKUP_DIR=str(backups))
+        assert older.returncode == 2 and "newer than this release knows" in older.stderr
+        assert "Traceback" not in older.stderr and len(list(backups.iterdir())) == 1
