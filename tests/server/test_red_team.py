@@ -328,9 +328,11 @@ def test_a_unique_collision_does_not_name_a_row_the_pusher_cannot_see(
 # --- write rules the declared policy does not cover yet ---------------------------------------
 
 @pytest.mark.xfail(strict=True, reason=(
-    "policy.COUNSELED_STUDENT checks only students.counselor_id: a counselor may point their "
-    "student's user_id at any account, then edit it as 'an account of a student they counsel' "
-    "(institute_core/sync/policy.py belongs to the policy helper; reported to the lead)"))
+    "policy.COUNSELED_STUDENT lets a counselor point their student's user_id at any student "
+    "account, also one whose student another counselor counsels; COUNSELED_ACCOUNT then lets "
+    "them change its email. Needs a write fact 'every student record of this account is one "
+    "they counsel' (policy.py, authorize.py, policy_world.py: the policy helper's files, being "
+    "edited; reported to the lead)"))
 def test_a_counselor_cannot_take_over_another_counselors_student_account(
         engine: Engine, people: dict[str, Device]) -> None:
     admin, c1, c2 = people["admin"], people["c1"], people["c2"]
