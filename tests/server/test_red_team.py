@@ -302,19 +302,22 @@ def test_a_unique_collision_does_not_name_a_row_the_pusher_cannot_see(
     """A counselor guessing an email or enrollment number learned the id of the account or
     student record holding it, though neither is theirs to see."""
     admin, counselor = people["admin"], people["c1"]
-    account, student = uuid.uuid4(), uuid.uuid4()
+    account, student, own_account = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     tag = account.hex[:8]
     made = admin.push(
         admin.change("users", account, new_row(email=f"h{tag}@example.org", first_name="H",
                                                last_name="S", role="student")),
         admin.change("students", student, new_row(user_id=account, enrollment_no=f"H{tag}",
-                                                  admission_date=date.today())))
+                                                  admission_date=date.today())),
+        admin.change("users", own_account, new_row(email=f"o{tag}@example.org",
+                                                   first_name="O", last_name="S",
+                                                   role="student")))
     assert {r["outcome"] for r in made} == {"applied"}, made
     probes = counselor.push(
         counselor.change("users", uuid.uuid4(), new_row(
             email=f"h{tag}@example.org", first_name="P", last_name="Q", role="student")),
         counselor.change("students", uuid.uuid4(), new_row(
-            user_id=counselor.user_id, enrollment_no=f"H{tag}", admission_date=date.today(),
+            user_id=own_account, enrollment_no=f"H{tag}", admission_date=date.today(),
             counselor_id=counselor.user_id)))
     for probe, hidden in zip(probes, (account, student), strict=True):
         assert probe["outcome"] == "rejected" and "another row" in probe["reason"], probe
