@@ -19,8 +19,8 @@ from sync_server.errors import install_error_handlers
 from sync_server.failures import FailureMiddleware
 from sync_server.health import router as health_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
-from sync_server.settings import Settings, make_engine
 from sync_server.openapi_refusals import document_refusals
+from sync_server.settings import Settings, make_engine
 from sync_server.sync.router import router as sync_router
 
 
