@@ -25,7 +25,7 @@ from institute_core.replica import Replica
 from institute_core.schema import LocalCredential, User
 from institute_core.schema.types import utcnow
 from institute_core.services.common import faculty_id_of, full_name
-from institute_core.setup.passwords import STALE_VERIFIER, reset_since
+from institute_core.setup.passwords import SIGN_IN_ENDED, STALE_VERIFIER, reset_since
 from institute_core.validation import InvalidInput
 
 _HASHER = PasswordHasher()
@@ -102,6 +102,8 @@ def login_offline(replica: Replica, email: str, password: str) -> CurrentUser:
             func.lower(LocalCredential.email) == email)).scalar_one_or_none()
         if user is None:
             raise LoginFailed(LoginProblem.UNKNOWN_USER)
+        if credential is not None and not credential.verifier:
+            raise LoginFailed(LoginProblem.NO_OFFLINE_VERIFIER, SIGN_IN_ENDED)
         verifier = credential.verifier if credential is not None else user.password_hash
         if not verifier:
             raise LoginFailed(LoginProblem.NO_OFFLINE_VERIFIER)
@@ -146,6 +148,15 @@ def remember_verifier(replica: Replica, user_id: uuid.UUID, email: str, password
         connection.execute(LocalCredential.__table__.delete().where(  # type: ignore[attr-defined]
             LocalCredential.email == values["email"], LocalCredential.user_id != user_id))
         connection.execute(statement)
+
+
+def forget_verifier(replica: Replica, email: str) -> None:
+    """Stop signing `email` in offline here: the server ended their sign-in, which it does when
+    an administrator resets the password or deactivates the account. The row stays, emptied,
+    so that the refusal can say why (SIGN_IN_ENDED) instead of "never signed in here"."""
+    with replica.engine.begin() as connection:
+        connection.execute(LocalCredential.__table__.update().where(  # type: ignore[attr-defined]
+            LocalCredential.email == email.strip().lower()).values(verifier=""))
 
 
 def has_accounts(replica: Replica) -> bool:

@@ -11,6 +11,8 @@ from sqlalchemy.orm import Session
 
 from institute_core.schema import PasswordReset
 
+SIGN_IN_ENDED = ("The server ended this account's sign-in: its password was reset or the "
+                 "account deactivated. Connect to the network and sign in online.")
 STALE_VERIFIER = ("An administrator reset this account's password. Sign in online once with "
                   "the new password; offline sign-in works again after that.")
 

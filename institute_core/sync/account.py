@@ -146,7 +146,11 @@ def sync_replica(replica: Replica, credentials: CredentialStore, *,
     runner = SyncRunner(replica, client, options=options, progress=progress, cancel=cancel)
     try:
         return runner.sync()
-    except NeedsLogin:
+    except NeedsLogin as exc:
+        if exc.revoked:
+            from institute_core.services.auth import forget_verifier
+
+            forget_verifier(replica, client.email)
         secret = password() if password is not None else None
         if not secret:
             raise

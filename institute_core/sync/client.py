@@ -82,8 +82,9 @@ class SyncClient:
             with self._lock:
                 self._access = self._refresh = None
             self.credentials.delete_refresh_token(self.account)
+            revoked = isinstance(exc, Unauthorized) and exc.code == wire.SIGN_IN_REVOKED
             raise NeedsLogin(f"sign in needed: the saved sign-in for {self.email} is no longer "
-                             f"valid ({exc})") from exc
+                             f"valid ({exc})", revoked=revoked) from exc
         self._keep(pair)
 
     def _keep(self, pair: wire.TokenPair) -> None:

@@ -42,7 +42,13 @@ class NeedsLogin(SyncError):
     """The session expired or was revoked, or no token is stored: sign in again.
 
     The outbox is kept; writes keep queuing and the upload resumes after signing in.
+    `revoked`: the server ended the sign-in (a password reset, a deactivated account), so
+    what this desk cached of the old password must not sign anyone in offline either.
     """
+
+    def __init__(self, message: str, *, revoked: bool = False) -> None:
+        super().__init__(message)
+        self.revoked = revoked
 
 
 class ClientTooOld(SyncError):

@@ -35,7 +35,12 @@ DEFAULT_TIMEOUT = httpx.Timeout(connect=5.0, read=60.0, write=60.0, pool=10.0)
 
 
 class Unauthorized(SyncError):
-    """HTTP 401: the access token expired or was revoked (the client refreshes once)."""
+    """HTTP 401: the access token expired or was revoked (the client refreshes once);
+    `code` is the server's error code (e.g. wire.SIGN_IN_REVOKED)."""
+
+    def __init__(self, message: str, *, code: str = "") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 def _error_body(response: httpx.Response) -> wire.ErrorBody:
@@ -157,7 +162,7 @@ class Transport:
                                 f"({answer.__name__}): {exc.errors()[0]['msg']}") from exc
         error, detail = _error_text(response)
         if status == 401:
-            raise Unauthorized(detail or "the session expired; sign in again")
+            raise Unauthorized(detail or "the session expired; sign in again", code=error)
         if status == 426:
             raise ClientTooOld(f"update the app: the server needs a newer version ({detail})")
         if status == 429:

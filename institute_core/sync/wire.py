@@ -204,6 +204,11 @@ class PullResponse(Wire):
     last_seq: int | None = None
 
 
+# The error code of a refresh whose session the server ended (a sign-out, or an administrator's
+# password reset or deactivation): the desk forgets its offline verifier of the old password.
+SIGN_IN_REVOKED = "sign_in_revoked"
+
+
 class ErrorBody(Wire):
     error: str
     detail: str

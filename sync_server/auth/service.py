@@ -10,7 +10,7 @@ from sqlalchemy import Connection, Engine, func, insert, select, update
 
 from institute_core.enums import UserStatus
 from institute_core.schema import table_of
-from institute_core.sync.wire import LoginRequest, TokenPair, UserInfo
+from institute_core.sync.wire import SIGN_IN_REVOKED, LoginRequest, TokenPair, UserInfo
 from sync_server.auth import throttle
 from sync_server.auth.passwords import verify_password
 from sync_server.auth.tokens import (
@@ -118,8 +118,13 @@ def refresh(engine: Engine, settings: Settings, refresh_token: str) -> TokenPair
         session = conn.execute(
             select(_sessions).where(_sessions.c.refresh_hash == hash_refresh_token(refresh_token))
             .with_for_update()).first()
-        if session is None or session.revoked_at is not None:
+        if session is None:
             raise ApiError(401, "invalid_token", "This sign-in is no longer valid; sign in again.")
+        if session.revoked_at is not None:
+            # Only a sign-out or an administrator's change (auth/revocation.py) revokes a
+            # session: the desk then stops trusting what it cached of the old password.
+            raise ApiError(401, SIGN_IN_REVOKED, "This sign-in was ended (signed out, or the "
+                           "password was reset or the account deactivated); sign in again.")
         if session.expires_at <= now():
             raise ApiError(401, "token_expired", "This sign-in has expired; sign in again.")
         user = conn.execute(select(_users).where(_users.c.id == session.user_id)).first()

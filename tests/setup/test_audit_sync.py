@@ -7,14 +7,15 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from institute_core.audit import log
-from institute_core.schema import AuditEntry
+from institute_core.schema import AuditEntry, PasswordReset
 from institute_core.services import auth
 from institute_core.setup import people
-from institute_core.setup.passwords import STALE_VERIFIER
+from institute_core.setup.passwords import SIGN_IN_ENDED
 from institute_core.sync.account import sync_replica
+from institute_core.sync.errors import NeedsLogin
 from tests.setup.conftest import ADMIN
 from tests.support.server import ServerProcess
 from tests.sync.builders import set_fields
@@ -76,10 +77,20 @@ def test_a_reset_password_stops_offline_sign_in_on_the_users_desk_after_sync(
                           faculty.user_id, "a brand new secret")
     _sync(admin)
     assert auth.login_offline(faculty.replica, faculty.email, PASSWORD)  # not synced yet
-    _sync(faculty)
+    # The reset ended the faculty member's sign-in on the server (a stolen laptop's token dies
+    # with it), so the desk's next sync needs the new password, and until it is given the
+    # cached verifier of the old one signs nobody in.
+    with pytest.raises(NeedsLogin) as ended:
+        _sync(faculty)
+    assert ended.value.revoked
     with pytest.raises(auth.LoginFailed) as refused:
         auth.login_offline(faculty.replica, faculty.email, PASSWORD)
-    assert str(refused.value) == STALE_VERIFIER
+    assert str(refused.value) == SIGN_IN_ENDED
+    # Signing in online with the new password syncs, and the desk then learns of the reset.
+    sync_replica(faculty.replica, faculty.credentials, retry=FAST_RETRY,
+                 password=lambda: "a brand new secret")
+    with faculty.replica.read() as session:
+        assert session.scalar(select(func.count()).select_from(PasswordReset)) == 1
     # Online, the server now takes only the new password.
     with httpx.Client(base_url=server.base_url, timeout=30) as http:
         old_try = http.post("/v1/auth/login", json={
