@@ -74,7 +74,14 @@ class WriteFacts(Facts, Protocol):
         ...
 
     def counsels_user(self, user_id: Any) -> bool:
-        """Whether `user_id` is the account of a student the pusher counsels."""
+        """Whether `user_id` is the account of a student the pusher counsels, and of no
+        student anyone else counsels (an account shared with a colleague's student is not
+        theirs to edit)."""
+        ...
+
+    def account_free(self, user_id: Any, student_id: Any) -> bool:
+        """Whether no student record but `student_id` of account `user_id` is counselled by
+        someone other than the pusher (linking a record to it takes nobody's account)."""
         ...
 
 
@@ -266,11 +273,12 @@ def _counseled_student(f: WriteFacts, t: str, r: Row) -> bool:
     # that person the student's history on their own desk.
     account = f.row("users", r.get("user_id"))
     return _is_me("counselor_id")(f, t, r) and account is not None \
-        and account.get("role") == Role.STUDENT.value
+        and account.get("role") == Role.STUDENT.value \
+        and f.account_free(r.get("user_id"), r.get("id"))
 
 
 COUNSELED_STUDENT = Rule("they counsel the student (counselor_id) and user_id is a student "
-                         "account", _counseled_student)
+                         "account no other counselor's student has", _counseled_student)
 COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
                      lambda f, t, r: f.anchored(r.get("student_id")))
 

@@ -76,9 +76,19 @@ class PushFacts:
         students = table_of("students")
         found = bool(self.store.connection().execute(select(exists().where(
             students.c.user_id == user_id, students.c.counselor_id == self.user_id))).scalar())
+        found = found and self.account_free(user_id, None)
         if found:
             self.store.memo[key] = True
         return found
+
+    def account_free(self, user_id: Any, student_id: Any) -> bool:
+        # Asked again each time: a record of this push may have moved the account meanwhile.
+        students = table_of("students")
+        others = [students.c.user_id == user_id,
+                  students.c.counselor_id.is_distinct_from(self.user_id)]
+        if student_id is not None:
+            others.append(students.c.id != student_id)
+        return not self.store.connection().execute(select(exists().where(*others))).scalar()
 
 
 def _pusher_value(viewer: Viewer, kind: Author) -> uuid.UUID | None:

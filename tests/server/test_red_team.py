@@ -328,14 +328,8 @@ def test_a_unique_collision_does_not_name_a_row_the_pusher_cannot_see(
     assert str(account) in told[0]["reason"], told
 
 
-# --- write rules the declared policy does not cover yet ---------------------------------------
+# --- accounts shared between counselors' students ----------------------------------------------
 
-@pytest.mark.xfail(strict=True, reason=(
-    "policy.COUNSELED_STUDENT lets a counselor point their student's user_id at any student "
-    "account, also one whose student another counselor counsels; COUNSELED_ACCOUNT then lets "
-    "them change its email. Needs a write fact 'every student record of this account is one "
-    "they counsel' (policy.py, authorize.py, policy_world.py: the policy helper's files, being "
-    "edited; reported to the lead)"))
 def test_a_counselor_cannot_take_over_another_counselors_student_account(
         engine: Engine, people: dict[str, Device]) -> None:
     admin, c1, c2 = people["admin"], people["c1"], people["c2"]

@@ -92,7 +92,16 @@ class DbFacts:
     def counsels_user(self, user_id: Any) -> bool:
         students = table_of("students")
         return bool(self._ids(select(students.c.id).where(
-            students.c.user_id == user_id, students.c.counselor_id == self.user_id)))
+            students.c.user_id == user_id, students.c.counselor_id == self.user_id))) \
+            and self.account_free(user_id, None)
+
+    def account_free(self, user_id: Any, student_id: Any) -> bool:
+        students = table_of("students")
+        others = self._ids(select(students.c.id).where(
+            students.c.user_id == user_id, students.c.counselor_id.is_distinct_from(self.user_id)))
+        if student_id is not None:
+            others.discard(uuid.UUID(str(student_id)))
+        return not others
 
     def sees_student(self, student_id: Any) -> bool:
         """The read side: faculty — enrollment, session or batch; counselor — counsels;
@@ -192,6 +201,10 @@ class World:
         ids = (list(self.users.values()) if parent == "users"
                else list(self.faculties.values()) if parent == "faculties"
                else self.ids(parent))
+        if (table, column) == ("students", "user_id"):
+            # Also the student accounts nobody's record holds yet: a counselor may link their
+            # student only to an account no colleague's student has.
+            ids = [*ids, *(i for i in self.ids("users") if i not in ids)]
         if table == "password_resets" and column == "user_id":
             # A reset of a signed-in pusher would change the password its device signs in with.
             ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
