@@ -537,6 +537,10 @@ def _crash(world: World, i: int, op: Op) -> None:
     point = POINTS[op.a % len(POINTS)]
     desk = world.desks[i]
     outcome: list[BaseException | None] = []
+    if not desk.replica.pending_changes():
+        # Something to push, so the kill lands inside a push (most desks can edit a
+        # student's address; a refused edit is pushed all the same).
+        _edit_text(world, i, op, f"{world.prefix}-crash-{op.b}-{i}")
 
     def sync() -> None:
         try:
