@@ -11,6 +11,7 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.audit.names import record_kind
 from institute_core.display import short_moment
 from institute_core.services import conflicts
 from institute_core.services.conflicts import ConflictRow
@@ -24,7 +25,7 @@ def _show(value: Any) -> str:
 
 CONFLICT_COLUMNS: list[Column[ConflictRow]] = [
     Column("When", lambda c: short_moment(c.when)),
-    Column("Record", lambda c: f"{c.table.replace('_', ' ')}: {c.row_label}"),
+    Column("Record", lambda c: f"{record_kind(c.table).capitalize()}: {c.row_label}"),
     Column("Field", lambda c: c.field.replace("_", " ")),
     Column("Kept value", lambda c: _show(c.kept_value), lambda _c: "#dff3e4"),
     Column("Kept from", lambda c: c.kept_by),

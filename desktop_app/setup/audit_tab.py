@@ -20,6 +20,7 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view
 from institute_core.audit import log
 from institute_core.audit.log import AuditFilter, AuditRow
+from institute_core.audit.names import record_kind
 from institute_core.display import moment_text
 from institute_core.schema import SYNCED_TABLES
 from institute_core.schema.audit import AuditAction
@@ -32,7 +33,7 @@ AUDIT_COLUMNS: list[Column[AuditRow]] = [
     Column("Who", lambda r: r.who),
     Column("Action", lambda r: r.action.replace("_", " "),
            lambda r: ACTION_COLOURS.get(r.action)),
-    Column("Table", lambda r: r.table_name.replace("_", " ")),
+    Column("What", lambda r: record_kind(r.table_name)),
     Column("Record", lambda r: r.record, tooltip=lambda r: str(r.row_id or "")),
     Column("Device", lambda r: str(r.device_id or "")[:8]),
     Column("Changes", lambda r: r.summary(), tooltip=lambda r: r.summary()),
@@ -60,7 +61,7 @@ class AuditTab(QWidget):
         self.table_name = QComboBox()
         self.table_name.addItem("Every table", None)
         for name in SYNCED_TABLES:
-            self.table_name.addItem(name.replace("_", " "), name)
+            self.table_name.addItem(record_kind(name).capitalize(), name)
         today = date.today()
         self.since = date_field(_qdate(today.replace(day=1)))
         self.until = date_field(_qdate(today))
