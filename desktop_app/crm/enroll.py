@@ -52,7 +52,7 @@ class EnrollDialog(QDialog):
         self._ctx = ctx
         self._row = row
         self.setWindowTitle(f"Enroll {row.name}")
-        self.resize(640, 520)
+        self.resize(760, 540)
         layout = QVBoxLayout(self)
         form = QFormLayout()
         first, last = split_name(row.name)
@@ -63,7 +63,6 @@ class EnrollDialog(QDialog):
         self.phone = QLineEdit(row.phone)
         self.admission = date_field(QDate.currentDate())
         self.admission.setCalendarPopup(True)
-        self.admission.setDisplayFormat("ddd d MMM yyyy")
         form.addRow("First name", self.first_name)
         form.addRow("Last name", self.last_name)
         form.addRow("Email", self.email)
@@ -74,6 +73,7 @@ class EnrollDialog(QDialog):
                                       "then the least loaded)", "subtitle"))
         grid_host = QWidget()
         self.grid = QGridLayout(grid_host)
+        self.grid.setColumnStretch(1, 1)
         self.picks: dict[uuid.UUID, tuple[QCheckBox, QComboBox]] = {}
         # The subjects the person asked about come first, already ticked.
         subjects = sorted(choices.subjects, key=lambda s: s[0] not in row.subject_ids)
@@ -82,6 +82,8 @@ class EnrollDialog(QDialog):
             check.setChecked(subject_id in row.subject_ids)
             combo = QComboBox()
             combo.setMinimumWidth(320)
+            # A suggestion says who, how specialised and how loaded: at 150 % it needs the room.
+            combo.setSizeAdjustPolicy(QComboBox.SizeAdjustPolicy.AdjustToContents)
             combo.addItem("loading suggestions…", None)
             self.grid.addWidget(check, n, 0)
             self.grid.addWidget(combo, n, 1)

@@ -46,7 +46,7 @@ def render_counselor(replica: Replica, out: Path,
         wait(lambda: view.insights is not None and view.insights.figures is not None)
         save(view, out, "crm_insights")
         dialog = view.open_enroll(open_leads[0])
-        dialog.resize(640, 520)
+        dialog.resize(760, 540)
         wait(dialog.enroll_button.isEnabled)
         save(dialog, out, "crm_enroll")
         dialog.reject()
