@@ -245,10 +245,23 @@ class World:
                 made.append(row)
                 if len(made) == WORLD_ROWS:
                     break
+            if table == "students":
+                made.append(self._counselors_own_student(made))
             results = self.push_as(Role.SUPER_ADMIN.value, table,
                                    [(r["id"], new_fields(r), 0) for r in made])
             refused = [r for r in results if r["outcome"] != "applied"]
             assert not refused, (table, refused)
+
+
+    def _counselors_own_student(self, made: list[dict[str, Any]]) -> dict[str, Any]:
+        """A student of the counselor on an account no other student record holds: what the
+        counselor may edit whatever ids the random pairings above gave the rest."""
+        taken = {r["user_id"] for r in made} | set(self.users.values())
+        account = next(i for i in self.ids("users") if i not in taken)
+        row = valid_row("students", {}, pick=len(made), fixed={
+            "user_id": account, "counselor_id": self.users[Role.COUNSELOR.value]})
+        row.setdefault("id", uuid.uuid4())
+        return row
 
 
 def new_fields(row: Mapping[str, Any], *, deleted: bool = False) -> dict[str, Any]:
