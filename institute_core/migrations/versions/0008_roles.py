@@ -1,0 +1,23 @@
+"""Roles as data from a permission catalogue (issue 17); reserved, filled in by its work.
+
+Revision ID: 0008
+Revises: 0007
+Create Date: 2026-12-05 21:50:00
+"""
+
+from __future__ import annotations
+
+from alembic import op  # noqa: F401
+
+revision = '0008'
+down_revision = '0007'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass
