@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 
 from sqlalchemy import Connection, insert
 
 from institute_core.enums import Role
-from institute_core.schema import table_of
+from institute_core.ids import natural_id
+from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.schema.types import utcnow
 from institute_core.validation import validate_values
 from sync_server.auth.passwords import hash_password
@@ -16,8 +18,12 @@ from sync_server.sync.versions import VersionClock
 
 def create_user(conn: Connection, *, email: str, password: str, role: str,
                 first_name: str, last_name: str, status: str = "active",
-                employee_id: str | None = None) -> tuple[uuid.UUID, uuid.UUID | None]:
-    """Insert a user (and, for faculty, their faculties row); returns (user id, faculty id)."""
+                employee_id: str | None = None,
+                branches: Sequence[uuid.UUID] = (MAIN_BRANCH_ID,)
+                ) -> tuple[uuid.UUID, uuid.UUID | None]:
+    """Insert a user (and, for faculty, their faculties row); returns (user id, faculty id).
+
+    A staff account works in `branches` (the first is a faculty member's home branch)."""
     clock = VersionClock(conn)
     version = clock.next()
     stamp = utcnow()
@@ -28,11 +34,16 @@ def create_user(conn: Connection, *, email: str, password: str, role: str,
               "updated_at": stamp, "version": version}
     validate_values(table_of("users"), values)
     conn.execute(insert(table_of("users")).values(**values))
+    if role != Role.STUDENT.value and branches:
+        conn.execute(insert(table_of("user_branches")), [
+            {"id": natural_id("user_branches", user_id, branch), "user_id": user_id,
+             "branch_id": branch, "created_at": stamp, "updated_at": stamp, "version": version}
+            for branch in branches])
     faculty_id: uuid.UUID | None = None
     if role == Role.FACULTY.value:
         faculty_id = uuid.uuid4()
         conn.execute(insert(table_of("faculties")).values(
-            id=faculty_id, user_id=user_id,
+            id=faculty_id, user_id=user_id, branch_id=branches[0] if branches else MAIN_BRANCH_ID,
             employee_id=employee_id or f"EMP-{user_id.hex[:8].upper()}",
             created_at=stamp, updated_at=stamp, version=version))
     clock.save()

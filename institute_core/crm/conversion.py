@@ -118,7 +118,8 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
         counselor = actor.user_id if role == Role.COUNSELOR else inquiry.counselor_id
         student = Student(user_id=user.id, admission_date=plan.admission_date,
                           enrollment_no=_next_enrollment_no(session, plan.admission_date.year),
-                          counselor_id=counselor)
+                          counselor_id=counselor,
+                          branch_id=inquiry.branch_id)  # the branch that won the lead
         session.add(student)
         session.flush()
         for subject_id, faculty_id in plan.subjects.items():

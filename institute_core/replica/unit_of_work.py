@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.orm.attributes import instance_state
 
 from institute_core.audit.capture import AuditTrail
+from institute_core.branches.defaults import fill_branch
 from institute_core.ids import natural_id
 from institute_core.schema import SYNCED_TABLES, AuditEntry, OutboxEntry, Synced
 from institute_core.schema.types import utcnow
@@ -137,6 +138,7 @@ def _prepare(session: Session, _context: Any, _instances: Any) -> None:
         obj.created_at = obj.created_at or now
         obj.updated_at = now
         obj.version = obj.version or 0
+        fill_branch(session, obj, session.info["actor"].user_id)
         values = _values_of(obj, _column_keys(obj))
         # Scalar defaults are applied at INSERT time; validate as if they were given.
         for key, default in _columns_of(obj).scalar_defaults:

@@ -10,6 +10,12 @@ from sqlalchemy import Table
 
 from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, PasswordReset
 from institute_core.schema.base import Base, OwnerRule, Synced
+from institute_core.schema.branches import (
+    MAIN_BRANCH_ID,
+    Branch,
+    StudentBranchMove,
+    UserBranch,
+)
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.learning import (
@@ -44,12 +50,15 @@ from institute_core.schema.sync_tables import (
 )
 
 SYNCED_MODELS: tuple[type[Synced], ...] = (
+    Branch,
     User,
+    UserBranch,
     Subject,
     SubjectPrerequisite,
     Topic,
     TopicPrerequisite,
     Student,
+    StudentBranchMove,
     Faculty,
     Enrollment,
     LearningSession,
@@ -94,6 +103,7 @@ __all__ = [
     "BatchAttendanceTopic",
     "BatchMember",
     "BatchSessionAttendance",
+    "Branch",
     "ConflictLogEntry",
     "Enrollment",
     "Faculty",
@@ -108,6 +118,7 @@ __all__ = [
     "LearningSession",
     "LocalCredential",
     "LoginFailure",
+    "MAIN_BRANCH_ID",
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",
@@ -115,6 +126,7 @@ __all__ = [
     "SentChange",
     "SessionAttendance",
     "Student",
+    "StudentBranchMove",
     "StudentReport",
     "StudentTopicProgress",
     "Subject",
@@ -128,5 +140,6 @@ __all__ = [
     "Topic",
     "TopicPrerequisite",
     "User",
+    "UserBranch",
     "table_of",
 ]

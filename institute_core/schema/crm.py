@@ -28,6 +28,7 @@ class Inquiry(Synced, Base):
         Index("ix_crm_inquiries_counselor_id", "counselor_id"),
         Index("ix_crm_inquiries_status", "status"),
         Index("ix_crm_inquiries_phone_normalized", "phone_normalized"),
+        Index("ix_crm_inquiries_branch_id", "branch_id"),
         *checks(
             one_of("source", InquirySource),
             one_of("status", InquiryStatus),
@@ -61,6 +62,8 @@ class Inquiry(Synced, Base):
     student_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("students.id", ondelete="SET NULL"))
     converted_at: Mapped[datetime | None]
+    # The branch whose front desk works the lead.
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
 
 
 class InquirySubject(Synced, Base):

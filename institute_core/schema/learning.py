@@ -70,6 +70,7 @@ class LearningSession(Synced, Base):
     __tablename__ = "learning_sessions"
     __owner__ = OwnerRule(via="faculty_id", parent="faculties")
     __table_args__ = (
+        Index("ix_learning_sessions_branch_id", "branch_id"),
         Index("ix_learning_sessions_student_id", "student_id"),
         Index("ix_learning_sessions_faculty_id", "faculty_id"),
         Index("ix_learning_sessions_session_date", "session_date"),
@@ -94,6 +95,8 @@ class LearningSession(Synced, Base):
     status: Mapped[str] = mapped_column(String(20), default=SessionStatus.SCHEDULED,
                                         server_default=SessionStatus.SCHEDULED.value)
     notes: Mapped[str | None] = mapped_column(Text)
+    # Where the session takes place; who sees it follows the student's branch.
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
 
 
 class SessionAttendance(Synced, Base):
@@ -182,6 +185,7 @@ class FlexibleBatch(Synced, Base):
     __tablename__ = "flexible_batches"
     __owner__ = OwnerRule(via="faculty_id", parent="faculties")
     __table_args__ = (
+        Index("ix_flexible_batches_branch_id", "branch_id"),
         Index("ix_flexible_batches_faculty_id", "faculty_id"),
         Index("ix_flexible_batches_subject_id", "subject_id"),
         *checks(
@@ -205,6 +209,8 @@ class FlexibleBatch(Synced, Base):
     status: Mapped[str] = mapped_column(String(20), default=BatchStatus.ACTIVE,
                                         server_default=BatchStatus.ACTIVE.value)
     description: Mapped[str | None] = mapped_column(Text)
+    # The branch the batch runs in.
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
 
 
 class BatchMember(Synced, Base):

@@ -63,6 +63,7 @@ class Student(Synced, Base):
     # The counselor looks after the student's record; their edits win a concurrent conflict.
     __owner__ = OwnerRule("counselor_id")
     __table_args__ = (
+        Index("ix_students_branch_id", "branch_id"),
         UniqueConstraint("enrollment_no"),
         Index("ix_students_counselor_id", "counselor_id"),
         Index("ix_students_status", "status"),
@@ -88,6 +89,8 @@ class Student(Synced, Base):
     preferred_schedule: Mapped[dict[str, Any] | None] = mapped_column(JsonDoc)
     status: Mapped[str] = mapped_column(String(20), default=StudentStatus.ACTIVE,
                                         server_default=StudentStatus.ACTIVE.value)
+    # The branch the student belongs to now (transfers: student_branch_moves).
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
 
 
 class Faculty(Synced, Base):
@@ -96,6 +99,7 @@ class Faculty(Synced, Base):
     # Pay is for admins and the faculty member alone; the scope rules strip it for others.
     __private_columns__: ClassVar[frozenset[str]] = frozenset({"hourly_rate"})
     __table_args__ = (
+        Index("ix_faculties_branch_id", "branch_id"),
         UniqueConstraint("employee_id"),
         Index("ix_faculties_status", "status"),
         Index("ix_faculties_user_id", "user_id"),
@@ -127,3 +131,5 @@ class Faculty(Synced, Base):
     performance_rating: Mapped[Decimal | None] = mapped_column(money(3, 2))
     status: Mapped[str] = mapped_column(String(20), default=FacultyStatus.ACTIVE,
                                         server_default=FacultyStatus.ACTIVE.value)
+    # Home branch; where they work is user_branches (a member may teach in several).
+    branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))

@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from institute_core.enums import Role, UserStatus
+from institute_core.branches.defaults import desk_branch
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     Enrollment,
@@ -26,6 +27,7 @@ from institute_core.schema import (
     PasswordReset,
     Student,
     User,
+    UserBranch,
 )
 from institute_core.services.auth import MIN_PASSWORD_LENGTH, hash_password
 from institute_core.services.common import faculty_id_of
@@ -105,6 +107,11 @@ def create_user(replica: Replica, actor: Actor, viewer: HasRole, new: NewUser) -
                     status=UserStatus.ACTIVE,
                     password_hash=_password(new.password) if new.password else None)
         session.add(user)
+        if new.role != Role.STUDENT.value:
+            # Staff work in the desk's branch until Setup → Branches says otherwise.
+            branch = desk_branch(session, actor.user_id)
+            if branch is not None:
+                session.add(UserBranch(user_id=user.id, branch_id=branch))
     return user.id
 
 

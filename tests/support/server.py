@@ -15,7 +15,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +26,7 @@ from sqlalchemy import select
 from institute_core import migrations
 from institute_core.schema import Faculty
 from sync_server.settings import make_engine
+from institute_core.schema import MAIN_BRANCH_ID
 from sync_server.users import create_user as _create_user
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
@@ -42,7 +43,8 @@ def prepare_server_db(url: str) -> None:
 
 
 def create_user(url: str, *, email: str, password: str, role: str, first_name: str = "T",
-                last_name: str = "User", status: str = "active") -> uuid.UUID:
+                last_name: str = "User", status: str = "active",
+                branches: Sequence[uuid.UUID] = (MAIN_BRANCH_ID,)) -> uuid.UUID:
     """A server-side user with an argon2 password hash; returns the user id.
 
     For role "faculty" a faculties row is created too; get its id with
@@ -53,7 +55,7 @@ def create_user(url: str, *, email: str, password: str, role: str, first_name: s
         with engine.begin() as conn:
             user_id, _faculty = _create_user(conn, email=email, password=password, role=role,
                                              first_name=first_name, last_name=last_name,
-                                             status=status)
+                                             status=status, branches=branches)
     finally:
         engine.dispose()
     return user_id
