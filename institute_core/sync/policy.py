@@ -13,7 +13,12 @@ For every synced table and role it says
 
 The server's push checks (`sync_server/sync/authorize.py`) and pull scopes read this module;
 docs/security.md shows it as a table rendered by `python -m institute_core.sync.policy
---markdown`. Keys of `TablePolicy.read`/`write` are roles today; issue 17 makes them
+--markdown`.
+
+Branches (issue 17): `BRANCH_OF` says where each branch-scoped table's rows live (their own
+`branch_id`, or their parent's branch). Every read scope and write rule of such a table is
+limited to the asker's branches (`Facts.branches`; None for who sees every branch), so a desk of
+one branch can neither pull nor push another branch's rows. Keys of `TablePolicy.read`/`write` are roles today; issue 17 makes them
 permissions, which only changes how a pusher's keys are found (`keys_of`).
 
 A table missing here can be neither pulled nor pushed (see `table_policy`).
@@ -58,6 +63,20 @@ class Facts(Protocol):
     def faculty_id(self) -> uuid.UUID | None: ...
 
     def row(self, table: str, row_id: Any) -> Mapping[str, Any] | None: ...
+
+    @property
+    def branches(self) -> frozenset[str] | None:
+        """Ids (lower-case text) of the branches the asker works in; None: not limited by
+        branch (they see every branch, or their scope is their own records alone)."""
+        ...
+
+    def works_in(self, user_id: Any) -> frozenset[str]:
+        """Ids (lower-case text) of the branches account `user_id` works in (user_branches)."""
+        ...
+
+    def branch_of(self, table: str, row_id: Any) -> Any:
+        """The `branch_id` of row `row_id` of `table` (None when there is no such row)."""
+        ...
 
 
 class WriteFacts(Facts, Protocol):
@@ -111,6 +130,8 @@ class Rule:
 
     text: str
     check: Callable[[WriteFacts, str, Row], bool] = field(compare=False)
+    # The same rule without its branch condition (None: it has none).
+    plain: Rule | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -151,6 +172,97 @@ class TablePolicy:
     authors: Mapping[str, Author] = field(default_factory=dict)
     stamps: Mapping[str, Author] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    # Where its rows live when the table is branch-scoped (BRANCH_OF).
+    branch: BranchOf | None = None
+
+
+# --- branches -------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BranchOf:
+    """Where the rows of a branch-scoped table live: in the branch their `column` names, or
+    (with `parent`) in the branch of the `parent` row `column` points at; with `workers`, also
+    in every branch the account in that column works in (a faculty member teaching in two)."""
+
+    column: str
+    parent: str | None = None
+    workers: str | None = None
+
+    @property
+    def text(self) -> str:
+        where = (f"{self.column} is one of their branches" if self.parent is None
+                 else f"its {self.parent} row ({self.column}) is in one of their branches")
+        if self.workers is not None:
+            where += f", or the account ({self.workers}) works in one of them"
+        return where
+
+
+# The one declaration of where rows live; scopes.py turns it into SQL.
+BRANCH_OF: dict[str, BranchOf] = {
+    "user_branches": BranchOf("branch_id"),
+    "students": BranchOf("branch_id"),
+    "faculties": BranchOf("branch_id", workers="user_id"),
+    "flexible_batches": BranchOf("branch_id"),
+    "crm_inquiries": BranchOf("branch_id"),
+    **{name: BranchOf("student_id", "students") for name in (
+        "student_branch_moves", "student_subject_enrollments", "learning_sessions",
+        "session_attendance", "student_topic_progress", "batch_members",
+        "batch_session_attendance", "assessments", "rewards_penalties", "feedback",
+        "student_reports")},
+    "attendance_topics": BranchOf("attendance_id", "session_attendance"),
+    "batch_attendance_topics": BranchOf("batch_attendance_id", "batch_session_attendance"),
+    "faculty_reports": BranchOf("faculty_id", "faculties"),
+    "enrollment_faculty_moves": BranchOf("enrollment_id", "student_subject_enrollments"),
+    "inquiry_subjects": BranchOf("inquiry_id", "crm_inquiries"),
+    "follow_ups": BranchOf("inquiry_id", "crm_inquiries"),
+}
+
+
+def _key(value: Any) -> str | None:
+    return None if value is None else str(value).lower()
+
+
+def in_their_branches(f: Facts, table: str, row: Row) -> bool:
+    """Whether `row` of `table` lies in one of the asker's branches (always, when they are not
+    limited by branch or the table is not branch-scoped)."""
+    mine = f.branches
+    how = BRANCH_OF.get(table)
+    if mine is None or how is None:
+        return True
+    value = row.get(how.column)
+    if how.parent is None:
+        found = _key(value) in mine
+    else:
+        parent_how = BRANCH_OF[how.parent]
+        if parent_how.parent is None and parent_how.workers is None:
+            found = _key(f.branch_of(how.parent, value)) in mine
+        else:
+            parent = f.row(how.parent, value) if value is not None else None
+            found = parent is not None and in_their_branches(f, how.parent, parent)
+    if not found and how.workers is not None and row.get(how.workers) is not None:
+        found = bool(f.works_in(row[how.workers]) & mine)
+    return found
+
+
+BRANCH_TEXT = "in their branches"
+
+
+def _scope_in_branches(scope: Scope) -> Scope:
+    if scope.name == "nothing":
+        return scope
+    return Scope(scope.name, f"{scope.text}, {BRANCH_TEXT}",
+                 lambda f, t, r: scope.check(f, t, r) and in_their_branches(f, t, r))
+
+
+def _rule_in_branches(rule: Rule) -> Rule:
+    return Rule(f"{rule.text}, {BRANCH_TEXT}",
+                lambda f, t, r: rule.check(f, t, r) and in_their_branches(f, t, r),
+                plain=rule)
+
+
+def _grant_in_branches(grant: Grant) -> Grant:
+    return Grant(grant.ops, _rule_in_branches(grant.row), grant.columns,
+                 None if grant.on_insert is None else _rule_in_branches(grant.on_insert))
 
 
 # --- read scopes ------------------------------------------------------------------------------
@@ -311,6 +423,8 @@ _FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING)
 _COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS)
 
 POLICY: dict[str, TablePolicy] = {
+    # The directory of centres is no branch's own data: a transfer names where a student goes.
+    "branches": TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins()),
     "users": TablePolicy(
         read=_reads(COLLEAGUES, COLLEAGUES, OWN_ACCOUNT),
         write={
@@ -326,6 +440,8 @@ POLICY: dict[str, TablePolicy] = {
                               on_insert=NEW_STUDENT_ACCOUNT),
                         Grant(frozenset({Op.UPDATE}), SELF, OWN_ACCOUNT_FIELDS)),
         }),
+    # Who works where: a desk holds the links into its own branches.
+    "user_branches": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
     "subjects": _SYLLABUS,
     "subject_prerequisites": _SYLLABUS,
     "topics": _SYLLABUS,
@@ -335,6 +451,8 @@ POLICY: dict[str, TablePolicy] = {
         write=_admins(
             (FACULTY, (Grant(frozenset({Op.UPDATE}), TAUGHT_STUDENT_RECORD, STUDENT_LEARNING),)),
             (COUNSELOR, (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_STUDENT),)))),
+    "student_branch_moves": TablePolicy(read=_COUNSELOR_TOO, write=_admins(),
+                                        authors={"moved_by": Author.USER}),
     "faculties": TablePolicy(
         read=_reads(EVERYTHING, EVERYTHING),
         write=_admins((FACULTY, (Grant(frozenset({Op.UPDATE}), OWN_FACULTY_RECORD,
@@ -413,6 +531,21 @@ POLICY: dict[str, TablePolicy] = {
                Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
         authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
 }
+
+
+def _within_branches(table: str, declared: TablePolicy) -> TablePolicy:
+    """The table's policy with every scope and rule limited to the asker's branches."""
+    how = BRANCH_OF.get(table)
+    if how is None:
+        return declared
+    return TablePolicy(
+        read={role: _scope_in_branches(scope) for role, scope in declared.read.items()},
+        write={role: tuple(_grant_in_branches(g) for g in grants)
+               for role, grants in declared.write.items()},
+        authors=declared.authors, stamps=declared.stamps, secrets=declared.secrets, branch=how)
+
+
+POLICY = {table: _within_branches(table, declared) for table, declared in POLICY.items()}
 
 
 class Undeclared(LookupError):

@@ -59,10 +59,24 @@ class Viewer:
     # "Their students" read once (see `with_students`), so that a pull's many predicates use a
     # list instead of re-running the same subquery per table.
     students: tuple[uuid.UUID, ...] | None = None
+    # The branches they work in, read once like `students` (None: not read yet).
+    branches: tuple[uuid.UUID, ...] | None = None
 
     @property
     def is_admin(self) -> bool:
         return self.role in ADMIN_ROLES
+
+    @property
+    def sees_every_branch(self) -> bool:
+        """The one place that decides who sees every branch (administrators until roles are
+        data; then the `branches.all` permission)."""
+        return self.is_admin
+
+    @property
+    def branch_limited(self) -> bool:
+        """Whether branch-scoped rows must lie in their branches. A student's scope is their
+        own record and its history, wherever it is."""
+        return not self.sees_every_branch and self.role != Role.STUDENT.value
 
 
 def _t(name: str) -> Table:
@@ -130,13 +144,51 @@ def _student_query(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
 
 
 def with_students(connection: Connection, viewer: Viewer) -> Viewer:
-    """`viewer` with their students read now (in `connection`'s snapshot); admins unchanged."""
+    """`viewer` with their students and branches read now (in `connection`'s snapshot);
+    admins unchanged."""
     if viewer.is_admin:
         return viewer
+    if viewer.branch_limited and viewer.branches is None:
+        viewer = replace(viewer, branches=tuple(
+            connection.execute(branches_of_user(viewer.user_id)).scalars()))
     query = _student_query(viewer)
     if query is None:
         return viewer
     return replace(viewer, students=tuple(connection.execute(query).scalars()))
+
+
+def branches_of_user(user_id: Any) -> Select[tuple[uuid.UUID]]:
+    """The branches account `user_id` works in (links not deleted)."""
+    links = _t("user_branches")
+    return select(links.c.branch_id).where(links.c.user_id == user_id,
+                                           links.c.deleted_at.is_(None))
+
+
+def _viewer_branches(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
+    if viewer.branches is not None:
+        return _id_array(viewer.branches)
+    return branches_of_user(viewer.user_id)
+
+
+def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
+    """The SQL of `policy.in_their_branches`: the rows of `table_name` that lie in one of the
+    viewer's branches, as `policy.BRANCH_OF` declares where they live."""
+    how = policy.BRANCH_OF.get(table_name)
+    if how is None or not viewer.branch_limited:
+        return true()
+    table = _t(table_name)
+    mine = _viewer_branches(viewer)
+    if how.parent is None:
+        clause = table.c[how.column].in_(mine)
+    else:
+        parent = _t(how.parent)
+        clause = table.c[how.column].in_(
+            select(parent.c.id).where(in_branches(how.parent, viewer)))
+    if how.workers is not None:
+        links = _t("user_branches")
+        clause = or_(clause, table.c[how.workers].in_(select(links.c.user_id).where(
+            links.c.branch_id.in_(mine), links.c.deleted_at.is_(None))))
+    return clause
 
 
 def _faculty_batches(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
@@ -151,7 +203,10 @@ def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
         scope = policy.read_scope(table_name, viewer.role)
     except policy.Undeclared:
         return false()
-    return _SCOPE_SQL[scope.name](_t(table_name), viewer)
+    clause = _SCOPE_SQL[scope.name](_t(table_name), viewer)
+    if scope.name == policy.NOTHING.name:
+        return clause
+    return and_(clause, in_branches(table_name, viewer))
 
 
 def _everything(_table: Table, _viewer: Viewer) -> ColumnElement[bool]:

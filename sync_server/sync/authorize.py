@@ -19,7 +19,7 @@ from institute_core.schema import table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
 from institute_core.sync.policy import Author, Grant, Op, Undeclared, same
-from institute_core.sync.scopes import Viewer, faculty_anchored_students
+from institute_core.sync.scopes import Viewer, branches_of_user, faculty_anchored_students
 from sync_server.sync.store import BatchStore
 
 Row = Mapping[str, Any]
@@ -48,6 +48,49 @@ class PushFacts:
 
     def owner(self, table: str, row: Row) -> uuid.UUID | None:
         return owner_of(self.store.owner_row, table, row)
+
+    @property
+    def branches(self) -> frozenset[str] | None:
+        if not self.viewer.branch_limited:
+            return None
+        return self.works_in(self.user_id)
+
+    def works_in(self, user_id: Any) -> frozenset[str]:
+        key = ("works_in", str(user_id).lower())
+        if key not in self.store.memo:
+            rows = self.store.connection().execute(branches_of_user(user_id)).scalars()
+            self.store.memo[key] = frozenset(str(b).lower() for b in rows)
+        found: frozenset[str] = self.store.memo[key]
+        return found
+
+    def branch_of(self, table: str, row_id: Any) -> Any:
+        if row_id is None:
+            return None
+        if table == "students":
+            # Every student of the pusher's branches in one query per push: a faculty
+            # member's attendance for 30 students must not cost 30 lookups (test_policy_cost).
+            # A student outside them, or new in this push, is read as any row.
+            known = self._branch_students()
+            hit = known.get(str(row_id).lower())
+            if hit is not None:
+                return hit
+        row = self.row(table, row_id)
+        return None if row is None else row.get("branch_id")
+
+    def _branch_students(self) -> dict[str, uuid.UUID]:
+        key = ("branch_students",)
+        if key not in self.store.memo:
+            students = table_of("students")
+            mine = self.branches
+            found: dict[str, uuid.UUID] = {}
+            if mine:
+                rows = self.store.connection().execute(
+                    select(students.c.id, students.c.branch_id)
+                    .where(students.c.branch_id.in_([uuid.UUID(b) for b in mine])))
+                found = {str(sid): branch for sid, branch in rows}
+            self.store.memo[key] = found
+        known: dict[str, uuid.UUID] = self.store.memo[key]
+        return known
 
     def anchored(self, student_id: Any) -> bool:
         if student_id is None:

@@ -1,7 +1,8 @@
 """Re-versioning a student's history when someone new comes to see the student.
 
 A pull returns rows changed after the viewer's cursor. When a student moves to another
-faculty member (or joins their batch, or gets a new counselor), the student's older rows are
+faculty member (or joins their batch, gets a new counselor, or moves to another branch, whose
+desks then see them), the student's older rows are
 new to that viewer but carry old versions. Giving the student's whole history the version of
 the change that linked them makes it fall into the new viewer's next pull window (and is
 harmless for everyone else: they receive identical rows again).
@@ -25,8 +26,8 @@ from sync_server.sync.rowstore import DEFAULT_FIELD
 _meta = table_of("sync_field_versions")
 
 # Tables whose rows hang directly off a student.
-_BY_STUDENT = ("student_subject_enrollments", "learning_sessions", "session_attendance",
-               "student_topic_progress", "batch_members", "batch_session_attendance",
+_BY_STUDENT = ("student_branch_moves", "student_subject_enrollments", "learning_sessions",
+               "session_attendance", "student_topic_progress", "batch_members", "batch_session_attendance",
                "assessments", "rewards_penalties", "feedback", "student_reports")
 
 
@@ -39,11 +40,14 @@ def _faculty_of_batch(lookup: RowLookup, batch_id: Any) -> uuid.UUID | None:
 
 def new_viewer_link(lookup: RowLookup, table: str, old: Mapping[str, Any] | None,
                     new: Mapping[str, Any]) -> tuple[uuid.UUID, str, uuid.UUID] | None:
-    """(student id, "faculty"|"counselor", viewer id) when this change links a new viewer."""
+    """(student id, "faculty"|"counselor"|"branch", viewer id or branch id) when this change
+    links a new viewer (every desk of a new branch is one)."""
     student = new.get("id") if table == "students" else new.get("student_id")
     if student is None:
         return None
     if table == "students":
+        if old is not None and new.get("branch_id") not in (None, old.get("branch_id")):
+            return student, "branch", new["branch_id"]
         if old is not None and new.get("counselor_id") not in (None, old.get("counselor_id")):
             return student, "counselor", new["counselor_id"]
         return None
@@ -69,6 +73,8 @@ def already_visible(conn: Connection, link: tuple[uuid.UUID, str, uuid.UUID]) ->
     Call it before the change is written, so the changed row itself does not count.
     """
     student, kind, viewer = link
+    if kind == "branch":
+        return False  # the new branch's desks never held the student
     ids = (faculty_students(viewer) if kind == "faculty"
            else counselor_students(viewer)).subquery()
     return bool(conn.execute(select(exists().where(ids.c[0] == student))).scalar())

@@ -25,9 +25,10 @@ import httpx
 from sqlalchemy import Engine, create_engine, insert, select, union
 
 from institute_core.enums import Role
-from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
+from institute_core.schema import MAIN_BRANCH_ID, MODEL_BY_TABLE, SYNCED_TABLES, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import database_lookup, owner_of
+from institute_core.sync.scopes import Viewer
 from tests.server.helpers import PASSWORD, Device
 from tests.support.schema_rows import data_columns, foreign_keys, valid_row
 from tests.support.server import create_user, faculty_id_of
@@ -36,6 +37,8 @@ from tests.support.server import create_user, faculty_id_of
 OTHERS = {"admin2": Role.ADMIN.value, "faculty2": Role.FACULTY.value,
           "counselor2": Role.COUNSELOR.value, "student2": Role.STUDENT.value}
 WORLD_ROWS = 10  # rows of each table the super admin makes up front
+# Branches beside Main: one, so that about half of the rows lie in a pusher's branch.
+WORLD_BRANCHES = 1
 _SAMPLE = 400  # foreign-key combinations tried per table at most
 
 
@@ -67,6 +70,23 @@ class DbFacts:
     def owner(self, table: str, row: Mapping[str, Any]) -> uuid.UUID | None:
         with self.engine.connect() as conn:
             return owner_of(database_lookup(conn), table, row)
+
+    @property
+    def branches(self) -> frozenset[str] | None:
+        # Who is limited by branch is the server's one decision (Viewer); where they work is
+        # read here from the links, independently of the server's queries.
+        if not Viewer(self.user_id, self.role, self.faculty_id).branch_limited:
+            return None
+        return self.works_in(self.user_id)
+
+    def works_in(self, user_id: Any) -> frozenset[str]:
+        links = table_of("user_branches")
+        return frozenset(str(b) for b in self._ids(select(links.c.branch_id).where(
+            links.c.user_id == user_id, links.c.deleted_at.is_(None))))
+
+    def branch_of(self, table: str, row_id: Any) -> Any:
+        row = self.row(table, row_id)
+        return None if row is None else row.get("branch_id")
 
     def _ids(self, query: Any) -> set[uuid.UUID]:
         with self.engine.connect() as conn:
@@ -205,6 +225,11 @@ class World:
             # Also the student accounts nobody's record holds yet: a counselor may link their
             # student only to an account no colleague's student has.
             ids = [*ids, *(i for i in self.ids("users") if i not in ids)]
+        if parent == "branches":
+            # Three rows in four lie in Main, where the named accounts work (create_user): the
+            # rules beside the branch one (a free student account, say) still find their rows,
+            # and rows of the other branch stay for the forbidden cases.
+            ids = [*ids, MAIN_BRANCH_ID, MAIN_BRANCH_ID]
         if table == "password_resets" and column == "user_id":
             # A reset of a signed-in pusher would change the password its device signs in with.
             ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
@@ -243,7 +268,7 @@ class World:
                         facts, table, authored) for g in grants):
                     continue  # a reset with an empty verifier, say
                 made.append(row)
-                if len(made) == WORLD_ROWS:
+                if len(made) == (WORLD_BRANCHES if table == "branches" else WORLD_ROWS):
                     break
             if table == "students":
                 made.append(self._counselors_own_student(made))
@@ -259,7 +284,8 @@ class World:
         taken = {r["user_id"] for r in made} | set(self.users.values())
         account = next(i for i in self.ids("users") if i not in taken)
         row = valid_row("students", {}, pick=len(made), fixed={
-            "user_id": account, "counselor_id": self.users[Role.COUNSELOR.value]})
+            "user_id": account, "counselor_id": self.users[Role.COUNSELOR.value],
+            "branch_id": MAIN_BRANCH_ID})  # where the counselor works (create_user)
         row.setdefault("id", uuid.uuid4())
         return row
 
