@@ -20,15 +20,16 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.schema import table_of
 from institute_core.sync.owners import RowLookup
+from institute_core.sync.policy import BRANCH_OF
 from institute_core.sync.scopes import counselor_students, faculty_students
 from sync_server.sync.rowstore import DEFAULT_FIELD
 
 _meta = table_of("sync_field_versions")
 
-# Tables whose rows hang directly off a student.
-_BY_STUDENT = ("student_branch_moves", "student_subject_enrollments", "learning_sessions",
-               "session_attendance", "student_topic_progress", "batch_members", "batch_session_attendance",
-               "assessments", "rewards_penalties", "feedback", "student_reports")
+# Tables whose rows hang directly off a student: where the policy says they live with the
+# student (institute_core.sync.policy.BRANCH_OF), so a new table is re-versioned too.
+_BY_STUDENT = tuple(name for name, how in BRANCH_OF.items()
+                    if how.parent == "students" and how.column == "student_id")
 
 
 def _faculty_of_batch(lookup: RowLookup, batch_id: Any) -> uuid.UUID | None:
