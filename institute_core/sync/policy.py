@@ -20,8 +20,10 @@ docs/security.md shows it as a table rendered by `python -m institute_core.sync.
 Branches (issue 17): `BRANCH_OF` says where each branch-scoped table's rows live (their own
 `branch_id`, or their parent's branch). Every read scope and write rule of such a table is
 limited to the asker's branches (`Facts.branches`; None for who sees every branch), so a desk of
-one branch can neither pull nor push another branch's rows. Keys of `TablePolicy.read`/`write` are roles today; issue 17 makes them
-permissions, which only changes how a pusher's keys are found (`keys_of`).
+one branch can neither pull nor push another branch's rows.
+
+Keys of `TablePolicy.read`/`write` are roles today; issue 17 makes them permissions, which
+only changes how a pusher's keys are found (`keys_of`).
 
 A table missing here can be neither pulled nor pushed (see `table_policy`).
 """

@@ -178,6 +178,7 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
         return true()
     table = _t(table_name)
     mine = _viewer_branches(viewer)
+    clause: ColumnElement[bool]
     if how.parent is None:
         clause = table.c[how.column].in_(mine)
     else:

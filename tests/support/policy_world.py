@@ -158,6 +158,7 @@ class World:
     faculties: dict[str, uuid.UUID]
     used_ids: set[uuid.UUID] = field(default_factory=set)
     rng: random.Random = field(default_factory=lambda: random.Random(14))
+    world_branches: list[uuid.UUID] = field(default_factory=list)
 
     @classmethod
     def build(cls, base_url: str, pg_url: str) -> World:
@@ -225,11 +226,16 @@ class World:
             # Also the student accounts nobody's record holds yet: a counselor may link their
             # student only to an account no colleague's student has.
             ids = [*ids, *(i for i in self.ids("users") if i not in ids)]
-        if parent == "branches":
-            # Three rows in four lie in Main, where the named accounts work (create_user): the
-            # rules beside the branch one (a free student account, say) still find their rows,
-            # and rows of the other branch stay for the forbidden cases.
-            ids = [*ids, MAIN_BRANCH_ID, MAIN_BRANCH_ID]
+        if parent == "branches" and table != "user_branches":
+            # Rows go to Main, where the named accounts work (create_user), three times in four,
+            # else to the world's other branch – never to the many branches the cases of the
+            # branches table add – so the rules beside the branch one (a free student account,
+            # say) still find rows, and rows of another branch stay for the forbidden cases.
+            ids = [*(self.world_branches or ids), MAIN_BRANCH_ID, MAIN_BRANCH_ID]
+        if table == "user_branches" and column == "user_id":
+            # The pushers work in Main alone (create_user), so every branch-scoped table keeps
+            # rows outside their branches for the forbidden cases.
+            ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
         if table == "password_resets" and column == "user_id":
             # A reset of a signed-in pusher would change the password its device signs in with.
             ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
@@ -281,6 +287,8 @@ class World:
                                    [(r["id"], new_fields(r), 0) for r in made])
             refused = [r for r in results if r["outcome"] != "applied"]
             assert not refused, (table, refused)
+            if table == "branches":
+                self.world_branches = self.ids("branches")
 
 
     def _counselors_own_student(self, made: list[dict[str, Any]]) -> dict[str, Any]:

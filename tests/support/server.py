@@ -24,9 +24,8 @@ import httpx
 from sqlalchemy import select
 
 from institute_core import migrations
-from institute_core.schema import Faculty
+from institute_core.schema import MAIN_BRANCH_ID, Faculty
 from sync_server.settings import make_engine
-from institute_core.schema import MAIN_BRANCH_ID
 from sync_server.users import create_user as _create_user
 
 TEST_SECRET = "test-secret-key-0123456789abcdef"
