@@ -25,12 +25,14 @@ class SizeSpec:
     admins: int
     students: int
     inquiries: int
+    branches: int = 1  # centres, Main included (issue 17)
 
 
 SIZES: dict[str, SizeSpec] = {
     "small": SizeSpec(faculty=6, counselors=2, admins=1, students=150, inquiries=80),
     "default": SizeSpec(faculty=40, counselors=5, admins=2, students=1500, inquiries=800),
-    "large": SizeSpec(faculty=400, counselors=50, admins=5, students=15000, inquiries=8000),
+    "large": SizeSpec(faculty=400, counselors=50, admins=5, students=15000, inquiries=8000,
+                      branches=4),
 }
 
 

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from institute_core.demo.branches import make_branches
 from institute_core.demo.context import Context, Row, size_spec
 from institute_core.demo.engagement import (
     make_feedback,
@@ -64,6 +65,7 @@ def generate(size: str = "default", seed: int = 7, *, today: date | None = None,
         make_feedback(ctx, people)
         make_rewards(ctx, people)
         make_reports(ctx, people)
+        make_branches(ctx, people, spec.branches)
     return DemoData(size, seed, ctx.today, ctx.tables)
 
 
