@@ -27,12 +27,14 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.comparison import BranchComparison
 from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
 from desktop_app.models import Column, RowsModel
 from desktop_app.settings.risk_dialog import RiskThresholdsDialog
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.analytics import dashboard
+from institute_core.analytics.branches import BranchFigures, branch_figures
 from institute_core.analytics.dashboard import DashboardData
 from institute_core.analytics.period import Period
 from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
@@ -112,6 +114,7 @@ class DashboardView(QWidget):
         self.loaded = False  # the current range's figures and at-risk list are both shown
         self.data: DashboardData | None = None
         self.at_risk: tuple[AtRiskStudent, ...] = ()
+        self.branch_rows: list[BranchFigures] = []
         self.faculty_id: uuid.UUID | None = None
         self.is_faculty = ctx.user.role == Role.FACULTY
         if self.is_faculty:
@@ -153,7 +156,7 @@ class DashboardView(QWidget):
         self.message = styled_label("", "hint")
         outer.addWidget(self.message)
 
-        scroll = QScrollArea()
+        scroll = self.body_scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
         body = QWidget()
@@ -192,6 +195,12 @@ class DashboardView(QWidget):
             grid.addWidget(self.funnel_chart, 2, 0)
             grid.addWidget(risk_box, 2, 1)
         grid.addWidget(self.utilization_chart, 3, 0, 1, 2)
+        # Branches side by side: the whole picture is an office view, not a teacher's.
+        self.branches = BranchComparison(body)
+        if self.is_faculty:
+            self.branches.hide()
+        else:
+            grid.addWidget(self.branches, 4, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -304,7 +313,7 @@ class DashboardView(QWidget):
         period = Period(start, end)
         self._generation += 1
         generation = self._generation
-        self._pending = 2
+        self._pending = 2 if self.is_faculty else 3
         self.loaded = False
         self.message.setText(f"Loading {period.label()}…")
         replica, faculty = self._ctx.replica, self.faculty_id
@@ -324,6 +333,13 @@ class DashboardView(QWidget):
                      lambda exc: self._on_failed(generation, exc))
         tasks.run_db(risky, lambda rows: self._on_at_risk(generation, rows),
                      lambda exc: self._on_failed(generation, exc))
+        if not self.is_faculty:
+            def by_branch() -> list[BranchFigures]:
+                with replica.read() as db:
+                    return branch_figures(db, period)
+
+            tasks.run_db(by_branch, lambda rows: self._on_branches(generation, rows),
+                         lambda exc: self._on_failed(generation, exc))
 
     def _on_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:
@@ -343,6 +359,17 @@ class DashboardView(QWidget):
         self.data = data
         self._show_overview(data)
         self.sig_overview_loaded.emit()
+        self._done_one()
+
+    def scroll_to_branches(self) -> None:
+        """Bring the branches' figures into view (they sit below the charts)."""
+        self.body_scroll.ensureWidgetVisible(self.branches)
+
+    def _on_branches(self, generation: int, rows: list[BranchFigures]) -> None:
+        if generation != self._generation:
+            return
+        self.branch_rows = rows
+        self.branches.set_rows(rows)
         self._done_one()
 
     def _on_at_risk(self, generation: int, rows: tuple[AtRiskStudent, ...]) -> None:

@@ -1,11 +1,12 @@
-"""Setup: people, syllabus, batches, spreadsheet import, the audit log and the devices – admins
-only."""
+"""Setup: people, syllabus, batches, branches, spreadsheet import, the audit log and the
+devices – admins only."""
 
 from __future__ import annotations
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QTabWidget, QVBoxLayout, QWidget
 
+from desktop_app.branches.setup_tab import BranchesTab
 from desktop_app.context import AppContext
 from desktop_app.setup.audit_tab import AuditTab
 from desktop_app.setup.batches_tab import BatchesTab
@@ -41,12 +42,14 @@ class SetupView(QWidget):
         self.students = StudentsTab(ctx)
         self.syllabus = SyllabusTab(ctx)
         self.batches = BatchesTab(ctx)
+        self.branches = BranchesTab(ctx)
         self.importer = ImportTab(ctx)
         self.audit = AuditTab(ctx)
         self.devices = DevicesTab(ctx)
         for tab, name in ((self.people, "People"), (self.students, "Students"),
                           (self.syllabus, "Syllabus"),
-                          (self.batches, "Batches"), (self.importer, "Import"),
+                          (self.batches, "Batches"), (self.branches, "Branches"),
+                          (self.importer, "Import"),
                           (self.audit, "Audit log"), (self.devices, "Devices")):
             self.tabs.addTab(tab, name)
             saved = getattr(tab, "sig_saved", None)

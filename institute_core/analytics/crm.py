@@ -97,14 +97,18 @@ class CrmSummary:
         return percent(self.enrolled, self.total)
 
 
-def crm_summary(db: Db, period: Period) -> CrmSummary:
-    """Funnel and conversion of the inquiries created in `period` (UTC days)."""
+def crm_summary(db: Db, period: Period, branch_ids: list[uuid.UUID] | None = None
+                ) -> CrmSummary:
+    """Funnel and conversion of the inquiries created in `period` (UTC days), of the given
+    branches only when `branch_ids` is given."""
     i = Inquiry
-    rows = db.execute(
-        select(i.id, i.status, i.source, i.counselor_id, User.first_name, User.last_name)
-        .outerjoin(User, User.id == i.counselor_id)
-        .where(i.deleted_at.is_(None), i.created_at >= period.start_utc(),
-               i.created_at < period.end_utc_exclusive())).all()
+    query = (select(i.id, i.status, i.source, i.counselor_id, User.first_name, User.last_name)
+             .outerjoin(User, User.id == i.counselor_id)
+             .where(i.deleted_at.is_(None), i.created_at >= period.start_utc(),
+                    i.created_at < period.end_utc_exclusive()))
+    if branch_ids is not None:
+        query = query.where(i.branch_id.in_(branch_ids))
+    rows = db.execute(query).all()
     followed = set(db.execute(
         select(FollowUp.inquiry_id).distinct()
         .where(FollowUp.deleted_at.is_(None),

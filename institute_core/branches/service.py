@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from institute_core.ids import natural_id
@@ -43,6 +43,8 @@ class BranchRow:
     phone: str | None
     gstin: str | None
     time_zone: str
+    students: int = 0  # in the branch now, as this desk holds them
+    staff: int = 0  # accounts working there
 
 
 def list_branches(replica: Replica) -> list[BranchRow]:
@@ -50,8 +52,14 @@ def list_branches(replica: Replica) -> list[BranchRow]:
     with replica.read() as session:
         rows = session.scalars(select(Branch).where(Branch.deleted_at.is_(None))
                                .order_by(Branch.name, Branch.code)).all()
-        return [BranchRow(b.id, b.name, b.code, b.address, b.phone, b.gstin, b.time_zone)
-                for b in rows]
+        students: dict[uuid.UUID, int] = {b: n for b, n in session.execute(
+            select(Student.branch_id, func.count()).where(Student.deleted_at.is_(None))
+            .group_by(Student.branch_id))}
+        staff: dict[uuid.UUID, int] = {b: n for b, n in session.execute(
+            select(UserBranch.branch_id, func.count()).where(UserBranch.deleted_at.is_(None))
+            .group_by(UserBranch.branch_id))}
+        return [BranchRow(b.id, b.name, b.code, b.address, b.phone, b.gstin, b.time_zone,
+                          students.get(b.id, 0), staff.get(b.id, 0)) for b in rows]
 
 
 def save_branch(replica: Replica, actor: Actor, viewer: HasRole,
