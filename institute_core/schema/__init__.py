@@ -114,6 +114,7 @@ def table_of(name: str) -> Table:
 
 
 __all__ = [
+    "MAIN_BRANCH_ID",
     "MODEL_BY_TABLE",
     "SYNCED_MODELS",
     "SYNCED_TABLES",
@@ -145,7 +146,6 @@ __all__ = [
     "LearningSession",
     "LocalCredential",
     "LoginFailure",
-    "MAIN_BRANCH_ID",
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",

@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from institute_core.enums import Role, UserStatus
 from institute_core.branches.defaults import desk_branch
+from institute_core.enums import Role, UserStatus
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     Enrollment,
