@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from institute_core.enums import Role
-from institute_core.schema import table_of
+from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
 from institute_core.sync.policy import Author, Grant, Op, Undeclared, same
@@ -154,6 +154,33 @@ def authors(viewer: Viewer, table: str, values: Row) -> dict[str, uuid.UUID | No
                     "it cannot name someone else")
         filled[column] = mine
     return filled
+
+
+# Where a new row that names no branch belongs: its parent's branch (a session its student's,
+# a batch its faculty member's), else the pusher's first branch, else Main.
+_BRANCH_PARENT = {"learning_sessions": ("student_id", "students"),
+                  "flexible_batches": ("faculty_id", "faculties")}
+
+
+def branch_default(store: BatchStore, viewer: Viewer, table: str, values: Row
+                   ) -> dict[str, uuid.UUID]:
+    """{"branch_id": ...} for a new row of a table with a branch that names none; else {}.
+
+    The same rule as the desk's (institute_core/branches/defaults.py); the write policy then
+    checks the row with it, so a default never places a row outside the pusher's branches.
+    """
+    if "branch_id" not in table_of(table).c or values.get("branch_id") is not None:
+        return {}
+    column, parent = _BRANCH_PARENT.get(table, (None, None))
+    if column is not None and parent is not None and values.get(column) is not None:
+        row = store.row(parent, values[column])
+        if row is not None and row.get("branch_id") is not None:
+            return {"branch_id": row["branch_id"]}
+    first = store.connection().execute(
+        branches_of_user(viewer.user_id).order_by(table_of("user_branches").c.created_at,
+                                                  table_of("user_branches").c.branch_id)
+        .limit(1)).scalar()
+    return {"branch_id": first if first is not None else MAIN_BRANCH_ID}
 
 
 def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new: Row,

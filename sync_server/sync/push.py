@@ -326,6 +326,9 @@ class _Applier:
         if isinstance(authors, str):
             raise Refused(f"not allowed: {authors}")
         values.update(authors)
+        # A new row naming no branch gets the one it belongs to, as on a desk (docs/sync.md).
+        placed = authorize.branch_default(self.store, self.viewer, change.table, values)
+        values.update(placed)
         validate_values(table, values)
         self._check_numbers(change.table, values)
         # Parents first: the policy's rules read them (a session's faculty, a reset's user).
@@ -337,7 +340,8 @@ class _Applier:
         version = self.clock.next()
         self.store.insert(change.table, {**values, "version": version},
                           sent={**change.fields, "id": str(change.row_id), "version": version,
-                                **{k: None if v is None else str(v) for k, v in authors.items()}})
+                                **{k: None if v is None else str(v)
+                                   for k, v in {**authors, **placed}.items()}})
         stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
         # Every field of a new row has the same stamp: "*" alone says so (stamps_of), and a
         # push of new rows writes a tenth of the stamp data.
