@@ -714,6 +714,11 @@ def markdown() -> str:
                 ", ".join(f"{c} ({a.value})" for c, a in policy.stamps.items()) or "-",
                 ", ".join(sorted(policy.secrets)) or "-",
                 ", ".join(sorted(policy.numbers)) or "-"))
+    lines += ["", f"Where branch-scoped rows live (`BRANCH_OF`; \"{BRANCH_TEXT}\" above limits "
+              "nobody who sees every branch – today administrators – nor a student, whose "
+              "scope is their own record):", "", "| table | its rows lie in a branch when |",
+              "|---|---|"]
+    lines += [f"| {table} | {how.text} |" for table, how in BRANCH_OF.items()]
     return "\n".join(lines) + "\n"
 
 
