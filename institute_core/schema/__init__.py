@@ -12,6 +12,18 @@ from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, Pass
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
+from institute_core.schema.fees import (
+    Expense,
+    FeeDiscount,
+    FeeHead,
+    FeeInstalment,
+    FeePlan,
+    Payment,
+    PaymentAllocation,
+    PaymentEvent,
+    Refund,
+    SalaryPayment,
+)
 from institute_core.schema.learning import (
     Assessment,
     AttendanceTopic,
@@ -72,6 +84,16 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     FacultyMove,
     AuditEntry,
     PasswordReset,
+    FeeHead,
+    FeePlan,
+    FeeInstalment,
+    FeeDiscount,
+    Payment,
+    PaymentAllocation,
+    PaymentEvent,
+    Refund,
+    Expense,
+    SalaryPayment,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -96,9 +118,14 @@ __all__ = [
     "BatchSessionAttendance",
     "ConflictLogEntry",
     "Enrollment",
+    "Expense",
     "Faculty",
     "FacultyMove",
     "FacultyReport",
+    "FeeDiscount",
+    "FeeHead",
+    "FeeInstalment",
+    "FeePlan",
     "Feedback",
     "FlexibleBatch",
     "FollowUp",
@@ -111,7 +138,12 @@ __all__ = [
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",
+    "Payment",
+    "PaymentAllocation",
+    "PaymentEvent",
+    "Refund",
     "RewardPenalty",
+    "SalaryPayment",
     "SentChange",
     "SessionAttendance",
     "Student",
