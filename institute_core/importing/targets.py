@@ -8,7 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from institute_core.schema import Synced
+from institute_core.schema import MAIN_BRANCH_ID, Synced
 from institute_core.schema.types import utcnow
 from institute_core.validation import InvalidInput, validate_values
 
@@ -42,6 +42,10 @@ class Target:
                         and column.default.is_scalar:
                     values[column.key] = column.default.arg
             values.setdefault("id", self.row_id)
+            if "branch_id" in table.c and values.get("branch_id") is None:
+                # The unit of work places a new row in its branch when it is written
+                # (branches/defaults.py); any branch id meets the column's own rules.
+                values["branch_id"] = MAIN_BRANCH_ID
         validate_values(table, values, partial=not self.is_new)
 
     def write(self, session: Session) -> None:
