@@ -93,7 +93,6 @@ def work_everywhere(engine: Engine, user_id: uuid.UUID, branches: list[uuid.UUID
                 for b in branches if b not in have]
         if rows:
             conn.execute(insert(links), rows)
-        clock.save()
 
 
 def shares(engine: Engine) -> tuple[dict[uuid.UUID, str], dict[uuid.UUID, tuple[float, float]]]:
