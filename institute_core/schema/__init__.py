@@ -25,6 +25,7 @@ from institute_core.schema.learning import (
     StudentTopicProgress,
 )
 from institute_core.schema.people import Faculty, Student, User
+from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
 from institute_core.schema.server_tables import (
     AuthSession,
@@ -111,6 +112,8 @@ __all__ = [
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",
+    "PortalSession",
+    "PortalSignInCode",
     "RewardPenalty",
     "SentChange",
     "SessionAttendance",

@@ -176,6 +176,8 @@ OWN_STUDENT_RECORD = Scope("own_student_record", "their own student record",
                            lambda f, t, r: f.sees_student(r["id"]))
 STUDENT_ROWS = Scope("their_students_rows", "rows of their students",
                      lambda f, t, r: f.sees_student(r.get("student_id")))
+OWN_STUDENT_ROWS = Scope("own_student_rows", "their own rows (student_id is their record)",
+                         STUDENT_ROWS.check)
 
 
 def _attendance_student(f: ReadFacts, attendance_id: Any) -> Any:
@@ -307,8 +309,11 @@ def _admins(*extra: tuple[str, tuple[Grant, ...]]) -> dict[str, tuple[Grant, ...
 
 FACULTY, COUNSELOR = Role.FACULTY.value, Role.COUNSELOR.value
 _SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins())
-_FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING)
-_COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS)
+# A student (and the portal, reading for a student or their guardian) sees their own rows of
+# these tables: their schedule, attendance, progress, assessments and feedback.
+_FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING, OWN_STUDENT_ROWS)
+_COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS)
+_BATCH_AND_OWN = _reads(BATCH_ROWS, NOTHING, OWN_STUDENT_ROWS)
 
 POLICY: dict[str, TablePolicy] = {
     "users": TablePolicy(
@@ -360,10 +365,10 @@ POLICY: dict[str, TablePolicy] = {
         read=_reads(THEIR_BATCHES, NOTHING),
         write=_admins((FACULTY, (Grant(EDIT_OPS, MY_BATCH),)))),
     "batch_members": TablePolicy(
-        read=_reads(BATCH_ROWS, NOTHING),
+        read=_BATCH_AND_OWN,
         write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
     "batch_session_attendance": TablePolicy(
-        read=_reads(BATCH_ROWS, NOTHING),
+        read=_BATCH_AND_OWN,
         write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
     "batch_attendance_topics": TablePolicy(
         read=_reads(BATCH_ATTENDANCE_TOPICS, NOTHING),
@@ -389,7 +394,8 @@ POLICY: dict[str, TablePolicy] = {
                       (COUNSELOR, (Grant(EDIT_OPS, COUNSELED_ROW),))),
         stamps={"reviewed_by": Author.USER}),
     "student_reports": TablePolicy(
-        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
+        read=_reads(STUDENT_ROWS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
         authors={"generated_by": Author.USER}),
     "faculty_reports": TablePolicy(
         read=_reads(THEIR_FACULTY_ROWS, NOTHING),
