@@ -41,6 +41,7 @@ RECORD_KINDS = {
     "faculty_reports": "faculty report", "import_runs": "import",
     "enrollment_faculty_moves": "change of faculty", "audit_log": "audit entry",
     "password_resets": "password reset",
+    "certificate_templates": "certificate template", "certificates": "certificate",
 }
 
 

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, PasswordReset
 from institute_core.schema.base import Base, OwnerRule, Synced
+from institute_core.schema.certificates import Certificate, CertificateTemplate
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.learning import (
@@ -73,6 +74,8 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     FacultyMove,
     AuditEntry,
     PasswordReset,
+    CertificateTemplate,
+    Certificate,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -95,6 +98,8 @@ __all__ = [
     "BatchAttendanceTopic",
     "BatchMember",
     "BatchSessionAttendance",
+    "Certificate",
+    "CertificateTemplate",
     "ConflictLogEntry",
     "Enrollment",
     "Faculty",

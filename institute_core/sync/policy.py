@@ -292,6 +292,8 @@ ENROLLMENT_PROGRESS = frozenset({"expected_completion_date", "actual_completion_
                                  "completion_percentage", "status", "notes"})
 ENROLLMENT_OFFICE = frozenset({"expected_completion_date", "status", "notes"})
 STUDENT_LEARNING = frozenset({"learning_style", "preferred_schedule"})
+# What may change on an issued certificate: only that it was revoked, and why.
+CERTIFICATE_REVOCATION = frozenset({"revoked_at", "revoked_reason"})
 
 
 def _reads(faculty: Scope, counselor: Scope, student: Scope = NOTHING) -> dict[str, Scope]:
@@ -418,6 +420,14 @@ POLICY: dict[str, TablePolicy] = {
         write={Role.SUPER_ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_ANY),),
                Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
         authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
+    # Certificates (issue 20): administrators keep the templates and issue, by hand or by the
+    # templates' rules; a certificate is a fact, so afterwards it can only be revoked.
+    "certificate_templates": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
+    "certificates": TablePolicy(
+        read=_reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS),
+        write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), ANY_ROW, CERTIFICATE_REVOCATION),)
+               for role in ADMINS},
+        authors={"issued_by": Author.USER}),
 }
 
 
