@@ -39,11 +39,10 @@ def _own(table: str, viewer: Viewer) -> Any:
     return visible(table, viewer) & t.c.deleted_at.is_(None)
 
 
-def student_ids(conn: Connection, viewer: Viewer) -> list[uuid.UUID]:
-    """The viewer's student records, as the students table's scope gives them."""
-    students = table_of("students")
-    return list(conn.execute(select(students.c.id).where(_own("students", viewer))
-                             .order_by(students.c.enrollment_no)).scalars())
+def student_ids(viewer: Viewer) -> list[uuid.UUID]:
+    """The viewer's student records: the session read them through the students table's
+    scope (sessions.read_session) when the request began."""
+    return list(viewer.students or ())
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,7 @@ class StudentHeader:
 
 
 def header(conn: Connection, viewer: Viewer) -> StudentHeader:
-    ids = student_ids(conn, viewer)
+    ids = student_ids(viewer)
     info = students_info(conn, ids)
     return StudentHeader(tuple(info[i].name for i in ids if i in info),
                          tuple(info[i].enrollment_no for i in ids if i in info))
@@ -141,7 +140,7 @@ class Progress:
 def progress(conn: Connection, viewer: Viewer, today: date) -> Progress:
     """Subjects with predicted completion and its range, topic status and competency (the
     progress report's own payload), and topics missed while absent from a batch."""
-    ids = student_ids(conn, viewer)
+    ids = student_ids(viewer)
     if not ids:
         return Progress([], {})
     payloads = collect_progress(conn, ids, Period(today.replace(day=1), today), today,
@@ -194,7 +193,7 @@ class AttendancePage:
 
 def attendance_page(conn: Connection, viewer: Viewer, today: date) -> AttendancePage:
     period = Period.last_days(HISTORY_DAYS, today)
-    ids = student_ids(conn, viewer)
+    ids = student_ids(viewer)
     marks = attendance.attendance_marks(conn, period, student_ids=ids) if ids else []
     summary = attendance.summarize(marks)
     streaks = attendance.absence_streaks(marks).values()

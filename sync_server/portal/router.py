@@ -295,7 +295,7 @@ def report_pdf(request: Request) -> Response:
     last = min(today, (first + timedelta(days=32)).replace(day=1) - timedelta(days=1))
     settings = _settings(request)
     with request.app.state.engine.connect() as conn:
-        ids = reader.student_ids(conn, user.viewer)
+        ids = reader.student_ids(user.viewer)
         payload = collect_progress(conn, ids[:1], Period(first, last), last)[0]
     with tempfile.TemporaryDirectory(prefix="portal-report-") as folder:
         out = Path(folder) / "report.pdf"

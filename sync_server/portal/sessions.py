@@ -14,12 +14,13 @@ import secrets
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, Engine, insert, select, update
 
 from institute_core.enums import Role, UserStatus
 from institute_core.schema import table_of
-from institute_core.sync.scopes import Viewer, with_students
+from institute_core.sync.scopes import Viewer, visible
 from sync_server.clock import now
 from sync_server.settings import Settings
 
@@ -92,8 +93,11 @@ def read_session(engine: Engine, token: str | None) -> PortalUser | None:
     if not token or len(token) > 100:
         return None
     with engine.connect() as conn:
-        row = conn.execute(select(_sessions).where(
-            _sessions.c.token_hash == token_hash(token))).first()
+        row = conn.execute(
+            select(_sessions, _users.c.status, _users.c.deleted_at.label("user_deleted_at"),
+                   _users.c.role)
+            .outerjoin(_users, _users.c.id == _sessions.c.user_id)
+            .where(_sessions.c.token_hash == token_hash(token))).first()
         if row is None or row.revoked_at is not None or row.expires_at <= now():
             return None
         students = _students_of(conn, row)
@@ -104,26 +108,21 @@ def read_session(engine: Engine, token: str | None) -> PortalUser | None:
                       expires_at=row.expires_at)
 
 
-def _students_of(conn: Connection, row: object) -> tuple[uuid.UUID, ...]:
-    """The student records the session may read now: an account that was deactivated or a
-    student record deleted since sign-in reads nothing."""
-    kind, user_id, student_id = (row.kind, row.user_id, row.student_id)  # type: ignore[attr-defined]
-    if kind == STUDENT and user_id is not None:
-        user = conn.execute(select(_users.c.status, _users.c.deleted_at, _users.c.role)
-                            .where(_users.c.id == user_id)).first()
-        if user is None or user.status != UserStatus.ACTIVE.value \
-                or user.deleted_at is not None or user.role != Role.STUDENT.value:
+def _students_of(conn: Connection, row: Any) -> tuple[uuid.UUID, ...]:
+    """The student records the session may read now, through the students table's read
+    scope: an account deactivated or a student record deleted since sign-in reads nothing."""
+    if row.kind == STUDENT and row.user_id is not None:
+        if row.status != UserStatus.ACTIVE.value or row.user_deleted_at is not None \
+                or row.role != Role.STUDENT.value:
             return ()
-        viewer = with_students(conn, Viewer(user_id=user_id, role=Role.STUDENT.value))
-        ids = viewer.students or ()
-        live = conn.execute(select(_students.c.id).where(
-            _students.c.id.in_(ids), _students.c.deleted_at.is_(None))).scalars().all()
-        return tuple(sorted(live, key=str))
-    if kind == GUARDIAN and student_id is not None:
-        child: uuid.UUID | None = conn.execute(select(_students.c.id).where(
-            _students.c.id == student_id, _students.c.deleted_at.is_(None))).scalar()
-        return (child,) if child is not None else ()
-    return ()
+        viewer = Viewer(user_id=row.user_id, role=Role.STUDENT.value)
+    elif row.kind == GUARDIAN and row.student_id is not None:
+        viewer = Viewer(user_id=NO_ACCOUNT, role=Role.STUDENT.value, students=(row.student_id,))
+    else:
+        return ()
+    return tuple(conn.execute(select(_students.c.id).where(
+        visible("students", viewer), _students.c.deleted_at.is_(None))
+        .order_by(_students.c.enrollment_no)).scalars())
 
 
 def revoke(engine: Engine, session_id: uuid.UUID) -> None:
