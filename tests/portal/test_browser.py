@@ -4,7 +4,9 @@ everything, and no script is needed (JavaScript is switched off)."""
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,7 @@ import pytest
 
 from tests.portal.browser import DESKTOP, PHONE, chromium, screenshot_dir
 from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
+from tests.server.helpers import Device, new_row
 from tests.support.server import ServerProcess
 
 __all__ = ["chromium"]  # the fixture, imported for pytest
@@ -128,3 +131,36 @@ def test_a_guardian_opens_their_childs_pages_with_a_printed_code(
         page.get_by_role("button", name="PDF डाउनलोड करें").click()
     assert download.value.suggested_filename.startswith(
         f"progress-{portal_world.bob.enrollment_no}-")
+
+
+def test_the_verification_page_for_valid_revoked_and_unknown(
+        chromium: Any, portal_server: ServerProcess, portal_world: PortalWorld,
+        shots: Path) -> None:
+    with httpx.Client(base_url=portal_server.base_url) as http:
+        admin = Device(http, ADMIN_EMAIL).sign_in(ADMIN_PASSWORD)
+        template, valid, revoked = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+        tokens = {valid: f"v-{uuid.uuid4().hex}", revoked: f"r-{uuid.uuid4().hex}"}
+        changes = [admin.change("certificate_templates", template, new_row(
+            name="Completion", title="Certificate of Completion", body="{student_name}",
+            layout="landscape", auto_issue=False, is_active=True))]
+        changes += [admin.change("certificates", cid, new_row(
+            template_id=template, student_id=portal_world.bob.student_id,
+            certificate_number=f"CERT-BROWSER-{n:05d}", verification_token=token,
+            issued_on=date(2026, 11, 30), issued_by=admin.user_id,
+            student_name=portal_world.bob.name, course_name="Python Programming"))
+            for n, (cid, token) in enumerate(tokens.items())]
+        results = admin.push(*changes)
+        assert [r["outcome"] for r in results] == ["applied"] * 3
+        assert admin.push(admin.change("certificates", revoked, {
+            "revoked_at": new_row()["created_at"], "revoked_reason": "Issued by mistake"},
+            base_version=results[2]["version"]))[0]["outcome"] == "applied"
+    for page in _page(chromium, PHONE):
+        expected = {tokens[valid]: "Valid certificate", tokens[revoked]: "Issued by mistake",
+                    uuid.uuid4().hex: "Unknown certificate"}
+        for (token, words), name in zip(expected.items(), ("valid", "revoked", "unknown"),
+                                        strict=True):
+            page.goto(f"{portal_server.base_url}/portal/verify/{token}")
+            assert words in page.content()
+            assert (portal_world.bob.name in page.content()) == (name != "unknown")
+            assert _fits(page)
+            page.screenshot(path=str(shots / f"verify-360-{name}.png"), full_page=True)
