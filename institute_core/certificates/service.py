@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session
 
 from institute_core.analytics import attendance, prediction
 from institute_core.analytics.period import Db, Period
-from institute_core.certificates.numbering import next_certificate_number
 from institute_core.engagement.access import NotAllowed, require_role
 from institute_core.enums import CertificateLayout, Role
+from institute_core.numbering import SERIES_STATE_KEY, next_number
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     Assessment,
@@ -113,7 +113,7 @@ class IssuedCertificate:
 
 def _issue(session: Session, actor: Actor, template: CertificateTemplate,
            student_id: uuid.UUID, enrollment_id: uuid.UUID | None,
-           today: date) -> IssuedCertificate:
+           today: date, series: str | None) -> IssuedCertificate:
     student = session.execute(
         select(User.first_name, User.last_name).join(Student, Student.user_id == User.id)
         .where(Student.id == student_id, Student.deleted_at.is_(None))).first()
@@ -131,7 +131,10 @@ def _issue(session: Session, actor: Actor, template: CertificateTemplate,
     assert actor.user_id is not None
     certificate = Certificate(
         template_id=template.id, student_id=student_id, enrollment_id=enrollment_id,
-        certificate_number=next_certificate_number(session, actor.device_id),
+        # The desk's own series (institute_core/numbering.py), as receipts: offline desks
+        # never collide, and the server refuses a number outside the pusher's series.
+        certificate_number=next_number(session, "certificates", "certificate_number", series,
+                                       today),
         verification_token=secrets.token_urlsafe(24), issued_on=today,
         issued_by=actor.user_id, student_name=full_name(student.first_name, student.last_name),
         course_name=course)
@@ -152,7 +155,7 @@ def issue(replica: Replica, actor: Actor, template_id: uuid.UUID, student_id: uu
         if template is None or template.deleted_at is not None:
             raise InvalidInput("certificates", "template_id", "no such template", template_id)
         return _issue(session, actor, template, student_id, enrollment_id,
-                      today or date.today())
+                      today or date.today(), replica.get_state(SERIES_STATE_KEY))
 
 
 def revoke(replica: Replica, actor: Actor, certificate_id: uuid.UUID, reason: str) -> None:

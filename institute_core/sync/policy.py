@@ -9,7 +9,9 @@ For every synced table and role it says
 - which columns name the person who did it (`authors`: the server fills them from the token on
   insert, refuses any other value and never lets an update change them; `stamps`: when written
   they must name the pusher),
-- which columns never leave the server (`secrets`).
+- which columns never leave the server (`secrets`),
+- which columns hold a document number that must come from the pushing device's own series
+  (`numbers`: receipts, credit notes and certificates, institute_core/numbering.py).
 
 The server's push checks (`sync_server/sync/authorize.py`) and pull scopes read this module;
 docs/security.md shows it as a table rendered by `python -m institute_core.sync.policy
@@ -151,6 +153,7 @@ class TablePolicy:
     authors: Mapping[str, Author] = field(default_factory=dict)
     stamps: Mapping[str, Author] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
 
 
 # --- read scopes ------------------------------------------------------------------------------
@@ -296,6 +299,19 @@ STUDENT_LEARNING = frozenset({"learning_style", "preferred_schedule"})
 CERTIFICATE_REVOCATION = frozenset({"revoked_at", "revoked_reason"})
 
 
+def _approval_pending(f: WriteFacts, t: str, r: Row) -> bool:
+    return COUNSELED_ROW.check(f, t, r) and r.get("approved_by") is None \
+        and r.get("status") == "pending"
+
+
+PENDING_DISCOUNT = Rule("they counsel the student and the discount waits for an admin "
+                        "(status pending, approved_by empty)", _approval_pending)
+_CHEQUE_STEPS = frozenset({"deposited", "cleared", "bounced"})
+CHEQUE_STEP = Rule("they counsel the student and the event is a cheque's deposit, clearing or "
+                   "bounce (only an admin cancels)",
+                   lambda f, t, r: COUNSELED_ROW.check(f, t, r) and r.get("kind") in _CHEQUE_STEPS)
+
+
 def _reads(faculty: Scope, counselor: Scope, student: Scope = NOTHING) -> dict[str, Scope]:
     return {Role.SUPER_ADMIN.value: EVERYTHING, Role.ADMIN.value: EVERYTHING,
             Role.FACULTY.value: faculty, Role.COUNSELOR.value: counselor,
@@ -316,6 +332,48 @@ _SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_
 _FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING, OWN_STUDENT_ROWS)
 _COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS)
 _BATCH_AND_OWN = _reads(BATCH_ROWS, NOTHING, OWN_STUDENT_ROWS)
+
+INSERT_ONLY = frozenset({Op.INSERT})
+
+
+def _facts(counselor: Rule | None) -> dict[str, tuple[Grant, ...]]:
+    """Money facts: inserted, never edited nor deleted, by anyone (a correction is a new row)."""
+    grants: dict[str, tuple[Grant, ...]] = {role: (Grant(INSERT_ONLY, ANY_ROW),)
+                                            for role in ADMINS}
+    if counselor is not None:
+        grants[COUNSELOR] = (Grant(INSERT_ONLY, counselor),)
+    return grants
+
+
+# Faculty see no money; counselors see and take their students' (issue 18). One block, keyed by
+# role today: issue 17's permissions (fees.collect, fees.refund, fees.configure,
+# reports.financial) replace the keys here and nothing else.
+_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS)
+_ADMINS_ONLY = _reads(NOTHING, NOTHING)
+FEES_POLICY: dict[str, TablePolicy] = {
+    "fee_heads": TablePolicy(read=_reads(NOTHING, EVERYTHING), write=_admins()),
+    "fee_plans": TablePolicy(read=_MONEY_OF_STUDENTS,
+                             write=_admins((COUNSELOR, (Grant(INSERT_ONLY, COUNSELED_ROW),)))),
+    "fee_instalments": TablePolicy(
+        read=_MONEY_OF_STUDENTS, write=_admins((COUNSELOR, (Grant(INSERT_ONLY, COUNSELED_ROW),)))),
+    "fee_discounts": TablePolicy(
+        read=_MONEY_OF_STUDENTS,
+        write=_admins((COUNSELOR, (Grant(INSERT_ONLY, PENDING_DISCOUNT),))),
+        authors={"requested_by": Author.USER}, stamps={"approved_by": Author.USER}),
+    "payments": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW),
+                            authors={"received_by": Author.USER},
+                            numbers=frozenset({"receipt_no"})),
+    "payment_allocations": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW)),
+    "payment_events": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(CHEQUE_STEP),
+                                  authors={"recorded_by": Author.USER}),
+    "refunds": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(None),
+                           authors={"refunded_by": Author.USER},
+                           numbers=frozenset({"credit_note_no"})),
+    "expenses": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
+                            authors={"entered_by": Author.USER}),
+    "salary_payments": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
+                                   authors={"entered_by": Author.USER}),
+}
 
 POLICY: dict[str, TablePolicy] = {
     "users": TablePolicy(
@@ -420,6 +478,7 @@ POLICY: dict[str, TablePolicy] = {
         write={Role.SUPER_ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_ANY),),
                Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
         authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
+    **FEES_POLICY,
     # Certificates (issue 20): administrators keep the templates and issue, by hand or by the
     # templates' rules; a certificate is a fact, so afterwards it can only be revoked.
     "certificate_templates": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
@@ -427,7 +486,7 @@ POLICY: dict[str, TablePolicy] = {
         read=_reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS),
         write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), ANY_ROW, CERTIFICATE_REVOCATION),)
                for role in ADMINS},
-        authors={"issued_by": Author.USER}),
+        authors={"issued_by": Author.USER}, numbers=frozenset({"certificate_number"})),
 }
 
 
@@ -454,6 +513,12 @@ def read_scope(table: str, role: str) -> Scope:
 def grants(table: str, role: str) -> tuple[Grant, ...]:
     policy = table_policy(table)
     return tuple(g for key in keys_of(role) for g in policy.write.get(key, ()))
+
+
+def number_columns(table: str) -> frozenset[str]:
+    """Columns of `table` holding numbers that must be of the pushing device's series."""
+    declared = POLICY.get(table)
+    return frozenset() if declared is None else declared.numbers
 
 
 def secret_columns(table: str) -> frozenset[str]:
@@ -509,13 +574,15 @@ def markdown() -> str:
             lines.append(f"| {table} | {role} | {read_scope(table, role).text} | "
                          f"{writes or 'nothing'} |")
     lines += ["", "| table | set by the server from the token | must name the pusher when "
-              "written | never leaves the server |", "|---|---|---|---|"]
+              "written | never leaves the server | a number of the pusher's series |",
+              "|---|---|---|---|---|"]
     for table, policy in POLICY.items():
-        if policy.authors or policy.stamps or policy.secrets:
-            lines.append("| {} | {} | {} | {} |".format(
+        if policy.authors or policy.stamps or policy.secrets or policy.numbers:
+            lines.append("| {} | {} | {} | {} | {} |".format(
                 table, ", ".join(f"{c} ({a.value})" for c, a in policy.authors.items()) or "-",
                 ", ".join(f"{c} ({a.value})" for c, a in policy.stamps.items()) or "-",
-                ", ".join(sorted(policy.secrets)) or "-"))
+                ", ".join(sorted(policy.secrets)) or "-",
+                ", ".join(sorted(policy.numbers)) or "-"))
     return "\n".join(lines) + "\n"
 
 

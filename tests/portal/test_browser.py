@@ -145,7 +145,8 @@ def test_the_verification_page_for_valid_revoked_and_unknown(
             layout="landscape", auto_issue=False, is_active=True))]
         changes += [admin.change("certificates", cid, new_row(
             template_id=template, student_id=portal_world.bob.student_id,
-            certificate_number=f"CERT-BROWSER-{n:05d}", verification_token=token,
+            certificate_number=f"2026-27/{admin.series_code}/{n + 1:06d}",
+            verification_token=token,
             issued_on=date(2026, 11, 30), issued_by=admin.user_id,
             student_name=portal_world.bob.name, course_name="Python Programming"))
             for n, (cid, token) in enumerate(tokens.items())]

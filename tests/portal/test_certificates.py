@@ -27,6 +27,7 @@ from institute_core.certificates.pdf import (
 from institute_core.demo import build_demo_replica
 from institute_core.engagement.access import NotAllowed
 from institute_core.enums import Role
+from institute_core.numbering import SERIES_STATE_KEY, financial_year
 from institute_core.replica import Replica
 from institute_core.schema import Certificate, Student, User
 from institute_core.validation import InvalidInput
@@ -58,6 +59,7 @@ def desk(demo_dir: Path, tmp_path: Path) -> Iterator[Replica]:
     copy = tmp_path / "desk"
     shutil.copytree(demo_dir, copy)
     replica = Replica.open(copy)
+    replica.set_state(SERIES_STATE_KEY, "D07")  # given by the server when the desk connected
     yield replica
     replica.close()
 
@@ -75,15 +77,15 @@ def test_an_admin_issues_by_hand_and_by_rule_with_numbers_from_the_desks_series(
         min_attendance_pct=Decimal("50"), signatures="Asha Rao, Director"))
     due = service.issue_due(desk, admin, date.today())
     assert due, "the small demo has no completed enrollment that meets the rules"
-    series = f"CERT-{desk.device_id.hex[:8].upper()}-"
+    series = f"{financial_year(date.today())}/D07/"
     numbers = [c.number for c in due]
-    assert numbers == [f"{series}{n:05d}" for n in range(1, len(due) + 1)]
+    assert numbers == [f"{series}{n:06d}" for n in range(1, len(due) + 1)]
     assert service.issue_due(desk, admin, date.today()) == []  # certified once per template
     with desk.read() as db:
         student = db.execute(select(Student.id).where(
             Student.id.not_in([c.id for c in due])).limit(1)).scalar_one()
     by_hand = service.issue(desk, admin, template, student)
-    assert by_hand.number == f"{series}{len(due) + 1:05d}"
+    assert by_hand.number == f"{series}{len(due) + 1:06d}"
     tokens = {c.token for c in [*due, by_hand]}
     assert len(tokens) == len(due) + 1 and all(len(t) >= 32 for t in tokens)
     assert desk.pending_changes() > 0  # they sync like every other write
@@ -137,12 +139,12 @@ def test_the_pdf_shows_the_certificate_and_its_qr_code_reads_back_the_address(
     render_certificate(CertificateContent(
         title="Certificate of Completion", body=BODY, signatures="Asha Rao, Director\n"
         "Vikram Sen, Course lead", logo_path=None, layout="landscape",
-        number="CERT-1A2B3C4D-00007", student_name="Meena Iyer", course_name="Python Programming",
+        number="2026-27/D07/000007", student_name="Meena Iyer", course_name="Python Programming",
         enrollment_no="ENR-2026-00007", issued_on=date(2026, 12, 5),
         institute="Institute Desk Demo Institute", verify_url=url), out)
     text = " ".join(PdfReader(io.BytesIO(out.read_bytes())).pages[0].extract_text().split())
     for expected in ("Certificate of Completion", "Meena Iyer", "Python Programming",
-                     "CERT-1A2B3C4D-00007", "Asha Rao", "Course lead"):
+                     "2026-27/D07/000007", "Asha Rao", "Course lead"):
         assert expected in text
     assert _qr_of(out) == url
 
@@ -160,7 +162,7 @@ def pushed(portal: TestClient, portal_world: PortalWorld) -> dict[str, object]:
     for n, name in enumerate(tokens):
         changes.append(admin.change("certificates", ids[name], new_row(
             template_id=template, student_id=portal_world.alice.student_id,
-            certificate_number=f"CERT-TEST{uuid.uuid4().hex[:4].upper()}-{n:05d}",
+            certificate_number=f"2026-27/{admin.series_code}/{n + 1:06d}",
             verification_token=tokens[name], issued_on=date(2026, 11, 30),
             issued_by=admin.user_id, student_name=portal_world.alice.name,
             course_name="Python Programming")))
@@ -198,10 +200,28 @@ def test_an_issued_certificate_cannot_be_rewritten(portal: TestClient,
     admin, ids, versions = pushed["admin"], pushed["ids"], pushed["versions"]
     assert isinstance(admin, Device) and isinstance(ids, dict) and isinstance(versions, dict)
     for field, value in (("student_name", "Somebody Else"), ("course_name", "Anything"),
-                         ("certificate_number", "CERT-FORGED-00001")):
+                         ("certificate_number", f"2026-27/{admin.series_code}/999999")):
         result = admin.push(admin.change("certificates", ids["valid"], {field: value},
                                          base_version=versions["valid"]))[0]
         assert result["outcome"] == "rejected" and "not allowed" in result["reason"], result
     deleted = admin.push(admin.change("certificates", ids["valid"], {
         "deleted_at": new_row()["created_at"]}, base_version=versions["valid"]))[0]
     assert deleted["outcome"] == "rejected"
+
+
+def test_a_certificate_number_outside_the_desks_series_is_refused(
+        portal: TestClient, portal_world: PortalWorld, pushed: dict[str, object]) -> None:
+    admin = pushed["admin"]
+    assert isinstance(admin, Device)
+    template = uuid.uuid4()
+    result = admin.push(
+        admin.change("certificate_templates", template, new_row(
+            name="Other", title="Other", body=BODY, layout="portrait", auto_issue=False,
+            is_active=True)),
+        admin.change("certificates", uuid.uuid4(), new_row(
+            template_id=template, student_id=portal_world.alice.student_id,
+            certificate_number="2026-27/D999/000001", verification_token=uuid.uuid4().hex,
+            issued_on=date(2026, 12, 1), issued_by=admin.user_id,
+            student_name=portal_world.alice.name, course_name="Python Programming")))
+    assert result[0]["outcome"] == "applied"
+    assert result[1]["outcome"] == "rejected" and "series" in result[1]["reason"], result[1]
