@@ -235,3 +235,54 @@ def issue_due(replica: Replica, actor: Actor, today: date | None = None
         issued.append(issue(replica, actor, item.template_id, item.student_id,
                             item.enrollment_id, today))
     return issued
+
+
+# --- lists for the desk ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class TemplateRow:
+    id: uuid.UUID
+    draft: TemplateDraft
+    course: str
+
+
+@dataclass(frozen=True)
+class CertificateRow:
+    id: uuid.UUID
+    number: str
+    student_name: str
+    course_name: str
+    issued_on: date
+    revoked_reason: str | None
+
+    @property
+    def status(self) -> str:
+        return "revoked" if self.revoked_reason is not None else "valid"
+
+
+def list_templates(replica: Replica) -> tuple[TemplateRow, ...]:
+    with replica.read() as db:
+        rows = db.execute(select(CertificateTemplate, Subject.name)
+                          .outerjoin(Subject, Subject.id == CertificateTemplate.subject_id)
+                          .where(CertificateTemplate.deleted_at.is_(None))
+                          .order_by(CertificateTemplate.name)).all()
+    fields = TemplateDraft.__dataclass_fields__
+    return tuple(TemplateRow(t.id, TemplateDraft(**{f: getattr(t, f) for f in fields}),
+                             course or "any subject") for t, course in rows)
+
+
+def list_certificates(replica: Replica) -> tuple[CertificateRow, ...]:
+    with replica.read() as db:
+        rows = db.execute(select(Certificate).where(Certificate.deleted_at.is_(None))
+                          .order_by(Certificate.issued_on.desc(),
+                                    Certificate.certificate_number.desc())).scalars().all()
+    return tuple(CertificateRow(c.id, c.certificate_number, c.student_name, c.course_name,
+                                c.issued_on, c.revoked_reason if c.revoked_at else None)
+                 for c in rows)
+
+
+def subjects(replica: Replica) -> tuple[tuple[uuid.UUID, str], ...]:
+    with replica.read() as db:
+        return tuple(db.execute(select(Subject.id, Subject.name)
+                                .where(Subject.deleted_at.is_(None))
+                                .order_by(Subject.name)).tuples())
