@@ -41,5 +41,4 @@ def record(engine: Engine, choice: FeedbackChoice, rating: int, comments: str | 
     with engine.begin() as conn:
         clock = VersionClock(conn)
         conn.execute(insert(_feedback).values(**values, version=clock.next()))
-        clock.save()
     return feedback_id
