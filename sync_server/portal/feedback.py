@@ -1,6 +1,6 @@
 """Feedback given on the portal, stored as the feedback rows the desks' CRM analyses.
 
-The row is written server-side as a synced row with the next version of the global clock, so
+The row is written server-side as a synced row with the next version of the shared sequence, so
 the next pull brings it to every desk that may see the student (as if a desk had pushed it).
 Its sentiment is computed with the same lexicon the desk uses.
 """

@@ -17,6 +17,7 @@ from pypdf import PdfReader
 from sqlalchemy import func, select, update
 
 from institute_core.schema import table_of
+from sync_server import cli
 from sync_server.app import create_app
 from sync_server.auth.passwords import hash_password
 from sync_server.clock import now
@@ -299,3 +300,16 @@ def test_a_password_reset_pushed_by_a_desk_ends_the_students_portal_sessions(
         verifier=hash_password(STUDENT_PASSWORD)))
     assert admin.push(reset)[0]["outcome"] == "applied"
     assert portal.get("/portal/home").headers["location"] == "/portal/sign-in"
+
+
+def test_an_administrator_prints_a_guardian_code_on_the_servers_console(
+        portal: TestClient, portal_world: PortalWorld, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DATABASE_URL", portal_world.url)
+    assert cli.main(["portal-code", portal_world.bob.enrollment_no.lower()]) == 0
+    code = re.search(r"[2-9A-Z]{5}-[2-9A-Z]{5}", capsys.readouterr().out)
+    assert code is not None
+    assert sign_in_with_code(portal, code.group(0)).status_code == 303
+    assert portal_world.bob.name in portal.get("/portal/home").text
+    assert cli.main(["portal-code", "NO-SUCH-STUDENT"]) == 2
+    assert "no student with enrollment number" in capsys.readouterr().err
