@@ -24,7 +24,7 @@ from institute_core.reports.common import faculty_names, students_info, subject_
 from institute_core.reports.progress import collect_progress
 from institute_core.schema import table_of
 from institute_core.services.schedule import WEEKDAYS, location_of
-from institute_core.services.today import missed_topics
+from institute_core.services.today import MISSED_FROM, missed_topics
 from institute_core.sync.scopes import Viewer, visible
 
 UPCOMING_DAYS = 28
@@ -155,9 +155,14 @@ def progress(conn: Connection, viewer: Viewer, today: date) -> Progress:
 
 def _missed(conn: Connection, viewer: Viewer, ids: list[uuid.UUID],
             today: date) -> list[tuple[str, str]]:
-    mem, top, subjects = table_of("batch_members"), table_of("topics"), subject_names(conn)
-    batches = conn.execute(select(mem.c.batch_id).where(_own("batch_members", viewer))
-                           .distinct()).scalars().all()
+    bsa, top, subjects = (table_of("batch_session_attendance"), table_of("topics"),
+                          subject_names(conn))
+    # Only batches the student was away from (their own marks, scoped) can have left
+    # something to catch up on: most students have none, and the page then skips the work.
+    batches = conn.execute(select(bsa.c.batch_id).where(
+        _own("batch_session_attendance", viewer),
+        bsa.c.attendance_status.in_(MISSED_FROM), bsa.c.session_date <= today)
+        .distinct()).scalars().all()
     found: set[uuid.UUID] = set()
     for batch_id in batches:
         for topics in missed_topics(conn, batch_id, today + timedelta(days=1), ids).values():
