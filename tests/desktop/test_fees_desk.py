@@ -14,6 +14,7 @@ from PySide6.QtCore import QDate
 
 from desktop_app.context import AppContext
 from desktop_app.fees import panel as panel_module
+from desktop_app.fees import view as view_module
 from desktop_app.fees.dialogs import PaymentDialog
 from desktop_app.fees.view import OVERDUE, FeesView
 from desktop_app.students.page import StudentPageView
@@ -39,7 +40,8 @@ def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
 def counselor_ctx(replica: Replica, institute: Institute, tasks: TaskManager,
                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppContext:
     replica.set_state(SERIES_STATE_KEY, "D03")
-    monkeypatch.setattr(panel_module, "receipts_dir", lambda: tmp_path / "receipts")
+    for module in (panel_module, view_module):
+        monkeypatch.setattr(module, "receipts_dir", lambda: tmp_path / "receipts")
     ctx = make_ctx(replica, tasks, "counselor@example.org")
     today = date.today()
     for n, student in enumerate(institute.student_ids[:6]):
@@ -111,3 +113,23 @@ def test_faculty_get_no_fees_tab(qtbot, replica: Replica, institute: Institute, 
     qtbot.addWidget(page)
     assert page.fees is None
     assert "Fees" not in [page.tabs.tabText(i) for i in range(page.tabs.count())]
+
+
+def test_admins_make_money_reports_and_counselors_see_none(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        tmp_path: Path) -> None:
+    counselor_view = FeesView(counselor_ctx)
+    qtbot.addWidget(counselor_view)
+    assert counselor_view.reports is None
+    view = FeesView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    view.resize(1200, 600)
+    qtbot.waitUntil(lambda: view.model.total == 6)
+    assert view.reports is not None
+    view.report_kind.setCurrentIndex(view.report_kind.findData("outstanding"))
+    view.make_report(as_csv=True)
+    qtbot.waitUntil(lambda: view.last_report is not None, timeout=10000)
+    text = Path(str(view.last_report)).read_text(encoding="utf-8")
+    assert "Outstanding dues" in text and "90+ days,60000.00" in text
+    assert Path(str(view.last_report)).is_relative_to(tmp_path)
+    _shot(view, "fees-dues-admin")
