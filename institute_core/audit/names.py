@@ -42,6 +42,10 @@ RECORD_KINDS = {
     "enrollment_faculty_moves": "change of faculty", "audit_log": "audit entry",
     "password_resets": "password reset",
     "certificate_templates": "certificate template", "certificates": "certificate",
+    "fee_heads": "fee head", "fee_plans": "fee plan", "fee_instalments": "fee instalment",
+    "fee_discounts": "fee discount", "payments": "payment",
+    "payment_allocations": "payment allocation", "payment_events": "payment event",
+    "refunds": "refund", "expenses": "expense", "salary_payments": "salary payment",
 }
 
 
