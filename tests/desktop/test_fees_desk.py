@@ -166,3 +166,24 @@ def test_an_admin_cancels_a_receipt_and_refunds_credit_from_the_student_page(  #
     qtbot.addWidget(counselor_page)
     assert counselor_page.fees is not None
     assert counselor_page.fees.cancel_button.isHidden()
+
+
+def test_the_admin_dashboard_shows_money_and_faculty_see_none(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    from desktop_app.dashboard.view import DashboardView
+    from institute_core.fees.payments import PaymentRequest, take_payment
+
+    take_payment(replica, counselor_ctx.actor, PaymentRequest(
+        institute.student_ids[0], "12500", "cash"), date.today())
+    view = DashboardView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.money is not None, timeout=20000)
+    assert view.money_cards["today"].value.text() == "₹12,500.00"
+    assert view.money_cards["outstanding"].value.text() == "₹1,67,500.00"
+    assert view.money_cards["overdue"].value.text() == "5"  # the payment cleared one
+    qtbot.waitUntil(lambda: view.loaded, timeout=20000)
+    faculty = DashboardView(make_ctx(replica, tasks, "faculty@example.org"))
+    qtbot.addWidget(faculty)
+    assert faculty.money_cards == {}
+    qtbot.waitUntil(lambda: faculty.loaded, timeout=20000)
