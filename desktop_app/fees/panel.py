@@ -8,7 +8,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QInputDialog, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.context import AppContext
 from desktop_app.fees.dialogs import PaymentDialog, PlanDialog
@@ -67,6 +75,7 @@ class StudentFeesPanel(QWidget):
         self.student_name = ""
         self.money: desk.StudentMoney | None = None
         self.last_pdf: Path | None = None
+        self.plan_dialog: PlanDialog | None = None
         layout = QVBoxLayout(self)
         self.summary = styled_label("", "subtitle")
         layout.addWidget(self.summary)
@@ -150,15 +159,24 @@ class StudentFeesPanel(QWidget):
             self.load(self.student_id, self.student_name)
         self.sig_saved.emit()
 
-    def new_plan(self) -> None:
+    def new_plan(self) -> PlanDialog | None:
+        """Ask for a fee plan (a window, not a nested event loop: the caller goes on)."""
         if self.student_id is None:
-            return
+            return None
         dialog = PlanDialog(self.student_id, self.student_name, date.today(), self)
-        if not dialog.exec() or dialog.request is None:
+        dialog.accepted.connect(lambda: self._save_plan(dialog))
+        self.plan_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_plan(self, dialog: PlanDialog) -> None:
+        if dialog.request is None:
             return
         request, replica, actor = dialog.request, self._ctx.replica, self._ctx.actor
         self._ctx.tasks.run_db(lambda: make_plan(replica, actor, request, date.today()),
-                               lambda _id: self._on_done("Fee plan saved."), self._on_failed)
+                               lambda _id: self._on_done("Fee plan saved: take the first "
+                                                         "payment with Take payment…."),
+                               self._on_failed)
 
     def take_payment(self) -> None:
         if self.student_id is None:
@@ -262,3 +280,26 @@ class StudentFeesPanel(QWidget):
         self.last_pdf = path
         self.open_button.setEnabled(True)
         self.message.setText(f"Saved {path}")
+
+
+class FeesAfterEnrollDialog(QDialog):
+    """Right after Enroll: the new student's fees, with the plan dialog opened at once, so an
+    inquiry becomes a student with a fee plan and a first receipt in one sitting."""
+
+    def __init__(self, ctx: AppContext, student_id: uuid.UUID, name: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Fees – {name}")
+        self.resize(900, 560)
+        layout = QVBoxLayout(self)
+        self.panel = StudentFeesPanel(ctx, self)
+        layout.addWidget(self.panel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.panel.load(student_id, name)
+
+    def start(self) -> None:
+        """Show the fees and ask for the plan (then "Take payment…" prints the receipt)."""
+        self.open()
+        self.panel.new_plan()
