@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, PasswordReset
 from institute_core.schema.base import Base, OwnerRule, Synced
+from institute_core.schema.certificates import Certificate, CertificateTemplate
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.fees import (
@@ -37,6 +38,7 @@ from institute_core.schema.learning import (
     StudentTopicProgress,
 )
 from institute_core.schema.people import Faculty, Student, User
+from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
 from institute_core.schema.server_tables import (
     AuthSession,
@@ -94,6 +96,8 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Refund,
     Expense,
     SalaryPayment,
+    CertificateTemplate,
+    Certificate,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -116,6 +120,8 @@ __all__ = [
     "BatchAttendanceTopic",
     "BatchMember",
     "BatchSessionAttendance",
+    "Certificate",
+    "CertificateTemplate",
     "ConflictLogEntry",
     "Enrollment",
     "Expense",
@@ -141,6 +147,8 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentEvent",
+    "PortalSession",
+    "PortalSignInCode",
     "Refund",
     "RewardPenalty",
     "SalaryPayment",
