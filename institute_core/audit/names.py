@@ -41,6 +41,11 @@ RECORD_KINDS = {
     "faculty_reports": "faculty report", "import_runs": "import",
     "enrollment_faculty_moves": "change of faculty", "audit_log": "audit entry",
     "password_resets": "password reset",
+    "certificate_templates": "certificate template", "certificates": "certificate",
+    "fee_heads": "fee head", "fee_plans": "fee plan", "fee_instalments": "fee instalment",
+    "fee_discounts": "fee discount", "payments": "payment",
+    "payment_allocations": "payment allocation", "payment_events": "payment event",
+    "refunds": "refund", "expenses": "expense", "salary_payments": "salary payment",
 }
 
 

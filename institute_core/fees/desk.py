@@ -120,3 +120,24 @@ def money_report(replica: Replica, actor: Actor, kind: str, start: date, end: da
         path.write_text(money_reports.to_csv(report), encoding="utf-8")
         return path
     return money_reports.to_pdf(report, _branding(replica), name.with_suffix(".pdf"))
+
+
+@dataclass(frozen=True)
+class MoneyTiles:
+    """The admin dashboard's money figures."""
+
+    collected_today: Decimal
+    collected_month: Decimal
+    outstanding: Decimal
+    overdue_students: int
+
+
+def money_tiles(replica: Replica, today: date) -> MoneyTiles:
+    from institute_core.fees.money_reports import valid_payments
+
+    with replica.read() as session:
+        month = valid_payments(session, today.replace(day=1), today)
+        summary = dues_list(session, today)
+    return MoneyTiles(sum((p.amount for p in month if p.paid_on == today), Decimal(0)),
+                      sum((p.amount for p in month), Decimal(0)),
+                      summary.total_outstanding, summary.overdue_students)

@@ -54,7 +54,8 @@ class MoneyReport:
     tables: list[MoneyTable]
 
 
-def _valid_payments(session: Session, start: date, end: date) -> list[Payment]:
+def valid_payments(session: Session, start: date, end: date) -> list[Payment]:
+    """Payments received from `start` to `end` that still count (not bounced or cancelled)."""
     void = voided_payments(session)
     return [p for p in session.execute(select(Payment).where(
         Payment.deleted_at.is_(None), Payment.paid_on >= start, Payment.paid_on <= end)
@@ -84,7 +85,7 @@ def _grouped(title: str, label: str, payments: list[Payment],
 
 
 def daily_collection(session: Session, day: date) -> MoneyReport:
-    payments, refunds = _valid_payments(session, day, day), _refunds(session, day, day)
+    payments, refunds = valid_payments(session, day, day), _refunds(session, day, day)
     names = _names(session)
     series = {p.id: getattr(parse(p.receipt_no), "series", "?") for p in payments}
     by_mode = _grouped("By mode", "Mode", payments,
@@ -106,7 +107,7 @@ def daily_collection(session: Session, day: date) -> MoneyReport:
 
 
 def collections(session: Session, start: date, end: date) -> MoneyReport:
-    payments = _valid_payments(session, start, end)
+    payments = valid_payments(session, start, end)
     table = _grouped("Collections by day", "Day", payments, lambda p: p.paid_on.isoformat())
     for row in table.rows:
         row[0] = date_text(date.fromisoformat(row[0]))
@@ -137,7 +138,7 @@ def _month(day: date) -> str:
 
 def gst_summary(session: Session, start: date, end: date) -> MoneyReport:
     months: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 5)
-    for p in _valid_payments(session, start, end):
+    for p in valid_payments(session, start, end):
         row = months[_month(p.paid_on)]
         for i, value in enumerate((p.taxable, p.cgst, p.sgst, p.igst, p.amount)):
             row[i] += value
@@ -150,7 +151,7 @@ def gst_summary(session: Session, start: date, end: date) -> MoneyReport:
 
 def income_and_expenses(session: Session, start: date, end: date) -> MoneyReport:
     months: dict[str, list[Decimal]] = defaultdict(lambda: [ZERO] * 4)
-    for p in _valid_payments(session, start, end):
+    for p in valid_payments(session, start, end):
         months[_month(p.paid_on)][0] += p.amount
     for r in _refunds(session, start, end):
         months[_month(r.refunded_on)][1] += r.amount

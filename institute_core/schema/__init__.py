@@ -16,6 +16,7 @@ from institute_core.schema.branches import (
     StudentBranchMove,
     UserBranch,
 )
+from institute_core.schema.certificates import Certificate, CertificateTemplate
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.fees import (
@@ -43,6 +44,7 @@ from institute_core.schema.learning import (
     StudentTopicProgress,
 )
 from institute_core.schema.people import Faculty, Student, User
+from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
 from institute_core.schema.server_tables import (
     AuthSession,
@@ -103,6 +105,8 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Refund,
     Expense,
     SalaryPayment,
+    CertificateTemplate,
+    Certificate,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -127,6 +131,8 @@ __all__ = [
     "BatchMember",
     "BatchSessionAttendance",
     "Branch",
+    "Certificate",
+    "CertificateTemplate",
     "ConflictLogEntry",
     "Enrollment",
     "Expense",
@@ -152,6 +158,8 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentEvent",
+    "PortalSession",
+    "PortalSignInCode",
     "Refund",
     "RewardPenalty",
     "SalaryPayment",

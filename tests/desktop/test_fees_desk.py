@@ -133,3 +133,87 @@ def test_admins_make_money_reports_and_counselors_see_none(  # type: ignore[no-u
     assert "Outstanding dues" in text and "90+ days,60000.00" in text
     assert Path(str(view.last_report)).is_relative_to(tmp_path)
     _shot(view, "fees-dues-admin")
+
+
+def test_an_admin_cancels_a_receipt_and_refunds_credit_from_the_student_page(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.fees.panel import QInputDialog
+    from institute_core.fees.payments import PaymentRequest, take_payment
+
+    student = institute.student_ids[1]
+    first = take_payment(replica, counselor_ctx.actor, PaymentRequest(student, "10000", "cash"),
+                         date.today())
+    take_payment(replica, counselor_ctx.actor, PaymentRequest(student, "25000", "cash"),
+                 date.today())  # 5,000 more than the plan: credit
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("typed twice", True))
+    page = StudentPageView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(page)
+    page.load(student)
+    fees = page.fees
+    assert fees is not None and not fees.cancel_button.isHidden()
+    qtbot.waitUntil(lambda: "IN CREDIT ₹5,000.00" in fees.summary.text())
+    fees.refund_credit()
+    qtbot.waitUntil(lambda: "Credit note" in fees.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "IN CREDIT" not in fees.summary.text())
+    row = next(r for r in range(fees.payments.rowCount())
+               if fees.payments.row_at(r).payment_id == first.payment_id)
+    fees.payments_view.setCurrentIndex(fees.payments.index(row, 0))
+    fees.cancel_receipt()
+    qtbot.waitUntil(lambda: "cancelled" in fees.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Outstanding ₹10,000.00" in fees.summary.text())
+    counselor_page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(counselor_page)
+    assert counselor_page.fees is not None
+    assert counselor_page.fees.cancel_button.isHidden()
+
+
+def test_the_admin_dashboard_shows_money_and_faculty_see_none(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    from desktop_app.dashboard.view import DashboardView
+    from institute_core.fees.payments import PaymentRequest, take_payment
+
+    take_payment(replica, counselor_ctx.actor, PaymentRequest(
+        institute.student_ids[0], "12500", "cash"), date.today())
+    view = DashboardView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.money is not None, timeout=20000)
+    assert view.money_cards["today"].value.text() == "₹12,500.00"
+    assert view.money_cards["outstanding"].value.text() == "₹1,67,500.00"
+    assert view.money_cards["overdue"].value.text() == "5"  # the payment cleared one
+    qtbot.waitUntil(lambda: view.loaded, timeout=20000)
+    faculty = DashboardView(make_ctx(replica, tasks, "faculty@example.org"))
+    qtbot.addWidget(faculty)
+    assert faculty.money_cards == {}
+    qtbot.waitUntil(lambda: faculty.loaded, timeout=20000)
+
+
+def test_a_fee_head_an_admin_adds_fills_in_a_new_plan(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    view = FeesView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    dialog = view.add_head()
+    dialog.name.setText("Tally course")
+    dialog.amount.setText("18000")
+    dialog.gst_mode.setCurrentIndex(dialog.gst_mode.findData("exclusive"))
+    dialog._on_save()
+    qtbot.waitUntil(lambda: "Fee head Tally course saved" in view.message.text(),
+                    timeout=10000)
+    page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(page)
+    page.load(institute.student_ids[7])
+    fees = page.fees
+    assert fees is not None
+    qtbot.waitUntil(lambda: fees.student_id is not None)
+    fees.new_plan()
+    qtbot.waitUntil(lambda: fees.plan_dialog is not None, timeout=10000)
+    plan = fees.plan_dialog
+    assert plan is not None
+    plan.head.setCurrentIndex(1)
+    assert (plan.name.text(), plan.price.text(), plan.gst_mode.currentData()) == (
+        "Tally course", "18000.00", "exclusive")
+    plan._on_save()
+    qtbot.waitUntil(lambda: fees.dues.rowCount() == 1, timeout=10000)
+    assert "Outstanding ₹21,240.00" in fees.summary.text()  # 18 % added on top
