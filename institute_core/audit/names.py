@@ -41,6 +41,9 @@ RECORD_KINDS = {
     "faculty_reports": "faculty report", "import_runs": "import",
     "enrollment_faculty_moves": "change of faculty", "audit_log": "audit entry",
     "password_resets": "password reset",
+    "guardians": "guardian", "message_consents": "message opt-out",
+    "message_templates": "message template", "message_triggers": "message trigger",
+    "messages": "message", "message_deliveries": "message delivery",
 }
 
 

@@ -24,6 +24,14 @@ from institute_core.schema.learning import (
     SessionAttendance,
     StudentTopicProgress,
 )
+from institute_core.schema.messages import (
+    Guardian,
+    Message,
+    MessageConsent,
+    MessageDelivery,
+    MessageTemplate,
+    MessageTrigger,
+)
 from institute_core.schema.people import Faculty, Student, User
 from institute_core.schema.reports import FacultyReport, StudentReport
 from institute_core.schema.server_tables import (
@@ -72,6 +80,13 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     FacultyMove,
     AuditEntry,
     PasswordReset,
+    # Messages (issue 19)
+    Guardian,
+    MessageConsent,
+    MessageTemplate,
+    MessageTrigger,
+    Message,
+    MessageDelivery,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -102,12 +117,18 @@ __all__ = [
     "Feedback",
     "FlexibleBatch",
     "FollowUp",
+    "Guardian",
     "ImportRun",
     "Inquiry",
     "InquirySubject",
     "LearningSession",
     "LocalCredential",
     "LoginFailure",
+    "Message",
+    "MessageConsent",
+    "MessageDelivery",
+    "MessageTemplate",
+    "MessageTrigger",
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",

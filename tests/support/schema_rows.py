@@ -296,7 +296,16 @@ def _unique_columns(table_name: str) -> set[str]:
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint) and len(constraint.columns) == 1:
             single.update(c.name for c in constraint.columns)
+        elif isinstance(constraint, UniqueConstraint):
+            # A free-text member of a composite key (a contact beside its channel) makes the
+            # combination fresh; ids and closed vocabularies are chosen as usual.
+            single.update(c.name for c in constraint.columns
+                          if isinstance(c.type, String) and not c.foreign_keys)
     return single
+
+
+def _closed(column: Column[Any]) -> bool:
+    return any(r.kind == "one_of" for r in _field_rules(column))
 
 
 def _make_unique(value: Any, column: Column[Any]) -> Any:
@@ -334,7 +343,8 @@ def valid_row(table_name: str, parents: Mapping[str, list[uuid.UUID]], *,
             continue
         values = [v for v in values_for(column) if v is not None] or [None]
         value = values[pick % len(values)]
-        if column.name in unique:
+        if column.name in unique and not _closed(column):
+            # A closed vocabulary (one_of) is unique by its choice: `pick` cycles through them.
             value = _make_unique(value, column)
         row[column.name] = value
     _settle_pairs(table_name, row, fixed=frozenset())
