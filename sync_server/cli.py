@@ -1,5 +1,5 @@
-"""`institute-sync-server`: migrate, upgrade, serve, create-admin, seed-demo, devices, backup and
-restore, configured by environment.
+"""`institute-sync-server`: migrate, upgrade, serve, create-admin, seed-demo, devices, backup,
+restore and dispatch (sends queued messages), configured by environment.
 
 Each command lives in its own module under `sync_server.commands`.
 """
@@ -20,6 +20,7 @@ COMMANDS: dict[str, str] = {
     "backup": "sync_server.commands.backup",
     "restore": "sync_server.commands.restore",
     "devices": "sync_server.commands.devices",
+    "dispatch": "sync_server.commands.dispatch",
 }
 
 

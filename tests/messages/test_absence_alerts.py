@@ -135,10 +135,10 @@ def test_no_trigger_switched_on_queues_nothing(replica: Replica, institute: Inst
 def test_a_guardian_phone_is_checked_and_normalised(replica: Replica,
                                                     institute: Institute) -> None:
     actor = replica.actor(institute.admin_id)
-    with pytest.raises(InvalidInput, match="guardians.phone"):
+    with pytest.raises(InvalidInput, match=r"guardians\.phone"):
         save_guardian(replica, actor, institute.student_ids[0],
                       GuardianInput(name="Dad", phone="12345"))
-    with pytest.raises(InvalidInput, match="guardians.email"):
+    with pytest.raises(InvalidInput, match=r"guardians\.email"):
         save_guardian(replica, actor, institute.student_ids[0],
                       GuardianInput(name="Dad", preferred_channel="email"))
     guardian_id = save_guardian(replica, actor, institute.student_ids[0],
