@@ -9,5 +9,5 @@ from tests.services.fixtures import Institute, build_institute
 
 
 @pytest.fixture
-def institute(replica: Replica) -> Institute:
+def school(replica: Replica) -> Institute:
     return build_institute(replica, students=5)
