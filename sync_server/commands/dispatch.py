@@ -55,6 +55,7 @@ def run(args: argparse.Namespace) -> int:
         dispatcher.run(stop, args.idle_seconds)
         return 0
     finally:
+        dispatcher.close()
         for adapter in adapters.values():
             adapter.close()
         engine.dispose()

@@ -17,6 +17,7 @@ from __future__ import annotations
 import contextlib
 import smtplib
 import ssl
+import threading
 from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import make_msgid
@@ -62,6 +63,8 @@ class SmtpAdapter:
         self._user, self._password, self._starttls = user, password, starttls
         self._timeout = timeout
         self._smtp: smtplib.SMTP | None = None
+        # One SMTP conversation at a time: the dispatcher sends from several threads.
+        self._lock = threading.Lock()
 
     def _connection(self) -> smtplib.SMTP:
         if self._smtp is None:
@@ -74,6 +77,10 @@ class SmtpAdapter:
         return self._smtp
 
     def send(self, message: Outbound) -> str:
+        with self._lock:
+            return self._send(message)
+
+    def _send(self, message: Outbound) -> str:
         mail = EmailMessage()
         mail["From"], mail["To"] = self._sender, message.recipient
         mail["Subject"] = message.subject or message.body.splitlines()[0][:78]

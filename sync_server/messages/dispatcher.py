@@ -21,12 +21,14 @@ import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, and_, bindparam, exists, or_, select, update
+from sqlalchemy import Engine, String, any_, bindparam, exists, or_, select, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.enums import Channel, DeliveryStatus
@@ -44,6 +46,9 @@ _messages = table_of("messages")
 _deliveries = table_of("message_deliveries")
 _consents = table_of("message_consents")
 ADMIT_LIMIT = 2000
+_CONTACTS = ARRAY(String)
+# A send to make: the adapter, the claimed row, the delivery values it starts from.
+_Job = tuple[ChannelAdapter, Any, dict[str, Any]]
 
 
 class RateLimit:
@@ -73,9 +78,11 @@ class RoundResult:
 
     admitted: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def count(self, outcome: str) -> None:
-        self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
+        with self._lock:  # sends finish on pool threads
+            self.outcomes[outcome] = self.outcomes.get(outcome, 0) + 1
 
     @property
     def handled(self) -> int:
@@ -92,6 +99,8 @@ class Dispatcher:
         self._batch = batch
         self._now = now
         self._limits = {channel: RateLimit(rate) for channel, rate in settings.rates.items()}
+        self._pool = ThreadPoolExecutor(max_workers=max(1, settings.concurrency),
+                                        thread_name_prefix="message-send")
 
     # --- admission ------------------------------------------------------------------------
 
@@ -145,8 +154,12 @@ class Dispatcher:
             if not claimed:
                 return result
             blocked = self._opted_out(conn, claimed)
-            handled = (self._handle(row, now, blocked, result) for row in claimed)
-            changes = [c for c in handled if c is not None]
+            decided = [self._decide(row, now, blocked, result) for row in claimed]
+            changes = [c for c in decided if isinstance(c, dict)]
+            sends = [c for c in decided if isinstance(c, tuple)]
+            # Providers answer in tens of milliseconds: the round's sends go out side by side.
+            changes += self._pool.map(
+                lambda job: self._send(job[0], job[1], job[2], now, result), sends)
             if changes:
                 clock = VersionClock(conn)
                 stamp = self._now()
@@ -159,16 +172,16 @@ class Dispatcher:
         return result
 
     def _opted_out(self, conn: Any, claimed: Sequence[Any]) -> set[tuple[str, str]]:
-        pairs = {(r.recipient, r.channel) for r in claimed}
+        contacts = sorted({r.recipient for r in claimed})
         found = conn.execute(select(_consents.c.contact, _consents.c.channel).where(
             _consents.c.opted_out.is_(True), _consents.c.deleted_at.is_(None),
-            or_(*(and_(_consents.c.contact == contact, _consents.c.channel == channel)
-                  for contact, channel in pairs))))
+            _consents.c.contact == any_(bindparam("contacts", contacts, type_=_CONTACTS))))
         return {(r.contact, r.channel) for r in found}
 
-    def _handle(self, row: Any, now: datetime, blocked: set[tuple[str, str]],
-                result: RoundResult) -> dict[str, Any] | None:
-        """Decide and (maybe) send one claimed message; the delivery's new values."""
+    def _decide(self, row: Any, now: datetime, blocked: set[tuple[str, str]],
+                result: RoundResult) -> dict[str, Any] | _Job | None:
+        """What to do with one claimed message: the delivery's new values, a send to make,
+        or None (it stays as it is until a later round)."""
         base = {"b_id": row.id, "b_status": DeliveryStatus.QUEUED.value,
                 "b_attempts": row.attempts, "b_next_attempt_at": None, "b_sent_at": None,
                 "b_failure_reason": None, "b_provider_message_id": None, "b_segments": 0,
@@ -192,10 +205,11 @@ class Dispatcher:
         if limit is not None and not limit.take():
             result.count("rate_limited")
             return None  # next round
-        return self._send(adapter, row, base, now, result)
+        return adapter, row, base
 
     def _send(self, adapter: ChannelAdapter, row: Any, base: dict[str, Any], now: datetime,
               result: RoundResult) -> dict[str, Any]:
+        """Hand one message to its provider (on a pool thread); the delivery's new values."""
         outbound = Outbound(str(row.mid), row.channel, row.recipient, row.body, row.subject,
                             row.language, row.provider_template, row.variables)
         attempts = row.attempts + 1
@@ -222,6 +236,9 @@ class Dispatcher:
                 "b_segments": segments, "b_cost": price * segments}
 
     # --- running --------------------------------------------------------------------------
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
 
     def run(self, stop: threading.Event, idle_seconds: float = 2.0) -> None:
         """Rounds until `stop` is set; waits `idle_seconds` when a round found nothing."""

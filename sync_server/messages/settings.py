@@ -63,6 +63,9 @@ class MessagingSettings:
         Channel.WHATSAPP.value: _env_number("INSTITUTE_WHATSAPP_PRICE", "0.80"),
         Channel.EMAIL.value: _env_number("INSTITUTE_EMAIL_PRICE", "0"),
     })
+    # INSTITUTE_MESSAGE_CONCURRENCY: sends a dispatcher process has in flight at once
+    concurrency: int = field(default_factory=lambda: int(_env("INSTITUTE_MESSAGE_CONCURRENCY",
+                                                              "8")))
     # INSTITUTE_MESSAGE_ATTEMPTS: tries before a message a provider keeps refusing fails
     max_attempts: int = field(default_factory=lambda: int(_env("INSTITUTE_MESSAGE_ATTEMPTS",
                                                                "5")))

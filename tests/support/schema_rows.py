@@ -290,7 +290,8 @@ def chain_for(table_name: str) -> list[str]:
 _counter = itertools.count(1)
 
 
-def _unique_columns(table_name: str) -> set[str]:
+def unique_columns(table_name: str) -> set[str]:
+    """Columns whose generated text is made unique per row (alone or in a composite key)."""
     table: Table = table_of(table_name)
     single = {c.name for c in table.columns if c.unique}
     for constraint in table.constraints:
@@ -325,7 +326,7 @@ def valid_row(table_name: str, parents: Mapping[str, list[uuid.UUID]], *,
     made the row, when a policy says so). Includes `id` for natural-key tables."""
     row: dict[str, Any] = {}
     used: dict[str, int] = {}
-    unique = _unique_columns(table_name)
+    unique = unique_columns(table_name)
     for column in data_columns(table_name):
         if fixed is not None and column.name in fixed:
             row[column.name] = fixed[column.name]
