@@ -18,6 +18,8 @@ from sync_server.settings import Settings, make_engine
 
 
 def configure(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--report", action="store_true",
+                        help="print message counts and costs per month and channel, then exit")
     parser.add_argument("--once", action="store_true",
                         help="one round (admit, claim, send), then exit")
     parser.add_argument("--batch", type=int, default=100,
@@ -31,6 +33,8 @@ def run(args: argparse.Namespace) -> int:
     from sync_server.messages.providers import adapters_from
     from sync_server.messages.settings import MessagingSettings
 
+    if args.report:
+        return _report()
     logging.basicConfig(level=logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     settings = MessagingSettings()
@@ -59,3 +63,17 @@ def run(args: argparse.Namespace) -> int:
         for adapter in adapters.values():
             adapter.close()
         engine.dispose()
+
+
+def _report() -> int:
+    from sqlalchemy.orm import Session
+
+    from institute_core.messaging.report import monthly_report, report_text
+
+    engine = make_engine(Settings().database_url, pool_size=1)
+    try:
+        with Session(engine) as session:
+            print(report_text(monthly_report(session)))
+    finally:
+        engine.dispose()
+    return 0

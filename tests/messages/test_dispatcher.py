@@ -18,10 +18,12 @@ from typing import Any
 
 import pytest
 from sqlalchemy import Engine, insert, select
+from sqlalchemy.orm import Session
 
 from institute_core.enums import DeliveryStatus
 from institute_core.ids import natural_id
 from institute_core.messaging.quiet_hours import QuietHours
+from institute_core.messaging.report import monthly_report
 from institute_core.schema import table_of
 from institute_core.schema.types import utcnow
 from sync_server.messages.adapters import Msg91Adapter, SmtpAdapter, WhatsAppAdapter
@@ -134,6 +136,11 @@ def test_each_channel_sends_in_its_providers_documented_form(
     assert rows[sms].segments == 2 and rows[sms].cost == Decimal("0.40")  # Unicode: 67 a part
     assert rows[whatsapp].provider_message_id.startswith("wamid.")
     assert all(r.version > 1 for r in rows.values())  # the next pull brings the status
+    with Session(engine) as session:
+        [email_month, sms_month, whatsapp_month] = monthly_report(session)
+    assert (sms_month.channel, sms_month.sent, sms_month.segments) == ("sms", 1, 2)
+    assert sms_month.cost == Decimal("0.40") and whatsapp_month.cost == Decimal("0.80")
+    assert email_month.sent == 1 and email_month.month == utcnow().date().replace(day=1)
     # Another round finds nothing: sent is sent.
     assert _dispatcher(engine, gateway, mailbox).run_once().handled == 0
     assert len(gateway.sms) == 1
