@@ -218,6 +218,84 @@ class ReportStatus(StrEnum):
     VIEWED = "viewed"
 
 
+# --- fees (issue 18) ----------------------------------------------------------------------------
+
+class FeeKind(StrEnum):
+    COURSE = "course"
+    REGISTRATION = "registration"
+    EXAM = "exam"
+    MATERIAL = "material"
+    OTHER = "other"
+
+
+class FeeFrequency(StrEnum):
+    ONE_TIME = "one_time"
+    MONTHLY = "monthly"
+
+
+class PlanKind(StrEnum):
+    ONE_TIME = "one_time"
+    MONTHLY = "monthly"
+    INSTALMENTS = "instalments"
+
+
+class GstMode(StrEnum):
+    NONE = "none"
+    INCLUSIVE = "inclusive"
+    EXCLUSIVE = "exclusive"
+
+
+class DiscountKind(StrEnum):
+    PERCENTAGE = "percentage"
+    FIXED = "fixed"
+
+
+class DiscountReason(StrEnum):
+    SCHOLARSHIP = "scholarship"
+    SIBLING = "sibling"
+    EARLY_BIRD = "early_bird"
+    REFERRAL = "referral"
+    STAFF = "staff"
+    OTHER = "other"
+
+
+class DiscountStatus(StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+
+
+class PaymentMode(StrEnum):
+    CASH = "cash"
+    UPI = "upi"
+    CARD = "card"
+    CHEQUE = "cheque"
+    DD = "dd"
+    BANK_TRANSFER = "bank_transfer"
+
+
+class PaymentEventKind(StrEnum):
+    """What happened to a payment after its receipt: a cheque's way through the bank, or an
+    admin's cancellation."""
+
+    DEPOSITED = "deposited"
+    CLEARED = "cleared"
+    BOUNCED = "bounced"
+    CANCELLED = "cancelled"
+
+
+class ExpenseCategory(StrEnum):
+    RENT = "rent"
+    UTILITIES = "utilities"
+    MARKETING = "marketing"
+    SUPPLIES = "supplies"
+    MAINTENANCE = "maintenance"
+    OTHER = "other"
+
+
+class SalaryBasis(StrEnum):
+    FIXED = "fixed"
+    HOURLY = "hourly"
 # --- messages to students, guardians and inquiries (issue 19) ---------------------------------
 
 class Channel(StrEnum):

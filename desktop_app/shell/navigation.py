@@ -31,6 +31,8 @@ SECTIONS: tuple[Section, ...] = (
     Section("follow_ups", "Follow-ups", "followups", frozenset({Role.COUNSELOR})),
     Section("inquiries", "Inquiries", "inquiries", frozenset({Role.COUNSELOR})),
     Section("students", "Students", "students", STAFF),
+    # Money is for the front desk and admins; faculty see none (issue 18).
+    Section("fees", "Fees", "fees", frozenset({Role.COUNSELOR, Role.ADMIN, Role.SUPER_ADMIN})),
     # Counselors see the conflicts about their own inquiries and students (the server sends
     # them the entries about rows they can see) and restore what they lost.
     Section("conflicts", "Conflicts", "conflicts",

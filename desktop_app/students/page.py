@@ -20,11 +20,13 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
+from desktop_app.fees.panel import StudentFeesPanel
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
 from desktop_app.students.enrollment_dialog import EnrollmentDialog
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
+from institute_core.fees.access import MONEY_ROLES
 from institute_core.services import assessments
 from institute_core.services.students import (
     AssessmentLine,
@@ -112,6 +114,12 @@ class StudentPageView(QWidget):
             Column("Category", lambda r: r.category),
             Column("Points", lambda r: str(r.points), align_right=True),
             Column("Reason", lambda r: r.reason)])
+        # Money is for the front desk and admins: faculty never get the tab (issue 18).
+        self.fees: StudentFeesPanel | None = None
+        if self._ctx.user.role in MONEY_ROLES:
+            self.fees = StudentFeesPanel(ctx)
+            self.fees.sig_saved.connect(self.sig_saved)
+            self.tabs.addTab(self.fees, "Fees")
 
     def _tab(self, title: str, columns: list[Column]) -> RowsModel:  # type: ignore[type-arg]
         model: RowsModel = RowsModel(columns, self)  # type: ignore[type-arg]
@@ -210,6 +218,8 @@ class StudentPageView(QWidget):
             self.enrollment_view.setCurrentIndex(self.enrollments.index(0, 0))
         self.progress.set_rows(page.progress)
         self.attendance.set_rows(page.attendance)
+        if self.fees is not None:
+            self.fees.load(page.id, page.name)
         self.assessments.set_rows(page.assessments)
         self.rewards.set_rows(page.rewards)
         self.a_subject.clear()

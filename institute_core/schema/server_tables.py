@@ -47,7 +47,8 @@ class SyncDevice(Base):
     """A replica that signed in: whose it is, what it last sent, how far its clock is off."""
 
     __tablename__ = "sync_devices"
-    __table_args__ = (Index("ix_sync_devices_user_id", "user_id"),)
+    __table_args__ = (Index("ix_sync_devices_user_id", "user_id"),
+                      UniqueConstraint("series_code"))
 
     device_id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -67,6 +68,9 @@ class SyncDevice(Base):
     push_failed_at: Mapped[datetime | None]
     push_failure_ref: Mapped[str | None] = mapped_column(String(32))
     push_failure_reason: Mapped[str | None] = mapped_column(String(500))
+    # The device's own series of document numbers ("D07" in receipt 2026-27/D07/000123), given
+    # once at its first registration and never reused (institute_core/numbering.py).
+    series_code: Mapped[str | None] = mapped_column(String(8))
 
 
 class SyncAppliedChange(Base):

@@ -9,7 +9,9 @@ For every synced table and role it says
 - which columns name the person who did it (`authors`: the server fills them from the token on
   insert, refuses any other value and never lets an update change them; `stamps`: when written
   they must name the pusher),
-- which columns never leave the server (`secrets`).
+- which columns never leave the server (`secrets`),
+- which columns hold a document number that must come from the pushing device's own series
+  (`numbers`: receipts and credit notes, institute_core/numbering.py).
 
 The server's push checks (`sync_server/sync/authorize.py`) and pull scopes read this module;
 docs/security.md shows it as a table rendered by `python -m institute_core.sync.policy
@@ -151,6 +153,7 @@ class TablePolicy:
     authors: Mapping[str, Author] = field(default_factory=dict)
     stamps: Mapping[str, Author] = field(default_factory=dict)
     secrets: frozenset[str] = frozenset()
+    numbers: frozenset[str] = frozenset()
 
 
 # --- read scopes ------------------------------------------------------------------------------
@@ -308,6 +311,19 @@ ENROLLMENT_OFFICE = frozenset({"expected_completion_date", "status", "notes"})
 STUDENT_LEARNING = frozenset({"learning_style", "preferred_schedule"})
 
 
+def _approval_pending(f: WriteFacts, t: str, r: Row) -> bool:
+    return COUNSELED_ROW.check(f, t, r) and r.get("approved_by") is None \
+        and r.get("status") == "pending"
+
+
+PENDING_DISCOUNT = Rule("they counsel the student and the discount waits for an admin "
+                        "(status pending, approved_by empty)", _approval_pending)
+_CHEQUE_STEPS = frozenset({"deposited", "cleared", "bounced"})
+CHEQUE_STEP = Rule("they counsel the student and the event is a cheque's deposit, clearing or "
+                   "bounce (only an admin cancels)",
+                   lambda f, t, r: COUNSELED_ROW.check(f, t, r) and r.get("kind") in _CHEQUE_STEPS)
+
+
 def _reads(faculty: Scope, counselor: Scope, student: Scope = NOTHING) -> dict[str, Scope]:
     return {Role.SUPER_ADMIN.value: EVERYTHING, Role.ADMIN.value: EVERYTHING,
             Role.FACULTY.value: faculty, Role.COUNSELOR.value: counselor,
@@ -325,6 +341,48 @@ FACULTY, COUNSELOR = Role.FACULTY.value, Role.COUNSELOR.value
 _SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins())
 _FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING)
 _COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS)
+
+INSERT_ONLY = frozenset({Op.INSERT})
+
+
+def _facts(counselor: Rule | None) -> dict[str, tuple[Grant, ...]]:
+    """Money facts: inserted, never edited nor deleted, by anyone (a correction is a new row)."""
+    grants: dict[str, tuple[Grant, ...]] = {role: (Grant(INSERT_ONLY, ANY_ROW),)
+                                            for role in ADMINS}
+    if counselor is not None:
+        grants[COUNSELOR] = (Grant(INSERT_ONLY, counselor),)
+    return grants
+
+
+# Faculty see no money; counselors see and take their students' (issue 18). One block, keyed by
+# role today: issue 17's permissions (fees.collect, fees.refund, fees.configure,
+# reports.financial) replace the keys here and nothing else.
+_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS)
+_ADMINS_ONLY = _reads(NOTHING, NOTHING)
+FEES_POLICY: dict[str, TablePolicy] = {
+    "fee_heads": TablePolicy(read=_reads(NOTHING, EVERYTHING), write=_admins()),
+    "fee_plans": TablePolicy(read=_MONEY_OF_STUDENTS,
+                             write=_admins((COUNSELOR, (Grant(INSERT_ONLY, COUNSELED_ROW),)))),
+    "fee_instalments": TablePolicy(
+        read=_MONEY_OF_STUDENTS, write=_admins((COUNSELOR, (Grant(INSERT_ONLY, COUNSELED_ROW),)))),
+    "fee_discounts": TablePolicy(
+        read=_MONEY_OF_STUDENTS,
+        write=_admins((COUNSELOR, (Grant(INSERT_ONLY, PENDING_DISCOUNT),))),
+        authors={"requested_by": Author.USER}, stamps={"approved_by": Author.USER}),
+    "payments": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW),
+                            authors={"received_by": Author.USER},
+                            numbers=frozenset({"receipt_no"})),
+    "payment_allocations": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW)),
+    "payment_events": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(CHEQUE_STEP),
+                                  authors={"recorded_by": Author.USER}),
+    "refunds": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(None),
+                           authors={"refunded_by": Author.USER},
+                           numbers=frozenset({"credit_note_no"})),
+    "expenses": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
+                            authors={"entered_by": Author.USER}),
+    "salary_payments": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
+                                   authors={"entered_by": Author.USER}),
+}
 
 POLICY: dict[str, TablePolicy] = {
     "users": TablePolicy(
@@ -428,6 +486,7 @@ POLICY: dict[str, TablePolicy] = {
         write={Role.SUPER_ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_ANY),),
                Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
         authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
+    **FEES_POLICY,
     # --- messages (issue 19) ---
     # Faculty see their students' guardians (their attendance marks alert them); counselors
     # keep the guardians of the students they counsel.
@@ -475,6 +534,12 @@ def read_scope(table: str, role: str) -> Scope:
 def grants(table: str, role: str) -> tuple[Grant, ...]:
     policy = table_policy(table)
     return tuple(g for key in keys_of(role) for g in policy.write.get(key, ()))
+
+
+def number_columns(table: str) -> frozenset[str]:
+    """Columns of `table` holding numbers that must be of the pushing device's series."""
+    declared = POLICY.get(table)
+    return frozenset() if declared is None else declared.numbers
 
 
 def secret_columns(table: str) -> frozenset[str]:
@@ -530,13 +595,15 @@ def markdown() -> str:
             lines.append(f"| {table} | {role} | {read_scope(table, role).text} | "
                          f"{writes or 'nothing'} |")
     lines += ["", "| table | set by the server from the token | must name the pusher when "
-              "written | never leaves the server |", "|---|---|---|---|"]
+              "written | never leaves the server | a number of the pusher's series |",
+              "|---|---|---|---|---|"]
     for table, policy in POLICY.items():
-        if policy.authors or policy.stamps or policy.secrets:
-            lines.append("| {} | {} | {} | {} |".format(
+        if policy.authors or policy.stamps or policy.secrets or policy.numbers:
+            lines.append("| {} | {} | {} | {} | {} |".format(
                 table, ", ".join(f"{c} ({a.value})" for c, a in policy.authors.items()) or "-",
                 ", ".join(f"{c} ({a.value})" for c, a in policy.stamps.items()) or "-",
-                ", ".join(sorted(policy.secrets)) or "-"))
+                ", ".join(sorted(policy.secrets)) or "-",
+                ", ".join(sorted(policy.numbers)) or "-"))
     return "\n".join(lines) + "\n"
 
 

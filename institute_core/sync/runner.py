@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
 from institute_core.sync import failing, wire
 from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
@@ -280,7 +281,11 @@ class SyncRunner:
         registration = wire.DeviceRegistration(device_id=self.replica.device_id,
                                                name=(name or platform.node())[:200],
                                                schema_version=wire.SCHEMA_VERSION)
-        return self._timed(lambda: self.client.register_device(registration))
+        info = self._timed(lambda: self.client.register_device(registration))
+        if info.series_code and info.series_code != self.replica.get_state(SERIES_STATE_KEY):
+            # The series this device numbers its receipts in, for when it is offline.
+            self.replica.set_state(SERIES_STATE_KEY, info.series_code)
+        return info
 
     # --- pull ------------------------------------------------------------------------------
 

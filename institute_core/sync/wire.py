@@ -78,6 +78,9 @@ class DeviceInfo(Wire):
     # the version clock right after the last restore (None: never restored by the command).
     epoch: str | None = None
     restored_version: int | None = None
+    # This device's series of document numbers (receipts: institute_core/numbering.py); None
+    # from a server older than the fees.
+    series_code: str | None = None
 
 
 class DeviceStatus(Wire):

@@ -7,9 +7,10 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, update
+from sqlalchemy import Connection, Engine, func, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
+from institute_core.numbering import series_code
 from institute_core.schema import table_of
 from institute_core.sync.wire import DeviceInfo, DeviceRegistration, DeviceStatus
 from sync_server.clock import now, now_ms
@@ -42,20 +43,32 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
                               "last_seen_at": now()}
     if client_time_ms is not None:
         values["clock_offset_ms"] = _offset(client_time_ms)
-    new_device = pg_insert(_devices).values(device_id=body.device_id, user_id=principal.user_id,
-                                            registered_at=now(), last_seq=0, **values)
-    # One statement: of two users racing for a new id, exactly one gets it.
-    statement = new_device.on_conflict_do_update(
-        index_elements=["device_id"], set_=values,
-        where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq)
     with engine.begin() as conn:
-        last_seq = conn.execute(statement).scalar()
+        known = conn.execute(select(_devices.c.series_code)
+                             .where(_devices.c.device_id == body.device_id)).first()
+        # A new device takes the next series code; a known one keeps its own (never re-given).
+        code = known.series_code if known is not None else None
+        if code is None:
+            code = series_code(int(conn.execute(text("SELECT nextval('sync_device_series')"))
+                                   .scalar_one()))
+        new_device = pg_insert(_devices).values(
+            device_id=body.device_id, user_id=principal.user_id, registered_at=now(), last_seq=0,
+            series_code=code, **values)
+        # One statement: of two users racing for a new id, exactly one gets it. A device
+        # registered before series existed gets one now (coalesce keeps an existing code).
+        statement = new_device.on_conflict_do_update(
+            index_elements=["device_id"],
+            set_={**values, "series_code": func.coalesce(_devices.c.series_code,
+                                                         new_device.excluded.series_code)},
+            where=_devices.c.user_id == principal.user_id).returning(_devices.c.last_seq,
+                                                                      _devices.c.series_code)
+        registered = conn.execute(statement).first()
         epoch, restored = server_epoch(conn), restored_version(conn)
-    if last_seq is None:
+    if registered is None:
         raise ApiError(409, "device_of_another_user", DEVICE_OF_ANOTHER_USER)
     return DeviceInfo(device_id=body.device_id, user_id=principal.user_id,
-                      last_seq=int(last_seq), server_time_ms=now_ms(), epoch=epoch,
-                      restored_version=restored)
+                      last_seq=int(registered.last_seq), server_time_ms=now_ms(), epoch=epoch,
+                      restored_version=restored, series_code=registered.series_code)
 
 
 def lock_device(conn: Connection, principal: Principal, device_id: uuid.UUID) -> Any:

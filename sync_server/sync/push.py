@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from institute_core.numbering import in_series
 from institute_core.schema import (
     MODEL_BY_TABLE,
     table_of,
@@ -37,7 +38,7 @@ from institute_core.sync.merge import (
     merge_change,
 )
 from institute_core.sync.owners import owner_of
-from institute_core.sync.policy import secret_columns
+from institute_core.sync.policy import number_columns, secret_columns
 from institute_core.sync.scopes import visible
 from institute_core.sync.wire import (
     Change,
@@ -142,7 +143,7 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         wanted = _rows_wanted(body.changes)
         store.prefetch(wanted)
         store.prefetch_owners(wanted)
-        applier = _Applier(store, clock, principal)
+        applier = _Applier(store, clock, principal, device.series_code)
         last_seq = int(device.last_seq)
         known = _stored_results(conn, [c.change_id for c in body.changes])
         applied_at = now()
@@ -213,11 +214,13 @@ def _duplicate(stored: Mapping[str, Any], change: Change) -> dict[str, Any]:
 class _Applier:
     """Applies single changes inside the push transaction."""
 
-    def __init__(self, store: BatchStore, clock: VersionClock, principal: Principal) -> None:
+    def __init__(self, store: BatchStore, clock: VersionClock, principal: Principal,
+                 series: str | None = None) -> None:
         self.store = store
         self.clock = clock
         self.principal = principal
         self.viewer = principal.viewer
+        self.series = series  # the pushing device's series of document numbers
 
     def apply(self, change: Change, device_id: uuid.UUID) -> dict[str, Any]:
         # Buffered, a change writes only after every check passed, so a refusal leaves
@@ -289,6 +292,16 @@ class _Applier:
         if reason:
             raise Refused(f"not allowed: {reason}")
 
+    def _check_numbers(self, table_name: str, values: Mapping[str, Any]) -> None:
+        """A receipt or credit-note number must be of the pushing device's own series, so no
+        desk can issue (or forge) a number of another desk's."""
+        for column in sorted(number_columns(table_name)):
+            if not in_series(values.get(column), self.series):
+                raise Refused(
+                    f"{table_name}.{column}: {values.get(column)!r} is not a number of this "
+                    f"device's series ({self.series or 'none given yet'}): expected "
+                    "<financial year>/<series>/<sequence>, e.g. 2026-27/D07/000123")
+
     def _new_link(self, table_name: str, old: Mapping[str, Any] | None,
                   new: Mapping[str, Any]) -> tuple[uuid.UUID, str, uuid.UUID] | None:
         """A viewer this change newly shows the student to (their history must follow)."""
@@ -314,6 +327,7 @@ class _Applier:
             raise Refused(f"not allowed: {authors}")
         values.update(authors)
         validate_values(table, values)
+        self._check_numbers(change.table, values)
         # Parents first: the policy's rules read them (a session's faculty, a reset's user).
         self._check_parents(change.table, values)
         self._check_allowed(change.table, None, values, set(values))

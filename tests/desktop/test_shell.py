@@ -44,7 +44,8 @@ def test_a_faculty_member_cannot_open_admin_or_crm_sections(qtbot, replica: Repl
     window = _window(qtbot, replica, tasks, "faculty@example.org")
     assert _sidebar(window) == ["Today", "Students", "Conflicts", "Dashboard"]
     assert window.current_section == "today"
-    for section in ("dashboard", "setup", "reports", "inquiries", "follow_ups", "nonsense"):
+    for section in ("dashboard", "setup", "reports", "inquiries", "follow_ups", "fees",
+                    "nonsense"):
         with qtbot.waitSignal(window.sig_section_refused):
             assert window.open_section(section) is False
         assert window.current_section == "today"
@@ -56,10 +57,10 @@ def test_admins_and_counselors_get_their_own_sections(qtbot, replica: Replica,  
                                                       institute: Institute,
                                                       tasks: TaskManager) -> None:
     admin = _window(qtbot, replica, tasks, "admin@example.org")
-    assert _sidebar(admin) == ["Dashboard", "Students", "Conflicts", "Setup", "Reports"]
+    assert _sidebar(admin) == ["Dashboard", "Students", "Fees", "Conflicts", "Setup", "Reports"]
     assert admin.open_section("reports") and not admin.open_section("today")
     counselor = _window(qtbot, replica, tasks, "counselor@example.org")
-    assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students", "Conflicts"]
+    assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students", "Fees", "Conflicts"]
     assert counselor.current_section == "follow_ups"  # what is due today comes first
     assert not counselor.open_section("setup") and counselor.open_section("inquiries")
     assert counselor.open_section("conflicts")  # their own inquiries' conflicts

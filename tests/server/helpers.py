@@ -35,6 +35,7 @@ class Device:
     clock_ms: int | None = None  # None: real time
     cursor: str = ""
     conflicts: list[dict[str, Any]] = field(default_factory=list)
+    series_code: str | None = None  # given by the server at registration (receipt numbers)
     _counter: itertools.count[int] = field(default_factory=itertools.count)
 
     def headers(self) -> dict[str, str]:
@@ -55,6 +56,7 @@ class Device:
                            json={"device_id": str(self.device_id), "name": "test",
                                  "schema_version": SCHEMA_VERSION})
         assert r.status_code == 200, r.text
+        self.series_code = r.json().get("series_code")
         return self
 
     def hlc(self, wall_ms: int | None = None) -> str:

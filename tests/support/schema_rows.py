@@ -45,6 +45,7 @@ from sqlalchemy import (
 )
 
 from institute_core.ids import natural_id
+from institute_core.numbering import DocumentNumber
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, Synced, table_of
 from institute_core.schema.documents import fits, shape_of
 from institute_core.schema.rules import Rule, rules_of
@@ -307,6 +308,10 @@ def unique_columns(table_name: str) -> set[str]:
 
 def _closed(column: Column[Any]) -> bool:
     return any(r.kind == "one_of" for r in _field_rules(column))
+def series_number(series: str | None) -> str:
+    """A document number of `series` no other generated row holds (a policy's `numbers`
+    columns take these: the server refuses any other)."""
+    return str(DocumentNumber("2026-27", series or "D00", next(_counter)))
 
 
 def _make_unique(value: Any, column: Column[Any]) -> Any:

@@ -32,6 +32,7 @@ from typing import Any
 import pytest
 from sqlalchemy import JSON, select, update
 
+from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, ConflictLogEntry, table_of
 from institute_core.sync import policy
@@ -48,6 +49,7 @@ from tests.support.schema_rows import (
     build_chain,
     data_columns,
     foreign_keys,
+    series_number,
     synced_columns,
     uncovered,
     unique_columns,
@@ -89,8 +91,12 @@ def _pusher(side: Side, kind: policy.Author) -> uuid.UUID | None:
 
 
 def _fixed(side: Side) -> Any:
+    """Values a pushed row must take: the pusher in its author columns, a fresh number of the
+    pusher's series in its numbered ones (receipts)."""
     def fixed(table: str) -> Row:
-        return {c: _pusher(side, kind) for c, kind in _pinned(table).items()}
+        series = side.replica.get_state(SERIES_STATE_KEY)
+        numbers = {c: series_number(series) for c in policy.number_columns(table)}
+        return {**numbers, **{c: _pusher(side, kind) for c, kind in _pinned(table).items()}}
     return fixed
 
 

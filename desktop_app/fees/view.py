@@ -1,0 +1,199 @@
+"""The Fees section: who owes what and for how long, the total outstanding, and the actions.
+
+A model/view list fed plain rows from the database worker (institute_core.fees.desk.dues):
+filtered by ageing bucket and by typed words (name, enrollment, counselor, subject) in the
+model, sorted by the proxy. Taking a payment prints its receipt at once.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from datetime import date
+
+from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.fees.dialogs import PaymentDialog
+from desktop_app.fees.panel import open_pdf, receipts_dir
+from desktop_app.models import Column, RowsModel
+from desktop_app.widgets import styled_label, table_view, title_label
+from institute_core.display import count, date_text, money
+from institute_core.fees import desk
+from institute_core.fees.dues import DueRow, DuesSummary
+from institute_core.fees.ledger import BUCKETS, ledger_of
+from institute_core.validation import person_message
+
+BUCKET_COLOURS = {BUCKETS[0]: None, BUCKETS[1]: "#fff1cc", BUCKETS[2]: "#fbe7d4",
+                  BUCKETS[3]: "#f9dcdc", BUCKETS[4]: "#f3c0c0", "In credit": "#e3f3d8"}
+DUE_COLUMNS: list[Column[DueRow]] = [
+    Column("Enrollment", lambda r: r.enrollment_no),
+    Column("Student", lambda r: r.name),
+    Column("Phone", lambda r: r.phone or ""),
+    Column("Outstanding", lambda r: money(r.outstanding), align_right=True),
+    Column("Overdue", lambda r: money(r.overdue) if r.overdue else "", align_right=True),
+    Column("Ageing", lambda r: r.bucket, lambda r: BUCKET_COLOURS.get(r.bucket)),
+    Column("Oldest due", lambda r: date_text(r.oldest_due_on) if r.oldest_due_on else ""),
+    Column("Next due", lambda r: date_text(r.next_due_on) if r.next_due_on else ""),
+    Column("In credit", lambda r: money(r.credit) if r.credit else "", align_right=True),
+    Column("Counselor", lambda r: r.counselor),
+    Column("Subjects", lambda r: r.subjects),
+]
+ALL = "All dues"
+OVERDUE = "Overdue (defaulters)"
+
+
+def dues_filter(bucket: str, text: str) -> Callable[[DueRow], bool] | None:
+    words = text.lower().split()
+    if bucket == ALL and not words:
+        return None
+
+    def keep(row: DueRow) -> bool:
+        if bucket == OVERDUE and row.overdue <= 0:
+            return False
+        if bucket not in (ALL, OVERDUE) and row.bucket != bucket:
+            return False
+        return all(w in row.haystack for w in words)
+    return keep
+
+
+class FeesView(QWidget):
+    """Dues with ageing; take a payment or print a statement for the selected student."""
+
+    sig_saved = Signal()
+    sig_navigate = Signal(str, object)  # (section id, record id): open the student
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        self.summary: DuesSummary | None = None
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label("Fees and dues"))
+        self.totals = styled_label("", "subtitle")
+        layout.addWidget(self.totals)
+        filters = QHBoxLayout()
+        self.bucket = QComboBox()
+        for name in (ALL, OVERDUE, *BUCKETS, "In credit"):
+            self.bucket.addItem(name)
+        self.bucket.setAccessibleName("Ageing")
+        filters.addWidget(self.bucket)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Filter by student, enrollment, counselor or subject")
+        self.search.setClearButtonEnabled(True)
+        filters.addWidget(self.search, 1)
+        self.count = styled_label("", "subtitle")
+        filters.addWidget(self.count)
+        layout.addLayout(filters)
+        self.model: RowsModel[DueRow] = RowsModel(DUE_COLUMNS, self)
+        self.proxy = QSortFilterProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+        self.table = table_view()
+        self.table.setModel(self.proxy)
+        self.table.setSortingEnabled(True)
+        # Most overdue first, as the list comes; a click on a header sorts by that column.
+        self.table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+        self.table.setAccessibleName("Dues")
+        layout.addWidget(self.table, 1)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+        actions = QHBoxLayout()
+        self.pay_button = QPushButton("Take payment…")
+        self.statement_button = QPushButton("Statement PDF")
+        self.student_button = QPushButton("Open student")
+        self.refresh_button = QPushButton("Refresh")
+        for button in (self.pay_button, self.statement_button, self.student_button):
+            actions.addWidget(button)
+        actions.addStretch(1)
+        actions.addWidget(self.refresh_button)
+        layout.addLayout(actions)
+        self.bucket.currentIndexChanged.connect(self._on_filter)
+        self.search.textChanged.connect(self._on_filter)
+        self.pay_button.clicked.connect(self.take_payment)
+        self.statement_button.clicked.connect(self.statement)
+        self.student_button.clicked.connect(self._on_open_student)
+        self.table.doubleClicked.connect(lambda _i: self._on_open_student())
+        self.refresh_button.clicked.connect(self.refresh)
+        self.refresh()
+
+    def refresh(self) -> None:
+        replica, actor = self._ctx.replica, self._ctx.actor
+        self._ctx.tasks.run_db(lambda: desk.dues(replica, actor, date.today()), self._on_loaded,
+                               self._on_failed)
+
+    def _on_loaded(self, summary: DuesSummary) -> None:
+        self.summary = summary
+        self.model.set_rows(summary.rows)
+        buckets = " · ".join(f"{name} {money(value)}" for name, value in
+                             summary.by_bucket.items() if value)
+        self.totals.setText(f"Total outstanding {money(summary.total_outstanding)} · "
+                            f"{count(summary.overdue_students, 'student')} overdue"
+                            + (f" · {buckets}" if buckets else ""))
+        self._on_filter()
+
+    def _on_failed(self, exc: BaseException) -> None:
+        self.message.setText(person_message(exc))
+
+    def _on_filter(self, *_args: object) -> None:
+        self.model.set_filter(dues_filter(self.bucket.currentText(), self.search.text()))
+        self.count.setText(count(self.proxy.rowCount(), "student"))
+
+    def selected(self) -> DueRow | None:
+        index = self.table.currentIndex()
+        if not index.isValid() and self.proxy.rowCount():
+            index = self.proxy.index(0, 0)
+        if not index.isValid():
+            return None
+        return self.model.row_at(self.proxy.mapToSource(index).row())
+
+    def take_payment(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        replica = self._ctx.replica
+
+        def open_dues() -> tuple[object, ...]:
+            with replica.read() as session:
+                return tuple(ledger_of(session, row.student_id).open_dues())
+        self._ctx.tasks.run_db(open_dues, lambda dues: self._ask_payment(row, dues),
+                               self._on_failed)
+
+    def _ask_payment(self, row: DueRow, open_dues: tuple) -> None:  # type: ignore[type-arg]
+        dialog = PaymentDialog(row.student_id, row.name, open_dues, date.today(), self)
+        if not dialog.exec() or dialog.request is None:
+            return
+        request, replica, actor = dialog.request, self._ctx.replica, self._ctx.actor
+        out = receipts_dir()
+        self._ctx.tasks.run_db(
+            lambda: desk.pay_and_print(replica, actor, request, date.today(), out),
+            self._on_paid, self._on_failed)
+
+    def _on_paid(self, printed: desk.PrintedReceipt) -> None:
+        self.message.setText(f"Receipt {printed.receipt_no} saved: {printed.path}")
+        open_pdf(printed.path)
+        self.sig_saved.emit()
+        self.refresh()
+
+    def statement(self) -> None:
+        row = self.selected()
+        if row is None:
+            return
+        student_id: uuid.UUID = row.student_id
+        replica, out = self._ctx.replica, receipts_dir()
+        self._ctx.tasks.run_db(lambda: desk.print_statement(replica, student_id, out),
+                               self._on_statement, self._on_failed)
+
+    def _on_statement(self, path: object) -> None:
+        self.message.setText(f"Saved {path}")
+
+    def _on_open_student(self) -> None:
+        row = self.selected()
+        if row is not None:
+            self.sig_navigate.emit("students", row.student_id)

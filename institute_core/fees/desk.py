@@ -1,0 +1,105 @@
+"""What the desk's fee screens call on their database worker: each returns plain values.
+
+Taking a payment prints its receipt in the same call, so the counselor hands it over at once,
+offline; reprints and statements are drawn from the rows again.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import select
+
+from institute_core.fees.access import require_money_access
+from institute_core.fees.documents import MODE_NAMES, receipt_data, statement_data
+from institute_core.fees.dues import DuesSummary, dues_list
+from institute_core.fees.ledger import InstalmentDue, Ledger, ledger_of, voided_payments
+from institute_core.fees.payments import PaymentRequest, take_payment
+from institute_core.fees.printing import render_receipt, render_statement
+from institute_core.fees.settings import fee_settings
+from institute_core.replica import Actor, Replica
+from institute_core.reports.branding import STATE_KEY as BRANDING_KEY
+from institute_core.reports.branding import ReportBranding
+from institute_core.schema import Payment
+
+
+def _file_name(number: str) -> str:
+    return re.sub(r"[^\w-]+", "-", number).strip("-")
+
+
+def _branding(replica: Replica) -> ReportBranding:
+    return ReportBranding.from_mapping(replica.get_state(BRANDING_KEY))
+
+
+@dataclass(frozen=True)
+class PrintedReceipt:
+    payment_id: uuid.UUID
+    receipt_no: str
+    path: Path
+    advance: Decimal
+
+
+def print_receipt(replica: Replica, payment_id: uuid.UUID, out_dir: Path) -> Path:
+    """The receipt's PDF (first print or reprint) in `out_dir`."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with replica.read() as session:
+        data = receipt_data(session, payment_id)
+    return render_receipt(data, _branding(replica), fee_settings(replica),
+                          out_dir / f"receipt-{_file_name(data.receipt_no)}.pdf")
+
+
+def pay_and_print(replica: Replica, actor: Actor, request: PaymentRequest, today: date,
+                  out_dir: Path) -> PrintedReceipt:
+    taken = take_payment(replica, actor, request, today)
+    path = print_receipt(replica, taken.payment_id, out_dir)
+    return PrintedReceipt(taken.payment_id, taken.receipt_no, path, taken.advance)
+
+
+def print_statement(replica: Replica, student_id: uuid.UUID, out_dir: Path) -> Path:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with replica.read() as session:
+        data = statement_data(session, student_id)
+    return render_statement(data, _branding(replica), fee_settings(replica),
+                            out_dir / f"statement-{_file_name(data.enrollment_no)}.pdf")
+
+
+@dataclass(frozen=True)
+class PaymentLine:
+    payment_id: uuid.UUID
+    receipt_no: str
+    paid_on: date
+    amount: Decimal
+    mode: str
+    valid: bool
+
+
+@dataclass(frozen=True)
+class StudentMoney:
+    ledger: Ledger
+    dues: tuple[InstalmentDue, ...]
+    payments: tuple[PaymentLine, ...]
+
+
+def student_money(replica: Replica, actor: Actor, student_id: uuid.UUID) -> StudentMoney:
+    with replica.read() as session:
+        require_money_access(session, actor.user_id)
+        book = ledger_of(session, student_id)
+        void = voided_payments(session, [student_id])
+        payments = tuple(PaymentLine(p.id, p.receipt_no, p.paid_on, p.amount,
+                                     MODE_NAMES.get(p.mode, p.mode), p.id not in void)
+                         for p in session.execute(select(Payment).where(
+                             Payment.student_id == student_id)
+                             .order_by(Payment.paid_on.desc(), Payment.receipt_no.desc()))
+                         .scalars())
+    return StudentMoney(book, tuple(book.dues), payments)
+
+
+def dues(replica: Replica, actor: Actor, today: date) -> DuesSummary:
+    with replica.read() as session:
+        require_money_access(session, actor.user_id)
+        return dues_list(session, today)

@@ -1,0 +1,113 @@
+"""The fee desk on screen: a plan and a payment from the student page print a receipt at once;
+the dues list shows ageing and the total; faculty get no Fees tab."""
+
+from __future__ import annotations
+
+import os
+from datetime import date, timedelta
+from decimal import Decimal as D
+from pathlib import Path
+
+import pytest
+from pypdf import PdfReader
+from PySide6.QtCore import QDate
+
+from desktop_app.context import AppContext
+from desktop_app.fees import panel as panel_module
+from desktop_app.fees.dialogs import PaymentDialog
+from desktop_app.fees.view import OVERDUE, FeesView
+from desktop_app.students.page import StudentPageView
+from desktop_app.tasks import TaskManager
+from institute_core.enums import PlanKind
+from institute_core.fees.plans import PlanRequest, make_plan
+from institute_core.numbering import SERIES_STATE_KEY
+from institute_core.replica import Replica
+from tests.desktop.conftest import make_ctx
+from tests.services.fixtures import Institute
+
+SHOTS = Path(os.environ.get("FEES_SCREENSHOTS", "")) if os.environ.get("FEES_SCREENSHOTS") \
+    else None
+
+
+def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
+    if SHOTS is not None:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        widget.grab().save(str(SHOTS / f"{name}.png"))
+
+
+@pytest.fixture
+def counselor_ctx(replica: Replica, institute: Institute, tasks: TaskManager,
+                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppContext:
+    replica.set_state(SERIES_STATE_KEY, "D03")
+    monkeypatch.setattr(panel_module, "receipts_dir", lambda: tmp_path / "receipts")
+    ctx = make_ctx(replica, tasks, "counselor@example.org")
+    today = date.today()
+    for n, student in enumerate(institute.student_ids[:6]):
+        make_plan(replica, ctx.actor, PlanRequest(
+            student_id=student, name="Python course", price=D("30000"),
+            kind=PlanKind.INSTALMENTS.value, instalments=3, every_months=1,
+            first_due=today - timedelta(days=20 + 30 * n)), today)
+    return ctx
+
+
+def test_a_payment_from_the_student_page_prints_its_receipt(qtbot, counselor_ctx: AppContext,  # type: ignore[no-untyped-def]
+                                                            institute: Institute,
+                                                            tmp_path: Path) -> None:
+    page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.load(institute.student_ids[0])
+    fees = page.fees
+    assert fees is not None
+    qtbot.waitUntil(lambda: fees.dues.rowCount() == 3)
+    page.tabs.setCurrentWidget(fees)
+    assert "Outstanding ₹30,000.00" in fees.summary.text()
+    dialog = PaymentDialog(institute.student_ids[0], "Asha", tuple(
+        fees.money.ledger.open_dues()), date.today())  # type: ignore[union-attr]
+    qtbot.addWidget(dialog)
+    dialog.amount.setText("12000")
+    dialog.mode.setCurrentIndex(dialog.mode.findData("cheque"))
+    assert dialog.bank.isVisibleTo(dialog) and not dialog.card_last4.isVisibleTo(dialog)
+    dialog._on_save()
+    assert "cheque" in dialog.message.text()  # the number is missing: the dialog says so
+    dialog.reference.setText("004512")
+    dialog.bank.setText("Canara Bank")
+    dialog.instrument_date.setDate(QDate.currentDate())
+    _shot(dialog, "fees-payment-dialog")
+    dialog._on_save()
+    assert dialog.request is not None
+    fees.pay(dialog.request)
+    qtbot.waitUntil(lambda: "Receipt 2026-27/D03/000001" in fees.message.text()
+                    or "Receipt 20" in fees.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: fees.payments.rowCount() == 1)
+    qtbot.waitUntil(lambda: "Outstanding ₹18,000.00" in fees.summary.text())
+    assert fees.last_pdf is not None
+    text = PdfReader(fees.last_pdf).pages[0].extract_text()
+    assert "Canara Bank" in text and "Rupees Twelve Thousand Only" in text
+    _shot(page, "fees-student-page")
+
+
+def test_the_dues_list_shows_ageing_the_total_and_filters_defaulters(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext) -> None:
+    view = FeesView(counselor_ctx)
+    qtbot.addWidget(view)
+    view.resize(1200, 600)
+    qtbot.waitUntil(lambda: view.model.total == 6)
+    assert view.summary is not None
+    assert view.summary.total_outstanding == D("180000.00")
+    assert "Total outstanding ₹1,80,000.00" in view.totals.text()
+    buckets = {view.model.row_at(r).bucket for r in range(view.model.rowCount())}
+    assert {"0–30 days", "31–60 days", "61–90 days", "90+ days"} <= buckets
+    view.bucket.setCurrentText("90+ days")
+    assert all(view.model.row_at(r).days_overdue > 90 for r in range(view.model.rowCount()))
+    view.bucket.setCurrentText(OVERDUE)
+    assert view.proxy.rowCount() == 6
+    _shot(view, "fees-dues-list")
+
+
+def test_faculty_get_no_fees_tab(qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]
+                                 tasks: TaskManager) -> None:
+    page = StudentPageView(make_ctx(replica, tasks, "faculty@example.org"))
+    qtbot.addWidget(page)
+    assert page.fees is None
+    assert "Fees" not in [page.tabs.tabText(i) for i in range(page.tabs.count())]
