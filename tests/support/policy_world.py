@@ -239,6 +239,10 @@ class World:
             facts = self.facts(Role.SUPER_ADMIN.value)
             grants = policy.grants(table, Role.SUPER_ADMIN.value)
             declared = policy.table_policy(table)
+            natural = MODEL_BY_TABLE[table].__natural_key__ or ()
+            # One row per parent (a message's delivery): leave parents free for insert cases.
+            one_each = len(natural) == 1 and bool(table_of(table).c[natural[0]].foreign_keys)
+            limit = WORLD_ROWS // 2 if one_each else WORLD_ROWS
             for row in self.candidates(table, rotate=True):
                 if table == "users":
                     row["role"] = Role.STUDENT.value  # more accounts for students to hold
@@ -248,7 +252,7 @@ class World:
                         facts, table, authored) for g in grants):
                     continue  # a reset with an empty verifier, say
                 made.append(row)
-                if len(made) == WORLD_ROWS:
+                if len(made) == limit:
                     break
             if table == "students":
                 made.append(self._counselors_own_student(made))
