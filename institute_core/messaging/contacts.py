@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -119,3 +120,56 @@ def opted_out(session: Session, contact: str, channel: str) -> bool:
 def recipient(guardian: Guardian, channel: str) -> str | None:
     """Where a message to `guardian` on `channel` goes (None: no such contact)."""
     return guardian.email if channel == Channel.EMAIL else guardian.phone_normalized
+
+
+@dataclass(frozen=True)
+class GuardianLine:
+    """A guardian as the student page lists them."""
+
+    id: uuid.UUID
+    name: str
+    relation: str
+    phone: str
+    email: str
+    preferred_channel: str
+    language: str
+    is_primary: bool
+    opted_out: tuple[str, ...]  # the channels this guardian's contacts opted out of
+
+
+@dataclass(frozen=True)
+class MessageLine:
+    """A message about the student, with what the server did with it."""
+
+    queued_at: datetime
+    event: str
+    channel: str
+    recipient: str
+    body: str
+    status: str  # "waiting to sync" until the server has it, then the delivery's status
+    reason: str
+
+
+def student_contacts(replica: Replica, student_id: uuid.UUID
+                     ) -> tuple[tuple[GuardianLine, ...], tuple[MessageLine, ...]]:
+    """A student's guardians (primary first) and messages (newest first), as plain values."""
+    from institute_core.messaging.queue import messages_of_student
+
+    with replica.read() as session:
+        opted = {(c.contact, c.channel) for c in session.execute(select(MessageConsent).where(
+            MessageConsent.opted_out.is_(True), MessageConsent.deleted_at.is_(None))).scalars()}
+        guardians = tuple(
+            GuardianLine(g.id, g.name, g.relation, g.phone_normalized or g.phone or "",
+                         g.email or "", g.preferred_channel, g.language, g.is_primary,
+                         tuple(ch for ch in (c.value for c in Channel)
+                               if (recipient(g, ch), ch) in opted))
+            for g in session.execute(select(Guardian).where(
+                Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
+                .order_by(Guardian.is_primary.desc(), Guardian.name)).scalars())
+        messages = tuple(
+            MessageLine(m.created_at, m.event, m.channel, m.recipient, m.body,
+                        "cancelled" if m.cancelled_at is not None and d is None
+                        else d.status if d is not None else "waiting to sync",
+                        (d.failure_reason or "") if d is not None else "")
+            for m, d in messages_of_student(session, student_id))
+    return guardians, messages
