@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -158,13 +159,25 @@ def _check_rules(table: Table) -> tuple[Rule, ...]:
     return tuple(rules_of(table.constraints))
 
 
-def validate_values(table: Table, values: dict[str, Any], *, partial: bool = False) -> None:
+@functools.cache
+def _rules_by_name(table: Table) -> dict[str, _ColumnRule]:
+    return {rule.name: rule for rule in _column_rules(table)}
+
+
+def validate_values(table: Table, values: dict[str, Any], *, partial: bool = False,
+                    changed: Iterable[str] | None = None) -> None:
     """Refuse values that break a NOT NULL, length or CHECK rule of `table`.
 
     `partial` checks only the fields present (an update of some fields); rules that span two
-    fields are then checked when both are known.
+    fields are then checked when both are known. `changed` (a whole row whose other values are
+    already stored) checks only those columns' own rules, and every rule that spans fields.
     """
-    for column in _column_rules(table):
+    if changed is None:
+        columns: Iterable[_ColumnRule] = _column_rules(table)
+    else:
+        by_name = _rules_by_name(table)
+        columns = [by_name[name] for name in changed if name in by_name]
+    for column in columns:
         name = column.name
         if name not in values:
             if not partial and column.required:

@@ -35,5 +35,4 @@ def create_user(conn: Connection, *, email: str, password: str, role: str,
             id=faculty_id, user_id=user_id,
             employee_id=employee_id or f"EMP-{user_id.hex[:8].upper()}",
             created_at=stamp, updated_at=stamp, version=version))
-    clock.save()
     return user_id, faculty_id

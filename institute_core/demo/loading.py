@@ -18,6 +18,10 @@ from institute_core.demo.generator import DemoData, describe, generate
 from institute_core.demo.logins import DEMO_LOGINS
 from institute_core.schema import SYNCED_TABLES, User, table_of
 
+# The server's version sequence (migration 0013) must never hand out the demo rows' version 1.
+_SEQUENCE_PAST_DEMO = ("SELECT setval('sync_version_seq', "
+                       "GREATEST(1, (SELECT last_value FROM sync_version_seq)), true)")
+
 # Rows per executemany call: big enough to amortise round trips, small enough to keep the
 # driver's parameter buffers modest on the large demo.
 CHUNK_ROWS = 5000
@@ -130,8 +134,10 @@ def load_into_database(url_or_engine: str | Engine, size: str = "default",
         with engine.begin() as connection:
             _check_empty(connection)
             insert_rows(connection, data)
-            if inspect(connection).has_table("sync_clock"):
-                connection.execute(text(_bump_clock(connection)))
+            if connection.dialect.name == "postgresql" \
+                    and inspect(connection).has_table("sync_clock"):
+                # A server: versions come from its sequence, which must pass the rows' 1.
+                connection.execute(text(_SEQUENCE_PAST_DEMO))
         if engine.dialect.name == "postgresql":
             # Fresh statistics: without them the planner guesses empty tables and a view
             # query over the demo takes seconds instead of milliseconds.
@@ -143,11 +149,6 @@ def load_into_database(url_or_engine: str | Engine, size: str = "default",
             engine.dispose()
     return DemoSummary(size, seed, True, data.counts(), generate_seconds=generated - started,
                        load_seconds=loaded - generated)
-
-
-def _bump_clock(connection: Connection) -> str:
-    greatest = "GREATEST" if connection.dialect.name == "postgresql" else "MAX"
-    return f"UPDATE sync_clock SET version = {greatest}(version, 1) WHERE id = 1"
 
 
 def _check_empty(connection: Connection) -> None:

@@ -1,7 +1,7 @@
 """Bookkeeping tables of the sync server (PostgreSQL); they exist but stay empty on replicas.
 
-- `sync_clock`: the one global version counter; a push locks it, so versions are handed out in
-  commit order and a pull's high-water mark is simply the committed value.
+- `sync_clock`: the epoch, compacted and restored versions. Versions themselves come from the
+  PostgreSQL sequence `sync_version_seq` (migration 0013, sync_server/sync/versions.py).
 - `sync_devices`: each registered device, the last outbox sequence applied from it, its clock,
   its last push and the failure its pushes meet since, if any.
 - `sync_applied_changes`: the result of every applied change id, so a retried push is answered
@@ -26,12 +26,11 @@ from institute_core.schema.types import JsonDoc, utcnow
 
 
 class SyncClock(Base):
-    """The single row (id = 1) holding the newest version handed out by a committed push."""
+    """The single row (id = 1) of version bookkeeping (the versions: sync_version_seq)."""
 
     __tablename__ = "sync_clock"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
-    version: Mapped[int] = mapped_column(BigInteger)
     # Tombstones at or below this version may have been removed: a device whose cursor is older
     # must download its scope again instead of missing deletes.
     compacted_version: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")

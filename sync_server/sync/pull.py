@@ -1,10 +1,13 @@
 """Pull: the rows a user may see that changed since their cursor, in pages, parents first.
 
-A window (since, hw] is fixed when it starts (hw = the committed version clock). Pages walk the
-synced tables in `SYNCED_TABLES` order, each by (version, id). Every page reads in one
-REPEATABLE READ snapshot. When a window is done and the clock has moved meanwhile, the next
-page starts the window (hw, clock]; only a window that ends at the current clock carries the
-per-table counts, which therefore describe exactly the state the client now holds.
+A window (since, hw] is fixed when it starts (hw = the version watermark: every version at or
+below it is committed, versions.py). Pages walk the synced tables in `SYNCED_TABLES` order, each
+by (version, id). Every page first reads the watermark, then reads rows in one REPEATABLE READ
+snapshot taken after it, which therefore holds every row of the window. When a window is done
+and the watermark has moved meanwhile, the next page starts the window (hw, watermark]; only a
+window after which the snapshot holds no newer row carries the per-table counts, which
+therefore describe exactly the state the client now holds (a pull that ends while a push is
+still in flight below newer rows ends without counts).
 """
 
 from __future__ import annotations
@@ -46,7 +49,7 @@ from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import devices
 from sync_server.sync.push import conflict_record
-from sync_server.sync.versions import committed_version, server_epoch
+from sync_server.sync.versions import compacted_version, server_epoch, watermark
 
 _conflicts = table_of("sync_conflicts")
 
@@ -128,11 +131,16 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
     cursor = Cursor.decode(cursor_text)
     limit = max(1, min(limit, MAX_PULL_LIMIT))
     with engine.connect() as raw:
+        # In its own transaction, before the snapshot: what committed below the watermark by
+        # now is then in the snapshot (a snapshot taken first could miss a push that
+        # committed between it and the watermark's read).
+        clock = watermark(raw)
+        raw.rollback()
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
             # row_to_json writes timestamps in the session's zone: the codec's form is UTC.
             conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
-            clock, compacted = committed_version(conn)
+            compacted = compacted_version(conn)
             epoch = server_epoch(conn)
             viewer = with_students(conn, principal.viewer)
             if cursor.since > clock or (cursor.since > 0 and cursor.since < compacted):
@@ -164,7 +172,11 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
                 has_more, next_cursor = True, Cursor(since=hw, hw=clock)
             else:
                 has_more, next_cursor = False, Cursor(since=hw)
-                counts = _counts(conn, viewer)
+                # Rows above the watermark (a push still in flight below them, or committed
+                # since the watermark was read) would be counted but not sent yet: no counts
+                # then, and the desk checks at its next sync.
+                if not _newer_rows(conn, hw):
+                    counts = _counts(conn, viewer)
     last_seq = None
     if device_id is not None:
         last_seq = _record_pull(engine, principal, device_id, client_time_ms,
@@ -213,6 +225,13 @@ def _tables_changed(conn: Connection, since: int, hw: int, first: int) -> set[st
               .label(n) for n in names]
     row = conn.execute(select(*probes)).one()
     return {name for name, hit in zip(names, row, strict=True) if hit}
+
+
+def _newer_rows(conn: Connection, hw: int) -> bool:
+    """Whether the snapshot holds a row or conflict entry with a version above `hw`."""
+    probes = [exists().where(table_of(n).c.version > hw) for n in SYNCED_TABLES]
+    probes.append(exists().where(_conflicts.c.server_version > hw))
+    return bool(conn.execute(select(or_(*probes))).scalar())
 
 
 def _wire_column(column: Column[Any]) -> Any:

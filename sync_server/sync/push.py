@@ -1,7 +1,9 @@
 """Push: apply a device's changes exactly once, in order, merging field by field.
 
-The whole push is one transaction that starts by locking the version clock, so pushes are
-serialized and versions are handed out in commit order. Each change runs under a SAVEPOINT: a
+The whole push is one transaction. It takes its versions from the server's sequence without
+waiting for other desks' pushes (versions.py: pulls read only up to the watermark below which
+no push is still in flight), and it locks its device's row, so one device's pushes apply in
+order. Each change runs under a SAVEPOINT: a
 change that is refused (not allowed, invalid, a unique collision, a missing parent) rolls back
 alone and is reported with a reason; the others stand. A crash at any point rolls the whole
 push back; the client still holds its outbox and sends it again, and change ids make the
@@ -15,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -82,7 +84,8 @@ def push(engine: Engine, settings: Settings, principal: Principal, body: PushReq
     if body.schema_version < settings.min_client_schema:
         raise ApiError(426, "client_too_old", CLIENT_TOO_OLD)
     try:
-        return _push(engine, principal, body, client_time_ms, _Position(), buffered=True)
+        return _taking_turns(lambda: _push(engine, principal, body, client_time_ms,
+                                           _Position(), buffered=True))
     except (ApiError, OperationalError):
         raise
     except (IntegrityError, DataError):
@@ -96,11 +99,33 @@ def push(engine: Engine, settings: Settings, principal: Principal, body: PushReq
                     body.device_id, exc_info=True)
     at = _Position()
     try:
-        return _push(engine, principal, body, client_time_ms, at, buffered=False)
+        return _taking_turns(lambda: _push(engine, principal, body, client_time_ms, at,
+                                           buffered=False))
     except (ApiError, OperationalError):
         raise
     except Exception as exc:
         raise _failed(engine, principal, body, at.change, exc) from exc
+
+
+# PostgreSQL's deadlock and serialization failures: the transaction was rolled back whole and
+# may simply run again (two pushes that met on rows the batch lock does not cover, e.g. the
+# rows a newly visible student's history bumps).
+_RETRYABLE = frozenset({"40P01", "40001"})
+_TURNS = 3
+
+
+def _taking_turns(attempt: Callable[[], bytes]) -> bytes:
+    """Run a push, again (up to _TURNS times in all) when the database chose it as the victim
+    of a deadlock; any other error, or the last turn's, goes to the caller."""
+    for turn in range(1, _TURNS + 1):
+        try:
+            return attempt()
+        except OperationalError as exc:
+            if turn == _TURNS or getattr(exc.orig, "sqlstate", None) not in _RETRYABLE:
+                raise
+            log.info("push rolled back by the database (%s); running it again",
+                     getattr(exc.orig, "sqlstate", None))
+    raise AssertionError("unreachable")
 
 
 @dataclass
@@ -139,7 +164,9 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
         device = devices.lock_device(conn, principal, body.device_id)
         clock = VersionClock(conn)
+        clock.expect(len(body.changes))
         store = BatchStore(conn, buffered=buffered)
+        store.lock(_rows_changed(body.changes))
         wanted = _rows_wanted(body.changes)
         store.prefetch(wanted)
         store.prefetch_owners(wanted)
@@ -171,12 +198,20 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
             last_seq = change.seq
             results.append(result)
         store.flush()
-        clock.save()
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
                       schema_version=body.schema_version, **devices.push_succeeded())
     return json.dumps({"results": results, "last_seq": last_seq,
                        "server_time_ms": now_ms(), "epoch": clock.epoch},
                       separators=(",", ":")).encode()
+
+
+def _rows_changed(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
+    """The rows a batch writes, per synced table."""
+    changed: dict[str, set[uuid.UUID]] = {}
+    for change in changes:
+        if change.table in MODEL_BY_TABLE:
+            changed.setdefault(change.table, set()).add(change.row_id)
+    return changed
 
 
 def _rows_wanted(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
@@ -358,7 +393,8 @@ class _Applier:
         decision = merge_change(current, _with_default(stamps, default, incoming.fields),
                                 int(current["version"]), incoming, owner, now_ms())
         merged = {**current, **decision.apply}
-        validate_values(table, merged)
+        # The stored values passed when they were written: only what this change sets is new.
+        validate_values(table, merged, changed=decision.apply)
         if not decision.apply and not decision.conflicts:
             return _answer(change, decision.outcome, int(current["version"]))
         link = None

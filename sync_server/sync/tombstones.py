@@ -23,7 +23,7 @@ from sqlalchemy import Connection, Engine, Table, and_, delete, exists, func, se
 from institute_core.schema import SYNCED_TABLES, table_of
 from institute_core.sync.wire import CompactionResult
 from sync_server.clock import now
-from sync_server.sync.versions import VersionClock
+from sync_server.sync.versions import VersionClock, last_handed_out
 
 _clock = table_of("sync_clock")
 _devices = table_of("sync_devices")
@@ -54,15 +54,15 @@ def compact(engine: Engine, retention_days: int, *, at: datetime | None = None
             ) -> CompactionResult:
     """Remove the tombstones no device can still need (see the module docstring).
 
-    Runs under the version-clock lock, so no push or other compaction interleaves; children go
+    Holds the writers lock exclusively, so no push or other compaction interleaves; children go
     before parents. Returns what was removed per table and the new `compacted_version`.
     """
     cutoff = (at or now()) - timedelta(days=retention_days)
     removed: dict[str, int] = {}
     with engine.begin() as conn:
-        clock = VersionClock(conn)
+        VersionClock(conn, exclusive=True)
         compacted = int(conn.execute(select(_clock.c.compacted_version)).scalar_one())
-        limit = _pulled_by_all_active(conn, cutoff, clock.version)
+        limit = _pulled_by_all_active(conn, cutoff, last_handed_out(conn))
         for name in reversed(SYNCED_TABLES):
             table = table_of(name)
             gone = conn.execute(delete(table).where(

@@ -1,47 +1,98 @@
-"""The global version clock: every server-side write takes the next version under its lock.
+"""Versions: every server-side write takes its versions from one sequence, without a lock that
+other writers wait for, and a pull reads only up to the watermark below which nothing is still
+being written.
 
-Its row also holds the server's epoch, a random id that `institute-sync-server restore`
-replaces: desks compare it with the one they last saw to notice a restore (docs/sync.md).
+- A writer's first version is announced by a transaction advisory lock keyed on it (taken with
+  the version, under a shared gate, by the SQL function `sync_take_versions`); it is held until
+  the writer commits or aborts. Its later versions are all larger.
+- `watermark()` (SQL `sync_watermark`) takes the gate exclusively for an instant and returns one
+  less than the smallest announced first version still held, or the newest version handed out
+  when no writer is in flight: every version at or below it is committed or will never exist.
+  It must be read BEFORE the snapshot that reads rows up to it is taken (see pull.py).
+- Writers also hold a shared "writers" lock for their transaction, which tombstone compaction
+  takes exclusively (`VersionClock(conn, exclusive=True)`): compaction never interleaves with a
+  write, while writes never wait for each other.
+
+Migration 0013 creates the sequence and functions; docs/sync.md has the argument. The
+`sync_clock` row still holds the epoch (a random id that `institute-sync-server restore`
+replaces: desks compare it with the one they last saw to notice a restore), the compacted
+version and the restored version.
 """
 
 from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import Connection, select, update
+from sqlalchemy import Connection, literal_column, select, text, update
 
 from institute_core.schema import table_of
 
 _clock = table_of("sync_clock")
 
+# Keep in step with migration 0013. Versions are announced as int8 advisory keys offset into a
+# range nothing else uses; the gate and the writers lock use the two-int4 key form.
+VERSION_KEY_BASE = 0x5E00_0000_0000_0000
+_LOCK_CLASS = 0x5E5C_0000
+_WRITERS = 2
+# Versions taken at once when a writer does not say how many it needs.
+_DEFAULT_BLOCK = 1
+_LAST_HANDED_OUT = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END "
+                    "FROM sync_version_seq")
+
 
 class VersionClock:
-    """The sync_clock row, locked for the rest of the transaction (serializes writers)."""
+    """The versions one transaction writes with; see the module docstring.
 
-    def __init__(self, conn: Connection) -> None:
+    Creating it joins the writers (shared lock, or exclusive for compaction) and reads the epoch;
+    versions are taken from the sequence at the first `next()`, `expect(n)` at a time.
+    """
+
+    def __init__(self, conn: Connection, *, exclusive: bool = False) -> None:
         self._conn = conn
-        row = conn.execute(select(_clock.c.version, _clock.c.epoch)
-                           .where(_clock.c.id == 1).with_for_update()).one()
-        self.version = int(row.version)
+        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+        row = conn.execute(select(_clock.c.epoch,
+                                  literal_column(f"{lock}({_LOCK_CLASS}, {_WRITERS})"))
+                           .where(_clock.c.id == 1)).one()
         self.epoch: str | None = row.epoch
-        self._start = self.version
+        self._free: list[int] = []
+        self._block = _DEFAULT_BLOCK
+        self.version = 0  # the last version this transaction took (0: none yet)
+
+    def expect(self, count: int) -> None:
+        """Take up to `count` versions in one go at the next `next()` (one round trip)."""
+        self._block = max(_DEFAULT_BLOCK, count)
 
     def next(self) -> int:
-        self.version += 1
+        if not self._free:
+            taken = self._conn.execute(text("SELECT sync_take_versions(:n)"),
+                                       {"n": self._block}).scalar_one()
+            self._free = sorted(int(v) for v in taken)
+            self._free.reverse()
+            self._block = _DEFAULT_BLOCK
+        self.version = self._free.pop()
         return self.version
 
-    def save(self) -> None:
-        """Write the new value; readers see it only once the transaction commits."""
-        if self.version != self._start:
-            self._conn.execute(update(_clock).where(_clock.c.id == 1)
-                               .values(version=self.version))
+
+def watermark(conn: Connection) -> int:
+    """Every version at or below this is committed or never will be (see the module
+    docstring). Read it in its own statement before the snapshot that relies on it."""
+    return int(conn.execute(text("SELECT sync_watermark()")).scalar_one())
 
 
-def committed_version(conn: Connection) -> tuple[int, int]:
-    """(version, compacted_version) as committed; no lock."""
-    row = conn.execute(select(_clock.c.version, _clock.c.compacted_version)
-                       .where(_clock.c.id == 1)).one()
-    return int(row.version), int(row.compacted_version)
+def last_handed_out(conn: Connection) -> int:
+    """The newest version the sequence has handed out (committed or not)."""
+    return int(conn.execute(text(_LAST_HANDED_OUT)).scalar_one())
+
+
+def advance_to(conn: Connection, version: int) -> None:
+    """Never hand out `version` or anything below it again (after a bulk load of rows)."""
+    conn.execute(text("SELECT setval('sync_version_seq', GREATEST(:v, (" + _LAST_HANDED_OUT
+                      + "), 1), true)"), {"v": version})
+
+
+def compacted_version(conn: Connection) -> int:
+    return int(conn.execute(select(_clock.c.compacted_version).where(_clock.c.id == 1))
+               .scalar_one())
 
 
 def server_epoch(conn: Connection) -> str | None:
@@ -57,8 +108,8 @@ def restored_version(conn: Connection) -> int | None:
 
 
 def renew_epoch(conn: Connection) -> str:
-    """Give the database a new epoch and note where its clock stands (after a restore)."""
+    """Give the database a new epoch and note where its versions stand (after a restore)."""
     epoch = str(uuid.uuid4())
     conn.execute(update(_clock).where(_clock.c.id == 1)
-                 .values(epoch=epoch, restored_version=_clock.c.version))
+                 .values(epoch=epoch, restored_version=last_handed_out(conn)))
     return epoch
