@@ -56,6 +56,8 @@ def run(args: argparse.Namespace) -> int:
 
         signal.signal(signal.SIGTERM, _stop)
         signal.signal(signal.SIGINT, _stop)
+        logging.getLogger("sync_server.messages").info(
+            "dispatching %s", ", ".join(sorted(adapters)) or "nothing")
         dispatcher.run(stop, args.idle_seconds)
         return 0
     finally:

@@ -117,6 +117,7 @@ class Dispatcher:
                 return 0
             now = self._now()
             clock = VersionClock(conn)
+            clock.expect(len(rows))
             values = [{
                 "id": natural_id("message_deliveries", r.id), "message_id": r.id,
                 "student_id": r.student_id, "inquiry_id": r.inquiry_id, "channel": r.channel,
@@ -128,7 +129,6 @@ class Dispatcher:
             # Another dispatcher admitting the same message at once: its row stands.
             conn.execute(pg_insert(_deliveries).on_conflict_do_nothing(
                 index_elements=["message_id"]), values)
-            clock.save()
             return len(values)
 
     # --- one round ------------------------------------------------------------------------
@@ -162,13 +162,13 @@ class Dispatcher:
                 lambda job: self._send(job[0], job[1], job[2], now, result), sends)
             if changes:
                 clock = VersionClock(conn)
+                clock.expect(len(changes))
                 stamp = self._now()
                 for change in changes:
                     change.update(b_version=clock.next(), b_updated_at=stamp)
                 conn.execute(
                     update(_deliveries).where(_deliveries.c.id == bindparam("b_id"))
                     .values({name: bindparam(f"b_{name}") for name in _WRITTEN}), changes)
-                clock.save()
         return result
 
     def _opted_out(self, conn: Any, claimed: Sequence[Any]) -> set[tuple[str, str]]:

@@ -239,8 +239,6 @@ def test_the_rate_limit_defers_the_rest_of_a_round(engine: Engine, gateway: Gate
 def test_two_dispatcher_processes_on_one_queue_send_every_message_once(
         engine: Engine, gateway: Gateway, pg_url: str) -> None:
     count = 600
-    ids = {_queue(engine, "sms", "+919876543210", f"Message {i}", variables={"n": str(i)})
-           for i in range(count)}
     env = {**os.environ, "DATABASE_URL": pg_url, "INSTITUTE_MSG91_AUTHKEY": AUTHKEY,
            "INSTITUTE_MSG91_URL": gateway.msg91_url, "INSTITUTE_MSG91_TEMPLATE_ID": "t1",
            "INSTITUTE_QUIET_HOURS": "off", "INSTITUTE_SMS_PER_SECOND": "0"}
@@ -249,6 +247,11 @@ def test_two_dispatcher_processes_on_one_queue_send_every_message_once(
     processes = [subprocess.Popen(command, env=env, cwd=REPO_ROOT, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.PIPE) for _ in range(2)]
     try:
+        for process in processes:  # both are up and polling before anything is queued
+            assert process.stderr is not None
+            assert "dispatching sms" in process.stderr.readline().decode()
+        ids = {_queue(engine, "sms", "+919876543210", f"Message {i}", variables={"n": str(i)})
+               for i in range(count)}
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline:
             with engine.connect() as conn:
