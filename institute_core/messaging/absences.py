@@ -40,7 +40,7 @@ from institute_core.schema.types import utcnow
 ABSENT = AttendanceStatus.ABSENT.value
 
 
-def _state(session: Session, key: str) -> Any:
+def state_value(session: Session, key: str) -> Any:
     row = session.get(SyncState, key)
     return None if row is None else row.value
 
@@ -84,7 +84,7 @@ def _values(session: Session, student_id: uuid.UUID, guardian: Guardian, day: da
         return None
     subject = session.get(Subject, subject_id) if subject_id is not None else None
     return {
-        "institute_name": ReportBranding.from_mapping(_state(session, "institute")).name,
+        "institute_name": ReportBranding.from_mapping(state_value(session, "institute")).name,
         "student_first_name": found.first_name,
         "student_name": f"{found.first_name} {found.last_name}".strip(),
         "guardian_name": guardian.name,
@@ -94,7 +94,7 @@ def _values(session: Session, student_id: uuid.UUID, guardian: Guardian, day: da
     }
 
 
-def _primary_guardian(session: Session, student_id: uuid.UUID) -> Guardian | None:
+def primary_guardian(session: Session, student_id: uuid.UUID) -> Guardian | None:
     return session.execute(select(Guardian).where(
         Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
         .order_by(Guardian.is_primary.desc(), Guardian.created_at)).scalars().first()
@@ -138,7 +138,7 @@ def _alert(session: Session, trigger: MessageTrigger, student_id: uuid.UUID, day
     in_a_row = absences_in_a_row(session, student_id, day, trigger.after_absences)
     if in_a_row < trigger.after_absences:
         return None
-    guardian = _primary_guardian(session, student_id)
+    guardian = primary_guardian(session, student_id)
     if guardian is None:
         return None
     template = find_template(session, MessageEvent.ABSENT.value, guardian.language,
