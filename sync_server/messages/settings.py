@@ -47,6 +47,12 @@ class MessagingSettings:
     whatsapp_phone_id: str = field(default_factory=lambda: _env("INSTITUTE_WHATSAPP_PHONE_ID"))
     whatsapp_url: str = field(default_factory=lambda: _env(
         "INSTITUTE_WHATSAPP_URL", "https://graph.facebook.com/v21.0"))
+    # INSTITUTE_WHATSAPP_APP_SECRET (checks the webhook's signature) and
+    # INSTITUTE_WHATSAPP_VERIFY_TOKEN (answers the webhook's verification)
+    whatsapp_app_secret: str = field(default_factory=lambda: _env(
+        "INSTITUTE_WHATSAPP_APP_SECRET"))
+    whatsapp_verify_token: str = field(default_factory=lambda: _env(
+        "INSTITUTE_WHATSAPP_VERIFY_TOKEN"))
     # INSTITUTE_QUIET_HOURS ("21:00-09:00", or "off") in INSTITUTE_TIME_ZONE
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse(
         _env("INSTITUTE_QUIET_HOURS", "21:00-09:00"),
