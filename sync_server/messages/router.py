@@ -22,7 +22,7 @@ from sync_server.messages.receipts import whatsapp_webhook
 from sync_server.messages.settings import MessagingSettings
 
 router = APIRouter(prefix="/messages", tags=["messages"],
-                   responses={403: {"model": ErrorBody}, 400: {"model": ErrorBody}})
+                   responses={code: {"model": ErrorBody} for code in (400, 403, 422)})
 
 
 def _settings(request: Request) -> MessagingSettings:
@@ -32,7 +32,13 @@ def _settings(request: Request) -> MessagingSettings:
     return found
 
 
-@router.get("/whatsapp", response_class=PlainTextResponse)
+# The challenge is plain text, a refusal JSON like every other.
+_JSON_REFUSAL = {"description": "Refused", "content": {"application/json": {
+    "schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+
+
+@router.get("/whatsapp", response_class=PlainTextResponse,
+            responses={400: _JSON_REFUSAL, 403: _JSON_REFUSAL, 422: _JSON_REFUSAL})
 def verify(request: Request, mode: Annotated[str, Query(alias="hub.mode")] = "",
            token: Annotated[str, Query(alias="hub.verify_token", max_length=500)] = "",
            challenge: Annotated[str, Query(alias="hub.challenge", max_length=500)] = ""
