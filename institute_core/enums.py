@@ -198,6 +198,11 @@ class FeedbackStatus(StrEnum):
     RESOLVED = "resolved"
 
 
+class CertificateLayout(StrEnum):
+    LANDSCAPE = "landscape"
+    PORTRAIT = "portrait"
+
+
 class StudentReportType(StrEnum):
     PROGRESS = "progress"
     ATTENDANCE = "attendance"

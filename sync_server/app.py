@@ -21,6 +21,9 @@ from sync_server.health import router as health_router
 from sync_server.messages.router import router as messages_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.openapi_refusals import document_refusals
+from sync_server.portal.codes_api import router as portal_codes_router
+from sync_server.portal.router import router as portal_router
+from sync_server.portal.verify import router as verify_router
 from sync_server.settings import Settings, make_engine
 from sync_server.sync.router import router as sync_router
 
@@ -55,8 +58,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(health_router)
     v1.include_router(auth_router)
     v1.include_router(sync_router)
+    v1.include_router(portal_codes_router)
     v1.include_router(messages_router)
     app.include_router(v1)
+    app.include_router(portal_router)  # HTML pages for students and guardians (/portal)
+    app.include_router(verify_router)  # the public certificate check (/portal/verify)
     _document_bodies_parsed_by_hand(app)
     return app
 

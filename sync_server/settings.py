@@ -9,6 +9,7 @@ from sqlalchemy import Engine, create_engine
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+DEFAULT_INSTITUTE_NAME = "Institute Desk Demo Institute"
 DEFAULT_DATABASE_URL = "postgresql://postgres@127.0.0.1:5432/institute_desk"
 
 
@@ -67,6 +68,17 @@ def _env_int(name: str, default: int) -> int:
         raise SystemExit(f"{name} must be a whole number, got {raw!r}") from exc
 
 
+def _env_bool(name: str, default: bool) -> bool:
+    raw = (os.environ.get(name) or "").strip().lower()
+    if raw == "":
+        return default
+    if raw in ("1", "true", "yes", "on"):
+        return True
+    if raw in ("0", "false", "no", "off"):
+        return False
+    raise SystemExit(f"{name} must be 1 or 0 (true or false), got {raw!r}")
+
+
 @dataclass(frozen=True)
 class Settings:
     """Everything the server can be told, from environment variables (names in comments)."""
@@ -106,6 +118,28 @@ class Settings:
     # INSTITUTE_BACKUP_DIR: where `upgrade` writes its restore point before migrating.
     backup_dir: str = field(default_factory=lambda: os.environ.get(
         "INSTITUTE_BACKUP_DIR", "/var/backups/institute-desk"))
+
+    # INSTITUTE_PORTAL_SESSION_HOURS: how long a portal sign-in lasts.
+    portal_session_hours: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_SESSION_HOURS", 12))
+    # INSTITUTE_PORTAL_CODE_HOURS: how long a printed guardian sign-in code stays usable.
+    portal_code_hours: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_CODE_HOURS", 72))
+    # INSTITUTE_PORTAL_SECURE_COOKIES: portal cookies only over HTTPS (1, the default, behind
+    # the TLS proxy of docs/deploy.md); 0 only for a plain-HTTP trial on one machine.
+    portal_secure_cookies: bool = field(
+        default_factory=lambda: _env_bool("INSTITUTE_PORTAL_SECURE_COOKIES", True))
+    # INSTITUTE_PUBLIC_URL: the address people reach the server at (https://desk.example.org),
+    # printed in certificates' QR codes; empty: the address a request came in on.
+    public_url: str = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_PUBLIC_URL", "").rstrip("/"))
+
+    # INSTITUTE_NAME / INSTITUTE_ADDRESS: printed at the top of PDFs the server makes (the
+    # portal's monthly report, certificates).
+    institute_name: str = field(default_factory=lambda: os.environ.get(
+        "INSTITUTE_NAME", "").strip() or DEFAULT_INSTITUTE_NAME)
+    institute_address: str | None = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_ADDRESS", "").strip() or None)
 
     def checked(self) -> Settings:
         """These settings, or SystemExit naming what is missing."""

@@ -29,6 +29,7 @@ from desktop_app.crm.capture import CaptureForm
 from desktop_app.crm.enroll import EnrollDialog
 from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
+from desktop_app.fees.panel import FeesAfterEnrollDialog
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.crm.access import CrmAccessDenied
 from institute_core.crm.activity import inquiry_activity
@@ -75,6 +76,7 @@ class InquiriesView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None,
                  today: date | None = None) -> None:
         super().__init__(parent)
+        self.fees_dialog: FeesAfterEnrollDialog | None = None
         self._ctx = ctx
         self.today = today or date.today()
         self.rows: tuple[InquiryRow, ...] = ()
@@ -366,7 +368,16 @@ class InquiriesView(QWidget):
     def open_enroll(self, row: InquiryRow) -> EnrollDialog:
         dialog = EnrollDialog(self._ctx, row, self.choices, self)
         dialog.sig_enrolled.connect(lambda _sid: self._after_move(row.id))
+        dialog.sig_enrolled.connect(lambda sid: self.open_fees(sid, row.name))
         dialog.open()
+        return dialog
+
+    def open_fees(self, student_id: uuid.UUID, name: str) -> FeesAfterEnrollDialog:
+        """The new student's fee plan and first payment, straight after Enroll (issue 18)."""
+        dialog = FeesAfterEnrollDialog(self._ctx, student_id, name, self)
+        dialog.panel.sig_saved.connect(self.sig_saved)
+        self.fees_dialog = dialog
+        dialog.start()
         return dialog
 
     def _on_schedule(self, inquiry_id: uuid.UUID, when: datetime, kind: str) -> None:

@@ -37,8 +37,9 @@ from institute_core.analytics.dashboard import DashboardData
 from institute_core.analytics.period import Period
 from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
 from institute_core.analytics.risk_settings import read_thresholds
-from institute_core.display import count, date_text, day_month, number
+from institute_core.display import count, date_text, day_month, money, number
 from institute_core.enums import Role
+from institute_core.fees.desk import MoneyTiles, money_tiles
 from institute_core.setup.access import is_admin
 
 
@@ -111,6 +112,7 @@ class DashboardView(QWidget):
         self._pending = 0
         self.loaded = False  # the current range's figures and at-risk list are both shown
         self.data: DashboardData | None = None
+        self.money: MoneyTiles | None = None
         self.at_risk: tuple[AtRiskStudent, ...] = ()
         self.faculty_id: uuid.UUID | None = None
         self.is_faculty = ctx.user.role == Role.FACULTY
@@ -173,6 +175,16 @@ class DashboardView(QWidget):
             self.cards[key] = KpiCard(caption)
             cards.addWidget(self.cards[key])
         grid.addLayout(cards, 0, 0, 1, 2)
+        # Money is an admin's (issue 18): its own row, loaded apart from the teaching figures.
+        self.money_cards: dict[str, KpiCard] = {}
+        if not self.is_faculty:
+            money_row = QHBoxLayout()
+            for key, caption in (("today", "Collected today"), ("month", "Collected this month"),
+                                 ("outstanding", "Fees outstanding"),
+                                 ("overdue", "Students with overdue fees")):
+                self.money_cards[key] = KpiCard(caption)
+                money_row.addWidget(self.money_cards[key])
+            grid.addLayout(money_row, 4, 0, 1, 2)
 
         # Parented at once: a faculty member's dashboard never lays out the funnel, and a
         # widget with no parent would be finalised by the cycle collector, not by Qt.
@@ -324,6 +336,17 @@ class DashboardView(QWidget):
                      lambda exc: self._on_failed(generation, exc))
         tasks.run_db(risky, lambda rows: self._on_at_risk(generation, rows),
                      lambda exc: self._on_failed(generation, exc))
+        if self.money_cards:
+            today = self._today
+            tasks.run_db(lambda: money_tiles(replica, today), self._on_money,
+                         lambda exc: self._on_failed(generation, exc))
+
+    def _on_money(self, tiles: MoneyTiles) -> None:
+        self.money = tiles
+        self.money_cards["today"].set(money(tiles.collected_today))
+        self.money_cards["month"].set(money(tiles.collected_month))
+        self.money_cards["outstanding"].set(money(tiles.outstanding))
+        self.money_cards["overdue"].set(number(tiles.overdue_students))
 
     def _on_failed(self, generation: int, exc: BaseException) -> None:
         if generation == self._generation:

@@ -8,7 +8,15 @@ from pathlib import Path
 
 from PySide6.QtCore import QStandardPaths, QUrl, Signal
 from PySide6.QtGui import QDesktopServices
-from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDialog,
+    QDialogButtonBox,
+    QHBoxLayout,
+    QInputDialog,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.context import AppContext
 from desktop_app.fees.dialogs import PaymentDialog, PlanDialog
@@ -16,7 +24,9 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
 from institute_core.display import date_text, money
 from institute_core.fees import desk
+from institute_core.fees.access import is_admin
 from institute_core.fees.ledger import InstalmentDue
+from institute_core.fees.payments import cancel_payment, record_cheque_step, refund
 from institute_core.fees.plans import make_plan
 from institute_core.validation import person_message
 
@@ -65,6 +75,7 @@ class StudentFeesPanel(QWidget):
         self.student_name = ""
         self.money: desk.StudentMoney | None = None
         self.last_pdf: Path | None = None
+        self.plan_dialog: PlanDialog | None = None
         layout = QVBoxLayout(self)
         self.summary = styled_label("", "subtitle")
         layout.addWidget(self.summary)
@@ -91,6 +102,27 @@ class StudentFeesPanel(QWidget):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
+        # What happens to a payment afterwards: a cheque's steps at the desk; cancelling and
+        # refunding are an admin's.
+        after = QHBoxLayout()
+        self.deposited_button = QPushButton("Cheque deposited")
+        self.cleared_button = QPushButton("Cheque cleared")
+        self.bounced_button = QPushButton("Cheque bounced…")
+        self.cancel_button = QPushButton("Cancel receipt…")
+        self.refund_button = QPushButton("Refund credit…")
+        for button in (self.deposited_button, self.cleared_button, self.bounced_button,
+                       self.cancel_button, self.refund_button):
+            after.addWidget(button)
+        after.addStretch(1)
+        layout.addLayout(after)
+        admin = is_admin(ctx.user.role)
+        self.cancel_button.setVisible(admin)
+        self.refund_button.setVisible(admin)
+        self.deposited_button.clicked.connect(lambda: self.cheque_step("deposited"))
+        self.cleared_button.clicked.connect(lambda: self.cheque_step("cleared"))
+        self.bounced_button.clicked.connect(lambda: self.cheque_step("bounced"))
+        self.cancel_button.clicked.connect(self.cancel_receipt)
+        self.refund_button.clicked.connect(self.refund_credit)
         self.plan_button.clicked.connect(self.new_plan)
         self.pay_button.clicked.connect(self.take_payment)
         self.reprint_button.clicked.connect(self.reprint)
@@ -127,15 +159,24 @@ class StudentFeesPanel(QWidget):
             self.load(self.student_id, self.student_name)
         self.sig_saved.emit()
 
-    def new_plan(self) -> None:
+    def new_plan(self) -> PlanDialog | None:
+        """Ask for a fee plan (a window, not a nested event loop: the caller goes on)."""
         if self.student_id is None:
-            return
+            return None
         dialog = PlanDialog(self.student_id, self.student_name, date.today(), self)
-        if not dialog.exec() or dialog.request is None:
+        dialog.accepted.connect(lambda: self._save_plan(dialog))
+        self.plan_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_plan(self, dialog: PlanDialog) -> None:
+        if dialog.request is None:
             return
         request, replica, actor = dialog.request, self._ctx.replica, self._ctx.actor
         self._ctx.tasks.run_db(lambda: make_plan(replica, actor, request, date.today()),
-                               lambda _id: self._on_done("Fee plan saved."), self._on_failed)
+                               lambda _id: self._on_done("Fee plan saved: take the first "
+                                                         "payment with Take payment…."),
+                               self._on_failed)
 
     def take_payment(self) -> None:
         if self.student_id is None:
@@ -176,6 +217,58 @@ class StudentFeesPanel(QWidget):
         self._ctx.tasks.run_db(lambda: desk.print_receipt(replica, payment_id, out),
                                self._on_pdf, self._on_failed)
 
+    def _selected_payment(self) -> desk.PaymentLine | None:
+        index = self.payments_view.currentIndex()
+        if not index.isValid():
+            self.message.setText("Select a receipt in the list of payments first.")
+            return None
+        return self.payments.row_at(index.row())
+
+    def _reason(self, title: str, label: str) -> str | None:
+        text, ok = QInputDialog.getText(self, title, label)
+        return text.strip() if ok and text.strip() else None
+
+    def cheque_step(self, kind: str) -> None:
+        line = self._selected_payment()
+        if line is None:
+            return
+        reason = self._reason("Cheque bounced", "Why did the bank return it?") \
+            if kind == "bounced" else None
+        if kind == "bounced" and reason is None:
+            return
+        replica, actor, payment_id = self._ctx.replica, self._ctx.actor, line.payment_id
+        self._ctx.tasks.run_db(
+            lambda: record_cheque_step(replica, actor, payment_id, kind, date.today(), reason),
+            lambda _id: self._on_done(f"Receipt {line.receipt_no}: cheque {kind}."),
+            self._on_failed)
+
+    def cancel_receipt(self) -> None:
+        line = self._selected_payment()
+        if line is None:
+            return
+        reason = self._reason("Cancel receipt", f"Why is receipt {line.receipt_no} cancelled?")
+        if reason is None:
+            return
+        replica, actor, payment_id = self._ctx.replica, self._ctx.actor, line.payment_id
+        self._ctx.tasks.run_db(
+            lambda: cancel_payment(replica, actor, payment_id, reason, date.today()),
+            lambda _id: self._on_done(f"Receipt {line.receipt_no} cancelled."),
+            self._on_failed)
+
+    def refund_credit(self) -> None:
+        if self.student_id is None or self.money is None or not self.money.ledger.credit:
+            self.message.setText("The student has no credit to refund.")
+            return
+        credit = self.money.ledger.credit
+        reason = self._reason("Refund", f"Refund {money(credit)} in cash: the reason?")
+        if reason is None:
+            return
+        replica, actor, student_id = self._ctx.replica, self._ctx.actor, self.student_id
+        self._ctx.tasks.run_db(
+            lambda: refund(replica, actor, student_id, credit, "cash", reason, date.today()),
+            lambda made: self._on_done(f"Credit note {made[1]} for {money(credit)}."),
+            self._on_failed)
+
     def statement(self) -> None:
         if self.student_id is None:
             return
@@ -187,3 +280,26 @@ class StudentFeesPanel(QWidget):
         self.last_pdf = path
         self.open_button.setEnabled(True)
         self.message.setText(f"Saved {path}")
+
+
+class FeesAfterEnrollDialog(QDialog):
+    """Right after Enroll: the new student's fees, with the plan dialog opened at once, so an
+    inquiry becomes a student with a fee plan and a first receipt in one sitting."""
+
+    def __init__(self, ctx: AppContext, student_id: uuid.UUID, name: str,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle(f"Fees – {name}")
+        self.resize(900, 560)
+        layout = QVBoxLayout(self)
+        self.panel = StudentFeesPanel(ctx, self)
+        layout.addWidget(self.panel)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+        self.panel.load(student_id, name)
+
+    def start(self) -> None:
+        """Show the fees and ask for the plan (then "Take payment…" prints the receipt)."""
+        self.open()
+        self.panel.new_plan()

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Callable
 from datetime import date
 
-from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
+from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QHBoxLayout,
@@ -25,11 +25,13 @@ from desktop_app.context import AppContext
 from desktop_app.fees.dialogs import PaymentDialog
 from desktop_app.fees.panel import open_pdf, receipts_dir
 from desktop_app.models import Column, RowsModel
-from desktop_app.widgets import styled_label, table_view, title_label
+from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import count, date_text, money
 from institute_core.fees import desk
+from institute_core.fees.access import is_admin
 from institute_core.fees.dues import DueRow, DuesSummary
 from institute_core.fees.ledger import BUCKETS, ledger_of
+from institute_core.fees.money_reports import REPORTS
 from institute_core.validation import person_message
 
 BUCKET_COLOURS = {BUCKETS[0]: None, BUCKETS[1]: "#fff1cc", BUCKETS[2]: "#fbe7d4",
@@ -48,6 +50,11 @@ DUE_COLUMNS: list[Column[DueRow]] = [
     Column("Subjects", lambda r: r.subjects),
 ]
 ALL = "All dues"
+
+
+def _pydate(value: QDate) -> date:
+    return date(value.year(), value.month(), value.day())
+
 OVERDUE = "Overdue (defaulters)"
 
 
@@ -75,6 +82,7 @@ class FeesView(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.summary: DuesSummary | None = None
+        self.last_report: object = None
         layout = QVBoxLayout(self)
         layout.addWidget(title_label("Fees and dues"))
         self.totals = styled_label("", "subtitle")
@@ -114,6 +122,9 @@ class FeesView(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
         layout.addLayout(actions)
+        self.reports = self._reports_row() if is_admin(ctx.user.role) else None
+        if self.reports is not None:
+            layout.addWidget(self.reports)
         self.bucket.currentIndexChanged.connect(self._on_filter)
         self.search.textChanged.connect(self._on_filter)
         self.pay_button.clicked.connect(self.take_payment)
@@ -122,6 +133,46 @@ class FeesView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self._on_open_student())
         self.refresh_button.clicked.connect(self.refresh)
         self.refresh()
+
+    def _reports_row(self) -> QWidget:
+        """Money reports for admins: the kind, the period, PDF or CSV."""
+        row = QWidget()
+        line = QHBoxLayout(row)
+        line.setContentsMargins(0, 0, 0, 0)
+        line.addWidget(styled_label("Money reports", "subtitle"))
+        self.report_kind = QComboBox()
+        for key, title in REPORTS.items():
+            self.report_kind.addItem(title, key)
+        line.addWidget(self.report_kind)
+        today = QDate.currentDate()
+        self.report_from = date_field(QDate(today.year(), today.month(), 1))
+        self.report_to = date_field(today)
+        for label, field in (("from", self.report_from), ("to", self.report_to)):
+            line.addWidget(styled_label(label, "subtitle"))
+            line.addWidget(field)
+        self.pdf_button = QPushButton("PDF")
+        self.csv_button = QPushButton("CSV")
+        line.addWidget(self.pdf_button)
+        line.addWidget(self.csv_button)
+        line.addStretch(1)
+        self.pdf_button.clicked.connect(lambda: self.make_report(as_csv=False))
+        self.csv_button.clicked.connect(lambda: self.make_report(as_csv=True))
+        return row
+
+    def make_report(self, *, as_csv: bool) -> None:
+        kind = str(self.report_kind.currentData())
+        start, end = _pydate(self.report_from.date()), _pydate(self.report_to.date())
+        if start > end:
+            self.message.setText("The period starts after it ends.")
+            return
+        replica, actor, out = self._ctx.replica, self._ctx.actor, receipts_dir() / "reports"
+        self._ctx.tasks.run_db(
+            lambda: desk.money_report(replica, actor, kind, start, end, out, as_csv),
+            self._on_report, self._on_failed)
+
+    def _on_report(self, path: object) -> None:
+        self.last_report = path
+        self.message.setText(f"Saved {path}")
 
     def refresh(self) -> None:
         replica, actor = self._ctx.replica, self._ctx.actor

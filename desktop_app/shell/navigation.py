@@ -39,6 +39,8 @@ SECTIONS: tuple[Section, ...] = (
             frozenset({Role.FACULTY, Role.COUNSELOR, Role.ADMIN, Role.SUPER_ADMIN})),
     Section("setup", "Setup", "setup", ADMINS),
     Section("reports", "Reports", "reports", ADMINS),
+    # Templates, issuing and revoking (issue 20): administrators only, as the server's policy.
+    Section("certificates", "Certificates", "reports", ADMINS),
     # A faculty member's own dashboard: after Today, which stays their home.
     Section("my_dashboard", "Dashboard", "dashboard", frozenset({Role.FACULTY})),
 )

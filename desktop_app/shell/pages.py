@@ -19,6 +19,7 @@ PAGES: dict[str, str] = {
     "today": "desktop_app.today.view:TodayView",
     "students": "desktop_app.students.view:StudentsView",
     "fees": "desktop_app.fees.view:FeesView",
+    "certificates": "desktop_app.certificates.view:CertificatesView",
     "conflicts": "desktop_app.conflicts.view:ConflictsView",
     "inquiries": "desktop_app.crm.inquiries_view:InquiriesView",
     "follow_ups": "desktop_app.crm.followups_view:FollowUpsView",

@@ -15,7 +15,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from institute_core.fees.access import require_money_access
+from institute_core.fees.access import require_admin, require_money_access
 from institute_core.fees.documents import MODE_NAMES, receipt_data, statement_data
 from institute_core.fees.dues import DuesSummary, dues_list
 from institute_core.fees.ledger import InstalmentDue, Ledger, ledger_of, voided_payments
@@ -103,3 +103,41 @@ def dues(replica: Replica, actor: Actor, today: date) -> DuesSummary:
     with replica.read() as session:
         require_money_access(session, actor.user_id)
         return dues_list(session, today)
+
+
+def money_report(replica: Replica, actor: Actor, kind: str, start: date, end: date,
+                 out_dir: Path, as_csv: bool) -> Path:
+    """A money report (admins only) as PDF or CSV in `out_dir`."""
+    from institute_core.fees import money_reports
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with replica.read() as session:
+        require_admin(session, actor.user_id, "see the money reports")
+        report = money_reports.make(session, kind, start, end)
+    name = out_dir / f"{kind}-{start.isoformat()}-{end.isoformat()}"
+    if as_csv:
+        path = name.with_suffix(".csv")
+        path.write_text(money_reports.to_csv(report), encoding="utf-8")
+        return path
+    return money_reports.to_pdf(report, _branding(replica), name.with_suffix(".pdf"))
+
+
+@dataclass(frozen=True)
+class MoneyTiles:
+    """The admin dashboard's money figures."""
+
+    collected_today: Decimal
+    collected_month: Decimal
+    outstanding: Decimal
+    overdue_students: int
+
+
+def money_tiles(replica: Replica, today: date) -> MoneyTiles:
+    from institute_core.fees.money_reports import valid_payments
+
+    with replica.read() as session:
+        month = valid_payments(session, today.replace(day=1), today)
+        summary = dues_list(session, today)
+    return MoneyTiles(sum((p.amount for p in month if p.paid_on == today), Decimal(0)),
+                      sum((p.amount for p in month), Decimal(0)),
+                      summary.total_outstanding, summary.overdue_students)

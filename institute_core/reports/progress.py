@@ -68,14 +68,20 @@ def collect_progress(db: Db, student_ids: Sequence[uuid.UUID], period: Period, t
         .where(Enrollment.student_id.in_(ids))).tuples().all())
     predicted = prediction.predict_completion(db, today, student_ids=ids)
     predictions = prediction.by_student(predicted)
-    topics = _topic_rows(db, ids, predictions)
-    marks = attendance.attendance_marks(db, period, student_ids=ids)
+    # A section left out is not computed either (the portal asks for subjects and topics
+    # only, on every page view); the payload then holds it empty.
+    chosen = set(sections)
+    topics = _topic_rows(db, ids, predictions) if "topics" in chosen else {}
+    marks = (attendance.attendance_marks(db, period, student_ids=ids)
+             if "attendance" in chosen else [])
     summaries = attendance.by_student(marks)
     streaks = attendance.absence_streaks(marks)
-    weekly = _weekly(velocity.learning_velocity(db, today, student_ids=ids))
-    assessments = _assessments(db, ids, period, subjects)
-    rewards = _rewards(db, ids, period)
-    flags = risk.risk_flags(db, today, student_ids=ids, predictions=predicted)
+    weekly = (_weekly(velocity.learning_velocity(db, today, student_ids=ids))
+              if "attendance" in chosen else {})
+    assessments = _assessments(db, ids, period, subjects) if "assessments" in chosen else {}
+    rewards = _rewards(db, ids, period) if "rewards" in chosen else {}
+    flags = (risk.risk_flags(db, today, student_ids=ids, predictions=predicted)
+             if "risk" in chosen else {})
     payloads = []
     for sid in ids:
         payload = base_payload("progress", TITLE, period, sections)

@@ -10,6 +10,7 @@ from sqlalchemy import Table
 
 from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, PasswordReset
 from institute_core.schema.base import Base, OwnerRule, Synced
+from institute_core.schema.certificates import Certificate, CertificateTemplate
 from institute_core.schema.crm import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.fees import (
@@ -45,6 +46,7 @@ from institute_core.schema.messages import (
     MessageTrigger,
 )
 from institute_core.schema.people import Faculty, Student, User
+from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
 from institute_core.schema.server_tables import (
     AuthSession,
@@ -102,6 +104,8 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Refund,
     Expense,
     SalaryPayment,
+    CertificateTemplate,
+    Certificate,
     # Messages (issue 19)
     Guardian,
     MessageConsent,
@@ -131,6 +135,8 @@ __all__ = [
     "BatchAttendanceTopic",
     "BatchMember",
     "BatchSessionAttendance",
+    "Certificate",
+    "CertificateTemplate",
     "ConflictLogEntry",
     "Enrollment",
     "Expense",
@@ -162,6 +168,8 @@ __all__ = [
     "Payment",
     "PaymentAllocation",
     "PaymentEvent",
+    "PortalSession",
+    "PortalSignInCode",
     "Refund",
     "RewardPenalty",
     "SalaryPayment",

@@ -15,6 +15,7 @@ from datetime import date, time
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from institute_core.analytics.period import Db
 from institute_core.enums import AttendanceStatus, BatchStatus, SessionStatus
 from institute_core.replica import Replica
 from institute_core.schema import (
@@ -76,9 +77,10 @@ def _names(session: Session, student_ids: list[uuid.UUID]) -> dict[uuid.UUID, tu
     return {r.id: (full_name(r.first_name, r.last_name), r.enrollment_no) for r in rows}
 
 
-def _missed(session: Session, batch_id: uuid.UUID, on: date,
-            student_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
-    """student -> topics the batch covered before `on` while the student was absent/excused."""
+def missed_topics(session: Db, batch_id: uuid.UUID, on: date,
+                  student_ids: list[uuid.UUID]) -> dict[uuid.UUID, set[uuid.UUID]]:
+    """student -> topics the batch covered before `on` while the student was absent/excused
+    and that they have not covered since (the Today screen and the student portal)."""
     marks = session.execute(
         select(BatchSessionAttendance.id, BatchSessionAttendance.student_id,
                BatchSessionAttendance.session_date, BatchSessionAttendance.attendance_status)
@@ -174,7 +176,7 @@ def today_sessions(replica: Replica, faculty_id: uuid.UUID | None,
                 BatchSessionAttendance.deleted_at.is_(None))).all())
             start, end = batch_slot(batch.schedule, on)
             students = _students_due(session, batch.subject_id, members,
-                                     _missed(session, batch.id, on, members))
+                                     missed_topics(session, batch.id, on, members))
             found.append(TodaySession(SessionKey.batch(batch.id, on), batch.name,
                                       subjects.get(batch.subject_id, ""), start, end,
                                       location_of(batch.schedule), SessionStatus.SCHEDULED.value,

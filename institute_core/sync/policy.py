@@ -11,7 +11,7 @@ For every synced table and role it says
   they must name the pusher),
 - which columns never leave the server (`secrets`),
 - which columns hold a document number that must come from the pushing device's own series
-  (`numbers`: receipts and credit notes, institute_core/numbering.py).
+  (`numbers`: receipts, credit notes and certificates, institute_core/numbering.py).
 
 The server's push checks (`sync_server/sync/authorize.py`) and pull scopes read this module;
 docs/security.md shows it as a table rendered by `python -m institute_core.sync.policy
@@ -179,6 +179,8 @@ OWN_STUDENT_RECORD = Scope("own_student_record", "their own student record",
                            lambda f, t, r: f.sees_student(r["id"]))
 STUDENT_ROWS = Scope("their_students_rows", "rows of their students",
                      lambda f, t, r: f.sees_student(r.get("student_id")))
+OWN_STUDENT_ROWS = Scope("own_student_rows", "their own rows (student_id is their record)",
+                         STUDENT_ROWS.check)
 
 
 def _attendance_student(f: ReadFacts, attendance_id: Any) -> Any:
@@ -309,6 +311,8 @@ ENROLLMENT_PROGRESS = frozenset({"expected_completion_date", "actual_completion_
                                  "completion_percentage", "status", "notes"})
 ENROLLMENT_OFFICE = frozenset({"expected_completion_date", "status", "notes"})
 STUDENT_LEARNING = frozenset({"learning_style", "preferred_schedule"})
+# What may change on an issued certificate: only that it was revoked, and why.
+CERTIFICATE_REVOCATION = frozenset({"revoked_at", "revoked_reason"})
 
 
 def _approval_pending(f: WriteFacts, t: str, r: Row) -> bool:
@@ -339,8 +343,11 @@ def _admins(*extra: tuple[str, tuple[Grant, ...]]) -> dict[str, tuple[Grant, ...
 
 FACULTY, COUNSELOR = Role.FACULTY.value, Role.COUNSELOR.value
 _SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins())
-_FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING)
-_COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS)
+# A student (and the portal, reading for a student or their guardian) sees their own rows of
+# these tables: their schedule, attendance, progress, assessments and feedback.
+_FACULTY_OWN = _reads(STUDENT_ROWS, NOTHING, OWN_STUDENT_ROWS)
+_COUNSELOR_TOO = _reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS)
+_BATCH_AND_OWN = _reads(BATCH_ROWS, NOTHING, OWN_STUDENT_ROWS)
 
 INSERT_ONLY = frozenset({Op.INSERT})
 
@@ -434,10 +441,10 @@ POLICY: dict[str, TablePolicy] = {
         read=_reads(THEIR_BATCHES, NOTHING),
         write=_admins((FACULTY, (Grant(EDIT_OPS, MY_BATCH),)))),
     "batch_members": TablePolicy(
-        read=_reads(BATCH_ROWS, NOTHING),
+        read=_BATCH_AND_OWN,
         write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
     "batch_session_attendance": TablePolicy(
-        read=_reads(BATCH_ROWS, NOTHING),
+        read=_BATCH_AND_OWN,
         write=_admins((FACULTY, (Grant(EDIT_OPS, OWNED_MY_STUDENT),)))),
     "batch_attendance_topics": TablePolicy(
         read=_reads(BATCH_ATTENDANCE_TOPICS, NOTHING),
@@ -463,7 +470,8 @@ POLICY: dict[str, TablePolicy] = {
                       (COUNSELOR, (Grant(EDIT_OPS, COUNSELED_ROW),))),
         stamps={"reviewed_by": Author.USER}),
     "student_reports": TablePolicy(
-        read=_FACULTY_OWN, write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
+        read=_reads(STUDENT_ROWS, NOTHING),
+        write=_admins((FACULTY, (Grant(EDIT_OPS, MY_STUDENT),))),
         authors={"generated_by": Author.USER}),
     "faculty_reports": TablePolicy(
         read=_reads(THEIR_FACULTY_ROWS, NOTHING),
@@ -487,6 +495,14 @@ POLICY: dict[str, TablePolicy] = {
                Role.ADMIN.value: (Grant(frozenset({Op.INSERT}), RESET_MANAGED),)},
         authors={"reset_by": Author.USER}, secrets=frozenset({"verifier"})),
     **FEES_POLICY,
+    # Certificates (issue 20): administrators keep the templates and issue, by hand or by the
+    # templates' rules; a certificate is a fact, so afterwards it can only be revoked.
+    "certificate_templates": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
+    "certificates": TablePolicy(
+        read=_reads(STUDENT_ROWS, STUDENT_ROWS, OWN_STUDENT_ROWS),
+        write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), ANY_ROW, CERTIFICATE_REVOCATION),)
+               for role in ADMINS},
+        authors={"issued_by": Author.USER}, numbers=frozenset({"certificate_number"})),
     # --- messages (issue 19) ---
     # Faculty see their students' guardians (their attendance marks alert them); counselors
     # keep the guardians of the students they counsel.

@@ -280,7 +280,9 @@ class SyncRunner:
         apart in the device list, and a re-registration must not blank it."""
         registration = wire.DeviceRegistration(device_id=self.replica.device_id,
                                                name=(name or platform.node())[:200],
-                                               schema_version=wire.SCHEMA_VERSION)
+                                               schema_version=wire.SCHEMA_VERSION,
+                                               series_code=self.replica.get_state(
+                                                   SERIES_STATE_KEY))
         info = self._timed(lambda: self.client.register_device(registration))
         if info.series_code and info.series_code != self.replica.get_state(SERIES_STATE_KEY):
             # The series this device numbers its receipts in, for when it is offline.

@@ -229,6 +229,7 @@ _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.THEIR_STUDENTS.name: _of_students("id"),
     policy.OWN_STUDENT_RECORD.name: _of_students("id"),
     policy.STUDENT_ROWS.name: _of_students("student_id"),
+    policy.OWN_STUDENT_ROWS.name: _of_students("student_id"),
     policy.STUDENT_ATTENDANCE_TOPICS.name: _student_attendance_topics,
     policy.STUDENT_OR_INQUIRY_ROWS.name: _student_or_inquiry_rows,
     policy.THEIR_BATCHES.name: _their_faculty_rows,

@@ -67,6 +67,9 @@ class DeviceRegistration(Wire):
     device_id: uuid.UUID
     name: Text = Field(default="", max_length=200)
     schema_version: SchemaVersion
+    # The series this desk numbered receipts in before (institute_core/numbering.py): a device
+    # the server no longer knows (restored from a backup) gets it back if no device holds it.
+    series_code: str | None = Field(default=None, pattern=r"^[A-Z][A-Z0-9]{1,7}$")
 
 
 class DeviceInfo(Wire):

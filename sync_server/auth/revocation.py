@@ -19,6 +19,7 @@ from institute_core.schema import table_of
 from sync_server.clock import now
 
 _sessions = table_of("auth_sessions")
+_portal_sessions = table_of("portal_sessions")
 
 
 def account_to_sign_out(table: str, old: Mapping[str, Any] | None,
@@ -37,8 +38,13 @@ def account_to_sign_out(table: str, old: Mapping[str, Any] | None,
 
 def end_sessions(conn: Connection, user_id: uuid.UUID, *, keep: uuid.UUID) -> None:
     """Revoke every live session of `user_id` except `keep` (the one making the change: a
-    super admin resetting their own password stays signed in on that desk)."""
+    super admin resetting their own password stays signed in on that desk), and every portal
+    session of theirs."""
     conn.execute(update(_sessions).where(_sessions.c.user_id == user_id,
                                          _sessions.c.id != keep,
                                          _sessions.c.revoked_at.is_(None))
+                 .values(revoked_at=now()))
+    # The same account's portal sign-ins end with them (a leaked student password).
+    conn.execute(update(_portal_sessions).where(_portal_sessions.c.user_id == user_id,
+                                                _portal_sessions.c.revoked_at.is_(None))
                  .values(revoked_at=now()))

@@ -71,14 +71,15 @@ def _current_verifier(conn: Connection, user: Any) -> str | None:
     return str(reset) if reset is not None else user.password_hash
 
 
-def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPair:
-    """Tokens for a correct email and password; 401, 403 or 429 otherwise.
+def check_credentials(engine: Engine, settings: Settings, email: str, password: str) -> Any:
+    """The active user row an email and password name; 401, 403 or 429 (ApiError) otherwise.
 
-    The attempt is counted before the password is checked (atomically, see throttle.py), and
-    an unknown email or an account without a password is checked against a dummy hash of the
-    same cost: the answer and its timing tell nothing about which emails exist.
+    Shared by the API's sign-in and the portal's. The attempt is counted before the password
+    is checked (atomically, see throttle.py), and an unknown email or an account without a
+    password is checked against a dummy hash of the same cost: the answer and its timing tell
+    nothing about which emails exist.
     """
-    email = request.email.strip().lower()
+    email = email.strip().lower()
     throttle.count_attempt(engine, email, settings.login_max_failures,
                            settings.login_window_seconds)
     with engine.connect() as conn:
@@ -86,11 +87,18 @@ def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPai
                                                  _users.c.deleted_at.is_(None))).first()
         stored = _current_verifier(conn, user) if user is not None else None
     # Always verified, even without a user: skipping the hash was what told emails apart.
-    if not verify_password(stored, request.password) or user is None:
+    if not verify_password(stored, password) or user is None:
         raise ApiError(401, "invalid_credentials", WRONG_CREDENTIALS)
     if user.status != UserStatus.ACTIVE.value:
         raise ApiError(403, "account_inactive", INACTIVE)
     throttle.forget(engine, email)
+    return user
+
+
+def login(engine: Engine, settings: Settings, request: LoginRequest) -> TokenPair:
+    """Tokens for a correct email and password; 401, 403 or 429 otherwise (see
+    `check_credentials`)."""
+    user = check_credentials(engine, settings, request.email, request.password)
     with engine.begin() as conn:
         session_id = uuid.uuid4()
         stamp = now()

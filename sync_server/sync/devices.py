@@ -30,6 +30,22 @@ DEVICE_OF_ANOTHER_USER = ("This device id is registered to another user: a devic
                           "the user who registered it first. Sign in with a new device id.")
 
 
+SERIES_SEQUENCE = "sync_device_series"
+
+
+def _reclaimed(conn: Connection, claimed: str | None) -> str | None:
+    """`claimed` when no device holds it; the sequence then moves past it, so it is never
+    given to another device."""
+    if claimed is None or conn.execute(select(_devices.c.device_id).where(
+            _devices.c.series_code == claimed)).first() is not None:
+        return None
+    digits = claimed[1:]
+    if claimed.startswith("D") and digits.isdigit():
+        conn.execute(text(f"SELECT setval('{SERIES_SEQUENCE}', GREATEST(:n, "
+                          f"(SELECT last_value FROM {SERIES_SEQUENCE})))"), {"n": int(digits)})
+    return claimed
+
+
 def register(engine: Engine, principal: Principal, body: DeviceRegistration,
              client_time_ms: int | None) -> DeviceInfo:
     """Register (or re-register) a device for the caller; its sequence carries on.
@@ -46,11 +62,13 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
     with engine.begin() as conn:
         known = conn.execute(select(_devices.c.series_code)
                              .where(_devices.c.device_id == body.device_id)).first()
-        # A new device takes the next series code; a known one keeps its own (never re-given).
+        # A known device keeps its code (never re-given); a new one takes the next, unless it
+        # numbered receipts in a series before that no device holds now (the server was
+        # restored from a backup older than its registration): it carries on with that one.
         code = known.series_code if known is not None else None
         if code is None:
-            code = series_code(int(conn.execute(text("SELECT nextval('sync_device_series')"))
-                                   .scalar_one()))
+            code = _reclaimed(conn, body.series_code) or series_code(int(conn.execute(
+                text(f"SELECT nextval('{SERIES_SEQUENCE}')")).scalar_one()))
         new_device = pg_insert(_devices).values(
             device_id=body.device_id, user_id=principal.user_id, registered_at=now(), last_seq=0,
             series_code=code, **values)

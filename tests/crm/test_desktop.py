@@ -180,6 +180,17 @@ def test_board_moves_by_keyboard_lost_asks_a_reason_and_enroll_makes_the_student
     with replica.read() as s:
         student_id = s.execute(select(Inquiry.student_id)).scalar_one()
         assert s.get(Student, student_id) is not None
+    # Straight on to the fees (issue 18): the plan is asked for at once, then the payment.
+    fees = view.fees_dialog
+    assert fees is not None and fees.panel.student_id == student_id
+    plan = fees.panel.plan_dialog
+    assert plan is not None and plan.isVisible()
+    plan.name.setText("Python course")
+    plan.price.setText("24000")
+    plan.kind.setCurrentIndex(plan.kind.findData("instalments"))
+    plan._on_save()
+    qtbot.waitUntil(lambda: fees.panel.dues.rowCount() == 3, timeout=10000)
+    assert "take the first payment" in fees.panel.message.text()
 
 
 def test_merge_from_the_panel(qtbot: QtBot, view: InquiriesView, replica: Replica,

@@ -14,6 +14,7 @@ from PySide6.QtCore import QDate
 
 from desktop_app.context import AppContext
 from desktop_app.fees import panel as panel_module
+from desktop_app.fees import view as view_module
 from desktop_app.fees.dialogs import PaymentDialog
 from desktop_app.fees.view import OVERDUE, FeesView
 from desktop_app.students.page import StudentPageView
@@ -39,7 +40,8 @@ def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
 def counselor_ctx(replica: Replica, institute: Institute, tasks: TaskManager,
                   monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> AppContext:
     replica.set_state(SERIES_STATE_KEY, "D03")
-    monkeypatch.setattr(panel_module, "receipts_dir", lambda: tmp_path / "receipts")
+    for module in (panel_module, view_module):
+        monkeypatch.setattr(module, "receipts_dir", lambda: tmp_path / "receipts")
     ctx = make_ctx(replica, tasks, "counselor@example.org")
     today = date.today()
     for n, student in enumerate(institute.student_ids[:6]):
@@ -111,3 +113,77 @@ def test_faculty_get_no_fees_tab(qtbot, replica: Replica, institute: Institute, 
     qtbot.addWidget(page)
     assert page.fees is None
     assert "Fees" not in [page.tabs.tabText(i) for i in range(page.tabs.count())]
+
+
+def test_admins_make_money_reports_and_counselors_see_none(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        tmp_path: Path) -> None:
+    counselor_view = FeesView(counselor_ctx)
+    qtbot.addWidget(counselor_view)
+    assert counselor_view.reports is None
+    view = FeesView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    view.resize(1200, 600)
+    qtbot.waitUntil(lambda: view.model.total == 6)
+    assert view.reports is not None
+    view.report_kind.setCurrentIndex(view.report_kind.findData("outstanding"))
+    view.make_report(as_csv=True)
+    qtbot.waitUntil(lambda: view.last_report is not None, timeout=10000)
+    text = Path(str(view.last_report)).read_text(encoding="utf-8")
+    assert "Outstanding dues" in text and "90+ days,60000.00" in text
+    assert Path(str(view.last_report)).is_relative_to(tmp_path)
+    _shot(view, "fees-dues-admin")
+
+
+def test_an_admin_cancels_a_receipt_and_refunds_credit_from_the_student_page(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute, monkeypatch: pytest.MonkeyPatch) -> None:
+    from desktop_app.fees.panel import QInputDialog
+    from institute_core.fees.payments import PaymentRequest, take_payment
+
+    student = institute.student_ids[1]
+    first = take_payment(replica, counselor_ctx.actor, PaymentRequest(student, "10000", "cash"),
+                         date.today())
+    take_payment(replica, counselor_ctx.actor, PaymentRequest(student, "25000", "cash"),
+                 date.today())  # 5,000 more than the plan: credit
+    monkeypatch.setattr(QInputDialog, "getText", lambda *a, **k: ("typed twice", True))
+    page = StudentPageView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(page)
+    page.load(student)
+    fees = page.fees
+    assert fees is not None and not fees.cancel_button.isHidden()
+    qtbot.waitUntil(lambda: "IN CREDIT ₹5,000.00" in fees.summary.text())
+    fees.refund_credit()
+    qtbot.waitUntil(lambda: "Credit note" in fees.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "IN CREDIT" not in fees.summary.text())
+    row = next(r for r in range(fees.payments.rowCount())
+               if fees.payments.row_at(r).payment_id == first.payment_id)
+    fees.payments_view.setCurrentIndex(fees.payments.index(row, 0))
+    fees.cancel_receipt()
+    qtbot.waitUntil(lambda: "cancelled" in fees.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: "Outstanding ₹10,000.00" in fees.summary.text())
+    counselor_page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(counselor_page)
+    assert counselor_page.fees is not None
+    assert counselor_page.fees.cancel_button.isHidden()
+
+
+def test_the_admin_dashboard_shows_money_and_faculty_see_none(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    from desktop_app.dashboard.view import DashboardView
+    from institute_core.fees.payments import PaymentRequest, take_payment
+
+    take_payment(replica, counselor_ctx.actor, PaymentRequest(
+        institute.student_ids[0], "12500", "cash"), date.today())
+    view = DashboardView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.money is not None, timeout=20000)
+    assert view.money_cards["today"].value.text() == "₹12,500.00"
+    assert view.money_cards["outstanding"].value.text() == "₹1,67,500.00"
+    assert view.money_cards["overdue"].value.text() == "5"  # the payment cleared one
+    qtbot.waitUntil(lambda: view.loaded, timeout=20000)
+    faculty = DashboardView(make_ctx(replica, tasks, "faculty@example.org"))
+    qtbot.addWidget(faculty)
+    assert faculty.money_cards == {}
+    qtbot.waitUntil(lambda: faculty.loaded, timeout=20000)

@@ -57,12 +57,14 @@ def test_admins_and_counselors_get_their_own_sections(qtbot, replica: Replica,  
                                                       institute: Institute,
                                                       tasks: TaskManager) -> None:
     admin = _window(qtbot, replica, tasks, "admin@example.org")
-    assert _sidebar(admin) == ["Dashboard", "Students", "Fees", "Conflicts", "Setup", "Reports"]
+    assert _sidebar(admin) == ["Dashboard", "Students", "Fees", "Conflicts", "Setup", "Reports",
+                               "Certificates"]
     assert admin.open_section("reports") and not admin.open_section("today")
     counselor = _window(qtbot, replica, tasks, "counselor@example.org")
     assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students", "Fees", "Conflicts"]
     assert counselor.current_section == "follow_ups"  # what is due today comes first
     assert not counselor.open_section("setup") and counselor.open_section("inquiries")
+    assert not counselor.open_section("certificates")
     assert counselor.open_section("conflicts")  # their own inquiries' conflicts
 
 

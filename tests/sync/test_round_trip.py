@@ -112,12 +112,18 @@ def _rows_per_value(table: str) -> bool:
 
 
 def _updatable_columns(table: str) -> list[Any]:
-    """Data columns an update may change: not authors (they never change after creation);
-    stamps only to the pusher's id or empty (see `_edge_values`)."""
-    if not _may(table, policy.Op.UPDATE):
+    """Data columns an update may change: not authors (they never change after creation),
+    only those the role's update grants name when they name some (a certificate: its
+    revocation); stamps only to the pusher's id or empty (see `_edge_values`)."""
+    updates = [g for g in policy.table_policy(table).write.get(ROLE, ())
+               if policy.Op.UPDATE in g.ops]
+    if not updates:
         return []
+    named = None if any(g.columns is None for g in updates) else frozenset().union(
+        *(g.columns or () for g in updates))
     authors = policy.table_policy(table).authors
-    return [c for c in data_columns(table) if c.name not in authors]
+    return [c for c in data_columns(table) if c.name not in authors
+            and (named is None or c.name in named)]
 
 
 @dataclass

@@ -1,0 +1,1 @@
+"""The Certificates section (issue 20)."""

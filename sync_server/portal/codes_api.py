@@ -1,0 +1,59 @@
+"""`POST /v1/portal/codes`: an administrator asks for a guardian's one-time sign-in code.
+
+Until messages can send a code to the phone or email on file, the administrator prints it (or
+reads it out) for the guardian; `institute-sync-server portal-code` does the same on the
+server's console.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+
+from sync_server.deps import CurrentUser, EngineDep, SettingsDep
+from sync_server.errors import ApiError
+from sync_server.portal.sessions import issue_code, revoke_for_student
+from sync_server.principal import Principal
+
+router = APIRouter(prefix="/portal", tags=["portal"])
+
+
+def require_admin(principal: Principal, what: str) -> None:
+    if not principal.viewer.is_admin:
+        raise ApiError(403, "forbidden", f"Only administrators can do this: {what}.")
+
+
+class CodeRequest(BaseModel):
+    student_id: uuid.UUID
+
+
+class CodeIssued(BaseModel):
+    code: str
+    student_id: uuid.UUID
+    expires_at: datetime
+
+
+class SessionsEnded(BaseModel):
+    ended: int
+
+
+@router.post("/codes", response_model=CodeIssued)
+def new_code(body: CodeRequest, principal: CurrentUser, engine: EngineDep,
+             settings: SettingsDep) -> CodeIssued:
+    require_admin(principal, "issuing a guardian sign-in code")
+    try:
+        issued = issue_code(engine, settings, body.student_id, principal.user_id)
+    except LookupError as exc:
+        raise ApiError(404, "not_found", "No student with this id.") from exc
+    return CodeIssued(code=issued.code, student_id=issued.student_id,
+                      expires_at=issued.expires_at)
+
+
+@router.post("/codes/revoke", response_model=SessionsEnded)
+def end_guardian_sessions(body: CodeRequest, principal: CurrentUser,
+                          engine: EngineDep) -> SessionsEnded:
+    require_admin(principal, "ending a student's guardian sign-ins")
+    return SessionsEnded(ended=revoke_for_student(engine, body.student_id))

@@ -1,0 +1,100 @@
+"""The portal's test institute: the small demo in PostgreSQL, two students who sign in, an
+administrator, and the app (in process, or as a real server on a socket for the browser)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, create_engine, func, select, update
+
+from institute_core import migrations
+from institute_core.demo import load_into_database
+from institute_core.schema import table_of
+from sync_server.app import create_app
+from sync_server.auth.passwords import hash_password
+from sync_server.settings import Settings, sqlalchemy_url
+from tests.pg import throwaway_database
+from tests.support.server import TEST_SECRET, ServerProcess, create_user, running_server
+
+STUDENT_PASSWORD = "portal-student-2026"
+ADMIN_EMAIL, ADMIN_PASSWORD = "portal-admin@example.org", "portal-admin-2026"
+
+
+@dataclass(frozen=True)
+class PortalStudent:
+    student_id: uuid.UUID
+    user_id: uuid.UUID
+    email: str
+    name: str
+    enrollment_no: str
+
+
+@dataclass(frozen=True)
+class PortalWorld:
+    url: str
+    engine: Engine
+    alice: PortalStudent  # enrolled, with sessions, attendance, assessments and a batch
+    bob: PortalStudent  # another student: alice must never see a thing of his
+    admin: uuid.UUID
+
+
+def _pick_students(engine: Engine) -> list[PortalStudent]:
+    """Two students with enrollments, sessions, attendance, assessments and a batch."""
+    st, us = table_of("students"), table_of("users")
+    ses, asm, mem = (table_of("learning_sessions"), table_of("assessments"),
+                     table_of("batch_members"))
+    att = table_of("session_attendance")
+    busy = (select(st.c.id, st.c.user_id, us.c.email, us.c.first_name, us.c.last_name,
+                   st.c.enrollment_no)
+            .join(us, us.c.id == st.c.user_id)
+            .where(st.c.id.in_(select(ses.c.student_id)), st.c.id.in_(select(asm.c.student_id)),
+                   st.c.id.in_(select(mem.c.student_id)), st.c.id.in_(select(att.c.student_id)),
+                   st.c.deleted_at.is_(None), us.c.status == "active")
+            .order_by(st.c.enrollment_no).limit(2))
+    with engine.connect() as conn:
+        rows = conn.execute(busy).all()
+    assert len(rows) == 2, "the small demo has no two busy students any more"
+    return [PortalStudent(r.id, r.user_id, r.email, f"{r.first_name} {r.last_name}",
+                          r.enrollment_no) for r in rows]
+
+
+@pytest.fixture(scope="session")
+def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
+    with throwaway_database(pg_admin_url, prefix="idportal") as url:
+        engine = create_engine(sqlalchemy_url(url))
+        migrations.upgrade(engine)
+        load_into_database(engine, size="small", seed=7)
+        alice, bob = _pick_students(engine)
+        users = table_of("users")
+        with engine.begin() as conn:  # demo students have no password: give these two one
+            conn.execute(update(users).where(users.c.id.in_([alice.user_id, bob.user_id]))
+                         .values(password_hash=hash_password(STUDENT_PASSWORD)))
+            assert conn.execute(select(func.count()).select_from(users).where(
+                users.c.email == ADMIN_EMAIL)).scalar() == 0
+        admin = create_user(url, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, role="admin")
+        yield PortalWorld(url, engine, alice, bob, admin)
+        engine.dispose()
+
+
+def portal_settings(url: str, **overrides: object) -> Settings:
+    values: dict[str, object] = {"portal_secure_cookies": False, **overrides}
+    return Settings(database_url=sqlalchemy_url(url), secret_key=TEST_SECRET, **values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def portal(portal_world: PortalWorld) -> Iterator[TestClient]:
+    """The app in process, with cookies allowed over plain HTTP (as on a trial machine)."""
+    with TestClient(create_app(portal_settings(portal_world.url)),
+                    follow_redirects=False) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def portal_server(portal_world: PortalWorld) -> Iterator[ServerProcess]:
+    """The real server on a socket (uvicorn), for the browser."""
+    with running_server(portal_world.url, INSTITUTE_PORTAL_SECURE_COOKIES="0") as server:
+        yield server
