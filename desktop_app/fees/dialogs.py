@@ -26,11 +26,11 @@ from PySide6.QtWidgets import (
 
 from desktop_app.widgets import date_field, styled_label
 from institute_core.display import date_text, money
-from institute_core.enums import GstMode, PaymentMode, PlanKind
+from institute_core.enums import FeeKind, GstMode, PaymentMode, PlanKind
 from institute_core.fees.documents import MODE_NAMES
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import PaymentRequest, check_request
-from institute_core.fees.plans import PlanRequest
+from institute_core.fees.plans import HeadView, PlanRequest
 from institute_core.validation import InvalidInput, person_message
 
 # What the reference box asks for, by mode (None: no reference).
@@ -136,7 +136,8 @@ class PlanDialog(QDialog):
 
     def __init__(self, student_id: uuid.UUID, student_name: str, today: date,
                  parent: QWidget | None = None, *, name: str = "",
-                 enrollment_id: uuid.UUID | None = None) -> None:
+                 enrollment_id: uuid.UUID | None = None,
+                 heads: tuple[HeadView, ...] = ()) -> None:
         super().__init__(parent)
         self.setWindowTitle(f"New fee plan – {student_name}")
         self.setMinimumWidth(420)
@@ -144,6 +145,14 @@ class PlanDialog(QDialog):
         self.request: PlanRequest | None = None
         layout = QVBoxLayout(self)
         form = QFormLayout()
+        self.heads = heads
+        self.head = QComboBox(self)  # parented: without heads it is never laid out
+        self.head.addItem("(typed below)", None)
+        for head in heads:
+            self.head.addItem(f"{head.name} – {money(head.amount)}", head.id)
+        self.head.setVisible(bool(heads))
+        if heads:
+            form.addRow("From a fee head", self.head)
         self.name = QLineEdit(name)
         form.addRow("Fee for", self.name)
         self.price = QLineEdit()
@@ -180,7 +189,21 @@ class PlanDialog(QDialog):
         buttons.rejected.connect(self.reject)
         layout.addWidget(buttons)
         self.kind.currentIndexChanged.connect(self._on_kind)
+        self.head.currentIndexChanged.connect(self._on_head)
         self._on_kind()
+
+    def _on_head(self, *_args: object) -> None:
+        """A fee head fills in its name, price and GST (the counselor may still change them)."""
+        head = next((h for h in self.heads if h.id == self.head.currentData()), None)
+        if head is None:
+            return
+        self.name.setText(head.name)
+        self.price.setText(str(head.amount))
+        self.gst_mode.setCurrentIndex(self.gst_mode.findData(head.gst_mode))
+        self.gst_rate.setText(str(head.gst_rate))
+        monthly = head.frequency == "monthly"
+        self.kind.setCurrentIndex(self.kind.findData(
+            PlanKind.MONTHLY.value if monthly else PlanKind.ONE_TIME.value))
 
     def _on_kind(self, *_args: object) -> None:
         one = self.kind.currentData() == PlanKind.ONE_TIME.value
@@ -206,4 +229,59 @@ class PlanDialog(QDialog):
             first_due=_pydate(self.first_due.date()), gst_mode=str(self.gst_mode.currentData()),
             gst_rate=rate, inter_state=self.inter_state.isChecked(),
             enrollment_id=self.enrollment_id)
+        self.accept()
+
+
+class FeeHeadDialog(QDialog):
+    """An admin adds a fee head: what the institute charges, and how GST applies to it."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("New fee head")
+        self.setMinimumWidth(400)
+        self.values: dict[str, object] | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.name = QLineEdit()
+        form.addRow("Name", self.name)
+        self.kind = QComboBox()
+        for kind in FeeKind:
+            self.kind.addItem(kind.value.replace("_", " ").capitalize(), kind.value)
+        form.addRow("Kind", self.kind)
+        self.amount = QLineEdit()
+        form.addRow("Amount (₹)", self.amount)
+        self.frequency = QComboBox()
+        self.frequency.addItem("One time", "one_time")
+        self.frequency.addItem("Monthly", "monthly")
+        form.addRow("Charged", self.frequency)
+        self.gst_mode = QComboBox()
+        for label, mode in (("No GST", GstMode.NONE), ("GST included", GstMode.INCLUSIVE),
+                            ("GST added", GstMode.EXCLUSIVE)):
+            self.gst_mode.addItem(label, mode.value)
+        form.addRow("GST", self.gst_mode)
+        self.gst_rate = QLineEdit("18")
+        form.addRow("GST rate (%)", self.gst_rate)
+        layout.addLayout(form)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _on_save(self) -> None:
+        try:
+            amount = Decimal(self.amount.text().replace(",", "").strip())
+            rate = Decimal(self.gst_rate.text().strip() or "0")
+        except InvalidOperation:
+            self.message.setText("Amount and GST rate must be numbers")
+            return
+        if amount <= 0 or not self.name.text().strip():
+            self.message.setText("Give the fee a name and an amount above zero")
+            return
+        self.values = {"name": self.name.text().strip(), "amount": amount,
+                       "kind": self.kind.currentData(), "frequency":
+                       self.frequency.currentData(), "gst_mode": self.gst_mode.currentData(),
+                       "gst_rate": rate}
         self.accept()

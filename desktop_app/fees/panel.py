@@ -27,7 +27,7 @@ from institute_core.fees import desk
 from institute_core.fees.access import is_admin
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import cancel_payment, record_cheque_step, refund
-from institute_core.fees.plans import make_plan
+from institute_core.fees.plans import HeadView, all_heads, make_plan
 from institute_core.validation import person_message
 
 
@@ -159,15 +159,22 @@ class StudentFeesPanel(QWidget):
             self.load(self.student_id, self.student_name)
         self.sig_saved.emit()
 
-    def new_plan(self) -> PlanDialog | None:
-        """Ask for a fee plan (a window, not a nested event loop: the caller goes on)."""
+    def new_plan(self) -> None:
+        """Ask for a fee plan, offering the institute's fee heads (read on the database
+        worker; the dialog is a window, not a nested event loop)."""
         if self.student_id is None:
-            return None
-        dialog = PlanDialog(self.student_id, self.student_name, date.today(), self)
+            return
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: all_heads(replica), self._open_plan, self._on_failed)
+
+    def _open_plan(self, heads: tuple[HeadView, ...]) -> None:
+        if self.student_id is None:
+            return
+        dialog = PlanDialog(self.student_id, self.student_name, date.today(), self,
+                            heads=heads)
         dialog.accepted.connect(lambda: self._save_plan(dialog))
         self.plan_dialog = dialog
         dialog.open()
-        return dialog
 
     def _save_plan(self, dialog: PlanDialog) -> None:
         if dialog.request is None:

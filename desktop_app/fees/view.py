@@ -22,7 +22,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.fees.dialogs import PaymentDialog
+from desktop_app.fees.dialogs import FeeHeadDialog, PaymentDialog
 from desktop_app.fees.panel import open_pdf, receipts_dir
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
@@ -32,6 +32,7 @@ from institute_core.fees.access import is_admin
 from institute_core.fees.dues import DueRow, DuesSummary
 from institute_core.fees.ledger import BUCKETS, ledger_of
 from institute_core.fees.money_reports import REPORTS
+from institute_core.fees.plans import add_fee_head
 from institute_core.validation import person_message
 
 BUCKET_COLOURS = {BUCKETS[0]: None, BUCKETS[1]: "#fff1cc", BUCKETS[2]: "#fbe7d4",
@@ -150,14 +151,33 @@ class FeesView(QWidget):
         for label, field in (("from", self.report_from), ("to", self.report_to)):
             line.addWidget(styled_label(label, "subtitle"))
             line.addWidget(field)
+        self.head_button = QPushButton("Add fee head…")
+        self.head_button.clicked.connect(self.add_head)
         self.pdf_button = QPushButton("PDF")
         self.csv_button = QPushButton("CSV")
         line.addWidget(self.pdf_button)
         line.addWidget(self.csv_button)
         line.addStretch(1)
+        line.addWidget(self.head_button)
         self.pdf_button.clicked.connect(lambda: self.make_report(as_csv=False))
         self.csv_button.clicked.connect(lambda: self.make_report(as_csv=True))
         return row
+
+    def add_head(self) -> FeeHeadDialog:
+        """An admin adds a fee head (offered when a plan is made)."""
+        dialog = FeeHeadDialog(self)
+        dialog.accepted.connect(lambda: self._save_head(dialog))
+        self.head_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_head(self, dialog: FeeHeadDialog) -> None:
+        if dialog.values is None:
+            return
+        values, replica, actor = dialog.values, self._ctx.replica, self._ctx.actor
+        self._ctx.tasks.run_db(lambda: add_fee_head(replica, actor, **values),  # type: ignore[arg-type]
+                               lambda _id: self.message.setText(
+                                   f"Fee head {values['name']} saved."), self._on_failed)
 
     def make_report(self, *, as_csv: bool) -> None:
         kind = str(self.report_kind.currentData())

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from institute_core.enums import (
-    DiscountKind,
     DiscountReason,
     DiscountStatus,
     FeeKind,
@@ -174,5 +173,13 @@ def decide_discount(replica: Replica, actor: Actor, discount_id: uuid.UUID,
         row.approved_by = actor.user_id
 
 
-__all__ = ["DiscountKind", "HeadView", "PlanRequest", "add_discount", "add_fee_head",
-           "create_plan", "decide_discount", "heads_for", "make_plan"]
+
+
+def all_heads(replica: Replica) -> tuple[HeadView, ...]:
+    """Every active fee head, for the plan dialog's "from a fee head" choice."""
+    with replica.read() as session:
+        rows = session.execute(select(FeeHead).where(
+            FeeHead.deleted_at.is_(None), FeeHead.status == "active")
+            .order_by(FeeHead.name)).scalars()
+        return tuple(HeadView(h.id, h.name, h.kind, h.amount, h.frequency, h.gst_mode,
+                              h.gst_rate, h.subject_id, h.batch_id) for h in rows)

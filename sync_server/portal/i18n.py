@@ -131,6 +131,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "verify_number": "Certificate number",
         "verify_code": "Verification code (the end of the address under the QR code)",
         "verify_check": "Check",
+        "certificates": "Your certificates",
+        "check_certificate": "Its public verification page (share this link)",
     },
     "hi": {
         "portal": "छात्र पोर्टल",
@@ -249,6 +251,8 @@ CATALOG: dict[str, dict[str, str]] = {
         "verify_number": "प्रमाणपत्र संख्या",
         "verify_code": "सत्यापन कोड (QR कोड के नीचे के पते का अंतिम भाग)",
         "verify_check": "जाँचें",
+        "certificates": "आपके प्रमाणपत्र",
+        "check_certificate": "इसका सार्वजनिक सत्यापन पृष्ठ (यह लिंक साझा करें)",
     },
 }
 

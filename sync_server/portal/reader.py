@@ -310,3 +310,16 @@ def own_feedback(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
     return [{"at": r.created_at, "type": r.feedback_type,
              "faculty": faculties.get(r.faculty_id, "") if r.faculty_id else "",
              "rating": r.rating, "comments": r.comments, "status": r.status} for r in rows]
+
+
+# --- certificates -----------------------------------------------------------------------------
+
+def certificates(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
+    """The student's certificates, newest first, with the token of their public page."""
+    c = table_of("certificates")
+    rows = conn.execute(select(c.c.certificate_number, c.c.course_name, c.c.issued_on,
+                               c.c.revoked_at, c.c.verification_token)
+                        .where(_own("certificates", viewer))
+                        .order_by(c.c.issued_on.desc(), c.c.certificate_number))
+    return [{"number": r.certificate_number, "course": r.course_name, "issued_on": r.issued_on,
+             "revoked": r.revoked_at is not None, "token": r.verification_token} for r in rows]

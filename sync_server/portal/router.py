@@ -208,7 +208,8 @@ def _page(request: Request, template: str, build: Any) -> Response:
 @router.get("/home")
 def home(request: Request) -> Response:
     return _page(request, "home.html", lambda conn, user, today: {
-        "schedule": reader.schedule(conn, user.viewer, today)})
+        "schedule": reader.schedule(conn, user.viewer, today),
+        "certificates": reader.certificates(conn, user.viewer)})
 
 
 @router.get("/progress")

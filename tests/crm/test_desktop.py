@@ -183,6 +183,7 @@ def test_board_moves_by_keyboard_lost_asks_a_reason_and_enroll_makes_the_student
     # Straight on to the fees (issue 18): the plan is asked for at once, then the payment.
     fees = view.fees_dialog
     assert fees is not None and fees.panel.student_id == student_id
+    qtbot.waitUntil(lambda: fees.panel.plan_dialog is not None)
     plan = fees.panel.plan_dialog
     assert plan is not None and plan.isVisible()
     plan.name.setText("Python course")

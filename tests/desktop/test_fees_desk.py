@@ -187,3 +187,33 @@ def test_the_admin_dashboard_shows_money_and_faculty_see_none(  # type: ignore[n
     qtbot.addWidget(faculty)
     assert faculty.money_cards == {}
     qtbot.waitUntil(lambda: faculty.loaded, timeout=20000)
+
+
+def test_a_fee_head_an_admin_adds_fills_in_a_new_plan(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    view = FeesView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    dialog = view.add_head()
+    dialog.name.setText("Tally course")
+    dialog.amount.setText("18000")
+    dialog.gst_mode.setCurrentIndex(dialog.gst_mode.findData("exclusive"))
+    dialog._on_save()
+    qtbot.waitUntil(lambda: "Fee head Tally course saved" in view.message.text(),
+                    timeout=10000)
+    page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(page)
+    page.load(institute.student_ids[7])
+    fees = page.fees
+    assert fees is not None
+    qtbot.waitUntil(lambda: fees.student_id is not None)
+    fees.new_plan()
+    qtbot.waitUntil(lambda: fees.plan_dialog is not None, timeout=10000)
+    plan = fees.plan_dialog
+    assert plan is not None
+    plan.head.setCurrentIndex(1)
+    assert (plan.name.text(), plan.price.text(), plan.gst_mode.currentData()) == (
+        "Tally course", "18000.00", "exclusive")
+    plan._on_save()
+    qtbot.waitUntil(lambda: fees.dues.rowCount() == 1, timeout=10000)
+    assert "Outstanding ₹21,240.00" in fees.summary.text()  # 18 % added on top

@@ -31,7 +31,8 @@ from institute_core.numbering import SERIES_STATE_KEY, financial_year
 from institute_core.replica import Replica
 from institute_core.schema import Certificate, Student, User
 from institute_core.validation import InvalidInput
-from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, PortalWorld
+from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
+from tests.portal.pages import sign_in
 from tests.server.helpers import Device, new_row
 
 BODY = ("This certifies that {student_name} ({enrollment_no}) has completed the course "
@@ -225,3 +226,17 @@ def test_a_certificate_number_outside_the_desks_series_is_refused(
             student_name=portal_world.alice.name, course_name="Python Programming")))
     assert result[0]["outcome"] == "applied"
     assert result[1]["outcome"] == "rejected" and "series" in result[1]["reason"], result[1]
+
+
+def test_a_student_finds_their_certificates_on_the_portal_and_no_one_elses(
+        portal: TestClient, portal_world: PortalWorld, pushed: dict[str, object]) -> None:
+    tokens = pushed["tokens"]
+    assert isinstance(tokens, dict)
+    sign_in(portal, portal_world.alice.email, STUDENT_PASSWORD)
+    home = portal.get("/portal/home").text
+    assert "Your certificates" in home
+    assert all(f"/portal/verify/{token}" in home for token in tokens.values())
+    assert "This certificate was revoked" in home  # the revoked one says so
+    with TestClient(portal.app, follow_redirects=False) as bob:
+        sign_in(bob, portal_world.bob.email, STUDENT_PASSWORD)
+        assert not any(token in bob.get("/portal/home").text for token in tokens.values())
