@@ -129,10 +129,6 @@ class Settings:
     # the TLS proxy of docs/deploy.md); 0 only for a plain-HTTP trial on one machine.
     portal_secure_cookies: bool = field(
         default_factory=lambda: _env_bool("INSTITUTE_PORTAL_SECURE_COOKIES", True))
-    # INSTITUTE_PUBLIC_URL: the address people reach the server at (https://desk.example.org),
-    # printed in certificates' QR codes; empty: the address a request came in on.
-    public_url: str = field(
-        default_factory=lambda: os.environ.get("INSTITUTE_PUBLIC_URL", "").rstrip("/"))
 
     # INSTITUTE_NAME / INSTITUTE_ADDRESS: printed at the top of PDFs the server makes (the
     # portal's monthly report, certificates).

@@ -13,12 +13,14 @@ from datetime import datetime
 from fastapi import APIRouter
 from pydantic import BaseModel
 
+from institute_core.sync.wire import ErrorBody
 from sync_server.deps import CurrentUser, EngineDep, SettingsDep
 from sync_server.errors import ApiError
 from sync_server.portal.sessions import issue_code, revoke_for_student
 from sync_server.principal import Principal
 
-router = APIRouter(prefix="/portal", tags=["portal"])
+router = APIRouter(prefix="/portal", tags=["portal"],
+                   responses={code: {"model": ErrorBody} for code in (401, 403, 422)})
 
 
 def require_admin(principal: Principal, what: str) -> None:
@@ -40,7 +42,7 @@ class SessionsEnded(BaseModel):
     ended: int
 
 
-@router.post("/codes", response_model=CodeIssued)
+@router.post("/codes", response_model=CodeIssued, responses={404: {"model": ErrorBody}})
 def new_code(body: CodeRequest, principal: CurrentUser, engine: EngineDep,
              settings: SettingsDep) -> CodeIssued:
     require_admin(principal, "issuing a guardian sign-in code")
