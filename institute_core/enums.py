@@ -301,3 +301,42 @@ class ExpenseCategory(StrEnum):
 class SalaryBasis(StrEnum):
     FIXED = "fixed"
     HOURLY = "hourly"
+# --- messages to students, guardians and inquiries (issue 19) ---------------------------------
+
+class Channel(StrEnum):
+    SMS = "sms"
+    WHATSAPP = "whatsapp"
+    EMAIL = "email"
+
+
+class GuardianRelation(StrEnum):
+    MOTHER = "mother"
+    FATHER = "father"
+    GUARDIAN = "guardian"
+    SELF = "self"
+    OTHER = "other"
+
+
+class ConsentSource(StrEnum):
+    ADMIN = "admin"  # an administrator's action on the desk
+    STOP_REPLY = "stop_reply"  # the contact replied STOP (the provider reported it)
+    FORM = "form"  # a signed admission form
+
+
+class MessageEvent(StrEnum):
+    ABSENT = "absent"
+    FOLLOW_UP_DUE = "follow_up_due"
+    SESSION_RESCHEDULED = "session_rescheduled"
+    SESSION_CANCELLED = "session_cancelled"
+    AT_RISK = "at_risk"
+    FEE_DUE = "fee_due"
+    ONE_OFF = "one_off"  # typed by a person, no trigger
+
+
+class DeliveryStatus(StrEnum):
+    QUEUED = "queued"  # waiting (quiet hours, a retry's backoff, the rate limit)
+    SENT = "sent"  # the provider accepted it
+    DELIVERED = "delivered"  # the provider reported it reached the phone or mailbox
+    FAILED = "failed"  # refused, or retries ran out: `failure_reason` says why
+    CANCELLED = "cancelled"  # a desk cancelled it before it was sent
+    BLOCKED = "blocked"  # the contact opted out of the channel

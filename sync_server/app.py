@@ -18,6 +18,7 @@ from sync_server.auth.router import router as auth_router
 from sync_server.errors import install_error_handlers
 from sync_server.failures import FailureMiddleware
 from sync_server.health import router as health_router
+from sync_server.messages.router import router as messages_router
 from sync_server.middleware import AccessLogMiddleware, GuardMiddleware, LoginThrottleMiddleware
 from sync_server.openapi_refusals import document_refusals
 from sync_server.portal.codes_api import router as portal_codes_router
@@ -58,6 +59,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     v1.include_router(auth_router)
     v1.include_router(sync_router)
     v1.include_router(portal_codes_router)
+    v1.include_router(messages_router)
     app.include_router(v1)
     app.include_router(portal_router)  # HTML pages for students and guardians (/portal)
     app.include_router(verify_router)  # the public certificate check (/portal/verify)

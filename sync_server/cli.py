@@ -1,5 +1,5 @@
 """`institute-sync-server`: migrate, upgrade, serve, create-admin, seed-demo, devices, backup,
-restore and portal-code, configured by environment.
+restore, portal-code and dispatch (sends queued messages), configured by environment.
 
 Each command lives in its own module under `sync_server.commands`.
 """
@@ -21,6 +21,7 @@ COMMANDS: dict[str, str] = {
     "restore": "sync_server.commands.restore",
     "devices": "sync_server.commands.devices",
     "portal-code": "sync_server.commands.portal_code",
+    "dispatch": "sync_server.commands.dispatch",
 }
 
 

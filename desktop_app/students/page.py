@@ -1,4 +1,5 @@
-"""The student page: profile, enrollments, topic progress, attendance, assessments, rewards."""
+"""The student page: profile, enrollments, topic progress, attendance, assessments, rewards,
+guardians and messages."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.fees.panel import StudentFeesPanel
+from desktop_app.messages.student_panel import StudentMessagesPanel
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
 from desktop_app.students.enrollment_dialog import EnrollmentDialog
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
@@ -114,6 +116,8 @@ class StudentPageView(QWidget):
             Column("Category", lambda r: r.category),
             Column("Points", lambda r: str(r.points), align_right=True),
             Column("Reason", lambda r: r.reason)])
+        self.contacts = StudentMessagesPanel(ctx)
+        self.tabs.addTab(self.contacts, "Guardians and messages")
         # Money is for the front desk and admins: faculty never get the tab (issue 18).
         self.fees: StudentFeesPanel | None = None
         if self._ctx.user.role in MONEY_ROLES:
@@ -218,6 +222,7 @@ class StudentPageView(QWidget):
             self.enrollment_view.setCurrentIndex(self.enrollments.index(0, 0))
         self.progress.set_rows(page.progress)
         self.attendance.set_rows(page.attendance)
+        self.contacts.load(page.id)
         if self.fees is not None:
             self.fees.load(page.id, page.name)
         self.assessments.set_rows(page.assessments)

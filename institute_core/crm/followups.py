@@ -94,6 +94,21 @@ def complete_follow_up(replica: Replica, actor: Actor, follow_up_id: uuid.UUID, 
                 inquiry.status = InquiryStatus.FOLLOW_UP_SCHEDULED.value
 
 
+def log_message_sent(session: Session, actor: Actor, inquiry_id: uuid.UUID, kind: str,
+                     text: str, when: datetime) -> FollowUp:
+    """A message sent to an inquiry (issue 19) as a completed follow-up holding its text."""
+    inquiry = live_inquiry(session, inquiry_id)
+    follow_up = _add(session, actor, inquiry, when, kind, text)
+    follow_up.status = FollowUpStatus.COMPLETED.value
+    follow_up.outcome = f"{kind} queued to send"
+    session.flush()
+    inquiry.status = InquiryStatus.CONTACTED.value
+    touch_follow_up_date(session, inquiry)
+    if inquiry.next_follow_up_date is not None:
+        inquiry.status = InquiryStatus.FOLLOW_UP_SCHEDULED.value
+    return follow_up
+
+
 def roll_over_missed(replica: Replica, actor: Actor, today: date) -> int:
     """Mark pending follow-ups of days before `today` missed; returns how many."""
     with replica.write(actor) as session:

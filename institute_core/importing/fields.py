@@ -16,7 +16,9 @@ from typing import Any
 
 from institute_core.crm.phones import PhoneProblem, normalize_phone
 from institute_core.enums import (
+    Channel,
     FacultyStatus,
+    GuardianRelation,
     InquirySource,
     InquiryStatus,
     LearningStyle,
@@ -133,6 +135,18 @@ STUDENT_FIELDS = (
     Field("counselor_email", "Counselor email", email, aliases=("counselor", "counsellor")),
     Field("learning_style", "Learning style", choice(LearningStyle)),
     Field("status", "Status", choice(StudentStatus)),
+    # The guardian messages go to (issue 19): one per row; a second row of the same
+    # enrollment number is refused, so a second guardian is added on the student page.
+    Field("guardian_name", "Guardian name",
+          aliases=("father name", "mother name", "father s name", "mother s name")),
+    Field("guardian_relation", "Guardian relation", choice(GuardianRelation),
+          aliases=("relation", "relationship")),
+    Field("guardian_mobile", "Guardian mobile", phone,
+          aliases=("parent mobile", "father mobile", "mother mobile")),
+    Field("guardian_email", "Guardian email", email, aliases=("parent email",)),
+    Field("guardian_channel", "Guardian prefers", choice(Channel),
+          aliases=("preferred channel", "send by")),
+    Field("guardian_language", "Guardian language", aliases=("language",)),
 )
 
 FACULTY_FIELDS = (

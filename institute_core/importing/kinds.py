@@ -18,10 +18,19 @@ from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from institute_core.crm.phones import try_normalize
-from institute_core.enums import Role
+from institute_core.enums import Channel, Role
 from institute_core.importing.fields import FIELDS, Field
 from institute_core.importing.targets import Target, changed
-from institute_core.schema import Faculty, Inquiry, Student, Subject, Synced, Topic, User
+from institute_core.schema import (
+    Faculty,
+    Guardian,
+    Inquiry,
+    Student,
+    Subject,
+    Synced,
+    Topic,
+    User,
+)
 from institute_core.schema.audit import ImportKind
 from institute_core.setup.access import ADMIN_ROLES
 from institute_core.validation import InvalidInput
@@ -140,6 +149,9 @@ class StudentPlanner(Planner):
         super().__init__(session)
         self.students = {s["enrollment_no"]: s for s in _rows(session, Student)}
         self.users_by_id = {u["id"]: u for u in self.users_by_email.values()}
+        self.guardians: dict[uuid.UUID, list[Row]] = {}
+        for guardian in _rows(session, Guardian):
+            self.guardians.setdefault(guardian["student_id"], []).append(guardian)
 
     def plan(self, line: int, values: Row) -> list[Target]:
         reasons: list[str] = []
@@ -163,7 +175,38 @@ class StudentPlanner(Planner):
         student_target = target_for(Student, student, wanted_student,
                                     {"user_id": user_target.row_id})
         self.remember(line, ("enrollment no", number), ("email", email))
-        return self.checked(reasons, [user_target, student_target])
+        targets = [user_target, student_target]
+        if values.get("guardian_name") is not None:
+            targets.append(self._guardian(reasons, values, student, student_target.row_id))
+        return self.checked(reasons, targets)
+
+    def _guardian(self, reasons: list[str], values: Row, student: Row | None,
+                  student_id: uuid.UUID) -> Target:
+        """The row's guardian, matched by name among the student's guardians (a re-import
+        changes it instead of adding another); the first one becomes the primary."""
+        name = values["guardian_name"]
+        theirs = self.guardians.get(student["id"], []) if student is not None else []
+        existing = next((g for g in theirs if g["name"].strip().lower() == name.lower()), None)
+        phone, email = values.get("guardian_mobile"), values.get("guardian_email")
+        channel = values.get("guardian_channel") or (
+            Channel.EMAIL.value if phone is None and email is not None else Channel.SMS.value)
+        if channel == Channel.EMAIL and email is None and (existing or {}).get("email") is None:
+            reasons.append(f"{self.labels['guardian_email']}: is needed when the guardian "
+                           f"prefers email")
+        if channel != Channel.EMAIL and phone is None \
+                and (existing or {}).get("phone_normalized") is None:
+            reasons.append(f"{self.labels['guardian_mobile']}: is needed when the guardian "
+                           f"prefers {channel}")
+        wanted = _present({"name": name, "relation": values.get("guardian_relation"),
+                           "phone": phone, "phone_normalized": phone, "email": email,
+                           "preferred_channel": values.get("guardian_channel"),
+                           "language": values.get("guardian_language")},
+                          ("name", "relation", "phone", "phone_normalized", "email",
+                           "preferred_channel", "language"))
+        if existing is None:
+            wanted["preferred_channel"] = channel
+            wanted["is_primary"] = not any(g["deleted_at"] is None for g in theirs)
+        return target_for(Guardian, existing, wanted, {"student_id": student_id})
 
 
 class FacultyPlanner(Planner):

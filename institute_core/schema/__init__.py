@@ -43,6 +43,14 @@ from institute_core.schema.learning import (
     SessionAttendance,
     StudentTopicProgress,
 )
+from institute_core.schema.messages import (
+    Guardian,
+    Message,
+    MessageConsent,
+    MessageDelivery,
+    MessageTemplate,
+    MessageTrigger,
+)
 from institute_core.schema.people import Faculty, Student, User
 from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
@@ -107,6 +115,13 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     SalaryPayment,
     CertificateTemplate,
     Certificate,
+    # Messages (issue 19)
+    Guardian,
+    MessageConsent,
+    MessageTemplate,
+    MessageTrigger,
+    Message,
+    MessageDelivery,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -146,12 +161,18 @@ __all__ = [
     "Feedback",
     "FlexibleBatch",
     "FollowUp",
+    "Guardian",
     "ImportRun",
     "Inquiry",
     "InquirySubject",
     "LearningSession",
     "LocalCredential",
     "LoginFailure",
+    "Message",
+    "MessageConsent",
+    "MessageDelivery",
+    "MessageTemplate",
+    "MessageTrigger",
     "OutboxEntry",
     "OwnerRule",
     "PasswordReset",

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import AttendanceStatus
 from institute_core.ids import natural_id
+from institute_core.messaging import absences
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     AttendanceTopic,
@@ -305,6 +306,9 @@ def mark_many(replica: Replica, actor: Actor, key: SessionKey,
                 saved[student_id] = (AttendanceStatus(row.attendance_status), row.check_in_time)
         if changed:  # only a row with tagged topics needs the faculty (one query saved)
             _recompute_tagged(session, key, changed, faculty_id_of(session, actor.user_id))
+        # Absence alerts to guardians queue (or a correction cancels them) with the marks.
+        absences.after_marks(session, actor.user_id, key.on, _subject,
+                             {s: status for s, (status, _t) in saved.items()})
         return saved
 
 

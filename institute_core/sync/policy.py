@@ -336,6 +336,10 @@ THEIR_FACULTY_ROWS = Scope("their_faculty_rows", "their own rows (faculty_id)",
                            THEIR_BATCHES.check)
 BATCH_ROWS = Scope("their_batches_rows", "rows of their batches",
                    lambda f, t, r: _my_batch(f, r.get("batch_id")))
+STUDENT_OR_INQUIRY_ROWS = Scope(
+    "their_students_or_inquiry_rows", "rows of their students, and rows about an inquiry",
+    lambda f, t, r: f.sees_student(r.get("student_id"))
+    or (r.get("student_id") is None and r.get("inquiry_id") is not None))
 BATCH_ATTENDANCE_TOPICS = Scope(
     "their_batch_attendance_topics", "topics of their batches' attendance",
     lambda f, t, r: _my_batch(f, _batch_of_attendance(f, r.get("batch_attendance_id"))))
@@ -411,6 +415,18 @@ COUNSELED_STUDENT = Rule("they counsel the student (counselor_id) and user_id is
                          "account no other counselor's student has", _counseled_student)
 COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
                      lambda f, t, r: f.anchored(r.get("student_id")))
+
+# Messages (issue 19). Events a faculty member's attendance marks cause (never free text).
+_FACULTY_EVENTS = frozenset({"absent"})
+ABSENCE_ALERT = Rule(
+    f"an absence alert (event absent) and {TAUGHT}",
+    lambda f, t, r: r.get("event") in _FACULTY_EVENTS and f.anchored(r.get("student_id")))
+COUNSELED_OR_INQUIRY = Rule(
+    "about an inquiry (no student), or they counsel the student",
+    lambda f, t, r: (r.get("student_id") is None and r.get("inquiry_id") is not None)
+    or (r.get("student_id") is not None and f.anchored(r.get("student_id"))))
+# A queued message's text and recipient are fixed once queued; a desk may only cancel it.
+CANCEL_ONLY = frozenset({"cancelled_at"})
 
 OWN_ACCOUNT_FIELDS = frozenset({"first_name", "last_name", "phone", "avatar_url"})
 OWN_FACULTY_FIELDS = frozenset({"specialization", "qualification", "available_time_slots",
@@ -618,6 +634,27 @@ POLICY: dict[str, TablePolicy] = {
         write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), ANY_ROW, CERTIFICATE_REVOCATION),)
                for role in ADMINS},
         authors={"issued_by": Author.USER}, numbers=frozenset({"certificate_number"})),
+    # --- messages (issue 19) ---
+    # Faculty see their students' guardians (their attendance marks alert them); counselors
+    # keep the guardians of the students they counsel.
+    "guardians": TablePolicy(
+        read=_COUNSELOR_TOO, write=_admins((COUNSELOR, (Grant(EDIT_OPS, COUNSELED_ROW),)))),
+    # Opt-outs are an administrator's action (or a STOP reply the server records).
+    "message_consents": TablePolicy(read=_reads(NOTHING, EVERYTHING), write=_admins()),
+    "message_templates": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
+    "message_triggers": TablePolicy(read=_reads(EVERYTHING, EVERYTHING), write=_admins()),
+    "messages": TablePolicy(
+        read=_reads(STUDENT_ROWS, STUDENT_OR_INQUIRY_ROWS),
+        write=_admins(
+            (FACULTY, (Grant(frozenset({Op.INSERT, Op.UPDATE}), ABSENCE_ALERT, CANCEL_ONLY),)),
+            (COUNSELOR, (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_OR_INQUIRY,
+                               CANCEL_ONLY),))),
+        authors={"created_by": Author.USER}),
+    # The server's dispatcher writes what happened to a message; a super administrator may
+    # correct a record by hand (a delivery a parent confirmed), nobody else.
+    "message_deliveries": TablePolicy(
+        read=_reads(STUDENT_ROWS, STUDENT_OR_INQUIRY_ROWS),
+        write={Role.SUPER_ADMIN.value: (Grant(ALL_OPS, ANY_ROW),)}),
 }
 
 

@@ -242,6 +242,13 @@ def _of_students(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
     return clause
 
 
+def _student_or_inquiry_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    about_inquiry = and_(table.c.student_id.is_(None), table.c.inquiry_id.isnot(None))
+    students = _students_in(viewer)
+    return about_inquiry if students is None else or_(table.c.student_id.in_(students),
+                                                      about_inquiry)
+
+
 def _student_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     students = _students_in(viewer)
     if students is None:
@@ -280,6 +287,7 @@ _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.STUDENT_ROWS.name: _of_students("student_id"),
     policy.OWN_STUDENT_ROWS.name: _of_students("student_id"),
     policy.STUDENT_ATTENDANCE_TOPICS.name: _student_attendance_topics,
+    policy.STUDENT_OR_INQUIRY_ROWS.name: _student_or_inquiry_rows,
     policy.THEIR_BATCHES.name: _their_faculty_rows,
     policy.THEIR_FACULTY_ROWS.name: _their_faculty_rows,
     policy.BATCH_ROWS.name: _their_batches_rows,

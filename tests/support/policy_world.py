@@ -270,6 +270,12 @@ class World:
             facts = self.facts(Role.SUPER_ADMIN.value)
             grants = policy.grants(table, Role.SUPER_ADMIN.value)
             declared = policy.table_policy(table)
+            natural = MODEL_BY_TABLE[table].__natural_key__ or ()
+            # One row per parent (a message's delivery): leave parents free for insert cases.
+            one_each = len(natural) == 1 and bool(table_of(table).c[natural[0]].foreign_keys)
+            limit = WORLD_ROWS // 2 if one_each else WORLD_ROWS
+            if table == "branches":
+                limit = WORLD_BRANCHES
             for row in self.candidates(table, rotate=True):
                 if table == "users":
                     row["role"] = Role.STUDENT.value  # more accounts for students to hold
@@ -279,7 +285,7 @@ class World:
                         facts, table, authored) for g in grants):
                     continue  # a reset with an empty verifier, say
                 made.append(row)
-                if len(made) == (WORLD_BRANCHES if table == "branches" else WORLD_ROWS):
+                if len(made) == limit:
                     break
             if table == "students":
                 made.append(self._counselors_own_student(made))

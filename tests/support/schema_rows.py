@@ -291,15 +291,23 @@ def chain_for(table_name: str) -> list[str]:
 _counter = itertools.count(1)
 
 
-def _unique_columns(table_name: str) -> set[str]:
+def unique_columns(table_name: str) -> set[str]:
+    """Columns whose generated text is made unique per row (alone or in a composite key)."""
     table: Table = table_of(table_name)
     single = {c.name for c in table.columns if c.unique}
     for constraint in table.constraints:
         if isinstance(constraint, UniqueConstraint) and len(constraint.columns) == 1:
             single.update(c.name for c in constraint.columns)
+        elif isinstance(constraint, UniqueConstraint):
+            # A free-text member of a composite key (a contact beside its channel) makes the
+            # combination fresh; ids and closed vocabularies are chosen as usual.
+            single.update(c.name for c in constraint.columns
+                          if isinstance(c.type, String) and not c.foreign_keys)
     return single
 
 
+def _closed(column: Column[Any]) -> bool:
+    return any(r.kind == "one_of" for r in _field_rules(column))
 def series_number(series: str | None) -> str:
     """A document number of `series` no other generated row holds (a policy's `numbers`
     columns take these: the server refuses any other)."""
@@ -323,7 +331,7 @@ def valid_row(table_name: str, parents: Mapping[str, list[uuid.UUID]], *,
     made the row, when a policy says so). Includes `id` for natural-key tables."""
     row: dict[str, Any] = {}
     used: dict[str, int] = {}
-    unique = _unique_columns(table_name)
+    unique = unique_columns(table_name)
     for column in data_columns(table_name):
         if fixed is not None and column.name in fixed:
             row[column.name] = fixed[column.name]
@@ -341,7 +349,8 @@ def valid_row(table_name: str, parents: Mapping[str, list[uuid.UUID]], *,
             continue
         values = [v for v in values_for(column) if v is not None] or [None]
         value = values[pick % len(values)]
-        if column.name in unique:
+        if column.name in unique and not _closed(column):
+            # A closed vocabulary (one_of) is unique by its choice: `pick` cycles through them.
             value = _make_unique(value, column)
         row[column.name] = value
     _settle_pairs(table_name, row, fixed=frozenset())
