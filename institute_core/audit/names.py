@@ -49,6 +49,8 @@ RECORD_KINDS = {
     "guardians": "guardian", "message_consents": "message opt-out",
     "message_templates": "message template", "message_triggers": "message trigger",
     "messages": "message", "message_deliveries": "message delivery",
+    "branches": "branch", "user_branches": "branch assignment",
+    "student_branch_moves": "branch transfer",
 }
 
 
