@@ -22,7 +22,14 @@ from institute_core.crm.inquiries import (
 from institute_core.crm.listing import InquiryFilter, list_inquiries
 from institute_core.enums import Role
 from institute_core.replica import Actor, Replica
-from institute_core.schema import FollowUp, Inquiry, InquirySubject, OutboxEntry
+from institute_core.schema import (
+    MAIN_BRANCH_ID,
+    FollowUp,
+    Inquiry,
+    InquirySubject,
+    OutboxEntry,
+    UserBranch,
+)
 from institute_core.sync.scopes import Viewer, visible
 from institute_core.validation import InvalidInput
 from tests.services.fixtures import Institute
@@ -166,6 +173,9 @@ def test_faculty_can_neither_see_nor_change_inquiries(
         move_stage(replica, faculty, inquiry_id, "lost", lost_reason="x")
     with pytest.raises(CrmAccessDenied):
         schedule_follow_up(replica, faculty, inquiry_id, datetime.now(UTC))
+    # The counselor works at the main centre (inquiries are read within one's branches).
+    with replica.write(replica.actor(institute.admin_id)) as s:
+        s.add(UserBranch(user_id=institute.counselor_id, branch_id=MAIN_BRANCH_ID))
     with replica.read() as s:
         assert s.get(Inquiry, inquiry_id).status == "new"  # type: ignore[union-attr]
         assert _count(replica, Inquiry) == 1
