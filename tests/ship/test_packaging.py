@@ -18,6 +18,7 @@ from sqlalchemy.engine import make_url
 
 from sync_server.cli import build_parser
 from sync_server.commands.listening import TcpConfig
+from sync_server.messages.settings import MessagingSettings
 from sync_server.settings import ENCODE_PASSWORD, Settings, checked_database_url
 from tests.support.server import REPO_ROOT, TEST_SECRET
 
@@ -80,6 +81,14 @@ def _read_by_serve(monkeypatch: pytest.MonkeyPatch) -> set[str]:
     return recording.asked
 
 
+def _read_by_dispatch(monkeypatch: pytest.MonkeyPatch) -> set[str]:
+    # The message dispatcher's providers, quiet hours and prices (docs/messages.md).
+    with monkeypatch.context() as patch:
+        recording = _with_environment(patch, {})
+        MessagingSettings()
+    return recording.asked
+
+
 def _filled(sample: Mapping[str, tuple[bool, str]]) -> dict[str, str]:
     # The sample leaves the secret empty on purpose; a real server.env has one.
     values = {name: value for name, (active, value) in sample.items() if active}
@@ -93,7 +102,10 @@ def test_the_sample_server_env_names_every_setting_and_only_real_ones(
     read = _settings_read(monkeypatch)
     assert read, "Settings read no environment variable"
     assert read - set(sample) == set(), "settings missing from server.env.example"
-    assert set(sample) - read - _read_by_serve(monkeypatch) == set(), "names nothing reads"
+    dispatch = _read_by_dispatch(monkeypatch)
+    assert dispatch - set(sample) == set(), "dispatcher settings missing from server.env.example"
+    assert set(sample) - read - _read_by_serve(monkeypatch) - dispatch == set(), \
+        "names nothing reads"
 
     # Every setting whose absence stops the server is set (not commented out) in the sample.
     with monkeypatch.context() as patch:
