@@ -145,7 +145,8 @@ def _insert_cases(world: World, table: str, role: str, candidates: list[dict[str
         cases.append(Case(table, role, Op.INSERT, True, allowed["id"], new_fields(allowed),
                           "a new row the declaration allows"))
     if forbidden is not None:
-        world.take(forbidden)
+        # Not taken: a refused insert leaves no row, so the next role may be refused it too
+        # (a table whose rows are scarce, one delivery per message, keeps a case per role).
         cases.append(Case(table, role, Op.INSERT, False, forbidden["id"],
                           new_fields(forbidden), "a new row outside the declared rule"))
     elif allowed is not None and (declared.authors or declared.stamps):
