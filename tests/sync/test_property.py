@@ -44,6 +44,7 @@ from sqlalchemy import JSON, Column, select
 from institute_core.ids import natural_id
 from institute_core.replica import Replica
 from institute_core.schema import (
+    MAIN_BRANCH_ID,
     MODEL_BY_TABLE,
     SYNCED_TABLES,
     ConflictLogEntry,
@@ -310,7 +311,8 @@ def _build(world: World, folder: Path, replica_template: Path) -> None:
     world.rows = {"users": [people.users["counselor"], people.users["admin"]],
                   "subjects": [subject], "topics": topics, "students": students,
                   "faculties": [people.faculty["faculty"], people.faculty["faculty2"]],
-                  "learning_sessions": [session], "session_attendance": [attendance]}
+                  "learning_sessions": [session], "session_attendance": [attendance],
+                  "branches": [MAIN_BRANCH_ID]}
     # A row of every other table holding a JSON column, made from the schema's declarations.
     for name in JSON_TABLES:
         if name in world.rows:
