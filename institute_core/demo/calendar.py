@@ -32,15 +32,38 @@ class _Day:
     students: set[uuid.UUID] = field(default_factory=set)
 
 
+@dataclass(frozen=True)
+class BatchSlot:
+    """Weekdays and start hour a batch meets at, from its first to (at the latest) its last day."""
+
+    days: tuple[int, ...]
+    hour: int
+    first: date
+    last: date
+
+    def clashes(self, other: BatchSlot, minutes: int) -> bool:
+        return (self.first <= other.last and other.first <= self.last
+                and bool(set(self.days) & set(other.days))
+                and abs(self.hour - other.hour) * 60 < minutes)
+
+
 class Calendar:
     """Bookings per (faculty member, day), in minutes from midnight."""
 
     def __init__(self) -> None:
         self.limits: dict[uuid.UUID, Limits] = {}
         self._days: dict[tuple[uuid.UUID, date], _Day] = defaultdict(_Day)
-        # Start hours of each faculty member's batches per weekday (batches never overlap).
-        self.batch_hours: dict[uuid.UUID, dict[int, list[int]]] = defaultdict(
-            lambda: defaultdict(list))
+        # Each faculty member's batch slots while the batch runs (batches never overlap).
+        self.batch_slots: dict[uuid.UUID, list[BatchSlot]] = defaultdict(list)
+
+    def batch_slot_free(self, faculty: uuid.UUID, slot: BatchSlot, minutes: int) -> bool:
+        return not any(slot.clashes(taken, minutes) for taken in self.batch_slots[faculty])
+
+    def days_with_batches(self, faculty: uuid.UUID, slot: BatchSlot) -> int:
+        """How many of the slot's weekdays already hold one of the member's batches then."""
+        return sum(any(day in taken.days and taken.first <= slot.last
+                       and slot.first <= taken.last for taken in self.batch_slots[faculty])
+                   for day in slot.days)
 
     def fits(self, faculty: uuid.UUID, day: date, start: int, end: int,
              students: Iterable[uuid.UUID]) -> bool:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date, time, timedelta
 from typing import Literal
 
-from institute_core.demo.calendar import OPEN_UNTIL, Calendar
+from institute_core.demo.calendar import OPEN_UNTIL, BatchSlot, Calendar
 from institute_core.demo.catalog import POPULARITY
 from institute_core.demo.context import Context, Row, money
 from institute_core.demo.people import DEMO_FACULTY_SUBJECTS, FacultyMember, People, StudentInfo
@@ -156,16 +156,14 @@ class Teaching:
             plans.append(plan)
         return plans
 
-    def _least_loaded(self, code: str, minutes: int, *, batch: bool = False) -> FacultyMember:
-        """The qualified faculty member whose week is the least full, given `minutes` more
-        (a batch goes to the demo login only when nobody else teaches the subject: its day is
-        the demo's own batch and individual students)."""
-        qualified = [f for f in self.people.faculty if code in f.subjects]
-        if batch:
-            qualified = [f for f in qualified if f is not self.people.demo_faculty] or qualified
-        chosen = min(qualified, key=lambda f: f.busy_share)
+    def _least_loaded(self, code: str, minutes: int) -> FacultyMember:
+        """The qualified faculty member whose week is the least full, given `minutes` more."""
+        chosen = min(self._qualified(code), key=lambda f: f.busy_share)
         chosen.load += minutes
         return chosen
+
+    def _qualified(self, code: str) -> list[FacultyMember]:
+        return [f for f in self.people.faculty if code in f.subjects]
 
     def _assign_individual_faculty(self, plans: list[Plan]) -> None:
         for plan in plans:
@@ -177,50 +175,62 @@ class Teaching:
         batches: list[Batch] = []
         demo = [p for p in plans if p.demo]
         if demo:
-            weekday = self.ctx.today.weekday()
-            days = (weekday, (weekday + 3) % 7)
-            batches.append(Batch(demo[0].subject, demo, self.people.demo_faculty, days, 15,
-                                 demo=True))
-            for day in days:
-                self.calendar.batch_hours[self.people.demo_faculty.id][day].append(15)
+            weekday, faculty = self.ctx.today.weekday(), self.people.demo_faculty
+            batch = Batch(demo[0].subject, demo, faculty, (weekday, (weekday + 3) % 7), 15,
+                          demo=True)
+            batches.append(batch)
+            self.calendar.batch_slots[faculty.id].append(BatchSlot(
+                batch.days, batch.hour, self.ctx.today - timedelta(days=28), date.max))
         by_subject: dict[str, list[Plan]] = defaultdict(list)
         for plan in sorted((p for p in plans if not p.demo), key=lambda p: p.start):
             by_subject[plan.subject.spec.code].append(plan)
-        for code, waiting in by_subject.items():
+        for waiting in by_subject.values():
             current: list[Plan] = []
             size = rng.randint(12, 20)
             for plan in waiting:
                 if current and (len(current) >= size
                                 or (plan.start - current[0].start).days > JOIN_WINDOW_DAYS):
-                    batches.append(Batch(current[0].subject, current))
+                    batches.append(self._staffed(current))
                     current, size = [], rng.randint(12, 20)
                 current.append(plan)
             if current:
-                batches.append(Batch(current[0].subject, current))
-            for batch in batches:
-                if batch.faculty is None and batch.subject.spec.code == code:
-                    batch.faculty = self._least_loaded(code, 2 * BATCH_MINUTES, batch=True)
-                    batch.days, batch.hour = self._batch_slot(batch.faculty)
+                batches.append(self._staffed(current))
         for batch in batches:
             for plan in batch.members:
                 plan.faculty = batch.faculty
         return batches
 
-    def _batch_slot(self, faculty: FacultyMember) -> tuple[tuple[int, int], int]:
+    def _staffed(self, members: list[Plan]) -> Batch:
+        """A batch with the least-busy qualified faculty member who has a free slot for as long
+        as it can run (the demo login only when nobody else teaches the subject: its day is the
+        demo's own batch and individual students)."""
+        subject = members[0].subject
+        first = min(p.start for p in members)
+        # A meeting covers at least one new topic and there are two a week.
+        last = min(first + timedelta(weeks=-(-len(subject.topics) // 2) + 1),
+                   self.ctx.horizon)
+        qualified = self._qualified(subject.spec.code)
+        others = [f for f in qualified if f is not self.people.demo_faculty] or qualified
+        for faculty in sorted(others, key=lambda f: f.busy_share):
+            slot = self._batch_slot(faculty.id, first, last)
+            if slot is not None:
+                faculty.load += 2 * BATCH_MINUTES
+                self.calendar.batch_slots[faculty.id].append(slot)
+                return Batch(subject, members, faculty, slot.days, slot.hour)
+        raise RuntimeError(f"no faculty member has a free batch slot for {subject.spec.code} "
+                           f"from {first} to {last}")
+
+    def _batch_slot(self, faculty: uuid.UUID, first: date, last: date) -> BatchSlot | None:
         """Two weekdays two or three apart and a start hour at which none of the faculty
-        member's batches meets, days without a batch preferred."""
-        rng, hours = self.ctx.rng, self.calendar.batch_hours[faculty.id]
-        options = [((a, (a + gap) % 6), hour) for a in range(6) for gap in (2, 3)
-                   for hour in BATCH_HOURS]
-        clear = [(days, hour) for days, hour in options
-                 if all(abs(hour - other) * 60 >= BATCH_MINUTES
-                        for day in days for other in hours[day])]
-        busy = {o: sum(bool(hours[d]) for d in o[0]) for o in clear or options}
+        member's batches meets while this one runs, days without a batch preferred."""
+        options = [BatchSlot((a, (a + gap) % 6), hour, first, last)
+                   for a in range(6) for gap in (2, 3) for hour in BATCH_HOURS]
+        free = [o for o in options if self.calendar.batch_slot_free(faculty, o, BATCH_MINUTES)]
+        if not free:
+            return None
+        busy = {o: self.calendar.days_with_batches(faculty, o) for o in free}
         fewest = min(busy.values())
-        days, hour = rng.choice([o for o, n in busy.items() if n == fewest])
-        for day in days:
-            hours[day].append(hour)
-        return days, hour
+        return self.ctx.rng.choice([o for o, n in busy.items() if n == fewest])
 
     # --- rows ----------------------------------------------------------------------------
 
