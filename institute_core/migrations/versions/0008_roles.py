@@ -1,4 +1,5 @@
-"""Roles as data from a permission catalogue (issue 17); reserved, filled in by its work.
+"""Reserved for roles (issue 17), left empty: databases already upgraded past it would never run
+it, so roles live in 0014.
 
 Revision ID: 0008
 Revises: 0007
