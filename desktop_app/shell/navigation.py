@@ -43,6 +43,9 @@ SECTIONS: tuple[Section, ...] = (
     Section("certificates", "Certificates", "reports", ADMINS),
     # A faculty member's own dashboard: after Today, which stays their home.
     Section("my_dashboard", "Dashboard", "dashboard", frozenset({Role.FACULTY})),
+    # Posting announcements and seeing who read them (issue 19): administrators, as the
+    # server's policy (institute_core/messaging/access.py MANAGERS).
+    Section("notices", "Notices", "notices", ADMINS),
 )
 
 SECTION_BY_ID = {s.id: s for s in SECTIONS}

@@ -38,6 +38,7 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from institute_core.enums import Role
+from institute_core.ids import natural_id
 from institute_core.schema import MODEL_BY_TABLE, table_of
 
 
@@ -192,11 +193,15 @@ class BranchOf:
     column: str
     parent: str | None = None
     workers: str | None = None
+    # An empty `column` puts the row in every branch (an announcement for the whole institute).
+    empty_is_everywhere: bool = False
 
     @property
     def text(self) -> str:
         where = (f"{self.column} is one of their branches" if self.parent is None
                  else f"its {self.parent} row ({self.column}) is in one of their branches")
+        if self.empty_is_everywhere:
+            where += f", or {self.column} is empty (every branch)"
         if self.workers is not None:
             where += f", or the account ({self.workers}) works in one of them"
         return where
@@ -233,6 +238,8 @@ BRANCH_OF: dict[str, BranchOf] = {
     "enrollment_faculty_moves": BranchOf("enrollment_id", "student_subject_enrollments"),
     "inquiry_subjects": BranchOf("inquiry_id", "crm_inquiries"),
     "follow_ups": BranchOf("inquiry_id", "crm_inquiries"),
+    "announcements": BranchOf("branch_id", empty_is_everywhere=True),
+    "announcement_reads": BranchOf("announcement_id", "announcements"),
 }
 
 
@@ -248,12 +255,16 @@ def in_their_branches(f: Facts, table: str, row: Row) -> bool:
     if mine is None or how is None:
         return True
     value = row.get(how.column)
+    if value is None and how.empty_is_everywhere:
+        return True
     if how.parent is None:
         found = _key(value) in mine
     else:
         parent_how = BRANCH_OF[how.parent]
         if parent_how.parent is None and parent_how.workers is None:
-            found = _key(f.branch_of(how.parent, value)) in mine
+            branch = f.branch_of(how.parent, value)
+            found = _key(branch) in mine or (branch is None and parent_how.empty_is_everywhere
+                                             and f.row(how.parent, value) is not None)
         else:
             parent = f.row(how.parent, value) if value is not None else None
             found = parent is not None and in_their_branches(f, how.parent, parent)
@@ -347,6 +358,29 @@ BATCH_ATTENDANCE_TOPICS = Scope(
     lambda f, t, r: _my_batch(f, _batch_of_attendance(f, r.get("batch_attendance_id"))))
 
 
+def _in_batch_audience(f: ReadFacts, role: str, batch_id: Any) -> bool:
+    """A batch's announcement reaches its faculty member and its students."""
+    if batch_id is None:
+        return False
+    if _my_batch(f, batch_id):
+        return True
+    batch = uuid.UUID(str(batch_id))
+    return role == Role.STUDENT.value and any(
+        f.row("batch_members", natural_id("batch_members", batch, uuid.UUID(str(s))))
+        is not None for s in f.students_of_user(f.user_id))
+
+
+def their_audience(role: str) -> Scope:
+    """Announcements for everyone, for `role`, for one of their batches, or their own."""
+    def check(f: ReadFacts, _t: str, r: Row) -> bool:
+        audience = r.get("audience")
+        return same(r.get("author_id"), f.user_id) or audience == "everyone" \
+            or (audience == "role" and r.get("audience_role") == role) \
+            or (audience == "batch" and _in_batch_audience(f, role, r.get("batch_id")))
+    return Scope("their_audience", "announcements for everyone, their role, their batches "
+                 "(as its teacher or a member), or their own", check)
+
+
 # --- write rules ------------------------------------------------------------------------------
 
 def _is_me(column: str) -> Callable[[WriteFacts, str, Row], bool]:
@@ -385,6 +419,7 @@ RESET_ANY = Rule("a new verifier for any account", _reset_of(None))
 RESET_MANAGED = Rule("a new verifier for a faculty, counselor or student account, not their own",
                      _reset_of(STAFF_BELOW_ADMIN))
 OWN_ENTRY = Rule("the entry is theirs (user_id, set by the server)", _is_me("user_id"))
+FOR_THEMSELVES = Rule("user_id is their own account", _is_me("user_id"))
 OWN_FACULTY_RECORD = Rule("the record is their own (user_id)", _is_me("user_id"))
 MY_BATCH = Rule("the batch is theirs (faculty_id)", _is_my_faculty("faculty_id"))
 MY_FACULTY_REPORT = Rule("the report is about them (faculty_id)", _is_my_faculty("faculty_id"))
@@ -469,6 +504,7 @@ def _admins(*extra: tuple[str, tuple[Grant, ...]]) -> dict[str, tuple[Grant, ...
 
 
 FACULTY, COUNSELOR = Role.FACULTY.value, Role.COUNSELOR.value
+STAFF = (*ADMINS, FACULTY, COUNSELOR)
 _SYLLABUS = TablePolicy(read=_reads(EVERYTHING, EVERYTHING, EVERYTHING), write=_admins())
 # A student (and the portal, reading for a student or their guardian) sees their own rows of
 # these tables: their schedule, attendance, progress, assessments and feedback.
@@ -657,6 +693,22 @@ POLICY: dict[str, TablePolicy] = {
     "message_deliveries": TablePolicy(
         read=_reads(STUDENT_ROWS, STUDENT_OR_INQUIRY_ROWS),
         write={Role.SUPER_ADMIN.value: (Grant(ALL_OPS, ANY_ROW),)}),
+    # --- notice board and staff notifications (issue 19) ---
+    # Administrators post; everyone pulls what is for their audience (and branch, BRANCH_OF).
+    "announcements": TablePolicy(
+        read={role: EVERYTHING if role in ADMINS else their_audience(role) for role in ROLES},
+        write=_admins(), authors={"author_id": Author.USER}),
+    # A read receipt is written once, by its reader (user_id must be the pusher: it is part of
+    # the natural key, so the rule checks it rather than the server filling it in);
+    # administrators (the authors) see them all.
+    "announcement_reads": TablePolicy(
+        read=_reads(OWN_ENTRIES, OWN_ENTRIES, OWN_ENTRIES),
+        write={role: (Grant(INSERT_ONLY, FOR_THEMSELVES),) for role in STAFF}),
+    # Each desk makes its own user's bell; on another desk of theirs only "read" changes it.
+    "staff_notifications": TablePolicy(
+        read={role: OWN_ENTRIES for role in ROLES},
+        write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
+                            frozenset({"read_at"})),) for role in STAFF}),
 }
 
 
