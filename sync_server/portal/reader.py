@@ -410,3 +410,23 @@ def own_payment(conn: Connection, viewer: Viewer, payment_id: str) -> uuid.UUID 
     found: uuid.UUID | None = conn.execute(select(pay.c.id).where(
         _own("payments", viewer), pay.c.id == wanted)).scalar()
     return found
+
+
+# --- branch -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BranchCard:
+    name: str
+    address: str | None
+    phone: str | None
+
+
+def branches(conn: Connection, viewer: Viewer) -> list[BranchCard]:
+    """The centre(s) of the viewer's own student records (a student record is in one)."""
+    st, br = table_of("students"), table_of("branches")
+    rows = conn.execute(
+        select(br.c.name, br.c.address, br.c.phone).distinct()
+        .join(st, st.c.branch_id == br.c.id)
+        .where(_own("students", viewer), _own("branches", viewer))
+        .order_by(br.c.name))
+    return [BranchCard(r.name, r.address, r.phone) for r in rows]

@@ -213,7 +213,8 @@ def _page(request: Request, template: str, build: Any, status: int = 200) -> Res
 def home(request: Request) -> Response:
     return _page(request, "home.html", lambda conn, user, today: {
         "schedule": reader.schedule(conn, user.viewer, today),
-        "certificates": reader.certificates(conn, user.viewer)})
+        "certificates": reader.certificates(conn, user.viewer),
+        "branches": reader.branches(conn, user.viewer)})
 
 
 @router.get("/progress")

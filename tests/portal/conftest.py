@@ -67,6 +67,8 @@ def _pick_students(engine: Engine) -> list[PortalStudent]:
 
 
 FEE_PLAN = "Python course fee"
+BRANCH_NAME, BRANCH_ADDRESS = "Koramangala centre", "12 80 Feet Road, Koramangala, Bengaluru"
+BRANCH_PHONE = "+91 80 4123 4567"
 PAID, DUE_LATER, OVERDUE = Decimal("6000.00"), Decimal("4500.00"), Decimal("3000.00")
 
 
@@ -112,6 +114,10 @@ def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
             assert conn.execute(select(func.count()).select_from(users).where(
                 users.c.email == ADMIN_EMAIL)).scalar() == 0
         admin = create_user(url, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, role="admin")
+        with engine.begin() as conn:  # the centre a student's home page names
+            conn.execute(update(table_of("branches")).where(
+                table_of("branches").c.code == "MAIN").values(
+                name=BRANCH_NAME, address=BRANCH_ADDRESS, phone=BRANCH_PHONE))
         receipts = {s.student_id: give_fees(engine, s.student_id, admin, n)
                     for n, s in enumerate((alice, bob), start=1)}
         yield PortalWorld(url, engine, alice, bob, admin, receipts)

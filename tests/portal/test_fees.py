@@ -1,5 +1,5 @@
 """Fees on the portal: what is due with its dates, what was paid, and the receipt PDF the desk
-prints, for the signed-in student or guardian only."""
+prints, for the signed-in student or guardian only; and the student's centre."""
 
 from __future__ import annotations
 
@@ -13,6 +13,9 @@ from institute_core.display import money
 from tests.portal.conftest import (
     ADMIN_EMAIL,
     ADMIN_PASSWORD,
+    BRANCH_ADDRESS,
+    BRANCH_NAME,
+    BRANCH_PHONE,
     DUE_LATER,
     FEE_PLAN,
     OVERDUE,
@@ -85,3 +88,12 @@ def test_signed_out_receipt_leads_to_sign_in(portal: TestClient,
     payment = portal_world.receipts[portal_world.alice.student_id]
     answer = portal.get(f"/portal/fees/receipts/{payment}.pdf")
     assert answer.status_code == 303 and answer.headers["location"] == "/portal/sign-in"
+
+
+def test_the_home_page_names_the_students_centre(portal: TestClient,
+                                                 portal_world: PortalWorld) -> None:
+    sign_in(portal, portal_world.alice.email, STUDENT_PASSWORD)
+    html = portal.get("/portal/home").text
+    assert "Your centre" in html and BRANCH_NAME in html
+    assert BRANCH_ADDRESS in html and BRANCH_PHONE in html
+    assert 'href="tel:+918041234567"' in html
