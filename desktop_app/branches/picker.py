@@ -17,6 +17,7 @@ from PySide6.QtWidgets import QComboBox, QWidget
 
 from desktop_app.context import AppContext
 from desktop_app.models import RowsModel
+from desktop_app.widgets import index_of
 from institute_core.branches.selection import (
     BranchIds,
     BranchOption,
@@ -67,8 +68,8 @@ class BranchChoice(QObject):
     def selection(self) -> BranchIds:
         """What figures and reports cover: one branch, or all of the user's (None for an
         administrator: every branch the desk holds)."""
-        if not self.several:
-            return None if self.chosen is None else (self.chosen,)
+        if not self.options:
+            return None  # linked to no branch yet: the desk holds what the server sent
         return scope_of(self.options, self.chosen, self._ctx.user)
 
     @property
@@ -139,9 +140,17 @@ class BranchPicker(QComboBox):
             self.addItem(f"{ALL_MINE} ({len(choice.options)})", None)
             for option in choice.options:
                 self.addItem(option.name, option.id)
-        self.setCurrentIndex(max(0, self.findData(choice.chosen)) if choice.chosen else 0)
+        self.setCurrentIndex(self.index_of(choice.chosen))
         self.blockSignals(False)
         self.setVisible(choice.several)
+
+    def index_of(self, branch_id: uuid.UUID | None) -> int:
+        """The item of a branch (0, "all my branches", for None or one not offered)."""
+        return max(0, index_of(self, branch_id)) if branch_id is not None else 0
+
+    def pick(self, branch_id: uuid.UUID | None) -> None:
+        """Choose a branch as the user would (None: all my branches)."""
+        self.setCurrentIndex(self.index_of(branch_id))
 
     def _on_choice(self) -> None:
         self._show_choice()

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
@@ -166,6 +167,7 @@ class ReportsView(QWidget):
         branch_layout.setContentsMargins(0, 0, 0, 0)
         branch_layout.addWidget(self.branch)
         branch_layout.addStretch(1)
+        self.branch_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
         form.addRow("Branch", self.branch_row)
         self.branch.selection_changed.connect(lambda _s: self._show_branch_row())
 
@@ -287,8 +289,12 @@ class ReportsView(QWidget):
         self._fill_who()
 
     def _show_branch_row(self) -> None:
+        several = self.branch.choice.several
         self.form.setRowVisible(self.branch_row, self.kind_id() in service.BRANCH_SELECTED
-                                and self.branch.choice.several)
+                                and several)
+        if self.about() is None:
+            self.who_edit.setPlaceholderText("Everyone in the branch chosen below" if several
+                                             else "The whole institute")
 
     def _fill_who(self) -> None:
         about = self.about()
@@ -296,7 +302,7 @@ class ReportsView(QWidget):
         self.who.clear()
         self.who.setEnabled(about is not None)
         if about is None:
-            self.who_edit.setPlaceholderText("The whole institute")
+            self._show_branch_row()
         elif self.choices is not None:
             options: tuple[Choice, ...] = {"student": self.choices.students,
                                            "batch": self.choices.batches,
