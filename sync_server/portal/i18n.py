@@ -159,7 +159,7 @@ CATALOG: dict[str, dict[str, str]] = {
         "ask_code": "No code? Get one by SMS or email",
         "ask_code_hint": "Type the mobile number or email the institute has for you; a code "
                          "is sent there.",
-        "contact": "Mobile number or email",
+        "contact": "Mobile number or e-mail address on file",
         "send_code": "Send me a code",
         "code_requested": "If this number or email is on file, a sign-in code is on its way. "
                           "It works once, within {minutes} minutes.",
