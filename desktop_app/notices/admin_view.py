@@ -5,7 +5,7 @@ guardians). Refused input is shown naming the field; nothing is written."""
 from __future__ import annotations
 
 import uuid
-from datetime import datetime, time
+from datetime import date, datetime, time
 
 from PySide6.QtCore import QDate, QItemSelection, Signal
 from PySide6.QtWidgets import (
@@ -64,9 +64,9 @@ class NoticeDialog(QDialog):
         self.title.setMaxLength(core.TITLE_LIMIT)
         self.body = QPlainTextEdit(notice.body if notice else "")
         self.audience = QComboBox()
-        for value, words in ((Audience.EVERYONE, "Everyone"), (Audience.ROLE, "One role"),
-                             (Audience.BATCH, "One batch")):
-            self.audience.addItem(words, value.value)
+        for audience, words in ((Audience.EVERYONE, "Everyone"), (Audience.ROLE, "One role"),
+                                (Audience.BATCH, "One batch")):
+            self.audience.addItem(words, audience.value)
         self.role = QComboBox()
         for value, words in ROLE_CHOICES:
             self.role.addItem(words, value)
@@ -128,7 +128,8 @@ class NoticeDialog(QDialog):
         if not self.expires.isChecked():
             return None
         # The end of the chosen day, on this desk's clock.
-        return datetime.combine(self.expiry.date().toPython(), time(23, 59)).astimezone()
+        day: date = self.expiry.date().toPython()  # type: ignore[assignment]
+        return datetime.combine(day, time(23, 59)).astimezone()
 
     def _on_save(self) -> None:
         replica, actor = self._ctx.replica, self._ctx.actor
@@ -217,7 +218,7 @@ class NoticesView(QWidget):
 
     def edit(self, notice: Notice | None) -> NoticeDialog:
         dialog = NoticeDialog(self._ctx, self._choices, notice, self)
-        dialog.sig_saved.connect(lambda _id: (self.sig_saved.emit(), self.refresh()))
+        dialog.sig_saved.connect(self._on_changed)
         dialog.open()
         return dialog
 
@@ -228,5 +229,9 @@ class NoticesView(QWidget):
             return
         replica, actor = self._ctx.replica, self._ctx.actor
         self._ctx.tasks.run_db(lambda: core.withdraw(replica, actor, notice.id),
-                               lambda _r: (self.sig_saved.emit(), self.refresh()),
-                               self._on_failed)
+                               self._on_changed, self._on_failed)
+
+    def _on_changed(self, _result: object = None) -> None:
+        """A notice was saved or withdrawn: sync soon, and list them again."""
+        self.sig_saved.emit()
+        self.refresh()
