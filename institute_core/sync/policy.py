@@ -453,10 +453,12 @@ COUNSELED_STUDENT = Rule("they counsel the student (counselor_id) and user_id is
 COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
                      lambda f, t, r: f.anchored(r.get("student_id")))
 
-# Messages (issue 19). Events a faculty member's attendance marks cause (never free text).
-_FACULTY_EVENTS = frozenset({"absent"})
+# Messages (issue 19). Events a faculty member's attendance marks and session changes cause
+# (never free text).
+_FACULTY_EVENTS = frozenset({"absent", "session_cancelled", "session_rescheduled"})
 ABSENCE_ALERT = Rule(
-    f"an absence alert (event absent) and {TAUGHT}",
+    f"an absence alert or a session cancelled or rescheduled (event absent, session_cancelled, "
+    f"session_rescheduled) and {TAUGHT}",
     lambda f, t, r: r.get("event") in _FACULTY_EVENTS and f.anchored(r.get("student_id")))
 COUNSELED_OR_INQUIRY = Rule(
     "about an inquiry (no student), or they counsel the student",
