@@ -46,6 +46,8 @@ SECTIONS: tuple[Section, ...] = (
     # Posting announcements and seeing who read them (issue 19): administrators, as the
     # server's policy (institute_core/messaging/access.py MANAGERS).
     Section("notices", "Notices", "notices", ADMINS),
+    # Templates and triggers (issue 19): administrators, as the server's policy.
+    Section("messages", "Messages", "notices", ADMINS),
 )
 
 SECTION_BY_ID = {s.id: s for s in SECTIONS}

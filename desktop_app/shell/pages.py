@@ -28,6 +28,7 @@ PAGES: dict[str, str] = {
     "reports": "desktop_app.reports.view:ReportsView",
     "setup": "desktop_app.setup.view:SetupView",
     "notices": "desktop_app.notices.admin_view:NoticesView",
+    "messages": "desktop_app.messages.admin_view:MessagesAdminView",
 }
 
 
