@@ -6,6 +6,7 @@ database worker."""
 from __future__ import annotations
 
 import uuid
+from typing import Generic, TypeVar
 
 from PySide6.QtCore import QItemSelection, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -34,6 +35,7 @@ from institute_core.messaging.templates import VARIABLES
 from institute_core.schema import MessageTemplate, MessageTrigger
 from institute_core.validation import person_message
 
+R = TypeVar("R")
 EVENT_WORDS = {MessageEvent.ABSENT: "Absent", MessageEvent.FEE_DUE: "Fee due",
                MessageEvent.FOLLOW_UP_DUE: "Follow-up due (to the counselor)",
                MessageEvent.SESSION_CANCELLED: "Session cancelled",
@@ -64,20 +66,53 @@ def _event_combo() -> QComboBox:
     return combo
 
 
-class TemplatesTab(QWidget):
-    """Templates on the left, the editor on the right."""
+class _ListAndEditor(QWidget, Generic[R]):
+    """A list of rows on the left (read by `_read` on the database worker), an editor on the
+    right; saving shows a refusal in `message` or reloads the list."""
 
     sig_saved = Signal()
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, columns: list[Column[R]],
+                 parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
-        layout = QHBoxLayout(self)
-        self.model: RowsModel[MessageTemplate] = RowsModel(TEMPLATE_COLUMNS, self)
+        self.row_layout = QHBoxLayout(self)
+        self.model: RowsModel[R] = RowsModel(columns, self)
         self.view = table_view()
         self.view.setModel(self.model)
-        self.view.selectionModel().selectionChanged.connect(self._on_selected)
-        layout.addWidget(self.view, 3)
+        self.view.selectionModel().selectionChanged.connect(self._on_selection)
+        self.row_layout.addWidget(self.view, 3)
+        self.message = styled_label("", "error")
+
+    def _read(self) -> list[R]:
+        raise NotImplementedError
+
+    def load(self) -> None:
+        self._ctx.tasks.run_db(self._read, self.model.set_rows, self._on_failed)
+
+    def _on_failed(self, error: BaseException) -> None:
+        self.message.setText(person_message(error))
+
+    def _on_selection(self, selected: QItemSelection, _old: QItemSelection) -> None:
+        rows = selected.indexes()
+        if rows:
+            self._show(self.model.row_at(rows[0].row()))
+
+    def _show(self, row: R) -> None:
+        raise NotImplementedError
+
+    def _on_saved(self, _row_id: uuid.UUID) -> None:
+        self.message.setText("")
+        self.sig_saved.emit()
+        self.load()
+
+
+class TemplatesTab(_ListAndEditor[MessageTemplate]):
+    """Templates on the left, the editor on the right."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(ctx, TEMPLATE_COLUMNS, parent)
+        layout = self.row_layout
         editor = QVBoxLayout()
         form = QFormLayout()
         self.event_box = _event_combo()
@@ -101,7 +136,6 @@ class TemplatesTab(QWidget):
         self.variables = styled_label("", "hint")
         self.length = styled_label("", "hint")
         self.preview = styled_label("", "preview")
-        self.message = styled_label("", "error")
         for label in (self.variables, self.length, QLabel("Preview:"), self.preview,
                       self.message):
             editor.addWidget(label)
@@ -120,16 +154,10 @@ class TemplatesTab(QWidget):
         self.body.textChanged.connect(self._on_changed)
         self._on_changed()
 
-    def load(self) -> None:
-        replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: admin.templates(replica), self.model.set_rows,
-                               lambda e: self.message.setText(person_message(e)))
+    def _read(self) -> list[MessageTemplate]:
+        return admin.templates(self._ctx.replica)
 
-    def _on_selected(self, selected: QItemSelection, _old: QItemSelection) -> None:
-        rows = selected.indexes()
-        if not rows:
-            return
-        t = self.model.row_at(rows[0].row())
+    def _show(self, t: MessageTemplate) -> None:
         self.event_box.setCurrentIndex(index_of(self.event_box, t.event))
         self.language.setText(t.language)
         self.channel.setCurrentIndex(index_of(self.channel, t.channel))
@@ -168,30 +196,16 @@ class TemplatesTab(QWidget):
                       subject=self.subject.text() or None,
                       provider_template=self.provider.text().strip() or None)
         self._ctx.tasks.run_db(lambda: admin.save_template(replica, actor, **fields),
-                               self._on_saved,
-                               lambda e: self.message.setText(person_message(e)))
-
-    def _on_saved(self, _template_id: uuid.UUID) -> None:
-        self.message.setText("")
-        self.sig_saved.emit()
-        self.load()
+                               self._on_saved, self._on_failed)
 
 
-class TriggersTab(QWidget):
+class TriggersTab(_ListAndEditor[MessageTrigger]):
     """Triggers on the left, the selected (or a new) one's settings on the right."""
 
-    sig_saved = Signal()
-
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self._ctx = ctx
+        super().__init__(ctx, TRIGGER_COLUMNS, parent)
         self._editing: uuid.UUID | None = None
-        layout = QHBoxLayout(self)
-        self.model: RowsModel[MessageTrigger] = RowsModel(TRIGGER_COLUMNS, self)
-        self.view = table_view()
-        self.view.setModel(self.model)
-        self.view.selectionModel().selectionChanged.connect(self._on_selected)
-        layout.addWidget(self.view, 3)
+        layout = self.row_layout
         editor = QVBoxLayout()
         form = QFormLayout()
         self.name = QLineEdit()
@@ -216,7 +230,6 @@ class TriggersTab(QWidget):
         form.addRow("Days before due", self.days_before)
         form.addRow("", self.overdue)
         editor.addLayout(form)
-        self.message = styled_label("", "error")
         editor.addWidget(self.message)
         buttons = QHBoxLayout()
         self.new_button = QPushButton("New trigger")
@@ -232,10 +245,8 @@ class TriggersTab(QWidget):
         self.overdue.toggled.connect(lambda on: self.days_before.setEnabled(not on))
         self._on_event()
 
-    def load(self) -> None:
-        replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: admin.triggers(replica), self.model.set_rows,
-                               lambda e: self.message.setText(person_message(e)))
+    def _read(self) -> list[MessageTrigger]:
+        return admin.triggers(self._ctx.replica)
 
     def _on_event(self) -> None:
         event = self.event_box.currentData()
@@ -251,11 +262,7 @@ class TriggersTab(QWidget):
         self.enabled.setChecked(False)
         self.name.setFocus()
 
-    def _on_selected(self, selected: QItemSelection, _old: QItemSelection) -> None:
-        rows = selected.indexes()
-        if not rows:
-            return
-        t = self.model.row_at(rows[0].row())
+    def _show(self, t: MessageTrigger) -> None:
         self._editing = t.id
         self.name.setText(t.name)
         self.event_box.setCurrentIndex(index_of(self.event_box, t.event))
@@ -277,14 +284,11 @@ class TriggersTab(QWidget):
                       grace_minutes=self.grace.value(), days_before=days,
                       trigger_id=self._editing)
         self._ctx.tasks.run_db(lambda: admin.save_trigger(replica, actor, **fields),  # type: ignore[arg-type]
-                               self._on_saved,
-                               lambda e: self.message.setText(person_message(e)))
+                               self._on_saved, self._on_failed)
 
-    def _on_saved(self, trigger_id: uuid.UUID) -> None:
-        self._editing = trigger_id
-        self.message.setText("")
-        self.sig_saved.emit()
-        self.load()
+    def _on_saved(self, row_id: uuid.UUID) -> None:
+        self._editing = row_id
+        super()._on_saved(row_id)
 
 
 class MessagesAdminView(QWidget):
