@@ -27,9 +27,11 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import index_of, styled_label, table_view, title_label
-from institute_core.enums import Channel, MessageEvent
+from institute_core.display import money
+from institute_core.enums import Channel, DeliveryStatus, MessageEvent
 from institute_core.messaging import admin
 from institute_core.messaging.admin import Preview
+from institute_core.messaging.report import MonthChannel, monthly_report
 from institute_core.messaging.segments import sms_length
 from institute_core.messaging.templates import VARIABLES
 from institute_core.schema import MessageTemplate, MessageTrigger
@@ -291,8 +293,52 @@ class TriggersTab(_ListAndEditor[MessageTrigger]):
         super()._on_saved(row_id)
 
 
+COST_COLUMNS: list[Column[MonthChannel]] = [
+    Column("Month", lambda m: f"{m.month:%b %Y}"),
+    Column("Channel", lambda m: m.channel),
+    Column("Sent", lambda m: str(m.sent), align_right=True),
+    Column("Failed", lambda m: str(m.by_status.get(DeliveryStatus.FAILED, 0)),
+           align_right=True),
+    Column("Blocked", lambda m: str(m.by_status.get(DeliveryStatus.BLOCKED, 0)),
+           align_right=True),
+    Column("Queued", lambda m: str(m.by_status.get(DeliveryStatus.QUEUED, 0)),
+           align_right=True),
+    Column("SMS parts", lambda m: str(m.segments), align_right=True),
+    Column("Cost", lambda m: money(m.cost), align_right=True),
+]
+
+
+class CostsTab(QWidget):
+    """Messages and their cost per month and channel, as the server recorded them (the
+    deliveries an admin desk pulls; `institute-sync-server dispatch --report` prints the same)."""
+
+    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx = ctx
+        layout = QVBoxLayout(self)
+        self.model: RowsModel[MonthChannel] = RowsModel(COST_COLUMNS, self)
+        self.view = table_view()
+        self.view.setModel(self.model)
+        layout.addWidget(self.view, 1)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+
+    def load(self) -> None:
+        replica = self._ctx.replica
+
+        def _do_report() -> list[MonthChannel]:
+            with replica.read() as session:
+                return monthly_report(session)
+        self._ctx.tasks.run_db(_do_report, self._on_loaded,
+                               lambda e: self.message.setText(person_message(e)))
+
+    def _on_loaded(self, months: list[MonthChannel]) -> None:
+        self.model.set_rows(months)
+        self.message.setText("" if months else "No message has reached the server yet.")
+
+
 class MessagesAdminView(QWidget):
-    """Templates and triggers, one tab each."""
+    """Templates, triggers and costs, one tab each."""
 
     sig_saved = Signal()
 
@@ -305,6 +351,9 @@ class MessagesAdminView(QWidget):
         self.triggers = TriggersTab(ctx)
         self.tabs.addTab(self.templates, "Templates")
         self.tabs.addTab(self.triggers, "Triggers")
+        self.costs = CostsTab(ctx)
+        self.tabs.addTab(self.costs, "Costs")
+        self.costs.load()
         layout.addWidget(self.tabs, 1)
         for tab in (self.templates, self.triggers):
             tab.sig_saved.connect(self.sig_saved)

@@ -5,10 +5,14 @@ NOTICE_SHOTS names a folder)."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from decimal import Decimal
+
 from desktop_app.messages.admin_view import MessagesAdminView
 from institute_core.messaging import admin
 from institute_core.messaging.contacts import GuardianInput, save_guardian
 from institute_core.replica import Replica
+from institute_core.schema import Message, MessageDelivery
 from tests.desktop.conftest import make_ctx
 from tests.desktop.test_notices_desk import _shot
 from tests.services.fixtures import Institute
@@ -58,3 +62,31 @@ def test_templates_are_checked_counted_and_previewed_and_triggers_tuned(  # type
                     and not triggers.model.row_at(0).enabled)
     assert len(admin.triggers(replica)) == 1  # changed, not added
     _shot(view, "messages_triggers")
+
+
+def test_the_costs_tab_shows_each_month_and_channel(  # type: ignore[no-untyped-def]
+        qtbot, replica: Replica, institute: Institute, tasks) -> None:
+    office = replica.actor(institute.admin_id)
+    student = institute.student_ids[0]
+    with replica.write(office) as s:  # what the server recorded, as pulled
+        for n, (status, cost) in enumerate((("sent", "0.40"), ("delivered", "0.20"),
+                                           ("failed", "0"))):
+            message = Message(dedupe_key=f"t:{n}", event="absent", channel="sms",
+                              recipient="+919876543210", body="x", student_id=student,
+                              send_after=datetime(2026, 11, 3, tzinfo=UTC))
+            s.add(message)
+            s.flush()
+            s.add(MessageDelivery(message_id=message.id, student_id=student, channel="sms",
+                                  status=status, segments=2 if n == 0 else 1,
+                                  cost=Decimal(cost),
+                                  sent_at=datetime(2026, 11, 3, 10, tzinfo=UTC)))
+    view = MessagesAdminView(make_ctx(replica, tasks, "admin@example.org"))
+    qtbot.addWidget(view)
+    costs = view.costs
+    qtbot.waitUntil(lambda: costs.model.rowCount() == 1)
+    texts = [costs.model.data(costs.model.index(0, c)) for c in range(costs.model.columnCount())]
+    assert texts == ["Nov 2026", "sms", "2", "1", "0", "0", "4", "₹0.60"]
+    view.resize(1100, 400)
+    view.tabs.setCurrentWidget(costs)
+    view.show()
+    _shot(view, "messages_costs")
