@@ -101,7 +101,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
         require_money_access(session, actor.user_id)
-        if session.get(Student, request.student_id) is None:
+        student = session.get(Student, request.student_id)
+        if student is None:
             raise LookupError(f"no student with id {request.student_id}")
         paid_on = request.paid_on or today
         book = ledger_of(session, request.student_id)
@@ -133,6 +134,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
             reference=_text(request.reference), card_last4=_text(request.card_last4),
             bank=_text(request.bank), instrument_date=request.instrument_date,
             note=_text(request.note), received_by=actor.user_id,
+            # Taken in the student's branch: its reports count it even if they move later.
+            branch_id=student.branch_id,
             # An advance (allocated to nothing) is taxable value without GST until it pays a due.
             taxable=taxes.taxable + left, cgst=taxes.cgst, sgst=taxes.sgst, igst=taxes.igst)
         session.add(payment)
@@ -224,7 +227,9 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
                      credit_note_no=next_number(session, "refunds", "credit_note_no", series,
                                                 on),
                      refunded_on=on, amount=value, mode=mode, reference=_text(reference),
-                     reason=str(_text(reason)), refunded_by=actor.user_id)
+                     reason=str(_text(reason)), refunded_by=actor.user_id,
+                     branch_id=session.execute(select(Student.branch_id).where(
+                         Student.id == student_id)).scalar())
         session.add(row)
         session.flush()
         return row.id, row.credit_note_no
