@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -15,7 +16,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from institute_core.fees.access import require_admin, require_money_access
+from institute_core.fees.access import REPORTS, require_admin, require_money_access
 from institute_core.fees.documents import MODE_NAMES, receipt_data, statement_data
 from institute_core.fees.dues import DuesSummary, dues_list
 from institute_core.fees.ledger import InstalmentDue, Ledger, ledger_of, voided_payments
@@ -99,22 +100,27 @@ def student_money(replica: Replica, actor: Actor, student_id: uuid.UUID) -> Stud
     return StudentMoney(book, tuple(book.dues), payments)
 
 
-def dues(replica: Replica, actor: Actor, today: date) -> DuesSummary:
+def dues(replica: Replica, actor: Actor, today: date,
+         branches: Collection[uuid.UUID] | None = None) -> DuesSummary:
+    """The dues list of `branches`' students (None: every student this desk holds)."""
     with replica.read() as session:
         require_money_access(session, actor.user_id)
-        return dues_list(session, today)
+        return dues_list(session, today, branches)
 
 
 def money_report(replica: Replica, actor: Actor, kind: str, start: date, end: date,
-                 out_dir: Path, as_csv: bool) -> Path:
-    """A money report (admins only) as PDF or CSV in `out_dir`."""
+                 out_dir: Path, as_csv: bool,
+                 branches: Collection[uuid.UUID] | None = None) -> Path:
+    """A money report (admins only) of `branches` (None: all branches together) as PDF or
+    CSV in `out_dir`."""
     from institute_core.fees import money_reports
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with replica.read() as session:
-        require_admin(session, actor.user_id, "see the money reports")
-        report = money_reports.make(session, kind, start, end)
-    name = out_dir / f"{kind}-{start.isoformat()}-{end.isoformat()}"
+        require_admin(session, actor.user_id, "see the money reports", REPORTS)
+        report = money_reports.make(session, kind, start, end, branches)
+    scope = "all" if branches is None else "-".join(sorted(b.hex[:6] for b in branches))
+    name = out_dir / f"{kind}-{start.isoformat()}-{end.isoformat()}-{scope}"
     if as_csv:
         path = name.with_suffix(".csv")
         path.write_text(money_reports.to_csv(report), encoding="utf-8")

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import GstMode, PaymentEventKind, PaymentMode
 from institute_core.fees import gst
-from institute_core.fees.access import require_admin, require_money_access
+from institute_core.fees.access import REFUND, require_admin, require_money_access
 from institute_core.fees.ledger import ledger_of
 from institute_core.fees.money import ZERO, entered
 from institute_core.numbering import SERIES_STATE_KEY, next_number
@@ -193,7 +193,7 @@ def cancel_payment(replica: Replica, actor: Actor, payment_id: uuid.UUID, reason
     if not _text(reason):
         raise InvalidInput("payment_events", "reason", "is required: why is it cancelled?")
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "cancel a receipt")
+        require_admin(session, actor.user_id, "cancel a receipt", REFUND)
         payment = _payment(session, payment_id)
         if "cancelled" in _events(session, payment_id):
             raise InvalidInput("payment_events", "kind", "the receipt is already cancelled")
@@ -218,7 +218,7 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
         raise InvalidInput("refunds", "amount", str(exc)) from None
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "refund")
+        require_admin(session, actor.user_id, "refund", REFUND)
         credit = ledger_of(session, student_id).credit
         if value > credit:
             raise InvalidInput("refunds", "amount", f"is more than the student's credit "

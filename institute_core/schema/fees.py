@@ -25,6 +25,8 @@ from institute_core.enums import (
     ExpenseCategory,
     FeeFrequency,
     FeeKind,
+    FollowUpStatus,
+    FollowUpType,
     GstMode,
     PaymentEventKind,
     PaymentMode,
@@ -326,3 +328,30 @@ class SalaryPayment(Synced, Base):
     # The branch it belongs to (migration 0016): whose payroll it was.
     branch_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"))
+
+
+class FeeFollowUp(Synced, Base):
+    """A defaulter to chase: call (or visit, message) a student about overdue fees by a time,
+    and what came of it. The CRM's follow-ups belong to inquiries; this is their twin for a
+    student's dues, in the counselor's follow-ups and on the dues list."""
+
+    __tablename__ = "fee_follow_ups"
+    __table_args__ = (
+        Index("ix_fee_follow_ups_student_id", "student_id"),
+        Index("ix_fee_follow_ups_due_at", "due_at"),
+        *checks(one_of("kind", FollowUpType), one_of("status", FollowUpStatus)),
+    )
+
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    # Who is to make the call (the student's counselor by default).
+    counselor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20), default=FollowUpType.CALL,
+                                      server_default=FollowUpType.CALL.value)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=FollowUpStatus.PENDING,
+                                        server_default=FollowUpStatus.PENDING.value)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))

@@ -557,6 +557,11 @@ FEES_POLICY: dict[str, TablePolicy] = {
     "refunds": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(None),
                            authors={"refunded_by": Author.USER},
                            numbers=frozenset({"credit_note_no"})),
+    # A defaulter to chase: the student's counselor schedules and closes it, as a CRM follow-up.
+    "fee_follow_ups": TablePolicy(
+        read=_MONEY_OF_STUDENTS,
+        write=_admins((COUNSELOR, (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_ROW),))),
+        authors={"created_by": Author.USER}),
     "expenses": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
                             authors={"entered_by": Author.USER}),
     "salary_payments": TablePolicy(read=_ADMINS_ONLY, write=_admins(),

@@ -12,6 +12,7 @@
 - `expenses.branch_id` and `salary_payments.branch_id`: whose money it was (the rows before this
   version, and the fee heads: the main branch, where everything lived).
 - `fee_discounts.approved_at`: when an admin decided.
+- `fee_follow_ups`: a defaulter to call (or visit) by a time, and the outcome.
 
 Every database (server and replicas) fills the new columns the same way, so they agree without
 a sync.
@@ -79,8 +80,39 @@ def upgrade() -> None:
     with op.batch_alter_table('fee_discounts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('approved_at', sa.DateTime(timezone=True), nullable=True))
 
+    op.create_table('fee_follow_ups',
+    sa.Column('id', sa.Uuid(), nullable=False),
+    sa.Column('student_id', sa.Uuid(), nullable=False),
+    sa.Column('counselor_id', sa.Uuid(), nullable=True),
+    sa.Column('due_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('kind', sa.String(length=20), server_default='call', nullable=False),
+    sa.Column('note', sa.Text(), nullable=True),
+    sa.Column('status', sa.String(length=20), server_default='pending', nullable=False),
+    sa.Column('outcome', sa.Text(), nullable=True),
+    sa.Column('created_by', sa.Uuid(), nullable=True),
+    sa.Column('created_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('updated_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.Column('deleted_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('version', sa.BigInteger(), server_default='0', nullable=False),
+    sa.CheckConstraint("kind IS NULL OR kind IN ('call', 'email', 'visit', 'sms', 'whatsapp')", name=op.f('ck_fee_follow_ups_kind_allowed')),
+    sa.CheckConstraint("status IS NULL OR status IN ('completed', 'pending', 'missed')", name=op.f('ck_fee_follow_ups_status_allowed')),
+    sa.ForeignKeyConstraint(['counselor_id'], ['users.id'], name=op.f('fk_fee_follow_ups_counselor_id'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['created_by'], ['users.id'], name=op.f('fk_fee_follow_ups_created_by'), ondelete='SET NULL'),
+    sa.ForeignKeyConstraint(['student_id'], ['students.id'], name=op.f('fk_fee_follow_ups_student_id'), ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_fee_follow_ups'))
+    )
+    with op.batch_alter_table('fee_follow_ups', schema=None) as batch_op:
+        batch_op.create_index('ix_fee_follow_ups_due_at', ['due_at'], unique=False)
+        batch_op.create_index('ix_fee_follow_ups_student_id', ['student_id'], unique=False)
+        batch_op.create_index(batch_op.f('ix_fee_follow_ups_version'), ['version'], unique=False)
+
 
 def downgrade() -> None:
+    with op.batch_alter_table('fee_follow_ups', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_fee_follow_ups_version'))
+        batch_op.drop_index('ix_fee_follow_ups_student_id')
+        batch_op.drop_index('ix_fee_follow_ups_due_at')
+    op.drop_table('fee_follow_ups')
     with op.batch_alter_table('fee_discounts', schema=None) as batch_op:
         batch_op.drop_column('approved_at')
     for name in reversed(BRANCHED):
