@@ -403,3 +403,25 @@ def fee_follow_ups(replica: Replica, actor: Actor, *, student_id: uuid.UUID | No
         return tuple(FeeFollowUpLine(f.id, f.student_id, _name(pf, pl), f.due_at, f.kind,
                                      f.note or "", f.status, f.outcome or "", _name(cf, cl))
                      for f, pf, pl, cf, cl in session.execute(query))
+
+
+def record_fee_call(replica: Replica, actor: Actor, student_id: uuid.UUID, *, outcome: str,
+                    kind: str = FollowUpType.CALL.value) -> uuid.UUID:
+    """A call made now about a student's dues, with what came of it (a closed follow-up)."""
+    if not outcome.strip():
+        raise InvalidInput("fee_follow_ups", "outcome", "is required: what came of it?")
+    if kind not in {k.value for k in FollowUpType}:
+        raise InvalidInput("fee_follow_ups", "kind", "call, email, visit, sms or whatsapp",
+                           kind)
+    with replica.write(actor) as session:
+        require_money_access(session, actor.user_id)
+        student = session.get(Student, student_id)
+        if student is None or student.deleted_at is not None:
+            raise LookupError(f"no student with id {student_id}")
+        row = FeeFollowUp(student_id=student_id, counselor_id=actor.user_id,
+                          due_at=datetime.now(UTC), kind=kind,
+                          status=FollowUpStatus.COMPLETED.value, outcome=outcome.strip(),
+                          created_by=actor.user_id)
+        session.add(row)
+        session.flush()
+        return row.id

@@ -9,12 +9,13 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Collection
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from institute_core.fees.access import REPORTS, require_admin, require_money_access
 from institute_core.fees.documents import MODE_NAMES, receipt_data, statement_data
@@ -22,11 +23,11 @@ from institute_core.fees.dues import DuesSummary, dues_list
 from institute_core.fees.ledger import InstalmentDue, Ledger, ledger_of, voided_payments
 from institute_core.fees.payments import PaymentRequest, take_payment
 from institute_core.fees.printing import render_receipt, render_statement
-from institute_core.fees.settings import fee_settings
+from institute_core.fees.settings import FeeSettings, fee_settings
 from institute_core.replica import Actor, Replica
 from institute_core.reports.branding import STATE_KEY as BRANDING_KEY
 from institute_core.reports.branding import ReportBranding
-from institute_core.schema import Payment
+from institute_core.schema import Branch, Payment, Student
 
 
 def _file_name(number: str) -> str:
@@ -45,12 +46,27 @@ class PrintedReceipt:
     advance: Decimal
 
 
+def branch_settings(replica: Replica, session: Session, branch_id: uuid.UUID | None
+                    ) -> FeeSettings:
+    """The fee settings a document of `branch_id` prints: the branch's GSTIN and state (its
+    fee settings), else the desk's; the paper is the desk's (its printer)."""
+    local = fee_settings(replica)
+    branch = session.get(Branch, branch_id) if branch_id is not None else None
+    if branch is None:
+        return local
+    return replace(local, gstin=branch.gstin or local.gstin,
+                   state=branch.gst_state or local.state)
+
+
 def print_receipt(replica: Replica, payment_id: uuid.UUID, out_dir: Path) -> Path:
-    """The receipt's PDF (first print or reprint) in `out_dir`."""
+    """The receipt's PDF (first print or reprint) in `out_dir`, with the GSTIN of the branch
+    the money was taken in."""
     out_dir.mkdir(parents=True, exist_ok=True)
     with replica.read() as session:
         data = receipt_data(session, payment_id)
-    return render_receipt(data, _branding(replica), fee_settings(replica),
+        settings = branch_settings(replica, session, session.execute(
+            select(Payment.branch_id).where(Payment.id == payment_id)).scalar())
+    return render_receipt(data, _branding(replica), settings,
                           out_dir / f"receipt-{_file_name(data.receipt_no)}.pdf")
 
 
@@ -65,7 +81,9 @@ def print_statement(replica: Replica, student_id: uuid.UUID, out_dir: Path) -> P
     out_dir.mkdir(parents=True, exist_ok=True)
     with replica.read() as session:
         data = statement_data(session, student_id)
-    return render_statement(data, _branding(replica), fee_settings(replica),
+        settings = branch_settings(replica, session, session.execute(
+            select(Student.branch_id).where(Student.id == student_id)).scalar())
+    return render_statement(data, _branding(replica), settings,
                             out_dir / f"statement-{_file_name(data.enrollment_no)}.pdf")
 
 

@@ -4,8 +4,11 @@ against SQL, and a defaulter's follow-up shown on the dues list."""
 
 from __future__ import annotations
 
+import os
+import shutil
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal as D
+from pathlib import Path
 
 import pytest
 
@@ -183,3 +186,33 @@ def test_a_defaulter_gets_a_follow_up_that_the_dues_list_shows(
     with replica.read() as session:
         [row] = [r for r in dues_list(session, TODAY).rows if r.student_id == student]
     assert row.follow_up_at is None
+
+
+def test_a_receipt_prints_the_gstin_of_the_branch_it_was_taken_in(
+        replica: Replica, institute: Institute, admin: Actor, counselor: Actor,
+        tmp_path: Path) -> None:
+    from pypdf import PdfReader
+
+    from institute_core.fees import desk
+    from institute_core.fees.payments import PaymentRequest
+    from institute_core.schema import Student
+
+    with replica.write(admin) as session:
+        north = Branch(name="North", code="NOR")
+        session.add(north)
+        session.flush()
+        north_id = north.id
+        session.get(Student, institute.student_ids[1]).branch_id = north_id
+    fa.save_fee_settings(replica, admin, north_id, gstin="27ABCDE1234F1Z5",
+                         state="Maharashtra", gst_mode="inclusive", gst_rate="18",
+                         limit_percent=None, limit_amount=None)
+    texts = {}
+    for n in (0, 1):
+        _plan(replica, counselor, institute, n)
+        printed = desk.pay_and_print(replica, counselor, PaymentRequest(
+            institute.student_ids[n], "5000", "cash"), TODAY, tmp_path)
+        texts[n] = PdfReader(printed.path).pages[0].extract_text()
+        if os.environ.get("FEES_SCREENSHOTS"):
+            shutil.copy(printed.path, Path(os.environ["FEES_SCREENSHOTS"]) / f"receipt-{n}.pdf")
+    assert "GSTIN 27ABCDE1234F1Z5 · Maharashtra" in texts[1]
+    assert "27ABCDE1234F1Z5" not in texts[0]  # Main has none set
