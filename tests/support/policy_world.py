@@ -279,7 +279,7 @@ class World:
             elif table == "messages":
                 # Each delivery takes a message of its own (one_each): with rows of branches
                 # beside Main fewer of the messages' own cases are allowed, so more up front.
-                limit = 10 * WORLD_ROWS
+                limit = 12 * WORLD_ROWS
             for row in self.candidates(table, rotate=True):
                 if table == "users":
                     row["role"] = Role.STUDENT.value  # more accounts for students to hold
