@@ -136,6 +136,15 @@ class Settings:
         "INSTITUTE_NAME", "").strip() or DEFAULT_INSTITUTE_NAME)
     institute_address: str | None = field(
         default_factory=lambda: os.environ.get("INSTITUTE_ADDRESS", "").strip() or None)
+    # INSTITUTE_GSTIN / INSTITUTE_STATE / INSTITUTE_RECEIPT_PAPER (A4 or A5): what a receipt
+    # the portal reprints says of the institute's GST (the desks keep the same in their fee
+    # settings).
+    institute_gstin: str | None = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_GSTIN", "").strip() or None)
+    institute_state: str | None = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_STATE", "").strip() or None)
+    receipt_paper: str = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_RECEIPT_PAPER", "A5").strip())
 
     def checked(self) -> Settings:
         """These settings, or SystemExit naming what is missing."""

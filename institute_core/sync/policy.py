@@ -533,10 +533,11 @@ def _facts(counselor: Rule | None) -> dict[str, tuple[Grant, ...]]:
     return grants
 
 
-# Faculty see no money; counselors see and take their students' (issue 18). One block, keyed by
-# role today: issue 17's permissions (fees.collect, fees.refund, fees.configure,
-# reports.financial) replace the keys here and nothing else.
-_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS)
+# Faculty see no money; counselors see and take their students' (issue 18); a student (and
+# the portal, reading for a student or their guardian) sees their own dues, receipts and
+# refunds (issue 20). One block, keyed by role today: issue 17's permissions (fees.collect,
+# fees.refund, fees.configure, reports.financial) replace the keys here and nothing else.
+_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS, OWN_STUDENT_ROWS)
 _ADMINS_ONLY = _reads(NOTHING, NOTHING)
 FEES_POLICY: dict[str, TablePolicy] = {
     "fee_heads": TablePolicy(read=_reads(NOTHING, EVERYTHING), write=_admins()),
@@ -558,8 +559,10 @@ FEES_POLICY: dict[str, TablePolicy] = {
                            authors={"refunded_by": Author.USER},
                            numbers=frozenset({"credit_note_no"})),
     # A defaulter to chase: the student's counselor schedules and closes it, as a CRM follow-up.
+    # Notes about chasing a student's dues are the office's: the student (and the portal) never
+    # reads them.
     "fee_follow_ups": TablePolicy(
-        read=_MONEY_OF_STUDENTS,
+        read=_reads(NOTHING, STUDENT_ROWS),
         write=_admins((COUNSELOR, (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_ROW),))),
         authors={"created_by": Author.USER}),
     "expenses": TablePolicy(read=_ADMINS_ONLY, write=_admins(),
