@@ -21,8 +21,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
-from desktop_app.fees.admin import ALL_BRANCHES, FeeSetupView, chosen_branches
+from desktop_app.fees.admin import FeeSetupView
 from desktop_app.fees.dialogs import FeeHeadDialog, FollowUpDialog, PaymentDialog
 from desktop_app.fees.panel import open_pdf, receipts_dir
 from desktop_app.models import Column, RowsModel
@@ -100,11 +101,9 @@ class FeesView(QWidget):
         self.totals = styled_label("", "subtitle")
         layout.addWidget(self.totals)
         filters = QHBoxLayout()
-        # The branch filter: shown once the desk holds more than one branch.
-        self.branch = QComboBox()
-        self.branch.setAccessibleName("Branch")
-        self.branch.addItem(ALL_BRANCHES, None)
-        self.branch.setVisible(False)
+        # The window's one branch choice (shown to a user of several branches): the list and
+        # the money reports cover the pick.
+        self.branch = BranchPicker(ctx)
         filters.addWidget(self.branch)
         self.bucket = QComboBox()
         for name in (ALL, OVERDUE, *BUCKETS, "In credit"):
@@ -147,7 +146,7 @@ class FeesView(QWidget):
         if self.reports is not None:
             layout.addWidget(self.reports)
         self.bucket.currentIndexChanged.connect(self._on_filter)
-        self.branch.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.branch.selection_changed.connect(self._on_branch_selection)
         self.call_button.clicked.connect(lambda: self.follow_up(logging=True))
         self.follow_up_button.clicked.connect(lambda: self.follow_up(logging=False))
         self.search.textChanged.connect(self._on_filter)
@@ -157,21 +156,23 @@ class FeesView(QWidget):
         self.table.doubleClicked.connect(lambda _i: self._on_open_student())
         self.refresh_button.clicked.connect(self.refresh)
         self.setup_window: FeeSetupView | None = None
+        self.branches: tuple[fa.BranchChoice, ...] = ()
+        self._branches_used: object = "not loaded"
         replica = ctx.replica
         ctx.tasks.run_db(lambda: fa.branch_choices(replica), self._on_branches, self._on_failed)
         self.refresh()
 
     def _on_branches(self, choices: tuple[fa.BranchChoice, ...]) -> None:
-        self.branches = choices
-        self.branch.blockSignals(True)
-        for choice in choices:
-            self.branch.addItem(choice.name, choice.id)
-        self.branch.blockSignals(False)
-        self.branch.setVisible(len(choices) > 1)
+        self.branches = choices  # where the fee setup may record things
+
+    def _on_branch_selection(self, selection: object) -> None:
+        if selection != self._branches_used:
+            self.refresh()
 
     def branch_filter(self) -> list[uuid.UUID] | None:
-        """The branches the list and the reports show (None: every branch)."""
-        return chosen_branches(self.branch)
+        """The branches the list and the reports show (None: every branch the desk holds)."""
+        selection = self.branch.selection
+        return None if selection is None else list(selection)
 
     def _reports_row(self) -> QWidget:
         """Money reports for admins: the kind, the period, PDF or CSV."""
@@ -238,6 +239,7 @@ class FeesView(QWidget):
 
     def refresh(self) -> None:
         replica, actor, branches = self._ctx.replica, self._ctx.actor, self.branch_filter()
+        self._branches_used = self.branch.selection
         self._ctx.tasks.run_db(lambda: desk.dues(replica, actor, date.today(), branches),
                                self._on_loaded, self._on_failed)
 
@@ -309,7 +311,7 @@ class FeesView(QWidget):
     def open_setup(self) -> FeeSetupView:
         """The admin's fee setup (fee heads, discounts, expenses, salaries, settings)."""
         if self.setup_window is None:
-            self.setup_window = FeeSetupView(self._ctx, getattr(self, "branches", ()))
+            self.setup_window = FeeSetupView(self._ctx, self.branches)
             self.setup_window.resize(1000, 640)
             self.setup_window.discounts.sig_changed.connect(self.refresh)
         self.setup_window.show()

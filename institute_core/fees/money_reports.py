@@ -271,7 +271,8 @@ def to_pdf(report: MoneyReport, branding: ReportBranding, out: Path) -> Path:
         story.append(data_table(table.header, [[_cell(v) for v in row] for row in table.rows],
                                 widths, numeric=numeric))
         story.append(Spacer(1, 5 * mm))
-    doc = ReportDocument(out, branding=branding, title=report.title,
+    # The branches it covers head the page: a branch's figures never pass for the whole.
+    doc = ReportDocument(out, branding=branding, title=f"{report.title} · {report.scope}",
                          period_label=f"{report.period} · {report.scope}",
                          generated_at=datetime.now(UTC))
     doc.render(story)
