@@ -156,12 +156,14 @@ class MoneyTiles:
     overdue_students: int
 
 
-def money_tiles(replica: Replica, today: date) -> MoneyTiles:
+def money_tiles(replica: Replica, today: date,
+                branches: Collection[uuid.UUID] | None = None) -> MoneyTiles:
+    """The dashboard's money figures of `branches` (None: every branch the desk holds)."""
     from institute_core.fees.money_reports import valid_payments
 
     with replica.read() as session:
-        month = valid_payments(session, today.replace(day=1), today)
-        summary = dues_list(session, today)
+        month = valid_payments(session, today.replace(day=1), today, branches)
+        summary = dues_list(session, today, branches)
     return MoneyTiles(sum((p.amount for p in month if p.paid_on == today), Decimal(0)),
                       sum((p.amount for p in month), Decimal(0)),
                       summary.total_outstanding, summary.overdue_students)

@@ -216,3 +216,27 @@ def test_a_receipt_prints_the_gstin_of_the_branch_it_was_taken_in(
             shutil.copy(printed.path, Path(os.environ["FEES_SCREENSHOTS"]) / f"receipt-{n}.pdf")
     assert "GSTIN 27ABCDE1234F1Z5 · Maharashtra" in texts[1]
     assert "27ABCDE1234F1Z5" not in texts[0]  # Main has none set
+
+
+def test_the_dashboard_money_tiles_of_each_branch_add_up_to_the_whole(
+        replica: Replica, institute: Institute, admin: Actor, counselor: Actor) -> None:
+    from institute_core.fees import desk
+    from institute_core.fees.payments import PaymentRequest, take_payment
+    from institute_core.schema import Student
+
+    with replica.write(admin) as session:
+        north = Branch(name="North", code="NOR")
+        session.add(north)
+        session.flush()
+        north_id = north.id
+        for student in institute.student_ids[2:4]:
+            session.get(Student, student).branch_id = north_id
+    for n in range(4):
+        _plan(replica, counselor, institute, n)
+        take_payment(replica, counselor, PaymentRequest(
+            institute.student_ids[n], str(1000 * (n + 1)), "cash"), TODAY)
+    whole = desk.money_tiles(replica, TODAY)
+    parts = [desk.money_tiles(replica, TODAY, [b]) for b in (MAIN_BRANCH_ID, north_id)]
+    assert parts[1].collected_today == D("7000.00")  # 3,000 + 4,000 taken in North
+    for field in ("collected_today", "collected_month", "outstanding", "overdue_students"):
+        assert sum(getattr(p, field) for p in parts) == getattr(whole, field), field
