@@ -21,6 +21,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
@@ -200,9 +201,15 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         store.flush()
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
                       schema_version=body.schema_version, **devices.push_succeeded())
-    return json.dumps({"results": results, "last_seq": last_seq,
-                       "server_time_ms": now_ms(), "epoch": clock.epoch},
-                      separators=(",", ":")).encode()
+    return _json({"results": results, "last_seq": last_seq, "server_time_ms": now_ms(),
+                  "epoch": clock.epoch})
+
+
+def _json(answer: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(answer)
+    except TypeError:  # a reason quoting a lone surrogate the desk sent
+        return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def _rows_changed(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
