@@ -125,6 +125,12 @@ class Settings:
     # INSTITUTE_PORTAL_CODE_HOURS: how long a printed guardian sign-in code stays usable.
     portal_code_hours: int = field(
         default_factory=lambda: _env_int("INSTITUTE_PORTAL_CODE_HOURS", 72))
+    # INSTITUTE_PORTAL_SENT_CODE_MINUTES: how long a code sent by SMS or email stays usable.
+    portal_sent_code_minutes: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_SENT_CODE_MINUTES", 30))
+    # INSTITUTE_PORTAL_CODE_REQUESTS: codes sent to one phone or email per sign-in window.
+    portal_code_requests: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_CODE_REQUESTS", 3))
     # INSTITUTE_PORTAL_SECURE_COOKIES: portal cookies only over HTTPS (1, the default, behind
     # the TLS proxy of docs/deploy.md); 0 only for a plain-HTTP trial on one machine.
     portal_secure_cookies: bool = field(

@@ -156,6 +156,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "download_receipt": "Receipt {number} (PDF)",
         "receipt_cancelled": "cancelled: not valid as payment",
         "receipt_bounced": "cheque bounced: not valid as payment",
+        "ask_code": "No code? Get one by SMS or email",
+        "ask_code_hint": "Type the mobile number or email the institute has for you; a code "
+                         "is sent there.",
+        "contact": "Mobile number or e-mail address on file",
+        "send_code": "Send me a code",
+        "code_requested": "If this number or email is on file, a sign-in code is on its way. "
+                          "It works once, within {minutes} minutes.",
         "branch": "Your centre",
         "phone": "Phone",
         "address": "Address",
@@ -302,6 +309,13 @@ CATALOG: dict[str, dict[str, str]] = {
         "download_receipt": "रसीद {number} (PDF)",
         "receipt_cancelled": "रद्द: भुगतान के रूप में मान्य नहीं",
         "receipt_bounced": "चेक बाउंस: भुगतान के रूप में मान्य नहीं",
+        "ask_code": "कोड नहीं है? SMS या ईमेल से पाएँ",
+        "ask_code_hint": "संस्थान के पास दर्ज अपना मोबाइल नंबर या ईमेल लिखें; कोड वहीं भेजा "
+                         "जाएगा।",
+        "contact": "मोबाइल नंबर या ईमेल",
+        "send_code": "मुझे कोड भेजें",
+        "code_requested": "यदि यह नंबर या ईमेल दर्ज है, तो साइन-इन कोड भेजा जा रहा है। यह एक "
+                          "बार, {minutes} मिनट के भीतर काम करेगा।",
         "branch": "आपका केंद्र",
         "phone": "फ़ोन",
         "address": "पता",

@@ -30,7 +30,7 @@ from institute_core.reports.progress import collect_progress
 from sync_server.auth import service as auth_service
 from sync_server.auth import throttle
 from sync_server.errors import ApiError
-from sync_server.portal import feedback, reader, web
+from sync_server.portal import code_requests, feedback, reader, web
 from sync_server.portal.i18n import text
 from sync_server.portal.sessions import (
     GUARDIAN,
@@ -180,6 +180,26 @@ async def sign_in_with_code(request: Request) -> Response:
     new = await run_in_threadpool(open_session, engine, settings, kind=GUARDIAN,
                                   student_id=student_id)
     return _signed_in(request, new.token, settings.portal_session_hours * 3600)
+
+
+@router.post("/code/request")
+async def request_code(request: Request) -> Response:
+    """Send a code to the phone or email on file. The same answer whatever was typed, so the
+    form reveals nobody's contact; the address budget of sign-ins limits the form itself."""
+    form = await _checked_form(request)
+    lang = web.language(request)
+    if form is None:
+        return _sign_in_page(request, 403, error=text(lang, "form_expired"))
+    engine, settings = request.app.state.engine, _settings(request)
+    wait = await run_in_threadpool(_throttled, engine, f"portal-code-ask:{_client(request)}",
+                                   settings.login_max_failures,
+                                   settings.login_window_seconds)
+    if wait is not None:
+        return _too_many(request, wait)
+    await run_in_threadpool(code_requests.request_code, engine, settings,
+                            form.get("contact", ""), lang)
+    return _sign_in_page(request, notice=text(lang, "code_requested",
+                                              minutes=settings.portal_sent_code_minutes))
 
 
 @router.post("/sign-out")
