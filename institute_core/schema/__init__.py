@@ -12,7 +12,9 @@ from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, Pass
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.branches import (
     MAIN_BRANCH_ID,
+    BatchBranchMove,
     Branch,
+    FacultyBranchMove,
     StudentBranchMove,
     UserBranch,
 )
@@ -82,6 +84,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Student,
     StudentBranchMove,
     Faculty,
+    FacultyBranchMove,
     Enrollment,
     LearningSession,
     SessionAttendance,
@@ -91,6 +94,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     BatchMember,
     BatchSessionAttendance,
     BatchAttendanceTopic,
+    BatchBranchMove,
     Assessment,
     Inquiry,
     InquirySubject,
@@ -143,6 +147,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "BatchAttendanceTopic",
+    "BatchBranchMove",
     "BatchMember",
     "BatchSessionAttendance",
     "Branch",
@@ -152,6 +157,7 @@ __all__ = [
     "Enrollment",
     "Expense",
     "Faculty",
+    "FacultyBranchMove",
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",
