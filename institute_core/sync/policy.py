@@ -488,10 +488,11 @@ def _facts(counselor: Rule | None) -> dict[str, tuple[Grant, ...]]:
     return grants
 
 
-# Faculty see no money; counselors see and take their students' (issue 18). One block, keyed by
-# role today: issue 17's permissions (fees.collect, fees.refund, fees.configure,
-# reports.financial) replace the keys here and nothing else.
-_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS)
+# Faculty see no money; counselors see and take their students' (issue 18); a student (and
+# the portal, reading for a student or their guardian) sees their own dues, receipts and
+# refunds (issue 20). One block, keyed by role today: issue 17's permissions (fees.collect,
+# fees.refund, fees.configure, reports.financial) replace the keys here and nothing else.
+_MONEY_OF_STUDENTS = _reads(NOTHING, STUDENT_ROWS, OWN_STUDENT_ROWS)
 _ADMINS_ONLY = _reads(NOTHING, NOTHING)
 FEES_POLICY: dict[str, TablePolicy] = {
     "fee_heads": TablePolicy(read=_reads(NOTHING, EVERYTHING), write=_admins()),
