@@ -12,9 +12,7 @@ from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, Pass
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.branches import (
     MAIN_BRANCH_ID,
-    BatchBranchMove,
     Branch,
-    FacultyBranchMove,
     StudentBranchMove,
     UserBranch,
 )
@@ -84,7 +82,6 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Student,
     StudentBranchMove,
     Faculty,
-    FacultyBranchMove,
     Enrollment,
     LearningSession,
     SessionAttendance,
@@ -94,7 +91,6 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     BatchMember,
     BatchSessionAttendance,
     BatchAttendanceTopic,
-    BatchBranchMove,
     Assessment,
     Inquiry,
     InquirySubject,
@@ -147,7 +143,6 @@ __all__ = [
     "AuthSession",
     "Base",
     "BatchAttendanceTopic",
-    "BatchBranchMove",
     "BatchMember",
     "BatchSessionAttendance",
     "Branch",
@@ -157,7 +152,6 @@ __all__ = [
     "Enrollment",
     "Expense",
     "Faculty",
-    "FacultyBranchMove",
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",
