@@ -116,7 +116,8 @@ class TemplateForm(QWidget):
             "{" + p + "}" for p in service.PLACEHOLDERS), "hint")
         self.placeholders.setWordWrap(True)
         for label, widget in (("Name", self.name), ("Title", self.title), ("Body", self.body),
-                              ("", self.placeholders), ("Signatures", self.signatures), ("Logo file", logo_row),
+                              ("", self.placeholders), ("Signatures", self.signatures),
+                              ("Logo file", logo_row),
                               ("Layout", self.layout_choice), ("Course", self.subject),
                               ("", self.auto_issue), ("Minimum attendance", self.min_attendance),
                               ("Minimum grade", self.min_grade), ("", self.active)):
