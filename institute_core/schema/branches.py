@@ -1,5 +1,5 @@
-"""Branches (centres) of one institute, who works in which, and students' moves between them
-(issue 17; seed 004's `branches` and `branchId`)."""
+"""Branches (centres) of one institute, who works in which, and the moves of students, batches
+and faculty members between them (issue 17; seed 004's `branches` and `branchId`)."""
 
 from __future__ import annotations
 
@@ -84,3 +84,4 @@ class StudentBranchMove(Synced, Base):
     moved_on: Mapped[date]
     moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+
