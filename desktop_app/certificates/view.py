@@ -112,8 +112,12 @@ class TemplateForm(QWidget):
             box.setSpecialValueText("no minimum")
         self.active = QCheckBox("Active")
         self.active.setChecked(True)
+        self.placeholders = styled_label("Placeholders: " + ", ".join(
+            "{" + p + "}" for p in service.PLACEHOLDERS), "hint")
+        self.placeholders.setWordWrap(True)
         for label, widget in (("Name", self.name), ("Title", self.title), ("Body", self.body),
-                              ("Signatures", self.signatures), ("Logo file", logo_row),
+                              ("", self.placeholders), ("Signatures", self.signatures),
+                              ("Logo file", logo_row),
                               ("Layout", self.layout_choice), ("Course", self.subject),
                               ("", self.auto_issue), ("Minimum attendance", self.min_attendance),
                               ("Minimum grade", self.min_grade), ("", self.active)):
@@ -174,8 +178,9 @@ class CertificatesView(QWidget):
         layout.addWidget(title_label("Certificates"))
         layout.addWidget(styled_label(
             "Templates say how a certificate reads and when it is issued by itself. Each "
-            "certificate gets a number of this desk's series and a QR code anyone can check on "
-            "the server; afterwards it can only be revoked.", "subtitle"))
+            "certificate gets a number (the student's branch code and this desk's series) and a "
+            "QR code anyone can check on the server; afterwards it can only be revoked.",
+            "subtitle"))
         split = QSplitter()
         layout.addWidget(split, 1)
         left = QWidget()

@@ -363,7 +363,7 @@ class DashboardView(QWidget):
                          lambda exc: self._on_failed(generation, exc))
         if self.money_cards:
             today = self._today
-            tasks.run_db(lambda: money_tiles(replica, today), self._on_money,
+            tasks.run_db(lambda: money_tiles(replica, today, branches), self._on_money,
                          lambda exc: self._on_failed(generation, exc))
 
     def _on_money(self, tiles: MoneyTiles) -> None:

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import GstMode, PaymentEventKind, PaymentMode
 from institute_core.fees import gst
-from institute_core.fees.access import require_admin, require_money_access
+from institute_core.fees.access import REFUND, require_admin, require_money_access
 from institute_core.fees.ledger import ledger_of
 from institute_core.fees.money import ZERO, entered
 from institute_core.numbering import SERIES_STATE_KEY, next_number
@@ -101,7 +101,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
         require_money_access(session, actor.user_id)
-        if session.get(Student, request.student_id) is None:
+        student = session.get(Student, request.student_id)
+        if student is None:
             raise LookupError(f"no student with id {request.student_id}")
         paid_on = request.paid_on or today
         book = ledger_of(session, request.student_id)
@@ -133,6 +134,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
             reference=_text(request.reference), card_last4=_text(request.card_last4),
             bank=_text(request.bank), instrument_date=request.instrument_date,
             note=_text(request.note), received_by=actor.user_id,
+            # Taken in the student's branch: its reports count it even if they move later.
+            branch_id=student.branch_id,
             # An advance (allocated to nothing) is taxable value without GST until it pays a due.
             taxable=taxes.taxable + left, cgst=taxes.cgst, sgst=taxes.sgst, igst=taxes.igst)
         session.add(payment)
@@ -190,7 +193,7 @@ def cancel_payment(replica: Replica, actor: Actor, payment_id: uuid.UUID, reason
     if not _text(reason):
         raise InvalidInput("payment_events", "reason", "is required: why is it cancelled?")
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "cancel a receipt")
+        require_admin(session, actor.user_id, "cancel a receipt", REFUND)
         payment = _payment(session, payment_id)
         if "cancelled" in _events(session, payment_id):
             raise InvalidInput("payment_events", "kind", "the receipt is already cancelled")
@@ -215,7 +218,7 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
         raise InvalidInput("refunds", "amount", str(exc)) from None
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "refund")
+        require_admin(session, actor.user_id, "refund", REFUND)
         credit = ledger_of(session, student_id).credit
         if value > credit:
             raise InvalidInput("refunds", "amount", f"is more than the student's credit "
@@ -224,7 +227,9 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
                      credit_note_no=next_number(session, "refunds", "credit_note_no", series,
                                                 on),
                      refunded_on=on, amount=value, mode=mode, reference=_text(reference),
-                     reason=str(_text(reason)), refunded_by=actor.user_id)
+                     reason=str(_text(reason)), refunded_by=actor.user_id,
+                     branch_id=session.execute(select(Student.branch_id).where(
+                         Student.id == student_id)).scalar())
         session.add(row)
         session.flush()
         return row.id, row.credit_note_no

@@ -22,6 +22,7 @@ from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.fees import (
     Expense,
     FeeDiscount,
+    FeeFollowUp,
     FeeHead,
     FeeInstalment,
     FeePlan,
@@ -114,6 +115,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Refund,
     Expense,
     SalaryPayment,
+    FeeFollowUp,
     CertificateTemplate,
     Certificate,
     # Messages (issue 19)
@@ -162,6 +164,7 @@ __all__ = [
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",
+    "FeeFollowUp",
     "FeeHead",
     "FeeInstalment",
     "FeePlan",

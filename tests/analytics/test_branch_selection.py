@@ -230,3 +230,23 @@ def test_the_pick_is_remembered_per_user_and_becomes_the_desks_branch(
     assert remembered_choice(replica, admin.user_id) is None
     with replica.read() as db:
         assert selection_label(db, None) == "All branches"
+
+
+def test_crm_insights_of_a_branch_count_its_inquiries_and_follow_ups(
+        branched: tuple[Replica, Period]) -> None:
+    from institute_core.crm.insights import crm_insights
+
+    replica, period = branched
+    every = _branches(replica)
+    with replica.read() as db:
+        parts = [crm_insights(db, period, branch_ids=[b]) for b in every]
+        whole = crm_insights(db, period)
+    for branch, part in zip(every, parts, strict=True):
+        assert sum(m.inquiries for m in part.by_month) == _sql(
+            replica, "SELECT count(*) FROM crm_inquiries WHERE deleted_at IS NULL AND "
+            "branch_id = :b AND created_at >= :a AND created_at < :e", b=branch.hex,
+            a=period.start_utc().isoformat(sep=" "),
+            e=period.end_utc_exclusive().isoformat(sep=" "))
+    assert sum(p.adherence.due for p in parts) == whole.adherence.due
+    assert sum(sum(m.inquiries for m in p.by_month) for p in parts) \
+        == sum(m.inquiries for m in whole.by_month)

@@ -119,6 +119,8 @@ def test_a_guardian_opens_their_childs_pages_with_a_printed_code(
     width = page.viewport_size["width"]
     code = _guardian_code(portal_server, portal_world.bob.student_id)
     page.goto(portal_server.base_url + "/portal/sign-in?lang=hi")
+    assert _fits(page)
+    page.screenshot(path=str(shots / f"guardian-{width}-sign-in-hi.png"), full_page=True)
     page.get_by_label("साइन-इन कोड").fill(code)
     page.get_by_role("button", name="कोड से खोलें").click()
     assert page.url.endswith("/portal/home")

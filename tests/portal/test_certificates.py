@@ -246,3 +246,27 @@ def test_a_student_finds_their_certificates_on_the_portal_and_no_one_elses(
     with TestClient(portal.app, follow_redirects=False) as bob:
         sign_in(bob, portal_world.bob.email, STUDENT_PASSWORD)
         assert not any(token in bob.get("/portal/home").text for token in tokens.values())
+
+
+def test_a_certificate_number_must_carry_a_real_branch_code(
+        portal: TestClient, portal_world: PortalWorld, pushed: dict[str, object]) -> None:
+    admin = pushed["admin"]
+    assert isinstance(admin, Device)
+    template = uuid.uuid4()
+    year = financial_year(date(2026, 12, 1))
+
+    def certificate(number: str) -> object:
+        return admin.change("certificates", uuid.uuid4(), new_row(
+            template_id=template, student_id=portal_world.alice.student_id,
+            certificate_number=number, verification_token=uuid.uuid4().hex,
+            issued_on=date(2026, 12, 1), issued_by=admin.user_id,
+            student_name=portal_world.alice.name, course_name="Python Programming"))
+
+    result = admin.push(
+        admin.change("certificate_templates", template, new_row(
+            name="Branch", title="Branch", body=BODY, layout="portrait", auto_issue=False,
+            is_active=True)),
+        certificate(f"NOWHERE/{year}/{admin.series_code}/000901"),
+        certificate(f"MAIN/{year}/{admin.series_code}/000902"))
+    assert [r["outcome"] for r in result] == ["applied", "rejected", "applied"], result
+    assert "code of no branch" in result[1]["reason"]

@@ -90,7 +90,7 @@ def test_a_word_mixing_scripts_is_drawn_and_shaped_in_each_scripts_face(text: st
             assert font == FONT, (font, piece)
         if re.search("[\u0900-\u097f]", piece):
             assert font == face_name("Devanagari"), (font, piece)
-    for font, piece in pieces:
+    for _font, piece in pieces:
         if "व" in piece and "विज्ञान" in text:
             # Shaped as Devanagari: the vowel sign of वि is drawn before its consonant.
             assert not piece.startswith("व"), piece
