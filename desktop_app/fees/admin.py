@@ -9,6 +9,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from PySide6.QtCore import QDate, Signal
@@ -192,8 +193,13 @@ class HeadsTab(_ListTab):
                   "gst_mode": self.gst_mode.currentData(),
                   "gst_rate": self.gst_rate.text().strip() or "0",
                   "branch_id": self.branch.currentData()}
-        self.run(lambda: add_fee_head(replica, actor, **values),
-                 self.saved(f"Fee head {values['name'].strip()} saved."))
+        self.run(lambda: add_fee_head(replica, actor, **values), self._on_added)
+
+    def _on_added(self, _id: object) -> None:
+        name = self.name.text().strip()
+        self.name.clear()
+        self.amount.clear()
+        self.saved(f"Fee head {name} saved.")(_id)
 
 
 DISCOUNT_COLUMNS: list[Column[fa.DiscountLine]] = [
@@ -292,8 +298,14 @@ class ExpensesTab(_ListTab):
         values = {"category": self.category.currentData(), "amount": self.amount.text(),
                   "spent_on": _pydate(self.spent_on.date()), "note": self.note.text(),
                   "branch_id": self.branch.currentData()}
-        self.run(lambda: fa.add_expense(replica, actor, **values),
-                 self.saved(f"Expense of ₹{values['amount'].strip()} saved."))
+        self.run(lambda: fa.add_expense(replica, actor, **values), self._on_added)
+
+    def _on_added(self, _id: object) -> None:
+        # Cleared once saved, so a second click cannot enter the same expense twice.
+        amount = self.amount.text().strip().replace(",", "")
+        self.amount.clear()
+        self.note.clear()
+        self.saved(f"Expense of {money(Decimal(amount))} saved.")(_id)
 
 
 SALARY_COLUMNS: list[Column[fa.SalaryLine]] = [

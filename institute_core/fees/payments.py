@@ -23,9 +23,10 @@ from institute_core.fees import gst
 from institute_core.fees.access import REFUND, require_admin, require_money_access
 from institute_core.fees.ledger import ledger_of
 from institute_core.fees.money import ZERO, entered
-from institute_core.numbering import SERIES_STATE_KEY, next_number
+from institute_core.numbering import SERIES_STATE_KEY, branch_label, next_number
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
+    Branch,
     FeeInstalment,
     FeePlan,
     Payment,
@@ -34,6 +35,7 @@ from institute_core.schema import (
     Refund,
     Student,
 )
+from institute_core.schema.fees import NUMBER_LENGTH
 from institute_core.validation import InvalidInput
 
 INSTRUMENTS = frozenset({PaymentMode.CHEQUE.value, PaymentMode.DD.value})
@@ -94,6 +96,21 @@ class Taken:
     advance: Decimal  # not allocated to any due: the student's credit
 
 
+# The longest number without a branch code: "2026-27/" + an 8-character series + "/000123".
+_PLAIN_LONGEST = 8 + 8 + 1 + 6
+
+
+def branch_code(session: Session, branch_id: uuid.UUID | None) -> str | None:
+    """The code a receipt or credit note of `branch_id` starts with (`MAIN/2026-27/D07/000123`:
+    each branch's receipts read as its own series), or None when its code would not fit the
+    number's column (the number is then plain; its series alone keeps it unique)."""
+    if branch_id is None:
+        return None
+    label = branch_label(session.execute(select(Branch.code).where(
+        Branch.id == branch_id)).scalar())
+    return label if label and len(label) + 1 + _PLAIN_LONGEST <= NUMBER_LENGTH else None
+
+
 def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
                  today: date) -> Taken:
     """Record money received and number its receipt, in one unit of work."""
@@ -129,7 +146,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
                             taxes.sgst + inside.sgst, taxes.igst + inside.igst)
         payment = Payment(
             id=uuid.uuid4(), student_id=request.student_id,
-            receipt_no=next_number(session, "payments", "receipt_no", series, paid_on),
+            receipt_no=next_number(session, "payments", "receipt_no", series, paid_on,
+                                   branch_code(session, student.branch_id)),
             paid_on=paid_on, amount=amount, mode=request.mode,
             reference=_text(request.reference), card_last4=_text(request.card_last4),
             bank=_text(request.bank), instrument_date=request.instrument_date,
@@ -223,13 +241,14 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
         if value > credit:
             raise InvalidInput("refunds", "amount", f"is more than the student's credit "
                                f"({credit})")
+        branch_id = session.execute(select(Student.branch_id).where(
+            Student.id == student_id)).scalar()
         row = Refund(student_id=student_id, payment_id=payment_id,
                      credit_note_no=next_number(session, "refunds", "credit_note_no", series,
-                                                on),
+                                                on, branch_code(session, branch_id)),
                      refunded_on=on, amount=value, mode=mode, reference=_text(reference),
                      reason=str(_text(reason)), refunded_by=actor.user_id,
-                     branch_id=session.execute(select(Student.branch_id).where(
-                         Student.id == student_id)).scalar())
+                     branch_id=branch_id)
         session.add(row)
         session.flush()
         return row.id, row.credit_note_no

@@ -43,7 +43,7 @@ def test_dashboard_puts_branches_side_by_side_and_their_sum(
     with qtbot.waitSignal(view.sig_loaded, timeout=15000):
         view.set_period(MARCH)
     with replica.read() as db:
-        expected = branch_figures(db, MARCH)
+        expected = branch_figures(db, MARCH, with_money=True)
     shown = view.branches.model
     names = [shown.data(shown.index(r, 0)) for r in range(shown.rowCount())]
     assert names == ["Main", "North Campus", "All branches"]

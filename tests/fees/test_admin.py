@@ -206,16 +206,26 @@ def test_a_receipt_prints_the_gstin_of_the_branch_it_was_taken_in(
     fa.save_fee_settings(replica, admin, north_id, gstin="27ABCDE1234F1Z5",
                          state="Maharashtra", gst_mode="inclusive", gst_rate="18",
                          limit_percent=None, limit_amount=None)
-    texts = {}
+    texts, numbers = {}, {}
     for n in (0, 1):
         _plan(replica, counselor, institute, n)
         printed = desk.pay_and_print(replica, counselor, PaymentRequest(
             institute.student_ids[n], "5000", "cash"), TODAY, tmp_path)
         texts[n] = PdfReader(printed.path).pages[0].extract_text()
+        numbers[n] = printed.receipt_no
         if os.environ.get("FEES_SCREENSHOTS"):
             shutil.copy(printed.path, Path(os.environ["FEES_SCREENSHOTS"]) / f"receipt-{n}.pdf")
     assert "GSTIN 27ABCDE1234F1Z5 · Maharashtra" in texts[1]
     assert "27ABCDE1234F1Z5" not in texts[0]  # Main has none set
+    # Each branch's receipts read as its own series; the sequence is the desk's across both.
+    assert numbers == {0: "MAIN/2026-27/D07/000001", 1: "NOR/2026-27/D07/000002"}
+    assert numbers[1] in texts[1]
+    # A code too long for the number's column leaves the number plain (still unique).
+    with replica.write(admin) as session:
+        session.get(Branch, north_id).code = "NORTH-RING-ROAD1"
+    later = desk.pay_and_print(replica, counselor, PaymentRequest(
+        institute.student_ids[1], "100", "cash"), TODAY, tmp_path)
+    assert later.receipt_no == "2026-27/D07/000003"
 
 
 def test_the_dashboard_money_tiles_of_each_branch_add_up_to_the_whole(
