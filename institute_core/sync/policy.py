@@ -756,14 +756,17 @@ POLICY: dict[str, TablePolicy] = {
     # A read receipt is written once, by its reader (user_id must be the pusher: it is part of
     # the natural key, so the rule checks it rather than the server filling it in);
     # administrators (the authors) see them all.
+    # A super administrator may correct any receipt or notification by hand (as deliveries).
     "announcement_reads": TablePolicy(
         read=_reads(OWN_ENTRIES, OWN_ENTRIES, OWN_ENTRIES),
-        write={role: (Grant(INSERT_ONLY, FOR_THEMSELVES),) for role in STAFF}),
+        write={**{role: (Grant(INSERT_ONLY, FOR_THEMSELVES),) for role in STAFF},
+               Role.SUPER_ADMIN.value: (Grant(ALL_OPS, ANY_ROW),)}),
     # Each desk makes its own user's bell; on another desk of theirs only "read" changes it.
     "staff_notifications": TablePolicy(
-        read={role: OWN_ENTRIES for role in ROLES},
-        write={role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
-                            frozenset({"read_at"})),) for role in STAFF}),
+        read={**{role: OWN_ENTRIES for role in ROLES}, Role.SUPER_ADMIN.value: EVERYTHING},
+        write={**{role: (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
+                               frozenset({"read_at"})),) for role in STAFF},
+               Role.SUPER_ADMIN.value: (Grant(ALL_OPS, ANY_ROW),)}),
 }
 
 
