@@ -42,7 +42,6 @@ from institute_core.analytics.risk_settings import read_thresholds
 from institute_core.display import count, date_text, day_month, money, number
 from institute_core.enums import Role
 from institute_core.fees.desk import MoneyTiles, money_tiles
-from institute_core.setup.access import is_admin
 
 
 def _flag_titles(student: AtRiskStudent) -> str:
@@ -238,7 +237,7 @@ class DashboardView(QWidget):
         self.severity_filter.currentIndexChanged.connect(self._on_rule_filter)
         head.addWidget(self.severity_filter)
         head.addWidget(self.rule_filter)
-        if is_admin(self._ctx.user):
+        if self._ctx.user.may("reports.view"):
             self.thresholds_button = QPushButton("Thresholds…")
             self.thresholds_button.setToolTip("When a student is flagged, and when it is urgent")
             self.thresholds_button.clicked.connect(self.edit_thresholds)

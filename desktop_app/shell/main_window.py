@@ -57,14 +57,14 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.sync = sync
-        role = ctx.user.role.value.replace("_", " ")
+        role = str(ctx.user.role).replace("_", " ")
         self.setWindowTitle(f"Institute Desk – {ctx.user.name} ({role})")
         self._pages: dict[str, QWidget] = {}
         self.current_section: str | None = None
         self._build()
         self.sync.sig_status_changed.connect(self.status_panel.show_status)
         self.sync.start()
-        sections = sections_for(ctx.user.role)
+        sections = sections_for(ctx.user)
         if sections:
             self.open_section(sections[0].id, focus=True)
 
@@ -79,7 +79,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.sidebar.setAccessibleName("Sections")
         self.nav_model = QStandardItemModel(self)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user):
             item = QStandardItem(icon(section.icon), section.title)
             item.setData(section.id, SECTION_ROLE)
             item.setToolTip(f"{section.title} ({keys})")
@@ -114,7 +114,7 @@ class MainWindow(QMainWindow):
         for action in (self.sync_action, self.help_action, self.settings_action,
                        self.logout_action):
             toolbar.addAction(action)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user):
             jump = QAction(self)
             jump.setShortcut(QKeySequence(keys))
             jump.triggered.connect(
@@ -130,7 +130,7 @@ class MainWindow(QMainWindow):
 
         `focus` hands the keyboard to the page's content (a section opened by its shortcut
         or at sign-in); browsing the sidebar with the arrow keys leaves it in the sidebar."""
-        if not may_open(self.ctx.user.role, section_id):
+        if not may_open(self.ctx.user, section_id):
             title = SECTION_BY_ID[section_id].title if section_id in SECTION_BY_ID \
                 else section_id
             self.statusBar().showMessage(f"{title} is not available to your role.", 5000)

@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from institute_core.crm.access import require_crm_access
+from institute_core.crm.access import counsels, require_crm_access
 from institute_core.crm.clock import day_end, day_start, local_day
 from institute_core.crm.inquiries import TABLE as INQUIRIES
 from institute_core.crm.inquiries import live_inquiry, touch_follow_up_date
-from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus, Role
+from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus
 from institute_core.replica import Actor, Replica
 from institute_core.schema import FollowUp, Inquiry
 from institute_core.validation import InvalidInput
@@ -152,7 +152,7 @@ def follow_up_board(replica: Replica, user_id: uuid.UUID, today: date, *,
     follow-up of an open inquiry). Counselors see their own unless `mine_only` is False."""
     later = aliased(FollowUp)
     with replica.read() as session:
-        role = require_crm_access(session, user_id)
+        held = require_crm_access(session, user_id)
         newer = select(later.id).where(
             later.inquiry_id == FollowUp.inquiry_id, later.deleted_at.is_(None),
             later.follow_up_date > FollowUp.follow_up_date).exists()
@@ -167,7 +167,7 @@ def follow_up_board(replica: Replica, user_id: uuid.UUID, today: date, *,
                         Inquiry.status.in_(OPEN), FollowUp.status != FollowUpStatus.COMPLETED,
                         FollowUp.follow_up_date < day_end(today), ~newer)
                  .order_by(FollowUp.follow_up_date))
-        if mine_only and role == Role.COUNSELOR:
+        if mine_only and counsels(held):
             query = query.where(FollowUp.counselor_id == user_id)
         rows = [FollowUpRow(r.id, r.inquiry_id, r.student_name, r.phone or "",
                             r.follow_up_date, r.follow_up_type, r.status, r.notes or "",

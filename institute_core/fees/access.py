@@ -1,5 +1,7 @@
-"""Who may handle money on a desk: counselors take payments and see dues; admins also
-configure fees, approve discounts, cancel and refund. Faculty and students see no money.
+"""Who may handle money on a desk, by permission (issue 17): `fees.collect` takes payments and
+sees dues of the students one counsels, `fees.all_students` of every student; `fees.configure`
+configures fees and approves discounts, `fees.refund` cancels and refunds, `reports.financial`
+sees the money reports. Faculty and students hold none of them.
 
 The desk's check is a convenience (a clear message before anything is written); the server
 enforces the same from the sync policy (`FEES_POLICY` in institute_core/sync/policy.py).
@@ -9,40 +11,38 @@ from __future__ import annotations
 
 import uuid
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.enums import Role
-from institute_core.schema import User
+from institute_core.access.check import permissions_of
 
-MONEY_ROLES = frozenset({Role.COUNSELOR.value, Role.ADMIN.value, Role.SUPER_ADMIN.value})
-ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.SUPER_ADMIN.value})
+# What a permission check on money asks for, named once for the screens.
+MONEY = "fees.collect"
+APPROVES = "fees.configure"
 
 
 class MoneyAccessDenied(PermissionError):
     """The user's role may not see or do this with the institute's money."""
 
 
-def role_of(session: Session, user_id: uuid.UUID | None) -> str | None:
-    return None if user_id is None else session.execute(
-        select(User.role).where(User.id == user_id, User.deleted_at.is_(None))).scalar()
+def require_money_access(session: Session, user_id: uuid.UUID | None) -> frozenset[str]:
+    """The user's permissions, or `MoneyAccessDenied` when they may not handle fees."""
+    held = permissions_of(session, user_id)
+    if MONEY not in held:
+        raise MoneyAccessDenied("fees need the permission fees.collect; this account's role "
+                                "does not grant it")
+    return held
 
 
-def require_money_access(session: Session, user_id: uuid.UUID | None) -> str:
-    """The user's role, or `MoneyAccessDenied` when it may not handle fees."""
-    role = role_of(session, user_id)
-    if role not in MONEY_ROLES:
-        raise MoneyAccessDenied(f"fees are for counselors and admins; this account is "
-                                f"{role or 'unknown'}")
-    return str(role)
+def require_admin(session: Session, user_id: uuid.UUID | None, what: str,
+                  permission: str = APPROVES) -> frozenset[str]:
+    """The user's permissions, or `MoneyAccessDenied` unless they hold `permission`."""
+    held = permissions_of(session, user_id)
+    if permission not in held:
+        raise MoneyAccessDenied(f"only an admin may {what} (it takes the permission "
+                                f"{permission})")
+    return held
 
 
-def require_admin(session: Session, user_id: uuid.UUID | None, what: str) -> str:
-    role = role_of(session, user_id)
-    if role not in ADMIN_ROLES:
-        raise MoneyAccessDenied(f"only an admin may {what}")
-    return str(role)
-
-
-def is_admin(role: str | None) -> bool:
-    return role in ADMIN_ROLES
+def is_admin(held: frozenset[str]) -> bool:
+    """Whether these permissions approve money decisions at once (a discount)."""
+    return APPROVES in held

@@ -112,7 +112,7 @@ def money_report(replica: Replica, actor: Actor, kind: str, start: date, end: da
 
     out_dir.mkdir(parents=True, exist_ok=True)
     with replica.read() as session:
-        require_admin(session, actor.user_id, "see the money reports")
+        require_admin(session, actor.user_id, "see the money reports", "reports.financial")
         report = money_reports.make(session, kind, start, end)
     name = out_dir / f"{kind}-{start.isoformat()}-{end.isoformat()}"
     if as_csv:

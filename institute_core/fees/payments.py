@@ -190,7 +190,7 @@ def cancel_payment(replica: Replica, actor: Actor, payment_id: uuid.UUID, reason
     if not _text(reason):
         raise InvalidInput("payment_events", "reason", "is required: why is it cancelled?")
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "cancel a receipt")
+        require_admin(session, actor.user_id, "cancel a receipt", "fees.refund")
         payment = _payment(session, payment_id)
         if "cancelled" in _events(session, payment_id):
             raise InvalidInput("payment_events", "kind", "the receipt is already cancelled")
@@ -215,7 +215,7 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
         raise InvalidInput("refunds", "amount", str(exc)) from None
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "refund")
+        require_admin(session, actor.user_id, "refund", "fees.refund")
         credit = ledger_of(session, student_id).credit
         if value > credit:
             raise InvalidInput("refunds", "amount", f"is more than the student's credit "

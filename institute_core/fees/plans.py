@@ -144,12 +144,12 @@ def add_discount(replica: Replica, actor: Actor, plan_id: uuid.UUID, discount: D
     counselor's waits for an admin (the server accepts nothing else from a counselor: it
     cannot know a threshold a desk was set to)."""
     with replica.write(actor) as session:
-        role = require_money_access(session, actor.user_id)
+        held = require_money_access(session, actor.user_id)
         plan = session.get(FeePlan, plan_id)
         if plan is None or plan.deleted_at is not None:
             raise LookupError(f"no fee plan with id {plan_id}")
         off = amount_off(plan.total, discount)
-        admin = is_admin(role)
+        admin = is_admin(held)
         status = DiscountStatus.APPROVED.value if admin else DiscountStatus.PENDING.value
         row = FeeDiscount(plan_id=plan.id, student_id=plan.student_id, kind=discount.kind,
                           value=Decimal(str(discount.value)), amount=off,
