@@ -59,8 +59,8 @@ def list_roles(replica: Replica) -> list[RoleRow]:
                                ).scalars().all()
         found = [RoleRow(r.id, r.name, label_of(r.name), r.description or "",
                          frozenset(p for p in (r.permissions or []) if isinstance(p, str)),
-                         bool(r.built_in), r.branch_id,
-                         None if r.branch_id is None else branches.get(r.branch_id),
+                         bool(r.built_in), r.only_branch_id,
+                         None if r.only_branch_id is None else branches.get(r.only_branch_id),
                          int(holders.get(r.name, 0))) for r in rows]
     order = {name: i for i, name in enumerate(perms.BUILT_IN_NAMES)}
     return sorted(found, key=lambda r: (order.get(r.name, len(order)), r.name))
@@ -79,7 +79,7 @@ def _branch(session: Session, branch_id: uuid.UUID | None) -> uuid.UUID | None:
     if branch_id is not None:
         branch = session.get(Branch, branch_id)
         if branch is None or branch.deleted_at is not None:
-            raise InvalidInput(TABLE, "branch_id", "is not a branch", str(branch_id))
+            raise InvalidInput(TABLE, "only_branch_id", "is not a branch", str(branch_id))
     return branch_id
 
 
@@ -114,10 +114,10 @@ def save_role(replica: Replica, actor: Actor, viewer: HasRole, *, name: str,
         text = (description or "").strip() or None
         if old is None:
             row = RoleRecord(id=uuid.uuid4(), name=name, description=text,
-                             permissions=granted, built_in=False, branch_id=limit)
+                             permissions=granted, built_in=False, only_branch_id=limit)
             session.add(row)
             return row.id
-        old.description, old.permissions, old.branch_id = text, granted, limit
+        old.description, old.permissions, old.only_branch_id = text, granted, limit
         return old.id
 
 
@@ -159,3 +159,19 @@ def assign_role(replica: Replica, actor: Actor, viewer: HasRole, user_id: uuid.U
             require_may_manage(viewer, name, perms.of_role(name, {"permissions":
                                                                   row.permissions}))
         user.role = role
+
+
+@dataclass(frozen=True)
+class Account:
+    id: uuid.UUID
+    name: str
+    email: str
+    role: str
+
+
+def list_accounts(replica: Replica) -> list[Account]:
+    """Live accounts with their role, by name (the Roles screen's "assign" list)."""
+    with replica.read() as session:
+        return [Account(u.id, u.full_name, u.email, u.role) for u in session.scalars(
+            select(User).where(User.deleted_at.is_(None))
+            .order_by(User.first_name, User.last_name))]

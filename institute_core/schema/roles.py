@@ -33,5 +33,6 @@ class RoleRecord(Synced, Base):
     # and by the server's policy (an unknown name is refused, never silently granted).
     permissions: Mapped[list[str]] = mapped_column(JsonDoc)
     built_in: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
-    # The branch the role is limited to (None: wherever its holder works).
-    branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
+    # The branch the role is limited to (None: wherever its holder works). Not `branch_id`:
+    # a role lives in no branch (every desk holds every role), it only limits its holders.
+    only_branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))

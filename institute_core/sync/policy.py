@@ -435,7 +435,7 @@ ROLE_WITHIN = Rule(ROLE_TEXT, lambda f, t, r: perms.role_row_refusal(
 NEW_ROLE_WITHIN = Rule(f"{ROLE_TEXT}; a new role is never built in", lambda f, t, r:
                        perms.role_row_refusal(f.permissions, r, creating=True) is None)
 # A role's name is the key accounts hold (users.role) and `built_in` is the installation's.
-ROLE_FIELDS = frozenset({"description", "permissions", "branch_id"})
+ROLE_FIELDS = frozenset({"description", "permissions", "only_branch_id"})
 OWN_ENTRY = Rule("the entry is theirs (user_id, set by the server)", _is_me("user_id"))
 OWN_FACULTY_RECORD = Rule("the record is their own (user_id)", _is_me("user_id"))
 MY_BATCH = Rule("the batch is theirs (faculty_id)", _is_my_faculty("faculty_id"))

@@ -165,7 +165,7 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
             select(_sessions.c.revoked_at, _sessions.c.device_id, _users.c.email,
                    _users.c.role, _users.c.status, _users.c.deleted_at,
                    _faculties.c.id.label("faculty_id"),
-                   _roles.c.permissions, _roles.c.branch_id.label("role_branch_id"))
+                   _roles.c.permissions, _roles.c.only_branch_id)
             .join(_users, _users.c.id == _sessions.c.user_id)
             .outerjoin(_faculties, (_faculties.c.user_id == _users.c.id)
                        & _faculties.c.deleted_at.is_(None))
@@ -185,7 +185,7 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
                      faculty_id=row.faculty_id,
                      # No live role of that name grants nothing (never the built-in set).
                      permissions=perms.of_role(row.role, {"permissions": row.permissions or []}),
-                     branch_limit=row.role_branch_id)
+                     branch_limit=row.only_branch_id)
 
 
 def me(engine: Engine, principal: Principal) -> UserInfo:

@@ -217,11 +217,8 @@ def test_every_table_pointing_at_branch_data_is_declared_branch_scoped() -> None
     """Generated from the schema: a synced table with a branch_id, or with a foreign key to a
     branch-scoped table, must say where its rows live (else a desk would pull them from every
     branch). Users and branches are the shared directory, fee heads a price list
-    (docs/security.md); roles a list every desk holds."""
+    (docs/security.md)."""
     shared = {"users", "branches", "fee_heads",
-              # Roles name at most the branch they are limited to; every desk holds them all
-              # (it works out its colleagues' rights from them).
-              "roles",
               # Open (docs/security.md): a message goes to a student or to an inquiry, and
               # where it lives needs both parents; not branch-scoped yet.
               "messages", "message_deliveries"}
