@@ -47,13 +47,17 @@ def role_permissions(session: Session, name: str | None) -> frozenset[str] | Non
     return perms.of_role(name, {"permissions": row.permissions})
 
 
+def role_name(session: Session, user_id: uuid.UUID | None) -> str | None:
+    """The role account `user_id` holds (None: unknown or deleted account)."""
+    if user_id is None:
+        return None
+    return session.execute(select(User.role).where(User.id == user_id,
+                                                   User.deleted_at.is_(None))).scalar()
+
+
 def permissions_of(session: Session, user_id: uuid.UUID | None) -> frozenset[str]:
     """What account `user_id` may do now (nothing for an unknown or deleted account)."""
-    if user_id is None:
-        return frozenset()
-    role = session.execute(select(User.role).where(User.id == user_id,
-                                                   User.deleted_at.is_(None))).scalar()
-    return role_permissions(session, role) or frozenset()
+    return role_permissions(session, role_name(session, user_id)) or frozenset()
 
 
 def _describe(names: Iterable[str]) -> str:

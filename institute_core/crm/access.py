@@ -8,7 +8,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from institute_core.access.check import permissions_of
+from institute_core.access.check import permissions_of, role_name
 
 CRM = "crm.inquiry.edit"
 
@@ -21,8 +21,9 @@ def require_crm_access(session: Session, user_id: uuid.UUID | None) -> frozenset
     """The user's permissions, or `CrmAccessDenied` when they may not work inquiries."""
     held = permissions_of(session, user_id)
     if CRM not in held:
-        raise CrmAccessDenied("the inquiry desk needs the permission crm.inquiry.edit; this "
-                              "account's role does not grant it")
+        raise CrmAccessDenied(
+            "the inquiry desk needs the permission crm.inquiry.edit (counselors and admins "
+            f"have it); this account is {role_name(session, user_id) or 'unknown'}")
     return held
 
 

@@ -13,7 +13,7 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from institute_core.access.check import permissions_of
+from institute_core.access.check import permissions_of, role_name
 
 # What a permission check on money asks for, named once for the screens.
 MONEY = "fees.collect"
@@ -28,8 +28,9 @@ def require_money_access(session: Session, user_id: uuid.UUID | None) -> frozens
     """The user's permissions, or `MoneyAccessDenied` when they may not handle fees."""
     held = permissions_of(session, user_id)
     if MONEY not in held:
-        raise MoneyAccessDenied("fees need the permission fees.collect; this account's role "
-                                "does not grant it")
+        raise MoneyAccessDenied("fees need the permission fees.collect (counselors and admins "
+                                f"have it); this account is "
+                                f"{role_name(session, user_id) or 'unknown'}")
     return held
 
 

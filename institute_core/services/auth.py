@@ -90,6 +90,11 @@ class CurrentUser:
         return permission in granted
 
 
+def _role(name: str) -> str:
+    """A built-in role as its `Role` member (screens compare with it), any other by name."""
+    return Role(name) if name in perms.BUILT_IN else name
+
+
 def hash_password(password: str) -> str:
     """An argon2 verifier of `password`."""
     return _HASHER.hash(password)
@@ -125,7 +130,7 @@ def login_offline(replica: Replica, email: str, password: str) -> CurrentUser:
             raise LoginFailed(LoginProblem.INACTIVE)
         signed_in = CurrentUser(user_id=user.id, email=user.email,
                                 name=full_name(user.first_name, user.last_name),
-                                role=user.role, faculty_id=faculty_id_of(session, user.id),
+                                role=_role(user.role), faculty_id=faculty_id_of(session, user.id),
                                 permissions=permissions_of(session, user.id))
     record_login(replica, signed_in.user_id, online=False)
     return signed_in
@@ -141,7 +146,7 @@ def current_user(replica: Replica, user_id: uuid.UUID, *, online: bool = False) 
             raise LoginFailed(LoginProblem.INACTIVE)
         found = CurrentUser(user_id=user.id, email=user.email,
                             name=full_name(user.first_name, user.last_name),
-                            role=user.role, faculty_id=faculty_id_of(session, user.id),
+                            role=_role(user.role), faculty_id=faculty_id_of(session, user.id),
                             online=online, permissions=permissions_of(session, user.id))
     if online:  # called right after a successful online sign-in
         record_login(replica, found.user_id, online=True)
@@ -198,5 +203,5 @@ def create_standalone_institute(replica: Replica, *, email: str, password: str,
                          role=Role.ADMIN, status=UserStatus.ACTIVE))
     replica.set_state("standalone", True)
     return CurrentUser(user_id=user_id, email=email, name=full_name(first_name, last_name),
-                       role=Role.ADMIN.value, faculty_id=None,
+                       role=Role.ADMIN, faculty_id=None,
                        permissions=perms.of_role(Role.ADMIN.value))

@@ -14,6 +14,7 @@ from a push's prefetched rows), so a generated case checks the server against th
 from __future__ import annotations
 
 import itertools
+import math
 import random
 import uuid
 from collections.abc import Iterator, Mapping
@@ -228,9 +229,14 @@ class World:
             # parent appears, in regular pairings (an enrollment and a session alike).
             combos = [tuple(pool[(k + i) % len(pool)] for i, pool in enumerate(pools))
                       for k in range(_SAMPLE)]
-        else:
-            combos = list(itertools.islice(itertools.product(*pools), 20000))
+        elif math.prod(len(pool) for pool in pools) <= 20000:
+            combos = list(itertools.product(*pools))
             self.rng.shuffle(combos)
+        else:
+            # Drawn from every pool: the first 20000 of a larger product all share the first
+            # pools' first ids (a delivery's every candidate named one message, which had its
+            # delivery already, once earlier cases made enough students and inquiries).
+            combos = [tuple(self.rng.choice(pool) for pool in pools) for _ in range(20000)]
         seen: set[uuid.UUID] = set()  # natural keys repeat across picks
         for pick in range(_SAMPLE):
             combo = combos[pick % len(combos)]
