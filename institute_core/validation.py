@@ -7,6 +7,7 @@ sync server and the command line can all tell a person what was wrong.
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -113,20 +114,29 @@ def _required(column: Column[Any]) -> bool:
             and not column.primary_key)
 
 
-# PostgreSQL cannot store the NUL character in text or JSON: a value holding one is refused,
-# naming its field, on the desk as the person saves and on the server as a push arrives.
+# What PostgreSQL cannot store (or JSON cannot carry) is refused, naming its field, on the desk
+# as the person saves and on the server as a push arrives.
 NUL_REFUSED = "must not contain the NUL character (\\x00)"
+SURROGATE_REFUSED = "must not contain a lone surrogate character (not valid Unicode text)"
+NONFINITE_REFUSED = "must not contain NaN or an infinite number"
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def holds_nul(value: Any) -> bool:
-    """Whether text, or any key or text inside a JSON document, holds the NUL character."""
+def unstorable(value: Any) -> str | None:
+    """Why text, or any key, text or number inside a JSON document, cannot be stored (None
+    when it can)."""
     if isinstance(value, str):
-        return "\x00" in value
+        if "\x00" in value:
+            return NUL_REFUSED
+        return SURROGATE_REFUSED if _SURROGATE.search(value) else None
+    if isinstance(value, float):
+        return None if math.isfinite(value) else NONFINITE_REFUSED
     if isinstance(value, dict):
-        return any(holds_nul(k) or holds_nul(v) for k, v in value.items())
+        return next((why for k, v in value.items()
+                     if (why := unstorable(k) or unstorable(v))), None)
     if isinstance(value, list):
-        return any(holds_nul(v) for v in value)
-    return False
+        return next((why for v in value if (why := unstorable(v))), None)
+    return None
 
 
 @dataclass(frozen=True)
@@ -188,8 +198,8 @@ def validate_values(table: Table, values: dict[str, Any], *, partial: bool = Fal
             if not column.nullable:
                 raise InvalidInput(table.name, name, "is required")
             continue
-        if holds_nul(value):
-            raise InvalidInput(table.name, name, NUL_REFUSED)
+        if (why := unstorable(value)) is not None:
+            raise InvalidInput(table.name, name, why)
         length = column.length
         if length is not None and isinstance(value, str) and len(value) > length:
             raise InvalidInput(table.name, name, f"is longer than {length} characters",

@@ -125,6 +125,12 @@ class Settings:
     # INSTITUTE_PORTAL_CODE_HOURS: how long a printed guardian sign-in code stays usable.
     portal_code_hours: int = field(
         default_factory=lambda: _env_int("INSTITUTE_PORTAL_CODE_HOURS", 72))
+    # INSTITUTE_PORTAL_SENT_CODE_MINUTES: how long a code sent by SMS or email stays usable.
+    portal_sent_code_minutes: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_SENT_CODE_MINUTES", 30))
+    # INSTITUTE_PORTAL_CODE_REQUESTS: codes sent to one phone or email per sign-in window.
+    portal_code_requests: int = field(
+        default_factory=lambda: _env_int("INSTITUTE_PORTAL_CODE_REQUESTS", 3))
     # INSTITUTE_PORTAL_SECURE_COOKIES: portal cookies only over HTTPS (1, the default, behind
     # the TLS proxy of docs/deploy.md); 0 only for a plain-HTTP trial on one machine.
     portal_secure_cookies: bool = field(
@@ -136,6 +142,15 @@ class Settings:
         "INSTITUTE_NAME", "").strip() or DEFAULT_INSTITUTE_NAME)
     institute_address: str | None = field(
         default_factory=lambda: os.environ.get("INSTITUTE_ADDRESS", "").strip() or None)
+    # INSTITUTE_GSTIN / INSTITUTE_STATE / INSTITUTE_RECEIPT_PAPER (A4 or A5): what a receipt
+    # the portal reprints says of the institute's GST (the desks keep the same in their fee
+    # settings).
+    institute_gstin: str | None = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_GSTIN", "").strip() or None)
+    institute_state: str | None = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_STATE", "").strip() or None)
+    receipt_paper: str = field(
+        default_factory=lambda: os.environ.get("INSTITUTE_RECEIPT_PAPER", "A5").strip())
 
     def checked(self) -> Settings:
         """These settings, or SystemExit naming what is missing."""

@@ -42,6 +42,7 @@ class BranchComparison(QFrame):
         self.table.setModel(self.model)
         self.table.setAccessibleName("Branches side by side")
         layout.addWidget(self.table)
+        layout.addStretch(1)  # title and table together, whatever height the grid gives
 
     def set_rows(self, rows: list[BranchFigures]) -> None:
         self.model.set_rows(rows)

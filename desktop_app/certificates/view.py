@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDoubleSpinBox,
+    QFileDialog,
     QFormLayout,
     QHBoxLayout,
     QInputDialog,
@@ -29,6 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.certificates.issue import IssueDialog
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
@@ -37,6 +39,7 @@ from institute_core.certificates.pdf import print_certificate
 from institute_core.certificates.service import CertificateRow, TemplateDraft, TemplateRow
 from institute_core.display import date_text
 from institute_core.enums import CertificateLayout
+from institute_core.setup.batches import student_choices
 from institute_core.validation import person_message
 
 TEMPLATE_COLUMNS: list[Column[TemplateRow]] = [
@@ -88,6 +91,14 @@ class TemplateForm(QWidget):
         self.signatures.setPlaceholderText("One signatory a line: Name, Title")
         self.logo = QLineEdit()
         self.logo.setPlaceholderText("A PNG or JPEG file (optional)")
+        self.logo_button = QPushButton("Choose…")
+        self.logo_button.setAccessibleName("Choose a logo file")
+        self.logo_button.clicked.connect(self._on_choose_logo)
+        logo_row = QWidget()
+        logo_layout = QHBoxLayout(logo_row)
+        logo_layout.setContentsMargins(0, 0, 0, 0)
+        logo_layout.addWidget(self.logo, 1)
+        logo_layout.addWidget(self.logo_button)
         self.layout_choice = QComboBox()
         for value in CertificateLayout:
             self.layout_choice.addItem(value.value.capitalize(), value.value)
@@ -101,14 +112,25 @@ class TemplateForm(QWidget):
             box.setSpecialValueText("no minimum")
         self.active = QCheckBox("Active")
         self.active.setChecked(True)
+        self.placeholders = styled_label("Placeholders: " + ", ".join(
+            "{" + p + "}" for p in service.PLACEHOLDERS), "hint")
+        self.placeholders.setWordWrap(True)
         for label, widget in (("Name", self.name), ("Title", self.title), ("Body", self.body),
-                              ("Signatures", self.signatures), ("Logo file", self.logo),
+                              ("", self.placeholders), ("Signatures", self.signatures),
+                              ("Logo file", logo_row),
                               ("Layout", self.layout_choice), ("Course", self.subject),
                               ("", self.auto_issue), ("Minimum attendance", self.min_attendance),
                               ("Minimum grade", self.min_grade), ("", self.active)):
             form.addRow(label, widget)
         self.body.setMaximumHeight(90)
         self.signatures.setMaximumHeight(60)
+
+    def _on_choose_logo(self) -> None:
+        chosen, _filter = QFileDialog.getOpenFileName(
+            self, "Choose the certificate's logo", self.logo.text(),
+            "Images (*.png *.jpg *.jpeg)")
+        if chosen:
+            self.logo.setText(chosen)
 
     def set_subjects(self, subjects: tuple[tuple[uuid.UUID, str], ...]) -> None:
         self.subject.clear()
@@ -156,8 +178,9 @@ class CertificatesView(QWidget):
         layout.addWidget(title_label("Certificates"))
         layout.addWidget(styled_label(
             "Templates say how a certificate reads and when it is issued by itself. Each "
-            "certificate gets a number of this desk's series and a QR code anyone can check on "
-            "the server; afterwards it can only be revoked.", "subtitle"))
+            "certificate gets a number (the student's branch code and this desk's series) and a "
+            "QR code anyone can check on the server; afterwards it can only be revoked.",
+            "subtitle"))
         split = QSplitter()
         layout.addWidget(split, 1)
         left = QWidget()
@@ -188,9 +211,11 @@ class CertificatesView(QWidget):
         buttons = QHBoxLayout()
         self.issue_button = QPushButton("Issue certificates due")
         self.issue_button.setObjectName("primary")
+        self.hand_button = QPushButton("Issue to a student…")
         self.revoke_button = QPushButton("Revoke…")
         self.pdf_button = QPushButton("Save PDF")
-        for button in (self.issue_button, self.revoke_button, self.pdf_button):
+        for button in (self.issue_button, self.hand_button, self.revoke_button,
+                       self.pdf_button):
             buttons.addWidget(button)
         right_layout.addLayout(buttons)
         split.addWidget(right)
@@ -200,6 +225,7 @@ class CertificatesView(QWidget):
         self.new_button.clicked.connect(self._on_new)
         self.save_button.clicked.connect(self._on_save)
         self.issue_button.clicked.connect(self._on_issue_due)
+        self.hand_button.clicked.connect(self._on_issue_by_hand)
         self.revoke_button.clicked.connect(self._on_revoke)
         self.pdf_button.clicked.connect(self._on_pdf)
         self.template_table.selectionModel().selectionChanged.connect(self._on_template_picked)
@@ -264,6 +290,34 @@ class CertificatesView(QWidget):
                          else "No enrollment meets a template's rules right now.")
 
         self._ctx.tasks.run_db(lambda: service.issue_due(replica, actor), issued, self._failed)
+
+    def _on_issue_by_hand(self) -> None:
+        replica = self._ctx.replica
+        self._ctx.tasks.run_db(lambda: student_choices(replica), self._ask_whom, self._failed)
+
+    def issue_dialog(self, students: list[tuple[uuid.UUID, str]]) -> IssueDialog:
+        """The dialog, for the selected template (tests drive it through `exec_dialog`)."""
+        return IssueDialog(self.templates.rows, students, self._editing, self)
+
+    def exec_dialog(self, dialog: IssueDialog) -> bool:
+        return dialog.exec() == IssueDialog.DialogCode.Accepted
+
+    def _ask_whom(self, students: list[tuple[uuid.UUID, str]]) -> None:
+        dialog = self.issue_dialog(students)
+        if not self.exec_dialog(dialog):
+            return
+        picked = dialog.choice()
+        if picked is None:
+            return
+        replica, actor = self._ctx.replica, self._ctx.actor
+
+        def issued(made: service.IssuedCertificate) -> None:
+            self.sig_saved.emit()
+            self.refresh(f"Certificate {made.number} issued to {made.student_name}.")
+
+        self._ctx.tasks.run_db(
+            lambda: service.issue(replica, actor, picked.template_id, picked.student_id,
+                                  today=picked.issued_on), issued, self._failed)
 
     def _on_revoke(self) -> None:
         row = self._selected(self.certificate_table, self.certificates)

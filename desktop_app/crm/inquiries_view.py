@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Qt, Signal
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.crm.board import PipelineBoard
 from desktop_app.crm.capture import CaptureForm
@@ -101,6 +103,9 @@ class InquiriesView(QWidget):
         splitter = QSplitter()
         self.tabs = QTabWidget()
         self.model = InquiryModel(self.today, self)
+        # The branch filter is a slot of its own on the model; the text filters stay as typed.
+        self.branch.filter_rows(self.model, attrgetter("branch_key"), as_hex=True,
+                                after=self._after_filter)
         self.proxy = InquiryProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = table_view()
@@ -165,13 +170,15 @@ class InquiriesView(QWidget):
         self.source = _combo("All sources", [(s.value.replace("_", " "), s.value)
                                              for s in InquirySource])
         self.counselor = _combo("All counselors", [])
+        self.branch = BranchPicker(self._ctx)
         self.priority = _combo("All priorities", [(p.value, p.value) for p in Priority])
         self.tag = QLineEdit()
         self.tag.setPlaceholderText("tag")
         self.tag.setMaximumWidth(110)
         self.due = QCheckBox("Follow-up due")
         row.addWidget(self.search, 2)
-        for w in (self.stage, self.source, self.counselor, self.priority, self.tag, self.due):
+        for w in (self.branch, self.stage, self.source, self.counselor, self.priority, self.tag,
+                  self.due):
             row.addWidget(w)
         for edit in (self.search, self.tag):
             edit.textChanged.connect(self.apply_filter)
@@ -233,6 +240,9 @@ class InquiriesView(QWidget):
     def apply_filter(self) -> None:
         keep = self.current_filter().keep(self.today)
         self.model.set_filter(keep)
+        self._after_filter()
+
+    def _after_filter(self) -> None:
         shown, total = self.model.rowCount(), self.model.total
         self.count.setText(f"{number(shown)} of {number(total)}" if shown != total
                            else count(total, "inquiry", "inquiries"))

@@ -28,6 +28,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.branches.comparison import BranchComparison
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
 from desktop_app.models import Column, RowsModel
@@ -116,6 +117,7 @@ class DashboardView(QWidget):
         self.money: MoneyTiles | None = None
         self.at_risk: tuple[AtRiskStudent, ...] = ()
         self.branch_rows: list[BranchFigures] = []
+        self._branches_used: tuple[uuid.UUID, ...] | None = None
         self.faculty_id: uuid.UUID | None = None
         self.is_faculty = ctx.user.role == Role.FACULTY
         if self.is_faculty:
@@ -134,6 +136,10 @@ class DashboardView(QWidget):
         head = QHBoxLayout()
         head.addWidget(title_label("My students" if self.is_faculty else "Dashboard"))
         head.addStretch(1)
+        # Shown to a user of several branches: every figure below covers the pick.
+        self.branch = BranchPicker(self._ctx)
+        self.branch.selection_changed.connect(self._on_branch_selection)
+        head.addWidget(self.branch)
         head.addWidget(QLabel("Period"))
         self.preset = QComboBox()
         self.preset.addItems([name for name, _days in PRESETS] + [CUSTOM])
@@ -211,7 +217,7 @@ class DashboardView(QWidget):
         if self.is_faculty:
             self.branches.hide()
         else:
-            grid.addWidget(self.branches, 4, 0, 1, 2)
+            grid.addWidget(self.branches, 5, 0, 1, 2)
         grid.setColumnStretch(0, 1)
         grid.setColumnStretch(1, 1)
 
@@ -328,16 +334,18 @@ class DashboardView(QWidget):
         self.loaded = False
         self.message.setText(f"Loading {period.label()}…")
         replica, faculty = self._ctx.replica, self.faculty_id
+        branches = self._branches_used = self.branch.selection
 
         def overview() -> DashboardData:
             with replica.read() as db:
-                return dashboard.dashboard_data(db, period, faculty_id=faculty)
+                return dashboard.dashboard_data(db, period, faculty_id=faculty,
+                                                branch_ids=branches)
 
         def risky() -> tuple[AtRiskStudent, ...]:
             thresholds = read_thresholds(replica)
             with replica.read() as db:
                 return dashboard.dashboard_at_risk(db, period, faculty_id=faculty,
-                                                   thresholds=thresholds)
+                                                   thresholds=thresholds, branch_ids=branches)
 
         tasks = self._ctx.tasks
         tasks.run_db(overview, lambda data: self._on_overview(generation, data),
@@ -347,7 +355,8 @@ class DashboardView(QWidget):
         if not self.is_faculty:
             def by_branch() -> list[BranchFigures]:
                 with replica.read() as db:
-                    return branch_figures(db, period)
+                    return branch_figures(db, period,
+                                          None if branches is None else list(branches))
 
             tasks.run_db(by_branch, lambda rows: self._on_branches(generation, rows),
                          lambda exc: self._on_failed(generation, exc))
@@ -382,6 +391,11 @@ class DashboardView(QWidget):
         self._show_overview(data)
         self.sig_overview_loaded.emit()
         self._done_one()
+
+    def _on_branch_selection(self, selection: tuple[uuid.UUID, ...] | None) -> None:
+        # The choice's first load says "all my branches" too: no second computation for it.
+        if selection != self._branches_used:
+            self.refresh()
 
     def scroll_to_branches(self) -> None:
         """Bring the branches' figures into view (they sit below the charts)."""

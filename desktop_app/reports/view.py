@@ -28,12 +28,14 @@ from PySide6.QtWidgets import (
     QListWidgetItem,
     QPushButton,
     QRadioButton,
+    QSizePolicy,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
@@ -50,10 +52,11 @@ KIND_TITLES = {
     "crm": "CRM conversion",
     "batch": "Batch (every student's progress)",
     "coverage": "Topic coverage of a batch",
+    "branches": "Branches side by side (attendance, utilisation, CRM)",
 }
 # Whom each kind is about; attendance may be about a student or a batch.
 SUBJECT_OF = {"progress": "student", "attendance": "student", "faculty": "faculty",
-              "crm": None, "batch": "batch", "coverage": "batch"}
+              "crm": None, "batch": "batch", "coverage": "batch", "branches": None}
 REMARKS_FOR = ("progress", "batch")
 DEFAULT_DAYS = 30
 
@@ -157,6 +160,16 @@ class ReportsView(QWidget):
         self.who_edit.setPlaceholderText("Loading…")
         self.who.currentIndexChanged.connect(self._on_who)
         form.addRow("Who", self.who)
+        # Reports over several people cover the branch pick (the window's one choice).
+        self.branch = BranchPicker(self._ctx)
+        self.branch_row = QWidget()
+        branch_layout = QHBoxLayout(self.branch_row)
+        branch_layout.setContentsMargins(0, 0, 0, 0)
+        branch_layout.addWidget(self.branch)
+        branch_layout.addStretch(1)
+        self.branch_row.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
+        form.addRow("Branch", self.branch_row)
+        self.branch.selection_changed.connect(lambda _s: self._show_branch_row())
 
         period = QHBoxLayout()
         self.date_from = date_field(_qdate(date.today() - timedelta(days=DEFAULT_DAYS - 1)))
@@ -272,7 +285,16 @@ class ReportsView(QWidget):
             item.setCheckState(Qt.CheckState.Checked)
             self.sections.addItem(item)
         self.form.setRowVisible(self.remarks, kind in REMARKS_FOR)
+        self._show_branch_row()
         self._fill_who()
+
+    def _show_branch_row(self) -> None:
+        several = self.branch.choice.several
+        self.form.setRowVisible(self.branch_row, self.kind_id() in service.BRANCH_SELECTED
+                                and several)
+        if self.about() is None:
+            self.who_edit.setPlaceholderText("Everyone in the branch chosen below" if several
+                                             else "The whole institute")
 
     def _fill_who(self) -> None:
         about = self.about()
@@ -280,7 +302,7 @@ class ReportsView(QWidget):
         self.who.clear()
         self.who.setEnabled(about is not None)
         if about is None:
-            self.who_edit.setPlaceholderText("The whole institute")
+            self._show_branch_row()
         elif self.choices is not None:
             options: tuple[Choice, ...] = {"student": self.choices.students,
                                            "batch": self.choices.batches,
@@ -375,7 +397,8 @@ class ReportsView(QWidget):
             student_id=target if about == "student" else None,
             batch_id=target if about == "batch" else None,
             faculty_id=target if about == "faculty" else None,
-            sections=None if len(chosen) == len(items) else chosen, remarks=remarks)
+            sections=None if len(chosen) == len(items) else chosen, remarks=remarks,
+            branch_ids=self.branch.selection if kind in service.BRANCH_SELECTED else None)
         request.validate()
         return request
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from operator import attrgetter
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.forms import BatchDialog, reason, show_outcome
@@ -34,6 +36,7 @@ def _fill(row: BatchRow) -> str | None:
 
 BATCH_COLUMNS: list[Column[BatchRow]] = [
     Column("Batch", lambda b: b.name),
+    Column("Branch", lambda b: b.branch),
     Column("Subject", lambda b: b.subject),
     Column("Type", lambda b: b.batch_type.replace("_", " ")),
     Column("From", lambda b: date_text(b.start_date)),
@@ -51,8 +54,14 @@ class BatchesTab(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         layout = QVBoxLayout(self)
+        self.branch = BranchPicker(ctx)
+        top = QHBoxLayout()
+        top.addStretch(1)
+        top.addWidget(self.branch)
+        layout.addLayout(top)
         split = QSplitter()
         self.model: RowsModel[BatchRow] = RowsModel(BATCH_COLUMNS, self)
+        self.branch.filter_rows(self.model, attrgetter("branch_id"))
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Batches")

@@ -1,11 +1,13 @@
-"""The people tab: staff accounts (create, edit, deactivate, reset password) and, for faculty,
-their weekly availability on the week grid."""
+"""The people tab: staff accounts (create, edit, deactivate, reset password), the branches each
+works in (`user_branches`: what their desk holds) and, for faculty, their weekly availability
+on the week grid."""
 
 from __future__ import annotations
 
 import uuid
+from operator import attrgetter
 
-from PySide6.QtCore import Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QComboBox,
     QFormLayout,
@@ -13,18 +15,23 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QInputDialog,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QPushButton,
     QSplitter,
     QVBoxLayout,
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.week_grid import WeekGrid
 from desktop_app.widgets import styled_label, table_view
 from institute_core.access import roles
 from institute_core.access.roles import RoleRow
+from institute_core.branches import service as branch_service
+from institute_core.branches.service import BranchRow
 from institute_core.enums import Role
 from institute_core.setup import people
 from institute_core.setup.people import UserRow
@@ -35,6 +42,7 @@ USER_COLUMNS: list[Column[UserRow]] = [
     Column("Name", lambda u: u.name),
     Column("Email", lambda u: u.email),
     Column("Role", lambda u: u.role.replace("_", " ")),
+    Column("Works in", lambda u: u.branches),
     Column("Status", lambda u: u.status, lambda u: None if u.status == "active" else "#f1f1f1"),
 ]
 
@@ -55,7 +63,14 @@ class PeopleTab(QWidget):
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Staff accounts")
-        split.addWidget(self.table)
+        staff = QWidget()
+        staff_layout = QVBoxLayout(staff)
+        staff_layout.setContentsMargins(0, 0, 0, 0)
+        self.branch = BranchPicker(ctx)
+        self.branch.filter_rows(self.model, attrgetter("branch_ids"), many=True)
+        staff_layout.addWidget(self.branch)
+        staff_layout.addWidget(self.table, 1)
+        split.addWidget(staff)
 
         side = QWidget()
         form_box = QVBoxLayout(side)
@@ -80,6 +95,15 @@ class PeopleTab(QWidget):
             buttons.addWidget(b)
         form.addRow(buttons)
         form_box.addWidget(account)
+        self.works_box = QGroupBox("Works in (the branches this account's desk holds)")
+        works = QHBoxLayout(self.works_box)
+        self.works_in = QListWidget()
+        self.works_in.setAccessibleName("Works in")
+        self.works_in.setMaximumHeight(self.works_in.fontMetrics().height() * 5)
+        self.save_works = QPushButton("Save branches")
+        works.addWidget(self.works_in, 1)
+        works.addWidget(self.save_works)
+        form_box.addWidget(self.works_box)
         self.availability = QGroupBox("Weekly availability (drag to mark, drag again to clear)")
         grid_box = QVBoxLayout(self.availability)
         self.grid = WeekGrid()
@@ -104,24 +128,33 @@ class PeopleTab(QWidget):
         self.password_button.clicked.connect(self._reset_password)
         self.grid.changed.connect(self._show_hours)
         self.save_grid.clicked.connect(self.save_availability)
+        self.save_works.clicked.connect(self.save_branches)
         self._clear()
 
     def refresh(self) -> None:
         replica, user = self._ctx.replica, self._ctx.user
 
-        def load() -> tuple[list[RoleRow], list[UserRow]]:
+        def load() -> tuple[list[RoleRow], list[UserRow], list[BranchRow]]:
             staff = [r for r in roles.list_roles(replica) if r.name != Role.STUDENT.value]
-            return staff, people.list_users(replica, user, roles={r.name for r in staff})
+            return (staff, people.list_users(replica, user, roles={r.name for r in staff}),
+                    branch_service.list_branches(replica))
 
         self._ctx.tasks.run_db(load, self._on_loaded, self._fail)
 
-    def _on_loaded(self, loaded: tuple[list[RoleRow], list[UserRow]]) -> None:
-        staff, rows = loaded
+    def _on_loaded(self, loaded: tuple[list[RoleRow], list[UserRow], list[BranchRow]]) -> None:
+        staff, rows, branches = loaded
         chosen = self.role.currentData()
         self.role.clear()
         for role in staff:
             self.role.addItem(role.label, role.name)
         self.role.setCurrentIndex(max(0, self.role.findData(chosen)))
+        self.works_in.clear()
+        for branch in branches:
+            item = QListWidgetItem(f"{branch.name} ({branch.code})")
+            item.setData(Qt.ItemDataRole.UserRole, branch.id)
+            item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+            item.setCheckState(Qt.CheckState.Unchecked)
+            self.works_in.addItem(item)
         self.model.set_rows(rows)
         if self._user_id is not None:
             for i, row in enumerate(rows):
@@ -141,6 +174,28 @@ class PeopleTab(QWidget):
         self.availability.setEnabled(False)
         self.grid.set_week(Week())
         self._show_hours()
+        self._show_works_in(frozenset())
+
+    def _show_works_in(self, branch_ids: frozenset[uuid.UUID]) -> None:
+        self.works_box.setEnabled(self._user_id is not None)
+        for i in range(self.works_in.count()):
+            item = self.works_in.item(i)
+            item.setCheckState(Qt.CheckState.Checked
+                               if item.data(Qt.ItemDataRole.UserRole) in branch_ids
+                               else Qt.CheckState.Unchecked)
+
+    def save_branches(self) -> None:
+        """The chosen account works in exactly the ticked branches."""
+        if self._user_id is None:
+            return
+        ticked = [self.works_in.item(i).data(Qt.ItemDataRole.UserRole)
+                  for i in range(self.works_in.count())
+                  if self.works_in.item(i).checkState() == Qt.CheckState.Checked]
+        replica, actor, user, user_id = (self._ctx.replica, self._ctx.actor, self._ctx.user,
+                                         self._user_id)
+        self._run(lambda: branch_service.set_user_branches(replica, actor, user, user_id,
+                                                           ticked),
+                  f"Works in {len(ticked)} branch{'es' if len(ticked) != 1 else ''} now.")
 
     def _select(self, row: int) -> None:
         if not 0 <= row < self.model.rowCount():
@@ -156,6 +211,7 @@ class PeopleTab(QWidget):
         self.active_button.setText("Deactivate" if user.status == "active" else "Reactivate")
         self.active_button.setEnabled(True)
         self.password_button.setEnabled(True)
+        self._show_works_in(user.branch_ids)
         replica = self._ctx.replica
 
         def load() -> tuple[uuid.UUID | None, Week]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QSortFilterProxyModel, Qt, Signal
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.students.page import StudentPageView
@@ -86,6 +88,8 @@ class StudentsView(QWidget):
         self.count = styled_label("", "subtitle")
         search_row.addWidget(self.count)
         self.open_button = QPushButton("Open")
+        self.branch = BranchPicker(self._ctx)
+        search_row.addWidget(self.branch)
         search_row.addWidget(self.open_button)
         layout.addLayout(search_row)
         self.model: RowsModel[StudentRow] = RowsModel(STUDENT_COLUMNS, self)
@@ -100,6 +104,7 @@ class StudentsView(QWidget):
         self.table.setColumnWidth(1, 220)
         self.table.setColumnWidth(2, 260)
         self.table.setAccessibleName("Students")
+        self.branch.filter_rows(self.model, attrgetter("branch_id"), after=self._update_count)
         layout.addWidget(self.table, 1)
         self.search.textChanged.connect(self._on_search)
         self.search.returnPressed.connect(self.open_selected)

@@ -127,13 +127,14 @@ def attendance_marks(db: Db, period: Period, *,
     return marks
 
 
-def daily_counts(db: Db, period: Period, *, faculty_id: uuid.UUID | None = None
-                 ) -> dict[date, AttendanceSummary]:
+def daily_counts(db: Db, period: Period, *, faculty_id: uuid.UUID | None = None,
+                 student_ids: StudentIds | None = None) -> dict[date, AttendanceSummary]:
     """Marks per status per day (individual and batch sessions, the same rule as
     `attendance_marks`), counted by the database: a dashboard over thousands of students needs
     the totals, not the marks."""
-    marks = union_all(_individual_query(period, None, faculty_id, None),
-                      _batch_query(period, None, None, faculty_id, None)).subquery("marks")
+    marks = union_all(_individual_query(period, student_ids, faculty_id, None),
+                      _batch_query(period, student_ids, None, faculty_id, None)
+                      ).subquery("marks")
     day, status = marks.c.session_date, marks.c.attendance_status
     counts: dict[date, dict[str, int]] = defaultdict(dict)
     for on, mark, n in db.execute(select(day, status, func.count()).group_by(day, status)):

@@ -28,6 +28,7 @@ from institute_core.numbering import SERIES_STATE_KEY, next_number
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     Assessment,
+    Branch,
     Certificate,
     CertificateTemplate,
     Enrollment,
@@ -115,7 +116,9 @@ def _issue(session: Session, actor: Actor, template: CertificateTemplate,
            student_id: uuid.UUID, enrollment_id: uuid.UUID | None,
            today: date, series: str | None) -> IssuedCertificate:
     student = session.execute(
-        select(User.first_name, User.last_name).join(Student, Student.user_id == User.id)
+        select(User.first_name, User.last_name, Branch.code.label("branch_code"))
+        .join(Student, Student.user_id == User.id)
+        .outerjoin(Branch, Branch.id == Student.branch_id)
         .where(Student.id == student_id, Student.deleted_at.is_(None))).first()
     if student is None:
         raise InvalidInput("certificates", "student_id", "no such student", student_id)
@@ -134,7 +137,7 @@ def _issue(session: Session, actor: Actor, template: CertificateTemplate,
         # The desk's own series (institute_core/numbering.py), as receipts: offline desks
         # never collide, and the server refuses a number outside the pusher's series.
         certificate_number=next_number(session, "certificates", "certificate_number", series,
-                                       today),
+                                       today, branch=student.branch_code),
         verification_token=secrets.token_urlsafe(24), issued_on=today,
         issued_by=actor.user_id, student_name=full_name(student.first_name, student.last_name),
         course_name=course)

@@ -62,6 +62,7 @@ class InquiryRow(NamedTuple):
     scored_on: date
     haystack: str
     phone_normalized: str | None = None
+    branch_key: str | None = None  # the branch's id as stored (hex), for the branch filter
 
     @property
     def id(self) -> uuid.UUID:
@@ -106,7 +107,8 @@ _INQUIRIES_SQL = f"""
 SELECT id, student_name, ifnull(phone, ''), phone_normalized, ifnull(email, ''),
        ifnull(source, ''), status, ifnull(priority, ''), counselor_id, tags,
        date(created_at, 'localtime'), next_follow_up_date,
-       date(next_follow_up_date, 'localtime'), ifnull(lost_reason, ''), ifnull(notes, '')
+       date(next_follow_up_date, 'localtime'), ifnull(lost_reason, ''), ifnull(notes, ''),
+       branch_id
 FROM {Inquiry.__tablename__} WHERE deleted_at IS NULL"""
 # NOT INDEXED: one pass over the table and a sort is cheaper than walking the inquiry_id index
 # and looking up each row's status and date (measured: 22 ms against 27 ms for 15,000 rows).
@@ -177,7 +179,7 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
     # Positional unpacking: reading 15 fields by name from 10,000 rows costs more than
     # everything the loop does with them.
     for (key, name, phone, phone_normalized, email, source, status, priority, counselor_key,
-         tag_text, created_day, next_at, next_day, lost_reason, notes) in inquiries:
+         tag_text, created_day, next_at, next_day, lost_reason, notes, branch_key) in inquiries:
         _key, done, missed, last_day = contacts_of(key, no_contacts)
         subject_keys = subjects_of(key, "")
         names, taught, subject_words = subject_lists[subject_keys]
@@ -192,7 +194,7 @@ def _rows(inquiries: list[Any], contacts: dict[str, Any], subject_keys_of: dict[
             names, subject_keys, created_on, next_at, next_day, lost_reason, notes, value,
             value + OPEN_RANK if status in OPEN else value, last_on, done, missed, taught,
             today, f"{name} {phone} {email} {tag_words} {subject_words}".lower(),
-            phone_normalized)))
+            phone_normalized, branch_key)))
     return rows
 
 

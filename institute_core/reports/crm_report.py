@@ -6,7 +6,8 @@ All figures come from `analytics.crm.crm_summary` over the inquiries created in 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import uuid
+from collections.abc import Collection, Mapping, Sequence
 from typing import Any
 
 from reportlab.platypus import Flowable
@@ -33,8 +34,10 @@ def _groups(groups: Sequence[GroupConversion]) -> list[dict[str, Any]]:
              "conversion": g.conversion} for g in groups]
 
 
-def collect_crm(db: Db, period: Period, *, sections: Sequence[str] = SECTIONS) -> dict[str, Any]:
-    summary: CrmSummary = crm_summary(db, period)
+def collect_crm(db: Db, period: Period, *, sections: Sequence[str] = SECTIONS,
+                branch_ids: Collection[uuid.UUID] | None = None) -> dict[str, Any]:
+    summary: CrmSummary = crm_summary(db, period,
+                                      None if branch_ids is None else list(branch_ids))
     payload = base_payload("crm", TITLE, period, sections)
     payload.update({
         "total": summary.total, "enrolled": summary.enrolled,

@@ -333,7 +333,7 @@ class ReportDocument(BaseDocTemplate):
     """An A4 document with the institute header and the generation footer on every page."""
 
     def __init__(self, out: Path, *, branding: ReportBranding, title: str, period_label: str,
-                 generated_at: datetime) -> None:
+                 generated_at: datetime, covers: str = "") -> None:
         register_fonts()
         super().__init__(str(out), pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN,
                          topMargin=MARGIN + HEADER_HEIGHT, bottomMargin=MARGIN + FOOTER_HEIGHT,
@@ -341,6 +341,7 @@ class ReportDocument(BaseDocTemplate):
         self.branding = branding
         self.report_title = title
         self.period_label = period_label
+        self.covers = covers  # the branch(es) the report covers, named in the header
         # The institute's clock, named: a printed page travels beyond the desk that made it.
         self.generated_label = f"{moment_text(generated_at)} {zone_label()}"
         frame = Frame(self.leftMargin, self.bottomMargin, self.width, self.height, id="body")
@@ -367,6 +368,10 @@ class ReportDocument(BaseDocTemplate):
         canvas.setFillColor(HEADER_FILL)
         canvas.setFont(FONT_BOLD, 9.5)
         canvas.drawString(MARGIN, top - HEADER_HEIGHT + 5 * mm, self.report_title)
+        if self.covers:
+            canvas.setFont(FONT, 9)
+            canvas.drawRightString(PAGE_WIDTH - MARGIN, top - HEADER_HEIGHT + 5 * mm,
+                                   self.covers[:90])
         canvas.setStrokeColor(HEADER_FILL)
         canvas.setLineWidth(1.2)
         canvas.line(MARGIN, top - HEADER_HEIGHT + 3 * mm, PAGE_WIDTH - MARGIN,

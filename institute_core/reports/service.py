@@ -22,11 +22,13 @@ from reportlab.platypus import Flowable
 from sqlalchemy import func, select
 
 from institute_core.analytics.period import Db, Period
+from institute_core.branches.selection import selection_label
 from institute_core.enums import FacultyReportType, Role, StudentReportType, UserStatus
 from institute_core.replica import Replica
 from institute_core.reports import (
     attendance_report,
     batch_report,
+    branches_report,
     coverage_report,
     crm_report,
     faculty_report,
@@ -44,12 +46,16 @@ from institute_core.schema import (
     User,
 )
 
-KINDS = ("progress", "attendance", "faculty", "crm", "batch", "coverage")
+KINDS = ("progress", "attendance", "faculty", "crm", "batch", "coverage", "branches")
 SECTIONS: dict[str, tuple[str, ...]] = {
     "progress": progress.SECTIONS, "attendance": attendance_report.SECTIONS,
     "faculty": faculty_report.SECTIONS, "crm": crm_report.SECTIONS,
     "batch": progress.SECTIONS, "coverage": coverage_report.SECTIONS,
+    "branches": branches_report.SECTIONS,
 }
+# The kinds about several people at once, which cover a branch selection (the others cover the
+# branch of the student, batch or faculty member they are about).
+BRANCH_SELECTED = ("crm", "branches")
 
 
 class ReportError(ValueError):
@@ -70,6 +76,8 @@ class ReportRequest:
     today: date | None = None
     # A batch report over these students instead of the batch's members (benchmarks, ad hoc).
     student_ids: tuple[uuid.UUID, ...] | None = None
+    # The branches a CRM or branches report covers (None: every branch this desk holds).
+    branch_ids: tuple[uuid.UUID, ...] | None = None
 
     def validate(self) -> None:
         if self.kind not in KINDS:
@@ -82,6 +90,8 @@ class ReportRequest:
             raise ReportError(f"a {self.kind} report needs a {needs[self.kind][0]}")
         if self.kind == "attendance" and (self.student_id is None) == (self.batch_id is None):
             raise ReportError("an attendance report needs either a student or a batch")
+        if self.branch_ids is not None and not self.branch_ids:
+            raise ReportError("choose at least one branch")
         if self.remarks and self.kind not in WITH_REMARKS:
             raise ReportError(f"a {self.kind} report prints no remarks; remarks go on a "
                               f"{' or '.join(WITH_REMARKS)} report")
@@ -108,7 +118,29 @@ class GeneratedReport:
 
 
 def collect(db: Db, request: ReportRequest) -> dict[str, Any]:
-    """The payload (every figure the report shows) for a request."""
+    """The payload (every figure the report shows) for a request; `branches` names the
+    branch(es) it covers, for the header."""
+    payload = _collect(db, request)
+    payload["branches"] = _covers(db, request)
+    return payload
+
+
+def _covers(db: Db, request: ReportRequest) -> str:
+    """What the header says the report covers: the branch of whom it is about, or the
+    selection of a report over several branches."""
+    if request.kind in BRANCH_SELECTED:
+        return selection_label(db, request.branch_ids)
+    if request.student_id is not None:
+        owner = select(Student.branch_id).where(Student.id == request.student_id)
+    elif request.batch_id is not None:
+        owner = select(FlexibleBatch.branch_id).where(FlexibleBatch.id == request.batch_id)
+    else:
+        owner = select(Faculty.branch_id).where(Faculty.id == request.faculty_id)
+    branch = db.execute(owner).scalar_one_or_none()
+    return selection_label(db, [branch]) if branch is not None else ""
+
+
+def _collect(db: Db, request: ReportRequest) -> dict[str, Any]:
     request.validate()
     # Predictions and risk flags are as of the end of the period (or today, if sooner), so a
     # report on a past month shows what was true then.
@@ -130,7 +162,11 @@ def collect(db: Db, request: ReportRequest) -> dict[str, Any]:
         assert request.faculty_id is not None
         return faculty_report.collect_faculty(db, request.faculty_id, period, sections=sections)
     if request.kind == "crm":
-        return crm_report.collect_crm(db, period, sections=sections)
+        return crm_report.collect_crm(db, period, sections=sections,
+                                      branch_ids=request.branch_ids)
+    if request.kind == "branches":
+        return branches_report.collect_branches(db, period, sections=sections,
+                                                branch_ids=request.branch_ids)
     assert request.batch_id is not None
     if request.kind == "batch":
         return batch_report.collect_batch(db, request.batch_id, period, today, sections=sections,
@@ -146,6 +182,7 @@ _STORIES: dict[str, Callable[[Mapping[str, Any]], list[Flowable]]] = {
     "crm": crm_report.crm_story,
     "batch": batch_report.batch_story,
     "coverage": coverage_report.coverage_story,
+    "branches": branches_report.branches_story,
 }
 
 
@@ -155,7 +192,8 @@ def render(payload: Mapping[str, Any], out: Path, branding: ReportBranding) -> i
     out.parent.mkdir(parents=True, exist_ok=True)
     document = ReportDocument(out, branding=branding, title=payload["title"],
                               period_label=payload_period(dict(payload)).label(),
-                              generated_at=payload_generated_at(dict(payload)))
+                              generated_at=payload_generated_at(dict(payload)),
+                              covers=str(payload.get("branches") or ""))
     story = _STORIES[payload["kind"]](payload)
     story.extend(signature_block(branding))
     return document.render(keep_sections(story))

@@ -48,6 +48,7 @@ class StudentRow:
     status: str
     admission_date: date
     haystack: str
+    branch_id: uuid.UUID | None = None  # for the branch filter
 
 
 def list_students(replica: Replica) -> tuple[StudentRow, ...]:
@@ -55,7 +56,7 @@ def list_students(replica: Replica) -> tuple[StudentRow, ...]:
     with replica.read() as session:
         rows = session.execute(
             select(Student.id, Student.enrollment_no, Student.status, Student.admission_date,
-                   User.first_name, User.last_name, User.email, User.phone)
+                   User.first_name, User.last_name, User.email, User.phone, Student.branch_id)
             .join(User, User.id == Student.user_id)
             .where(Student.deleted_at.is_(None))
             .order_by(Student.enrollment_no))
@@ -66,7 +67,7 @@ def list_students(replica: Replica) -> tuple[StudentRow, ...]:
             result.append(StudentRow(r.id, r.enrollment_no, name, r.email or "", phone,
                                      r.status, r.admission_date,
                                      " ".join((r.enrollment_no, name, r.email or "",
-                                               phone)).lower()))
+                                               phone)).lower(), r.branch_id))
         return tuple(result)
 
 

@@ -18,6 +18,7 @@ from institute_core.ids import natural_id
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     BatchMember,
+    Branch,
     Faculty,
     FlexibleBatch,
     Student,
@@ -124,6 +125,8 @@ class BatchRow:
     end_date: date | None
     members: int
     capacity: int | None
+    branch_id: uuid.UUID | None = None
+    branch: str = ""  # the branch's name, shown when a user works in several
 
 
 def list_batches(replica: Replica) -> list[BatchRow]:
@@ -137,8 +140,10 @@ def list_batches(replica: Replica) -> list[BatchRow]:
             .outerjoin(members, members.c.batch_id == FlexibleBatch.id)
             .where(FlexibleBatch.deleted_at.is_(None))
             .order_by(FlexibleBatch.start_date.desc(), FlexibleBatch.name))
+        names = dict(session.execute(select(Branch.id, Branch.name)).tuples().all())
         return [BatchRow(b.id, b.name, code, b.batch_type, b.start_date, b.end_date, int(n),
-                         b.max_students) for b, code, n in rows]
+                         b.max_students, b.branch_id, names.get(b.branch_id, ""))
+                for b, code, n in rows]
 
 
 def student_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:

@@ -9,6 +9,7 @@ hard-deleted: accounts are deactivated, students change status.
 from __future__ import annotations
 
 import uuid
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -21,6 +22,7 @@ from institute_core.branches.defaults import desk_branch
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
+    Branch,
     Enrollment,
     Faculty,
     FacultyMove,
@@ -175,6 +177,8 @@ class UserRow:
     role: str
     status: str
     phone: str | None
+    branch_ids: frozenset[uuid.UUID] = frozenset()  # where the account works (user_branches)
+    branches: str = ""  # ... and those branches' names
 
 
 def list_users(replica: Replica, viewer: HasRole, *, roles: set[str] | None = None
@@ -184,7 +188,14 @@ def list_users(replica: Replica, viewer: HasRole, *, roles: set[str] | None = No
     if roles:
         statement = statement.where(User.role.in_(roles))
     with replica.read() as session:
-        return [UserRow(u.id, u.email, u.full_name, u.role, u.status, u.phone)
+        names = dict(session.execute(select(Branch.id, Branch.name)).tuples().all())
+        works_in: dict[uuid.UUID, set[uuid.UUID]] = defaultdict(set)
+        for user_id, branch_id in session.execute(select(UserBranch.user_id, UserBranch.branch_id)
+                                                  .where(UserBranch.deleted_at.is_(None))):
+            works_in[user_id].add(branch_id)
+        return [UserRow(u.id, u.email, u.full_name, u.role, u.status, u.phone,
+                        frozenset(works_in.get(u.id, ())),
+                        ", ".join(sorted(names.get(b, "?") for b in works_in.get(u.id, ()))))
                 for u in session.scalars(statement.order_by(User.first_name, User.last_name))]
 
 

@@ -25,7 +25,7 @@ from sqlalchemy import (
 )
 
 from institute_core.schema.types import UTCDateTime
-from institute_core.validation import NUL_REFUSED, holds_nul
+from institute_core.validation import unstorable
 
 
 def encode_value(value: Any) -> Any:
@@ -88,16 +88,16 @@ def _integer(raw: Any) -> int:
 
 def _document(raw: Any) -> Any:
     # Refused as it is decoded, naming its field, rather than failing in the database.
-    if holds_nul(raw):
-        raise ValueError(NUL_REFUSED)
+    if (why := unstorable(raw)) is not None:
+        raise ValueError(why)
     return raw
 
 
 def _text(raw: Any) -> str:
     if not isinstance(raw, str):
         raise ValueError("not text")
-    if "\x00" in raw:
-        raise ValueError(NUL_REFUSED)
+    if (why := unstorable(raw)) is not None:
+        raise ValueError(why)
     return raw
 
 

@@ -569,8 +569,10 @@ def _facts(collect: Rule | None, everyone: str = "fees.all_students"
 
 # Faculty see no money; counselors see and take their students' (fees.collect); who holds
 # fees.all_students sees and takes every student's; fees.configure edits plans and approves
-# discounts, fees.refund refunds and cancels cheques (issue 18).
-_MONEY_OF_STUDENTS = _reads("fees.all_students", fees__collect=STUDENT_ROWS)
+# discounts, fees.refund refunds and cancels cheques (issue 18). A student (and the portal,
+# reading for a student or their guardian) sees their own dues, receipts and refunds (issue 20).
+_MONEY_OF_STUDENTS = _reads("fees.all_students", fees__collect=STUDENT_ROWS,
+                            own=OWN_STUDENT_ROWS)
 _PLANS = {**_facts(COUNSELED_ROW), "fees.configure": (Grant(ALL_OPS, ANY_ROW),)}
 FEES_POLICY: dict[str, TablePolicy] = {
     "fee_heads": TablePolicy(read=_reads("fees.collect"), write=_writes("fees.configure")),

@@ -1,8 +1,9 @@
 """`POST /v1/portal/codes`: an administrator asks for a guardian's one-time sign-in code.
 
-Until messages can send a code to the phone or email on file, the administrator prints it (or
-reads it out) for the guardian; `institute-sync-server portal-code` does the same on the
-server's console.
+A guardian can also ask for a code on the portal's sign-in page, which sends it by SMS or
+email to the contact on file (portal/code_requests.py); for a guardian with no contact on file
+the administrator prints it (or reads it out); `institute-sync-server portal-code` does the
+same on the server's console.
 """
 
 from __future__ import annotations

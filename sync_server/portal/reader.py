@@ -13,13 +13,18 @@ import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import Connection, select
+from sqlalchemy.orm import Session
 
 from institute_core.analytics import attendance
 from institute_core.analytics.period import Period
 from institute_core.enums import ActiveStatus, SessionStatus
+from institute_core.fees.documents import MODE_NAMES
+from institute_core.fees.ledger import VOIDING, ledgers
+from institute_core.fees.money import ZERO
 from institute_core.reports.common import faculty_names, students_info, subject_names
 from institute_core.reports.progress import collect_progress
 from institute_core.schema import table_of
@@ -323,3 +328,105 @@ def certificates(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
                         .order_by(c.c.issued_on.desc(), c.c.certificate_number))
     return [{"number": r.certificate_number, "course": r.course_name, "issued_on": r.issued_on,
              "revoked": r.revoked_at is not None, "token": r.verification_token} for r in rows]
+
+
+# --- fees -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class DueRow:
+    plan: str
+    number: int
+    of: int
+    due_on: date
+    amount: Decimal
+    paid: Decimal
+    outstanding: Decimal
+    overdue: bool
+
+
+@dataclass(frozen=True)
+class ReceiptRow:
+    payment_id: uuid.UUID
+    receipt_no: str
+    paid_on: date
+    amount: Decimal
+    mode: str
+    status: str | None  # "cancelled", "bounced" or None
+
+
+@dataclass(frozen=True)
+class FeesPage:
+    dues: list[DueRow]
+    receipts: list[ReceiptRow]
+    outstanding: Decimal
+    overdue: Decimal
+    credit: Decimal
+    next_due: DueRow | None  # the next open due not yet overdue (overdue ones are summed)
+
+    @property
+    def empty(self) -> bool:
+        return not self.dues and not self.receipts
+
+
+def fees(conn: Connection, viewer: Viewer, today: date) -> FeesPage:
+    """What is due (each instalment with its date, paid and still open) and the receipts, from
+    the desk's own ledger (institute_core/fees/ledger.py) over the viewer's own money rows."""
+    ids = student_ids(viewer)
+    pay, ev = table_of("payments"), table_of("payment_events")
+    with Session(bind=conn) as session:
+        books = ledgers(session, ids)
+    counts: dict[uuid.UUID, int] = defaultdict(int)
+    for book in books.values():
+        for d in book.dues:
+            counts[d.plan_id] = max(counts[d.plan_id], d.number)
+    dues = [DueRow(d.plan_name, d.number, counts[d.plan_id], d.due_on, d.amount, d.paid,
+                   d.outstanding, d.outstanding > 0 and d.due_on < today)
+            for book in books.values() for d in book.dues]
+    dues.sort(key=lambda d: (d.due_on, d.plan, d.number))
+    events = {r.payment_id: r.kind for r in conn.execute(
+        select(ev.c.payment_id, ev.c.kind).where(
+            _own("payment_events", viewer), ev.c.kind.in_(VOIDING)))}
+    receipts = [ReceiptRow(r.id, r.receipt_no, r.paid_on, r.amount,
+                           MODE_NAMES.get(r.mode, r.mode), events.get(r.id))
+                for r in conn.execute(
+                    select(pay.c.id, pay.c.receipt_no, pay.c.paid_on, pay.c.amount, pay.c.mode)
+                    .where(_own("payments", viewer))
+                    .order_by(pay.c.paid_on.desc(), pay.c.receipt_no.desc()))]
+    open_dues = [d for d in dues if d.outstanding > 0]
+    return FeesPage(dues, receipts, sum((d.outstanding for d in open_dues), ZERO),
+                    sum((d.outstanding for d in open_dues if d.overdue), ZERO),
+                    sum((b.credit for b in books.values()), ZERO),
+                    next((d for d in open_dues if not d.overdue), None))
+
+
+def own_payment(conn: Connection, viewer: Viewer, payment_id: str) -> uuid.UUID | None:
+    """The payment `payment_id` names if the viewer may read it (their own), else None: a
+    malformed id, someone else's receipt and no receipt at all look the same."""
+    try:
+        wanted = uuid.UUID(payment_id)
+    except ValueError:
+        return None
+    pay = table_of("payments")
+    found: uuid.UUID | None = conn.execute(select(pay.c.id).where(
+        _own("payments", viewer), pay.c.id == wanted)).scalar()
+    return found
+
+
+# --- branch -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class BranchCard:
+    name: str
+    address: str | None
+    phone: str | None
+
+
+def branches(conn: Connection, viewer: Viewer) -> list[BranchCard]:
+    """The centre(s) of the viewer's own student records (a student record is in one)."""
+    st, br = table_of("students"), table_of("branches")
+    rows = conn.execute(
+        select(br.c.name, br.c.address, br.c.phone).distinct()
+        .join(st, st.c.branch_id == br.c.id)
+        .where(_own("students", viewer), _own("branches", viewer))
+        .order_by(br.c.name))
+    return [BranchCard(r.name, r.address, r.phone) for r in rows]

@@ -16,17 +16,21 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from institute_core.analytics.period import Period
 from institute_core.enums import Role
+from institute_core.fees.documents import receipt_data
+from institute_core.fees.printing import render_receipt
+from institute_core.fees.settings import FeeSettings
 from institute_core.reports import service as report_service
 from institute_core.reports.branding import ReportBranding
 from institute_core.reports.progress import collect_progress
 from sync_server.auth import service as auth_service
 from sync_server.auth import throttle
 from sync_server.errors import ApiError
-from sync_server.portal import feedback, reader, web
+from sync_server.portal import code_requests, feedback, reader, web
 from sync_server.portal.i18n import text
 from sync_server.portal.sessions import (
     GUARDIAN,
@@ -178,6 +182,26 @@ async def sign_in_with_code(request: Request) -> Response:
     return _signed_in(request, new.token, settings.portal_session_hours * 3600)
 
 
+@router.post("/code/request")
+async def request_code(request: Request) -> Response:
+    """Send a code to the phone or email on file. The same answer whatever was typed, so the
+    form reveals nobody's contact; the address budget of sign-ins limits the form itself."""
+    form = await _checked_form(request)
+    lang = web.language(request)
+    if form is None:
+        return _sign_in_page(request, 403, error=text(lang, "form_expired"))
+    engine, settings = request.app.state.engine, _settings(request)
+    wait = await run_in_threadpool(_throttled, engine, f"portal-code-ask:{_client(request)}",
+                                   settings.login_max_failures,
+                                   settings.login_window_seconds)
+    if wait is not None:
+        return _too_many(request, wait)
+    await run_in_threadpool(code_requests.request_code, engine, settings,
+                            form.get("contact", ""), lang)
+    return _sign_in_page(request, notice=text(lang, "code_requested",
+                                              minutes=settings.portal_sent_code_minutes))
+
+
 @router.post("/sign-out")
 async def sign_out(request: Request) -> Response:
     user = await run_in_threadpool(_current, request)
@@ -193,7 +217,7 @@ async def sign_out(request: Request) -> Response:
 
 # --- pages ------------------------------------------------------------------------------------
 
-def _page(request: Request, template: str, build: Any) -> Response:
+def _page(request: Request, template: str, build: Any, status: int = 200) -> Response:
     """A signed-in page: `build(conn, user, today)` gives its context."""
     user = _current(request)
     if user is None:
@@ -201,7 +225,7 @@ def _page(request: Request, template: str, build: Any) -> Response:
     with request.app.state.engine.connect() as conn:
         who = reader.header(conn, user.viewer)
         context = build(conn, user, _today())
-    return web.render(request, template, web.language(request), user=user, who=who,
+    return web.render(request, template, web.language(request), status, user=user, who=who,
                       csrf=user.csrf_token, **context)
 
 
@@ -209,7 +233,8 @@ def _page(request: Request, template: str, build: Any) -> Response:
 def home(request: Request) -> Response:
     return _page(request, "home.html", lambda conn, user, today: {
         "schedule": reader.schedule(conn, user.viewer, today),
-        "certificates": reader.certificates(conn, user.viewer)})
+        "certificates": reader.certificates(conn, user.viewer),
+        "branches": reader.branches(conn, user.viewer)})
 
 
 @router.get("/progress")
@@ -304,6 +329,42 @@ def report_pdf(request: Request) -> Response:
                                                            address=settings.institute_address))
         pdf = out.read_bytes()
     name = f"progress-{payload['student']['enrollment_no']}-{first:%Y-%m}.pdf"
+    response = Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return web.secured(request, response, private=True)
+
+
+@router.get("/fees")
+def fees_page(request: Request) -> Response:
+    return _page(request, "fees.html", lambda conn, user, today: {
+        "fees": reader.fees(conn, user.viewer, today)})
+
+
+@router.get("/fees/receipts/{payment_id}.pdf")
+def receipt_pdf(request: Request, payment_id: str) -> Response:
+    """A receipt of the session's student, drawn by the desk's own receipt code; any other id
+    (someone else's, none, malformed) is the same 404."""
+    user = _current(request)
+    if user is None:
+        return _redirect(request, SIGN_IN)
+    settings = _settings(request)
+    with request.app.state.engine.connect() as conn:
+        found = reader.own_payment(conn, user.viewer, payment_id)
+        if found is not None:
+            with Session(bind=conn) as session:
+                data = receipt_data(session, found)
+    if found is None:
+        return _page(request, "not_found.html", lambda *_: {}, status=404)
+    paper = FeeSettings.from_mapping({"gstin": settings.institute_gstin,
+                                      "state": settings.institute_state,
+                                      "paper": settings.receipt_paper})
+    with tempfile.TemporaryDirectory(prefix="portal-receipt-") as folder:
+        out = Path(folder) / "receipt.pdf"
+        render_receipt(data, ReportBranding(name=settings.institute_name,
+                                            address=settings.institute_address), paper, out)
+        pdf = out.read_bytes()
+    name = "receipt-" + "".join(ch if ch.isalnum() or ch == "-" else "-"
+                                for ch in data.receipt_no) + ".pdf"
     response = Response(pdf, media_type="application/pdf",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return web.secured(request, response, private=True)

@@ -160,11 +160,12 @@ class IssuedCode:
 
 
 def issue_code(engine: Engine, settings: Settings, student_id: uuid.UUID,
-               created_by: uuid.UUID | None) -> IssuedCode:
-    """A new one-time code for a guardian of `student_id`; LookupError if no such student."""
+               created_by: uuid.UUID | None, lifetime: timedelta | None = None) -> IssuedCode:
+    """A new one-time code for a guardian of `student_id`; LookupError if no such student.
+    It lasts `lifetime` (a code sent by message), else the printed codes' hours."""
     code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
     stamp = now()
-    expires = stamp + timedelta(hours=settings.portal_code_hours)
+    expires = stamp + (lifetime or timedelta(hours=settings.portal_code_hours))
     with engine.begin() as conn:
         exists = conn.execute(select(_students.c.id).where(
             _students.c.id == student_id, _students.c.deleted_at.is_(None))).scalar()

@@ -19,7 +19,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
-from institute_core.display import date_text, number, time_text
+from institute_core.display import date_text, money, number, time_text
 from sync_server.portal import i18n
 from sync_server.settings import Settings
 
@@ -64,7 +64,11 @@ def _num(value: float | Decimal | int | None, places: int = 0) -> str:
 _env = Environment(loader=FileSystemLoader(HERE / "templates"),
                    autoescape=select_autoescape(default=True), trim_blocks=True,
                    lstrip_blocks=True)
-_env.filters.update(day=_when, clock=_clock, num=_num)
+def _money(value: Decimal | None) -> str:
+    return "–" if value is None else money(value)
+
+
+_env.filters.update(day=_when, clock=_clock, num=_num, money=_money)
 
 
 def render(request: Request, template: str, lang: str, status: int = 200,

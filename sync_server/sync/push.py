@@ -21,10 +21,11 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from institute_core.numbering import in_series
+from institute_core.numbering import branch_label, in_series, parse
 from institute_core.schema import (
     MODEL_BY_TABLE,
     table_of,
@@ -200,9 +201,15 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         store.flush()
         devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
                       schema_version=body.schema_version, **devices.push_succeeded())
-    return json.dumps({"results": results, "last_seq": last_seq,
-                       "server_time_ms": now_ms(), "epoch": clock.epoch},
-                      separators=(",", ":")).encode()
+    return _json({"results": results, "last_seq": last_seq, "server_time_ms": now_ms(),
+                  "epoch": clock.epoch})
+
+
+def _json(answer: dict[str, Any]) -> bytes:
+    try:
+        return orjson.dumps(answer)
+    except TypeError:  # a reason quoting a lone surrogate the desk sent
+        return json.dumps(answer, separators=(",", ":")).encode()
 
 
 def _rows_changed(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
@@ -336,6 +343,24 @@ class _Applier:
                     f"{table_name}.{column}: {values.get(column)!r} is not a number of this "
                     f"device's series ({self.series or 'none given yet'}): expected "
                     "<financial year>/<series>/<sequence>, e.g. 2026-27/D07/000123")
+            self._check_branch_code(table_name, column, values.get(column))
+
+    def _check_branch_code(self, table_name: str, column: str, value: Any) -> None:
+        """A number that starts with a branch code (a certificate's) must name a real branch:
+        a desk cannot print a centre that does not exist. (Not necessarily the student's branch
+        now: a certificate issued offline keeps the branch the student was in then.)"""
+        parsed = parse(value)
+        if parsed is None or parsed.branch is None:
+            return
+        memo_key = ("branch-label", parsed.branch)
+        if memo_key not in self.store.memo:
+            branches = table_of("branches")
+            codes = self.store.connection().execute(select(branches.c.code).where(
+                branches.c.deleted_at.is_(None))).scalars()
+            self.store.memo[memo_key] = any(branch_label(c) == parsed.branch for c in codes)
+        if not self.store.memo[memo_key]:
+            raise Refused(f"{table_name}.{column}: {value!r} starts with {parsed.branch!r}, "
+                          "which is the code of no branch")
 
     def _new_link(self, table_name: str, old: Mapping[str, Any] | None,
                   new: Mapping[str, Any]) -> tuple[uuid.UUID, str, uuid.UUID] | None:

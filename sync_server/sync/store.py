@@ -20,6 +20,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Table, Uuid, any_, bindparam, insert, select, update
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY, JSONB
@@ -50,7 +51,13 @@ def _plain(value: Any) -> Any:
 
 
 def _document(rows: list[dict[str, Any]]) -> str:
-    return json.dumps(rows, default=_plain, separators=(",", ":"))
+    try:
+        # UUIDs, dates, times and enums in C; only Decimal reaches `_plain`.
+        return orjson.dumps(rows, default=_plain).decode()
+    except TypeError:
+        # What orjson refuses (a lone surrogate, an int beyond 64 bits) goes the standard way,
+        # so the database, not the encoder, names the value it cannot take.
+        return json.dumps(rows, default=_plain, separators=(",", ":"))
 
 
 @dataclass(frozen=True)

@@ -11,9 +11,11 @@ from datetime import date
 from pathlib import Path
 
 import pytest
+from PySide6.QtCore import QDate
 from PySide6.QtWidgets import QInputDialog
 
 from desktop_app.certificates import view as view_module
+from desktop_app.certificates.issue import IssueDialog
 from desktop_app.certificates.view import CertificatesView
 from desktop_app.context import AppContext
 from desktop_app.tasks import TaskManager
@@ -60,7 +62,8 @@ def test_a_template_issues_by_rule_and_a_certificate_is_revoked_and_printed(
     qtbot.waitUntil(lambda: view.certificates.rowCount() == 1)
     assert view.message.text() == "1 certificate(s) issued."
     issued = view.certificates.row_at(0)
-    assert issued.number == f"{_year()}/D04/000001" and issued.student_name == "Asha S01"
+    # The student's branch code, then this desk's series.
+    assert issued.number == f"MAIN/{_year()}/D04/000001" and issued.student_name == "Asha S01"
     view.issue_button.click()  # once per template
     qtbot.waitUntil(lambda: "No enrollment" in view.message.text())
     if SHOTS:
@@ -102,3 +105,44 @@ def _year() -> str:
     from institute_core.numbering import financial_year
 
     return financial_year(date.today())
+
+
+def test_an_admin_issues_a_certificate_by_hand_to_a_student_they_type(
+        qtbot, admin_ctx: AppContext, institute: Institute,  # type: ignore[no-untyped-def]
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    view = CertificatesView(admin_ctx)
+    qtbot.addWidget(view)
+    view.resize(1280, 760)
+    qtbot.waitUntil(lambda: view.form.subject.count() > 1)
+    view.form.name.setText("Workshop")
+    view.form.title.setText("Certificate of Participation")
+    view.save_button.click()
+    qtbot.waitUntil(lambda: view.templates.rowCount() == 1)
+    seen: list[IssueDialog] = []
+
+    def pick(dialog: IssueDialog) -> bool:
+        seen.append(dialog)
+        dialog.show()
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            dialog.grab().save(str(Path(SHOTS) / "certificates-issue-dialog.png"))
+        dialog.student.setEditText("S0")  # half-typed: not a student yet
+        dialog.buttons.accepted.emit()
+        assert "Choose a student" in dialog.problem.text() and dialog.result() == 0
+        label = next(dialog.student.itemText(i) for i in range(dialog.student.count())
+                     if "Ravi S02" in dialog.student.itemText(i))
+        dialog.student.setEditText(label)
+        dialog.issued_on.setDate(QDate(2026, 11, 30))
+        dialog.buttons.accepted.emit()
+        return dialog.result() == IssueDialog.DialogCode.Accepted
+
+    monkeypatch.setattr(CertificatesView, "exec_dialog", lambda _self, d: pick(d))
+    view.hand_button.click()
+    qtbot.waitUntil(lambda: view.certificates.rowCount() == 1)
+    made = view.certificates.row_at(0)
+    assert made.student_name == "Ravi S02" and made.issued_on == date(2026, 11, 30)
+    assert made.number == f"MAIN/{_year()}/D04/000001"
+    assert view.message.text() == f"Certificate {made.number} issued to Ravi S02."
+    assert seen and seen[0].template.currentText().startswith("Workshop")
+    if SHOTS:
+        view.grab().save(str(Path(SHOTS) / "certificates-desk-by-hand.png"))

@@ -57,3 +57,19 @@ def test_a_desk_without_a_series_is_told_to_connect_first(replica: Replica,
     with replica.write(replica.actor(institute.admin_id)) as session, \
             pytest.raises(NoSeries, match="connect it to the server"):
         next_number(session, "payments", "receipt_no", None, date(2027, 1, 1))
+
+
+def test_a_certificate_number_carries_its_branch_code_and_stays_unique_by_series(
+        replica: Replica, institute: Institute) -> None:
+    """Two branches served by one desk share the series' sequence: the numbers differ even
+    without their codes, and a code typed with spaces or slashes cannot break a number."""
+    day = date(2027, 1, 5)
+    with replica.write(replica.actor(institute.admin_id)) as session:
+        made = [next_number(session, "certificates", "certificate_number", "D07", day,
+                            branch=code) for code in ("main", "Pune / West", None, "MAIN")]
+    assert made == ["MAIN/2026-27/D07/000001", "PUNE-WEST/2026-27/D07/000002",
+                    "2026-27/D07/000003", "MAIN/2026-27/D07/000004"]
+    assert [parse(n).branch for n in made] == ["MAIN", "PUNE-WEST", None, "MAIN"]  # type: ignore[union-attr]
+    assert all(in_series(n, "D07") for n in made)
+    assert not in_series("MAIN/2026-27/D08/000001", "D07")
+    assert not in_series("MA IN/2026-27/D07/000001", "D07")

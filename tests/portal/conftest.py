@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
@@ -40,6 +42,8 @@ class PortalWorld:
     alice: PortalStudent  # enrolled, with sessions, attendance, assessments and a batch
     bob: PortalStudent  # another student: alice must never see a thing of his
     admin: uuid.UUID
+    # Each student's one receipt (tests.portal.conftest.give_fees): student id -> payment id.
+    receipts: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
 
 
 def _pick_students(engine: Engine) -> list[PortalStudent]:
@@ -62,6 +66,40 @@ def _pick_students(engine: Engine) -> list[PortalStudent]:
                           r.enrollment_no) for r in rows]
 
 
+FEE_PLAN = "Python course fee"
+BRANCH_NAME, BRANCH_ADDRESS = "Koramangala centre", "12 80 Feet Road, Koramangala, Bengaluru"
+BRANCH_PHONE = "+91 80 4123 4567"
+PAID, DUE_LATER, OVERDUE = Decimal("6000.00"), Decimal("4500.00"), Decimal("3000.00")
+
+
+def give_fees(engine: Engine, student_id: uuid.UUID, admin: uuid.UUID, n: int) -> uuid.UUID:
+    """A three-instalment plan: the first paid (one receipt), the second overdue, the third
+    due next month; the payment's id."""
+    from sqlalchemy.orm import Session
+
+    from institute_core.schema import FeeInstalment, FeePlan, Payment, PaymentAllocation
+
+    today = date.today()
+    with Session(engine) as session, session.begin():
+        plan = FeePlan(student_id=student_id, name=FEE_PLAN, kind="instalments",
+                       total=PAID + OVERDUE + DUE_LATER)
+        session.add(plan)
+        session.flush()
+        instalments = [FeeInstalment(plan_id=plan.id, student_id=student_id, number=i + 1,
+                                     due_on=today + timedelta(days=days), amount=amount)
+                       for i, (days, amount) in enumerate(((-40, PAID), (-10, OVERDUE),
+                                                           (25, DUE_LATER)))]
+        session.add_all(instalments)
+        payment = Payment(student_id=student_id, receipt_no=f"2026-27/D09/{n:06d}",
+                          paid_on=today - timedelta(days=41), amount=PAID, mode="upi",
+                          reference=f"UTR41235{n}", taxable=PAID, received_by=admin)
+        session.add(payment)
+        session.flush()
+        session.add(PaymentAllocation(payment_id=payment.id, instalment_id=instalments[0].id,
+                                      student_id=student_id, amount=PAID))
+        return payment.id
+
+
 @pytest.fixture(scope="session")
 def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
     with throwaway_database(pg_admin_url, prefix="idportal") as url:
@@ -76,7 +114,13 @@ def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
             assert conn.execute(select(func.count()).select_from(users).where(
                 users.c.email == ADMIN_EMAIL)).scalar() == 0
         admin = create_user(url, email=ADMIN_EMAIL, password=ADMIN_PASSWORD, role="admin")
-        yield PortalWorld(url, engine, alice, bob, admin)
+        with engine.begin() as conn:  # the centre a student's home page names
+            conn.execute(update(table_of("branches")).where(
+                table_of("branches").c.code == "MAIN").values(
+                name=BRANCH_NAME, address=BRANCH_ADDRESS, phone=BRANCH_PHONE))
+        receipts = {s.student_id: give_fees(engine, s.student_id, admin, n)
+                    for n, s in enumerate((alice, bob), start=1)}
+        yield PortalWorld(url, engine, alice, bob, admin, receipts)
         engine.dispose()
 
 

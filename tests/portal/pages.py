@@ -9,7 +9,7 @@ from fastapi.testclient import TestClient
 
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 PAGES = ("/portal/home", "/portal/progress", "/portal/attendance", "/portal/assessments",
-         "/portal/feedback", "/portal/report")
+         "/portal/fees", "/portal/feedback", "/portal/report")
 
 
 def csrf_of(html: str) -> str:

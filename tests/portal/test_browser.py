@@ -4,6 +4,8 @@ everything, and no script is needed (JavaScript is switched off)."""
 
 from __future__ import annotations
 
+import io
+import re
 import uuid
 from collections.abc import Iterator
 from datetime import date
@@ -12,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from pypdf import PdfReader
 
 from tests.portal.browser import DESKTOP, PHONE, chromium, screenshot_dir
 from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
@@ -19,7 +22,7 @@ from tests.server.helpers import Device, new_row
 from tests.support.server import ServerProcess
 
 __all__ = ["chromium"]  # the fixture, imported for pytest
-PAGES = ("home", "progress", "attendance", "assessments", "feedback", "report")
+PAGES = ("home", "progress", "attendance", "assessments", "fees", "feedback", "report")
 
 
 @pytest.fixture(scope="module")
@@ -116,6 +119,8 @@ def test_a_guardian_opens_their_childs_pages_with_a_printed_code(
     width = page.viewport_size["width"]
     code = _guardian_code(portal_server, portal_world.bob.student_id)
     page.goto(portal_server.base_url + "/portal/sign-in?lang=hi")
+    assert _fits(page)
+    page.screenshot(path=str(shots / f"guardian-{width}-sign-in-hi.png"), full_page=True)
     page.get_by_label("साइन-इन कोड").fill(code)
     page.get_by_role("button", name="कोड से खोलें").click()
     assert page.url.endswith("/portal/home")
@@ -165,3 +170,49 @@ def test_the_verification_page_for_valid_revoked_and_unknown(
             assert (portal_world.bob.name in page.content()) == (name != "unknown")
             assert _fits(page)
             page.screenshot(path=str(shots / f"verify-360-{name}.png"), full_page=True)
+
+
+ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
+
+
+def test_every_id_in_every_address_changed_shows_nothing_of_another_student(
+        chromium: Any, portal_server: ServerProcess, portal_world: PortalWorld,
+        shots: Path) -> None:
+    """Alice follows every link of every page; each id in an address is swapped for each of
+    Bob's ids (his student record, account, receipt) and a made-up one: the browser then shows
+    a 404 or Alice's own data, never a thing of Bob's."""
+    alice, bob = portal_world.alice, portal_world.bob
+    theirs = [str(bob.student_id), str(bob.user_id), str(portal_world.receipts[bob.student_id]),
+              str(uuid.uuid4())]
+    for page in _page(chromium, DESKTOP):
+        page.goto(portal_server.base_url + "/portal/sign-in")
+        page.get_by_label("Email").fill(alice.email)
+        page.get_by_label("Password").fill(STUDENT_PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        links: set[str] = set()
+        for name in PAGES:
+            page.goto(f"{portal_server.base_url}/portal/{name}")
+            links |= set(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"))
+        with_ids = sorted(link for link in links if ID.search(link))
+        assert any("/fees/receipts/" in link for link in with_ids)
+        tried = 0
+        for link in with_ids:
+            for other in theirs:
+                changed = ID.sub(other, link)
+                answer = page.request.get(changed)
+                tried += 1
+                assert answer.status in (200, 404), changed
+                body = answer.body()
+                if answer.headers["content-type"].startswith("application/pdf"):
+                    assert bob.name.encode() not in body
+                    text = " ".join(p.extract_text() for p in PdfReader(io.BytesIO(body)).pages)
+                    assert bob.name not in text and bob.enrollment_no not in text, changed
+                else:
+                    assert bob.name not in body.decode(), changed
+        assert tried >= 4
+        # Alice's own receipt downloads from the fees page.
+        page.goto(portal_server.base_url + "/portal/fees")
+        page.screenshot(path=str(shots / "student-1280-fees.png"), full_page=True)
+        with page.expect_download() as download:
+            page.get_by_role("link", name="Receipt 2026-27/D09/000001 (PDF)").click()
+        assert download.value.suggested_filename == "receipt-2026-27-D09-000001.pdf"

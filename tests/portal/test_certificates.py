@@ -29,7 +29,7 @@ from institute_core.engagement.access import NotAllowed
 from institute_core.enums import Role
 from institute_core.numbering import SERIES_STATE_KEY, financial_year
 from institute_core.replica import Replica
-from institute_core.schema import Certificate, Student, User
+from institute_core.schema import Branch, Certificate, Student, User
 from institute_core.validation import InvalidInput
 from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
 from tests.portal.pages import sign_in
@@ -79,14 +79,20 @@ def test_an_admin_issues_by_hand_and_by_rule_with_numbers_from_the_desks_series(
     due = service.issue_due(desk, admin, date.today())
     assert due, "the small demo has no completed enrollment that meets the rules"
     series = f"{financial_year(date.today())}/D07/"
+    with desk.read() as db:
+        code = dict(db.execute(select(Student.id, Branch.code).join(
+            Branch, Branch.id == Student.branch_id)).tuples().all())
+        issued_to = dict(db.execute(select(Certificate.id, Certificate.student_id)).tuples().all())
     numbers = [c.number for c in due]
-    assert numbers == [f"{series}{n:06d}" for n in range(1, len(due) + 1)]
+    # The student's branch code first, then one sequence of the desk's series across branches.
+    assert numbers == [f"{code[issued_to[c.id]]}/{series}{n:06d}"
+                       for n, c in enumerate(due, start=1)]
     assert service.issue_due(desk, admin, date.today()) == []  # certified once per template
     with desk.read() as db:
         student = db.execute(select(Student.id).where(
-            Student.id.not_in([c.id for c in due])).limit(1)).scalar_one()
+            Student.id.not_in(list(issued_to.values()))).limit(1)).scalar_one()
     by_hand = service.issue(desk, admin, template, student)
-    assert by_hand.number == f"{series}{len(due) + 1:06d}"
+    assert by_hand.number == f"{code[student]}/{series}{len(due) + 1:06d}"
     tokens = {c.token for c in [*due, by_hand]}
     assert len(tokens) == len(due) + 1 and all(len(t) >= 32 for t in tokens)
     assert desk.pending_changes() > 0  # they sync like every other write
@@ -240,3 +246,27 @@ def test_a_student_finds_their_certificates_on_the_portal_and_no_one_elses(
     with TestClient(portal.app, follow_redirects=False) as bob:
         sign_in(bob, portal_world.bob.email, STUDENT_PASSWORD)
         assert not any(token in bob.get("/portal/home").text for token in tokens.values())
+
+
+def test_a_certificate_number_must_carry_a_real_branch_code(
+        portal: TestClient, portal_world: PortalWorld, pushed: dict[str, object]) -> None:
+    admin = pushed["admin"]
+    assert isinstance(admin, Device)
+    template = uuid.uuid4()
+    year = financial_year(date(2026, 12, 1))
+
+    def certificate(number: str) -> object:
+        return admin.change("certificates", uuid.uuid4(), new_row(
+            template_id=template, student_id=portal_world.alice.student_id,
+            certificate_number=number, verification_token=uuid.uuid4().hex,
+            issued_on=date(2026, 12, 1), issued_by=admin.user_id,
+            student_name=portal_world.alice.name, course_name="Python Programming"))
+
+    result = admin.push(
+        admin.change("certificate_templates", template, new_row(
+            name="Branch", title="Branch", body=BODY, layout="portrait", auto_issue=False,
+            is_active=True)),
+        certificate(f"NOWHERE/{year}/{admin.series_code}/000901"),
+        certificate(f"MAIN/{year}/{admin.series_code}/000902"))
+    assert [r["outcome"] for r in result] == ["applied", "rejected", "applied"], result
+    assert "code of no branch" in result[1]["reason"]

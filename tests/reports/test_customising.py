@@ -23,6 +23,7 @@ def _request(kind: str, institute: Institute, period: Period, **extra: object) -
         "attendance": {"student_id": institute.students["ENR-1"]},
         "faculty": {"faculty_id": institute.dev},
         "crm": {},
+        "branches": {},
         "batch": {"batch_id": institute.batch},
         "coverage": {"batch_id": institute.batch},
     }[kind]

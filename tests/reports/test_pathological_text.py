@@ -7,6 +7,7 @@ page. The timeouts guard against that class of cost coming back (the figures are
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from pathlib import Path
 
@@ -62,4 +63,34 @@ def test_indic_words_are_found_in_linear_time_and_still_get_their_face() -> None
     mixed = f"{latin} नमस्ते, {latin}"
     assert needs_shaping(mixed)
     marked = markup(mixed)
-    assert marked.count("<font") == 1 and ">नमस्ते,</font>" in marked
+    # The run of Devanagari letters gets its face; the comma after it stays in the Latin one.
+    assert marked.count("<font") == 1 and ">नमस्ते</font>," in marked
+
+
+@pytest.mark.parametrize("text", ["क्लास-Python B.Sc(विज्ञान)", "Officeकार्यालय “Sharma/शर्मा”",
+                                  "यह प्रमाणित है कि Priya ने Python कोर्स पूरा किया।"])
+def test_a_word_mixing_scripts_is_drawn_and_shaped_in_each_scripts_face(text: str) -> None:
+    """reportlab shapes a whole word with its first fragment's font: the Latin half of
+    `क्लास-Python` came out of the Devanagari face (boxes) and `विज्ञान` after `B.Sc(` was shaped
+    as Latin. Each run of one font is now shaped on its own."""
+    pytest.importorskip("uharfbuzz")
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Paragraph
+
+    from institute_core.reports.fonts import FONT, face_name, register_fonts
+
+    if "Devanagari" not in register_fonts():
+        pytest.skip("no Devanagari face")
+    paragraph = Paragraph(markup(text), ParagraphStyle("t", fontName=FONT, fontSize=12,
+                                                       leading=16, shaping=1))
+    paragraph.wrap(2000, 100)
+    pieces = [(w.fontName, str(w.text)) for line in paragraph.blPara.lines for w in line.words]
+    for font, piece in pieces:
+        if re.search("[A-Za-z]", piece):
+            assert font == FONT, (font, piece)
+        if re.search("[\u0900-\u097f]", piece):
+            assert font == face_name("Devanagari"), (font, piece)
+    for _font, piece in pieces:
+        if "व" in piece and "विज्ञान" in text:
+            # Shaped as Devanagari: the vowel sign of वि is drawn before its consonant.
+            assert not piece.startswith("व"), piece

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -72,9 +73,12 @@ class Device:
                 "device_id": str(self.device_id), "base_version": base_version}
 
     def push_raw(self, changes: list[dict[str, Any]]) -> Any:
-        return self.http.post("/v1/sync/push", headers=self.headers(),
-                              json={"device_id": str(self.device_id),
-                                    "schema_version": SCHEMA_VERSION, "changes": changes})
+        # Encoded as ASCII JSON (as the standard library does by default): any text a script
+        # could send, lone surrogates and NaN included, reaches the server as it would.
+        body = json.dumps({"device_id": str(self.device_id), "schema_version": SCHEMA_VERSION,
+                           "changes": changes})
+        return self.http.post("/v1/sync/push", content=body.encode(),
+                              headers={**self.headers(), "Content-Type": "application/json"})
 
     def push(self, *changes: dict[str, Any]) -> list[dict[str, Any]]:
         r = self.push_raw(list(changes))

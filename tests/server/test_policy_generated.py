@@ -294,6 +294,7 @@ def _make_targets(world: World, table: str, candidates: list[dict[str, Any]]
 
 
 def _table_cases(world: World, table: str) -> list[Case]:
+    world.free_parents(table, 60)
     candidates = []
     for row in world.candidates(table):
         candidates.append(row)

@@ -302,40 +302,48 @@ class World:
     def _populate(self) -> None:
         """Rows of every synced table, parents first, all pushed by the super admin."""
         for table in SYNCED_TABLES:
-            made = []
-            facts = self.facts(Role.SUPER_ADMIN.value)
-            grants = policy.grants(table, Role.SUPER_ADMIN.value)
-            declared = policy.table_policy(table)
-            natural = MODEL_BY_TABLE[table].__natural_key__ or ()
-            # One row per parent (a message's delivery): leave parents free for insert cases.
-            one_each = len(natural) == 1 and bool(table_of(table).c[natural[0]].foreign_keys)
-            limit = WORLD_ROWS // 2 if one_each else WORLD_ROWS
+            limit = WORLD_ROWS // 2 if one_per_parent(table) else WORLD_ROWS
             if table == "branches":
                 limit = WORLD_BRANCHES
             elif table == "messages":
-                # Each delivery takes a message of its own (one_each): with rows of branches
-                # beside Main fewer of the messages' own cases are allowed, so more up front.
+                # Each delivery takes a message of its own (one_per_parent).
                 limit = 10 * WORLD_ROWS
-            for row in self.candidates(table, rotate=True):
-                if table == "users":
-                    row["role"] = Role.STUDENT.value  # more accounts for students to hold
-                authored = {**row, **{c: facts.pusher_value(k)
-                                      for c, k in declared.authors.items()}}
-                if not any(policy.Op.INSERT in g.ops and g.rule_for(policy.Op.INSERT).check(
-                        facts, table, authored) for g in grants):
-                    continue  # a reset with an empty verifier, say
-                made.append(row)
-                if len(made) == limit:
-                    break
-            if table == "students":
-                made.append(self._counselors_own_student(made))
-            results = self.push_as(Role.SUPER_ADMIN.value, table,
-                                   [(r["id"], new_fields(r), 0) for r in made])
-            refused = [r for r in results if r["outcome"] != "applied"]
-            assert not refused, (table, refused)
+            self.make_rows(table, limit)
             if table == "branches":
                 self.world_branches = self.ids("branches")
 
+    def make_rows(self, table: str, limit: int) -> None:
+        """Up to `limit` new rows of `table` the super admin may insert, pushed by them."""
+        made = []
+        facts = self.facts(Role.SUPER_ADMIN.value)
+        grants = policy.grants(table, Role.SUPER_ADMIN.value)
+        declared = policy.table_policy(table)
+        for row in self.candidates(table, rotate=True):
+            if table == "users":
+                row["role"] = Role.STUDENT.value  # more accounts for students to hold
+            authored = {**row, **{c: facts.pusher_value(k)
+                                  for c, k in declared.authors.items()}}
+            if not any(policy.Op.INSERT in g.ops and g.rule_for(policy.Op.INSERT).check(
+                    facts, table, authored) for g in grants):
+                continue  # a reset with an empty verifier, say
+            made.append(row)
+            if len(made) == limit:
+                break
+        if table == "students":
+            made.append(self._counselors_own_student(made))
+        results = self.push_as(Role.SUPER_ADMIN.value, table,
+                               [(r["id"], new_fields(r), 0) for r in made])
+        refused = [r for r in results if r["outcome"] != "applied"]
+        assert not refused, (table, refused)
+
+    def free_parents(self, table: str, wanted: int) -> None:
+        """For a table of one row per parent (a message's delivery), fresh parents, so every
+        round of cases has new rows to offer: rows made in earlier rounds, and those the
+        server makes itself, use parents up."""
+        if one_per_parent(table):
+            natural = MODEL_BY_TABLE[table].__natural_key__ or ()
+            parent = next(iter(table_of(table).c[natural[0]].foreign_keys)).column.table.name
+            self.make_rows(parent, wanted)
 
     def _counselors_own_student(self, made: list[dict[str, Any]]) -> dict[str, Any]:
         """A student of the counselor on an account no other student record holds: what the
@@ -347,6 +355,12 @@ class World:
             "branch_id": MAIN_BRANCH_ID})  # where the counselor works (create_user)
         row.setdefault("id", uuid.uuid4())
         return row
+
+
+def one_per_parent(table: str) -> bool:
+    """Whether the table's natural key is one foreign key: a row per parent at most."""
+    natural = MODEL_BY_TABLE[table].__natural_key__ or ()
+    return len(natural) == 1 and bool(table_of(table).c[natural[0]].foreign_keys)
 
 
 def new_fields(row: Mapping[str, Any], *, deleted: bool = False) -> dict[str, Any]:
