@@ -41,7 +41,6 @@ from institute_core.analytics.period import Period
 from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
 from institute_core.analytics.risk_settings import read_thresholds
 from institute_core.display import count, date_text, day_month, money, number
-from institute_core.enums import Role
 from institute_core.fees.desk import MoneyTiles, money_tiles
 
 
@@ -119,7 +118,8 @@ class DashboardView(QWidget):
         self.branch_rows: list[BranchFigures] = []
         self._branches_used: tuple[uuid.UUID, ...] | None = None
         self.faculty_id: uuid.UUID | None = None
-        self.is_faculty = ctx.user.role == Role.FACULTY
+        # A teacher's own dashboard, for who teaches without the institute's reports.
+        self.is_faculty = ctx.user.may("attendance.mark") and not ctx.user.may("reports.view")
         if self.is_faculty:
             self.faculty_id = ctx.user.faculty_id
         self._build()

@@ -77,3 +77,13 @@ def require_of(session: Session, user_id: uuid.UUID | None, what: str, *any_of: 
     held = permissions_of(session, user_id)
     require(held, what, *any_of)
     return held
+
+
+def counselling_roles(session: Session) -> list[str]:
+    """Names of the live roles whose holders counsel students as their work (hold
+    students.counsel without managing every student): who appears as a counselor to choose."""
+    rows = session.execute(select(RoleRecord.name, RoleRecord.permissions)
+                           .where(RoleRecord.deleted_at.is_(None))).all()
+    return sorted(name for name, granted in rows
+                  if {"students.counsel"} <= perms.of_role(name, {"permissions": granted})
+                  and "students.manage" not in perms.of_role(name, {"permissions": granted}))

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from institute_core.access.check import role_permissions
+from institute_core.access.check import counselling_roles, role_permissions
 from institute_core.branches.defaults import desk_branch
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Actor, Replica
@@ -426,6 +426,6 @@ def student_profile(replica: Replica, student_id: uuid.UUID) -> Student:
 def counselor_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
     with replica.read() as session:
         rows = session.execute(select(User.id, User.first_name, User.last_name).where(
-            User.role == Role.COUNSELOR.value, User.deleted_at.is_(None),
+            User.role.in_(counselling_roles(session)), User.deleted_at.is_(None),
             User.status == UserStatus.ACTIVE.value).order_by(User.first_name))
         return [(uid, f"{first} {last}".strip()) for uid, first, last in rows]
