@@ -68,6 +68,9 @@ class RowsModel(QAbstractTableModel, Generic[R]):
         if len(keeps) == 1:
             keep = keeps[0]
             return [r for r in self._all if keep(r)]
+        if len(keeps) == 2:  # search and branch: no generator per row on a keystroke
+            first, second = keeps
+            return [r for r in self._all if first(r) and second(r)]
         return [r for r in self._all if all(k(r) for k in keeps)]
 
     def replace_row(self, row: int, value: R) -> None:

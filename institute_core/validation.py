@@ -48,6 +48,11 @@ FIELD_WORDS: dict[str, str] = {
     "duration_hours": "Duration (hours)",
     "order_index": "Position in the syllabus",
     "competency_level": "Understanding (1-5)",
+    "gstin": "GSTIN",
+    "gst_rate": "GST rate",
+    "gst_mode": "GST",
+    "discount_limit_percent": "Discount limit (%)",
+    "discount_limit_amount": "Discount limit (₹)",
 }
 
 

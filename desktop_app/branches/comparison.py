@@ -7,7 +7,7 @@ from PySide6.QtWidgets import QFrame, QVBoxLayout, QWidget
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
 from institute_core.analytics.branches import BranchFigures
-from institute_core.display import number, percent
+from institute_core.display import money, number, percent
 
 
 def _bold_total(row: BranchFigures) -> str | None:
@@ -26,7 +26,11 @@ BRANCH_COLUMNS: list[Column[BranchFigures]] = [
     Column("Inquiries", lambda r: number(r.crm.total), _bold_total, align_right=True),
     Column("Enrolled", lambda r: number(r.crm.enrolled), _bold_total, align_right=True),
     Column("Conversion", lambda r: percent(r.crm.conversion), _bold_total, align_right=True),
+    Column("Fees collected", lambda r: "" if r.collected is None else money(r.collected),
+           _bold_total, align_right=True,
+           tooltip=lambda r: "payments received in the period that still count"),
 ]
+COLLECTED = len(BRANCH_COLUMNS) - 1
 
 
 class BranchComparison(QFrame):
@@ -46,6 +50,8 @@ class BranchComparison(QFrame):
 
     def set_rows(self, rows: list[BranchFigures]) -> None:
         self.model.set_rows(rows)
+        # Money only for whoever may see it (the figures then carry it).
+        self.table.setColumnHidden(COLLECTED, all(r.collected is None for r in rows))
         self.table.resizeColumnsToContents()
         # Every line visible without a scroll bar: a handful of branches and the total.
         header = self.table.horizontalHeader().height()

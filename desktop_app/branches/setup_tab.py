@@ -1,7 +1,9 @@
-"""Setup → Branches: the centres of the institute, and moving a student to another one.
+"""Setup → Branches: the centres of the institute, and moving a student, a batch or a faculty
+member to another one.
 
-Admins only (Setup is). A transfer keeps the student's history (`student_branch_moves`),
-shown under the form for the chosen student.
+Admins only (Setup is). A transfer keeps a history (`student_branch_moves`,
+`batch_branch_moves`, `faculty_branch_moves`), shown under the form for the chosen record;
+what goes along with a batch or a faculty member is said under the form (docs/branches.md).
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import uuid
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QFormLayout,
     QGroupBox,
@@ -28,8 +31,7 @@ from desktop_app.setup.forms import reason, show_outcome
 from desktop_app.widgets import index_of, styled_label, table_view
 from institute_core.branches import service
 from institute_core.branches.service import BranchMove, BranchRow
-from institute_core.display import date_text, number
-from institute_core.setup import batches
+from institute_core.display import count, date_text, number
 
 BRANCH_COLUMNS: list[Column[BranchRow]] = [
     Column("Branch", lambda b: b.name),
@@ -40,6 +42,19 @@ BRANCH_COLUMNS: list[Column[BranchRow]] = [
     Column("Students", lambda b: number(b.students), align_right=True),
     Column("Staff", lambda b: number(b.staff), align_right=True),
 ]
+
+
+# What can move, as the form names it, and what goes along (said under the form).
+TRANSFERS = {
+    "student": ("A student", "Their whole history goes along; their sessions still scheduled "
+                             "from today are held at the new branch."),
+    "batch": ("A batch", "Its current students go along (each with their history and "
+                         "scheduled sessions); its future class days follow the batch, days "
+                         "already taught stay as recorded."),
+    "faculty": ("A faculty member", "Their home branch changes; their sessions stay with "
+                                    "their students' branches. Unless kept, they stop working "
+                                    "in the old branch."),
+}
 
 
 def _move_text(move: BranchMove) -> str:
@@ -88,20 +103,28 @@ class BranchesTab(QWidget):
         form.addRow(buttons)
         side_layout.addWidget(form_box)
 
-        move_box = QGroupBox("Transfer a student")
+        move_box = QGroupBox("Transfer to another branch")
         move = QFormLayout(move_box)
-        self.student = QComboBox()
-        self.student.setEditable(True)
+        self.what = QComboBox()
+        for kind, (title, _hint) in TRANSFERS.items():
+            self.what.addItem(title, kind)
+        self.record = QComboBox()
+        self.record.setEditable(True)
         self.to_branch = QComboBox()
         self.why = QLineEdit()
         self.why.setPlaceholderText("reason, kept in the history")
+        self.keep_old = QCheckBox("Keeps teaching in the old branch too")
+        self.goes_along = styled_label("", "hint")
+        self.goes_along.setWordWrap(True)
         self.transfer_button = QPushButton("Transfer")
         self.history = QListWidget()
         self.history.setAccessibleName("Branch history")
-        for label, widget in (("Student", self.student), ("To branch", self.to_branch),
-                              ("Reason", self.why)):
+        for label, widget in (("Move", self.what), ("Who", self.record),
+                              ("To branch", self.to_branch), ("Reason", self.why)):
             widget.setAccessibleName(label)
             move.addRow(label, widget)
+        move.addRow(self.keep_old)
+        move.addRow(self.goes_along)
         move.addRow(self.transfer_button)
         move.addRow("History", self.history)
         side_layout.addWidget(move_box, 1)
@@ -116,42 +139,57 @@ class BranchesTab(QWidget):
         self.new_button.clicked.connect(self._new)
         self.save_button.clicked.connect(self._save)
         self.transfer_button.clicked.connect(self._transfer)
-        self.student.currentIndexChanged.connect(lambda _i: self._load_history())
+        self.record.currentIndexChanged.connect(lambda _i: self._load_history())
+        self.what.currentIndexChanged.connect(lambda _i: self._show_records())
+        self._choices: dict[str, list[tuple[uuid.UUID, str]]] = {k: [] for k in TRANSFERS}
 
     # --- loading ----------------------------------------------------------------------------
 
     def refresh(self) -> None:
         replica = self._ctx.replica
         self._ctx.tasks.run_db(lambda: (service.list_branches(replica),
-                                        batches.student_choices(replica)), self._on_loaded)
+                                        service.transfer_choices(replica)), self._on_loaded)
 
-    def _on_loaded(self, result: tuple[list[BranchRow], list[tuple[uuid.UUID, str]]]) -> None:
-        rows, students = result
+    def _on_loaded(self, result: tuple[list[BranchRow],
+                                       dict[str, list[tuple[uuid.UUID, str]]]]) -> None:
+        rows, self._choices = result
         self.model.set_rows(rows)
         self.table.resizeColumnsToContents()
+        target = self.to_branch.currentData()
         self.to_branch.clear()
         for row in rows:
             self.to_branch.addItem(f"{row.name} ({row.code})", row.id)
-        chosen = self.student.currentData()
-        self.student.blockSignals(True)
-        self.student.clear()
-        for student_id, label in students:
-            self.student.addItem(label, student_id)
-        self.student.blockSignals(False)
-        if chosen is not None and index_of(self.student, chosen) >= 0:
-            self.student.setCurrentIndex(index_of(self.student, chosen))
+        self.to_branch.setCurrentIndex(max(0, index_of(self.to_branch, target)))
+        self._show_records()
         index = next((i for i, r in enumerate(rows) if r.id == self._editing), 0)
         if rows:
             self.table.setCurrentIndex(self.model.index(index, 0))
-        self._load_history()
         self.loaded.emit()
 
+    def _show_records(self) -> None:
+        """The records of the chosen kind, keeping the one chosen if it is still there."""
+        kind = str(self.what.currentData())
+        chosen = self.record.currentData()
+        self.record.blockSignals(True)
+        self.record.clear()
+        for record_id, label in self._choices.get(kind, []):
+            self.record.addItem(label, record_id)
+        self.record.blockSignals(False)
+        if chosen is not None and index_of(self.record, chosen) >= 0:
+            self.record.setCurrentIndex(index_of(self.record, chosen))
+        self.keep_old.setVisible(kind == "faculty")
+        # A faculty member's move is kept by the audit trail, which has no reason to give.
+        self.why.setEnabled(kind != "faculty")
+        self.goes_along.setText(TRANSFERS[kind][1])
+        self._load_history()
+
     def _load_history(self) -> None:
-        student_id = self.student.currentData()
-        if student_id is None:
+        record_id, kind = self.record.currentData(), str(self.what.currentData())
+        if record_id is None:
+            self.history.clear()
             return
         replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: service.student_branch_history(replica, student_id),
+        self._ctx.tasks.run_db(lambda: service.branch_history(replica, kind, record_id),
                                self._on_history)
 
     def _on_history(self, moves: list[BranchMove]) -> None:
@@ -201,18 +239,33 @@ class BranchesTab(QWidget):
             lambda e: show_outcome(self.message, reason(e), refused=True))
 
     def _transfer(self) -> None:
-        student_id, to_branch = self.student.currentData(), self.to_branch.currentData()
-        if student_id is None or to_branch is None:
-            show_outcome(self.message, "Choose a student and the branch they move to.",
-                         refused=True)
+        kind = str(self.what.currentData())
+        record_id, to_branch = self.record.currentData(), self.to_branch.currentData()
+        if record_id is None or to_branch is None:
+            show_outcome(self.message, f"Choose {TRANSFERS[kind][0].lower()} and the branch "
+                         "to move to.", refused=True)
             return
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
         why = self.why.text().strip() or None
-        label, target = self.student.currentText(), self.to_branch.currentText()
+        keep = self.keep_old.isChecked()
+        label, target = self.record.currentText(), self.to_branch.currentText()
+
+        def _do_transfer() -> str:
+            if kind == "batch":
+                went = service.transfer_batch(replica, actor, user, record_id, to_branch,
+                                              reason=why)
+                return f" with {count(went, 'student')}"
+            if kind == "faculty":
+                service.transfer_faculty(replica, actor, user, record_id, to_branch,
+                                         keep_old=keep)
+                return ", teaching in both" if keep else ""
+            service.transfer_student(replica, actor, user, record_id, to_branch, reason=why)
+            return ""
+
         self._ctx.tasks.run_db(
-            lambda: service.transfer_student(replica, actor, user, student_id, to_branch,
-                                             reason=why),
-            lambda _r: self._done(f"{label} moved to {target}; the history keeps it."),
+            _do_transfer,
+            lambda extra: self._done(f"{label} moved to {target}{extra}; the history keeps "
+                                     "it."),
             lambda e: show_outcome(self.message, reason(e), refused=True))
 
     def _done(self, text: str) -> None:

@@ -12,7 +12,7 @@ from institute_core.analytics.period import Period
 from institute_core.replica.database import REPLICA_FILENAME
 from institute_core.validation import InvalidInput
 
-KINDS = ("progress", "attendance", "faculty", "crm", "batch", "coverage")
+KINDS = ("progress", "attendance", "faculty", "crm", "batch", "coverage", "branches")
 DEFAULT_DAYS = 30
 
 
@@ -38,6 +38,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--remarks", metavar="TEXT",
                         help="remarks printed on a student's progress report (refused for "
                              "any other report)")
+    parser.add_argument("--branch", metavar="CODE[,CODE]",
+                        help="the branch(es) a crm or branches report covers, by code "
+                             "(default: every branch this desk holds)")
     parser.add_argument("--no-record", action="store_true",
                         help="print without recording the report in student/faculty reports")
 
@@ -88,7 +91,12 @@ def run(args: argparse.Namespace) -> int:
                 batch_id=service.find_batch(db, args.batch) if args.batch else None,
                 faculty_id=service.find_faculty(db, args.faculty) if args.faculty else None,
                 sections=tuple(s.strip() for s in args.sections.split(",") if s.strip())
-                if args.sections else None)
+                if args.sections else None,
+                branch_ids=service.find_branches(db, args.branch) if args.branch else None)
+            if args.branch and args.kind not in service.BRANCH_SELECTED:
+                raise service.ReportError(
+                    f"--branch chooses what a {' or '.join(service.BRANCH_SELECTED)} report "
+                    f"covers; a {args.kind} report names the branch of whom it is about")
             if args.remarks is not None:
                 # Only a progress report prints one student's remarks (a batch report's are per
                 # student, typed in the Reports screen): anything else is refused, not dropped.

@@ -105,7 +105,7 @@ class InquiriesView(QWidget):
         self.model = InquiryModel(self.today, self)
         # The branch filter is a slot of its own on the model; the text filters stay as typed.
         self.branch.filter_rows(self.model, attrgetter("branch_key"), as_hex=True,
-                                after=self._after_filter)
+                                after=self._on_branch_filtered)
         self.proxy = InquiryProxy(self)
         self.proxy.setSourceModel(self.model)
         self.table = table_view()
@@ -241,6 +241,11 @@ class InquiriesView(QWidget):
         keep = self.current_filter().keep(self.today)
         self.model.set_filter(keep)
         self._after_filter()
+
+    def _on_branch_filtered(self) -> None:
+        self._after_filter()
+        if self.insights is not None:
+            self.insights.load()
 
     def _after_filter(self) -> None:
         shown, total = self.model.rowCount(), self.model.total

@@ -4,12 +4,14 @@ ChartPanel)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
 
+from desktop_app.branches.picker import branch_choice
 from desktop_app.context import AppContext
 from desktop_app.crm.models import STAGE_TITLES
 from desktop_app.dashboard.charts import ChartPanel, percent, plain
@@ -28,10 +30,13 @@ class PipelineFigures:
     insights: CrmInsights
 
 
-def load_figures(ctx: AppContext, today: date) -> PipelineFigures:
+def load_figures(ctx: AppContext, today: date,
+                 branches: tuple[uuid.UUID, ...] | None = None) -> PipelineFigures:
     period = Period.last_days(DAYS, today)
+    chosen = None if branches is None else list(branches)
     with ctx.replica.read() as session:
-        return PipelineFigures(crm_summary(session, period), crm_insights(session, period))
+        return PipelineFigures(crm_summary(session, period, chosen),
+                               crm_insights(session, period, branch_ids=chosen))
 
 
 class PipelineInsights(QWidget):
@@ -60,8 +65,9 @@ class PipelineInsights(QWidget):
         layout.addLayout(grid, 1)
 
     def load(self) -> None:
-        ctx, today = self._ctx, self.today
-        self._ctx.tasks.run_db(lambda: load_figures(ctx, today), self._on_loaded)
+        """Recompute for the window's branch pick (the inquiry list's picker)."""
+        ctx, today, branches = self._ctx, self.today, branch_choice(self._ctx).selection
+        self._ctx.tasks.run_db(lambda: load_figures(ctx, today, branches), self._on_loaded)
 
     def _on_loaded(self, figures: PipelineFigures) -> None:
         self.figures = figures

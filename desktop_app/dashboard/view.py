@@ -353,16 +353,19 @@ class DashboardView(QWidget):
         tasks.run_db(risky, lambda rows: self._on_at_risk(generation, rows),
                      lambda exc: self._on_failed(generation, exc))
         if not self.is_faculty:
+            with_money = bool(self.money_cards)  # only who sees the money tiles sees this
+
             def by_branch() -> list[BranchFigures]:
                 with replica.read() as db:
                     return branch_figures(db, period,
-                                          None if branches is None else list(branches))
+                                          None if branches is None else list(branches),
+                                          with_money=with_money)
 
             tasks.run_db(by_branch, lambda rows: self._on_branches(generation, rows),
                          lambda exc: self._on_failed(generation, exc))
         if self.money_cards:
             today = self._today
-            tasks.run_db(lambda: money_tiles(replica, today), self._on_money,
+            tasks.run_db(lambda: money_tiles(replica, today, branches), self._on_money,
                          lambda exc: self._on_failed(generation, exc))
 
     def _on_money(self, tiles: MoneyTiles) -> None:

@@ -7,13 +7,15 @@ The dialogs only collect what is typed; saving runs on the database worker (the 
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QDateTime, QTime
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
     QFormLayout,
@@ -26,7 +28,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.widgets import date_field, styled_label
 from institute_core.display import date_text, money
-from institute_core.enums import FeeKind, GstMode, PaymentMode, PlanKind
+from institute_core.enums import FeeKind, FollowUpType, GstMode, PaymentMode, PlanKind
 from institute_core.fees.documents import MODE_NAMES
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import PaymentRequest, check_request
@@ -284,4 +286,62 @@ class FeeHeadDialog(QDialog):
                        "kind": self.kind.currentData(), "frequency":
                        self.frequency.currentData(), "gst_mode": self.gst_mode.currentData(),
                        "gst_rate": rate}
+        self.accept()
+
+
+class FollowUpDialog(QDialog):
+    """A defaulter's follow-up: schedule a call (when, how, a note), or log one made now with
+    what came of it (`logging`)."""
+
+    def __init__(self, student_name: str, *, logging: bool,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.logging = logging
+        self.setWindowTitle(("Log a call – " if logging else "Schedule a follow-up – ")
+                            + student_name)
+        self.setMinimumWidth(420)
+        self.values: dict[str, Any] | None = None
+        layout = QVBoxLayout(self)
+        form = QFormLayout()
+        self.kind = QComboBox()
+        for kind in FollowUpType:
+            self.kind.addItem(kind.value.capitalize() if kind.value != "sms" else "SMS",
+                              kind.value)
+        form.addRow("How", self.kind)
+        tomorrow = QDateTime(QDate.currentDate().addDays(1), QTime(10, 0))
+        self.when = QDateTimeEdit(tomorrow)
+        self.when.setCalendarPopup(True)
+        self.when.setDisplayFormat("d MMM yyyy, HH:mm")
+        self.note = QLineEdit()
+        self.note.setPlaceholderText("e.g. ask about the second instalment")
+        self.outcome = QLineEdit()
+        self.outcome.setPlaceholderText("e.g. promised to pay on the 10th")
+        if logging:
+            form.addRow("What came of it", self.outcome)
+        else:
+            form.addRow("When", self.when)
+            form.addRow("Note", self.note)
+        for unused in ((self.when, self.note) if logging else (self.outcome,)):
+            unused.setParent(self)  # owned by the dialog, never shown
+            unused.hide()
+        layout.addLayout(form)
+        self.message = styled_label("", "message")
+        layout.addWidget(self.message)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons.accepted.connect(self._on_save)
+        buttons.rejected.connect(self.reject)
+        layout.addWidget(buttons)
+
+    def _on_save(self) -> None:
+        if self.logging:
+            if not self.outcome.text().strip():
+                self.message.setText("Say what came of the call.")
+                return
+            self.values = {"kind": self.kind.currentData(), "outcome": self.outcome.text()}
+        else:
+            typed: datetime = self.when.dateTime().toPython()  # type: ignore[assignment]
+            moment = typed.astimezone(UTC)  # typed in local time
+            self.values = {"kind": self.kind.currentData(), "due_at": moment,
+                           "note": self.note.text()}
         self.accept()

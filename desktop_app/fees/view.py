@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
-from datetime import date
+from datetime import date, datetime
 
 from PySide6.QtCore import QDate, QSortFilterProxyModel, Qt, Signal
 from PySide6.QtWidgets import (
@@ -21,12 +21,15 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
-from desktop_app.fees.dialogs import FeeHeadDialog, PaymentDialog
+from desktop_app.fees.admin import FeeSetupView
+from desktop_app.fees.dialogs import FeeHeadDialog, FollowUpDialog, PaymentDialog
 from desktop_app.fees.panel import open_pdf, receipts_dir
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import count, date_text, money
+from institute_core.fees import admin as fa
 from institute_core.fees import desk
 from institute_core.fees.dues import DueRow, DuesSummary
 from institute_core.fees.ledger import BUCKETS, ledger_of
@@ -46,6 +49,7 @@ DUE_COLUMNS: list[Column[DueRow]] = [
     Column("Oldest due", lambda r: date_text(r.oldest_due_on) if r.oldest_due_on else ""),
     Column("Next due", lambda r: date_text(r.next_due_on) if r.next_due_on else ""),
     Column("In credit", lambda r: money(r.credit) if r.credit else "", align_right=True),
+    Column("Follow-up", lambda r: _when(r.follow_up_at)),
     Column("Counselor", lambda r: r.counselor),
     Column("Subjects", lambda r: r.subjects),
 ]
@@ -54,6 +58,14 @@ ALL = "All dues"
 
 def _pydate(value: QDate) -> date:
     return date(value.year(), value.month(), value.day())
+
+
+def _when(moment: datetime | None) -> str:
+    """A follow-up's time in the desk's local time ("7 Dec 2026, 10:30")."""
+    if moment is None:
+        return ""
+    local = moment.astimezone()
+    return f"{date_text(local.date())}, {local:%H:%M}"
 
 OVERDUE = "Overdue (defaulters)"
 
@@ -88,6 +100,10 @@ class FeesView(QWidget):
         self.totals = styled_label("", "subtitle")
         layout.addWidget(self.totals)
         filters = QHBoxLayout()
+        # The window's one branch choice (shown to a user of several branches): the list and
+        # the money reports cover the pick.
+        self.branch = BranchPicker(ctx)
+        filters.addWidget(self.branch)
         self.bucket = QComboBox()
         for name in (ALL, OVERDUE, *BUCKETS, "In credit"):
             self.bucket.addItem(name)
@@ -116,8 +132,11 @@ class FeesView(QWidget):
         self.pay_button = QPushButton("Take payment…")
         self.statement_button = QPushButton("Statement PDF")
         self.student_button = QPushButton("Open student")
+        self.call_button = QPushButton("Log call…")
+        self.follow_up_button = QPushButton("Schedule follow-up…")
         self.refresh_button = QPushButton("Refresh")
-        for button in (self.pay_button, self.statement_button, self.student_button):
+        for button in (self.pay_button, self.statement_button, self.student_button,
+                       self.call_button, self.follow_up_button):
             actions.addWidget(button)
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
@@ -126,13 +145,33 @@ class FeesView(QWidget):
         if self.reports is not None:
             layout.addWidget(self.reports)
         self.bucket.currentIndexChanged.connect(self._on_filter)
+        self.branch.selection_changed.connect(self._on_branch_selection)
+        self.call_button.clicked.connect(lambda: self.follow_up(logging=True))
+        self.follow_up_button.clicked.connect(lambda: self.follow_up(logging=False))
         self.search.textChanged.connect(self._on_filter)
         self.pay_button.clicked.connect(self.take_payment)
         self.statement_button.clicked.connect(self.statement)
         self.student_button.clicked.connect(self._on_open_student)
         self.table.doubleClicked.connect(lambda _i: self._on_open_student())
         self.refresh_button.clicked.connect(self.refresh)
+        self.setup_window: FeeSetupView | None = None
+        self.branches: tuple[fa.BranchChoice, ...] = ()
+        self._branches_used: object = "not loaded"
+        replica = ctx.replica
+        ctx.tasks.run_db(lambda: fa.branch_choices(replica), self._on_branches, self._on_failed)
         self.refresh()
+
+    def _on_branches(self, choices: tuple[fa.BranchChoice, ...]) -> None:
+        self.branches = choices  # where the fee setup may record things
+
+    def _on_branch_selection(self, selection: object) -> None:
+        if selection != self._branches_used:
+            self.refresh()
+
+    def branch_filter(self) -> list[uuid.UUID] | None:
+        """The branches the list and the reports show (None: every branch the desk holds)."""
+        selection = self.branch.selection
+        return None if selection is None else list(selection)
 
     def _reports_row(self) -> QWidget:
         """Money reports for admins: the kind, the period, PDF or CSV."""
@@ -152,12 +191,15 @@ class FeesView(QWidget):
             line.addWidget(field)
         self.head_button = QPushButton("Add fee head…")
         self.head_button.clicked.connect(self.add_head)
+        self.setup_button = QPushButton("Fee setup…")
+        self.setup_button.clicked.connect(self.open_setup)
         self.pdf_button = QPushButton("PDF")
         self.csv_button = QPushButton("CSV")
         line.addWidget(self.pdf_button)
         line.addWidget(self.csv_button)
         line.addStretch(1)
         line.addWidget(self.head_button)
+        line.addWidget(self.setup_button)
         self.pdf_button.clicked.connect(lambda: self.make_report(as_csv=False))
         self.csv_button.clicked.connect(lambda: self.make_report(as_csv=True))
         return row
@@ -185,8 +227,9 @@ class FeesView(QWidget):
             self.message.setText("The period starts after it ends.")
             return
         replica, actor, out = self._ctx.replica, self._ctx.actor, receipts_dir() / "reports"
+        branches = self.branch_filter()
         self._ctx.tasks.run_db(
-            lambda: desk.money_report(replica, actor, kind, start, end, out, as_csv),
+            lambda: desk.money_report(replica, actor, kind, start, end, out, as_csv, branches),
             self._on_report, self._on_failed)
 
     def _on_report(self, path: object) -> None:
@@ -194,9 +237,10 @@ class FeesView(QWidget):
         self.message.setText(f"Saved {path}")
 
     def refresh(self) -> None:
-        replica, actor = self._ctx.replica, self._ctx.actor
-        self._ctx.tasks.run_db(lambda: desk.dues(replica, actor, date.today()), self._on_loaded,
-                               self._on_failed)
+        replica, actor, branches = self._ctx.replica, self._ctx.actor, self.branch_filter()
+        self._branches_used = self.branch.selection
+        self._ctx.tasks.run_db(lambda: desk.dues(replica, actor, date.today(), branches),
+                               self._on_loaded, self._on_failed)
 
     def _on_loaded(self, summary: DuesSummary) -> None:
         self.summary = summary
@@ -262,6 +306,44 @@ class FeesView(QWidget):
 
     def _on_statement(self, path: object) -> None:
         self.message.setText(f"Saved {path}")
+
+    def open_setup(self) -> FeeSetupView:
+        """The admin's fee setup (fee heads, discounts, expenses, salaries, settings)."""
+        if self.setup_window is None:
+            self.setup_window = FeeSetupView(self._ctx, self.branches)
+            self.setup_window.resize(1000, 640)
+            self.setup_window.discounts.sig_changed.connect(self.refresh)
+        self.setup_window.show()
+        self.setup_window.raise_()
+        return self.setup_window
+
+    def follow_up(self, *, logging: bool) -> FollowUpDialog | None:
+        """A defaulter's follow-up: log a call made now, or schedule one."""
+        row = self.selected()
+        if row is None:
+            return None
+        dialog = FollowUpDialog(row.name, logging=logging, parent=self)
+        dialog.accepted.connect(lambda: self._save_follow_up(row, dialog))
+        self.follow_up_dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _save_follow_up(self, row: DueRow, dialog: FollowUpDialog) -> None:
+        if dialog.values is None:
+            return
+        values, replica, actor = dict(dialog.values), self._ctx.replica, self._ctx.actor
+        student_id = row.student_id
+        if dialog.logging:
+            work = lambda: fa.record_fee_call(replica, actor, student_id, **values)  # noqa: E731
+            done = f"Call to {row.name} recorded."
+        else:
+            work = lambda: fa.schedule_fee_follow_up(replica, actor, student_id, **values)  # noqa: E731
+            done = f"Follow-up with {row.name} scheduled."
+        self._ctx.tasks.run_db(work, lambda _id: self._on_follow_up(done), self._on_failed)
+
+    def _on_follow_up(self, text: str) -> None:
+        self.message.setText(text)
+        self.refresh()
 
     def _on_open_student(self) -> None:
         row = self.selected()

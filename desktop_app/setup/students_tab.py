@@ -4,6 +4,7 @@ enrollment to another faculty member (the move is kept as history)."""
 from __future__ import annotations
 
 import uuid
+from operator import attrgetter
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -18,6 +19,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.forms import StudentDialog, reason, show_outcome
@@ -58,8 +60,13 @@ class StudentsTab(QWidget):
         left_layout.setContentsMargins(0, 0, 0, 0)
         self.search = QLineEdit()
         self.search.setPlaceholderText("Find by enrollment no or name")
-        left_layout.addWidget(self.search)
+        self.branch = BranchPicker(ctx)
+        find = QHBoxLayout()
+        find.addWidget(self.search, 1)
+        find.addWidget(self.branch)
+        left_layout.addLayout(find)
         self.model: RowsModel[StudentRow] = RowsModel(STUDENT_COLUMNS, self)
+        self.branch.filter_rows(self.model, attrgetter("branch_id"))
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Students")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from operator import attrgetter
 
 from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QKeySequence, QShortcut
@@ -17,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.attendance.view import AttendanceView
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
@@ -92,6 +94,8 @@ class TodayView(QWidget):
         head = QHBoxLayout()
         self.title = title_label("Today")
         head.addWidget(self.title, 1)
+        self.branch = BranchPicker(self._ctx)
+        head.addWidget(self.branch)
         self.schedule_button = QPushButton("Schedule…")
         self.schedule_button.setToolTip("Schedule an individual session or an extra batch "
                                          "meeting (Ctrl+N)")
@@ -119,6 +123,8 @@ class TodayView(QWidget):
         self.sessions = table_view()
         self.sessions.setModel(self.sessions_model)
         self.sessions.setAccessibleName("Today's sessions")
+        self.branch.filter_rows(self.sessions_model, attrgetter("branch_id"),
+                                after=self._on_branch_filtered)
         self.sessions.doubleClicked.connect(self.open_selected)
         self.sessions.selectionModel().currentRowChanged.connect(self._on_session_changed)
         # Return and the keypad's Enter are different keys to Qt; a faculty uses either.
@@ -171,15 +177,27 @@ class TodayView(QWidget):
     def _on_loaded(self, sessions: tuple[TodaySession, ...]) -> None:
         current = self.sessions.currentIndex().row()
         self.sessions_model.set_rows(sessions)
-        students = sum(len(s.students) for s in sessions)
-        self.subtitle.setText(f"{long_date(self.day)} · {len(sessions)} sessions · "
-                              f"{students} students")
-        self.empty.setText("" if sessions else "No sessions today.")
+        self._show_counts()
+        sessions = tuple(self.sessions_model.rows)  # those of the branch picked
         if sessions:
             self.sessions.setCurrentIndex(self.sessions_model.index(
                 min(max(current, 0), len(sessions) - 1), 0))
         else:
             self.students_model.set_rows([])
+
+    def _on_branch_filtered(self) -> None:
+        self._show_counts()
+        if self.sessions_model.rowCount():
+            self.sessions.setCurrentIndex(self.sessions_model.index(0, 0))
+        else:
+            self.students_model.set_rows([])
+
+    def _show_counts(self) -> None:
+        sessions = self.sessions_model.rows
+        students = sum(len(s.students) for s in sessions)
+        self.subtitle.setText(f"{long_date(self.day)} · {len(sessions)} sessions · "
+                              f"{students} students")
+        self.empty.setText("" if sessions else "No sessions today.")
 
     def _on_session_changed(self, *_args: object) -> None:
         session = self.selected()

@@ -1,7 +1,8 @@
-"""Branches side by side: attendance, teaching utilisation and the CRM funnel per branch and
-for the institute combined (issue 17). Everything is worked out from what this replica holds,
-so a desk of one branch compares only its own; the figures reuse the dashboards' own rules
-(attendance rate, faculty utilisation, CRM funnel), only grouped by branch.
+"""Branches side by side: attendance, teaching utilisation, the CRM funnel and (for whoever may
+see money) fee collections per branch and for the institute combined (issue 17). Everything is
+worked out from what this replica holds, so a desk of one branch compares only its own; the
+figures reuse the dashboards' own rules (attendance rate, faculty utilisation, CRM funnel, the
+money reports' valid payments), only grouped by branch.
 """
 
 from __future__ import annotations
@@ -9,8 +10,10 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass
+from decimal import Decimal
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from institute_core.analytics.attendance import (
     AttendanceMark,
@@ -22,6 +25,7 @@ from institute_core.analytics.crm import CrmSummary, crm_summary
 from institute_core.analytics.period import Db, Period, percent
 from institute_core.analytics.utilization import faculty_utilization
 from institute_core.enums import StudentStatus
+from institute_core.fees.money_reports import valid_payments
 from institute_core.schema import Branch, Faculty, Student
 
 
@@ -36,6 +40,9 @@ class BranchFigures:
     hours_taught: float
     hours_available: float | None
     crm: CrmSummary
+    # Fees collected in the period (payments that still count, by the branch that took them);
+    # None when the figures were asked without money.
+    collected: Decimal | None = None
 
     @property
     def utilization(self) -> float | None:
@@ -45,9 +52,10 @@ class BranchFigures:
         return percent(self.hours_taught, self.hours_available)
 
 
-def branch_figures(db: Db, period: Period, branch_ids: list[uuid.UUID] | None = None
-                   ) -> list[BranchFigures]:
-    """Every branch (or the given ones) by name, then the combined line of those branches."""
+def branch_figures(db: Db, period: Period, branch_ids: list[uuid.UUID] | None = None, *,
+                   with_money: bool = False) -> list[BranchFigures]:
+    """Every branch (or the given ones) by name, then the combined line of those branches;
+    with the fees collected when `with_money` (`db` a session, then)."""
     query = select(Branch.id, Branch.name).where(Branch.deleted_at.is_(None)).order_by(
         Branch.name)
     branches = [(b, n) for b, n in db.execute(query).all()
@@ -73,9 +81,17 @@ def branch_figures(db: Db, period: Period, branch_ids: list[uuid.UUID] | None = 
             continue
         taught[branch] += load.hours_taught
         available[branch] += load.hours_available or 0.0
+    collected: dict[uuid.UUID, Decimal] | None = None
+    if with_money:
+        assert isinstance(db, Session), "collections are read through the ORM"
+        collected = defaultdict(Decimal)
+        for payment in valid_payments(db, period.start, period.end, chosen):
+            if payment.branch_id is not None:
+                collected[payment.branch_id] += payment.amount
     rows = [BranchFigures(b, name, active.get(b, 0), summarize(marks[b]),
                           round(taught[b], 2), round(available[b], 2) or None,
-                          crm_summary(db, period, branch_ids=[b]))
+                          crm_summary(db, period, branch_ids=[b]),
+                          None if collected is None else collected[b])
             for b, name in branches]
     every = [m for b in chosen for m in marks[b]]
     rows.append(BranchFigures(
@@ -83,5 +99,7 @@ def branch_figures(db: Db, period: Period, branch_ids: list[uuid.UUID] | None = 
         sum(r.students for r in rows), summarize(every),
         round(sum(r.hours_taught for r in rows), 2),
         round(sum(r.hours_available or 0 for r in rows), 2) or None,
-        crm_summary(db, period, branch_ids=chosen)))
+        crm_summary(db, period, branch_ids=chosen),
+        None if collected is None else sum((r.collected or Decimal(0) for r in rows),
+                                           Decimal(0))))
     return rows

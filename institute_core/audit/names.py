@@ -47,6 +47,7 @@ RECORD_KINDS = {
     "fee_discounts": "fee discount", "payments": "payment",
     "payment_allocations": "payment allocation", "payment_events": "payment event",
     "refunds": "refund", "expenses": "expense", "salary_payments": "salary payment",
+    "fee_follow_ups": "fee follow-up",
     "guardians": "guardian", "message_consents": "message opt-out",
     "message_templates": "message template", "message_triggers": "message trigger",
     "messages": "message", "message_deliveries": "message delivery",

@@ -1,10 +1,19 @@
 """Managing branches: the branch list, who works where, and transfers with their history.
 
 Everything here writes through the unit of work (so it syncs) and is for administrators (who
-see every branch: `scopes.Viewer.sees_every_branch`). A transfer of a student keeps a
-`student_branch_moves` row; the server then re-versions the student's history so the new
-branch's desks receive all of it, and the old branch's desks drop it on their next sync
-(docs/sync.md, "Branches").
+see every branch: `scopes.Viewer.sees_every_branch`). A student's transfer keeps a history row
+(`student_branch_moves`); a batch's or faculty member's is read from the audit trail, which
+records every change of their branch with who made it and when (their own history tables wait
+for the server policy to declare them: docs/branches.md, "Open"); the server then
+re-versions a moved student's history so the new branch's desks receive all of it, and the old
+branch's desks drop it on their next sync (docs/sync.md, "Branches").
+
+What moves (docs/branches.md): a student takes their whole history, and their individual
+sessions still scheduled from the move day on are held at the new branch (past sessions stay
+where they were held). A batch takes its current members (each a student move) and so their
+future sessions; its future class days follow the batch, since they come from its schedule;
+days already taught stay recorded as they are. A faculty member changes home branch and stops
+working in the old one unless kept there; their sessions stay with the students'.
 """
 
 from __future__ import annotations
@@ -16,18 +25,22 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from institute_core.enums import SessionStatus
 from institute_core.ids import natural_id
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
+    AuditEntry,
     BatchMember,
     Branch,
     Faculty,
     FlexibleBatch,
+    LearningSession,
     Student,
     StudentBranchMove,
     UserBranch,
 )
 from institute_core.schema.types import utcnow
+from institute_core.setup import batches, people
 from institute_core.setup.access import HasRole, require_admin
 from institute_core.validation import InvalidInput
 
@@ -131,14 +144,22 @@ def set_user_branches(replica: Replica, actor: Actor, viewer: HasRole, user_id: 
 
 
 def _move_student(session: Session, actor: Actor, student: Student, to: uuid.UUID,
-                  on: date, reason: str | None) -> bool:
+                  on: date, reason: str | None) -> int | None:
+    """Move one student; returns how many of their scheduled sessions went along (None: the
+    student was in that branch already)."""
     if student.branch_id == to:
-        return False
+        return None
     session.add(StudentBranchMove(student_id=student.id, from_branch_id=student.branch_id,
                                   to_branch_id=to, moved_on=on, moved_by=actor.user_id,
                                   reason=reason))
     student.branch_id = to
-    return True
+    ahead = session.scalars(select(LearningSession).where(
+        LearningSession.student_id == student.id, LearningSession.deleted_at.is_(None),
+        LearningSession.status == SessionStatus.SCHEDULED.value,
+        LearningSession.session_date >= on, LearningSession.branch_id != to)).all()
+    for meeting in ahead:
+        meeting.branch_id = to
+    return len(ahead)
 
 
 def transfer_student(replica: Replica, actor: Actor, viewer: HasRole, student_id: uuid.UUID,
@@ -151,7 +172,8 @@ def transfer_student(replica: Replica, actor: Actor, viewer: HasRole, student_id
         student = session.get(Student, student_id)
         if student is None or student.deleted_at is not None:
             raise InvalidInput("students", "id", "no such student", str(student_id))
-        if not _move_student(session, actor, student, to_branch, on or date.today(), reason):
+        if _move_student(session, actor, student, to_branch, on or date.today(),
+                         reason) is None:
             raise InvalidInput("students", "branch_id", "the student is already in that branch")
 
 
@@ -161,7 +183,8 @@ def transfer_batch(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uu
     """Move a batch and its current students to another branch; returns students moved.
 
     The students go with it: a batch whose members stayed behind would be run by one branch
-    for students only another branch's desks hold."""
+    for students only another branch's desks hold. The audit trail keeps the batch's move
+    (`branch_history`), a `student_branch_moves` row each student's."""
     require_admin(viewer, "transfer batches", "attendance.manage")
     when = on or date.today()
     with replica.write(actor) as session:
@@ -169,19 +192,23 @@ def transfer_batch(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uu
         batch = session.get(FlexibleBatch, batch_id)
         if batch is None or batch.deleted_at is not None:
             raise InvalidInput("flexible_batches", "id", "no such batch", str(batch_id))
+        if batch.branch_id == to_branch:
+            raise InvalidInput("flexible_batches", "branch_id",
+                               "the batch is already in that branch")
         batch.branch_id = to_branch
         members = session.scalars(select(Student).join(
             BatchMember, BatchMember.student_id == Student.id).where(
             BatchMember.batch_id == batch_id, BatchMember.left_on.is_(None),
             BatchMember.deleted_at.is_(None), Student.deleted_at.is_(None))).all()
         text = reason or f"with batch {batch.name}"
-        return sum(_move_student(session, actor, s, to_branch, when, text) for s in members)
+        went = [_move_student(session, actor, s, to_branch, when, text) for s in members]
+        return sum(n is not None for n in went)
 
 
 def transfer_faculty(replica: Replica, actor: Actor, viewer: HasRole, faculty_id: uuid.UUID,
                      to_branch: uuid.UUID, *, keep_old: bool = False) -> None:
     """Make `to_branch` a faculty member's home branch; they stop working in the old one
-    unless `keep_old` (then they teach in both)."""
+    unless `keep_old` (then they teach in both). The audit trail keeps the move."""
     require_admin(viewer, "transfer faculty", "setup.people.manage")
     with replica.write(actor) as session:
         _branch(session, to_branch)
@@ -189,9 +216,12 @@ def transfer_faculty(replica: Replica, actor: Actor, viewer: HasRole, faculty_id
         if faculty is None or faculty.deleted_at is not None:
             raise InvalidInput("faculties", "id", "no such faculty member", str(faculty_id))
         old = faculty.branch_id
+        if old == to_branch:
+            raise InvalidInput("faculties", "branch_id",
+                               "this is the faculty member's home branch already")
         faculty.branch_id = to_branch
         _link(session, faculty.user_id, to_branch)
-        if not keep_old and old != to_branch:
+        if not keep_old:
             _unlink(session, faculty.user_id, old)
 
 
@@ -205,12 +235,45 @@ class BranchMove:
     reason: str | None
 
 
-def student_branch_history(replica: Replica, student_id: uuid.UUID) -> list[BranchMove]:
-    """A student's transfers, oldest first, with the branches' names."""
+# Whose branch changes the audit trail records, for the kinds without a history table.
+_AUDITED = {"batch": FlexibleBatch.__tablename__, "faculty": Faculty.__tablename__}
+
+
+def branch_history(replica: Replica, kind: str, record_id: uuid.UUID) -> list[BranchMove]:
+    """The transfers of a student, batch or faculty member (`kind`), oldest first, with the
+    branches' names."""
     with replica.read() as session:
         names = {b.id: b.name for b in session.scalars(select(Branch))}
-        moves = session.scalars(select(StudentBranchMove).where(
-            StudentBranchMove.student_id == student_id, StudentBranchMove.deleted_at.is_(None))
-            .order_by(StudentBranchMove.moved_on, StudentBranchMove.created_at)).all()
-        return [BranchMove(m.moved_on, names.get(m.from_branch_id) if m.from_branch_id else None,
-                           names.get(m.to_branch_id, "?"), m.reason) for m in moves]
+        if kind == "student":
+            moves = session.scalars(select(StudentBranchMove).where(
+                StudentBranchMove.student_id == record_id,
+                StudentBranchMove.deleted_at.is_(None))
+                .order_by(StudentBranchMove.moved_on, StudentBranchMove.created_at)).all()
+            return [BranchMove(m.moved_on,
+                               names.get(m.from_branch_id) if m.from_branch_id else None,
+                               names.get(m.to_branch_id, "?"), m.reason) for m in moves]
+        entries = session.scalars(select(AuditEntry).where(
+            AuditEntry.table_name == _AUDITED[kind], AuditEntry.row_id == record_id)
+            .order_by(AuditEntry.created_at)).all()
+        found = []
+        for entry in entries:
+            old = (entry.old_values or {}).get("branch_id")
+            new = (entry.new_values or {}).get("branch_id")
+            if old and new and old != new:
+                found.append(BranchMove(entry.created_at.date(),
+                                        names.get(uuid.UUID(str(old)), "?"),
+                                        names.get(uuid.UUID(str(new)), "?"), None))
+        return found
+
+
+def student_branch_history(replica: Replica, student_id: uuid.UUID) -> list[BranchMove]:
+    """A student's transfers, oldest first, with the branches' names."""
+    return branch_history(replica, "student", student_id)
+
+
+def transfer_choices(replica: Replica) -> dict[str, list[tuple[uuid.UUID, str]]]:
+    """Who can be moved, by kind ("student", "batch", "faculty"), as (id, label) for a
+    picker; a batch's label names its branch."""
+    return {"student": batches.student_choices(replica),
+            "batch": [(b.id, f"{b.name} · {b.branch}") for b in batches.list_batches(replica)],
+            "faculty": people.faculty_choices(replica)}

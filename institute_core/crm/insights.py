@@ -4,7 +4,9 @@ month, average days to convert, and follow-up adherence (done on time ÷ due).""
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 
@@ -51,17 +53,21 @@ def _aware(value: datetime | str) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
 
 
-def crm_insights(db: Db, period: Period, now: datetime | None = None) -> CrmInsights:
-    """Inquiries made in `period` (UTC days), and follow-ups that fell due in it.
+def crm_insights(db: Db, period: Period, now: datetime | None = None,
+                 branch_ids: Collection[uuid.UUID] | None = None) -> CrmInsights:
+    """Inquiries made in `period` (UTC days), and follow-ups that fell due in it; of the
+    inquiries of `branch_ids` only, when given.
 
     Days to convert run from the inquiry to `converted_at` (set by Enroll); inquiries enrolled
     before Enroll recorded it count up to their last completed follow-up.
     """
     now = now or datetime.now(UTC)
     start, end = period.start_utc(), period.end_utc_exclusive()
+    in_branches = (() if branch_ids is None
+                   else (Inquiry.branch_id.in_(list(branch_ids)),))
     rows = db.execute(select(Inquiry.id, Inquiry.status, Inquiry.created_at, Inquiry.converted_at)
                       .where(Inquiry.deleted_at.is_(None), Inquiry.created_at >= start,
-                             Inquiry.created_at < end)).all()
+                             Inquiry.created_at < end, *in_branches)).all()
     made: Counter[date] = Counter()
     won: Counter[date] = Counter()
     for _id, status, created, _converted in rows:
@@ -79,10 +85,12 @@ def crm_insights(db: Db, period: Period, now: datetime | None = None) -> CrmInsi
         ended = converted or last_contact.get(inquiry_id)
         if ended is not None:
             days.append(max(0.0, (_aware(ended) - _aware(created)).total_seconds() / 86400))
-    due_rows = db.execute(
-        select(FollowUp.status, FollowUp.follow_up_date, FollowUp.updated_at)
-        .where(FollowUp.deleted_at.is_(None), FollowUp.follow_up_date >= start,
-               FollowUp.follow_up_date < min(end, now))).all()
+    due = (select(FollowUp.status, FollowUp.follow_up_date, FollowUp.updated_at)
+           .where(FollowUp.deleted_at.is_(None), FollowUp.follow_up_date >= start,
+                  FollowUp.follow_up_date < min(end, now)))
+    if branch_ids is not None:
+        due = due.join(Inquiry, Inquiry.id == FollowUp.inquiry_id).where(*in_branches)
+    due_rows = db.execute(due).all()
     on_time = 0
     for status, when, updated in due_rows:
         due_by = datetime.combine(_aware(when).date(), datetime.max.time(), tzinfo=UTC)

@@ -13,9 +13,11 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
+from decimal import Decimal
 
 from institute_core.demo.context import Context, Row
 from institute_core.demo.people import People
+from institute_core.enums import GstMode
 from institute_core.schema import MAIN_BRANCH_ID
 
 # Centres beside Main, in the order a larger demo opens them.
@@ -38,7 +40,11 @@ def make_branches(ctx: Context, people: People, count: int) -> list[uuid.UUID]:
     for name, code, address in CENTRES[:count - 1]:
         row = ctx.add("branches", {"id": ctx.new_id(), "name": name, "code": code,
                                    "address": address, "phone": ctx.phone(),
-                                   "time_zone": "Asia/Kolkata"}, opened)
+                                   "time_zone": "Asia/Kolkata",
+                                   # The model's own defaults (rows go in by bulk insert,
+                                   # which leaves no column to the server's default).
+                                   "gst_mode": GstMode.NONE.value,
+                                   "gst_rate": Decimal("18")}, opened)
         branches.append(row["id"])
 
     home = {f.id: branches[i % count] for i, f in enumerate(people.faculty)}

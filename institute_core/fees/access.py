@@ -1,10 +1,13 @@
-"""Who may handle money on a desk, by permission (issue 17): `fees.collect` takes payments and
-sees dues of the students one counsels, `fees.all_students` of every student; `fees.configure`
-configures fees and approves discounts, `fees.refund` cancels and refunds, `reports.financial`
-sees the money reports. Faculty and students hold none of them.
+"""Who may handle money on a desk, by permission of the roles catalogue (issue 17):
+fees.collect (take payments, print receipts, see dues), fees.all_students (of every student,
+not only those one counsels), fees.refund (cancel receipts, refund), fees.configure (fee heads,
+discounts' approval, fee settings), fees.expenses (expenses and salaries) and
+reports.financial (the money reports). Faculty and students hold none of them.
 
-The desk's check is a convenience (a clear message before anything is written); the server
-enforces the same from the sync policy (`FEES_POLICY` in institute_core/sync/policy.py).
+The permissions are read from the user's role in the replica (`access.check.permissions_of`),
+never from the role's name. The desk's check is a convenience (a clear message before anything
+is written); the server enforces the same from the sync policy (`FEES_POLICY` in
+institute_core/sync/policy.py).
 """
 
 from __future__ import annotations
@@ -15,35 +18,50 @@ from sqlalchemy.orm import Session
 
 from institute_core.access.check import permissions_of, role_name
 
-# What a permission check on money asks for, named once for the screens.
-MONEY = "fees.collect"
-APPROVES = "fees.configure"
+COLLECT, REFUND, CONFIGURE, REPORTS, EXPENSES = (
+    "fees.collect", "fees.refund", "fees.configure", "reports.financial", "fees.expenses")
+# What a screen asks before showing money at all.
+MONEY = COLLECT
 
 
 class MoneyAccessDenied(PermissionError):
     """The user's role may not see or do this with the institute's money."""
 
 
+def _who(session: Session, user_id: uuid.UUID | None) -> str:
+    return role_name(session, user_id) or "unknown"
+
+
+def require(session: Session, user_id: uuid.UUID | None, permission: str,
+            what: str) -> frozenset[str]:
+    """The user's permissions, or `MoneyAccessDenied` naming what they may not do."""
+    held = permissions_of(session, user_id)
+    if permission not in held:
+        raise MoneyAccessDenied(f"{what} needs the {permission} permission; this account is "
+                                f"{_who(session, user_id)}")
+    return held
+
+
 def require_money_access(session: Session, user_id: uuid.UUID | None) -> frozenset[str]:
     """The user's permissions, or `MoneyAccessDenied` when they may not handle fees."""
     held = permissions_of(session, user_id)
-    if MONEY not in held:
-        raise MoneyAccessDenied("fees need the permission fees.collect (counselors and admins "
-                                f"have it); this account is "
-                                f"{role_name(session, user_id) or 'unknown'}")
+    if COLLECT not in held:
+        raise MoneyAccessDenied("fees are for counselors and admins (the fees.collect "
+                                f"permission); this account is {_who(session, user_id)}")
     return held
 
 
 def require_admin(session: Session, user_id: uuid.UUID | None, what: str,
-                  permission: str = APPROVES) -> frozenset[str]:
-    """The user's permissions, or `MoneyAccessDenied` unless they hold `permission`."""
+                  permission: str = CONFIGURE) -> frozenset[str]:
+    """The user's permissions, or `MoneyAccessDenied` ("only an admin may ...") without
+    `permission`."""
     held = permissions_of(session, user_id)
     if permission not in held:
-        raise MoneyAccessDenied(f"only an admin may {what} (it takes the permission "
-                                f"{permission})")
+        raise MoneyAccessDenied(f"only an admin may {what} (it takes the {permission} "
+                                "permission)")
     return held
 
 
 def is_admin(held: frozenset[str]) -> bool:
     """Whether these permissions approve money decisions at once (a discount)."""
-    return APPROVES in held
+    return CONFIGURE in held

@@ -30,3 +30,16 @@ def amount_off(fee: Decimal, discount: Discount) -> Decimal:
     if off > fee:
         raise MoneyProblem("The discount is larger than the fee")
     return max(off, ZERO)
+
+
+def needs_approval(fee: Decimal, off: Decimal, limit_percent: Decimal | None,
+                   limit_amount: Decimal | None) -> bool:
+    """Whether a discount of `off` on `fee` is above the admin's limits (a percentage of the
+    fee, an amount; either one exceeded is enough). Until an admin sets a limit, every
+    discount waits for them (as before there were limits)."""
+    fee, off = rupees(fee), rupees(off)
+    if limit_percent is None and limit_amount is None:
+        return off > 0
+    if limit_amount is not None and off > rupees(limit_amount):
+        return True
+    return limit_percent is not None and off * 100 > fee * Decimal(str(limit_percent))

@@ -20,12 +20,13 @@ from sqlalchemy.orm import Session
 
 from institute_core.enums import GstMode, PaymentEventKind, PaymentMode
 from institute_core.fees import gst
-from institute_core.fees.access import require_admin, require_money_access
+from institute_core.fees.access import REFUND, require_admin, require_money_access
 from institute_core.fees.ledger import ledger_of
 from institute_core.fees.money import ZERO, entered
-from institute_core.numbering import SERIES_STATE_KEY, next_number
+from institute_core.numbering import SERIES_STATE_KEY, branch_label, next_number
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
+    Branch,
     FeeInstalment,
     FeePlan,
     Payment,
@@ -34,6 +35,7 @@ from institute_core.schema import (
     Refund,
     Student,
 )
+from institute_core.schema.fees import NUMBER_LENGTH
 from institute_core.validation import InvalidInput
 
 INSTRUMENTS = frozenset({PaymentMode.CHEQUE.value, PaymentMode.DD.value})
@@ -94,6 +96,21 @@ class Taken:
     advance: Decimal  # not allocated to any due: the student's credit
 
 
+# The longest number without a branch code: "2026-27/" + an 8-character series + "/000123".
+_PLAIN_LONGEST = 8 + 8 + 1 + 6
+
+
+def branch_code(session: Session, branch_id: uuid.UUID | None) -> str | None:
+    """The code a receipt or credit note of `branch_id` starts with (`MAIN/2026-27/D07/000123`:
+    each branch's receipts read as its own series), or None when its code would not fit the
+    number's column (the number is then plain; its series alone keeps it unique)."""
+    if branch_id is None:
+        return None
+    label = branch_label(session.execute(select(Branch.code).where(
+        Branch.id == branch_id)).scalar())
+    return label if label and len(label) + 1 + _PLAIN_LONGEST <= NUMBER_LENGTH else None
+
+
 def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
                  today: date) -> Taken:
     """Record money received and number its receipt, in one unit of work."""
@@ -101,7 +118,8 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
         require_money_access(session, actor.user_id)
-        if session.get(Student, request.student_id) is None:
+        student = session.get(Student, request.student_id)
+        if student is None:
             raise LookupError(f"no student with id {request.student_id}")
         paid_on = request.paid_on or today
         book = ledger_of(session, request.student_id)
@@ -128,11 +146,14 @@ def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,
                             taxes.sgst + inside.sgst, taxes.igst + inside.igst)
         payment = Payment(
             id=uuid.uuid4(), student_id=request.student_id,
-            receipt_no=next_number(session, "payments", "receipt_no", series, paid_on),
+            receipt_no=next_number(session, "payments", "receipt_no", series, paid_on,
+                                   branch_code(session, student.branch_id)),
             paid_on=paid_on, amount=amount, mode=request.mode,
             reference=_text(request.reference), card_last4=_text(request.card_last4),
             bank=_text(request.bank), instrument_date=request.instrument_date,
             note=_text(request.note), received_by=actor.user_id,
+            # Taken in the student's branch: its reports count it even if they move later.
+            branch_id=student.branch_id,
             # An advance (allocated to nothing) is taxable value without GST until it pays a due.
             taxable=taxes.taxable + left, cgst=taxes.cgst, sgst=taxes.sgst, igst=taxes.igst)
         session.add(payment)
@@ -190,7 +211,7 @@ def cancel_payment(replica: Replica, actor: Actor, payment_id: uuid.UUID, reason
     if not _text(reason):
         raise InvalidInput("payment_events", "reason", "is required: why is it cancelled?")
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "cancel a receipt", "fees.refund")
+        require_admin(session, actor.user_id, "cancel a receipt", REFUND)
         payment = _payment(session, payment_id)
         if "cancelled" in _events(session, payment_id):
             raise InvalidInput("payment_events", "kind", "the receipt is already cancelled")
@@ -215,16 +236,19 @@ def refund(replica: Replica, actor: Actor, student_id: uuid.UUID, amount: Decima
         raise InvalidInput("refunds", "amount", str(exc)) from None
     series = replica.get_state(SERIES_STATE_KEY)
     with replica.write(actor) as session:
-        require_admin(session, actor.user_id, "refund", "fees.refund")
+        require_admin(session, actor.user_id, "refund", REFUND)
         credit = ledger_of(session, student_id).credit
         if value > credit:
             raise InvalidInput("refunds", "amount", f"is more than the student's credit "
                                f"({credit})")
+        branch_id = session.execute(select(Student.branch_id).where(
+            Student.id == student_id)).scalar()
         row = Refund(student_id=student_id, payment_id=payment_id,
                      credit_note_no=next_number(session, "refunds", "credit_note_no", series,
-                                                on),
+                                                on, branch_code(session, branch_id)),
                      refunded_on=on, amount=value, mode=mode, reference=_text(reference),
-                     reason=str(_text(reason)), refunded_by=actor.user_id)
+                     reason=str(_text(reason)), refunded_by=actor.user_id,
+                     branch_id=branch_id)
         session.add(row)
         session.flush()
         return row.id, row.credit_note_no

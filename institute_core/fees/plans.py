@@ -25,11 +25,20 @@ from institute_core.enums import (
 )
 from institute_core.fees import gst
 from institute_core.fees.access import is_admin, require_admin, require_money_access
-from institute_core.fees.discounts import Discount, amount_off
+from institute_core.fees.discounts import Discount, amount_off, needs_approval
 from institute_core.fees.instalments import schedule
-from institute_core.fees.money import entered, rupees
+from institute_core.fees.money import entered
 from institute_core.replica import Actor, Replica
-from institute_core.schema import Enrollment, FeeDiscount, FeeHead, FeeInstalment, FeePlan, Student
+from institute_core.schema import (
+    Branch,
+    Enrollment,
+    FeeDiscount,
+    FeeHead,
+    FeeInstalment,
+    FeePlan,
+    Student,
+)
+from institute_core.schema.types import utcnow
 from institute_core.validation import InvalidInput
 
 
@@ -44,37 +53,50 @@ class HeadView:
     gst_rate: Decimal
     subject_id: uuid.UUID | None
     batch_id: uuid.UUID | None
+    branch_id: uuid.UUID | None = None
+
+
+def _head_view(h: FeeHead) -> HeadView:
+    return HeadView(h.id, h.name, h.kind, h.amount, h.frequency, h.gst_mode, h.gst_rate,
+                    h.subject_id, h.batch_id, h.branch_id)
 
 
 def add_fee_head(replica: Replica, actor: Actor, *, name: str, amount: Decimal | str,
                  kind: str = FeeKind.COURSE.value, subject_id: uuid.UUID | None = None,
                  batch_id: uuid.UUID | None = None, frequency: str = "one_time",
-                 gst_mode: str = GstMode.NONE.value, gst_rate: Decimal | str = "0"
-                 ) -> uuid.UUID:
-    """A fee the institute charges (admins: fees.configure)."""
+                 gst_mode: str = GstMode.NONE.value, gst_rate: Decimal | str = "0",
+                 branch_id: uuid.UUID | None = None) -> uuid.UUID:
+    """A fee a branch charges (admins: fees.configure); `branch_id` none: the desk's branch."""
+    if not name.strip():
+        raise InvalidInput("fee_heads", "name", "is required: what is the fee called?")
+    price = entered(amount, "Fee head amount")
     with replica.write(actor) as session:
         require_admin(session, actor.user_id, "configure fees")
-        head = FeeHead(name=name.strip(), amount=rupees(amount), kind=kind,
+        head = FeeHead(name=name.strip(), amount=price, kind=FeeKind(kind).value,
                        subject_id=subject_id, batch_id=batch_id, frequency=frequency,
-                       gst_mode=gst_mode, gst_rate=Decimal(str(gst_rate)))
+                       gst_mode=GstMode(gst_mode).value, gst_rate=Decimal(str(gst_rate)),
+                       branch_id=branch_id)
         session.add(head)
         session.flush()
         return head.id
 
 
 def heads_for(session: Session, subject_id: uuid.UUID | None,
-              batch_id: uuid.UUID | None = None) -> list[HeadView]:
-    """The fee heads that apply to a subject taken in a batch: the batch's head of a kind
-    overrides the subject's of the same kind."""
-    rows = session.execute(select(FeeHead).where(
+              batch_id: uuid.UUID | None = None, branch_id: uuid.UUID | None = None
+              ) -> list[HeadView]:
+    """The fee heads that apply to a subject taken in a batch (in `branch_id`'s price list,
+    when given): the batch's head of a kind overrides the subject's of the same kind."""
+    query = select(FeeHead).where(
         FeeHead.deleted_at.is_(None), FeeHead.status == "active",
         (FeeHead.subject_id == subject_id) | (FeeHead.batch_id == batch_id)
-        if batch_id is not None else FeeHead.subject_id == subject_id)).scalars()
+        if batch_id is not None else FeeHead.subject_id == subject_id)
+    if branch_id is not None:
+        query = query.where(FeeHead.branch_id == branch_id)
+    rows = session.execute(query).scalars()
     by_kind: dict[str, FeeHead] = {}
     for head in sorted(rows, key=lambda h: (h.batch_id is not None, h.name)):
         by_kind[head.kind] = head  # batch heads come last and win
-    return [HeadView(h.id, h.name, h.kind, h.amount, h.frequency, h.gst_mode, h.gst_rate,
-                     h.subject_id, h.batch_id) for h in by_kind.values()]
+    return [_head_view(h) for h in by_kind.values()]
 
 
 @dataclass(frozen=True)
@@ -138,11 +160,21 @@ def make_plan(replica: Replica, actor: Actor, request: PlanRequest, today: date)
         return create_plan(session, actor, request, today).id
 
 
+def discount_limits(session: Session, student_id: uuid.UUID
+                    ) -> tuple[Decimal | None, Decimal | None]:
+    """The discount limits (per cent, rupees) of the student's branch: above either, a
+    counselor's discount waits for an admin."""
+    row = session.execute(select(Branch.discount_limit_percent, Branch.discount_limit_amount)
+                          .join(Student, Student.branch_id == Branch.id)
+                          .where(Student.id == student_id)).first()
+    return (None, None) if row is None else (row[0], row[1])
+
+
 def add_discount(replica: Replica, actor: Actor, plan_id: uuid.UUID, discount: Discount,
                  note: str | None = None) -> tuple[uuid.UUID, str]:
-    """A discount on a plan; (its id, its status). An admin's is approved at once; a
-    counselor's waits for an admin (the server accepts nothing else from a counselor: it
-    cannot know a threshold a desk was set to)."""
+    """A discount on a plan; (its id, its status). An admin's is approved at once (by them,
+    now); a counselor's is approved at once within the limits of the student's branch
+    (fee settings) and waits for an admin above them. The server checks the same."""
     with replica.write(actor) as session:
         held = require_money_access(session, actor.user_id)
         plan = session.get(FeePlan, plan_id)
@@ -150,12 +182,15 @@ def add_discount(replica: Replica, actor: Actor, plan_id: uuid.UUID, discount: D
             raise LookupError(f"no fee plan with id {plan_id}")
         off = amount_off(plan.total, discount)
         admin = is_admin(held)
-        status = DiscountStatus.APPROVED.value if admin else DiscountStatus.PENDING.value
+        limit_percent, limit_amount = discount_limits(session, plan.student_id)
+        waits = not admin and needs_approval(plan.total, off, limit_percent, limit_amount)
+        status = DiscountStatus.PENDING.value if waits else DiscountStatus.APPROVED.value
         row = FeeDiscount(plan_id=plan.id, student_id=plan.student_id, kind=discount.kind,
                           value=Decimal(str(discount.value)), amount=off,
                           reason=DiscountReason(discount.reason).value, note=note,
                           status=status, requested_by=actor.user_id,
-                          approved_by=actor.user_id if admin else None)
+                          approved_by=actor.user_id if admin else None,
+                          approved_at=utcnow() if admin else None)
         session.add(row)
         session.flush()
         return row.id, status
@@ -163,23 +198,27 @@ def add_discount(replica: Replica, actor: Actor, plan_id: uuid.UUID, discount: D
 
 def decide_discount(replica: Replica, actor: Actor, discount_id: uuid.UUID,
                     approve: bool) -> None:
-    """An admin approves or rejects a waiting discount; the decision is recorded with them."""
+    """An admin approves or rejects a waiting discount; the decision is recorded with them
+    and its time."""
     with replica.write(actor) as session:
         require_admin(session, actor.user_id, "approve discounts")
         row = session.get(FeeDiscount, discount_id)
         if row is None or row.deleted_at is not None:
             raise LookupError(f"no discount with id {discount_id}")
+        if row.status != DiscountStatus.PENDING.value:
+            raise InvalidInput("fee_discounts", "status",
+                               f"this discount was already {row.status}")
         row.status = (DiscountStatus.APPROVED if approve else DiscountStatus.REJECTED).value
         row.approved_by = actor.user_id
+        row.approved_at = utcnow()
 
 
-
-
-def all_heads(replica: Replica) -> tuple[HeadView, ...]:
-    """Every active fee head, for the plan dialog's "from a fee head" choice."""
+def all_heads(replica: Replica, branch_id: uuid.UUID | None = None) -> tuple[HeadView, ...]:
+    """Every active fee head (of `branch_id` when given), for the plan dialog's "from a fee
+    head" choice and the fee heads screen."""
     with replica.read() as session:
-        rows = session.execute(select(FeeHead).where(
-            FeeHead.deleted_at.is_(None), FeeHead.status == "active")
-            .order_by(FeeHead.name)).scalars()
-        return tuple(HeadView(h.id, h.name, h.kind, h.amount, h.frequency, h.gst_mode,
-                              h.gst_rate, h.subject_id, h.batch_id) for h in rows)
+        query = select(FeeHead).where(FeeHead.deleted_at.is_(None), FeeHead.status == "active")
+        if branch_id is not None:
+            query = query.where(FeeHead.branch_id == branch_id)
+        rows = session.execute(query.order_by(FeeHead.name)).scalars()
+        return tuple(_head_view(h) for h in rows)

@@ -38,6 +38,7 @@ from institute_core.reports.branding import STATE_KEY, ReportBranding
 from institute_core.reports.common import choose_sections, payload_generated_at, payload_period
 from institute_core.reports.layout import ReportDocument, keep_sections, signature_block
 from institute_core.schema import (
+    Branch,
     Faculty,
     FacultyReport,
     FlexibleBatch,
@@ -307,6 +308,19 @@ def find_student(db: Db, enrollment_no: str) -> uuid.UUID:
     if found is None:
         raise ReportError(f"no student with enrollment number {enrollment_no!r}")
     return found
+
+
+def find_branches(db: Db, codes: str) -> tuple[uuid.UUID, ...]:
+    """The branches of comma-separated codes ("NOR,SOU"), in that order."""
+    found = []
+    for code in (c.strip() for c in codes.split(",") if c.strip()):
+        branch = db.execute(select(Branch.id).where(func.upper(Branch.code) == code.upper(),
+                                                    Branch.deleted_at.is_(None))
+                            ).scalar_one_or_none()
+        if branch is None:
+            raise ReportError(f"no branch with code {code!r}")
+        found.append(branch)
+    return tuple(found)
 
 
 def find_faculty(db: Db, employee_id: str) -> uuid.UUID:

@@ -22,6 +22,7 @@ from institute_core.schema.engagement import Feedback, RewardPenalty
 from institute_core.schema.fees import (
     Expense,
     FeeDiscount,
+    FeeFollowUp,
     FeeHead,
     FeeInstalment,
     FeePlan,
@@ -116,6 +117,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Refund,
     Expense,
     SalaryPayment,
+    FeeFollowUp,
     CertificateTemplate,
     Certificate,
     # Messages (issue 19)
@@ -158,6 +160,7 @@ __all__ = [
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",
+    "FeeFollowUp",
     "FeeHead",
     "FeeInstalment",
     "FeePlan",

@@ -1,16 +1,19 @@
-"""Branches (centres) of one institute, who works in which, and students' moves between them
-(issue 17; seed 004's `branches` and `branchId`)."""
+"""Branches (centres) of one institute, who works in which, and the moves of students, batches
+and faculty members between them (issue 17; seed 004's `branches` and `branchId`)."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime
+from decimal import Decimal
 
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from institute_core.enums import GstMode
 from institute_core.schema.base import Base, Synced
-from institute_core.schema.rules import checks, differs, not_blank
+from institute_core.schema.rules import between, checks, differs, not_blank, one_of
+from institute_core.schema.types import money
 
 # The branch an institute that predates branches lives in (migration 0009 makes it on every
 # database, server and replica alike, so they agree on its id without a sync).
@@ -26,7 +29,10 @@ class Branch(Synced, Base):
     __tablename__ = "branches"
     __table_args__ = (
         UniqueConstraint("code"),
-        *checks(not_blank("name"), not_blank("code"), not_blank("time_zone")),
+        *checks(not_blank("name"), not_blank("code"), not_blank("time_zone"),
+                one_of("gst_mode", GstMode), between("gst_rate", 0, 100),
+                between("discount_limit_percent", 0, 100),
+                between("discount_limit_amount", 0, None)),
     )
 
     name: Mapped[str] = mapped_column(String(200))
@@ -37,6 +43,16 @@ class Branch(Synced, Base):
     gstin: Mapped[str | None] = mapped_column(String(15))
     time_zone: Mapped[str] = mapped_column(String(64), default="Asia/Kolkata",
                                            server_default="Asia/Kolkata")
+    # Fee settings of the centre (issue 18, migration 0016): the state it is registered in
+    # (a student of another state pays IGST), how new fee heads price GST, and the discount
+    # above which a counselor's discount waits for an admin (either limit; none: no limit).
+    gst_state: Mapped[str | None] = mapped_column(String(50))
+    gst_mode: Mapped[str] = mapped_column(String(20), default=GstMode.NONE,
+                                          server_default=GstMode.NONE.value)
+    gst_rate: Mapped[Decimal] = mapped_column(money(5, 2), default=Decimal("18"),
+                                              server_default="18")
+    discount_limit_percent: Mapped[Decimal | None] = mapped_column(money(5, 2))
+    discount_limit_amount: Mapped[Decimal | None] = mapped_column(money(12, 2))
 
 
 class UserBranch(Synced, Base):
@@ -68,3 +84,4 @@ class StudentBranchMove(Synced, Base):
     moved_on: Mapped[date]
     moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
+

@@ -11,7 +11,7 @@ Receipt and credit-note numbers come from the issuing desk's series (institute_c
 from __future__ import annotations
 
 import uuid
-from datetime import date
+from datetime import date, datetime
 from decimal import Decimal
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
@@ -25,6 +25,8 @@ from institute_core.enums import (
     ExpenseCategory,
     FeeFrequency,
     FeeKind,
+    FollowUpStatus,
+    FollowUpType,
     GstMode,
     PaymentEventKind,
     PaymentMode,
@@ -33,7 +35,7 @@ from institute_core.enums import (
 )
 from institute_core.schema.base import Base, Synced
 from institute_core.schema.rules import between, checks, not_blank, one_of, positive
-from institute_core.schema.types import money
+from institute_core.schema.types import UTCDateTime, money
 
 # Rupees up to ten crore less a paisa: more than any fee, salary or expense of an institute.
 AMOUNT = (12, 2)
@@ -82,6 +84,9 @@ class FeeHead(Synced, Base):
                                               server_default="0")
     status: Mapped[str] = mapped_column(String(20), default=ActiveStatus.ACTIVE,
                                         server_default=ActiveStatus.ACTIVE.value)
+    # The branch it belongs to (migration 0016): each branch has its own prices.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"))
 
 
 class FeePlan(Synced, Base):
@@ -170,6 +175,8 @@ class FeeDiscount(Synced, Base):
         ForeignKey("users.id", ondelete="SET NULL"))
     approved_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # When the admin decided (approved or rejected); none for a discount within the limit.
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Payment(Synced, Base):
@@ -208,6 +215,9 @@ class Payment(Synced, Base):
     received_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
     note: Mapped[str | None] = mapped_column(Text)
+    # Where the money was taken (migration 0016): a student who moves keeps it there.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"))
 
 
 class PaymentAllocation(Synced, Base):
@@ -270,6 +280,9 @@ class Refund(Synced, Base):
     reason: Mapped[str] = mapped_column(Text)
     refunded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # The branch it belongs to (migration 0016): where it was paid out.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"))
 
 
 class Expense(Synced, Base):
@@ -285,6 +298,9 @@ class Expense(Synced, Base):
     note: Mapped[str | None] = mapped_column(Text)
     entered_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))
+    # The branch it belongs to (migration 0016): whose money it was.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"))
 
 
 class SalaryPayment(Synced, Base):
@@ -308,4 +324,34 @@ class SalaryPayment(Synced, Base):
     paid_on: Mapped[date]
     note: Mapped[str | None] = mapped_column(Text)
     entered_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    # The branch it belongs to (migration 0016): whose payroll it was.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("branches.id", ondelete="CASCADE"))
+
+
+class FeeFollowUp(Synced, Base):
+    """A defaulter to chase: call (or visit, message) a student about overdue fees by a time,
+    and what came of it. The CRM's follow-ups belong to inquiries; this is their twin for a
+    student's dues, in the counselor's follow-ups and on the dues list."""
+
+    __tablename__ = "fee_follow_ups"
+    __table_args__ = (
+        Index("ix_fee_follow_ups_student_id", "student_id"),
+        Index("ix_fee_follow_ups_due_at", "due_at"),
+        *checks(one_of("kind", FollowUpType), one_of("status", FollowUpStatus)),
+    )
+
+    student_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("students.id", ondelete="CASCADE"))
+    # Who is to make the call (the student's counselor by default).
+    counselor_id: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
+    due_at: Mapped[datetime]
+    kind: Mapped[str] = mapped_column(String(20), default=FollowUpType.CALL,
+                                      server_default=FollowUpType.CALL.value)
+    note: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(20), default=FollowUpStatus.PENDING,
+                                        server_default=FollowUpStatus.PENDING.value)
+    outcome: Mapped[str | None] = mapped_column(Text)
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL"))

@@ -62,6 +62,7 @@ class TodaySession:
     status: str
     marked: int
     students: tuple[StudentDue, ...]
+    branch_id: uuid.UUID | None = None  # where it is held (the session's or batch's branch)
 
     @property
     def is_batch(self) -> bool:
@@ -155,7 +156,7 @@ def today_sessions(replica: Replica, faculty_id: uuid.UUID | None,
             found.append(TodaySession(SessionKey.individual(ls.id, on), title,
                                       subjects.get(ls.subject_id, ""), ls.start_time,
                                       ls.end_time, ls.location, ls.status, int(marked),
-                                      students))
+                                      students, ls.branch_id))
         batches = select(FlexibleBatch).where(FlexibleBatch.deleted_at.is_(None),
                                               FlexibleBatch.status == BatchStatus.ACTIVE,
                                               FlexibleBatch.start_date <= on)
@@ -180,6 +181,6 @@ def today_sessions(replica: Replica, faculty_id: uuid.UUID | None,
             found.append(TodaySession(SessionKey.batch(batch.id, on), batch.name,
                                       subjects.get(batch.subject_id, ""), start, end,
                                       location_of(batch.schedule), SessionStatus.SCHEDULED.value,
-                                      marked_count, students))
+                                      marked_count, students, batch.branch_id))
     return tuple(sorted(found, key=lambda s: (s.start or time.max, s.title)))
 

@@ -358,6 +358,7 @@ class StudentRow:
     enrollment_no: str
     name: str
     status: str
+    branch_id: uuid.UUID | None = None  # for the branch filter
 
 
 @dataclass(frozen=True)
@@ -375,11 +376,11 @@ def list_students(replica: Replica, viewer: HasRole) -> list[StudentRow]:
     with replica.read() as session:
         rows = session.execute(
             select(Student.id, Student.enrollment_no, User.first_name, User.last_name,
-                   Student.status)
+                   Student.status, Student.branch_id)
             .join(User, User.id == Student.user_id).where(Student.deleted_at.is_(None))
             .order_by(Student.enrollment_no))
-        return [StudentRow(sid, no, f"{first} {last}".strip(), status)
-                for sid, no, first, last, status in rows]
+        return [StudentRow(sid, no, f"{first} {last}".strip(), status, branch)
+                for sid, no, first, last, status, branch in rows]
 
 
 def enrollments_of(replica: Replica, student_id: uuid.UUID) -> list[EnrollmentRow]:

@@ -39,11 +39,14 @@ import sys
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any, Protocol
 
 from institute_core.access import permissions as perms
-from institute_core.enums import Role
+from institute_core.enums import DiscountKind, DiscountReason, Role
+from institute_core.fees.discounts import Discount, amount_off, needs_approval
+from institute_core.fees.money import MoneyProblem
 from institute_core.schema import MODEL_BY_TABLE, table_of
 
 
@@ -244,10 +247,12 @@ def _student_owned() -> dict[str, BranchOf]:
 
 
 # The one declaration of where rows live; scopes.py turns it into SQL. Shared by every branch:
-# the list of branches, roles (a role names at most the branch it is limited to), accounts
-# (staff are a directory; a student's account follows their
-# record through the `users` scope), the syllabus, fee heads (a price list), the audit log and
-# password resets (their own scopes), import runs, expenses and salaries (administrators only).
+# the list of branches, roles (a role limits its holders to at most one branch),
+# accounts (staff are a directory; a student's account follows their
+# record through the `users` scope), the syllabus, the audit log and password resets (their
+# own scopes), import runs. Money: a student's fee rows live where the student does (a payment
+# also records where it was taken, `payments.branch_id`, which a branch's desk must push as
+# one of its own); fee heads, expenses and salary payments are each a branch's own.
 BRANCH_OF: dict[str, BranchOf] = {
     **_student_owned(),
     "user_branches": BranchOf("branch_id"),
@@ -261,6 +266,9 @@ BRANCH_OF: dict[str, BranchOf] = {
     "enrollment_faculty_moves": BranchOf("enrollment_id", "student_subject_enrollments"),
     "inquiry_subjects": BranchOf("inquiry_id", "crm_inquiries"),
     "follow_ups": BranchOf("inquiry_id", "crm_inquiries"),
+    "fee_heads": BranchOf("branch_id"),
+    "expenses": BranchOf("branch_id"),
+    "salary_payments": BranchOf("branch_id"),
 }
 
 
@@ -499,8 +507,45 @@ def _approval_pending(f: WriteFacts, t: str, r: Row) -> bool:
         and r.get("status") == "pending"
 
 
+def _within_limit(f: WriteFacts, t: str, r: Row) -> bool:
+    """An approved discount nobody approved: only within the limits the student's branch set,
+    and only taking off what its kind and value take off the plan (the server works it out;
+    it trusts no figure of the desk's)."""
+    if not (COUNSELED_ROW.check(f, t, r) and r.get("status") == "approved"
+            and r.get("approved_by") is None and r.get("approved_at") is None):
+        return False
+    plan = f.row("fee_plans", r.get("plan_id"))
+    if plan is None or not same(plan.get("student_id"), r.get("student_id")):
+        return False
+    branch = f.row("branches", f.branch_of("students", r.get("student_id")))
+    if branch is None:
+        return False
+    try:
+        off = amount_off(plan["total"], Discount(DiscountKind(r["kind"]), r["value"],
+                                                 DiscountReason(r["reason"])))
+        return off == Decimal(str(r.get("amount"))) and not needs_approval(
+            plan["total"], off, branch.get("discount_limit_percent"),
+            branch.get("discount_limit_amount"))
+    except (MoneyProblem, ArithmeticError, KeyError, TypeError, ValueError):
+        return False
+
+
 PENDING_DISCOUNT = Rule("they counsel the student and the discount waits for an admin "
                         "(status pending, approved_by empty)", _approval_pending)
+DISCOUNT_WITHIN_LIMIT = Rule(
+    "they counsel the student and the discount waits for an admin (status pending, "
+    "approved_by empty), or it is within the discount limit of the student's branch "
+    "(amount as its kind and value take off the plan; above the limit only an admin approves)",
+    lambda f, t, r: _approval_pending(f, t, r) or _within_limit(f, t, r))
+
+
+def _taken_here(f: WriteFacts, t: str, r: Row) -> bool:
+    mine = f.branches
+    return COUNSELED_ROW.check(f, t, r) and (mine is None or _key(r.get("branch_id")) in mine)
+
+
+TAKEN_HERE = Rule("they counsel the student and the money was taken in one of their branches "
+                  "(branch_id)", _taken_here)
 _CHEQUE_STEPS = frozenset({"deposited", "cleared", "bounced"})
 CHEQUE_STEP = Rule("they counsel the student and the event is a cheque's deposit, clearing or "
                    "bounce (only an admin cancels)",
@@ -581,9 +626,9 @@ FEES_POLICY: dict[str, TablePolicy] = {
     "fee_discounts": TablePolicy(
         read=_MONEY_OF_STUDENTS,
         write={"fees.configure": (Grant(ALL_OPS, ANY_ROW),),
-               "fees.collect": (Grant(INSERT_ONLY, PENDING_DISCOUNT),)},
+               "fees.collect": (Grant(INSERT_ONLY, DISCOUNT_WITHIN_LIMIT),)},
         authors={"requested_by": Author.USER}, stamps={"approved_by": Author.USER}),
-    "payments": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW),
+    "payments": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(TAKEN_HERE),
                             authors={"received_by": Author.USER},
                             numbers=frozenset({"receipt_no"})),
     "payment_allocations": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(COUNSELED_ROW)),
@@ -595,6 +640,14 @@ FEES_POLICY: dict[str, TablePolicy] = {
     "refunds": TablePolicy(read=_MONEY_OF_STUDENTS, write=_facts(None, "fees.refund"),
                            authors={"refunded_by": Author.USER},
                            numbers=frozenset({"credit_note_no"})),
+    # A defaulter to chase: the student's counselor schedules and closes it, as a CRM follow-up.
+    # Notes about chasing a student's dues are the office's: the student (and the portal) never
+    # reads them.
+    "fee_follow_ups": TablePolicy(
+        read=_reads("fees.all_students", fees__collect=STUDENT_ROWS),
+        write=_writes("fees.all_students",
+                      ("fees.collect", (Grant(frozenset({Op.INSERT, Op.UPDATE}), COUNSELED_ROW),))),
+        authors={"created_by": Author.USER}),
     "expenses": TablePolicy(read=_reads("reports.financial"), write=_writes("fees.expenses"),
                             authors={"entered_by": Author.USER}),
     "salary_payments": TablePolicy(read=_reads("reports.financial"),

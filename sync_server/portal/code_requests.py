@@ -4,7 +4,8 @@ The guardian types their phone number or email; every guardian record with that 
 per child) gets a fresh one-time code, queued as a `messages` row the dispatcher sends (SMS to
 a phone, email to an address) in the guardian's language. The answer is the same whether the
 contact is on file or not, and whether or not a limit held the message back, so the form tells
-nobody who is a guardian here.
+nobody who is a guardian here; the route runs `request_code` after the page is sent, so the
+answer's timing tells nothing either.
 
 Limits: `portal_code_requests` per contact within `login_window_seconds` (then nothing more is
 sent to it until the window ends, silently), and the per-address sign-in budget for the form

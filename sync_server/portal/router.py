@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from institute_core.analytics.period import Period
@@ -196,10 +197,13 @@ async def request_code(request: Request) -> Response:
                                    settings.login_window_seconds)
     if wait is not None:
         return _too_many(request, wait)
-    await run_in_threadpool(code_requests.request_code, engine, settings,
-                            form.get("contact", ""), lang)
-    return _sign_in_page(request, notice=text(lang, "code_requested",
-                                              minutes=settings.portal_sent_code_minutes))
+    response = _sign_in_page(request, notice=text(lang, "code_requested",
+                                                  minutes=settings.portal_sent_code_minutes))
+    # Looked up and queued after the page is sent: how long the answer takes cannot tell
+    # whether the contact was on file either.
+    response.background = BackgroundTask(code_requests.request_code, engine, settings,
+                                         form.get("contact", ""), lang)
+    return response
 
 
 @router.post("/sign-out")

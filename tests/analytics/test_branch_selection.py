@@ -230,3 +230,60 @@ def test_the_pick_is_remembered_per_user_and_becomes_the_desks_branch(
     assert remembered_choice(replica, admin.user_id) is None
     with replica.read() as db:
         assert selection_label(db, None) == "All branches"
+
+
+def test_crm_insights_of_a_branch_count_its_inquiries_and_follow_ups(
+        branched: tuple[Replica, Period]) -> None:
+    from institute_core.crm.insights import crm_insights
+
+    replica, period = branched
+    every = _branches(replica)
+    with replica.read() as db:
+        parts = [crm_insights(db, period, branch_ids=[b]) for b in every]
+        whole = crm_insights(db, period)
+    for branch, part in zip(every, parts, strict=True):
+        assert sum(m.inquiries for m in part.by_month) == _sql(
+            replica, "SELECT count(*) FROM crm_inquiries WHERE deleted_at IS NULL AND "
+            "branch_id = :b AND created_at >= :a AND created_at < :e", b=branch.hex,
+            a=period.start_utc().isoformat(sep=" "),
+            e=period.end_utc_exclusive().isoformat(sep=" "))
+    assert sum(p.adherence.due for p in parts) == whole.adherence.due
+    assert sum(sum(m.inquiries for m in p.by_month) for p in parts) \
+        == sum(m.inquiries for m in whole.by_month)
+
+
+def test_fees_collected_per_branch_equal_sql_and_leave_out_cancelled_payments(
+        branched: tuple[Replica, Period]) -> None:
+    from institute_core.fees.payments import PaymentRequest, cancel_payment, take_payment
+    from institute_core.numbering import SERIES_STATE_KEY
+
+    replica, period = branched
+    replica.set_state(SERIES_STATE_KEY, "D07")  # as the server gives at registration
+    every = _branches(replica)
+    with replica.engine.connect() as conn:
+        admin = uuid.UUID(conn.execute(text(
+            "SELECT id FROM users WHERE role = 'admin' ORDER BY email LIMIT 1")).scalar_one())
+        students = [uuid.UUID(conn.execute(text(
+            "SELECT id FROM students WHERE branch_id = :b ORDER BY enrollment_no LIMIT 1"),
+            {"b": b.hex}).scalar_one()) for b in every]
+    actor = replica.actor(admin)
+    for n, student in enumerate(students):
+        for amount in ("1500", "250.50"):
+            taken = take_payment(replica, actor, PaymentRequest(student, amount), period.end)
+        if n == 0:  # the last one of the first branch is cancelled: it no longer counts
+            cancel_payment(replica, actor, taken.payment_id, "wrong student", period.end)
+    with replica.read() as db:
+        rows = branch_figures(db, period, None, with_money=True)
+        plain = branch_figures(db, period, None)
+    assert all(r.collected is None for r in plain)  # no money unless asked
+    sql = """SELECT coalesce(sum(p.amount), 0) FROM payments p
+              WHERE p.deleted_at IS NULL AND p.paid_on BETWEEN :a AND :e
+                AND p.branch_id IN ({})
+                AND p.id NOT IN (SELECT payment_id FROM payment_events
+                                  WHERE deleted_at IS NULL AND kind IN ('bounced', 'cancelled'))"""
+    for ids, row in zip([[b] for b in every] + [every], rows, strict=True):
+        expected = _sql(replica, sql.format(", ".join(f"'{i.hex}'" for i in ids)),
+                        a=period.start.isoformat(), e=period.end.isoformat())
+        assert row.collected == pytest.approx(float(expected))
+    assert sum(r.collected or 0 for r in rows[:-1]) == rows[-1].collected
+    assert rows[-1].collected == pytest.approx(1750.5 * 3 - 250.5)

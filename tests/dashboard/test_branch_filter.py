@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from datetime import date
 from pathlib import Path
 from typing import TypeVar
 
@@ -19,6 +20,7 @@ from desktop_app.reports.view import ReportsView
 from desktop_app.setup.people_tab import PeopleTab
 from desktop_app.students.view import StudentsView
 from desktop_app.tasks import TaskManager
+from desktop_app.today.view import TodayView
 from institute_core.branches import service
 from institute_core.branches.selection import remembered_choice
 from institute_core.enums import Role, StudentStatus
@@ -178,3 +180,19 @@ def test_a_user_of_one_branch_sees_no_picker(
     qtbot.waitUntil(lambda: view.branch.choice.loaded, timeout=5000)
     assert not view.branch.isVisible()
     assert view.branch.choice.selection == (MAIN_BRANCH_ID,)
+
+
+def test_today_lists_the_sessions_held_at_the_picked_branch(
+        qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]
+        admin_ctx: AppContext) -> None:
+    north, _moved = _north(admin_ctx, institute)
+    service.transfer_batch(replica, admin_ctx.actor, admin_ctx.user, institute.batch, north)
+    view = _shown(qtbot, TodayView(admin_ctx, on=date(2026, 3, 10)), 1100, 600)
+    view.refresh()
+    qtbot.waitUntil(lambda: view.sessions_model.total == 2, timeout=5000)
+    _pick(qtbot, view.branch, north)
+    assert [s.title for s in view.sessions_model.rows] == ["Evening Python"]
+    assert view.subtitle.text().endswith("1 sessions · 1 students")  # Zoe joins on the 15th
+    view.grab().save(str(SHOTS / "today_north.png"))
+    _pick(qtbot, view.branch, MAIN_BRANCH_ID)
+    assert [s.title for s in view.sessions_model.rows] == ["Asha Rao"]

@@ -43,7 +43,7 @@ def test_dashboard_puts_branches_side_by_side_and_their_sum(
     with qtbot.waitSignal(view.sig_loaded, timeout=15000):
         view.set_period(MARCH)
     with replica.read() as db:
-        expected = branch_figures(db, MARCH)
+        expected = branch_figures(db, MARCH, with_money=True)
     shown = view.branches.model
     names = [shown.data(shown.index(r, 0)) for r in range(shown.rowCount())]
     assert names == ["Main", "North Campus", "All branches"]
@@ -75,7 +75,7 @@ def test_setup_lists_branches_and_transfers_a_student_with_history(
     rows = {r.name: r for r in tab.model.rows}
     assert rows["North Campus"].code == "NOR" and rows["North Campus"].students == 1
     assert rows["Main"].students == len(institute.students) - 1
-    tab.student.setCurrentIndex(index_of(tab.student, student))
+    tab.record.setCurrentIndex(index_of(tab.record, student))
     qtbot.waitUntil(lambda: tab.history.count() == 1 and "North Campus"
                     in tab.history.item(0).text(), timeout=5000)
     assert "Main → North Campus" in tab.history.item(0).text()
@@ -92,3 +92,42 @@ def test_setup_lists_branches_and_transfers_a_student_with_history(
     assert "moved to Main" in tab.message.text()
     SHOTS.mkdir(parents=True, exist_ok=True)
     view.grab().save(str(SHOTS / "setup_branches.png"))
+
+
+def test_setup_transfers_a_batch_with_its_students_and_shows_its_history(
+        qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]
+        admin_ctx: AppContext) -> None:
+    north = service.save_branch(admin_ctx.replica, admin_ctx.actor, admin_ctx.user,
+                                name="North Campus", code="nor")
+    view = SetupView(admin_ctx)
+    qtbot.addWidget(view)
+    view.resize(1200, 700)
+    view.show()
+    tab = view.branches
+    with qtbot.waitSignal(tab.loaded, timeout=10000):
+        view.tabs.setCurrentWidget(tab)
+    tab.what.setCurrentIndex(index_of(tab.what, "batch"))
+    assert tab.keep_old.isHidden()  # only a faculty member can be kept in the old branch
+    assert "current students go along" in tab.goes_along.text()
+    tab.record.setCurrentIndex(index_of(tab.record, institute.batch))
+    assert tab.record.currentText() == "Evening Python · Main"
+    tab.to_branch.setCurrentIndex(index_of(tab.to_branch, north))
+    tab.why.setText("new lab")
+    tab.transfer_button.click()
+    qtbot.waitUntil(lambda: "moved to North Campus" in tab.message.text(), timeout=10000)
+    assert "with 2 students" in tab.message.text()
+    qtbot.waitUntil(lambda: tab.record.currentText() == "Evening Python · North Campus"
+                    and tab.history.count() == 1
+                    and "Main → North Campus" in tab.history.item(0).text(), timeout=10000)
+    with replica.read() as s:
+        moved = s.scalars(select(Student.id).where(Student.branch_id == north)).all()
+    assert set(moved) == {institute.students["ENR-2"], institute.students["ENR-3"]}
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    view.grab().save(str(SHOTS / "setup_batch_transfer.png"))
+    # The same move again is refused with the reason; nothing changes.
+    tab.transfer_button.click()
+    qtbot.waitUntil(lambda: "already in that branch" in tab.message.text(), timeout=10000)
+    assert len(service.branch_history(replica, "batch", institute.batch)) == 1
+    # A faculty member: the keep-teaching box appears.
+    tab.what.setCurrentIndex(index_of(tab.what, "faculty"))
+    assert not tab.keep_old.isHidden()

@@ -79,7 +79,7 @@ def test_a_payment_from_the_student_page_prints_its_receipt(qtbot, counselor_ctx
     dialog._on_save()
     assert dialog.request is not None
     fees.pay(dialog.request)
-    qtbot.waitUntil(lambda: "Receipt 2026-27/D03/000001" in fees.message.text()
+    qtbot.waitUntil(lambda: "Receipt MAIN/2026-27/D03/000001" in fees.message.text()
                     or "Receipt 20" in fees.message.text(), timeout=10000)
     qtbot.waitUntil(lambda: fees.payments.rowCount() == 1)
     qtbot.waitUntil(lambda: "Outstanding ₹18,000.00" in fees.summary.text())

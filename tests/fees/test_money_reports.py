@@ -112,3 +112,60 @@ def test_every_figure_equals_independent_sql(replica: Replica, institute: Instit
     table = list(csv.reader(io.StringIO(mr.to_csv(gst))))
     assert table[0][0] == "GST summary"
     assert ["Month", "Taxable value", "CGST", "SGST", "IGST", "Total received"] in table
+
+
+def test_reports_per_branch_and_all_branches_equal_sql_by_branch(
+        replica: Replica, institute: Institute, counselor: Actor, admin: Actor) -> None:
+    """A branch filter shows that branch's money only; "all branches" adds them up; the
+    side-by-side table per branch equals SQL grouped by the branch a payment was taken in."""
+    from institute_core.fees.dues import dues_list
+    from institute_core.schema import MAIN_BRANCH_ID, Branch, Student
+
+    with replica.write(admin) as session:
+        north = Branch(name="North", code="NOR")
+        session.add(north)
+        session.flush()
+        north_id = north.id
+        # Half the students live in North before any money is taken.
+        for student in institute.student_ids[6:12]:
+            session.get(Student, student).branch_id = north_id
+    _world(replica, institute, counselor, admin)
+    with replica.write(admin) as session:
+        session.add(Expense(category="rent", amount=D("12000"), spent_on=DAY,
+                            branch_id=north_id))
+    # A North student moves to Main afterwards: their receipts stay North's.
+    with replica.write(admin) as session:
+        session.get(Student, institute.student_ids[6]).branch_id = MAIN_BRANCH_ID
+    sql_by_branch = {b: (c, _money(s)) for b, c, s in rows(replica, f"""
+        SELECT b.name, COUNT(*), SUM(p.amount) FROM payments p JOIN branches b
+        ON b.id = p.branch_id WHERE p.{VALID.replace(" id NOT", " p.id NOT")}
+        AND p.paid_on BETWEEN :a AND :b GROUP BY b.name""", a=START.isoformat(),
+                                                                b=END.isoformat())}
+    assert set(sql_by_branch) == {"Main", "North"}
+    with replica.read() as session:
+        whole = mr.make(session, "collections", START, END)
+        parts = {name: mr.make(session, "collections", START, END, [branch])
+                 for name, branch in (("Main", MAIN_BRANCH_ID), ("North", north_id))}
+        income_north = mr.make(session, "income", START, END, [north_id])
+        dues_all = dues_list(session, DAY)
+        dues_north = dues_list(session, DAY, [north_id])
+        dues_main = dues_list(session, DAY, [MAIN_BRANCH_ID])
+    side = {r[0]: (r[1], r[2]) for r in whole.tables[2].rows}
+    assert whole.tables[2].title == "By branch" and side == sql_by_branch
+    assert whole.scope == "All branches" and parts["North"].scope == "North"
+    for name, report in parts.items():
+        assert report.tables[0].total_of(2) == sql_by_branch[name][1]
+    assert sum(r.tables[0].total_of(2) for r in parts.values()) == whole.tables[0].total_of(2)
+    (spent,), = rows(replica, """SELECT SUM(amount) FROM expenses WHERE branch_id = :b
+        AND spent_on BETWEEN :a AND :e""", b=north_id.hex, a=START.isoformat(),
+                     e=END.isoformat())
+    assert sum((r[3] for r in income_north.tables[0].rows), D(0)) == _money(spent)
+    # Dues follow where the student lives now; the two branches add up to the whole.
+    north_students = {s.hex for s in institute.student_ids[7:12]}
+    assert dues_north.rows == tuple(r for r in dues_all.rows if r.student_hex in north_students)
+    assert dues_north.rows and dues_main.rows
+    assert dues_north.total_outstanding + dues_main.total_outstanding \
+        == dues_all.total_outstanding
+    for name in dues_all.by_bucket:
+        assert dues_north.by_bucket[name] + dues_main.by_bucket[name] \
+            == dues_all.by_bucket[name]

@@ -45,7 +45,7 @@ def test_a_payment_pays_the_oldest_due_first_and_shows_balance_and_next_due(
     _plan(replica, counselor, institute)
     taken = take_payment(replica, counselor, PaymentRequest(
         institute.student_ids[0], "12000", "upi", reference="UTR123456"), TODAY)
-    assert taken.receipt_no == "2026-27/D07/000001"
+    assert taken.receipt_no == "MAIN/2026-27/D07/000001"
     assert (taken.allocated, taken.advance) == (D("12000.00"), D("0.00"))
     book = _ledger(replica, institute)
     assert [(d.number, d.paid, d.outstanding) for d in book.dues] == [
@@ -55,7 +55,7 @@ def test_a_payment_pays_the_oldest_due_first_and_shows_balance_and_next_due(
     assert book.next_due() is not None and book.next_due().number == 2  # type: ignore[union-attr]
     second = take_payment(replica, counselor, PaymentRequest(
         institute.student_ids[0], "500", "cash"), TODAY)
-    assert second.receipt_no == "2026-27/D07/000002"
+    assert second.receipt_no == "MAIN/2026-27/D07/000002"
 
 
 def test_gst_inside_a_payment_follows_the_plan_and_the_state(
@@ -121,7 +121,7 @@ def test_only_an_admin_cancels_and_refunds_and_a_refund_has_its_own_number(
         refund(replica, admin, institute.student_ids[0], "401", "cash", "overpaid", TODAY)
     _, number = refund(replica, admin, institute.student_ids[0], "400", "cash", "overpaid",
                        TODAY, payment_id=extra.payment_id)
-    assert number == "2026-27/D07/000001"  # the credit notes' own sequence
+    assert number == "MAIN/2026-27/D07/000001"  # the credit notes' own sequence
     book = _ledger(replica, institute)
     assert (book.credit, book.outstanding, book.balance) == (D("0.00"), D("0.00"), D("0.00"))
     cancel_payment(replica, admin, first.payment_id, "typed twice", TODAY)

@@ -52,7 +52,7 @@ def test_a_receipt_prints_what_was_paid_for_the_tax_the_words_and_what_is_still_
     out = render_receipt(data, BRANDING, SETTINGS, tmp_path / "receipt.pdf")
     took = time.perf_counter() - started
     text = _text(out)
-    for expected in ("Sharma Coaching Centre", "GSTIN 29ABCDE1234F1Z5", "2026-27/D07/000001",
+    for expected in ("Sharma Coaching Centre", "GSTIN 29ABCDE1234F1Z5", "MAIN/2026-27/D07/000001",
                      "Full Stack course – instalment 1 of 2", "UPI", "UTR 412345678901",
                      "Rupees Sixty-Two Thousand Five Hundred Only", "CGST", "SGST",
                      "₹52,966.10", "₹4,766.95", "₹62,500.00", "Balance still due",
@@ -86,6 +86,6 @@ def test_a_cancelled_receipt_and_a_bounced_cheque_say_so_on_the_reprint(
     assert "CHEQUE BOUNCED" in _text(bounced) and "Cheque · no. 004512 · SBI" in _text(bounced)
     text = _text(statement)
     for expected in ("Statement of account", "instalment 1 due", "instalment 2 due",
-                     "Receipt 2026-27/D07/000001", "cancelled: typed",
-                     "Receipt 2026-27/D07/000002", "bounced", "₹1,25,000.00"):
+                     "Receipt MAIN/2026-27/D07/000001", "cancelled:", "typed twice",
+                     "Receipt MAIN/2026-27/D07/000002", "bounced", "₹1,25,000.00"):
         assert expected in text, expected

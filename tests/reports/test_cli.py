@@ -51,6 +51,9 @@ def test_report_command_writes_and_records(data_dir: tuple[Path, Institute], tmp
      "--remarks is printed only on a student's progress report; the attendance report has none"),
     (["attendance", "--student", "ENR-1", "--remarks", "Well done"],
      "--remarks is printed only on a student's progress report"),
+    (["branches", "--branch", "NOPE"], "no branch with code 'NOPE'"),
+    (["progress", "--student", "ENR-1", "--branch", "MAIN"],
+     "a progress report names the branch of whom it is about"),
 ])
 def test_bad_input_is_named_and_exits_non_zero(data_dir: tuple[Path, Institute], tmp_path: Path,
                                                capsys: pytest.CaptureFixture[str],
@@ -68,3 +71,14 @@ def test_missing_out_and_missing_replica(tmp_path: Path,
     assert exit_info.value.code == 2 and "--out" in capsys.readouterr().err
     assert _run(tmp_path / "empty", "crm", "--out", str(tmp_path / "c.pdf")) == 2
     assert "no replica in" in capsys.readouterr().err
+
+
+def test_a_branches_report_names_the_branch_chosen_by_code(
+        data_dir: tuple[Path, Institute], tmp_path: Path,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    out = tmp_path / "main.pdf"
+    code = _run(data_dir[0], "branches", "--branch", "main", "--from", "2026-03-01", "--to",
+                "2026-03-31", "--out", str(out), "--no-record")
+    assert code == 0, capsys.readouterr().err
+    text = pdf_text(out)
+    assert "Branch: Main" in text and "Branches side by side" in text

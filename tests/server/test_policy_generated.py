@@ -404,6 +404,9 @@ def _missing(table: str, cases: list[Case]) -> list[str]:
     return found
 
 
+# 900 s: it pushes every synced table's cases (fee follow-ups made them 50); it took
+# 280 s on main under a load of 9 on this shared 2-core machine, past the default 300 s here.
+@pytest.mark.timeout(900)
 def test_every_table_role_and_operation_is_allowed_and_forbidden_as_declared(
         world: World) -> None:
     tally: Counter[str] = Counter()

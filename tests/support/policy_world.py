@@ -42,6 +42,7 @@ WORLD_ROWS = 10  # rows of each table the super admin makes up front
 # Branches beside Main: one, so that about half of the rows lie in a pusher's branch.
 WORLD_BRANCHES = 1
 _SAMPLE = 400  # foreign-key combinations tried per table at most
+_COMBOS = 20000  # of which picked from at most this many
 
 
 def email_of(name: str) -> str:
@@ -229,14 +230,17 @@ class World:
             # parent appears, in regular pairings (an enrollment and a session alike).
             combos = [tuple(pool[(k + i) % len(pool)] for i, pool in enumerate(pools))
                       for k in range(_SAMPLE)]
-        elif math.prod(len(pool) for pool in pools) <= 20000:
-            combos = list(itertools.product(*pools))
-            self.rng.shuffle(combos)
         else:
-            # Drawn from every pool: the first 20000 of a larger product all share the first
-            # pools' first ids (a delivery's every candidate named one message, which had its
-            # delivery already, once earlier cases made enough students and inquiries).
-            combos = [tuple(self.rng.choice(pool) for pool in pools) for _ in range(20000)]
+            order = list(range(len(pools)))
+            natural = set(MODEL_BY_TABLE[table].__natural_key__ or ())
+            if math.prod(len(pool) for pool in pools) > _COMBOS and natural:
+                # The first 20,000 of a large product hold only the first ids of its first
+                # pool: a key column there (a delivery's message, one delivery each) would
+                # offer a handful of parents that may all be taken. Keys vary fastest instead.
+                order.sort(key=lambda i: fks[i][0] in natural)
+            picked = itertools.islice(itertools.product(*(pools[i] for i in order)), _COMBOS)
+            combos = [tuple(c[order.index(i)] for i in range(len(pools))) for c in picked]
+            self.rng.shuffle(combos)
         seen: set[uuid.UUID] = set()  # natural keys repeat across picks
         for pick in range(_SAMPLE):
             combo = combos[pick % len(combos)]

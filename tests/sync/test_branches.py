@@ -216,9 +216,9 @@ def test_each_desk_holds_its_branches_only_before_and_after_transfers(
 def test_every_table_pointing_at_branch_data_is_declared_branch_scoped() -> None:
     """Generated from the schema: a synced table with a branch_id, or with a foreign key to a
     branch-scoped table, must say where its rows live (else a desk would pull them from every
-    branch). Users and branches are the shared directory, fee heads a price list
+    branch). Users and branches are the shared directory
     (docs/security.md)."""
-    shared = {"users", "branches", "fee_heads",
+    shared = {"users", "branches",
               # Open (docs/security.md): a message goes to a student or to an inquiry, and
               # where it lives needs both parents; not branch-scoped yet.
               "messages", "message_deliveries"}
