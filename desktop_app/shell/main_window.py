@@ -14,11 +14,14 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.context import AppContext
 from desktop_app.help.panel import ShortcutsPanel
+from desktop_app.notices.bell import BellButton, Notifications, NotificationsPanel
+from desktop_app.notices.board import NoticeBoard
 from desktop_app.placeholders.view import COMING, PlaceholderView
 from desktop_app.shell.navigation import SECTION_BY_ID, may_open, sections_for, shortcuts_for
 from desktop_app.shell.pages import page_factory
@@ -63,10 +66,14 @@ class MainWindow(QMainWindow):
         self.current_section: str | None = None
         self._build()
         self.sync.sig_status_changed.connect(self.status_panel.show_status)
+        self.sync.sig_synced.connect(self._on_synced)
         self.sync.start()
         sections = sections_for(ctx.user)
+        self.home_section = sections[0].id if sections else None
         if sections:
             self.open_section(sections[0].id, focus=True)
+        self.notice_board.load()
+        self.notifications.refresh()
 
     def _build(self) -> None:
         central = QWidget()
@@ -90,8 +97,17 @@ class MainWindow(QMainWindow):
         self.sidebar.setMaximumWidth(self.sidebar.fontMetrics().horizontalAdvance("M") * 14)
         self.sidebar.selectionModel().currentChanged.connect(self._on_nav_changed)
         layout.addWidget(self.sidebar)
+        # The notice board sits above the home section's page (the role's first section).
+        content = QVBoxLayout()
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(0)
+        self.notice_board = NoticeBoard(self.ctx)
+        self.notice_board.setVisible(False)
+        self.notice_board.sig_read.connect(self.sync.changes_made)
+        content.addWidget(self.notice_board)
         self.pages = QStackedWidget()
-        layout.addWidget(self.pages, 1)
+        content.addWidget(self.pages, 1)
+        layout.addLayout(content, 1)
         self.setCentralWidget(central)
 
         toolbar = QToolBar("Main")
@@ -114,6 +130,12 @@ class MainWindow(QMainWindow):
         for action in (self.sync_action, self.help_action, self.settings_action,
                        self.logout_action):
             toolbar.addAction(action)
+        self.notifications = Notifications(self.ctx, self)
+        self.notifications.sig_written.connect(self.sync.changes_made)
+        self.bell = BellButton(self.notifications)
+        self.bell.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.bell.clicked.connect(self.show_notifications)
+        toolbar.addWidget(self.bell)
         for section, keys in shortcuts_for(self.ctx.user):
             jump = QAction(self)
             jump.setShortcut(QKeySequence(keys))
@@ -149,6 +171,8 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
         self.current_section = section_id
+        self.notice_board.on_home = section_id == getattr(self, "home_section", section_id)
+        self.notice_board.show_if_wanted()
         self._select_in_sidebar(section_id)
         refresh = getattr(page, "refresh", None)
         if refresh is not None and section_id == "conflicts":
@@ -199,6 +223,25 @@ class MainWindow(QMainWindow):
         panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         panel.show()
         return panel
+
+    def show_notifications(self) -> NotificationsPanel:
+        """The bell's list; opening an item goes to its record."""
+        panel = NotificationsPanel(self.notifications, self)
+        panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        panel.sig_open.connect(self._on_open_notification)
+        panel.show()
+        return panel
+
+    def _on_open_notification(self, section_id: str, record_id: object) -> None:
+        if record_id is not None:
+            self.open_record(section_id, record_id)
+        else:
+            self.open_section(section_id, focus=True)
+
+    def _on_synced(self) -> None:
+        """New rows may have come: the board and the bell read again."""
+        self.notice_board.load()
+        self.notifications.refresh()
 
     def show_settings(self) -> QWidget:
         from desktop_app.settings.dialog import SettingsDialog

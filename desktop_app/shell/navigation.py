@@ -65,6 +65,10 @@ SECTIONS: tuple[Section, ...] = (
     # A faculty member's own dashboard: after Today, which stays their home.
     Section("my_dashboard", "Dashboard", "dashboard", frozenset({"attendance.mark"}),
             frozenset({"reports.view"})),
+    # Posting announcements and seeing who read them (issue 19), as the server's policy.
+    Section("notices", "Notices", "notices", frozenset({"messages.manage"})),
+    # Templates and triggers (issue 19), as the server's policy.
+    Section("messages", "Messages", "notices", frozenset({"messages.manage"})),
 )
 
 SECTION_BY_ID = {s.id: s for s in SECTIONS}

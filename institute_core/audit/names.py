@@ -53,6 +53,8 @@ RECORD_KINDS = {
     "messages": "message", "message_deliveries": "message delivery",
     "branches": "branch", "user_branches": "branch assignment",
     "student_branch_moves": "branch transfer",
+    "announcements": "announcement", "announcement_reads": "read receipt",
+    "staff_notifications": "notification",
 }
 
 

@@ -52,6 +52,7 @@ from institute_core.schema.messages import (
     MessageTemplate,
     MessageTrigger,
 )
+from institute_core.schema.notices import Announcement, AnnouncementRead, StaffNotification
 from institute_core.schema.people import Faculty, Student, User
 from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
@@ -127,6 +128,10 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     MessageTrigger,
     Message,
     MessageDelivery,
+    # Notice board and staff notifications (issue 19)
+    Announcement,
+    AnnouncementRead,
+    StaffNotification,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -142,6 +147,8 @@ __all__ = [
     "MODEL_BY_TABLE",
     "SYNCED_MODELS",
     "SYNCED_TABLES",
+    "Announcement",
+    "AnnouncementRead",
     "Assessment",
     "AttendanceTopic",
     "AuditEntry",
@@ -193,6 +200,7 @@ __all__ = [
     "SalaryPayment",
     "SentChange",
     "SessionAttendance",
+    "StaffNotification",
     "Student",
     "StudentBranchMove",
     "StudentReport",

@@ -47,6 +47,7 @@ from institute_core.access import permissions as perms
 from institute_core.enums import DiscountKind, DiscountReason, Role
 from institute_core.fees.discounts import Discount, amount_off, needs_approval
 from institute_core.fees.money import MoneyProblem
+from institute_core.ids import natural_id
 from institute_core.schema import MODEL_BY_TABLE, table_of
 
 
@@ -140,6 +141,11 @@ class ReadFacts(Facts, Protocol):
         """Whether the student record is their own (students.user_id is the asker)."""
         ...
 
+    @property
+    def role(self) -> str:
+        """The name of their role (an announcement may be for a role)."""
+        ...
+
     def students_of_user(self, user_id: Any) -> list[Any]:
         """Ids of the student records of account `user_id`."""
         ...
@@ -222,11 +228,15 @@ class BranchOf:
     column: str
     parent: str | None = None
     workers: str | None = None
+    # An empty `column` puts the row in every branch (an announcement for the whole institute).
+    empty_is_everywhere: bool = False
 
     @property
     def text(self) -> str:
         where = (f"{self.column} is one of their branches" if self.parent is None
                  else f"its {self.parent} row ({self.column}) is in one of their branches")
+        if self.empty_is_everywhere:
+            where += f", or {self.column} is empty (every branch)"
         if self.workers is not None:
             where += f", or the account ({self.workers}) works in one of them"
         return where
@@ -269,6 +279,8 @@ BRANCH_OF: dict[str, BranchOf] = {
     "fee_heads": BranchOf("branch_id"),
     "expenses": BranchOf("branch_id"),
     "salary_payments": BranchOf("branch_id"),
+    "announcements": BranchOf("branch_id", empty_is_everywhere=True),
+    "announcement_reads": BranchOf("announcement_id", "announcements"),
 }
 
 
@@ -284,12 +296,16 @@ def in_their_branches(f: Facts, table: str, row: Row) -> bool:
     if mine is None or how is None:
         return True
     value = row.get(how.column)
+    if value is None and how.empty_is_everywhere:
+        return True
     if how.parent is None:
         found = _key(value) in mine
     else:
         parent_how = BRANCH_OF[how.parent]
         if parent_how.parent is None and parent_how.workers is None:
-            found = _key(f.branch_of(how.parent, value)) in mine
+            branch = f.branch_of(how.parent, value)
+            found = _key(branch) in mine or (branch is None and parent_how.empty_is_everywhere
+                                             and f.row(how.parent, value) is not None)
         else:
             parent = f.row(how.parent, value) if value is not None else None
             found = parent is not None and in_their_branches(f, how.parent, parent)
@@ -384,6 +400,31 @@ BATCH_ATTENDANCE_TOPICS = Scope(
     lambda f, t, r: _my_batch(f, _batch_of_attendance(f, r.get("batch_attendance_id"))))
 
 
+def _in_batch_audience(f: ReadFacts, batch_id: Any) -> bool:
+    """A batch's announcement reaches its faculty member and its students."""
+    if batch_id is None:
+        return False
+    if _my_batch(f, batch_id):
+        return True
+    batch = uuid.UUID(str(batch_id))
+    # Their own student records (staff have none).
+    return any(
+        f.row("batch_members", natural_id("batch_members", batch, uuid.UUID(str(s))))
+        is not None for s in f.students_of_user(f.user_id))
+
+
+def _audience(f: ReadFacts, _t: str, r: Row) -> bool:
+    audience = r.get("audience")
+    return same(r.get("author_id"), f.user_id) or audience == "everyone" \
+        or (audience == "role" and r.get("audience_role") == f.role) \
+        or (audience == "batch" and _in_batch_audience(f, r.get("batch_id")))
+
+
+# An announcement's audience may name a role (data: "every accountant"): the asker's own.
+THEIR_AUDIENCE = Scope("their_audience", "announcements for everyone, their role, their batches "
+                       "(as its teacher or a member), or their own", _audience, anywhere=False)
+
+
 # --- write rules ------------------------------------------------------------------------------
 
 def _is_me(column: str) -> Callable[[WriteFacts, str, Row], bool]:
@@ -445,6 +486,7 @@ NEW_ROLE_WITHIN = Rule(f"{ROLE_TEXT}; a new role is never built in", lambda f, t
 # A role's name is the key accounts hold (users.role) and `built_in` is the installation's.
 ROLE_FIELDS = frozenset({"description", "permissions", "only_branch_id"})
 OWN_ENTRY = Rule("the entry is theirs (user_id, set by the server)", _is_me("user_id"))
+FOR_THEMSELVES = Rule("user_id is their own account", _is_me("user_id"))
 OWN_FACULTY_RECORD = Rule("the record is their own (user_id)", _is_me("user_id"))
 MY_BATCH = Rule("the batch is theirs (faculty_id)", _is_my_faculty("faculty_id"))
 MY_FACULTY_REPORT = Rule("the report is about them (faculty_id)", _is_my_faculty("faculty_id"))
@@ -478,10 +520,12 @@ COUNSELED_STUDENT = Rule("they counsel the student (counselor_id) and user_id is
 COUNSELED_ROW = Rule("they counsel the student (the student's counselor_id)",
                      lambda f, t, r: f.anchored(r.get("student_id")))
 
-# Messages (issue 19). Events a faculty member's attendance marks cause (never free text).
-_FACULTY_EVENTS = frozenset({"absent"})
+# Messages (issue 19). Events a faculty member's attendance marks and session changes cause
+# (never free text).
+_FACULTY_EVENTS = frozenset({"absent", "session_cancelled", "session_rescheduled"})
 ABSENCE_ALERT = Rule(
-    f"an absence alert (event absent) and {TAUGHT}",
+    f"an absence alert or a session cancelled or rescheduled (event absent, session_cancelled, "
+    f"session_rescheduled) and {TAUGHT}",
     lambda f, t, r: r.get("event") in _FACULTY_EVENTS and f.anchored(r.get("student_id")))
 COUNSELED_OR_INQUIRY = Rule(
     "about an inquiry (no student), or they counsel the student",
@@ -820,6 +864,23 @@ POLICY: dict[str, TablePolicy] = {
     "message_deliveries": TablePolicy(
         read=_reads("messages.manage", teach=STUDENT_ROWS, counsel=STUDENT_OR_INQUIRY_ROWS),
         write=_writes("messages.deliveries")),
+    # --- notice board and staff notifications (issue 19) ---
+    # Who manages messages posts; everyone pulls what is for their audience (and branch,
+    # BRANCH_OF).
+    "announcements": TablePolicy(
+        read=_reads("messages.manage", own=THEIR_AUDIENCE),
+        write=_writes("messages.manage"), authors={"author_id": Author.USER}),
+    # A read receipt is written once, by its reader (user_id must be the pusher: it is part of
+    # the natural key, so the rule checks it rather than the server filling it in); who
+    # manages messages (the authors) sees them all.
+    "announcement_reads": TablePolicy(
+        read=_reads("messages.manage", own=OWN_ENTRIES),
+        write={SIGNED_IN: (Grant(INSERT_ONLY, FOR_THEMSELVES),)}),
+    # Each desk makes its own user's bell; on another desk of theirs only "read" changes it.
+    "staff_notifications": TablePolicy(
+        read=_reads((), own=OWN_ENTRIES),
+        write={SIGNED_IN: (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
+                                 frozenset({"read_at"})),)}),
 }
 
 

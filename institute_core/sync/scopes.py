@@ -221,6 +221,8 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     clause: ColumnElement[bool]
     if how.parent is None:
         clause = table.c[how.column].in_(mine)
+        if how.empty_is_everywhere:
+            clause = or_(table.c[how.column].is_(None), clause)
     else:
         parent = _t(how.parent)
         clause = table.c[how.column].in_(
@@ -331,6 +333,21 @@ def _their_batch_attendance_topics(table: Table, viewer: Viewer) -> ColumnElemen
         select(bsa.c.id).where(bsa.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
 
 
+def audience_clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    """policy.their_audience: everyone, their role, their batches, their own (the server's pull
+    and a desk's notice board use this one clause)."""
+    batch = table.c.audience == "batch"
+    clauses = [table.c.audience == "everyone", table.c.author_id == viewer.user_id,
+               and_(table.c.audience == "role", table.c.audience_role == viewer.role)]
+    if viewer.faculty_id is not None:
+        clauses.append(and_(batch, table.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
+    if viewer.own != ():  # their own student records (staff have none)
+        members = _t("batch_members")
+        clauses.append(and_(batch, table.c.batch_id.in_(
+            select(members.c.batch_id).where(members.c.student_id.in_(_own_in(viewer))))))
+    return or_(*clauses)
+
+
 # The SQL of each read scope the policy names (policy.Scope.name).
 _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.EVERYTHING.name: _everything,
@@ -348,6 +365,7 @@ _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.THEIR_FACULTY_ROWS.name: _their_faculty_rows,
     policy.BATCH_ROWS.name: _their_batches_rows,
     policy.BATCH_ATTENDANCE_TOPICS.name: _their_batch_attendance_topics,
+    policy.THEIR_AUDIENCE.name: audience_clause,
 }
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import exists, select
 
 from institute_core.access import permissions as perms
+from institute_core.branches.defaults import empty_branch_is_everywhere
 from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
@@ -192,7 +193,8 @@ def branch_default(store: BatchStore, viewer: Viewer, table: str, values: Row
     The same rule as the desk's (institute_core/branches/defaults.py); the write policy then
     checks the row with it, so a default never places a row outside the pusher's branches.
     """
-    if "branch_id" not in table_of(table).c or values.get("branch_id") is not None:
+    if "branch_id" not in table_of(table).c or values.get("branch_id") is not None \
+            or empty_branch_is_everywhere(table):
         return {}
     column, parent = _BRANCH_PARENT.get(table, (None, None))
     if column is not None and parent is not None and values.get(column) is not None:

@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, insert, select, union
+from sqlalchemy import Engine, Uuid, create_engine, insert, select, union
 
 from institute_core.access import permissions as perms
 from institute_core.enums import Role
@@ -242,9 +242,16 @@ class World:
             combos = [tuple(c[order.index(i)] for i in range(len(pools))) for c in picked]
             self.rng.shuffle(combos)
         seen: set[uuid.UUID] = set()  # natural keys repeat across picks
+        # A key column that is an id of no table (a notification's record) gets a fresh id per
+        # row: its edge values (nil, all ones) would repeat the keys, and an account's few
+        # rows could all go to the edit targets, leaving its insert case without a row.
+        natural = set(MODEL_BY_TABLE[table].__natural_key__ or ())
+        free_ids = [c.name for c in table_of(table).columns
+                    if c.name in natural and isinstance(c.type, Uuid) and not c.foreign_keys]
         for pick in range(_SAMPLE):
             combo = combos[pick % len(combos)]
-            fixed = {**blank, **{c: v for (c, _p), v in zip(fks, combo, strict=True)}}
+            fixed = {**blank, **{c: v for (c, _p), v in zip(fks, combo, strict=True)},
+                     **{c: uuid.uuid4() for c in free_ids}}
             try:
                 row = valid_row(table, {}, pick=pick, fixed=fixed)
             except (LookupError, ValueError):
