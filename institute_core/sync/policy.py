@@ -875,12 +875,13 @@ POLICY: dict[str, TablePolicy] = {
     # manages messages (the authors) sees them all.
     "announcement_reads": TablePolicy(
         read=_reads("messages.manage", own=OWN_ENTRIES),
-        write={SIGNED_IN: (Grant(INSERT_ONLY, FOR_THEMSELVES),)}),
-    # Each desk makes its own user's bell; on another desk of theirs only "read" changes it.
+        write={"people.directory": (Grant(INSERT_ONLY, FOR_THEMSELVES),)}),
+    # Each staff desk (people.directory: staff) makes its own user's bell; on another desk of
+    # theirs only "read" changes it.
     "staff_notifications": TablePolicy(
         read=_reads((), own=OWN_ENTRIES),
-        write={SIGNED_IN: (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
-                                 frozenset({"read_at"})),)}),
+        write={"people.directory": (Grant(frozenset({Op.INSERT, Op.UPDATE}), FOR_THEMSELVES,
+                                          frozenset({"read_at"})),)}),
 }
 
 
