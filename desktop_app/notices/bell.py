@@ -63,7 +63,7 @@ class Notifications(QObject):
         replica, actor, user = self._ctx.replica, self._ctx.actor, self._ctx.user
 
         def _do_refresh() -> tuple[int, list[Notification]]:
-            added = core.refresh(replica, actor, user.role.value, today or date.today())
+            added = core.refresh(replica, actor, str(user.role), today or date.today())
             return added, core.notifications(replica, user.user_id)
         self._ctx.tasks.run_db(_do_refresh, self._on_refreshed, self._on_failed)
 

@@ -30,7 +30,8 @@ COLUMNS: list[Column[Notice]] = [
 
 def viewer_of(ctx: AppContext) -> Viewer:
     """The signed-in user as the audience rule (the server's) reads them."""
-    return Viewer(ctx.user.user_id, ctx.user.role.value, ctx.user.faculty_id)
+    return Viewer(ctx.user.user_id, str(ctx.user.role), ctx.user.faculty_id,
+                  permissions=ctx.user.permissions)
 
 
 class NoticeBoard(QWidget):

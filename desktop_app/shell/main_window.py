@@ -60,7 +60,7 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.sync = sync
-        role = ctx.user.role.value.replace("_", " ")
+        role = str(ctx.user.role).replace("_", " ")
         self.setWindowTitle(f"Institute Desk – {ctx.user.name} ({role})")
         self._pages: dict[str, QWidget] = {}
         self.current_section: str | None = None
@@ -68,7 +68,7 @@ class MainWindow(QMainWindow):
         self.sync.sig_status_changed.connect(self.status_panel.show_status)
         self.sync.sig_synced.connect(self._on_synced)
         self.sync.start()
-        sections = sections_for(ctx.user.role)
+        sections = sections_for(ctx.user)
         self.home_section = sections[0].id if sections else None
         if sections:
             self.open_section(sections[0].id, focus=True)
@@ -86,7 +86,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.sidebar.setAccessibleName("Sections")
         self.nav_model = QStandardItemModel(self)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user):
             item = QStandardItem(icon(section.icon), section.title)
             item.setData(section.id, SECTION_ROLE)
             item.setToolTip(f"{section.title} ({keys})")
@@ -136,7 +136,7 @@ class MainWindow(QMainWindow):
         self.bell.setShortcut(QKeySequence("Ctrl+Shift+N"))
         self.bell.clicked.connect(self.show_notifications)
         toolbar.addWidget(self.bell)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user):
             jump = QAction(self)
             jump.setShortcut(QKeySequence(keys))
             jump.triggered.connect(
@@ -152,7 +152,7 @@ class MainWindow(QMainWindow):
 
         `focus` hands the keyboard to the page's content (a section opened by its shortcut
         or at sign-in); browsing the sidebar with the arrow keys leaves it in the sidebar."""
-        if not may_open(self.ctx.user.role, section_id):
+        if not may_open(self.ctx.user, section_id):
             title = SECTION_BY_ID[section_id].title if section_id in SECTION_BY_ID \
                 else section_id
             self.statusBar().showMessage(f"{title} is not available to your role.", 5000)

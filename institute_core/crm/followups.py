@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from institute_core.crm.access import require_crm_access
+from institute_core.crm.access import counsels, require_crm_access
 from institute_core.crm.clock import day_end, day_start, local_day
 from institute_core.crm.inquiries import TABLE as INQUIRIES
 from institute_core.crm.inquiries import live_inquiry, touch_follow_up_date
-from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus, Role
+from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus
 from institute_core.replica import Actor, Replica
 from institute_core.schema import FollowUp, Inquiry
 from institute_core.validation import InvalidInput
@@ -178,8 +178,8 @@ def follow_up_board(replica: Replica, user_id: uuid.UUID, today: date, *,
     """Due today (pending, today) and overdue (pending or missed before today, still the latest
     follow-up of an open inquiry). Counselors see their own unless `mine_only` is False."""
     with replica.read() as session:
-        role = require_crm_access(session, user_id)
-        mine = user_id if mine_only and role == Role.COUNSELOR else None
+        held = require_crm_access(session, user_id)
+        mine = user_id if mine_only and counsels(held) else None
         rows = due_follow_ups(session, today, mine)
     start = day_start(today)
     return FollowUpBoard(

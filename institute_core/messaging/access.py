@@ -1,11 +1,8 @@
-"""Who may manage messages on a desk: the one place the desk asks it (issue 19).
-
-Administrators post announcements and keep templates and triggers; counselors send one-off
-messages; faculty cause absence alerts and send nothing themselves. The desk's check is a
-convenience (a clear message before anything is written); the server enforces the same from
-the sync policy (institute_core/sync/policy.py). When the permission catalogue of issue 17
-lands (`messages.manage`, `messages.send`), these two sets become those permissions here and
-nowhere else.
+"""Who may manage messages on a desk: the one place the desk asks it (issue 19), by permission
+(issue 17): `messages.manage` posts announcements and keeps templates and triggers;
+`messages.send` sends one-off messages; faculty cause absence alerts and send nothing
+themselves. The desk's check is a convenience (a clear message before anything is written);
+the server enforces the same from the sync policy (institute_core/sync/policy.py).
 """
 
 from __future__ import annotations
@@ -14,18 +11,18 @@ import uuid
 
 from sqlalchemy.orm import Session
 
-from institute_core.engagement.access import require_role
-from institute_core.enums import Role
+from institute_core.access import permissions as perms
+from institute_core.engagement.access import require_any
 
-MANAGERS = frozenset({Role.ADMIN.value, Role.SUPER_ADMIN.value})  # messages.manage
-SENDERS = MANAGERS | {Role.COUNSELOR.value}  # messages.send
+MANAGE, SEND = "messages.manage", "messages.send"
 
 
 def may_manage(role: str) -> bool:
-    """Whether the role keeps announcements, templates and triggers."""
-    return role in MANAGERS
+    """Whether a built-in role keeps announcements, templates and triggers (screens with a
+    signed-in user ask `user.may(MANAGE)`)."""
+    return MANAGE in perms.of_role(role)
 
 
-def require_manage(session: Session, user_id: uuid.UUID | None, what: str) -> str:
-    """The user's role, or NotAllowed naming `what` when they may not manage messages."""
-    return require_role(session, user_id, MANAGERS, what)
+def require_manage(session: Session, user_id: uuid.UUID | None, what: str) -> frozenset[str]:
+    """The user's permissions, or NotAllowed naming `what` when they may not manage messages."""
+    return require_any(session, user_id, {MANAGE}, what)

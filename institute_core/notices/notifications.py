@@ -19,8 +19,10 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from institute_core.access.check import permissions_of
 from institute_core.analytics.risk import at_risk_students
 from institute_core.audit.names import record_kind
+from institute_core.crm.access import counsels
 from institute_core.crm.followups import follow_up_board
 from institute_core.display import date_text
 from institute_core.enums import NotificationKind, PaymentEventKind, Role
@@ -109,12 +111,15 @@ SELF_CLEARING = frozenset({NotificationKind.FOLLOW_UP_DUE.value, NotificationKin
 
 def wanted(replica: Replica, user_id: uuid.UUID, role: str, today: date) -> list[Wanted]:
     """What needs the user's attention now, from the rows this desk has."""
-    found = _follow_ups(replica, user_id, today) if role == Role.COUNSELOR.value else []
+    with replica.read() as session:
+        held = permissions_of(session, user_id)
+    # Who counsels as their work hears of their follow-ups due (crm.access.counsels).
+    found = _follow_ups(replica, user_id, today) if counsels(held) else []
     with replica.read() as session:
         found += _conflicts(session)
         # Teachers and counselors hear of their own students at risk (their desk holds just
-        # those); administrators have the dashboard's list of every student.
-        if role in (Role.FACULTY.value, Role.COUNSELOR.value):
+        # those); who has the reports has the dashboard's list of every student.
+        if held & {"attendance.mark", "students.counsel"} and "reports.view" not in held:
             found += _at_risk(session, today)
         if role != Role.STUDENT.value:
             found += _bounced(session)

@@ -56,6 +56,7 @@ from institute_core.schema.notices import Announcement, AnnouncementRead, StaffN
 from institute_core.schema.people import Faculty, Student, User
 from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
+from institute_core.schema.roles import RoleRecord
 from institute_core.schema.server_tables import (
     AuthSession,
     LoginFailure,
@@ -75,6 +76,8 @@ from institute_core.schema.sync_tables import (
 
 SYNCED_MODELS: tuple[type[Synced], ...] = (
     Branch,
+    # Before users: an account names its role.
+    RoleRecord,
     User,
     UserBranch,
     Subject,
@@ -193,6 +196,7 @@ __all__ = [
     "PortalSignInCode",
     "Refund",
     "RewardPenalty",
+    "RoleRecord",
     "SalaryPayment",
     "SentChange",
     "SessionAttendance",
