@@ -12,7 +12,9 @@ from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, Pass
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.branches import (
     MAIN_BRANCH_ID,
+    BatchBranchMove,
     Branch,
+    FacultyBranchMove,
     StudentBranchMove,
     UserBranch,
 )
@@ -83,6 +85,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Student,
     StudentBranchMove,
     Faculty,
+    FacultyBranchMove,
     Enrollment,
     LearningSession,
     SessionAttendance,
@@ -92,6 +95,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     BatchMember,
     BatchSessionAttendance,
     BatchAttendanceTopic,
+    BatchBranchMove,
     Assessment,
     Inquiry,
     InquirySubject,
@@ -145,6 +149,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "BatchAttendanceTopic",
+    "BatchBranchMove",
     "BatchMember",
     "BatchSessionAttendance",
     "Branch",
@@ -154,6 +159,7 @@ __all__ = [
     "Enrollment",
     "Expense",
     "Faculty",
+    "FacultyBranchMove",
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",
