@@ -333,6 +333,23 @@ class MessageEvent(StrEnum):
     ONE_OFF = "one_off"  # typed by a person, no trigger
 
 
+class Audience(StrEnum):
+    """Who an announcement is for."""
+
+    EVERYONE = "everyone"
+    ROLE = "role"
+    BATCH = "batch"
+
+
+class NotificationKind(StrEnum):
+    """What a staff notification is about."""
+
+    FOLLOW_UP_DUE = "follow_up_due"
+    CONFLICT = "conflict"
+    AT_RISK = "at_risk"
+    CHEQUE_BOUNCED = "cheque_bounced"
+
+
 class DeliveryStatus(StrEnum):
     QUEUED = "queued"  # waiting (quiet hours, a retry's backoff, the rate limit)
     SENT = "sent"  # the provider accepted it

@@ -52,6 +52,9 @@ def _is_json(content_type: str | None) -> bool:
 
 
 PORTAL_PREFIX = "/portal/"
+# Providers' webhooks that post forms: MSG91's delivery reports (webhook v2 is urlencoded; the
+# route parses and checks the body itself).
+FORM_WEBHOOKS = frozenset({"/v1/messages/msg91"})
 
 
 class GuardMiddleware:
@@ -105,7 +108,8 @@ class GuardMiddleware:
                 break
         body = b"".join(chunks)
         # The portal's pages post HTML forms (urlencoded); it parses and checks them itself.
-        if body and not str(scope.get("path", "")).startswith(PORTAL_PREFIX) \
+        path = str(scope.get("path", ""))
+        if body and not path.startswith(PORTAL_PREFIX) and path not in FORM_WEBHOOKS \
                 and not _is_json(_header(scope, b"content-type")):
             await _send_error(send, 415, "unsupported_media_type",
                               "The request body must be JSON (Content-Type: application/json).")

@@ -18,7 +18,15 @@ class Principal:
     email: str
     role: str
     faculty_id: uuid.UUID | None
+    # What their role grants (from its `roles` row when the request came in) and the branch
+    # it is limited to.
+    permissions: frozenset[str] = frozenset()
+    branch_limit: uuid.UUID | None = None
 
     @property
     def viewer(self) -> Viewer:
-        return Viewer(user_id=self.user_id, role=self.role, faculty_id=self.faculty_id)
+        return Viewer(user_id=self.user_id, role=self.role, faculty_id=self.faculty_id,
+                      permissions=self.permissions, branch_limit=self.branch_limit)
+
+    def may(self, permission: str) -> bool:
+        return permission in self.permissions

@@ -41,9 +41,7 @@ from institute_core.analytics.period import Period
 from institute_core.analytics.risk import RULE_TITLES, AtRiskStudent
 from institute_core.analytics.risk_settings import read_thresholds
 from institute_core.display import count, date_text, day_month, money, number
-from institute_core.enums import Role
 from institute_core.fees.desk import MoneyTiles, money_tiles
-from institute_core.setup.access import is_admin
 
 
 def _flag_titles(student: AtRiskStudent) -> str:
@@ -120,7 +118,8 @@ class DashboardView(QWidget):
         self.branch_rows: list[BranchFigures] = []
         self._branches_used: tuple[uuid.UUID, ...] | None = None
         self.faculty_id: uuid.UUID | None = None
-        self.is_faculty = ctx.user.role == Role.FACULTY
+        # A teacher's own dashboard, for who teaches without the institute's reports.
+        self.is_faculty = ctx.user.may("attendance.mark") and not ctx.user.may("reports.view")
         if self.is_faculty:
             self.faculty_id = ctx.user.faculty_id
         self._build()
@@ -244,7 +243,7 @@ class DashboardView(QWidget):
         self.severity_filter.currentIndexChanged.connect(self._on_rule_filter)
         head.addWidget(self.severity_filter)
         head.addWidget(self.rule_filter)
-        if is_admin(self._ctx.user):
+        if self._ctx.user.may("reports.view"):
             self.thresholds_button = QPushButton("Thresholds…")
             self.thresholds_button.setToolTip("When a student is flagged, and when it is urgent")
             self.thresholds_button.clicked.connect(self.edit_thresholds)

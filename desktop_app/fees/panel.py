@@ -24,7 +24,6 @@ from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
 from institute_core.display import date_text, money
 from institute_core.fees import desk
-from institute_core.fees.access import is_admin
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import cancel_payment, record_cheque_step, refund
 from institute_core.fees.plans import HeadView, all_heads, make_plan
@@ -115,9 +114,9 @@ class StudentFeesPanel(QWidget):
             after.addWidget(button)
         after.addStretch(1)
         layout.addLayout(after)
-        admin = is_admin(ctx.user.role)
-        self.cancel_button.setVisible(admin)
-        self.refund_button.setVisible(admin)
+        refunds = ctx.user.may("fees.refund")
+        self.cancel_button.setVisible(refunds)
+        self.refund_button.setVisible(refunds)
         self.deposited_button.clicked.connect(lambda: self.cheque_step("deposited"))
         self.cleared_button.clicked.connect(lambda: self.cheque_step("cleared"))
         self.bounced_button.clicked.connect(lambda: self.cheque_step("bounced"))

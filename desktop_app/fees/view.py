@@ -31,7 +31,6 @@ from desktop_app.widgets import date_field, styled_label, table_view, title_labe
 from institute_core.display import count, date_text, money
 from institute_core.fees import admin as fa
 from institute_core.fees import desk
-from institute_core.fees.access import is_admin
 from institute_core.fees.dues import DueRow, DuesSummary
 from institute_core.fees.ledger import BUCKETS, ledger_of
 from institute_core.fees.money_reports import REPORTS
@@ -142,7 +141,7 @@ class FeesView(QWidget):
         actions.addStretch(1)
         actions.addWidget(self.refresh_button)
         layout.addLayout(actions)
-        self.reports = self._reports_row() if is_admin(ctx.user.role) else None
+        self.reports = self._reports_row() if ctx.user.may("reports.financial") else None
         if self.reports is not None:
             layout.addWidget(self.reports)
         self.bucket.currentIndexChanged.connect(self._on_filter)

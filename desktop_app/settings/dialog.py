@@ -58,7 +58,6 @@ from institute_core.replica.backup import (
     export_pending,
 )
 from institute_core.reports.branding import ReportBranding
-from institute_core.setup.access import is_admin
 
 
 def _browse_row(edit: QLineEdit, button: QPushButton) -> QWidget:
@@ -128,7 +127,7 @@ class SettingsDialog(QDialog):
         self.time_zone = QLineEdit()
         self.time_zone.setPlaceholderText("e.g. Asia/Kolkata")
         form.addRow("Time zone", self.time_zone)
-        if is_admin(self.ctx.user):
+        if self.ctx.user.may("reports.view"):
             thresholds = QPushButton("At-risk thresholds…")
             thresholds.setToolTip("When the dashboard flags a student, and when it is urgent")
             thresholds.clicked.connect(lambda: RiskThresholdsDialog(self.ctx, self).open())

@@ -28,6 +28,8 @@ from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.setup.week_grid import WeekGrid
 from desktop_app.widgets import styled_label, table_view
+from institute_core.access import roles
+from institute_core.access.roles import RoleRow
 from institute_core.branches import service as branch_service
 from institute_core.branches.service import BranchRow
 from institute_core.enums import Role
@@ -43,7 +45,6 @@ USER_COLUMNS: list[Column[UserRow]] = [
     Column("Works in", lambda u: u.branches),
     Column("Status", lambda u: u.status, lambda u: None if u.status == "active" else "#f1f1f1"),
 ]
-STAFF = {Role.SUPER_ADMIN.value, Role.ADMIN.value, Role.COUNSELOR.value, Role.FACULTY.value}
 
 
 class PeopleTab(QWidget):
@@ -77,10 +78,8 @@ class PeopleTab(QWidget):
         form = QFormLayout(account)
         self.email, self.first, self.last, self.phone = (QLineEdit(), QLineEdit(), QLineEdit(),
                                                          QLineEdit())
+        # Filled from the roles in the replica (built in and defined in Setup → Roles).
         self.role = QComboBox()
-        for role in Role:
-            if role.value in STAFF:
-                self.role.addItem(role.value.replace("_", " ").capitalize(), role.value)
         form.addRow("Email", self.email)
         form.addRow("First name", self.first)
         form.addRow("Last name", self.last)
@@ -134,12 +133,21 @@ class PeopleTab(QWidget):
 
     def refresh(self) -> None:
         replica, user = self._ctx.replica, self._ctx.user
-        self._ctx.tasks.run_db(lambda: (people.list_users(replica, user, roles=STAFF),
-                                        branch_service.list_branches(replica)),
-                               self._on_loaded, self._fail)
 
-    def _on_loaded(self, result: tuple[list[UserRow], list[BranchRow]]) -> None:
-        rows, branches = result
+        def load() -> tuple[list[RoleRow], list[UserRow], list[BranchRow]]:
+            staff = [r for r in roles.list_roles(replica) if r.name != Role.STUDENT.value]
+            return (staff, people.list_users(replica, user, roles={r.name for r in staff}),
+                    branch_service.list_branches(replica))
+
+        self._ctx.tasks.run_db(load, self._on_loaded, self._fail)
+
+    def _on_loaded(self, loaded: tuple[list[RoleRow], list[UserRow], list[BranchRow]]) -> None:
+        staff, rows, branches = loaded
+        chosen = self.role.currentData()
+        self.role.clear()
+        for role in staff:
+            self.role.addItem(role.label, role.name)
+        self.role.setCurrentIndex(max(0, self.role.findData(chosen)))
         self.works_in.clear()
         for branch in branches:
             item = QListWidgetItem(f"{branch.name} ({branch.code})")

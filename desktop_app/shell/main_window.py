@@ -14,11 +14,14 @@ from PySide6.QtWidgets import (
     QMainWindow,
     QStackedWidget,
     QToolBar,
+    QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.context import AppContext
 from desktop_app.help.panel import ShortcutsPanel
+from desktop_app.notices.bell import BellButton, Notifications, NotificationsPanel
+from desktop_app.notices.board import NoticeBoard
 from desktop_app.placeholders.view import COMING, PlaceholderView
 from desktop_app.shell.navigation import SECTION_BY_ID, may_open, sections_for, shortcuts_for
 from desktop_app.shell.pages import page_factory
@@ -57,16 +60,20 @@ class MainWindow(QMainWindow):
         super().__init__(parent)
         self.ctx = ctx
         self.sync = sync
-        role = ctx.user.role.value.replace("_", " ")
+        role = str(ctx.user.role).replace("_", " ")
         self.setWindowTitle(f"Institute Desk – {ctx.user.name} ({role})")
         self._pages: dict[str, QWidget] = {}
         self.current_section: str | None = None
         self._build()
         self.sync.sig_status_changed.connect(self.status_panel.show_status)
+        self.sync.sig_synced.connect(self._on_synced)
         self.sync.start()
-        sections = sections_for(ctx.user.role)
+        sections = sections_for(ctx.user)
+        self.home_section = sections[0].id if sections else None
         if sections:
             self.open_section(sections[0].id, focus=True)
+        self.notice_board.load()
+        self.notifications.refresh()
 
     def _build(self) -> None:
         central = QWidget()
@@ -79,7 +86,7 @@ class MainWindow(QMainWindow):
         self.sidebar.setEditTriggers(QListView.EditTrigger.NoEditTriggers)
         self.sidebar.setAccessibleName("Sections")
         self.nav_model = QStandardItemModel(self)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        for section, keys in shortcuts_for(self.ctx.user):
             item = QStandardItem(icon(section.icon), section.title)
             item.setData(section.id, SECTION_ROLE)
             item.setToolTip(f"{section.title} ({keys})")
@@ -90,8 +97,17 @@ class MainWindow(QMainWindow):
         self.sidebar.setMaximumWidth(self.sidebar.fontMetrics().horizontalAdvance("M") * 14)
         self.sidebar.selectionModel().currentChanged.connect(self._on_nav_changed)
         layout.addWidget(self.sidebar)
+        # The notice board sits above the home section's page (the role's first section).
+        content = QVBoxLayout()
+        content.setContentsMargins(0, 0, 0, 0)
+        content.setSpacing(0)
+        self.notice_board = NoticeBoard(self.ctx)
+        self.notice_board.setVisible(False)
+        self.notice_board.sig_read.connect(self.sync.changes_made)
+        content.addWidget(self.notice_board)
         self.pages = QStackedWidget()
-        layout.addWidget(self.pages, 1)
+        content.addWidget(self.pages, 1)
+        layout.addLayout(content, 1)
         self.setCentralWidget(central)
 
         toolbar = QToolBar("Main")
@@ -114,7 +130,13 @@ class MainWindow(QMainWindow):
         for action in (self.sync_action, self.help_action, self.settings_action,
                        self.logout_action):
             toolbar.addAction(action)
-        for section, keys in shortcuts_for(self.ctx.user.role):
+        self.notifications = Notifications(self.ctx, self)
+        self.notifications.sig_written.connect(self.sync.changes_made)
+        self.bell = BellButton(self.notifications)
+        self.bell.setShortcut(QKeySequence("Ctrl+Shift+N"))
+        self.bell.clicked.connect(self.show_notifications)
+        toolbar.addWidget(self.bell)
+        for section, keys in shortcuts_for(self.ctx.user):
             jump = QAction(self)
             jump.setShortcut(QKeySequence(keys))
             jump.triggered.connect(
@@ -130,7 +152,7 @@ class MainWindow(QMainWindow):
 
         `focus` hands the keyboard to the page's content (a section opened by its shortcut
         or at sign-in); browsing the sidebar with the arrow keys leaves it in the sidebar."""
-        if not may_open(self.ctx.user.role, section_id):
+        if not may_open(self.ctx.user, section_id):
             title = SECTION_BY_ID[section_id].title if section_id in SECTION_BY_ID \
                 else section_id
             self.statusBar().showMessage(f"{title} is not available to your role.", 5000)
@@ -149,6 +171,8 @@ class MainWindow(QMainWindow):
             self.pages.addWidget(page)
         self.pages.setCurrentWidget(page)
         self.current_section = section_id
+        self.notice_board.on_home = section_id == getattr(self, "home_section", section_id)
+        self.notice_board.show_if_wanted()
         self._select_in_sidebar(section_id)
         refresh = getattr(page, "refresh", None)
         if refresh is not None and section_id == "conflicts":
@@ -199,6 +223,25 @@ class MainWindow(QMainWindow):
         panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         panel.show()
         return panel
+
+    def show_notifications(self) -> NotificationsPanel:
+        """The bell's list; opening an item goes to its record."""
+        panel = NotificationsPanel(self.notifications, self)
+        panel.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        panel.sig_open.connect(self._on_open_notification)
+        panel.show()
+        return panel
+
+    def _on_open_notification(self, section_id: str, record_id: object) -> None:
+        if record_id is not None:
+            self.open_record(section_id, record_id)
+        else:
+            self.open_section(section_id, focus=True)
+
+    def _on_synced(self) -> None:
+        """New rows may have come: the board and the bell read again."""
+        self.notice_board.load()
+        self.notifications.refresh()
 
     def show_settings(self) -> QWidget:
         from desktop_app.settings.dialog import SettingsDialog

@@ -27,6 +27,8 @@ PAGES: dict[str, str] = {
     "my_dashboard": "desktop_app.dashboard.view:DashboardView",
     "reports": "desktop_app.reports.view:ReportsView",
     "setup": "desktop_app.setup.view:SetupView",
+    "notices": "desktop_app.notices.admin_view:NoticesView",
+    "messages": "desktop_app.messages.admin_view:MessagesAdminView",
 }
 
 

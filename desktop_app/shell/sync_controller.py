@@ -54,6 +54,7 @@ class SyncController(QObject):
     sig_status_changed = Signal(object)  # SyncStatus
     sig_needs_login = Signal(str)
     sig_progress = Signal(int, int, str)
+    sig_synced = Signal()  # a sync finished (new rows may have arrived)
 
     def __init__(self, replica: Replica, tasks: TaskManager, sync_function: SyncFunction | None,
                  *, interval_ms: int = DEFAULT_INTERVAL_MS, retry_base_ms: int = RETRY_BASE_MS,
@@ -137,6 +138,7 @@ class SyncController(QObject):
                   failing_short="" if not outcome.cancelled else self.status.failing_short,
                   retry_in_ms=None)
         self._do_recount()
+        self.sig_synced.emit()
 
     def _on_sync_failed(self, exc: BaseException) -> None:
         self._state = None

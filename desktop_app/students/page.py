@@ -28,7 +28,7 @@ from desktop_app.students.enrollment_dialog import EnrollmentDialog
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
-from institute_core.fees.access import MONEY_ROLES
+from institute_core.fees.access import MONEY
 from institute_core.services import assessments
 from institute_core.services.students import (
     AssessmentLine,
@@ -39,7 +39,6 @@ from institute_core.services.students import (
     StudentPage,
     student_page,
 )
-from institute_core.setup.access import is_admin
 from institute_core.validation import person_message
 
 COMPETENCY_COLOURS = {0: None, 1: "#f9dcdc", 2: "#fbe7d4", 3: "#fff1cc", 4: "#e3f3d8",
@@ -120,7 +119,7 @@ class StudentPageView(QWidget):
         self.tabs.addTab(self.contacts, "Guardians and messages")
         # Money is for the front desk and admins: faculty never get the tab (issue 18).
         self.fees: StudentFeesPanel | None = None
-        if self._ctx.user.role in MONEY_ROLES:
+        if self._ctx.user.may(MONEY):
             self.fees = StudentFeesPanel(ctx)
             self.fees.sig_saved.connect(self.sig_saved)
             self.tabs.addTab(self.fees, "Fees")
@@ -146,7 +145,7 @@ class StudentPageView(QWidget):
         self.change_button.setToolTip("Pause, complete or drop the selected enrollment, or "
                                       "change its dates, with the reason")
         self.change_button.clicked.connect(self.change_enrollment)
-        self.change_button.setVisible(is_admin(self._ctx.user))
+        self.change_button.setVisible(self._ctx.user.may("students.manage"))
         row.addWidget(self.change_button)
         layout.addLayout(row)
         self.tabs.addTab(tab, "Enrollments")
@@ -154,7 +153,7 @@ class StudentPageView(QWidget):
     def change_enrollment(self) -> EnrollmentDialog | None:
         """Open the selected enrollment's lifecycle dialog (admins); reloads once saved."""
         row = self.enrollment_view.currentIndex().row()
-        if self.student is None or not is_admin(self._ctx.user):
+        if self.student is None or not self._ctx.user.may("students.manage"):
             return None
         if not 0 <= row < self.enrollments.rowCount():
             self.message.setText("Select the enrollment to change first.")

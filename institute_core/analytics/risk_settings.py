@@ -118,7 +118,7 @@ def read_thresholds(replica: Replica) -> RiskThresholds:
 
 def save_thresholds(replica: Replica, viewer: HasRole, wanted: RiskThresholds) -> None:
     """Store the thresholds every at-risk list of this desk uses (admins only)."""
-    require_admin(viewer, "change the at-risk thresholds")
+    require_admin(viewer, "change the at-risk thresholds", "reports.view")
     problems = wanted.problems()
     if problems:
         raise ThresholdsRefused("; ".join(problems))

@@ -135,7 +135,7 @@ def _query(where: AuditFilter) -> Select[Any]:
 def list_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFilter(),
                  *, limit: int | None = 500, offset: int = 0) -> list[AuditRow]:
     """The newest entries first that match `where`; raises NotAllowed for non-admins."""
-    require_admin(viewer, "read the audit log")
+    require_admin(viewer, "read the audit log", "audit.view")
     statement = _query(where).offset(offset)
     if limit is not None:
         statement = statement.limit(limit)
@@ -161,7 +161,7 @@ def _named(session: Session, rows: list[AuditRow]) -> list[AuditRow]:
 
 
 def count_entries(replica: Replica, viewer: HasRole, where: AuditFilter = AuditFilter()) -> int:
-    require_admin(viewer, "read the audit log")
+    require_admin(viewer, "read the audit log", "audit.view")
     with replica.read() as session:
         return int(session.execute(select(func.count()).select_from(AuditEntry).where(
             AuditEntry.deleted_at.is_(None), *where.clauses())).scalar_one())

@@ -27,7 +27,8 @@ MAX_PARTS = 2
 # What a person calls one row of each synced table ("inquiry", not "crm inquiries"); a test
 # fails when a synced table has no word here.
 RECORD_KINDS = {
-    "users": "account", "subjects": "subject", "subject_prerequisites": "subject prerequisite",
+    "users": "account", "roles": "role", "subjects": "subject",
+    "subject_prerequisites": "subject prerequisite",
     "topics": "topic", "topic_prerequisites": "topic prerequisite", "students": "student",
     "faculties": "faculty member", "student_subject_enrollments": "enrollment",
     "learning_sessions": "session", "session_attendance": "attendance mark",
@@ -53,6 +54,8 @@ RECORD_KINDS = {
     "branches": "branch", "user_branches": "branch assignment",
     "student_branch_moves": "branch transfer", "batch_branch_moves": "batch transfer",
     "faculty_branch_moves": "faculty transfer",
+    "announcements": "announcement", "announcement_reads": "read receipt",
+    "staff_notifications": "notification",
 }
 
 

@@ -24,6 +24,7 @@ from institute_core.schema import (
     SyncState,
     UserBranch,
 )
+from institute_core.sync.policy import BRANCH_OF
 
 CURRENT_BRANCH = "current_branch"
 
@@ -53,10 +54,19 @@ def desk_branch(session: Session, user_id: uuid.UUID | None) -> uuid.UUID | None
                            .order_by(Branch.code).limit(1)).scalar()
 
 
+def empty_branch_is_everywhere(table: str) -> bool:
+    """Whether a row of `table` without a branch is meant for every branch (policy.BRANCH_OF),
+    so neither the desk nor the server gives it a default one."""
+    how = BRANCH_OF.get(table)
+    return how is not None and how.empty_is_everywhere
+
+
 def fill_branch(session: Session, obj: Any, user_id: uuid.UUID | None) -> None:
     """Give a new row without a branch the one it belongs to (see the module's rules)."""
     if getattr(obj, "branch_id", False) is not None:
         return  # not a branch-scoped row, or its branch is given
+    if empty_branch_is_everywhere(getattr(obj, "__tablename__", "")):
+        return  # no branch: every branch (an announcement for the whole institute)
     parent: Any = None
     if isinstance(obj, LearningSession):
         parent = _pending_or_stored(session, Student, obj.student_id)

@@ -24,7 +24,7 @@ from institute_core.analytics.period import Db
 from institute_core.branches.defaults import CURRENT_BRANCH
 from institute_core.replica import Replica
 from institute_core.schema import Branch, UserBranch
-from institute_core.setup.access import HasRole, is_admin
+from institute_core.setup.access import HasRole, may
 
 BranchIds = tuple[uuid.UUID, ...] | None
 _CHOICE_KEY = "branch_filter:{user}"
@@ -46,11 +46,12 @@ class HasUser(HasRole, Protocol):
 
 
 def my_branches(replica: Replica, user: HasUser) -> list[BranchOption]:
-    """The branches `user` works in, by name: every branch for an administrator, else their
+    """The branches `user` works in, by name: every branch for who holds
+    `branches.all`, else their
     `user_branches` links. More than one means their screens show the branch filter."""
     with replica.read() as session:
         query = select(Branch.id, Branch.name, Branch.code).where(Branch.deleted_at.is_(None))
-        if not is_admin(user):
+        if not may(user, "branches.all"):
             query = query.where(Branch.id.in_(select(UserBranch.branch_id).where(
                 UserBranch.user_id == user.user_id, UserBranch.deleted_at.is_(None))))
         return [BranchOption(b, n, c) for b, n, c in
@@ -63,7 +64,7 @@ def scope_of(options: Sequence[BranchOption], chosen: uuid.UUID | None,
     (None for an administrator, who sees every branch this desk holds)."""
     if chosen is not None:
         return (chosen,)
-    return None if is_admin(user) else tuple(o.id for o in options)
+    return None if may(user, "branches.all") else tuple(o.id for o in options)
 
 
 def remembered_choice(replica: Replica, user_id: uuid.UUID) -> uuid.UUID | None:

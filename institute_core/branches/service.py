@@ -80,7 +80,7 @@ def save_branch(replica: Replica, actor: Actor, viewer: HasRole,
                 address: str | None = None, phone: str | None = None,
                 gstin: str | None = None, time_zone: str = "Asia/Kolkata") -> uuid.UUID:
     """Create a branch (no id) or change one. The code is kept upper-case and unique."""
-    require_admin(viewer, "manage branches")
+    require_admin(viewer, "manage branches", "setup.branches.manage")
     code = code.strip().upper()
     with replica.write(actor) as session:
         clash = session.scalar(select(Branch.id).where(Branch.code == code))
@@ -129,7 +129,7 @@ def _unlink(session: Session, user_id: uuid.UUID, branch_id: uuid.UUID) -> None:
 def set_user_branches(replica: Replica, actor: Actor, viewer: HasRole, user_id: uuid.UUID,
                       branch_ids: list[uuid.UUID]) -> None:
     """The account works in exactly `branch_ids` (at least one)."""
-    require_admin(viewer, "assign people to branches")
+    require_admin(viewer, "assign people to branches", "setup.branches.manage")
     if not branch_ids:
         raise InvalidInput("user_branches", "branch_id", "choose at least one branch")
     with replica.write(actor) as session:
@@ -166,7 +166,7 @@ def transfer_student(replica: Replica, actor: Actor, viewer: HasRole, student_id
                      to_branch: uuid.UUID, *, on: date | None = None,
                      reason: str | None = None) -> None:
     """Move a student (with their whole history) to another branch, keeping a record of it."""
-    require_admin(viewer, "transfer students")
+    require_admin(viewer, "transfer students", "students.manage")
     with replica.write(actor) as session:
         _branch(session, to_branch)
         student = session.get(Student, student_id)
@@ -184,7 +184,7 @@ def transfer_batch(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uu
 
     The students go with it: a batch whose members stayed behind would be run by one branch
     for students only another branch's desks hold. A `batch_branch_moves` row keeps it."""
-    require_admin(viewer, "transfer batches")
+    require_admin(viewer, "transfer batches", "attendance.manage")
     when = on or date.today()
     with replica.write(actor) as session:
         _branch(session, to_branch)
@@ -214,7 +214,7 @@ def transfer_faculty(replica: Replica, actor: Actor, viewer: HasRole, faculty_id
                      reason: str | None = None) -> None:
     """Make `to_branch` a faculty member's home branch; they stop working in the old one
     unless `keep_old` (then they teach in both). A `faculty_branch_moves` row keeps it."""
-    require_admin(viewer, "transfer faculty")
+    require_admin(viewer, "transfer faculty", "setup.people.manage")
     with replica.write(actor) as session:
         _branch(session, to_branch)
         faculty = session.get(Faculty, faculty_id)

@@ -11,7 +11,7 @@ from datetime import date
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from institute_core.crm.access import require_crm_access
+from institute_core.crm.access import counsels, require_crm_access
 from institute_core.crm.inquiries import TABLE, NeedsConfirmation, clean_contact, live_inquiry
 from institute_core.enums import EnrollmentStatus, FacultyStatus, InquiryStatus, Role
 from institute_core.replica import Actor, Replica
@@ -98,7 +98,7 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
         raise InvalidInput("student_subject_enrollments", "subject_id",
                            "choose at least one subject to enroll in")
     with replica.write(actor) as session:
-        role = require_crm_access(session, actor.user_id)
+        held = require_crm_access(session, actor.user_id)
         inquiry = live_inquiry(session, inquiry_id)
         if inquiry.status == InquiryStatus.ENROLLED:
             raise InvalidInput(TABLE, "status", "is enrolled already")
@@ -115,7 +115,7 @@ def enroll_inquiry(replica: Replica, actor: Actor, inquiry_id: uuid.UUID, plan: 
         session.flush()
         # A counselor converting a colleague's lead looks after the student themselves: the
         # server lets counselors create students only in their own care (sync/policy.py).
-        counselor = actor.user_id if role == Role.COUNSELOR else inquiry.counselor_id
+        counselor = actor.user_id if counsels(held) else inquiry.counselor_id
         student = Student(user_id=user.id, admission_date=plan.admission_date,
                           enrollment_no=_next_enrollment_no(session, plan.admission_date.year),
                           counselor_id=counselor,

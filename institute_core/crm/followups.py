@@ -10,11 +10,11 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from institute_core.crm.access import require_crm_access
+from institute_core.crm.access import counsels, require_crm_access
 from institute_core.crm.clock import day_end, day_start, local_day
 from institute_core.crm.inquiries import TABLE as INQUIRIES
 from institute_core.crm.inquiries import live_inquiry, touch_follow_up_date
-from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus, Role
+from institute_core.enums import FollowUpStatus, FollowUpType, InquiryStatus
 from institute_core.replica import Actor, Replica
 from institute_core.schema import FollowUp, Inquiry
 from institute_core.validation import InvalidInput
@@ -134,6 +134,7 @@ class FollowUpRow:
     status: str
     notes: str
     completed_contacts: int
+    counselor_id: uuid.UUID | None = None
 
     @property
     def day(self) -> date:
@@ -146,34 +147,41 @@ class FollowUpBoard:
     overdue: tuple[FollowUpRow, ...]
 
 
+def due_follow_ups(session: Session, today: date,
+                   counselor_id: uuid.UUID | None = None) -> list[FollowUpRow]:
+    """Follow-ups not done, due before the end of `today`, each the latest of its open inquiry
+    (all counselors', or `counselor_id`'s), earliest first."""
+    later = aliased(FollowUp)
+    newer = select(later.id).where(
+        later.inquiry_id == FollowUp.inquiry_id, later.deleted_at.is_(None),
+        later.follow_up_date > FollowUp.follow_up_date).exists()
+    done = (select(func.count()).select_from(later).where(
+        later.inquiry_id == FollowUp.inquiry_id, later.deleted_at.is_(None),
+        later.status == FollowUpStatus.COMPLETED).scalar_subquery())
+    query = (select(FollowUp.id, FollowUp.inquiry_id, Inquiry.student_name, Inquiry.phone,
+                    FollowUp.follow_up_date, FollowUp.follow_up_type, FollowUp.status,
+                    FollowUp.notes, done.label("done"), FollowUp.counselor_id)
+             .join(Inquiry, Inquiry.id == FollowUp.inquiry_id)
+             .where(FollowUp.deleted_at.is_(None), Inquiry.deleted_at.is_(None),
+                    Inquiry.status.in_(OPEN), FollowUp.status != FollowUpStatus.COMPLETED,
+                    FollowUp.follow_up_date < day_end(today), ~newer)
+             .order_by(FollowUp.follow_up_date))
+    if counselor_id is not None:
+        query = query.where(FollowUp.counselor_id == counselor_id)
+    return [FollowUpRow(r.id, r.inquiry_id, r.student_name, r.phone or "",
+                        r.follow_up_date, r.follow_up_type, r.status, r.notes or "",
+                        int(r.done), r.counselor_id) for r in session.execute(query)]
+
+
 def follow_up_board(replica: Replica, user_id: uuid.UUID, today: date, *,
                     mine_only: bool = True) -> FollowUpBoard:
     """Due today (pending, today) and overdue (pending or missed before today, still the latest
     follow-up of an open inquiry). Counselors see their own unless `mine_only` is False."""
-    later = aliased(FollowUp)
     with replica.read() as session:
-        role = require_crm_access(session, user_id)
-        newer = select(later.id).where(
-            later.inquiry_id == FollowUp.inquiry_id, later.deleted_at.is_(None),
-            later.follow_up_date > FollowUp.follow_up_date).exists()
-        done = (select(func.count()).select_from(later).where(
-            later.inquiry_id == FollowUp.inquiry_id, later.deleted_at.is_(None),
-            later.status == FollowUpStatus.COMPLETED).scalar_subquery())
-        query = (select(FollowUp.id, FollowUp.inquiry_id, Inquiry.student_name, Inquiry.phone,
-                        FollowUp.follow_up_date, FollowUp.follow_up_type, FollowUp.status,
-                        FollowUp.notes, done.label("done"))
-                 .join(Inquiry, Inquiry.id == FollowUp.inquiry_id)
-                 .where(FollowUp.deleted_at.is_(None), Inquiry.deleted_at.is_(None),
-                        Inquiry.status.in_(OPEN), FollowUp.status != FollowUpStatus.COMPLETED,
-                        FollowUp.follow_up_date < day_end(today), ~newer)
-                 .order_by(FollowUp.follow_up_date))
-        if mine_only and role == Role.COUNSELOR:
-            query = query.where(FollowUp.counselor_id == user_id)
-        rows = [FollowUpRow(r.id, r.inquiry_id, r.student_name, r.phone or "",
-                            r.follow_up_date, r.follow_up_type, r.status, r.notes or "",
-                            int(r.done)) for r in session.execute(query)]
+        held = require_crm_access(session, user_id)
+        mine = user_id if mine_only and counsels(held) else None
+        rows = due_follow_ups(session, today, mine)
     start = day_start(today)
     return FollowUpBoard(
         due_today=tuple(r for r in rows if r.when >= start and r.status == "pending"),
         overdue=tuple(r for r in rows if r.when < start))
-

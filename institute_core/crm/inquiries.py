@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.crm.access import require_crm_access
+from institute_core.crm.access import counsels, require_crm_access
 from institute_core.crm.duplicates import DuplicateMatch, load_index
 from institute_core.crm.phones import (
     DEFAULT_COUNTRY,
@@ -18,7 +18,7 @@ from institute_core.crm.phones import (
     PhoneProblem,
     normalize_phone,
 )
-from institute_core.enums import InquirySource, InquiryStatus, Priority, Role
+from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.replica import Actor, Replica
 from institute_core.schema import FollowUp, Inquiry, InquirySubject
 from institute_core.schema.types import utcnow
@@ -123,13 +123,13 @@ def create_inquiry(replica: Replica, actor: Actor, draft: InquiryDraft, *,
     source = _choice("source", draft.source, InquirySource)
     priority = _choice("priority", draft.priority, Priority) or Priority.MEDIUM.value
     with replica.write(actor) as session:
-        role = require_crm_access(session, actor.user_id)
+        held = require_crm_access(session, actor.user_id)
         if not allow_duplicate:
             matches = load_index(session, country).check(contact.name, contact.phone,
                                                          contact.email)
             if matches:
                 raise DuplicateFound(matches)
-        counselor = draft.counselor_id or (actor.user_id if role == Role.COUNSELOR else None)
+        counselor = draft.counselor_id or (actor.user_id if counsels(held) else None)
         inquiry = Inquiry(counselor_id=counselor, student_name=contact.name, phone=contact.phone,
                           phone_normalized=contact.phone_normalized, email=contact.email,
                           source=source, priority=priority, status=InquiryStatus.NEW.value,

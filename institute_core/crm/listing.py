@@ -15,12 +15,13 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import select
 
+from institute_core.access.check import counselling_roles
 from institute_core.crm.access import require_crm_access
 from institute_core.crm.duplicates import Contact, ContactKind, DuplicateIndex, student_contacts
 from institute_core.crm.inquiries import default_country
 from institute_core.crm.phones import try_normalize
 from institute_core.crm.scoring import LeadFacts, LeadScore, Scorer, score_lead
-from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus, Role
+from institute_core.enums import ActiveStatus, FollowUpStatus, InquiryStatus
 from institute_core.memo import Memo
 from institute_core.replica import Replica
 from institute_core.schema import FollowUp, Inquiry, InquirySubject, Subject, User
@@ -291,7 +292,7 @@ def crm_choices(replica: Replica, user_id: uuid.UUID) -> CrmChoices:
         counselors = tuple(
             (r.id, full_name(r.first_name, r.last_name)) for r in session.execute(
                 select(User.id, User.first_name, User.last_name).where(
-                    User.role == Role.COUNSELOR.value, User.deleted_at.is_(None))
+                    User.role.in_(counselling_roles(session)), User.deleted_at.is_(None))
                 .order_by(User.first_name)))
         return CrmChoices(subjects, counselors)
 

@@ -1,28 +1,29 @@
-"""Which roles may record and decide feedback and points."""
+"""Which permissions may record and decide feedback and points (issue 17: never role names)."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Collection
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.enums import Role
-from institute_core.schema import User
+from institute_core.access.check import permissions_of
 
-DESK = frozenset({Role.COUNSELOR.value, Role.ADMIN.value, Role.SUPER_ADMIN.value})
-STAFF = DESK | {Role.FACULTY.value}
+# Who looks after students (counselors, and who manages every student).
+DESK = frozenset({"students.counsel", "students.manage"})
+# ... and who teaches them.
+STAFF = DESK | {"attendance.mark"}
 
 
 class NotAllowed(PermissionError):
     """The user's role may not do this."""
 
 
-def require_role(session: Session, user_id: uuid.UUID | None, roles: Collection[str],
-                 what: str) -> str:
-    role = None if user_id is None else session.execute(
-        select(User.role).where(User.id == user_id, User.deleted_at.is_(None))).scalar()
-    if role not in roles:
-        raise NotAllowed(f"{what} is not open to this account ({role or 'unknown'})")
-    return str(role)
+def require_any(session: Session, user_id: uuid.UUID | None, any_of: Collection[str],
+                what: str) -> frozenset[str]:
+    """The user's permissions, or `NotAllowed` unless they hold one of `any_of`."""
+    held = permissions_of(session, user_id)
+    if not held & set(any_of):
+        raise NotAllowed(f"{what} is not open to this account (it takes one of "
+                         f"{', '.join(sorted(any_of))})")
+    return held

@@ -10,7 +10,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.engagement.access import DESK, require_role
+from institute_core.engagement.access import DESK, require_any
 from institute_core.engagement.sentiment import sentiment_of
 from institute_core.enums import FeedbackStatus, FeedbackType
 from institute_core.replica import Actor, Replica
@@ -45,7 +45,7 @@ def record_feedback(replica: Replica, actor: Actor, draft: FeedbackDraft) -> uui
     comments = (draft.comments or "").strip() or None
     sentiment = sentiment_of(comments, draft.rating)
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, DESK, "recording feedback")
+        require_any(session, actor.user_id, DESK, "recording feedback")
         feedback = Feedback(student_id=draft.student_id, rating=draft.rating,
                             feedback_type=draft.feedback_type, comments=comments,
                             faculty_id=draft.faculty_id, session_id=draft.session_id,
@@ -67,7 +67,7 @@ def _get(session: Session, feedback_id: uuid.UUID) -> Feedback:
 def review_feedback(replica: Replica, actor: Actor, feedback_id: uuid.UUID) -> None:
     """Mark feedback as read by staff (pending → reviewed)."""
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, DESK, "reviewing feedback")
+        require_any(session, actor.user_id, DESK, "reviewing feedback")
         row = _get(session, feedback_id)
         if row.status == FeedbackStatus.RESOLVED:
             raise InvalidInput(TABLE, "status", "is resolved already")
@@ -82,7 +82,7 @@ def resolve_feedback(replica: Replica, actor: Actor, feedback_id: uuid.UUID,
     if not note:
         raise InvalidInput(TABLE, "action_note", "is required: say what was done")
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, DESK, "resolving feedback")
+        require_any(session, actor.user_id, DESK, "resolving feedback")
         row = _get(session, feedback_id)
         now = utcnow()
         if row.reviewed_by is None:
@@ -108,7 +108,7 @@ class FeedbackRow:
 def list_feedback(replica: Replica, user_id: uuid.UUID) -> tuple[FeedbackRow, ...]:
     """All feedback, newest first, with anonymous givers hidden."""
     with replica.read() as session:
-        require_role(session, user_id, DESK, "reading feedback")
+        require_any(session, user_id, DESK, "reading feedback")
         names = {r.id: full_name(r.first_name, r.last_name) for r in session.execute(
             select(Student.id, User.first_name, User.last_name)
             .join(User, User.id == Student.user_id))}

@@ -10,7 +10,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.engagement.access import DESK, STAFF, require_role
+from institute_core.engagement.access import DESK, STAFF, require_any
 from institute_core.enums import RewardCategory, RewardStatus, RewardType
 from institute_core.replica import Actor, Replica
 from institute_core.schema import RewardPenalty
@@ -38,7 +38,7 @@ def record_points(replica: Replica, actor: Actor, student_id: uuid.UUID, kind: s
     if not reason.strip():
         raise InvalidInput(TABLE, "reason", "is required: say what it is for")
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, STAFF, "giving points")
+        require_any(session, actor.user_id, STAFF, "giving points")
         assert actor.user_id is not None
         row = RewardPenalty(student_id=student_id, type=kind, category=category,
                             reason=reason.strip(), points=points, date=on,
@@ -61,7 +61,7 @@ def appeal(replica: Replica, actor: Actor, entry_id: uuid.UUID, reason: str) -> 
     if not reason.strip():
         raise InvalidInput(TABLE, "appeal_reason", "is required: say why it is disputed")
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, STAFF, "recording an appeal")
+        require_any(session, actor.user_id, STAFF, "recording an appeal")
         row = _get(session, entry_id)
         if row.status != RewardStatus.ACTIVE:
             raise InvalidInput(TABLE, "status", f"is {row.status}: only an active entry can be "
@@ -75,7 +75,7 @@ def resolve_appeal(replica: Replica, actor: Actor, entry_id: uuid.UUID, *, accep
     if not note.strip():
         raise InvalidInput(TABLE, "appeal_note", "is required: say why it was decided so")
     with replica.write(actor) as session:
-        require_role(session, actor.user_id, DESK, "resolving an appeal")
+        require_any(session, actor.user_id, DESK, "resolving an appeal")
         row = _get(session, entry_id)
         if row.status != RewardStatus.APPEALED:
             raise InvalidInput(TABLE, "status", f"is {row.status}: there is no open appeal")

@@ -23,7 +23,13 @@ from institute_core.enums import (
     SalaryBasis,
     SessionStatus,
 )
-from institute_core.fees.access import CONFIGURE, require, require_money_access
+from institute_core.fees.access import (
+    CONFIGURE,
+    EXPENSES,
+    REPORTS,
+    require,
+    require_money_access,
+)
 from institute_core.fees.money import PAISA, MoneyProblem, entered
 from institute_core.fees.settings import GSTIN
 from institute_core.replica import Actor, Replica
@@ -203,7 +209,7 @@ def _branch_names(session: Session) -> dict[uuid.UUID, str]:
 def expense_lines(replica: Replica, actor: Actor, branches: Branches = None
                   ) -> tuple[ExpenseLine, ...]:
     with replica.read() as session:
-        require(session, actor.user_id, CONFIGURE, "seeing expenses")
+        require(session, actor.user_id, REPORTS, "seeing expenses")
         names = _branch_names(session)
         query = (select(Expense, User.first_name, User.last_name)
                  .outerjoin(User, User.id == Expense.entered_by)
@@ -224,7 +230,7 @@ def add_expense(replica: Replica, actor: Actor, *, category: str, amount: object
         raise InvalidInput("expenses", "category", "choose a category", category)
     value = _amount("expenses", "amount", amount, "Expense amount")
     with replica.write(actor) as session:
-        require(session, actor.user_id, CONFIGURE, "recording expenses")
+        require(session, actor.user_id, EXPENSES, "recording expenses")
         row = Expense(category=category, amount=value, spent_on=spent_on,
                       note=(note or "").strip() or None, entered_by=actor.user_id,
                       branch_id=branch_id)
@@ -252,7 +258,7 @@ def staff_to_pay(replica: Replica, actor: Actor, month: date) -> tuple[StaffPay,
     first = month.replace(day=1)
     following = date(first.year + first.month // 12, first.month % 12 + 1, 1)
     with replica.read() as session:
-        require(session, actor.user_id, CONFIGURE, "paying salaries")
+        require(session, actor.user_id, EXPENSES, "paying salaries")
         minutes = {f: m for f, m in session.execute(
             select(LearningSession.faculty_id, func.sum(LearningSession.duration_minutes))
             .where(LearningSession.deleted_at.is_(None),
@@ -287,7 +293,7 @@ class SalaryLine:
 def salary_lines(replica: Replica, actor: Actor, branches: Branches = None
                  ) -> tuple[SalaryLine, ...]:
     with replica.read() as session:
-        require(session, actor.user_id, CONFIGURE, "seeing salaries")
+        require(session, actor.user_id, REPORTS, "seeing salaries")
         names = _branch_names(session)
         query = (select(SalaryPayment, User.first_name, User.last_name, User.email)
                  .join(User, User.id == SalaryPayment.user_id)
@@ -320,7 +326,7 @@ def pay_salary(replica: Replica, actor: Actor, *, user_id: uuid.UUID, month: dat
     else:
         raise InvalidInput("salary_payments", "basis", "fixed or hourly", basis)
     with replica.write(actor) as session:
-        require(session, actor.user_id, CONFIGURE, "paying salaries")
+        require(session, actor.user_id, EXPENSES, "paying salaries")
         if session.get(User, user_id) is None:
             raise LookupError(f"no staff member with id {user_id}")
         row = SalaryPayment(user_id=user_id, month=month.replace(day=1), basis=basis, hours=h,

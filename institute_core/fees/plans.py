@@ -176,12 +176,12 @@ def add_discount(replica: Replica, actor: Actor, plan_id: uuid.UUID, discount: D
     now); a counselor's is approved at once within the limits of the student's branch
     (fee settings) and waits for an admin above them. The server checks the same."""
     with replica.write(actor) as session:
-        role = require_money_access(session, actor.user_id)
+        held = require_money_access(session, actor.user_id)
         plan = session.get(FeePlan, plan_id)
         if plan is None or plan.deleted_at is not None:
             raise LookupError(f"no fee plan with id {plan_id}")
         off = amount_off(plan.total, discount)
-        admin = is_admin(role)
+        admin = is_admin(held)
         limit_percent, limit_amount = discount_limits(session, plan.student_id)
         waits = not admin and needs_approval(plan.total, off, limit_percent, limit_amount)
         status = DiscountStatus.PENDING.value if waits else DiscountStatus.APPROVED.value

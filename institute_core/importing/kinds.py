@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
+from institute_core.access import permissions as perms
 from institute_core.crm.phones import try_normalize
 from institute_core.enums import Channel, Role
 from institute_core.importing.fields import FIELDS, Field
@@ -25,6 +26,7 @@ from institute_core.schema import (
     Faculty,
     Guardian,
     Inquiry,
+    RoleRecord,
     Student,
     Subject,
     Synced,
@@ -32,7 +34,6 @@ from institute_core.schema import (
     User,
 )
 from institute_core.schema.audit import ImportKind
-from institute_core.setup.access import ADMIN_ROLES
 from institute_core.validation import InvalidInput
 
 Row = dict[str, Any]
@@ -80,9 +81,12 @@ class Planner:
         users = _rows(session, User)
         self.users_by_email = {u["email"].lower(): u for u in users}
         self.user_names = {u["id"]: f"{u['first_name']} {u['last_name']}".strip() for u in users}
+        # Who may look after a student (their counselor): roles that counsel or manage them.
+        counselling = {r["name"] for r in _rows(session, RoleRecord) if r["deleted_at"] is None
+                       and perms.of_role(r["name"], r) & {"students.counsel",
+                                                          "students.manage"}}
         self.staff_by_email = {u["email"].lower(): u["id"] for u in users
-                               if u["role"] in ADMIN_ROLES | {Role.COUNSELOR.value}
-                               and u["deleted_at"] is None}
+                               if u["role"] in counselling and u["deleted_at"] is None}
 
     @property
     def fields(self) -> tuple[Field, ...]:

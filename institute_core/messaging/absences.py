@@ -11,7 +11,6 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select, union_all
 from sqlalchemy.orm import Session
@@ -19,36 +18,23 @@ from sqlalchemy.orm import Session
 from institute_core.display import date_text
 from institute_core.enums import AttendanceStatus, MessageEvent
 from institute_core.ids import natural_id
-from institute_core.messaging.contacts import opted_out, recipient
-from institute_core.messaging.queue import automatic_key, cancel, find_template, queue
-from institute_core.messaging.queue import from_template as outgoing_from
-from institute_core.reports.branding import ReportBranding
+from institute_core.messaging.queue import automatic_key, cancel
+from institute_core.messaging.triggers import enabled_triggers, to_guardian
 from institute_core.schema import (
     BatchSessionAttendance,
-    Guardian,
     LearningSession,
     Message,
     MessageTrigger,
     SessionAttendance,
-    Student,
     Subject,
-    SyncState,
-    User,
 )
 from institute_core.schema.types import utcnow
 
 ABSENT = AttendanceStatus.ABSENT.value
 
 
-def state_value(session: Session, key: str) -> Any:
-    row = session.get(SyncState, key)
-    return None if row is None else row.value
-
-
 def _enabled_triggers(session: Session) -> list[MessageTrigger]:
-    return list(session.execute(select(MessageTrigger).where(
-        MessageTrigger.event == MessageEvent.ABSENT.value, MessageTrigger.enabled.is_(True),
-        MessageTrigger.deleted_at.is_(None))).scalars())
+    return enabled_triggers(session, MessageEvent.ABSENT.value)
 
 
 def absences_in_a_row(session: Session, student_id: uuid.UUID, upto: date, limit: int) -> int:
@@ -74,30 +60,6 @@ def absences_in_a_row(session: Session, student_id: uuid.UUID, upto: date, limit
             break
         count += 1
     return count
-
-
-def _values(session: Session, student_id: uuid.UUID, guardian: Guardian, day: date,
-            subject_id: uuid.UUID | None, absences: int) -> dict[str, Any] | None:
-    found = session.execute(select(User.first_name, User.last_name).join(
-        Student, Student.user_id == User.id).where(Student.id == student_id)).first()
-    if found is None:
-        return None
-    subject = session.get(Subject, subject_id) if subject_id is not None else None
-    return {
-        "institute_name": ReportBranding.from_mapping(state_value(session, "institute")).name,
-        "student_first_name": found.first_name,
-        "student_name": f"{found.first_name} {found.last_name}".strip(),
-        "guardian_name": guardian.name,
-        "session_date": date_text(day),
-        "subject_name": subject.name if subject is not None else "",
-        "absences": str(absences),
-    }
-
-
-def primary_guardian(session: Session, student_id: uuid.UUID) -> Guardian | None:
-    return session.execute(select(Guardian).where(
-        Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
-        .order_by(Guardian.is_primary.desc(), Guardian.created_at)).scalars().first()
 
 
 def after_marks(session: Session, user_id: uuid.UUID | None, day: date,
@@ -138,20 +100,8 @@ def _alert(session: Session, trigger: MessageTrigger, student_id: uuid.UUID, day
     in_a_row = absences_in_a_row(session, student_id, day, trigger.after_absences)
     if in_a_row < trigger.after_absences:
         return None
-    guardian = primary_guardian(session, student_id)
-    if guardian is None:
-        return None
-    template = find_template(session, MessageEvent.ABSENT.value, guardian.language,
-                             guardian.preferred_channel)
-    contact = recipient(guardian, guardian.preferred_channel)
-    if template is None or contact is None or opted_out(session, contact, template.channel):
-        return None
-    values = _values(session, student_id, guardian, day, subject_id, in_a_row)
-    if values is None:
-        return None
-    outgoing = outgoing_from(
-        template, values, event=MessageEvent.ABSENT.value, recipient=contact,
-        send_after=now + timedelta(minutes=trigger.grace_minutes),
-        dedupe_key=automatic_key(MessageEvent.ABSENT.value, trigger.id, student_id, day),
-        student_id=student_id, guardian_id=guardian.id)
-    return queue(session, outgoing, user_id)
+    subject = session.get(Subject, subject_id) if subject_id is not None else None
+    return to_guardian(session, trigger, MessageEvent.ABSENT.value, student_id, day, {
+        "session_date": date_text(day), "subject_name": subject.name if subject else "",
+        "absences": str(in_a_row)}, send_after=now + timedelta(minutes=trigger.grace_minutes),
+        user_id=user_id)

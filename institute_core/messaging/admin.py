@@ -1,16 +1,21 @@
-"""What an administrator sets up: templates (checked when saved) and triggers."""
+"""What an administrator sets up: templates (checked when saved, previewed with a real
+student's data) and triggers."""
 
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 
 from sqlalchemy import select
 
 from institute_core.enums import Channel, MessageEvent
 from institute_core.ids import natural_id
-from institute_core.messaging.templates import check_template
+from institute_core.messaging.access import require_manage
+from institute_core.messaging.segments import SmsLength
+from institute_core.messaging.templates import check_template, preview, sample_values
+from institute_core.messaging.triggers import primary_guardian, student_values
 from institute_core.replica import Actor, Replica
-from institute_core.schema import MessageTemplate, MessageTrigger
+from institute_core.schema import Guardian, MessageTemplate, MessageTrigger, Student
 from institute_core.validation import InvalidInput
 
 
@@ -26,6 +31,7 @@ def save_template(replica: Replica, actor: Actor, *, event: str, language: str, 
         raise InvalidInput("message_templates", "language", "is empty")
     check_template(event, body, subject, channel)
     with replica.write(actor) as session:
+        require_manage(session, actor.user_id, "Changing message templates")
         template_id = natural_id("message_templates", event, language, channel)
         row = session.get(MessageTemplate, template_id)
         if row is None:
@@ -43,8 +49,14 @@ def save_trigger(replica: Replica, actor: Actor, *, name: str, event: str, enabl
                  days_before: int | None = None, trigger_id: uuid.UUID | None = None
                  ) -> uuid.UUID:
     """Add or change a trigger (the schema's CHECK rules bound its numbers)."""
-    MessageEvent(event)
+    try:
+        MessageEvent(event)
+    except ValueError:
+        raise InvalidInput("message_triggers", "event", "is not a message event", event) from None
+    if not name.strip():
+        raise InvalidInput("message_triggers", "name", "is empty")
     with replica.write(actor) as session:
+        require_manage(session, actor.user_id, "Changing message triggers")
         row = session.get(MessageTrigger, trigger_id) if trigger_id is not None else None
         if row is None:
             row = MessageTrigger(name=name, event=event)
@@ -62,3 +74,43 @@ def triggers(replica: Replica) -> list[MessageTrigger]:
             MessageTrigger.deleted_at.is_(None)).order_by(MessageTrigger.name)).scalars())
         session.expunge_all()
         return rows
+
+
+def templates(replica: Replica) -> list[MessageTemplate]:
+    """Every live template, by event, language and channel (detached plain rows)."""
+    with replica.read() as session:
+        rows = list(session.execute(select(MessageTemplate).where(
+            MessageTemplate.deleted_at.is_(None)).order_by(
+            MessageTemplate.event, MessageTemplate.language, MessageTemplate.channel)).scalars())
+        session.expunge_all()
+        return rows
+
+
+@dataclass(frozen=True)
+class Preview:
+    """A template as one real recipient would read it."""
+
+    text: str
+    length: SmsLength | None  # None for email
+    who: str  # whose data filled it ("sample data" when the desk has no student to use)
+
+
+def preview_with_real_data(replica: Replica, event: str, body: str, channel: str) -> Preview:
+    """`body` filled with the data of a real student of this desk who has a guardian (the
+    event's other variables with typical values); sample data when there is none. Unknown
+    variables stay visible as `{name}`."""
+    values = sample_values(event) if event in {e.value for e in MessageEvent} else {}
+    who = "sample data"
+    with replica.read() as session:
+        student_id = session.execute(
+            select(Guardian.student_id).join(Student, Student.id == Guardian.student_id)
+            .where(Guardian.deleted_at.is_(None), Student.deleted_at.is_(None))
+            .order_by(Guardian.is_primary.desc(), Guardian.created_at).limit(1)).scalar()
+        guardian = primary_guardian(session, student_id) if student_id is not None else None
+        real = student_values(session, student_id, guardian) \
+            if student_id is not None and guardian is not None else None
+    if real is not None:
+        values = {**values, **{k: v for k, v in real.items() if k in values}}
+        who = f"{real['student_name']} and {real['guardian_name']}"
+    text, length = preview(event, body, values, channel)
+    return Preview(text, length, who)

@@ -54,9 +54,11 @@ from institute_core.schema.messages import (
     MessageTemplate,
     MessageTrigger,
 )
+from institute_core.schema.notices import Announcement, AnnouncementRead, StaffNotification
 from institute_core.schema.people import Faculty, Student, User
 from institute_core.schema.portal import PortalSession, PortalSignInCode
 from institute_core.schema.reports import FacultyReport, StudentReport
+from institute_core.schema.roles import RoleRecord
 from institute_core.schema.server_tables import (
     AuthSession,
     LoginFailure,
@@ -76,6 +78,8 @@ from institute_core.schema.sync_tables import (
 
 SYNCED_MODELS: tuple[type[Synced], ...] = (
     Branch,
+    # Before users: an account names its role.
+    RoleRecord,
     User,
     UserBranch,
     Subject,
@@ -128,6 +132,10 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     MessageTrigger,
     Message,
     MessageDelivery,
+    # Notice board and staff notifications (issue 19)
+    Announcement,
+    AnnouncementRead,
+    StaffNotification,
 )
 
 MODEL_BY_TABLE: dict[str, type[Synced]] = {m.__tablename__: m for m in SYNCED_MODELS}  # type: ignore[attr-defined]
@@ -143,6 +151,8 @@ __all__ = [
     "MODEL_BY_TABLE",
     "SYNCED_MODELS",
     "SYNCED_TABLES",
+    "Announcement",
+    "AnnouncementRead",
     "Assessment",
     "AttendanceTopic",
     "AuditEntry",
@@ -192,9 +202,11 @@ __all__ = [
     "PortalSignInCode",
     "Refund",
     "RewardPenalty",
+    "RoleRecord",
     "SalaryPayment",
     "SentChange",
     "SessionAttendance",
+    "StaffNotification",
     "Student",
     "StudentBranchMove",
     "StudentReport",

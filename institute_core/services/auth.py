@@ -19,6 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 from sqlalchemy import func, select
 from sqlalchemy.dialects.sqlite import insert
 
+from institute_core.access import permissions as perms
+from institute_core.access.check import permissions_of
 from institute_core.audit.log import record_login
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Replica
@@ -75,9 +77,22 @@ class CurrentUser:
     user_id: uuid.UUID
     email: str
     name: str
-    role: Role
+    # Their role's name (a built-in role, or one an owner defined in Setup → Roles).
+    role: str
     faculty_id: uuid.UUID | None
     online: bool = False
+    # What their role grants, read from the replica at sign-in (None: the built-in role's
+    # set). Screens and services ask for these, never for the role's name.
+    permissions: frozenset[str] | None = None
+
+    def may(self, permission: str) -> bool:
+        granted = self.permissions if self.permissions is not None else perms.of_role(self.role)
+        return permission in granted
+
+
+def _role(name: str) -> str:
+    """A built-in role as its `Role` member (screens compare with it), any other by name."""
+    return Role(name) if name in perms.BUILT_IN else name
 
 
 def hash_password(password: str) -> str:
@@ -115,7 +130,8 @@ def login_offline(replica: Replica, email: str, password: str) -> CurrentUser:
             raise LoginFailed(LoginProblem.INACTIVE)
         signed_in = CurrentUser(user_id=user.id, email=user.email,
                                 name=full_name(user.first_name, user.last_name),
-                                role=Role(user.role), faculty_id=faculty_id_of(session, user.id))
+                                role=_role(user.role), faculty_id=faculty_id_of(session, user.id),
+                                permissions=permissions_of(session, user.id))
     record_login(replica, signed_in.user_id, online=False)
     return signed_in
 
@@ -130,8 +146,8 @@ def current_user(replica: Replica, user_id: uuid.UUID, *, online: bool = False) 
             raise LoginFailed(LoginProblem.INACTIVE)
         found = CurrentUser(user_id=user.id, email=user.email,
                             name=full_name(user.first_name, user.last_name),
-                            role=Role(user.role), faculty_id=faculty_id_of(session, user.id),
-                            online=online)
+                            role=_role(user.role), faculty_id=faculty_id_of(session, user.id),
+                            online=online, permissions=permissions_of(session, user.id))
     if online:  # called right after a successful online sign-in
         record_login(replica, found.user_id, online=True)
     return found
@@ -187,4 +203,5 @@ def create_standalone_institute(replica: Replica, *, email: str, password: str,
                          role=Role.ADMIN, status=UserStatus.ACTIVE))
     replica.set_state("standalone", True)
     return CurrentUser(user_id=user_id, email=email, name=full_name(first_name, last_name),
-                       role=Role.ADMIN, faculty_id=None)
+                       role=Role.ADMIN, faculty_id=None,
+                       permissions=perms.of_role(Role.ADMIN.value))

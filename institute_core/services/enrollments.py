@@ -42,7 +42,7 @@ def change_enrollment(replica: Replica, actor: Actor, viewer: HasRole,
     the enrollment date; a completed enrollment has a completion date (today when none is
     given), not before the enrollment date and not in the future.
     """
-    require_admin(viewer, "change an enrollment")
+    require_admin(viewer, "change an enrollment", "students.manage")
     today = today or date.today()
     reason = " ".join(wanted.reason.split())
     if wanted.status not in STATUSES:

@@ -16,7 +16,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from institute_core.enums import BatchStatus, SessionStatus, SessionType
+from institute_core.enums import BatchStatus, MessageEvent, SessionStatus, SessionType
+from institute_core.messaging import events
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     BatchMember,
@@ -262,13 +263,18 @@ def schedule_batch_meeting(replica: Replica, actor: Actor, *, batch_id: uuid.UUI
 
 
 def cancel(replica: Replica, actor: Actor, key: SessionKey) -> None:
-    """Cancel an individual session, or one day's meeting of a batch."""
+    """Cancel an individual session, or one day's meeting of a batch; the guardians hear of it
+    when a `session_cancelled` trigger is on (queued in the same unit of work)."""
     with replica.write(actor) as session:
         if key.kind is SessionKind.INDIVIDUAL:
             row = session.get(LearningSession, key.id)
             if row is None:
                 raise InvalidInput("learning_sessions", "id", "no such session", str(key.id))
-            row.status = SessionStatus.CANCELLED.value
+            if row.status != SessionStatus.CANCELLED:
+                row.status = SessionStatus.CANCELLED.value
+                events.after_session_change(session, MessageEvent.SESSION_CANCELLED,
+                                            [row.student_id], row.session_date, row.subject_id,
+                                            actor.user_id)
             return
         batch = session.get(FlexibleBatch, key.id)
         if batch is None:
@@ -277,6 +283,33 @@ def cancel(replica: Replica, actor: Actor, key: SessionKey) -> None:
         if key.on.isoformat() not in doc["cancelled"]:
             doc["cancelled"].append(key.on.isoformat())
             batch.schedule = doc
+            events.after_session_change(session, MessageEvent.SESSION_CANCELLED,
+                                        _members(session, batch.id), key.on, batch.subject_id,
+                                        actor.user_id)
+
+
+def _members(session: Session, batch_id: uuid.UUID) -> list[uuid.UUID]:
+    return list(session.execute(select(BatchMember.student_id).where(
+        BatchMember.batch_id == batch_id, BatchMember.deleted_at.is_(None))).scalars())
+
+
+def reschedule(replica: Replica, actor: Actor, session_id: uuid.UUID, *, on: date,
+               start: time, end: time) -> None:
+    """Move an individual session to another day or time; the guardian hears of it when a
+    `session_rescheduled` trigger is on."""
+    if end <= start:
+        raise InvalidInput("learning_sessions", "end_time", "is not after the start",
+                           f"{start:%H:%M}-{end:%H:%M}")
+    with replica.write(actor) as session:
+        row = session.get(LearningSession, session_id)
+        if row is None or row.deleted_at is not None:
+            raise InvalidInput("learning_sessions", "id", "no such session", str(session_id))
+        was = row.session_date
+        row.session_date, row.start_time, row.end_time = on, start, end
+        row.duration_minutes = minutes_between(start, end)
+        events.after_session_change(session, MessageEvent.SESSION_RESCHEDULED,
+                                    [row.student_id], was, row.subject_id, actor.user_id,
+                                    new_day=on)
 
 
 def mark_no_show(replica: Replica, actor: Actor, session_id: uuid.UUID) -> None:

@@ -40,7 +40,7 @@ class BatchFull(InvalidInput):
 def save_batch(replica: Replica, actor: Actor, viewer: HasRole,
                batch_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
     """Create a batch (no id) or change it; capacity may not drop below the current members."""
-    require_admin(viewer, "manage batches")
+    require_admin(viewer, "manage batches", "attendance.manage")
     with replica.write(actor) as session:
         batch = session.get(FlexibleBatch, batch_id) if batch_id else None
         if batch is None:
@@ -68,7 +68,7 @@ def _member_count(session: Session, batch_id: uuid.UUID) -> int:
 
 def add_member(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uuid.UUID,
                student_id: uuid.UUID, on: date | None = None) -> None:
-    require_admin(viewer, "manage batches")
+    require_admin(viewer, "manage batches", "attendance.manage")
     with replica.write(actor) as session:
         batch = session.get(FlexibleBatch, batch_id)
         if batch is None or batch.deleted_at is not None:
@@ -93,7 +93,7 @@ def add_member(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uuid.U
 
 def remove_member(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uuid.UUID,
                   student_id: uuid.UUID, on: date | None = None) -> None:
-    require_admin(viewer, "manage batches")
+    require_admin(viewer, "manage batches", "attendance.manage")
     with replica.write(actor) as session:
         member = session.get(BatchMember, natural_id("batch_members", batch_id, student_id))
         if member is None or member.left_on is not None or member.deleted_at is not None:

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
+from institute_core.access.check import counselling_roles, role_permissions
 from institute_core.branches.defaults import desk_branch
 from institute_core.enums import Role, UserStatus
 from institute_core.replica import Actor, Replica
@@ -97,12 +98,19 @@ class NewUser:
     password: str | None = None  # a sign-in on this desk (standalone institutes)
 
 
+def _may_give(session: Session, viewer: HasRole, role: str) -> None:
+    """The role exists here and the viewer may hold accounts of it (nobody grants, through an
+    account, a permission they lack)."""
+    granted = role_permissions(session, role)
+    if granted is None:
+        raise InvalidInput("users", "role", "is not a role", role)
+    require_may_manage(viewer, role, granted)
+
+
 def create_user(replica: Replica, actor: Actor, viewer: HasRole, new: NewUser) -> uuid.UUID:
-    require_may_manage(viewer, new.role)
-    if new.role not in {r.value for r in Role}:
-        raise InvalidInput("users", "role", "is not a role", new.role)
     email = _email(new.email)
     with replica.write(actor) as session:
+        _may_give(session, viewer, new.role)
         _email_free(session, email, None)
         user = User(id=uuid.uuid4(), email=email, first_name=new.first_name.strip(),
                     last_name=new.last_name.strip(), phone=new.phone, role=new.role,
@@ -123,9 +131,9 @@ def update_user(replica: Replica, actor: Actor, viewer: HasRole, user_id: uuid.U
     _check_fields("users", changes, USER_FIELDS)
     with replica.write(actor) as session:
         user = _user(session, user_id)
-        require_may_manage(viewer, user.role)  # the account as it is ...
+        _may_give(session, viewer, user.role)  # the account as it is ...
         if "role" in changes:
-            require_may_manage(viewer, changes["role"])  # ... and as it would be
+            _may_give(session, viewer, changes["role"])  # ... and as it would be
         if "email" in changes:
             changes["email"] = _email(changes["email"])
             _email_free(session, changes["email"], user_id)
@@ -153,7 +161,7 @@ def reset_password(replica: Replica, actor: Actor, viewer: HasRole, user_id: uui
     verifier = _password(new_password)
     with replica.write(actor) as session:
         user = _user(session, user_id)
-        require_may_manage(viewer, user.role)
+        _may_give(session, viewer, user.role)
         user.password_hash = verifier
         # Synced: other desks stop trusting their cached verifiers of the old password.
         session.add(PasswordReset(user_id=user_id, reset_by=actor.user_id, verifier=verifier))
@@ -231,7 +239,7 @@ def availability_of(replica: Replica, faculty_id: uuid.UUID) -> Week:
 
 def update_student(replica: Replica, actor: Actor, viewer: HasRole, student_id: uuid.UUID,
                    **fields: Any) -> None:
-    require_admin(viewer, "change student records here")
+    require_admin(viewer, "change student records here", "students.manage")
     _check_fields("students", fields, STUDENT_FIELDS)
     if "preferred_schedule" in fields:
         fields["preferred_schedule"] = clean_preferred_schedule(fields["preferred_schedule"])
@@ -270,7 +278,7 @@ def enroll(replica: Replica, actor: Actor, viewer: HasRole, student_id: uuid.UUI
            subject_id: uuid.UUID, faculty_id: uuid.UUID, on: date | None = None) -> uuid.UUID:
     """Enroll a student in a subject with a faculty member (an earlier, dropped enrollment in
     the same subject comes back)."""
-    require_admin(viewer, "enroll students")
+    require_admin(viewer, "enroll students", "students.manage")
     with replica.write(actor) as session:
         existing = session.scalar(select(Enrollment).where(
             Enrollment.student_id == student_id, Enrollment.subject_id == subject_id))
@@ -305,7 +313,7 @@ def move_to_faculty(replica: Replica, actor: Actor, viewer: HasRole,
                     enrollment_id: uuid.UUID, to_faculty: uuid.UUID, *,
                     reason: str | None = None, on: date | None = None) -> None:
     """Hand a student's enrollment to another faculty member; the move is kept as history."""
-    require_admin(viewer, "move students between faculty")
+    require_admin(viewer, "move students between faculty", "attendance.manage")
     with replica.write(actor) as session:
         enrollment = session.get(Enrollment, enrollment_id)
         if enrollment is None or enrollment.deleted_at is not None:
@@ -364,7 +372,7 @@ class EnrollmentRow:
 
 
 def list_students(replica: Replica, viewer: HasRole) -> list[StudentRow]:
-    require_admin(viewer, "manage students here")
+    require_admin(viewer, "manage students here", "students.manage")
     with replica.read() as session:
         rows = session.execute(
             select(Student.id, Student.enrollment_no, User.first_name, User.last_name,
@@ -419,6 +427,6 @@ def student_profile(replica: Replica, student_id: uuid.UUID) -> Student:
 def counselor_choices(replica: Replica) -> list[tuple[uuid.UUID, str]]:
     with replica.read() as session:
         rows = session.execute(select(User.id, User.first_name, User.last_name).where(
-            User.role == Role.COUNSELOR.value, User.deleted_at.is_(None),
+            User.role.in_(counselling_roles(session)), User.deleted_at.is_(None),
             User.status == UserStatus.ACTIVE.value).order_by(User.first_name))
         return [(uid, f"{first} {last}".strip()) for uid, first, last in rows]

@@ -96,7 +96,7 @@ def _subject_names(session: Session) -> Callable[[uuid.UUID], str]:
 def add_topic_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
                            topic_id: uuid.UUID, prerequisite_id: uuid.UUID) -> None:
     """`topic_id` needs `prerequisite_id` first; raises PrerequisiteCycle naming the loop."""
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         _add_prerequisite(session, TopicPrerequisite, "topic_id", topic_id, prerequisite_id,
                           _topic_names(session))
@@ -104,14 +104,14 @@ def add_topic_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
 
 def remove_topic_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
                               topic_id: uuid.UUID, prerequisite_id: uuid.UUID) -> None:
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         _remove_prerequisite(session, TopicPrerequisite, topic_id, prerequisite_id)
 
 
 def add_subject_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
                              subject_id: uuid.UUID, prerequisite_id: uuid.UUID) -> None:
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         _add_prerequisite(session, SubjectPrerequisite, "subject_id", subject_id,
                           prerequisite_id, _subject_names(session))
@@ -119,7 +119,7 @@ def add_subject_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
 
 def remove_subject_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
                                 subject_id: uuid.UUID, prerequisite_id: uuid.UUID) -> None:
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         _remove_prerequisite(session, SubjectPrerequisite, subject_id, prerequisite_id)
 
@@ -127,7 +127,7 @@ def remove_subject_prerequisite(replica: Replica, actor: Actor, viewer: HasRole,
 def save_subject(replica: Replica, actor: Actor, viewer: HasRole,
                  subject_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
     """Create a subject (no id) or change its fields."""
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         subject = session.get(Subject, subject_id) if subject_id else None
         if subject is None:
@@ -142,7 +142,7 @@ def save_subject(replica: Replica, actor: Actor, viewer: HasRole,
 def save_topic(replica: Replica, actor: Actor, viewer: HasRole, subject_id: uuid.UUID,
                topic_id: uuid.UUID | None = None, **fields: Any) -> uuid.UUID:
     """Create a topic at the end of its subject (no id) or change its fields."""
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     if "resources" in fields:
         fields["resources"] = clean_resources(fields["resources"])
     with replica.write(actor) as session:
@@ -176,7 +176,7 @@ def clean_resources(resources: dict[str, Any] | None) -> dict[str, list[str]]:
 def reorder_topics(replica: Replica, actor: Actor, viewer: HasRole, subject_id: uuid.UUID,
                    ordered: Sequence[uuid.UUID]) -> None:
     """Give the subject's topics the order of `ordered` (every live topic, each once)."""
-    require_admin(viewer, "change the syllabus")
+    require_admin(viewer, "change the syllabus", "setup.syllabus.manage")
     with replica.write(actor) as session:
         topics = {t.id: t for t in session.scalars(select(Topic).where(
             Topic.subject_id == subject_id, Topic.deleted_at.is_(None)))}

@@ -33,12 +33,12 @@ from sqlalchemy import (
     union,
 )
 
+from institute_core.access import permissions as perms
 from institute_core.enums import Role
 from institute_core.ids import uuid_array_literal
 from institute_core.schema import table_of
 from institute_core.sync import policy
 
-ADMIN_ROLES = frozenset({Role.ADMIN.value, Role.SUPER_ADMIN.value})
 SYLLABUS = frozenset({"subjects", "subject_prerequisites", "topics", "topic_prerequisites"})
 CRM = frozenset({"crm_inquiries", "inquiry_subjects", "follow_ups"})
 # Tables whose rows belong to one student (directly through student_id).
@@ -54,29 +54,45 @@ class Viewer:
     """The user a scope is computed for (faculty_id: their faculties row, if any)."""
 
     user_id: uuid.UUID
+    # Their role's name (for wording; what they may do is `held`).
     role: str
     faculty_id: uuid.UUID | None = None
-    # "Their students" read once (see `with_students`), so that a pull's many predicates use a
-    # list instead of re-running the same subquery per table.
+    # "Their students" (taught and counselled) read once (see `with_students`), so that a
+    # pull's many predicates use a list instead of re-running the same subquery per table.
     students: tuple[uuid.UUID, ...] | None = None
     # The branches they work in, read once like `students` (None: not read yet).
     branches: tuple[uuid.UUID, ...] | None = None
+    # What their role grants, read from its `roles` row at push/pull time (None: the built-in
+    # set of `role`, for callers that name a built-in role).
+    permissions: frozenset[str] | None = None
+    # Their own student records (a student, or a guardian's one child), read once.
+    own: tuple[uuid.UUID, ...] | None = None
+    # The branch their role is limited to (roles.branch_id), if any.
+    branch_limit: uuid.UUID | None = None
 
     @property
-    def is_admin(self) -> bool:
-        return self.role in ADMIN_ROLES
+    def held(self) -> frozenset[str]:
+        return self.permissions if self.permissions is not None else perms.of_role(self.role)
+
+    def may(self, permission: str) -> bool:
+        return permission in self.held
 
     @property
     def sees_every_branch(self) -> bool:
-        """The one place that decides who sees every branch (administrators until roles are
-        data; then the `branches.all` permission)."""
-        return self.is_admin
+        """The one place that decides who sees every branch: `branches.all`, in a role not
+        limited to one branch."""
+        return self.may("branches.all") and self.branch_limit is None
 
     @property
     def branch_limited(self) -> bool:
-        """Whether branch-scoped rows must lie in their branches. A student's scope is their
-        own record and its history, wherever it is."""
-        return not self.sees_every_branch and self.role != Role.STUDENT.value
+        """Whether branch-scoped rows must lie in their branches (their scopes about
+        themselves never are: `policy.Scope.anywhere`)."""
+        return not self.sees_every_branch
+
+    @property
+    def sees_private(self) -> bool:
+        """Whether private columns (faculty pay) of every row reach them."""
+        return bool(self.held & policy.PRIVATE_READERS)
 
 
 def _t(name: str) -> Table:
@@ -133,25 +149,37 @@ _array_text = functools.lru_cache(maxsize=64)(uuid_array_literal)
 
 
 def _student_query(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
-    if viewer.role == Role.FACULTY.value and viewer.faculty_id is not None:
-        return faculty_students(viewer.faculty_id)
-    if viewer.role == Role.COUNSELOR.value:
-        return counselor_students(viewer.user_id)
-    if viewer.role == Role.STUDENT.value:
-        students = _t("students")
-        return select(students.c.id).where(students.c.user_id == viewer.user_id)
-    return None
+    """Their students: those they teach (attendance.mark) and those they counsel."""
+    parts: list[Select[tuple[uuid.UUID]]] = []
+    if viewer.may(policy.TEACH) and viewer.faculty_id is not None:
+        parts.append(faculty_students(viewer.faculty_id))
+    if viewer.may(policy.COUNSEL):
+        parts.append(counselor_students(viewer.user_id))
+    if len(parts) <= 1:
+        return parts[0] if parts else None
+    return union(*parts).subquery().select()  # type: ignore[return-value]
+
+
+def own_students(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
+    """The student records of account `user_id` (a student's own)."""
+    students = _t("students")
+    return select(students.c.id).where(students.c.user_id == user_id)
+
+
+def _own_in(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
+    return own_students(viewer.user_id) if viewer.own is None else _id_array(viewer.own)
 
 
 def with_students(connection: Connection, viewer: Viewer) -> Viewer:
-    """`viewer` with their students and branches read now (in `connection`'s snapshot);
-    admins unchanged."""
-    if viewer.is_admin:
-        return viewer
+    """`viewer` with their students, own records and branches read now (in `connection`'s
+    snapshot)."""
     if viewer.branch_limited and viewer.branches is None:
         viewer = replace(viewer, branches=tuple(
-            connection.execute(branches_of_user(viewer.user_id)).scalars()))
-    query = _student_query(viewer)
+            connection.execute(_branches_query(viewer)).scalars()))
+    if viewer.own is None:
+        viewer = replace(viewer, own=tuple(
+            connection.execute(own_students(viewer.user_id)).scalars()))
+    query = _student_query(viewer) if viewer.students is None else None
     if query is None:
         return viewer
     return replace(viewer, students=tuple(connection.execute(query).scalars()))
@@ -164,10 +192,22 @@ def branches_of_user(user_id: Any) -> Select[tuple[uuid.UUID]]:
                                            links.c.deleted_at.is_(None))
 
 
+def _branches_query(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
+    """The branches a branch-limited viewer works in: where they are linked, narrowed to
+    their role's branch when it has one (a role holding branches.all limited to a branch
+    works in that branch)."""
+    if viewer.branch_limit is None:
+        return branches_of_user(viewer.user_id)
+    if viewer.may("branches.all"):
+        return select(literal(viewer.branch_limit, Uuid))
+    links = _t("user_branches")
+    return branches_of_user(viewer.user_id).where(links.c.branch_id == viewer.branch_limit)
+
+
 def _viewer_branches(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
     if viewer.branches is not None:
         return _id_array(viewer.branches)
-    return branches_of_user(viewer.user_id)
+    return _branches_query(viewer)
 
 
 def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
@@ -181,6 +221,8 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     clause: ColumnElement[bool]
     if how.parent is None:
         clause = table.c[how.column].in_(mine)
+        if how.empty_is_everywhere:
+            clause = or_(table.c[how.column].is_(None), clause)
     else:
         parent = _t(how.parent)
         clause = table.c[how.column].in_(
@@ -198,16 +240,24 @@ def _faculty_batches(faculty_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
 
 
 def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
-    """The WHERE clause selecting the rows of `table_name` that `viewer` may see: the SQL of
-    the scope `policy` declares for the table and role (an undeclared table: nothing)."""
+    """The WHERE clause selecting the rows of `table_name` that `viewer` may see: the union of
+    the SQL of the scopes `policy` declares for the table and the keys they hold (an
+    undeclared table: nothing)."""
     try:
-        scope = policy.read_scope(table_name, viewer.role)
+        scopes = policy.read_scopes(table_name, viewer.held)
     except policy.Undeclared:
         return false()
-    clause = _SCOPE_SQL[scope.name](_t(table_name), viewer)
-    if scope.name == policy.NOTHING.name:
-        return clause
-    return and_(clause, in_branches(table_name, viewer))
+    if any(s.name == policy.EVERYTHING.name for s in scopes):
+        # Every row (of their branches) holds whatever else they may read.
+        scopes = (policy.EVERYTHING,)
+    clauses: list[ColumnElement[bool]] = []
+    for scope in scopes:
+        if scope.name == policy.NOTHING.name:
+            continue
+        clause = _SCOPE_SQL[scope.name](_t(table_name), viewer)
+        clauses.append(clause if scope.anywhere else and_(clause,
+                                                          in_branches(table_name, viewer)))
+    return or_(*clauses) if clauses else false()
 
 
 def _everything(_table: Table, _viewer: Viewer) -> ColumnElement[bool]:
@@ -239,6 +289,14 @@ def _of_students(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
     def clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
         students = _students_in(viewer)
         return false() if students is None else table.c[column].in_(students)
+    return clause
+
+
+def _of_own(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
+    def clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+        if viewer.own == ():
+            return false()  # staff, mostly: no student record of their own
+        return table.c[column].in_(_own_in(viewer))
     return clause
 
 
@@ -275,6 +333,21 @@ def _their_batch_attendance_topics(table: Table, viewer: Viewer) -> ColumnElemen
         select(bsa.c.id).where(bsa.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
 
 
+def audience_clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+    """policy.their_audience: everyone, their role, their batches, their own (the server's pull
+    and a desk's notice board use this one clause)."""
+    batch = table.c.audience == "batch"
+    clauses = [table.c.audience == "everyone", table.c.author_id == viewer.user_id,
+               and_(table.c.audience == "role", table.c.audience_role == viewer.role)]
+    if viewer.faculty_id is not None:
+        clauses.append(and_(batch, table.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
+    if viewer.own != ():  # their own student records (staff have none)
+        members = _t("batch_members")
+        clauses.append(and_(batch, table.c.batch_id.in_(
+            select(members.c.batch_id).where(members.c.student_id.in_(_own_in(viewer))))))
+    return or_(*clauses)
+
+
 # The SQL of each read scope the policy names (policy.Scope.name).
 _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.EVERYTHING.name: _everything,
@@ -283,15 +356,16 @@ _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.OWN_ACCOUNT.name: _own_account,
     policy.COLLEAGUES.name: _colleagues,
     policy.THEIR_STUDENTS.name: _of_students("id"),
-    policy.OWN_STUDENT_RECORD.name: _of_students("id"),
+    policy.OWN_STUDENT_RECORD.name: _of_own("id"),
     policy.STUDENT_ROWS.name: _of_students("student_id"),
-    policy.OWN_STUDENT_ROWS.name: _of_students("student_id"),
+    policy.OWN_STUDENT_ROWS.name: _of_own("student_id"),
     policy.STUDENT_ATTENDANCE_TOPICS.name: _student_attendance_topics,
     policy.STUDENT_OR_INQUIRY_ROWS.name: _student_or_inquiry_rows,
     policy.THEIR_BATCHES.name: _their_faculty_rows,
     policy.THEIR_FACULTY_ROWS.name: _their_faculty_rows,
     policy.BATCH_ROWS.name: _their_batches_rows,
     policy.BATCH_ATTENDANCE_TOPICS.name: _their_batch_attendance_topics,
+    policy.THEIR_AUDIENCE.name: audience_clause,
 }
 
 
@@ -299,7 +373,7 @@ def private_columns_shown(viewer: Viewer, owner_user: ColumnElement[Any]
                           ) -> ColumnElement[bool]:
     """Whether a row's private columns (faculty pay) go to this viewer: to administrators,
     and to the faculty member (`owner_user`, the row's users.id) it belongs to."""
-    if viewer.is_admin:
+    if viewer.sees_private:
         return true()
     return owner_user == viewer.user_id
 

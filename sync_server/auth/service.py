@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import Connection, Engine, func, insert, select, update
 
+from institute_core.access import permissions as perms
 from institute_core.enums import UserStatus
 from institute_core.schema import table_of
 from institute_core.sync.wire import SIGN_IN_REVOKED, LoginRequest, TokenPair, UserInfo
@@ -30,6 +31,7 @@ _users = table_of("users")
 _sessions = table_of("auth_sessions")
 _failures = table_of("auth_login_failures")
 _faculties = table_of("faculties")
+_roles = table_of("roles")
 _resets = table_of("password_resets")
 _devices = table_of("sync_devices")
 
@@ -162,10 +164,15 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
         row = conn.execute(
             select(_sessions.c.revoked_at, _sessions.c.device_id, _users.c.email,
                    _users.c.role, _users.c.status, _users.c.deleted_at,
-                   _faculties.c.id.label("faculty_id"))
+                   _faculties.c.id.label("faculty_id"),
+                   _roles.c.permissions, _roles.c.only_branch_id)
             .join(_users, _users.c.id == _sessions.c.user_id)
             .outerjoin(_faculties, (_faculties.c.user_id == _users.c.id)
                        & _faculties.c.deleted_at.is_(None))
+            # What the role grants is read on every request: a change to the role (or the
+            # account's role) applies at the user's next push or pull.
+            .outerjoin(_roles, (_roles.c.name == _users.c.role)
+                       & _roles.c.deleted_at.is_(None))
             .where(_sessions.c.id == claims.session_id,
                    _sessions.c.user_id == claims.user_id)).first()
     if row is None or row.revoked_at is not None:
@@ -175,7 +182,10 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
         raise ApiError(403, "account_inactive", INACTIVE)
     return Principal(user_id=claims.user_id, session_id=claims.session_id,
                      device_id=row.device_id, email=row.email, role=row.role,
-                     faculty_id=row.faculty_id)
+                     faculty_id=row.faculty_id,
+                     # No live role of that name grants nothing (never the built-in set).
+                     permissions=perms.of_role(row.role, {"permissions": row.permissions or []}),
+                     branch_limit=row.only_branch_id)
 
 
 def me(engine: Engine, principal: Principal) -> UserInfo:

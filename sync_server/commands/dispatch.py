@@ -24,6 +24,9 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="one round (admit, claim, send), then exit")
     parser.add_argument("--batch", type=int, default=100,
                         help="messages claimed per round (default 100)")
+    parser.add_argument("--no-daily", action="store_true",
+                        help="do not run the daily triggers (fee reminders, at risk, "
+                             "follow-ups due) in this process")
     parser.add_argument("--idle-seconds", type=float, default=2.0,
                         help="wait between rounds when nothing was due (default 2)")
 
@@ -31,6 +34,7 @@ def configure(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from sync_server.messages.dispatcher import Dispatcher
     from sync_server.messages.providers import adapters_from
+    from sync_server.messages.scheduled import DailyTriggers
     from sync_server.messages.settings import MessagingSettings
 
     if args.report:
@@ -43,7 +47,8 @@ def run(args: argparse.Namespace) -> int:
         print("no message provider is configured (INSTITUTE_SMTP_*, INSTITUTE_MSG91_*, "
               "INSTITUTE_WHATSAPP_*): messages stay queued", file=sys.stderr)
     engine = make_engine(Settings().database_url, pool_size=2)
-    dispatcher = Dispatcher(engine, adapters, settings, batch=args.batch)
+    daily = None if args.no_daily else DailyTriggers(engine, settings.quiet_hours.zone)
+    dispatcher = Dispatcher(engine, adapters, settings, batch=args.batch, daily=daily)
     try:
         if args.once:
             result = dispatcher.run_once()

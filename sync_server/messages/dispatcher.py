@@ -37,6 +37,7 @@ from institute_core.messaging.segments import sms_length
 from institute_core.schema import table_of
 from institute_core.schema.types import utcnow
 from sync_server.messages.adapters import ChannelAdapter, Outbound, Refused, Transient
+from sync_server.messages.scheduled import DailyTriggers
 from sync_server.messages.settings import MessagingSettings
 from sync_server.sync.versions import VersionClock
 
@@ -92,8 +93,11 @@ class RoundResult:
 class Dispatcher:
     def __init__(self, engine: Engine, adapters: Mapping[str, ChannelAdapter],
                  settings: MessagingSettings, *, batch: int = 100,
-                 now: Callable[[], datetime] = utcnow) -> None:
+                 now: Callable[[], datetime] = utcnow, daily: DailyTriggers | None = None
+                 ) -> None:
         self._engine = engine
+        # Time-based triggers (fee reminders, at risk, follow-ups), once a day, in the loop.
+        self._daily = daily
         self._adapters = adapters
         self._settings = settings
         self._batch = batch
@@ -244,6 +248,8 @@ class Dispatcher:
         """Rounds until `stop` is set; waits `idle_seconds` when a round found nothing."""
         while not stop.is_set():
             try:
+                if self._daily is not None:
+                    self._daily.run_due()
                 result = self.run_once()
             except Exception:  # a bad round must not end the dispatcher
                 log.exception("message dispatch round failed")

@@ -2,6 +2,8 @@
 dispatcher's writes (next versions of the clock, so every desk that sees the message pulls the
 new status, and every admin desk the opt-out).
 
+MSG91 posts SMS delivery reports to its webhook (`msg91_reports`; no replies there: a STOP to
+an Indian SMS route is the operator's DND list, which MSG91 reports as status 9).
 The WhatsApp Business Cloud API posts both to one webhook (`whatsapp_business_account`
 objects): `statuses` (sent, delivered, read, failed with `errors`) and `messages` (a reply; a
 text of STOP, UNSUBSCRIBE or the like opts the sender out of WhatsApp).
@@ -12,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import Connection, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -23,6 +26,7 @@ from institute_core.schema.types import utcnow
 from sync_server.sync.versions import VersionClock
 
 _deliveries = table_of("message_deliveries")
+_messages = table_of("messages")
 _consents = table_of("message_consents")
 STOP_WORDS = frozenset({"STOP", "UNSUBSCRIBE", "STOP ALL", "OPT OUT", "OPTOUT", "CANCEL"})
 # What a provider's status means here: "read" is delivered too.
@@ -43,6 +47,15 @@ def record_status(conn: Connection, clock: VersionClock, provider_id: str, statu
     mapped = _STATUSES.get(status)
     if mapped is None:
         return False  # "sent" we know already
+    return record_outcome(conn, clock, provider_id, mapped, at, reason)
+
+
+def record_outcome(conn: Connection, clock: VersionClock, provider_id: str,
+                   mapped: DeliveryStatus, at: datetime, reason: str | None = None,
+                   recipient: str | None = None) -> bool:
+    """Make the delivery known to its provider as `provider_id` delivered or failed (when it
+    is still sent or queued; with `recipient`, only the message to that number); False when
+    no such delivery changed."""
     values: dict[str, Any] = {"status": mapped.value, "version": clock.next(),
                               "updated_at": utcnow()}
     if mapped is DeliveryStatus.DELIVERED:
@@ -50,10 +63,12 @@ def record_status(conn: Connection, clock: VersionClock, provider_id: str, statu
     else:
         values["failure_reason"] = reason or "the provider reported it failed"
     # A late "delivered" never turns a failed message around, nor a "read" back and forth.
-    done = conn.execute(update(_deliveries).where(
-        _deliveries.c.provider_message_id == provider_id,
-        _deliveries.c.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.QUEUED.value]))
-        .values(values))
+    where = [_deliveries.c.provider_message_id == provider_id,
+             _deliveries.c.status.in_([DeliveryStatus.SENT.value, DeliveryStatus.QUEUED.value])]
+    if recipient is not None:
+        where.append(_deliveries.c.message_id.in_(
+            select(_messages.c.id).where(_messages.c.recipient == recipient)))
+    done = conn.execute(update(_deliveries).where(*where).values(values))
     return done.rowcount > 0
 
 
@@ -89,6 +104,61 @@ def whatsapp_webhook(conn: Connection, payload: Mapping[str, Any]) -> dict[str, 
                 if text in STOP_WORDS and sender.isdigit():
                     record_stop(conn, clock, "+" + sender, Channel.WHATSAPP.value)
                     counts["stops"] += 1
+    return counts
+
+
+# MSG91's delivery report status codes (its webhook help page): 1 delivered; 2 failed,
+# 9 NDNC (a do-not-disturb number, promotional routes), 16 and 25 rejected, 17 blocked number.
+MSG91_DELIVERED = "1"
+MSG91_FAILED = {"2": "failed", "9": "NDNC (the number is on the do-not-disturb list)",
+                "16": "rejected", "25": "rejected", "17": "blocked number"}
+# MSG91 reports local times of India.
+_MSG91_ZONE = ZoneInfo("Asia/Kolkata")
+
+
+def _msg91_moment(value: Any) -> datetime:
+    try:
+        return datetime.strptime(str(value), "%Y-%m-%d %H:%M:%S").replace(tzinfo=_MSG91_ZONE)
+    except ValueError:
+        return utcnow()
+
+
+def msg91_reports(conn: Connection, requests: list[Any]) -> dict[str, int]:
+    """Apply MSG91 delivery reports: a list of {"requestId", "report": [{"number", "status",
+    "desc", "failedReason", "date"}]} (webhook v2) or of flat reports with "requestId" (v3).
+    Unknown request ids and statuses on the way (submitted, sent) change nothing."""
+    counts = {"delivered": 0, "failed": 0, "ignored": 0}
+    clock = VersionClock(conn)
+    for request in requests:
+        if not isinstance(request, Mapping):
+            counts["ignored"] += 1
+            continue
+        reports = request.get("report")
+        for report in reports if isinstance(reports, list) else [request]:
+            if not isinstance(report, Mapping):
+                counts["ignored"] += 1
+                continue
+            request_id = str(request.get("requestId") or report.get("requestId") or "")
+            status = str(report.get("status", ""))
+            number = str(report.get("number", "")).strip()
+            recipient = "+" + number if number.isdigit() else None
+            at = _msg91_moment(report.get("date"))
+            if status == MSG91_DELIVERED:
+                outcome, reason = DeliveryStatus.DELIVERED, None
+            elif status in MSG91_FAILED:
+                outcome = DeliveryStatus.FAILED
+                reason = " – ".join(str(part) for part in dict.fromkeys((
+                    report.get("desc") or MSG91_FAILED[status],
+                    report.get("failedReason"))) if part)
+            else:
+                counts["ignored"] += 1
+                continue
+            if request_id and record_outcome(conn, clock, request_id, outcome, at,
+                                             f"MSG91: {reason}" if reason else None,
+                                             recipient):
+                counts[outcome.value] += 1
+            else:
+                counts["ignored"] += 1
     return counts
 
 

@@ -53,6 +53,10 @@ class MessagingSettings:
         "INSTITUTE_WHATSAPP_APP_SECRET"))
     whatsapp_verify_token: str = field(default_factory=lambda: _env(
         "INSTITUTE_WHATSAPP_VERIFY_TOKEN"))
+    # INSTITUTE_MSG91_WEBHOOK_TOKEN: the secret in the delivery-report URL registered at MSG91
+    # (MSG91 signs nothing; a report without this token is refused)
+    msg91_webhook_token: str = field(default_factory=lambda: _env(
+        "INSTITUTE_MSG91_WEBHOOK_TOKEN"))
     # INSTITUTE_QUIET_HOURS ("21:00-09:00", or "off") in INSTITUTE_TIME_ZONE
     quiet_hours: QuietHours = field(default_factory=lambda: QuietHours.parse(
         _env("INSTITUTE_QUIET_HOURS", "21:00-09:00"),

@@ -47,7 +47,7 @@ def _own(table: str, viewer: Viewer) -> Any:
 def student_ids(viewer: Viewer) -> list[uuid.UUID]:
     """The viewer's student records: the session read them through the students table's
     scope (sessions.read_session) when the request began."""
-    return list(viewer.students or ())
+    return list(viewer.own or ())
 
 
 @dataclass(frozen=True)

@@ -63,7 +63,7 @@ class PortalUser:
         """The sync read scopes' viewer: a student, limited to exactly these student records
         (a guardian's code names one child; a student's account its own records)."""
         return Viewer(user_id=self.user_id or NO_ACCOUNT, role=Role.STUDENT.value,
-                      students=self.student_ids)
+                      own=self.student_ids)
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ def _students_of(conn: Connection, row: Any) -> tuple[uuid.UUID, ...]:
             return ()
         viewer = Viewer(user_id=row.user_id, role=Role.STUDENT.value)
     elif row.kind == GUARDIAN and row.student_id is not None:
-        viewer = Viewer(user_id=NO_ACCOUNT, role=Role.STUDENT.value, students=(row.student_id,))
+        viewer = Viewer(user_id=NO_ACCOUNT, role=Role.STUDENT.value, own=(row.student_id,))
     else:
         return ()
     return tuple(conn.execute(select(_students.c.id).where(

@@ -14,7 +14,8 @@ from typing import Any
 
 from sqlalchemy import exists, select
 
-from institute_core.enums import Role
+from institute_core.access import permissions as perms
+from institute_core.branches.defaults import empty_branch_is_everywhere
 from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
@@ -25,7 +26,7 @@ from sync_server.sync.store import BatchStore
 Row = Mapping[str, Any]
 # Tables a faculty member without a faculties row may still write (their account, their log).
 _NO_FACULTY_RECORD_NEEDED = frozenset({"users", "audit_log"})
-_PERSON = {Role.SUPER_ADMIN.value: "super admin", Role.FACULTY.value: "faculty member"}
+_PERSON = {perms.SUPER_ADMIN: "super admin", perms.FACULTY: "faculty member"}
 
 
 class PushFacts:
@@ -50,10 +51,32 @@ class PushFacts:
         return owner_of(self.store.owner_row, table, row)
 
     @property
+    def permissions(self) -> frozenset[str]:
+        return self.viewer.held
+
+    def role_permissions(self, name: Any) -> frozenset[str] | None:
+        if not isinstance(name, str):
+            return None
+        key = ("role", name)
+        if key not in self.store.memo:
+            roles = table_of("roles")
+            row = self.store.connection().execute(
+                select(roles.c.permissions).where(roles.c.name == name,
+                                                  roles.c.deleted_at.is_(None))).first()
+            self.store.memo[key] = None if row is None else perms.of_role(
+                name, {"permissions": row.permissions})
+        found: frozenset[str] | None = self.store.memo[key]
+        return found
+
+    @property
     def branches(self) -> frozenset[str] | None:
         if not self.viewer.branch_limited:
             return None
-        return self.works_in(self.user_id)
+        limit = self.viewer.branch_limit
+        if limit is not None and self.viewer.may("branches.all"):
+            return frozenset({str(limit).lower()})
+        mine = self.works_in(self.user_id)
+        return mine if limit is None else mine & {str(limit).lower()}
 
     def works_in(self, user_id: Any) -> frozenset[str]:
         key = ("works_in", str(user_id).lower())
@@ -95,10 +118,11 @@ class PushFacts:
     def anchored(self, student_id: Any) -> bool:
         if student_id is None:
             return False
-        if self.viewer.role == Role.COUNSELOR.value:
+        if self.viewer.may(policy.COUNSEL):
             student = self.store.row("students", student_id)
-            return student is not None and same(student.get("counselor_id"), self.user_id)
-        if self.viewer.faculty_id is None:
+            if student is not None and same(student.get("counselor_id"), self.user_id):
+                return True
+        if self.viewer.faculty_id is None or not self.viewer.may(policy.TEACH):
             return False
         return uuid.UUID(str(student_id)) in self._taught(self.viewer.faculty_id)
 
@@ -169,7 +193,8 @@ def branch_default(store: BatchStore, viewer: Viewer, table: str, values: Row
     The same rule as the desk's (institute_core/branches/defaults.py); the write policy then
     checks the row with it, so a default never places a row outside the pusher's branches.
     """
-    if "branch_id" not in table_of(table).c or values.get("branch_id") is not None:
+    if "branch_id" not in table_of(table).c or values.get("branch_id") is not None \
+            or empty_branch_is_everywhere(table):
         return {}
     column, parent = _BRANCH_PARENT.get(table, (None, None))
     if column is not None and parent is not None and values.get(column) is not None:
@@ -191,10 +216,11 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
     except Undeclared:
         return f"{table} is not declared in the sync policy, so nobody may change it"
     role = viewer.role
-    person = _PERSON.get(role, role)
-    who = f"{'an' if person[0] in 'aeiou' else 'a'} {person}"
+    person = _PERSON.get(role, role.replace("_", " "))
+    who = f"{'an' if person[:1] in 'aeiou' else 'a'} {person}"
     ops = policy.operations(old, new, changed)
-    candidates = [g for g in policy.grants(table, role) if ops <= g.ops]
+    keyed = [(k, g) for k, g in policy.keyed_grants(table, viewer.held) if ops <= g.ops]
+    candidates = [g for _k, g in keyed]
     if not candidates:
         what = " and ".join(op.value for op in Op if op in ops)
         return f"{who} may not {what} {table} rows"
@@ -207,16 +233,24 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
         if column in changed and new.get(column) is not None \
                 and not same(new.get(column), _pusher_value(viewer, kind)):
             return f"{table}.{column} may only name the person making the change"
-    if role == Role.FACULTY.value and viewer.faculty_id is None \
+    if viewer.faculty_id is None and all(k == policy.TEACH for k, _g in keyed) \
             and table not in _NO_FACULTY_RECORD_NEEDED:
+        # What they may push here they may push as a teacher, and they are none yet.
         return "your account has no faculty record yet; ask an administrator"
     facts = PushFacts(store, viewer)
     if len(candidates) > 1 and old is not None:
         # The grant the row is under speaks first ("only your name and phone"), not one
         # about rows it is not (someone else's account).
         candidates.sort(key=lambda g: not g.row.check(facts, table, old))
-    reasons = [_grant_refusal(g, facts, table, who, old, new, ops, changed) for g in candidates]
-    return None if None in reasons else reasons[0]
+    first: str | None = None
+    for grant in candidates:
+        # The first grant that allows it ends the search (a manager's, declared first, costs
+        # no lookups); otherwise the first grant's reason is the answer.
+        reason = _grant_refusal(grant, facts, table, who, old, new, ops, changed)
+        if reason is None:
+            return None
+        first = first or reason
+    return first
 
 
 def _grant_refusal(grant: Grant, facts: PushFacts, table: str, who: str, old: Row | None,

@@ -254,7 +254,7 @@ def _rows_as_json(name: str, viewer: Viewer, where: Any, limit: int) -> Any:
              .subquery("r"))
     whole_row: Any = literal_column("r")
     values: Any = func.row_to_json(whole_row)
-    if private and not viewer.is_admin:
+    if private and not viewer.sees_private:
         as_doc = func.to_jsonb(whole_row)
         values = case((private_columns_shown(viewer, inner.c.user_id), as_doc),
                       else_=as_doc.op("-")(literal(private, ARRAY(Text))))
@@ -279,7 +279,7 @@ def conflicts_visible(viewer: Viewer) -> Any:
     Having written the kept value does not show an entry about a row the user no longer sees:
     the loser's value in it is someone else's.
     """
-    if viewer.is_admin:
+    if viewer.may("audit.view"):
         return None
     about_rows = [and_(_conflicts.c.table_name == name, _conflicts.c.row_id.in_(
         select(table_of(name).c.id).where(visible(name, viewer)))) for name in SYNCED_TABLES]
@@ -306,7 +306,7 @@ def _conflicts_for(conn: Connection, viewer: Viewer, window: Cursor, limit: int
     records = []
     for row in rows:
         # A conflict on a colleague's pay, or a refused row holding it, must not carry it.
-        hidden = withheld_columns(row["table_name"], viewer.is_admin)
+        hidden = withheld_columns(row["table_name"], viewer.sees_private)
         if row["field"] in hidden:
             continue
         entry = dict(row)

@@ -55,7 +55,8 @@ def pull_rows(principal: CurrentUser, engine: EngineDep, settings: SettingsDep,
 
 
 def _admin_only(principal: Principal, what: str) -> None:
-    if not principal.viewer.is_admin:
+    # The devices' health is part of the audit (audit.view).
+    if not principal.may("audit.view"):
         raise ApiError(403, "forbidden", f"Only administrators can {what}.")
 
 

@@ -58,7 +58,7 @@ def test_admins_and_counselors_get_their_own_sections(qtbot, replica: Replica,  
                                                       tasks: TaskManager) -> None:
     admin = _window(qtbot, replica, tasks, "admin@example.org")
     assert _sidebar(admin) == ["Dashboard", "Students", "Fees", "Conflicts", "Setup", "Reports",
-                               "Certificates"]
+                               "Certificates", "Notices", "Messages"]
     assert admin.open_section("reports") and not admin.open_section("today")
     counselor = _window(qtbot, replica, tasks, "counselor@example.org")
     assert _sidebar(counselor) == ["Follow-ups", "Inquiries", "Students", "Fees", "Conflicts"]

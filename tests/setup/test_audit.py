@@ -110,7 +110,7 @@ def test_filters_by_person_table_and_dates(replica: Replica, institute: Institut
 
 
 def test_only_admins_read_the_log(replica: Replica, institute: Institute) -> None:
-    with pytest.raises(NotAllowed, match="only administrators"):
+    with pytest.raises(NotAllowed, match="it takes the permission"):
         log.list_entries(replica, COUNSELOR)
 
 

@@ -23,8 +23,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import Engine, create_engine, insert, select, union
+from sqlalchemy import Engine, Uuid, create_engine, insert, select, union
 
+from institute_core.access import permissions as perms
 from institute_core.enums import Role
 from institute_core.schema import MAIN_BRANCH_ID, MODEL_BY_TABLE, SYNCED_TABLES, table_of
 from institute_core.sync import policy
@@ -52,6 +53,9 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+_PERMISSIONS: dict[tuple[int, uuid.UUID], frozenset[str]] = {}
+
+
 @dataclass
 class DbFacts:
     """`policy.WriteFacts` and `policy.ReadFacts` of one user, asked of PostgreSQL."""
@@ -77,7 +81,8 @@ class DbFacts:
     def branches(self) -> frozenset[str] | None:
         # Who is limited by branch is the server's one decision (Viewer); where they work is
         # read here from the links, independently of the server's queries.
-        if not Viewer(self.user_id, self.role, self.faculty_id).branch_limited:
+        if not Viewer(self.user_id, self.role, self.faculty_id,
+                      permissions=self.permissions).branch_limited:
             return None
         return self.works_in(self.user_id)
 
@@ -94,14 +99,43 @@ class DbFacts:
         with self.engine.connect() as conn:
             return set(conn.execute(query).scalars())
 
+    @property
+    def permissions(self) -> frozenset[str]:
+        """What their role's row grants, read from PostgreSQL (once: the world's accounts keep
+        their roles, and the generated cases edit only roles they made)."""
+        key = (id(self.engine), self.user_id)
+        if key not in _PERMISSIONS:
+            _PERMISSIONS[key] = self._read_permissions()
+        return _PERMISSIONS[key]
+
+    def _read_permissions(self) -> frozenset[str]:
+        with self.engine.connect() as conn:
+            role = conn.execute(select(table_of("users").c.role).where(
+                table_of("users").c.id == self.user_id)).scalar()
+        found = self.role_permissions(role)
+        return frozenset() if found is None else found
+
+    def role_permissions(self, name: Any) -> frozenset[str] | None:
+        roles = table_of("roles")
+        with self.engine.connect() as conn:
+            row = conn.execute(select(roles.c.permissions).where(
+                roles.c.name == name, roles.c.deleted_at.is_(None))).first()
+        return None if row is None else perms.expand(row.permissions)
+
+    def owns_student(self, student_id: Any) -> bool:
+        students = table_of("students")
+        return student_id is not None and uuid.UUID(str(student_id)) in self._ids(
+            select(students.c.id).where(students.c.user_id == self.user_id))
+
     def anchored(self, student_id: Any) -> bool:
         if student_id is None:
             return False
         students = table_of("students")
-        if self.role == Role.COUNSELOR.value:
-            return uuid.UUID(str(student_id)) in self._ids(
-                select(students.c.id).where(students.c.counselor_id == self.user_id))
-        if self.role != Role.FACULTY.value or self.faculty_id is None:
+        held = self.permissions
+        if policy.COUNSEL in held and uuid.UUID(str(student_id)) in self._ids(
+                select(students.c.id).where(students.c.counselor_id == self.user_id)):
+            return True
+        if policy.TEACH not in held or self.faculty_id is None:
             return False
         enr, mem, bat = (table_of("student_subject_enrollments"), table_of("batch_members"),
                          table_of("flexible_batches"))
@@ -126,18 +160,14 @@ class DbFacts:
         return not others
 
     def sees_student(self, student_id: Any) -> bool:
-        """The read side: faculty — enrollment, session or batch; counselor — counsels;
-        student — their own record."""
+        """The read side: who teaches — enrollment, session or batch; who counsels — the
+        students they counsel."""
         if student_id is None:
             return False
         sid = uuid.UUID(str(student_id))
-        students = table_of("students")
-        if self.role == Role.STUDENT.value:
-            return sid in self._ids(select(students.c.id).where(
-                students.c.user_id == self.user_id))
-        if self.role == Role.COUNSELOR.value:
-            return self.anchored(sid)
-        if self.faculty_id is None:
+        if self.anchored(sid):
+            return True
+        if policy.TEACH not in self.permissions or self.faculty_id is None:
             return False
         ses = table_of("learning_sessions")
         return self.anchored(sid) or sid in self._ids(
@@ -212,9 +242,16 @@ class World:
             combos = [tuple(c[order.index(i)] for i in range(len(pools))) for c in picked]
             self.rng.shuffle(combos)
         seen: set[uuid.UUID] = set()  # natural keys repeat across picks
+        # A key column that is an id of no table (a notification's record) gets a fresh id per
+        # row: its edge values (nil, all ones) would repeat the keys, and an account's few
+        # rows could all go to the edit targets, leaving its insert case without a row.
+        natural = set(MODEL_BY_TABLE[table].__natural_key__ or ())
+        free_ids = [c.name for c in table_of(table).columns
+                    if c.name in natural and isinstance(c.type, Uuid) and not c.foreign_keys]
         for pick in range(_SAMPLE):
             combo = combos[pick % len(combos)]
-            fixed = {**blank, **{c: v for (c, _p), v in zip(fks, combo, strict=True)}}
+            fixed = {**blank, **{c: v for (c, _p), v in zip(fks, combo, strict=True)},
+                     **{c: uuid.uuid4() for c in free_ids}}
             try:
                 row = valid_row(table, {}, pick=pick, fixed=fixed)
             except (LookupError, ValueError):

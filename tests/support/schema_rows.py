@@ -44,6 +44,7 @@ from sqlalchemy import (
     Uuid,
 )
 
+from institute_core.access import permissions as perms
 from institute_core.ids import natural_id
 from institute_core.numbering import DocumentNumber
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, Synced, table_of
@@ -112,10 +113,17 @@ def _unique(values: Iterable[Any]) -> list[Any]:
 
 # --- generators per column type --------------------------------------------------------------
 
+# Text columns naming a row by its natural key: values are names every database holds.
+_NAMES: dict[tuple[str, str], tuple[str, ...]] = {("users", "role"): perms.BUILT_IN_NAMES}
+
+
 def _texts(column: Column[Any]) -> list[Any]:
     choices = [r.choices for r in _field_rules(column) if r.kind == "one_of"]
     if choices:
         return list(choices[0])
+    named = _NAMES.get((column.table.name, column.name))
+    if named:
+        return list(named)
     length = getattr(column.type, "length", None)
     longest = "ह" * length if length else "long " * 2000
     candidates = [*_TEXTS, longest, "", "x"]

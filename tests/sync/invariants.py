@@ -75,8 +75,8 @@ def held_rows(replica: Replica) -> dict[str, dict[str, dict[str, Any]]]:
 def differences(url: str, replica: Replica, viewer: Viewer) -> list[str]:
     """Tables (and the rows) where a replica differs from what the server shows its user,
     compared column by column for every synced table (parked rows count as held)."""
-    ours = comparable(held_rows(replica), admin=viewer.is_admin)
-    theirs = comparable(server_rows(url, viewer), admin=viewer.is_admin)
+    ours = comparable(held_rows(replica), admin=viewer.sees_private)
+    theirs = comparable(server_rows(url, viewer), admin=viewer.sees_private)
     out = []
     for table in SYNCED_TABLES:
         mine, server = ours[table], theirs[table]

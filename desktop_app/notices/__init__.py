@@ -1,0 +1,1 @@
+"""The notice board, the notifications bell and the administrators' announcements screen."""

@@ -1,0 +1,1 @@
+"""Who may do what: the permission catalogue and roles as data (issue 17)."""

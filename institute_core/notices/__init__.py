@@ -1,0 +1,1 @@
+"""The notice board (announcements with read receipts) and staff notifications (issue 19)."""
