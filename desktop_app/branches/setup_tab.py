@@ -178,8 +178,6 @@ class BranchesTab(QWidget):
         if chosen is not None and index_of(self.record, chosen) >= 0:
             self.record.setCurrentIndex(index_of(self.record, chosen))
         self.keep_old.setVisible(kind == "faculty")
-        # A faculty member's move is kept by the audit trail, which has no reason to give.
-        self.why.setEnabled(kind != "faculty")
         self.goes_along.setText(TRANSFERS[kind][1])
         self._load_history()
 
@@ -257,7 +255,7 @@ class BranchesTab(QWidget):
                 return f" with {count(went, 'student')}"
             if kind == "faculty":
                 service.transfer_faculty(replica, actor, user, record_id, to_branch,
-                                         keep_old=keep)
+                                         keep_old=keep, reason=why)
                 return ", teaching in both" if keep else ""
             service.transfer_student(replica, actor, user, record_id, to_branch, reason=why)
             return ""

@@ -52,7 +52,8 @@ RECORD_KINDS = {
     "message_templates": "message template", "message_triggers": "message trigger",
     "messages": "message", "message_deliveries": "message delivery",
     "branches": "branch", "user_branches": "branch assignment",
-    "student_branch_moves": "branch transfer",
+    "student_branch_moves": "branch transfer", "batch_branch_moves": "batch transfer",
+    "faculty_branch_moves": "faculty transfer",
     "announcements": "announcement", "announcement_reads": "read receipt",
     "staff_notifications": "notification",
 }

@@ -1,10 +1,8 @@
 """Managing branches: the branch list, who works where, and transfers with their history.
 
 Everything here writes through the unit of work (so it syncs) and is for administrators (who
-see every branch: `scopes.Viewer.sees_every_branch`). A student's transfer keeps a history row
-(`student_branch_moves`); a batch's or faculty member's is read from the audit trail, which
-records every change of their branch with who made it and when (their own history tables wait
-for the server policy to declare them: docs/branches.md, "Open"); the server then
+see every branch: `scopes.Viewer.sees_every_branch`). A transfer keeps a history row
+(`student_branch_moves`, `batch_branch_moves`, `faculty_branch_moves`); the server then
 re-versions a moved student's history so the new branch's desks receive all of it, and the old
 branch's desks drop it on their next sync (docs/sync.md, "Branches").
 
@@ -19,6 +17,7 @@ working in the old one unless kept there; their sessions stay with the students'
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -29,10 +28,11 @@ from institute_core.enums import SessionStatus
 from institute_core.ids import natural_id
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
-    AuditEntry,
+    BatchBranchMove,
     BatchMember,
     Branch,
     Faculty,
+    FacultyBranchMove,
     FlexibleBatch,
     LearningSession,
     Student,
@@ -183,8 +183,7 @@ def transfer_batch(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uu
     """Move a batch and its current students to another branch; returns students moved.
 
     The students go with it: a batch whose members stayed behind would be run by one branch
-    for students only another branch's desks hold. The audit trail keeps the batch's move
-    (`branch_history`), a `student_branch_moves` row each student's."""
+    for students only another branch's desks hold. A `batch_branch_moves` row keeps it."""
     require_admin(viewer, "transfer batches", "attendance.manage")
     when = on or date.today()
     with replica.write(actor) as session:
@@ -195,20 +194,26 @@ def transfer_batch(replica: Replica, actor: Actor, viewer: HasRole, batch_id: uu
         if batch.branch_id == to_branch:
             raise InvalidInput("flexible_batches", "branch_id",
                                "the batch is already in that branch")
-        batch.branch_id = to_branch
+        origin, batch.branch_id = batch.branch_id, to_branch
         members = session.scalars(select(Student).join(
             BatchMember, BatchMember.student_id == Student.id).where(
             BatchMember.batch_id == batch_id, BatchMember.left_on.is_(None),
             BatchMember.deleted_at.is_(None), Student.deleted_at.is_(None))).all()
         text = reason or f"with batch {batch.name}"
         went = [_move_student(session, actor, s, to_branch, when, text) for s in members]
-        return sum(n is not None for n in went)
+        moved = [n for n in went if n is not None]
+        session.add(BatchBranchMove(batch_id=batch.id, from_branch_id=origin,
+                                    to_branch_id=to_branch, moved_on=when,
+                                    moved_by=actor.user_id, reason=reason,
+                                    students_moved=len(moved), sessions_moved=sum(moved)))
+        return len(moved)
 
 
 def transfer_faculty(replica: Replica, actor: Actor, viewer: HasRole, faculty_id: uuid.UUID,
-                     to_branch: uuid.UUID, *, keep_old: bool = False) -> None:
+                     to_branch: uuid.UUID, *, keep_old: bool = False, on: date | None = None,
+                     reason: str | None = None) -> None:
     """Make `to_branch` a faculty member's home branch; they stop working in the old one
-    unless `keep_old` (then they teach in both). The audit trail keeps the move."""
+    unless `keep_old` (then they teach in both). A `faculty_branch_moves` row keeps it."""
     require_admin(viewer, "transfer faculty", "setup.people.manage")
     with replica.write(actor) as session:
         _branch(session, to_branch)
@@ -219,6 +224,10 @@ def transfer_faculty(replica: Replica, actor: Actor, viewer: HasRole, faculty_id
         if old == to_branch:
             raise InvalidInput("faculties", "branch_id",
                                "this is the faculty member's home branch already")
+        session.add(FacultyBranchMove(faculty_id=faculty.id, from_branch_id=old,
+                                      to_branch_id=to_branch, moved_on=on or date.today(),
+                                      moved_by=actor.user_id, reason=reason,
+                                      kept_old=keep_old))
         faculty.branch_id = to_branch
         _link(session, faculty.user_id, to_branch)
         if not keep_old:
@@ -235,35 +244,25 @@ class BranchMove:
     reason: str | None
 
 
-# Whose branch changes the audit trail records, for the kinds without a history table.
-_AUDITED = {"batch": FlexibleBatch.__tablename__, "faculty": Faculty.__tablename__}
+_HISTORIES: dict[str, tuple[type[StudentBranchMove | BatchBranchMove | FacultyBranchMove], str]] = {
+    "student": (StudentBranchMove, "student_id"),
+    "batch": (BatchBranchMove, "batch_id"),
+    "faculty": (FacultyBranchMove, "faculty_id"),
+}
 
 
 def branch_history(replica: Replica, kind: str, record_id: uuid.UUID) -> list[BranchMove]:
     """The transfers of a student, batch or faculty member (`kind`), oldest first, with the
     branches' names."""
+    model, owner = _HISTORIES[kind]
     with replica.read() as session:
         names = {b.id: b.name for b in session.scalars(select(Branch))}
-        if kind == "student":
-            moves = session.scalars(select(StudentBranchMove).where(
-                StudentBranchMove.student_id == record_id,
-                StudentBranchMove.deleted_at.is_(None))
-                .order_by(StudentBranchMove.moved_on, StudentBranchMove.created_at)).all()
-            return [BranchMove(m.moved_on,
-                               names.get(m.from_branch_id) if m.from_branch_id else None,
-                               names.get(m.to_branch_id, "?"), m.reason) for m in moves]
-        entries = session.scalars(select(AuditEntry).where(
-            AuditEntry.table_name == _AUDITED[kind], AuditEntry.row_id == record_id)
-            .order_by(AuditEntry.created_at)).all()
-        found = []
-        for entry in entries:
-            old = (entry.old_values or {}).get("branch_id")
-            new = (entry.new_values or {}).get("branch_id")
-            if old and new and old != new:
-                found.append(BranchMove(entry.created_at.date(),
-                                        names.get(uuid.UUID(str(old)), "?"),
-                                        names.get(uuid.UUID(str(new)), "?"), None))
-        return found
+        moves: Sequence[StudentBranchMove | BatchBranchMove | FacultyBranchMove] = \
+            session.scalars(select(model).where(
+            getattr(model, owner) == record_id, model.deleted_at.is_(None))
+                .order_by(model.moved_on, model.created_at)).all()  # type: ignore[assignment]
+        return [BranchMove(m.moved_on, names.get(m.from_branch_id) if m.from_branch_id else None,
+                           names.get(m.to_branch_id, "?"), m.reason) for m in moves]
 
 
 def student_branch_history(replica: Replica, student_id: uuid.UUID) -> list[BranchMove]:

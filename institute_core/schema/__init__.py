@@ -12,7 +12,9 @@ from institute_core.schema.audit import AuditEntry, FacultyMove, ImportRun, Pass
 from institute_core.schema.base import Base, OwnerRule, Synced
 from institute_core.schema.branches import (
     MAIN_BRANCH_ID,
+    BatchBranchMove,
     Branch,
+    FacultyBranchMove,
     StudentBranchMove,
     UserBranch,
 )
@@ -87,6 +89,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     Student,
     StudentBranchMove,
     Faculty,
+    FacultyBranchMove,
     Enrollment,
     LearningSession,
     SessionAttendance,
@@ -96,6 +99,7 @@ SYNCED_MODELS: tuple[type[Synced], ...] = (
     BatchMember,
     BatchSessionAttendance,
     BatchAttendanceTopic,
+    BatchBranchMove,
     Assessment,
     Inquiry,
     InquirySubject,
@@ -155,6 +159,7 @@ __all__ = [
     "AuthSession",
     "Base",
     "BatchAttendanceTopic",
+    "BatchBranchMove",
     "BatchMember",
     "BatchSessionAttendance",
     "Branch",
@@ -164,6 +169,7 @@ __all__ = [
     "Enrollment",
     "Expense",
     "Faculty",
+    "FacultyBranchMove",
     "FacultyMove",
     "FacultyReport",
     "FeeDiscount",

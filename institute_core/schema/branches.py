@@ -7,7 +7,7 @@ import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from institute_core.enums import GstMode
@@ -85,3 +85,41 @@ class StudentBranchMove(Synced, Base):
     moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
     reason: Mapped[str | None] = mapped_column(Text)
 
+
+class BatchBranchMove(Synced, Base):
+    """A batch moved to another branch: its current members went with it (each with a
+    student_branch_moves row), and its future meetings follow the batch (docs/branches.md)."""
+
+    __tablename__ = "batch_branch_moves"
+    __table_args__ = (
+        Index("ix_batch_branch_moves_batch_id", "batch_id"),
+        *checks(differs("to_branch_id", "from_branch_id", "the branch the batch left")),
+    )
+
+    batch_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("flexible_batches.id", ondelete="CASCADE"))
+    from_branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
+    to_branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    moved_on: Mapped[date]
+    moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    students_moved: Mapped[int] = mapped_column(default=0, server_default="0")
+    sessions_moved: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class FacultyBranchMove(Synced, Base):
+    """A faculty member's home branch changed; `kept_old`: they still teach in the old one."""
+
+    __tablename__ = "faculty_branch_moves"
+    __table_args__ = (
+        Index("ix_faculty_branch_moves_faculty_id", "faculty_id"),
+        *checks(differs("to_branch_id", "from_branch_id", "the branch the faculty member left")),
+    )
+
+    faculty_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("faculties.id", ondelete="CASCADE"))
+    from_branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
+    to_branch_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("branches.id"))
+    moved_on: Mapped[date]
+    moved_by: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str | None] = mapped_column(Text)
+    kept_old: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())

@@ -274,6 +274,9 @@ BRANCH_OF: dict[str, BranchOf] = {
     "batch_attendance_topics": BranchOf("batch_attendance_id", "batch_session_attendance"),
     "faculty_reports": BranchOf("faculty_id", "faculties"),
     "enrollment_faculty_moves": BranchOf("enrollment_id", "student_subject_enrollments"),
+    # Transfers kept (issue 17): a batch's lives with the batch, a faculty member's with them.
+    "batch_branch_moves": BranchOf("batch_id", "flexible_batches"),
+    "faculty_branch_moves": BranchOf("faculty_id", "faculties"),
     "inquiry_subjects": BranchOf("inquiry_id", "crm_inquiries"),
     "follow_ups": BranchOf("inquiry_id", "crm_inquiries"),
     "fee_heads": BranchOf("branch_id"),
@@ -810,6 +813,14 @@ POLICY: dict[str, TablePolicy] = {
     "enrollment_faculty_moves": TablePolicy(read=_reads(TEACHING_MANAGE),
                                             write=_writes(TEACHING_MANAGE),
                                             authors={"moved_by": Author.USER}),
+    # Batch and faculty transfers (issue 17): whoever may move them reads and writes the
+    # history, as the transfer services ask (attendance.manage, setup.people.manage).
+    "batch_branch_moves": TablePolicy(read=_reads(TEACHING_MANAGE),
+                                      write=_writes(TEACHING_MANAGE),
+                                      authors={"moved_by": Author.USER}),
+    "faculty_branch_moves": TablePolicy(read=_reads("setup.people.manage"),
+                                        write=_writes("setup.people.manage"),
+                                        authors={"moved_by": Author.USER}),
     # Append-only: each desk records its own user's changes and sign-ins (issue 5), whatever
     # their role (a desk that could not push its log could push nothing after it).
     "audit_log": TablePolicy(

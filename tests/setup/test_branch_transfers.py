@@ -55,7 +55,7 @@ def test_a_batch_moves_with_its_students_and_their_scheduled_sessions(
                                   subject_id=institute.subject, session_date=day,
                                   start_time=time(10), end_time=time(11), duration_minutes=60,
                                   status=status))
-    before = _outbox(replica, "flexible_batches")
+    before = _outbox(replica, "batch_branch_moves")
     moved = service.transfer_batch(replica, actor, Admin(), institute.batch, north,
                                    on=date(2026, 4, 1), reason="new lab in North")
     assert moved == 2  # Ravi and Zoe, the batch's current members
@@ -69,18 +69,19 @@ def test_a_batch_moves_with_its_students_and_their_scheduled_sessions(
     # Scheduled from the move day on: held at North; the one taught before stays at Main.
     assert sessions[date(2026, 4, 20)] == sessions[date(2026, 5, 4)] == north
     assert sessions[date(2026, 3, 2)] == MAIN_BRANCH_ID
+    with replica.engine.connect() as conn:
+        row = conn.execute(text("SELECT students_moved, sessions_moved, reason, moved_on "
+                                "FROM batch_branch_moves")).one()
+    assert tuple(row) == (2, 2, "new lab in North", "2026-04-01")
     history = service.branch_history(replica, "batch", institute.batch)
     assert [(h.from_branch, h.to_branch) for h in history] == [("Main", "North Campus")]
     assert [h.to_branch for h in service.branch_history(replica, "student", ravi)] \
         == ["North Campus"]
-    assert _outbox(replica, "flexible_batches") == before + 1  # captured for sync
-    with replica.engine.connect() as conn:
-        reasons = conn.execute(text("SELECT reason FROM student_branch_moves")).scalars().all()
-    assert reasons == ["new lab in North"] * 2
+    assert _outbox(replica, "batch_branch_moves") == before + 1  # captured for sync
     # Again to North: refused, nothing written.
     with pytest.raises(InvalidInput, match="already in that branch"):
         service.transfer_batch(replica, actor, Admin(), institute.batch, north)
-    assert _outbox(replica, "flexible_batches") == before + 1
+    assert _outbox(replica, "batch_branch_moves") == before + 1
     assert len(service.branch_history(replica, "batch", institute.batch)) == 1
 
 
@@ -93,7 +94,7 @@ def test_a_faculty_member_moves_home_and_leaves_or_keeps_the_old_branch(
         meera_user = s.scalar(select(Faculty.user_id).where(Faculty.id == institute.meera))
     for user in (dev_user, meera_user):
         service.set_user_branches(replica, actor, Admin(), user, [MAIN_BRANCH_ID])
-    service.transfer_faculty(replica, actor, Admin(), institute.dev, north)
+    service.transfer_faculty(replica, actor, Admin(), institute.dev, north, reason="closer")
     service.transfer_faculty(replica, actor, Admin(), institute.meera, north, keep_old=True)
     assert service.branches_of_user(replica, dev_user) == [north]
     assert set(service.branches_of_user(replica, meera_user)) == {MAIN_BRANCH_ID, north}
@@ -103,8 +104,13 @@ def test_a_faculty_member_moves_home_and_leaves_or_keeps_the_old_branch(
         links = s.scalars(select(UserBranch).where(UserBranch.user_id == dev_user)).all()
         assert any(link.deleted_at is not None for link in links)  # ended, not erased
     dev_history = service.branch_history(replica, "faculty", institute.dev)
-    assert [(h.from_branch, h.to_branch) for h in dev_history] == [("Main", "North Campus")]
-    assert _outbox(replica, "faculties") >= 2
+    assert [(h.from_branch, h.to_branch, h.reason) for h in dev_history] \
+        == [("Main", "North Campus", "closer")]
+    with replica.engine.connect() as conn:
+        kept = dict(conn.execute(text("SELECT faculty_id, kept_old FROM faculty_branch_moves"))
+                    .tuples().all())
+    assert kept == {institute.meera.hex: 1, institute.dev.hex: 0}
+    assert _outbox(replica, "faculty_branch_moves") == 2
     with pytest.raises(InvalidInput, match="home branch already"):
         service.transfer_faculty(replica, actor, Admin(), institute.dev, north)
     assert len(service.branch_history(replica, "faculty", institute.dev)) == 1
