@@ -73,7 +73,7 @@ ROLE = "super_admin"
 # --- what the policy lets the desks' role do -------------------------------------------------
 
 def _may(table: str, op: policy.Op) -> bool:
-    return any(op in g.ops for g in policy.table_policy(table).write.get(ROLE, ()))
+    return any(op in g.ops for g in policy.grants(table, ROLE))
 
 
 def _pinned(table: str) -> dict[str, policy.Author]:
@@ -115,7 +115,7 @@ def _updatable_columns(table: str) -> list[Any]:
     """Data columns an update may change: not authors (they never change after creation),
     only those the role's update grants name when they name some (a certificate: its
     revocation); stamps only to the pusher's id or empty (see `_edge_values`)."""
-    updates = [g for g in policy.table_policy(table).write.get(ROLE, ())
+    updates = [g for g in policy.grants(table, ROLE)
                if policy.Op.UPDATE in g.ops]
     if not updates:
         return []
