@@ -8,7 +8,9 @@ from pathlib import Path
 
 from institute_core.access import permissions as perms
 from institute_core.access import roles
-from institute_core.schema import Inquiry
+from institute_core.branches.service import save_branch
+from institute_core.schema import Inquiry, Student
+from institute_core.schema.branches import MAIN_BRANCH_ID
 from institute_core.sync.scopes import Viewer
 from tests.support.server import ServerProcess, create_user
 from tests.sync.builders import add_student
@@ -64,3 +66,39 @@ def test_an_accountants_replica_narrows_and_widens_with_their_role(
     _sync(accountant)
     assert not held_rows(accountant.replica).get("crm_inquiries")
     assert _sees(url, accountant, ACCOUNTANT) == []
+
+
+def test_a_role_limited_to_one_branch_holds_that_branch_only_even_with_branches_all(
+        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path) -> None:
+    """`only_branch_id` narrows a role to one centre: a regional manager holding
+    `branches.all` whose role is limited to North pulls North's students and none of Main's;
+    lifting the limit brings Main's at their next sync."""
+    url = institute.url
+    admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+    actor = admin.replica.actor(admin.user_id)
+    north = save_branch(admin.replica, actor, Admin(), name="North", code="nor",
+                        address="12 Ring Road", phone="+91 80 1234 5678")
+    manager_rights = {"branches.all", "students.view_all", "people.directory"}
+    role_id = roles.save_role(admin.replica, actor, Admin(), name="north_manager",
+                              permissions=manager_rights, branch_id=north)
+    in_main = add_student(admin.replica, admin.user_id, "ENR-BL-M",
+                          counselor_id=institute.counselor)
+    in_north = add_student(admin.replica, admin.user_id, "ENR-BL-N",
+                           counselor_id=institute.counselor)
+    with admin.replica.write(actor) as s:
+        s.get(Student, in_north).branch_id = north
+    _sync(admin)
+
+    create_user(url, email="north@example.org", password=PASSWORD, role="north_manager",
+                branches=(MAIN_BRANCH_ID, north))
+    manager, _ = open_desk(desks, tmp_path, server.base_url, "north@example.org")
+    students = set(held_rows(manager.replica).get("students", ()))
+    assert str(in_north) in students, students
+    assert str(in_main) not in students, "a Main student on a North-only desk"
+
+    roles.save_role(admin.replica, actor, Admin(), name="north_manager", role_id=role_id,
+                    permissions=manager_rights, branch_id=None)
+    _sync(admin)
+    _sync(manager)
+    students = set(held_rows(manager.replica).get("students", ()))
+    assert str(in_main) in students, "the limit lifted: Main's students arrive"
