@@ -8,6 +8,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
+from institute_core.access import permissions as perms
 from institute_core.replica import Replica
 from institute_core.schema import MAIN_BRANCH_ID, ConflictLogEntry, OutboxEntry
 from institute_core.sync import wire
@@ -155,8 +156,11 @@ def test_counts_leave_out_rows_not_uploaded_and_repair_keeps_them(tmp_path: Path
     apply_page(desk, _as_server_rows(source, ("subjects", "topics")))
     mine, _ = add_subject(desk, None, code="LOCAL", topics=0)
     assert local_counts(desk)["subjects"] == 1
-    # The server's repair pull names every row it holds, the migration's main branch too.
-    removed = remove_unsent(desk, {"subjects": set(), "branches": {MAIN_BRANCH_ID}})
+    # The server's repair pull names every row it holds, the migrations' main branch and
+    # built-in roles too.
+    removed = remove_unsent(desk, {
+        "subjects": set(), "branches": {MAIN_BRANCH_ID},
+        "roles": {perms.built_in_role_id(name) for name in perms.BUILT_IN_NAMES}})
     assert removed == {"topics": 1, "subjects": 1}
     assert get_field(desk, "subjects", mine, "code") == "LOCAL"  # waiting edit: kept
 
