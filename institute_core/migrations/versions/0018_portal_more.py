@@ -1,4 +1,5 @@
-"""Portal and certificate additions (issue 20); reserved, filled in by its work.
+"""Reserved for portal and certificate additions (issue 20) and left empty: they needed no new
+column or table. Kept, as databases have already recorded it.
 
 Revision ID: 0018
 Revises: 0017
