@@ -67,7 +67,7 @@ from institute_core.sync.scopes import Viewer
 from sync_server.settings import make_engine
 from tests.pg import _with_db
 from tests.support.kill_points import POINTS, KillPoints
-from tests.support.schema_rows import data_columns, valid_row, values_for
+from tests.support.schema_rows import ACCEPTED_ROLE, data_columns, valid_row, values_for
 from tests.support.server import (
     ServerProcess,
     create_user,
@@ -317,7 +317,8 @@ def _build(world: World, folder: Path, replica_template: Path) -> None:
     for name in JSON_TABLES:
         if name in world.rows:
             continue
-        row = {**valid_row(name, world.rows), **_signed(world, 0, name)}
+        row = {**valid_row(name, world.rows), **_signed(world, 0, name),
+               **(ACCEPTED_ROLE if name == "roles" else {})}
         with admin.replica.write(admin.replica.actor(admin.user_id)) as s:
             made = MODEL_BY_TABLE[name](**row)
             s.add(made)

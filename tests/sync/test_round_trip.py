@@ -44,8 +44,10 @@ from institute_core.sync.runner import SyncReport
 from sync_server.settings import make_engine
 from tests.pg import admin_url, throwaway_database
 from tests.support.schema_rows import (
+    ACCEPTED_ROLE,
     GENERATORS,
     MANAGED,
+    ROLE_PERMISSIONS,
     build_chain,
     data_columns,
     foreign_keys,
@@ -92,11 +94,14 @@ def _pusher(side: Side, kind: policy.Author) -> uuid.UUID | None:
 
 def _fixed(side: Side) -> Any:
     """Values a pushed row must take: the pusher in its author columns, a fresh number of the
-    pusher's series in its numbered ones (receipts)."""
+    pusher's series in its numbered ones (receipts), a role not built in."""
     def fixed(table: str) -> Row:
         series = side.replica.get_state(SERIES_STATE_KEY)
         numbers = {c: series_number(series) for c in policy.number_columns(table)}
-        return {**numbers, **{c: _pusher(side, kind) for c, kind in _pinned(table).items()}}
+        # A role a desk makes is never built in (the policy's guard rail, not the schema's).
+        made_here = ACCEPTED_ROLE if table == "roles" else {}
+        return {**numbers, **made_here,
+                **{c: _pusher(side, kind) for c, kind in _pinned(table).items()}}
     return fixed
 
 
@@ -348,6 +353,8 @@ def _edge_values(world: World, table: str, column: str) -> list[Any]:
     kind = _pinned(table).get(column)
     if kind is not None:
         return [_pusher(world.a, kind), None]
+    if (table, column) == ("roles", "permissions"):
+        return list(ROLE_PERMISSIONS)
     parent = dict(foreign_keys(table)).get(column)
     if parent is None:
         return values_for(table_of(table).c[column])
