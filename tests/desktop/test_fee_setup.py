@@ -107,6 +107,8 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
     setup.resize(1000, 640)
 
     heads = setup.heads
+    # The branch list loads on the database thread: pick North once it is there.
+    qtbot.waitUntil(lambda: heads.branch.findText("North") >= 0, timeout=10000)
     heads.branch.setCurrentIndex(heads.branch.findText("North"))
     heads.name.setText("Course fee")
     heads.amount.setText("abc")
