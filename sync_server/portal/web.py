@@ -25,8 +25,9 @@ from sync_server.settings import Settings
 
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
-    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+    "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
+                                "font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Same-origin only: the browser still tells the server where a form came from (Origin),
