@@ -92,10 +92,13 @@ def test_each_permission_alone_pulls_exactly_its_declared_scope(world: World) ->
     check_pulls(world, ALONE)
 
 
-# Not yet seen to pass: its first full run (24 min under a load of 10-25) stopped at
-# password_resets, where a reset ended a custom role's sign-in (fixed in policy_world); the
-# rerun had not finished by the session's deadline. Remove the skip once it has passed.
-@pytest.mark.skip(reason="written, not yet seen to pass end to end (see the comment)")
+# Run end to end once (6 Dec 2026, 13 min): each of its 579 applied and 10,524 refused pushes
+# agreed with the declaration (`_verify`), but its coverage check fails: the world makes rows
+# for the built-in roles, so some single-permission roles found no case of some kind (no
+# sessions of their own for attendance.mark alone, no account to link for
+# setup.branches.manage alone, nothing to refuse a faculty insert for setup.people.manage).
+# Skipped until the world gives these accounts rows of their own.
+@pytest.mark.skip(reason="coverage incomplete for custom roles (see the comment)")
 @pytest.mark.timeout(3000)
 def test_each_permission_alone_may_push_what_the_policy_grants_it_and_nothing_else(
         world: World) -> None:
