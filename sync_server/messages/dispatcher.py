@@ -10,8 +10,9 @@ Each round
 
 Every write takes the next versions of the server's version clock (sync_server/sync/
 versions.py), so a delivery's status reaches every desk that sees the message at its next
-pull. Opt-outs block, quiet hours and the per-channel rate limit defer, provider outages are
-retried with a doubling wait and, after `max_attempts`, fail with the provider's reason.
+pull. Opt-outs block, quiet hours (the branch's own where it has them) and the per-channel
+rate limit defer, provider outages are retried with a doubling wait and, after
+`max_attempts`, fail with the provider's reason.
 """
 
 from __future__ import annotations
@@ -27,7 +28,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, String, any_, bindparam, exists, or_, select, update
+from sqlalchemy import Engine, String, any_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
@@ -46,6 +47,9 @@ log = logging.getLogger("sync_server.messages")
 _messages = table_of("messages")
 _deliveries = table_of("message_deliveries")
 _consents = table_of("message_consents")
+_students = table_of("students")
+_inquiries = table_of("crm_inquiries")
+_branches = table_of("branches")
 ADMIT_LIMIT = 2000
 _CONTACTS = ARRAY(String)
 # A send to make: the adapter, the claimed row, the delivery values it starts from.
@@ -144,8 +148,15 @@ class Dispatcher:
                       _messages.c.channel, _messages.c.recipient, _messages.c.body,
                       _messages.c.subject, _messages.c.language,
                       _messages.c.provider_template, _messages.c.variables,
-                      _messages.c.cancelled_at, _messages.c.deleted_at)
+                      _messages.c.cancelled_at, _messages.c.deleted_at,
+                      _branches.c.code.label("branch_code"))
                .join(_messages, _messages.c.id == _deliveries.c.message_id)
+               # The branch of the student (or inquiry) a message is about: its quiet hours
+               # and sender id.
+               .outerjoin(_students, _students.c.id == _messages.c.student_id)
+               .outerjoin(_inquiries, _inquiries.c.id == _messages.c.inquiry_id)
+               .outerjoin(_branches, _branches.c.id == func.coalesce(
+                   _students.c.branch_id, _inquiries.c.branch_id))
                .where(_deliveries.c.status == DeliveryStatus.QUEUED.value,
                       or_(_deliveries.c.next_attempt_at.is_(None),
                           _deliveries.c.next_attempt_at <= now),
@@ -197,7 +208,7 @@ class Dispatcher:
             result.count(DeliveryStatus.BLOCKED)
             return {**base, "b_status": DeliveryStatus.BLOCKED.value,
                     "b_failure_reason": f"{row.recipient} opted out of {row.channel}"}
-        quiet = self._settings.quiet_hours
+        quiet = self._settings.quiet_hours_for(row.branch_code)
         if quiet.holds(row.channel, now):
             result.count("held")
             return {**base, "b_next_attempt_at": quiet.ends_after(now)}
@@ -215,7 +226,9 @@ class Dispatcher:
               result: RoundResult) -> dict[str, Any]:
         """Hand one message to its provider (on a pool thread); the delivery's new values."""
         outbound = Outbound(str(row.mid), row.channel, row.recipient, row.body, row.subject,
-                            row.language, row.provider_template, row.variables)
+                            row.language, row.provider_template, row.variables,
+                            self._settings.sender_for(row.branch_code)
+                            if row.channel == Channel.SMS else None)
         attempts = row.attempts + 1
         try:
             provider_id = adapter.send(outbound)
