@@ -25,7 +25,7 @@ from sync_server.settings import make_engine
 from tests.messages.test_dispatcher import _settings
 from tests.support.gateways import AUTHKEY, running_gateway
 from tests.support.server import ServerProcess, create_user
-from tests.sync.builders import add_student, add_subject
+from tests.sync.builders import add_session_with_attendance, add_student, add_subject
 from tests.sync.conftest import FAST_RETRY, Desk, Institute, open_desk
 from tests.sync.invariants import held_rows
 
@@ -80,6 +80,11 @@ def test_a_branch_has_its_own_templates_triggers_quiet_hours_and_sender(
     admin.save_trigger(office.replica, actor, name="Absent (North)", event="absent",
                        enabled=True, grace_minutes=0, branch_id=north)
     day = date(2026, 12, 4)
+    for student in (s_main, s_north):
+        add_session_with_attendance(office.replica, office.user_id, student_id=student,
+                                    faculty_id=institute.faculty, subject_id=subject, day=day,
+                                    status="absent")
+    # What saving those marks does (services/attendance.py mark_many, same unit of work).
     with office.replica.write(actor) as s:
         queued = absences.after_marks(s, office.user_id, day, subject,
                                       {s_main: AttendanceStatus.ABSENT,
