@@ -64,6 +64,19 @@ def branch_label(code: str | None) -> str | None:
     return label if label and label[0].isalnum() else None
 
 
+# The longest number without a branch code: "2026-27/" + an 8-character series + "/000123".
+_PLAIN_LONGEST = 8 + 8 + 1 + 6
+
+
+def number_branch(code: str | None, room: int) -> str | None:
+    """What a money document (receipt, credit note) of the branch coded `code` starts with, in a
+    column of `room` characters: the branch's label, or None (a plain number) when the branch
+    has no code or its label would not fit. The desk numbers with it and the server checks a
+    pushed number against it, so both agree on what a branch's number looks like."""
+    label = branch_label(code)
+    return label if label and len(label) + 1 + _PLAIN_LONGEST <= room else None
+
+
 def financial_year(day: date) -> str:
     """The Indian financial year holding `day`: 1 April 2026 to 31 March 2027 is "2026-27"."""
     start = day.year if day.month >= 4 else day.year - 1

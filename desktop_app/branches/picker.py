@@ -88,19 +88,17 @@ class BranchChoice(QObject):
         self.changed.emit()
 
     def keeps(self, branch_of: Callable[[R], Any], *, many: bool = False,
-              as_hex: bool = False, empty_is_everywhere: bool = False
-              ) -> Callable[[R], bool] | None:
+              as_hex: bool = False, everywhere: bool = False) -> Callable[[R], bool] | None:
         """A row filter for the current pick (None: keep every row). `branch_of` gives a
         row's branch id (a collection of them with `many`; stored hex text with `as_hex`);
-        with `empty_is_everywhere` a row of no branch (the institute's template, a notice for
-        every branch) shows under every pick, as policy.BRANCH_OF says of its table."""
+        with `everywhere`, a row of no branch (the syllabus) belongs to every pick."""
         if self.chosen is None:
             return None  # all my branches: the desk holds nothing else
         wanted: Collection[Any] = {self.chosen.hex if as_hex else self.chosen}
+        if everywhere:
+            wanted = {*wanted, None}
         if many:
             return lambda row: not wanted.isdisjoint(branch_of(row))  # type: ignore[attr-defined]
-        if empty_is_everywhere:
-            return lambda row: branch_of(row) is None or branch_of(row) in wanted
         return lambda row: branch_of(row) in wanted
 
 
@@ -167,16 +165,14 @@ class BranchPicker(QComboBox):
         self.choice.choose(self.itemData(index) if index > 0 else None)
 
     def filter_rows(self, model: RowsModel[R], branch_of: Callable[[R], Any], *,
-                    many: bool = False, as_hex: bool = False,
-                    empty_is_everywhere: bool = False,
+                    many: bool = False, as_hex: bool = False, everywhere: bool = False,
                     after: Callable[[], None] | None = None) -> None:
         """Keep `model` showing the picked branch's rows from now on (its "branch" filter
         slot), calling `after` each time it changes (a count to update)."""
 
         def apply() -> None:
             model.set_filter(self.choice.keeps(branch_of, many=many, as_hex=as_hex,
-                                               empty_is_everywhere=empty_is_everywhere),
-                             slot="branch")
+                                               everywhere=everywhere), slot="branch")
 
         def changed() -> None:
             apply()

@@ -123,6 +123,71 @@ class _ListTab(QWidget):
         return self.model.row_at(index.row()) if index.isValid() else None
 
 
+class _EditableTab(_ListTab):
+    """A list of money out whose rows an admin corrects (the form loads the chosen row and its
+    button saves the changes) or deletes with a reason. Subclasses fill the form (`load`),
+    clear it (`clear_form`) and say how to save, correct and delete a row."""
+
+    noun = "row"
+
+    def edit_controls(self, add_button: QPushButton) -> None:
+        self.editing: Any = None
+        self._add_button, self._add_text = add_button, add_button.text()
+        self.edit_button = self.button("Edit selected", self._on_edit)
+        self.cancel_button = self.button("Cancel edit", self.end_edit)
+        self.cancel_button.setVisible(False)
+        self.reason = QLineEdit()
+        self.reason.setAccessibleName("Reason for deleting")
+        self.reason.setPlaceholderText(f"Why delete the selected {self.noun}?")
+        self.buttons.addWidget(self.reason, 1)
+        self.delete_button = self.button("Delete selected", self._on_delete)
+
+    def load(self, line: Any) -> None:  # pragma: no cover - every tab has its own
+        raise NotImplementedError
+
+    def clear_form(self) -> None:  # pragma: no cover - every tab has its own
+        raise NotImplementedError
+
+    def delete_work(self, line: Any, reason: str) -> Callable[[], Any]:  # pragma: no cover
+        raise NotImplementedError
+
+    def _on_edit(self) -> None:
+        line = self.selected()
+        if line is None:
+            self.message.setText(f"Choose the {self.noun} to correct in the list first.")
+            return
+        self.editing = line
+        self.load(line)
+        self._add_button.setText("Save changes")
+        self.cancel_button.setVisible(True)
+        self.message.setText(f"Correcting the {self.noun} of {date_text(self.day_of(line))}: "
+                             "change the form and save.")
+
+    def end_edit(self) -> None:
+        self.editing = None
+        self._add_button.setText(self._add_text)
+        self.cancel_button.setVisible(False)
+        self.clear_form()
+
+    def day_of(self, line: Any) -> date:  # pragma: no cover - every tab has its own
+        raise NotImplementedError
+
+    def _on_delete(self) -> None:
+        line = self.selected()
+        if line is None:
+            self.message.setText(f"Choose the {self.noun} to delete in the list first.")
+            return
+        reason = self.reason.text()
+
+        def done(_result: Any) -> None:
+            self.reason.clear()
+            if self.editing is not None and self.editing.id == line.id:
+                self.end_edit()
+            self.saved(f"The {self.noun} of {date_text(self.day_of(line))} was deleted "
+                       "(the reason is kept in the audit log).")(_result)
+        self.run(self.delete_work(line, reason), done)
+
+
 HEAD_COLUMNS: list[Column[HeadView]] = [
     Column("Fee head", lambda h: h.name),
     Column("Kind", lambda h: _words(h.kind)),
@@ -255,8 +320,10 @@ EXPENSE_COLUMNS: list[Column[fa.ExpenseLine]] = [
 ]
 
 
-class ExpensesTab(_ListTab):
-    """Money spent, per branch, and a form to record an expense."""
+class ExpensesTab(_EditableTab):
+    """Money spent, per branch, and a form to record an expense or correct the chosen one."""
+
+    noun = "expense"
 
     def __init__(self, ctx: AppContext, branches: Sequence[fa.BranchChoice],
                  parent: QWidget | None = None) -> None:
@@ -274,8 +341,7 @@ class ExpensesTab(_ListTab):
         self.form.addRow("Branch", self.branch)
         self.note = QLineEdit()
         self.form.addRow("Note", self.note)
-        self.button("Add expense", self.add)
-        self.buttons.addStretch(1)
+        self.edit_controls(self.button("Add expense", self.add))
         self.buttons.addWidget(styled_label("Show", "subtitle"))
         self.show_branch = branch_combo(branches, with_all=True)
         self.buttons.addWidget(self.show_branch)
@@ -298,14 +364,37 @@ class ExpensesTab(_ListTab):
         values = {"category": self.category.currentData(), "amount": self.amount.text(),
                   "spent_on": _pydate(self.spent_on.date()), "note": self.note.text(),
                   "branch_id": self.branch.currentData()}
+        if self.editing is not None:
+            row_id = self.editing.id
+            self.run(lambda: fa.update_expense(replica, actor, row_id, **values),
+                     self._on_added)
+            return
         self.run(lambda: fa.add_expense(replica, actor, **values), self._on_added)
 
     def _on_added(self, _id: object) -> None:
         # Cleared once saved, so a second click cannot enter the same expense twice.
         amount = self.amount.text().strip().replace(",", "")
+        verb = "saved" if self.editing is None else "corrected"
+        self.end_edit()
+        self.saved(f"Expense of {money(Decimal(amount))} {verb}.")(_id)
+
+    def load(self, line: fa.ExpenseLine) -> None:
+        self.spent_on.setDate(QDate(line.spent_on.year, line.spent_on.month, line.spent_on.day))
+        self.category.setCurrentIndex(max(0, self.category.findData(line.category)))
+        self.amount.setText(str(line.amount))
+        self.branch.setCurrentIndex(max(0, index_of(self.branch, line.branch_id)))
+        self.note.setText(line.note)
+
+    def clear_form(self) -> None:
         self.amount.clear()
         self.note.clear()
-        self.saved(f"Expense of {money(Decimal(amount))} saved.")(_id)
+
+    def day_of(self, line: fa.ExpenseLine) -> date:
+        return line.spent_on
+
+    def delete_work(self, line: fa.ExpenseLine, reason: str) -> Callable[[], None]:
+        replica, actor = self._ctx.replica, self._ctx.actor
+        return lambda: fa.delete_expense(replica, actor, line.id, reason)
 
 
 SALARY_COLUMNS: list[Column[fa.SalaryLine]] = [
@@ -319,9 +408,12 @@ SALARY_COLUMNS: list[Column[fa.SalaryLine]] = [
 ]
 
 
-class SalariesTab(_ListTab):
+class SalariesTab(_EditableTab):
     """Salary payments; a faculty member's hourly pay is offered from the sessions they
-    completed in the month at their hourly rate."""
+    completed in the month at their hourly rate. The chosen payment can be corrected or
+    deleted with a reason."""
+
+    noun = "salary payment"
 
     def __init__(self, ctx: AppContext, branches: Sequence[fa.BranchChoice],
                  parent: QWidget | None = None) -> None:
@@ -348,8 +440,7 @@ class SalariesTab(_ListTab):
         self.form.addRow("Paid on", self.paid_on)
         self.branch = branch_combo(branches, with_all=False)
         self.form.addRow("Branch", self.branch)
-        self.button("Record salary payment", self.add)
-        self.buttons.addStretch(1)
+        self.edit_controls(self.button("Record salary payment", self.add))
         self.month.dateChanged.connect(lambda _d: self._load_staff())
         self.person.currentIndexChanged.connect(lambda _i: self._on_person())
         self.basis.currentIndexChanged.connect(lambda _i: self._on_basis())
@@ -370,7 +461,8 @@ class SalariesTab(_ListTab):
             self.person.addItem(f"{s.name} ({s.role})", s.user_id)
         self.person.setCurrentIndex(max(0, index_of(self.person, chosen)))
         self.person.blockSignals(False)
-        self._on_person()
+        if self.editing is None:  # a payment being corrected keeps its own hours and rate
+            self._on_person()
 
     def _on_person(self) -> None:
         pay = self.staff.get(self.person.currentData())
@@ -403,8 +495,38 @@ class SalariesTab(_ListTab):
                   "branch_id": self.branch.currentData(), "amount": self.amount.text(),
                   "hours": self.hours.text(), "rate": self.rate.text()}
         name = self.person.currentText()
+        if self.editing is not None:
+            row_id = self.editing.id
+            self.run(lambda: fa.update_salary(replica, actor, row_id, **values),
+                     lambda paid: self._on_paid(f"Corrected: {money(paid)} to {name}."))
+            return
         self.run(lambda: fa.pay_salary(replica, actor, **values),
-                 lambda result: self.saved(f"Paid {money(result[1])} to {name}.")(result))
+                 lambda result: self._on_paid(f"Paid {money(result[1])} to {name}."))
+
+    def _on_paid(self, text: str) -> None:
+        self.end_edit()
+        self.saved(text)(None)
+
+    def load(self, line: fa.SalaryLine) -> None:
+        # The month first: it reloads the staff list, which then keeps the chosen person.
+        self.month.setDate(QDate(line.month.year, line.month.month, 1))
+        self.person.setCurrentIndex(max(0, index_of(self.person, line.user_id)))
+        self.basis.setCurrentIndex(max(0, self.basis.findData(line.basis)))
+        self.hours.setText("" if line.hours is None else str(line.hours))
+        self.rate.setText("" if line.rate is None else str(line.rate))
+        self.amount.setText(str(line.amount) if line.hours is None else "")
+        self.paid_on.setDate(QDate(line.paid_on.year, line.paid_on.month, line.paid_on.day))
+        self.branch.setCurrentIndex(max(0, index_of(self.branch, line.branch_id)))
+
+    def clear_form(self) -> None:
+        self.amount.clear()
+
+    def day_of(self, line: fa.SalaryLine) -> date:
+        return line.paid_on
+
+    def delete_work(self, line: fa.SalaryLine, reason: str) -> Callable[[], None]:
+        replica, actor = self._ctx.replica, self._ctx.actor
+        return lambda: fa.delete_salary(replica, actor, line.id, reason)
 
 
 class SettingsTab(QWidget):

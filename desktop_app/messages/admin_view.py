@@ -118,7 +118,7 @@ class _ListAndEditor(QWidget, Generic[R]):
         self.model: RowsModel[R] = RowsModel([*columns, _branch_column(picker)], self)
         # The picked branch's own rows and the institute's (which speak for it where it has
         # none of its own).
-        picker.filter_rows(self.model, attrgetter("branch_id"), empty_is_everywhere=True)
+        picker.filter_rows(self.model, attrgetter("branch_id"), everywhere=True)
         self.branch_box = BranchBox(picker)
         self.view = table_view()
         self.view.setModel(self.model)

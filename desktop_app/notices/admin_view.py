@@ -185,7 +185,7 @@ class NoticesView(QWidget):
         self.notice_view.setModel(self.notices)
         self.receipt_view = table_view()
         self.receipt_view.setModel(self.receipts)
-        self.branch.filter_rows(self.notices, attrgetter("branch_id"), empty_is_everywhere=True,
+        self.branch.filter_rows(self.notices, attrgetter("branch_id"), everywhere=True,
                                 after=self._show_count)
         split.addWidget(self.notice_view)
         split.addWidget(self.receipt_view)

@@ -10,6 +10,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from decimal import ROUND_HALF_UP, Decimal
+from typing import TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
@@ -46,6 +47,7 @@ from institute_core.schema import (
     Student,
     User,
 )
+from institute_core.schema.types import utcnow
 from institute_core.validation import InvalidInput
 
 Branches = Collection[uuid.UUID] | None  # None: every branch
@@ -200,6 +202,7 @@ class ExpenseLine:
     note: str
     branch: str
     entered_by: str
+    branch_id: uuid.UUID | None = None
 
 
 def _branch_names(session: Session) -> dict[uuid.UUID, str]:
@@ -219,16 +222,20 @@ def expense_lines(replica: Replica, actor: Actor, branches: Branches = None
             query = query.where(Expense.branch_id.in_(list(branches)))
         return tuple(ExpenseLine(e.id, e.spent_on, e.category, e.amount, e.note or "",
                                  names.get(e.branch_id, "—") if e.branch_id else "—",
-                                 _name(f, lname))
+                                 _name(f, lname), e.branch_id)
                      for e, f, lname in session.execute(query))
+
+
+def _expense_values(category: str, amount: object) -> Decimal:
+    if category not in {c.value for c in ExpenseCategory}:
+        raise InvalidInput("expenses", "category", "choose a category", category)
+    return _amount("expenses", "amount", amount, "Expense amount")
 
 
 def add_expense(replica: Replica, actor: Actor, *, category: str, amount: object,
                 spent_on: date, note: str | None, branch_id: uuid.UUID | None) -> uuid.UUID:
     """An admin records money spent (rent, utilities, ...), in a branch."""
-    if category not in {c.value for c in ExpenseCategory}:
-        raise InvalidInput("expenses", "category", "choose a category", category)
-    value = _amount("expenses", "amount", amount, "Expense amount")
+    value = _expense_values(category, amount)
     with replica.write(actor) as session:
         require(session, actor.user_id, EXPENSES, "recording expenses")
         row = Expense(category=category, amount=value, spent_on=spent_on,
@@ -237,6 +244,46 @@ def add_expense(replica: Replica, actor: Actor, *, category: str, amount: object
         session.add(row)
         session.flush()
         return row.id
+
+
+_MoneyOut = TypeVar("_MoneyOut", Expense, SalaryPayment)
+
+
+def _live(session: Session, model: type[_MoneyOut], row_id: uuid.UUID, what: str
+          ) -> _MoneyOut:
+    row = session.get(model, row_id)
+    if row is None or row.deleted_at is not None:
+        raise LookupError(f"no {what} with id {row_id} (deleted, or not on this desk)")
+    return row
+
+
+def update_expense(replica: Replica, actor: Actor, expense_id: uuid.UUID, *, category: str,
+                   amount: object, spent_on: date, note: str | None,
+                   branch_id: uuid.UUID | None) -> None:
+    """An admin corrects a mistyped expense; the audit log keeps what it was."""
+    value = _expense_values(category, amount)
+    with replica.write(actor) as session:
+        require(session, actor.user_id, EXPENSES, "correcting expenses")
+        row = _live(session, Expense, expense_id, "expense")
+        row.category, row.amount, row.spent_on = category, value, spent_on
+        row.note, row.branch_id = (note or "").strip() or None, branch_id
+
+
+def _delete(replica: Replica, actor: Actor, model: type[_MoneyOut],
+            row_id: uuid.UUID, reason: str, what: str) -> None:
+    """A mistaken row of money out deleted with why: a soft delete, so the reason, who and
+    when travel to every desk and stay in the audit log."""
+    if not reason.strip():
+        raise InvalidInput(model.__tablename__, "deleted_reason",
+                           f"is required: why is this {what} deleted?")
+    with replica.write(actor) as session:
+        require(session, actor.user_id, EXPENSES, f"deleting {what}s")
+        row = _live(session, model, row_id, what)
+        row.deleted_at, row.deleted_reason = utcnow(), reason.strip()
+
+
+def delete_expense(replica: Replica, actor: Actor, expense_id: uuid.UUID, reason: str) -> None:
+    _delete(replica, actor, Expense, expense_id, reason, "expense")
 
 
 # --- salaries ---------------------------------------------------------------------------------
@@ -288,6 +335,9 @@ class SalaryLine:
     amount: Decimal
     paid_on: date
     branch: str
+    user_id: uuid.UUID | None = None
+    branch_id: uuid.UUID | None = None
+    note: str = ""
 
 
 def salary_lines(replica: Replica, actor: Actor, branches: Branches = None
@@ -303,8 +353,25 @@ def salary_lines(replica: Replica, actor: Actor, branches: Branches = None
             query = query.where(SalaryPayment.branch_id.in_(list(branches)))
         return tuple(SalaryLine(s.id, _name(f, lname, email), s.month, s.basis, s.hours, s.rate,
                                 s.amount, s.paid_on,
-                                names.get(s.branch_id, "—") if s.branch_id else "—")
+                                names.get(s.branch_id, "—") if s.branch_id else "—",
+                                s.user_id, s.branch_id, s.note or "")
                      for s, f, lname, email in session.execute(query))
+
+
+def _salary_values(basis: str, amount: object, hours: object, rate: object
+                   ) -> tuple[Decimal | None, Decimal | None, Decimal]:
+    """(hours, rate, amount) of a month's pay: fixed (the amount) or hourly (hours × rate, to
+    the paisa)."""
+    if basis == SalaryBasis.HOURLY.value:
+        h = _optional_decimal("salary_payments", "hours", hours, None, "Hours")
+        r = _optional_decimal("salary_payments", "rate", rate, None, "Rate")
+        if not h or not r:
+            raise InvalidInput("salary_payments", "hours",
+                               "hourly pay needs the hours taught and the rate")
+        return h, r, (h * r).quantize(PAISA, rounding=ROUND_HALF_UP)
+    if basis == SalaryBasis.FIXED.value:
+        return None, None, _amount("salary_payments", "amount", amount, "Salary")
+    raise InvalidInput("salary_payments", "basis", "fixed or hourly", basis)
 
 
 def pay_salary(replica: Replica, actor: Actor, *, user_id: uuid.UUID, month: date,
@@ -313,18 +380,7 @@ def pay_salary(replica: Replica, actor: Actor, *, user_id: uuid.UUID, month: dat
                note: str | None = None) -> tuple[uuid.UUID, Decimal]:
     """An admin records a month's pay: fixed (the amount) or hourly (hours × rate, to the
     paisa). Returns the row's id and the amount paid."""
-    if basis == SalaryBasis.HOURLY.value:
-        h = _optional_decimal("salary_payments", "hours", hours, None, "Hours")
-        r = _optional_decimal("salary_payments", "rate", rate, None, "Rate")
-        if not h or not r:
-            raise InvalidInput("salary_payments", "hours",
-                               "hourly pay needs the hours taught and the rate")
-        value = (h * r).quantize(PAISA, rounding=ROUND_HALF_UP)
-    elif basis == SalaryBasis.FIXED.value:
-        h = r = None
-        value = _amount("salary_payments", "amount", amount, "Salary")
-    else:
-        raise InvalidInput("salary_payments", "basis", "fixed or hourly", basis)
+    h, r, value = _salary_values(basis, amount, hours, rate)
     with replica.write(actor) as session:
         require(session, actor.user_id, EXPENSES, "paying salaries")
         if session.get(User, user_id) is None:
@@ -336,6 +392,28 @@ def pay_salary(replica: Replica, actor: Actor, *, user_id: uuid.UUID, month: dat
         session.add(row)
         session.flush()
         return row.id, value
+
+
+def update_salary(replica: Replica, actor: Actor, salary_id: uuid.UUID, *,
+                  user_id: uuid.UUID, month: date, basis: str, paid_on: date,
+                  branch_id: uuid.UUID | None, amount: object = None, hours: object = None,
+                  rate: object = None, note: str | None = None) -> Decimal:
+    """An admin corrects a mistyped salary payment (the audit log keeps what it was); returns
+    the amount it now says was paid."""
+    h, r, value = _salary_values(basis, amount, hours, rate)
+    with replica.write(actor) as session:
+        require(session, actor.user_id, EXPENSES, "correcting salary payments")
+        row = _live(session, SalaryPayment, salary_id, "salary payment")
+        if session.get(User, user_id) is None:
+            raise LookupError(f"no staff member with id {user_id}")
+        row.user_id, row.month, row.basis = user_id, month.replace(day=1), basis
+        row.hours, row.rate, row.amount, row.paid_on = h, r, value, paid_on
+        row.branch_id, row.note = branch_id, (note or "").strip() or None
+        return value
+
+
+def delete_salary(replica: Replica, actor: Actor, salary_id: uuid.UUID, reason: str) -> None:
+    _delete(replica, actor, SalaryPayment, salary_id, reason, "salary payment")
 
 
 # --- defaulters' follow-ups -------------------------------------------------------------------

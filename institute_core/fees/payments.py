@@ -23,7 +23,7 @@ from institute_core.fees import gst
 from institute_core.fees.access import REFUND, require_admin, require_money_access
 from institute_core.fees.ledger import ledger_of
 from institute_core.fees.money import ZERO, entered
-from institute_core.numbering import SERIES_STATE_KEY, branch_label, next_number
+from institute_core.numbering import SERIES_STATE_KEY, next_number, number_branch
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     Branch,
@@ -96,19 +96,14 @@ class Taken:
     advance: Decimal  # not allocated to any due: the student's credit
 
 
-# The longest number without a branch code: "2026-27/" + an 8-character series + "/000123".
-_PLAIN_LONGEST = 8 + 8 + 1 + 6
-
-
 def branch_code(session: Session, branch_id: uuid.UUID | None) -> str | None:
     """The code a receipt or credit note of `branch_id` starts with (`MAIN/2026-27/D07/000123`:
     each branch's receipts read as its own series), or None when its code would not fit the
     number's column (the number is then plain; its series alone keeps it unique)."""
     if branch_id is None:
         return None
-    label = branch_label(session.execute(select(Branch.code).where(
-        Branch.id == branch_id)).scalar())
-    return label if label and len(label) + 1 + _PLAIN_LONGEST <= NUMBER_LENGTH else None
+    return number_branch(session.execute(select(Branch.code).where(
+        Branch.id == branch_id)).scalar(), NUMBER_LENGTH)
 
 
 def take_payment(replica: Replica, actor: Actor, request: PaymentRequest,

@@ -289,7 +289,8 @@ class Expense(Synced, Base):
     __tablename__ = "expenses"
     __table_args__ = (
         Index("ix_expenses_spent_on", "spent_on"),
-        *checks(one_of("category", ExpenseCategory), positive("amount")),
+        *checks(one_of("category", ExpenseCategory), positive("amount"),
+                not_blank("deleted_reason")),
     )
 
     category: Mapped[str] = mapped_column(String(20))
@@ -301,6 +302,9 @@ class Expense(Synced, Base):
     # The branch it belongs to (migration 0016): whose money it was.
     branch_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"))
+    # Why an admin deleted a mistaken row (migration 0019); the audit log keeps it with who
+    # deleted it and when.
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class SalaryPayment(Synced, Base):
@@ -311,7 +315,7 @@ class SalaryPayment(Synced, Base):
         Index("ix_salary_payments_user_id", "user_id"),
         Index("ix_salary_payments_paid_on", "paid_on"),
         *checks(one_of("basis", SalaryBasis), positive("amount"), between("hours", 0, None),
-                between("rate", 0, None)),
+                between("rate", 0, None), not_blank("deleted_reason")),
     )
 
     user_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
@@ -328,6 +332,8 @@ class SalaryPayment(Synced, Base):
     # The branch it belongs to (migration 0016): whose payroll it was.
     branch_id: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("branches.id", ondelete="CASCADE"))
+    # Why an admin deleted a mistaken row (migration 0019), as for expenses.
+    deleted_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class FeeFollowUp(Synced, Base):

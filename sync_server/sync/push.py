@@ -25,7 +25,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
-from institute_core.numbering import branch_label, in_series, parse
+from institute_core.numbering import branch_label, in_series, number_branch, parse
 from institute_core.schema import (
     MODEL_BY_TABLE,
     table_of,
@@ -344,6 +344,8 @@ class _Applier:
                     f"device's series ({self.series or 'none given yet'}): expected "
                     "<financial year>/<series>/<sequence>, e.g. 2026-27/D07/000123")
             self._check_branch_code(table_name, column, values.get(column))
+            if "branch_id" in table_of(table_name).c:
+                self._check_own_branch(table_name, column, values)
 
     def _check_branch_code(self, table_name: str, column: str, value: Any) -> None:
         """A number that starts with a branch code (a certificate's) must name a real branch:
@@ -361,6 +363,31 @@ class _Applier:
         if not self.store.memo[memo_key]:
             raise Refused(f"{table_name}.{column}: {value!r} starts with {parsed.branch!r}, "
                           "which is the code of no branch")
+
+    def _check_own_branch(self, table_name: str, column: str,
+                          values: Mapping[str, Any]) -> None:
+        """Money numbered in a branch (a receipt, a credit note) carries that branch's code, so
+        a desk cannot issue a number that reads as another branch's series. A plain number is
+        allowed (it claims no branch: receipts before branch codes, a code too long to fit)."""
+        parsed = parse(values.get(column))
+        if parsed is None or parsed.branch is None:
+            return
+        branch_id = values.get("branch_id")
+        memo_key = ("number-branch", branch_id)
+        if memo_key not in self.store.memo:
+            branches = table_of("branches")
+            code = None if branch_id is None else self.store.connection().execute(
+                select(branches.c.code).where(branches.c.id == branch_id)).scalar()
+            room = getattr(table_of(table_name).c[column].type, "length", None) or 0
+            self.store.memo[memo_key] = number_branch(code, room)
+        expected = self.store.memo[memo_key]
+        if parsed.branch != expected:
+            raise Refused(
+                f"{table_name}.{column}: {values.get(column)!r} starts with {parsed.branch!r}, "
+                f"but the row's branch_id is of "
+                + (f"the branch coded {expected!r}" if expected else "a branch whose numbers "
+                   "carry no code")
+                + ": a number must carry the code of its own branch")
 
     def _new_link(self, table_name: str, old: Mapping[str, Any] | None,
                   new: Mapping[str, Any]) -> tuple[uuid.UUID, str, uuid.UUID] | None:

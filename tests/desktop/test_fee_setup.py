@@ -176,3 +176,73 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
                                                                D("10"))
     setup.tabs.setCurrentWidget(settings)
     _shot(setup, "fees-setup-settings")
+
+
+def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type: ignore[no-untyped-def]
+        qtbot, admin_ctx: AppContext, replica: Replica, institute: Institute) -> None:
+    """Edit selected loads the row into the form and Save changes corrects it; a wrong value is
+    named under the form and changes nothing; Delete selected needs a reason."""
+    view = FeesView(admin_ctx)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: view.branch.count() == 3)
+    setup = view.open_setup()
+    qtbot.addWidget(setup)
+    setup.resize(1000, 640)
+
+    expenses = setup.expenses
+    qtbot.waitUntil(lambda: expenses.branch.findText("North") >= 0, timeout=10000)
+    expenses.amount.setText("4500")
+    expenses.note.setText("Decmber rent")
+    expenses.add()
+    qtbot.waitUntil(lambda: expenses.model.rowCount() == 1, timeout=10000)
+    expenses.table.setCurrentIndex(expenses.model.index(0, 0))
+    expenses.edit_button.click()
+    assert (expenses.amount.text(), expenses.note.text()) == ("4500.00", "Decmber rent")
+    assert expenses._add_button.text() == "Save changes"
+    expenses.amount.setText("-1")
+    expenses.add()
+    qtbot.waitUntil(lambda: "amount" in expenses.message.text().lower()
+                    and "saved" not in expenses.message.text(), timeout=10000)
+    assert rows(replica, "SELECT amount FROM expenses") == [(4500,)]
+    expenses.amount.setText("45000")
+    expenses.note.setText("December rent")
+    expenses.branch.setCurrentIndex(expenses.branch.findText("North"))
+    expenses.add()
+    qtbot.waitUntil(lambda: "corrected" in expenses.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: expenses.model.row_at(0).amount == D("45000"), timeout=10000)
+    assert rows(replica, "SELECT amount, note, branch_id FROM expenses") == [
+        (45000, "December rent", NORTH.hex)]
+    assert expenses._add_button.text() == "Add expense"
+    expenses.table.setCurrentIndex(expenses.model.index(0, 0))
+    expenses.reason.setText("Ada: a rent I meant to test")
+    setup.tabs.setCurrentWidget(expenses)
+    _shot(setup, "fees-setup-expenses-edit")
+
+    salaries = setup.salaries
+    qtbot.waitUntil(lambda: salaries.person.count() >= 3)
+    salaries.person.setCurrentIndex(salaries.person.findText("Ada Admin (admin)"))
+    salaries.basis.setCurrentIndex(salaries.basis.findData("fixed"))
+    salaries.amount.setText("4000")
+    salaries.add()
+    qtbot.waitUntil(lambda: salaries.model.rowCount() == 1, timeout=10000)
+    salaries.table.setCurrentIndex(salaries.model.index(0, 0))
+    salaries.edit_button.click()
+    assert salaries.amount.text() == "4000.00"
+    salaries.amount.setText("40000")
+    salaries.add()
+    qtbot.waitUntil(lambda: "Corrected" in salaries.message.text(), timeout=10000)
+    qtbot.waitUntil(lambda: salaries.model.row_at(0).amount == D("40000"), timeout=10000)
+    assert rows(replica, "SELECT COUNT(*), SUM(amount) FROM salary_payments") == [(1, 40000)]
+
+    # Deleting without a reason is refused, naming it; with one the row leaves the list.
+    salaries.table.setCurrentIndex(salaries.model.index(0, 0))
+    salaries.delete_button.click()
+    qtbot.waitUntil(lambda: "why" in salaries.message.text().lower(), timeout=10000)
+    assert salaries.model.rowCount() == 1
+    salaries.reason.setText("paid twice")
+    salaries.delete_button.click()
+    qtbot.waitUntil(lambda: salaries.model.rowCount() == 0, timeout=10000)
+    assert "deleted" in salaries.message.text()
+    assert rows(replica, "SELECT deleted_reason FROM salary_payments") == [("paid twice",)]
+    setup.tabs.setCurrentWidget(salaries)
+    _shot(setup, "fees-setup-salaries-deleted")

@@ -12,11 +12,13 @@ from pathlib import Path
 
 import pytest
 
+from institute_core.audit.log import AuditFilter, list_entries
 from institute_core.enums import DiscountKind, DiscountReason, PlanKind
 from institute_core.fees import admin as fa
 from institute_core.fees.access import MoneyAccessDenied
 from institute_core.fees.discounts import Discount
 from institute_core.fees.dues import dues_list
+from institute_core.fees.money_reports import income_and_expenses
 from institute_core.fees.plans import (
     PlanRequest,
     add_discount,
@@ -26,7 +28,14 @@ from institute_core.fees.plans import (
     make_plan,
 )
 from institute_core.replica import Actor, Replica
-from institute_core.schema import MAIN_BRANCH_ID, Branch, Faculty, LearningSession
+from institute_core.schema import (
+    MAIN_BRANCH_ID,
+    Branch,
+    Expense,
+    Faculty,
+    LearningSession,
+    SalaryPayment,
+)
 from institute_core.validation import InvalidInput
 from tests.reports.sql import rows
 from tests.services.fixtures import Institute
@@ -250,3 +259,85 @@ def test_the_dashboard_money_tiles_of_each_branch_add_up_to_the_whole(
     assert parts[1].collected_today == D("7000.00")  # 3,000 + 4,000 taken in North
     for field in ("collected_today", "collected_month", "outstanding", "overdue_students"):
         assert sum(getattr(p, field) for p in parts) == getattr(whole, field), field
+
+
+def test_an_admin_corrects_and_deletes_expense_and_salary_rows_with_a_trail(
+        replica: Replica, institute: Institute, admin: Actor, counselor: Actor) -> None:
+    """A mistyped expense or salary row is corrected (the lists and the income report show the
+    new figures; the audit log keeps what it was) or deleted with a reason (gone from every
+    list and report, the reason kept with who and when); a bad value names its field and
+    changes nothing; a counselor can do neither."""
+    expense = fa.add_expense(replica, admin, category="rent", amount="4500", spent_on=TODAY,
+                             note="Decmber rent", branch_id=MAIN_BRANCH_ID)
+    fa.update_expense(replica, admin, expense, category="rent", amount="45000",
+                      spent_on=TODAY, note="December rent", branch_id=MAIN_BRANCH_ID)
+    [line] = fa.expense_lines(replica, admin)
+    assert (line.amount, line.note, line.branch_id) == (D("45000.00"), "December rent",
+                                                        MAIN_BRANCH_ID)
+    trail = list_entries(replica, _Viewer(), AuditFilter(table_name="expenses",
+                                                         row_id=expense))
+    assert any(e.old_values and e.new_values and D(str(e.old_values["amount"])) == D("4500")
+               and D(str(e.new_values["amount"])) == D("45000") for e in trail)
+
+    # Bad corrections name the field and leave the row as it was.
+    for bad, field in (({"category": "party"}, "category"), ({"amount": "0"}, "amount"),
+                       ({"amount": "12.345"}, "amount")):
+        values = {"category": "rent", "amount": "10", **bad}
+        with pytest.raises(InvalidInput) as refused:
+            fa.update_expense(replica, admin, expense, spent_on=TODAY, note=None,
+                              branch_id=None, **values)  # type: ignore[arg-type]
+        assert refused.value.field == field
+    assert fa.expense_lines(replica, admin)[0].amount == D("45000.00")
+    with pytest.raises(MoneyAccessDenied):
+        fa.update_expense(replica, counselor, expense, category="rent", amount="1",
+                          spent_on=TODAY, note=None, branch_id=None)
+    with pytest.raises(MoneyAccessDenied):
+        fa.delete_expense(replica, counselor, expense, "mine")
+
+    salary, _paid = fa.pay_salary(replica, admin, user_id=institute.counselor_id,
+                                  month=date(2026, 11, 1), basis="fixed", amount="2800",
+                                  paid_on=TODAY, branch_id=MAIN_BRANCH_ID)
+    paid = fa.update_salary(replica, admin, salary, user_id=institute.counselor_id,
+                            month=date(2026, 11, 15), basis="hourly", paid_on=TODAY,
+                            branch_id=MAIN_BRANCH_ID, hours="40", rate="700.25")
+    assert paid == D("28010.00")
+    [pay] = fa.salary_lines(replica, admin)
+    assert (pay.amount, pay.basis, pay.hours, pay.month, pay.user_id) == (
+        D("28010.00"), "hourly", D("40.00"), date(2026, 11, 1), institute.counselor_id)
+    with pytest.raises(InvalidInput) as refused:
+        fa.update_salary(replica, admin, salary, user_id=institute.counselor_id,
+                         month=TODAY, basis="weekly", paid_on=TODAY, branch_id=None)
+    assert refused.value.field == "basis"
+
+    with replica.read() as session:
+        report = income_and_expenses(session, date(2026, 12, 1), TODAY)
+    assert report.tables[0].rows[0][3:5] == [D("45000.00"), D("28010.00")]
+
+    # Deleting needs a reason; it then leaves every list and report, with its reason kept.
+    for delete, row_id in ((fa.delete_expense, expense), (fa.delete_salary, salary)):
+        with pytest.raises(InvalidInput) as refused:
+            delete(replica, admin, row_id, "  ")
+        assert refused.value.field == "deleted_reason"
+    fa.delete_expense(replica, admin, expense, "entered twice")
+    fa.delete_salary(replica, admin, salary, "paid by the other branch")
+    assert fa.expense_lines(replica, admin) == () and fa.salary_lines(replica, admin) == ()
+    with replica.read() as session:
+        assert income_and_expenses(session, date(2026, 12, 1), TODAY).tables[0].rows == []
+    with replica.read() as session:
+        gone = session.get(Expense, expense)
+        assert gone is not None and gone.deleted_reason == "entered twice"
+        assert session.get(SalaryPayment, salary).deleted_reason == "paid by the other branch"  # type: ignore[union-attr]
+    deleted = [e for e in list_entries(replica, _Viewer(), AuditFilter(
+        table_name="expenses", row_id=expense)) if (e.new_values or {}).get("deleted_reason")]
+    assert [(e.user_id, e.new_values["deleted_reason"]) for e in deleted] == [  # type: ignore[index]
+        (institute.admin_id, "entered twice")]
+    with pytest.raises(LookupError):  # a deleted row is no longer corrected
+        fa.update_expense(replica, admin, expense, category="rent", amount="1",
+                          spent_on=TODAY, note=None, branch_id=None)
+
+
+class _Viewer:
+    """Who reads the audit log in these tests: an admin."""
+
+    role = "admin"
+    permissions = frozenset({"audit.view"})

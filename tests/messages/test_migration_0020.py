@@ -17,7 +17,6 @@ from institute_core import migrations
 from institute_core.ids import natural_id
 from institute_core.schema import MAIN_BRANCH_ID
 
-
 # SQLite has no now(): the rows say when they were made, as the unit of work writes them.
 STAMPS, NOW = "created_at, updated_at, version", ":t, :t, 1"
 T = datetime(2026, 12, 1, 10, tzinfo=UTC)

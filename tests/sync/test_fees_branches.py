@@ -167,3 +167,43 @@ def test_a_discount_above_the_branch_limit_waits_for_an_admin_and_cannot_be_forg
     [row] = _server(url, FeeDiscount, FeeDiscount.id == large)
     assert (row["status"], row["approved_by"]) == ("approved", admin.user_id)  # type: ignore[index]
     assert row["approved_at"] is not None  # type: ignore[index]
+
+
+def test_a_receipt_number_must_carry_the_code_of_its_own_branch(
+        institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path) -> None:
+    """A desk may not issue a receipt that reads as another branch's series: the server refuses
+    a payment whose number's branch code is not its branch_id's, naming the field, and stores
+    nothing; the same desk's honest receipt in that branch goes through."""
+    url = institute.url
+    admin, _ = open_desk(desks, tmp_path, server.base_url, institute.emails["admin"])
+    actor = admin.replica.actor(admin.user_id)
+    north = save_branch(admin.replica, actor, Admin(), name="North", code="NOR")
+    subject, _topics = add_subject(admin.replica, admin.user_id)
+    student = add_student(admin.replica, admin.user_id, "ENR-M2", subject_id=subject,
+                          faculty_id=institute.faculty, counselor_id=institute.counselor)
+    _plan(admin, student)
+    assert not _sync(admin).rejected
+
+    series = admin.replica.get_state(SERIES_STATE_KEY)
+    with admin.replica.write(actor) as s:
+        # A Main student's money, numbered as North's (an admin desk may serve both branches).
+        forged = Payment(student_id=student, paid_on=TODAY, amount=D("100"), mode="cash",
+                         receipt_no=next_number(s, "payments", "receipt_no", series, TODAY,
+                                                branch="NOR"),
+                         received_by=admin.user_id, branch_id=MAIN_BRANCH_ID)
+        s.add(forged)
+        forged_no = forged.receipt_no
+    assert forged_no.startswith("NOR/")
+    report = _sync(admin)
+    assert [r.table for r in report.rejected] == ["payments"]
+    reason = report.rejected[0].reason
+    assert "payments.receipt_no" in reason and "'NOR'" in reason and "'MAIN'" in reason
+    assert _server(url, Payment, Payment.receipt_no == forged_no) == []
+
+    # The desk's own numbering gives a Main receipt Main's code, which the server accepts.
+    taken = take_payment(admin.replica, actor, PaymentRequest(student, "5000", "cash"), TODAY)
+    assert taken.receipt_no.startswith("MAIN/")
+    assert not _sync(admin).rejected
+    [row] = _server(url, Payment, Payment.receipt_no == taken.receipt_no)
+    assert row["branch_id"] == MAIN_BRANCH_ID  # type: ignore[index]
+    assert north != MAIN_BRANCH_ID
