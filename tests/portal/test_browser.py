@@ -161,16 +161,21 @@ def test_the_verification_page_for_valid_revoked_and_unknown(
         assert admin.push(admin.change("certificates", revoked, {
             "revoked_at": new_row()["created_at"], "revoked_reason": "Issued by mistake"},
             base_version=results[2]["version"]))[0]["outcome"] == "applied"
-    for page in _page(chromium, PHONE):
-        expected = {tokens[valid]: "Valid certificate", tokens[revoked]: "Issued by mistake",
-                    uuid.uuid4().hex: "Unknown certificate"}
-        for (token, words), name in zip(expected.items(), ("valid", "revoked", "unknown"),
-                                        strict=True):
-            page.goto(f"{portal_server.base_url}/portal/verify/{token}")
-            assert words in page.content()
-            assert (portal_world.bob.name in page.content()) == (name != "unknown")
-            assert _fits(page)
-            page.screenshot(path=str(shots / f"verify-360-{name}.png"), full_page=True)
+    expected = {tokens[valid]: "Valid certificate", tokens[revoked]: "Issued by mistake",
+                uuid.uuid4().hex: "Unknown certificate"}
+    for viewport in (PHONE, DESKTOP):
+        for page in _page(chromium, viewport):
+            width = viewport["width"]
+            for (token, words), name in zip(expected.items(), ("valid", "revoked", "unknown"),
+                                            strict=True):
+                page.goto(f"{portal_server.base_url}/portal/verify/{token}?lang=en")
+                assert words in page.content()
+                assert (portal_world.bob.name in page.content()) == (name != "unknown")
+                assert _fits(page)
+                page.screenshot(path=str(shots / f"verify-{width}-{name}.png"), full_page=True)
+            page.goto(f"{portal_server.base_url}/portal/verify/{tokens[revoked]}?lang=hi")
+            assert "Issued by mistake" in page.content() and _fits(page)
+            page.screenshot(path=str(shots / f"verify-{width}-revoked-hi.png"), full_page=True)
 
 
 def _route_pattern(route: str) -> re.Pattern[str]:
