@@ -148,15 +148,8 @@ class Dispatcher:
                       _messages.c.channel, _messages.c.recipient, _messages.c.body,
                       _messages.c.subject, _messages.c.language,
                       _messages.c.provider_template, _messages.c.variables,
-                      _messages.c.cancelled_at, _messages.c.deleted_at,
-                      _branches.c.code.label("branch_code"))
+                      _messages.c.cancelled_at, _messages.c.deleted_at)
                .join(_messages, _messages.c.id == _deliveries.c.message_id)
-               # The branch of the student (or inquiry) a message is about: its quiet hours
-               # and sender id.
-               .outerjoin(_students, _students.c.id == _messages.c.student_id)
-               .outerjoin(_inquiries, _inquiries.c.id == _messages.c.inquiry_id)
-               .outerjoin(_branches, _branches.c.id == func.coalesce(
-                   _students.c.branch_id, _inquiries.c.branch_id))
                .where(_deliveries.c.status == DeliveryStatus.QUEUED.value,
                       or_(_deliveries.c.next_attempt_at.is_(None),
                           _deliveries.c.next_attempt_at <= now),
@@ -169,7 +162,9 @@ class Dispatcher:
             if not claimed:
                 return result
             blocked = self._opted_out(conn, claimed)
-            decided = [self._decide(row, now, blocked, result) for row in claimed]
+            branches = self._branch_codes(conn, claimed)
+            decided = [self._decide(row, now, blocked, result, branches.get(row.mid))
+                       for row in claimed]
             changes = [c for c in decided if isinstance(c, dict)]
             sends = [c for c in decided if isinstance(c, tuple)]
             # Providers answer in tens of milliseconds: the round's sends go out side by side.
@@ -193,8 +188,25 @@ class Dispatcher:
             _consents.c.contact == any_(bindparam("contacts", contacts, type_=_CONTACTS))))
         return {(r.contact, r.channel) for r in found}
 
+    def _branch_codes(self, conn: Any, claimed: Sequence[Any]) -> dict[Any, str]:
+        """The branch code of each claimed message's student (or inquiry): its quiet hours
+        and sender id. Looked up after the claim, so the locking query stays as lean as the
+        benchmark needs; none when no branch has settings of its own."""
+        if not self._settings.branch_quiet_hours and not self._settings.msg91_senders:
+            return {}
+        found = conn.execute(
+            select(_messages.c.id, _branches.c.code)
+            .outerjoin(_students, _students.c.id == _messages.c.student_id)
+            .outerjoin(_inquiries, _inquiries.c.id == _messages.c.inquiry_id)
+            .join(_branches, _branches.c.id == func.coalesce(_students.c.branch_id,
+                                                             _inquiries.c.branch_id))
+            .where(_messages.c.id == any_(bindparam("ids", [r.mid for r in claimed],
+                                                    type_=ARRAY(_messages.c.id.type)))))
+        return {r.id: r.code for r in found}
+
     def _decide(self, row: Any, now: datetime, blocked: set[tuple[str, str]],
-                result: RoundResult) -> dict[str, Any] | _Job | None:
+                result: RoundResult, branch_code: str | None = None
+                ) -> dict[str, Any] | _Job | None:
         """What to do with one claimed message: the delivery's new values, a send to make,
         or None (it stays as it is until a later round)."""
         base = {"b_id": row.id, "b_status": DeliveryStatus.QUEUED.value,
@@ -208,7 +220,7 @@ class Dispatcher:
             result.count(DeliveryStatus.BLOCKED)
             return {**base, "b_status": DeliveryStatus.BLOCKED.value,
                     "b_failure_reason": f"{row.recipient} opted out of {row.channel}"}
-        quiet = self._settings.quiet_hours_for(row.branch_code)
+        quiet = self._settings.quiet_hours_for(branch_code)
         if quiet.holds(row.channel, now):
             result.count("held")
             return {**base, "b_next_attempt_at": quiet.ends_after(now)}
@@ -220,15 +232,16 @@ class Dispatcher:
         if limit is not None and not limit.take():
             result.count("rate_limited")
             return None  # next round
-        return adapter, row, base
+        sender = self._settings.sender_for(branch_code) if row.channel == Channel.SMS else None
+        return adapter, row, {**base, "sender": sender}
 
     def _send(self, adapter: ChannelAdapter, row: Any, base: dict[str, Any], now: datetime,
               result: RoundResult) -> dict[str, Any]:
         """Hand one message to its provider (on a pool thread); the delivery's new values."""
+        base = dict(base)
         outbound = Outbound(str(row.mid), row.channel, row.recipient, row.body, row.subject,
                             row.language, row.provider_template, row.variables,
-                            self._settings.sender_for(row.branch_code)
-                            if row.channel == Channel.SMS else None)
+                            base.pop("sender", None))
         attempts = row.attempts + 1
         try:
             provider_id = adapter.send(outbound)
