@@ -26,7 +26,7 @@ from institute_core.display import date_text, money
 from institute_core.fees import desk
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import cancel_payment, record_cheque_step, refund
-from institute_core.fees.plans import HeadView, all_heads, make_plan
+from institute_core.fees.plans import HeadView, heads_for_student, make_plan
 from institute_core.validation import person_message
 
 
@@ -159,12 +159,14 @@ class StudentFeesPanel(QWidget):
         self.sig_saved.emit()
 
     def new_plan(self) -> None:
-        """Ask for a fee plan, offering the institute's fee heads (read on the database
-        worker; the dialog is a window, not a nested event loop)."""
+        """Ask for a fee plan, offering the fee heads that apply to the student (their batch's
+        override, else their subject's default, and their branch's general fees; read on the
+        database worker; the dialog is a window, not a nested event loop)."""
         if self.student_id is None:
             return
-        replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: all_heads(replica), self._open_plan, self._on_failed)
+        replica, student = self._ctx.replica, self.student_id
+        self._ctx.tasks.run_db(lambda: heads_for_student(replica, student), self._open_plan,
+                               self._on_failed)
 
     def _open_plan(self, heads: tuple[HeadView, ...]) -> None:
         if self.student_id is None:
