@@ -38,6 +38,8 @@ class Outbound:
     language: str | None = None
     provider_template: str | None = None
     variables: dict[str, Any] | None = None
+    # Files an email carries, as (file name, PDF bytes): a receipt the dispatcher drew.
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 class Transient(Exception):
@@ -87,6 +89,8 @@ class SmtpAdapter:
         domain = self._sender.rpartition("@")[2] or None
         mail["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
         mail.set_content(message.body)
+        for name, data in message.attachments:
+            mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         try:
             refused = self._connection().send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
