@@ -127,7 +127,8 @@ def main() -> int:
         by_branch = counselor_logins(engine)
         everywhere = next(c for people in by_branch.values() for c in people[1:2])
         work_everywhere(engine, everywhere[0], list(names))
-        with running_server(url, workers=args.workers) as server:
+        # A loaded shared machine can take longer than the tests' 30 s to start two workers.
+        with running_server(url, workers=args.workers, startup_timeout=180) as server:
             email, password = DEMO_LOGINS["admin"]
             rows, seconds = first_sync(Path(tmp) / "admin", server, email, password)
             print(f"baseline, administrator (every branch): {rows:,} rows in {seconds:.1f} s",

@@ -11,8 +11,9 @@ Measured, with the brief's budgets:
   reads, prediction, template) for `--pages` different students: p50/p95 (< 100 ms), with the
   process's CPU time and `/v1/health` through the same client as the baseline;
 - `--users` users on their phones against ONE server process (uvicorn on loopback), each
-  opening a portal page (schedule, progress, attendance, assessments, fees, feedback in turn) and
-  reading it for about `--think` s, for `--seconds`: errors and p50/p95 latency (p95 < 500 ms);
+  opening a portal page (schedule, progress, attendance, assessments, fees, feedback,
+  announcements, certificates in turn) and reading it for about `--think` s, for `--seconds`:
+  errors and p50/p95 latency (p95 < 500 ms);
 - baseline in the same run: the same users asking `/v1/health` the same way.
 """
 
@@ -46,7 +47,7 @@ from tests.pg import admin_url, throwaway_database  # noqa: E402
 from tests.support.server import TEST_SECRET, running_server  # noqa: E402
 
 PAGES = ("/portal/home", "/portal/progress", "/portal/attendance", "/portal/assessments",
-         "/portal/fees", "/portal/feedback")
+         "/portal/fees", "/portal/feedback", "/portal/announcements", "/portal/certificates")
 COOKIE = "portal_session"
 
 

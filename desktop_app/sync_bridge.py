@@ -8,6 +8,7 @@ pays for it.
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
     from institute_core.sync.client import SyncClient
     from institute_core.sync.device_health import DeviceHealth
     from institute_core.sync.runner import SyncProgress, SyncReport
-    from institute_core.sync.wire import UserInfo
+    from institute_core.sync.wire import GuardianCode, UserInfo
 
 ProgressSink = Callable[[int, int, str], None]
 
@@ -187,5 +188,18 @@ def device_health(replica: Replica, credentials: CredentialStore) -> list[Device
         client.transport.close()
 
 
+def guardian_code(replica: Replica, credentials: CredentialStore,
+                  student_id: uuid.UUID) -> GuardianCode:
+    """A guardian's portal sign-in code from the server (RequestRefused 403 for who may not
+    manage students, 404 for a student the server does not have yet)."""
+    from institute_core.sync.account import client_for
+
+    client = client_for(replica, credentials)
+    try:
+        return client.guardian_code(student_id)
+    finally:
+        client.transport.close()
+
+
 __all__ = ["NeedsLogin", "SyncOutcome", "connect", "credential_store", "device_health",
-           "login_online", "server_configured", "sync_once"]
+           "guardian_code", "login_online", "server_configured", "sync_once"]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import uuid
 from collections.abc import Sequence
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection, insert, select
 
+from institute_core.access import permissions as perms
 from institute_core.enums import Role
 from institute_core.ids import natural_id
 from institute_core.schema import MAIN_BRANCH_ID, table_of
@@ -40,10 +41,19 @@ def create_user(conn: Connection, *, email: str, password: str, role: str,
              "branch_id": branch, "created_at": stamp, "updated_at": stamp, "version": version}
             for branch in branches])
     faculty_id: uuid.UUID | None = None
-    if role == Role.FACULTY.value:
+    if "attendance.mark" in _grants(conn, role):  # teaching needs a faculty profile
         faculty_id = uuid.uuid4()
         conn.execute(insert(table_of("faculties")).values(
             id=faculty_id, user_id=user_id, branch_id=branches[0] if branches else MAIN_BRANCH_ID,
             employee_id=employee_id or f"EMP-{user_id.hex[:8].upper()}",
             created_at=stamp, updated_at=stamp, version=version))
     return user_id, faculty_id
+
+
+def _grants(conn: Connection, role: str) -> frozenset[str]:
+    """What role `role` grants on this server: its `roles` row (an owner's role too), else the
+    built-in set."""
+    roles = table_of("roles")
+    row = conn.execute(select(roles.c.permissions, roles.c.deleted_at)
+                       .where(roles.c.name == role)).mappings().first()
+    return perms.of_role(role, dict(row) if row is not None else None)

@@ -88,12 +88,15 @@ class BranchChoice(QObject):
         self.changed.emit()
 
     def keeps(self, branch_of: Callable[[R], Any], *, many: bool = False,
-              as_hex: bool = False) -> Callable[[R], bool] | None:
+              as_hex: bool = False, everywhere: bool = False) -> Callable[[R], bool] | None:
         """A row filter for the current pick (None: keep every row). `branch_of` gives a
-        row's branch id (a collection of them with `many`; stored hex text with `as_hex`)."""
+        row's branch id (a collection of them with `many`; stored hex text with `as_hex`);
+        with `everywhere`, a row of no branch (the syllabus) belongs to every pick."""
         if self.chosen is None:
             return None  # all my branches: the desk holds nothing else
         wanted: Collection[Any] = {self.chosen.hex if as_hex else self.chosen}
+        if everywhere:
+            wanted = {*wanted, None}
         if many:
             return lambda row: not wanted.isdisjoint(branch_of(row))  # type: ignore[attr-defined]
         return lambda row: branch_of(row) in wanted
@@ -162,14 +165,14 @@ class BranchPicker(QComboBox):
         self.choice.choose(self.itemData(index) if index > 0 else None)
 
     def filter_rows(self, model: RowsModel[R], branch_of: Callable[[R], Any], *,
-                    many: bool = False, as_hex: bool = False,
+                    many: bool = False, as_hex: bool = False, everywhere: bool = False,
                     after: Callable[[], None] | None = None) -> None:
         """Keep `model` showing the picked branch's rows from now on (its "branch" filter
         slot), calling `after` each time it changes (a count to update)."""
 
         def apply() -> None:
-            model.set_filter(self.choice.keeps(branch_of, many=many, as_hex=as_hex),
-                             slot="branch")
+            model.set_filter(self.choice.keeps(branch_of, many=many, as_hex=as_hex,
+                                               everywhere=everywhere), slot="branch")
 
         def changed() -> None:
             apply()

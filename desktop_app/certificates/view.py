@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from decimal import Decimal
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -30,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.certificates.issue import IssueDialog
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
@@ -175,7 +177,11 @@ class CertificatesView(QWidget):
         self._ctx = ctx
         self._editing: uuid.UUID | None = None
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Certificates"))
+        heading = QHBoxLayout()
+        heading.addWidget(title_label("Certificates"), 1)
+        self.branch = BranchPicker(ctx)
+        heading.addWidget(self.branch)
+        layout.addLayout(heading)
         layout.addWidget(styled_label(
             "Templates say how a certificate reads and when it is issued by itself. Each "
             "certificate gets a number (the student's branch code and this desk's series) and a "
@@ -207,6 +213,8 @@ class CertificatesView(QWidget):
         self.certificate_table = table_view()
         self.certificate_table.setModel(self.certificates)
         self.certificate_table.setAccessibleName("Issued certificates")
+        # Templates are the institute's; the certificates are their students' branches'.
+        self.branch.filter_rows(self.certificates, attrgetter("branch_id"))
         right_layout.addWidget(self.certificate_table, 1)
         buttons = QHBoxLayout()
         self.issue_button = QPushButton("Issue certificates due")

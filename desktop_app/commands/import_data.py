@@ -67,7 +67,7 @@ def _mapping(sheet: Sheet, kind: str, overrides: list[str]) -> Mapping:
 def _who(replica: Replica, email: str | None) -> tuple[uuid.UUID, str]:
     with replica.read() as session:
         user_id = (session.scalar(select(User.id).where(func.lower(User.email) == email.lower()))
-                   if email else default_author(replica, session))  # type: ignore[arg-type]
+                   if email else default_author(replica, session, "setup.import"))
         user = session.get(User, user_id) if user_id else None
         if user is None:
             raise InvalidInput("import", "--as", "no such user in this replica", email)

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
@@ -44,7 +46,11 @@ class ConflictsView(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Conflicts"))
+        heading = QHBoxLayout()
+        heading.addWidget(title_label("Conflicts"), 1)
+        self.branch = BranchPicker(ctx)
+        heading.addWidget(self.branch)
+        layout.addLayout(heading)
         layout.addWidget(styled_label(
             "When two people changed the same field before syncing, the server kept one value. "
             "Restoring the overwritten value makes it a new change that syncs like any other.",
@@ -53,6 +59,8 @@ class ConflictsView(QWidget):
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Conflicts")
+        # A conflict over the syllabus or an account concerns every branch: shown under each.
+        self.branch.filter_rows(self.model, attrgetter("branch_id"), everywhere=True)
         layout.addWidget(self.table, 1)
         self.message = styled_label("", "hint")
         layout.addWidget(self.message)

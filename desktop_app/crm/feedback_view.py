@@ -3,6 +3,7 @@ each item from pending through reviewed to resolved with an action note."""
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
@@ -20,6 +21,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
@@ -68,11 +70,17 @@ class FeedbackView(QWidget):
         left_layout = QVBoxLayout(left)
         left_layout.setContentsMargins(0, 0, 0, 0)
         self.pending_only = QCheckBox("Only pending")
-        left_layout.addWidget(self.pending_only)
+        filters = QHBoxLayout()
+        filters.addWidget(self.pending_only, 1)
+        self.branch = BranchPicker(ctx)
+        filters.addWidget(self.branch)
+        left_layout.addLayout(filters)
         self.model: RowsModel[FeedbackRow] = RowsModel(FEEDBACK_COLUMNS, self)
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Feedback")
+        # Anonymous feedback still counts in its student's branch (the name alone is hidden).
+        self.branch.filter_rows(self.model, attrgetter("branch_id"))
         left_layout.addWidget(self.table, 1)
         act = QHBoxLayout()
         self.action_note = QLineEdit()

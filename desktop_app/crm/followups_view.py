@@ -5,6 +5,7 @@ charts of the feedback."""
 from __future__ import annotations
 
 from datetime import date, datetime, time
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QDate, QModelIndex, Signal
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.crm.feedback_view import FeedbackView
 from desktop_app.crm.points_view import PointsView
@@ -68,7 +70,11 @@ class FollowUpsView(QWidget):
         self.current: FollowUpRow | None = None
         layout = QVBoxLayout(self)
         self.heading = title_label(f"Follow-ups – {long_date(self.today)}")
-        layout.addWidget(self.heading)
+        heading = QHBoxLayout()
+        heading.addWidget(self.heading, 1)
+        self.branch = BranchPicker(ctx)
+        heading.addWidget(self.branch)
+        layout.addLayout(heading)
         splitter = QSplitter()
         lists = QWidget()
         lists_layout = QVBoxLayout(lists)
@@ -83,6 +89,8 @@ class FollowUpsView(QWidget):
         self.overdue_table = table_view()
         self.overdue_table.setModel(self.overdue_model)
         self.overdue_table.setAccessibleName("Overdue")
+        for model in (self.due_model, self.overdue_model):
+            self.branch.filter_rows(model, attrgetter("branch_id"), after=self._show_counts)
         for w in (self.due_title, self.due_table, self.overdue_title, self.overdue_table):
             lists_layout.addWidget(w)
         splitter.addWidget(lists)
@@ -183,18 +191,23 @@ class FollowUpsView(QWidget):
     def _on_loaded(self, board: FollowUpBoard) -> None:
         self.due_model.set_rows(board.due_today)
         self.overdue_model.set_rows(board.overdue)
-        self.due_title.setText(f"Due today ({len(board.due_today)})")
-        self.overdue_title.setText(f"Overdue ({len(board.overdue)})")
+        self._show_counts()
         self.current = None
         self.complete_button.setEnabled(False)
-        self.picked.setText("Select a follow-up to complete it." if board.due_today
-                            or board.overdue else "Nothing due. Well done.")
-        first = self.due_table if board.due_today else self.overdue_table
+        shown = self.due_model.rowCount() + self.overdue_model.rowCount()
+        self.picked.setText("Select a follow-up to complete it." if shown
+                            else "Nothing due. Well done.")
+        first = self.due_table if self.due_model.rowCount() else self.overdue_table
         model = first.model()
         if model.rowCount():
             first.setCurrentIndex(model.index(0, 0))
             first.setFocus()
         self.sig_loaded.emit()
+
+    def _show_counts(self) -> None:
+        """The lists' titles count what is shown (the picked branch's)."""
+        self.due_title.setText(f"Due today ({self.due_model.rowCount()})")
+        self.overdue_title.setText(f"Overdue ({self.overdue_model.rowCount()})")
 
     def _on_pick(self, model: RowsModel[FollowUpRow], current: QModelIndex) -> None:
         if not current.isValid():

@@ -21,10 +21,11 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.fees.panel import StudentFeesPanel
+from desktop_app.fees.panel import StudentFeesPanel, open_pdf
 from desktop_app.messages.student_panel import StudentMessagesPanel
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
 from desktop_app.students.enrollment_dialog import EnrollmentDialog
+from desktop_app.students.portal_code import ISSUE_CODES, GuardianCodePrinter, PrintedCode
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import date_text, time_text, weekday_date
 from institute_core.enums import AssessmentType
@@ -63,6 +64,16 @@ class StudentPageView(QWidget):
         head = QHBoxLayout()
         self.title = title_label("Student")
         head.addWidget(self.title, 1)
+        # A guardian the messages cannot reach gets a printed portal code (administrators).
+        self.code_button = QPushButton("Guardian portal code…")
+        self.code_button.setToolTip("Ask the server for a one-time sign-in code for this "
+                                    "student's parent or guardian and print it")
+        self.code_button.setVisible(self._ctx.user.may(ISSUE_CODES))
+        self.code_button.clicked.connect(self._on_guardian_code)
+        head.addWidget(self.code_button)
+        self.codes = GuardianCodePrinter(ctx, self)
+        self.codes.sig_printed.connect(self._on_code_printed)
+        self.codes.sig_failed.connect(self._on_code_failed)
         back = QPushButton("Back to the list")
         back.clicked.connect(self.sig_back)
         head.addWidget(back)
@@ -254,6 +265,25 @@ class StudentPageView(QWidget):
         replica, actor, marks = self._ctx.replica, self._ctx.actor, self.a_marks.text()
         self._ctx.tasks.run_db(lambda: assessments.grade(replica, actor, line.id, marks),
                                self._on_saved, lambda e: self.message.setText(person_message(e)))
+
+    def _on_guardian_code(self) -> None:
+        page = self.student
+        if page is None:
+            return
+        self.code_button.setEnabled(False)
+        self.message.setText("Asking the server for a sign-in code…")
+        self.codes.print_code(page.id, page.name, page.enrollment_no)
+
+    def _on_code_printed(self, printed: PrintedCode) -> None:
+        self.code_button.setEnabled(True)
+        self.message.setText(f"Sign-in code for the guardian: {printed.code}, valid once until "
+                             f"{printed.until}; slip saved as {printed.path.name}.")
+        self.message.setToolTip(str(printed.path))
+        open_pdf(printed.path)
+
+    def _on_code_failed(self, text: str) -> None:
+        self.code_button.setEnabled(True)
+        self.message.setText(text)
 
     def _on_saved(self, _result: object) -> None:
         self.a_title.clear()

@@ -11,7 +11,7 @@ import uuid
 from collections.abc import Iterable
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
 from institute_core.access import permissions as perms
@@ -87,3 +87,12 @@ def counselling_roles(session: Session) -> list[str]:
     return sorted(name for name, granted in rows
                   if {"students.counsel"} <= perms.of_role(name, {"permissions": granted})
                   and "students.manage" not in perms.of_role(name, {"permissions": granted}))
+
+
+def roles_holding(session: Session | Connection, permission: str) -> list[str]:
+    """The names of the live roles of this replica that grant `permission` (built-in or an
+    owner's), for finding the accounts that may do something without naming a role."""
+    rows = session.execute(select(RoleRecord.name, RoleRecord.permissions)
+                           .where(RoleRecord.deleted_at.is_(None))).all()
+    return sorted(name for name, granted in rows
+                  if permission in perms.of_role(name, {"permissions": granted}))

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from institute_core.schema import (
     MAIN_BRANCH_ID,
+    MODEL_BY_TABLE,
     Branch,
     Faculty,
     FlexibleBatch,
@@ -76,3 +77,17 @@ def fill_branch(session: Session, obj: Any, user_id: uuid.UUID | None) -> None:
         obj.branch_id = parent.branch_id
         return
     obj.branch_id = desk_branch(session, user_id)
+
+
+def branch_of_row(session: Session, table: str, row_id: uuid.UUID) -> uuid.UUID | None:
+    """The branch a stored row lives in, as the policy declares it (`BRANCH_OF`: its own
+    column, or its parent's branch); None for a row of every branch (the syllabus, an
+    account, an announcement for the whole institute) or one not on this desk."""
+    how, model = BRANCH_OF.get(table), MODEL_BY_TABLE.get(table)
+    row = session.get(model, row_id) if model is not None else None
+    if how is None or row is None:
+        return None
+    value = getattr(row, how.column, None)
+    if how.parent is None or value is None:
+        return value if isinstance(value, uuid.UUID) else None
+    return branch_of_row(session, how.parent, value)

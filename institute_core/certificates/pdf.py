@@ -23,6 +23,7 @@ from reportlab.lib.units import mm
 from reportlab.pdfgen.canvas import Canvas
 from reportlab.platypus import Paragraph
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from institute_core.certificates.service import fill_body
 from institute_core.display import long_date
@@ -149,26 +150,34 @@ def _foot(canvas: Canvas, content: CertificateContent, width: float, margin: flo
     canvas.drawRightString(text_right, margin + 12 * mm, content.verify_url)
 
 
+def certificate_content(db: Session, certificate_id: uuid.UUID, *, institute: str,
+                        logo_path: str | None, server_url: str) -> CertificateContent:
+    """What the certificate `certificate_id` prints: the desk and the portal both draw from
+    this, so the copy a student downloads is the one the desk printed."""
+    certificate, template, enrollment_no = db.execute(
+        select(Certificate, CertificateTemplate, Student.enrollment_no)
+        .join(CertificateTemplate, CertificateTemplate.id == Certificate.template_id)
+        .join(Student, Student.id == Certificate.student_id)
+        .where(Certificate.id == certificate_id)).one()
+    return CertificateContent(
+        title=template.title, body=template.body, signatures=template.signatures,
+        logo_path=template.logo_path or logo_path, layout=template.layout,
+        number=certificate.certificate_number, student_name=certificate.student_name,
+        course_name=certificate.course_name, enrollment_no=enrollment_no,
+        issued_on=certificate.issued_on, institute=institute,
+        verify_url=verification_url(server_url, certificate.verification_token))
+
+
 def print_certificate(replica: Replica, certificate_id: uuid.UUID, out: Path) -> Path:
     """The PDF of an issued certificate, with the QR code of the desk's server's page.
 
     A desk that never connected to a server has no address to print: the QR code then
     carries the verification path only (the number and the code under it still identify it).
     """
-    with replica.read() as db:
-        row = db.execute(
-            select(Certificate, CertificateTemplate, Student.enrollment_no)
-            .join(CertificateTemplate, CertificateTemplate.id == Certificate.template_id)
-            .join(Student, Student.id == Certificate.student_id)
-            .where(Certificate.id == certificate_id)).one()
-    certificate, template, enrollment_no = row
     branding = branding_of(replica)
-    render_certificate(CertificateContent(
-        title=template.title, body=template.body, signatures=template.signatures,
-        logo_path=template.logo_path or branding.logo_path, layout=template.layout,
-        number=certificate.certificate_number, student_name=certificate.student_name,
-        course_name=certificate.course_name, enrollment_no=enrollment_no,
-        issued_on=certificate.issued_on, institute=branding.name,
-        verify_url=verification_url(str(replica.get_state("server_url") or ""),
-                                    certificate.verification_token)), out)
+    with replica.read() as db:
+        content = certificate_content(
+            db, certificate_id, institute=branding.name, logo_path=branding.logo_path,
+            server_url=str(replica.get_state("server_url") or ""))
+    render_certificate(content, out)
     return out

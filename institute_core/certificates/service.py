@@ -257,6 +257,7 @@ class CertificateRow:
     course_name: str
     issued_on: date
     revoked_reason: str | None
+    branch_id: uuid.UUID | None = None  # the student's branch now
 
     @property
     def status(self) -> str:
@@ -276,12 +277,15 @@ def list_templates(replica: Replica) -> tuple[TemplateRow, ...]:
 
 def list_certificates(replica: Replica) -> tuple[CertificateRow, ...]:
     with replica.read() as db:
-        rows = db.execute(select(Certificate).where(Certificate.deleted_at.is_(None))
+        rows = db.execute(select(Certificate, Student.branch_id)
+                          .outerjoin(Student, Student.id == Certificate.student_id)
+                          .where(Certificate.deleted_at.is_(None))
                           .order_by(Certificate.issued_on.desc(),
-                                    Certificate.certificate_number.desc())).scalars().all()
+                                    Certificate.certificate_number.desc())).tuples().all()
     return tuple(CertificateRow(c.id, c.certificate_number, c.student_name, c.course_name,
-                                c.issued_on, c.revoked_reason if c.revoked_at else None)
-                 for c in rows)
+                                c.issued_on, c.revoked_reason if c.revoked_at else None,
+                                branch_id)
+                 for c, branch_id in rows)
 
 
 def subjects(replica: Replica) -> tuple[tuple[uuid.UUID, str], ...]:

@@ -135,6 +135,7 @@ class FollowUpRow:
     notes: str
     completed_contacts: int
     counselor_id: uuid.UUID | None = None
+    branch_id: uuid.UUID | None = None  # the inquiry's
 
     @property
     def day(self) -> date:
@@ -160,7 +161,8 @@ def due_follow_ups(session: Session, today: date,
         later.status == FollowUpStatus.COMPLETED).scalar_subquery())
     query = (select(FollowUp.id, FollowUp.inquiry_id, Inquiry.student_name, Inquiry.phone,
                     FollowUp.follow_up_date, FollowUp.follow_up_type, FollowUp.status,
-                    FollowUp.notes, done.label("done"), FollowUp.counselor_id)
+                    FollowUp.notes, done.label("done"), FollowUp.counselor_id,
+                    Inquiry.branch_id)
              .join(Inquiry, Inquiry.id == FollowUp.inquiry_id)
              .where(FollowUp.deleted_at.is_(None), Inquiry.deleted_at.is_(None),
                     Inquiry.status.in_(OPEN), FollowUp.status != FollowUpStatus.COMPLETED,
@@ -170,7 +172,8 @@ def due_follow_ups(session: Session, today: date,
         query = query.where(FollowUp.counselor_id == counselor_id)
     return [FollowUpRow(r.id, r.inquiry_id, r.student_name, r.phone or "",
                         r.follow_up_date, r.follow_up_type, r.status, r.notes or "",
-                        int(r.done), r.counselor_id) for r in session.execute(query)]
+                        int(r.done), r.counselor_id, r.branch_id)
+            for r in session.execute(query)]
 
 
 def follow_up_board(replica: Replica, user_id: uuid.UUID, today: date, *,

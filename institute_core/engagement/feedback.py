@@ -103,15 +103,18 @@ class FeedbackRow:
     sentiment_score: Decimal | None
     status: str
     action_note: str
+    branch_id: uuid.UUID | None = None  # the student's branch (even when anonymous)
 
 
 def list_feedback(replica: Replica, user_id: uuid.UUID) -> tuple[FeedbackRow, ...]:
     """All feedback, newest first, with anonymous givers hidden."""
     with replica.read() as session:
         require_any(session, user_id, DESK, "reading feedback")
-        names = {r.id: full_name(r.first_name, r.last_name) for r in session.execute(
-            select(Student.id, User.first_name, User.last_name)
-            .join(User, User.id == Student.user_id))}
+        students = session.execute(select(Student.id, Student.branch_id, User.first_name,
+                                          User.last_name)
+                                   .join(User, User.id == Student.user_id)).all()
+        names = {r.id: full_name(r.first_name, r.last_name) for r in students}
+        branches = {r.id: r.branch_id for r in students}
         faculty = {r.id: full_name(r.first_name, r.last_name) for r in session.execute(
             select(Faculty.id, User.first_name, User.last_name)
             .join(User, User.id == Faculty.user_id))}
@@ -120,6 +123,7 @@ def list_feedback(replica: Replica, user_id: uuid.UUID) -> tuple[FeedbackRow, ..
                         ANONYMOUS if f.is_anonymous else names.get(f.student_id, "?"),
                         faculty.get(f.faculty_id, "") if f.faculty_id else "", f.rating,
                         f.feedback_type, f.comments or "", f.sentiment or "",
-                        f.sentiment_score, f.status, f.action_note or "")
+                        f.sentiment_score, f.status, f.action_note or "",
+                        branches.get(f.student_id))
             for f in session.execute(select(Feedback).where(Feedback.deleted_at.is_(None))
                                      .order_by(Feedback.created_at.desc())).scalars())

@@ -13,7 +13,7 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import ColumnElement, func, or_, select
 from sqlalchemy.orm import Session
 
 from institute_core.enums import Audience, MessageEvent, Role, StudentStatus
@@ -179,27 +179,37 @@ def board(replica: Replica, viewer: Viewer, now: datetime | None = None, *,
           managing: bool = False) -> list[Notice]:
     """The announcements for `viewer` that have not expired: pinned first, then newest.
     `managing` (the administrators' screen): every announcement the desk holds, expired too."""
+    with replica.read() as session:
+        return notices(session, viewer, now, managing=managing)
+
+
+def notices(session: Session, viewer: Viewer, now: datetime | None = None, *,
+            managing: bool = False, scope: ColumnElement[bool] | None = None) -> list[Notice]:
+    """`board` over any session: a desk's replica, or the server's database for the portal,
+    which passes the sync read scope as `scope` (a desk holds only its branches' notices, the
+    server holds every branch's)."""
     now = now or utcnow()
     a = Announcement.__table__
     mine = select(AnnouncementRead.announcement_id).where(
         AnnouncementRead.user_id == viewer.user_id)
     reads = (select(func.count()).where(AnnouncementRead.announcement_id == Announcement.id)
              .scalar_subquery())
-    with replica.read() as session:
-        rows = session.execute(
-            select(Announcement, User.first_name, User.last_name,
-                   Announcement.id.in_(mine), reads)
-            .outerjoin(User, User.id == Announcement.author_id)
-            .where(Announcement.deleted_at.is_(None),
-                   *(() if managing else (
-                       or_(Announcement.expires_at.is_(None), Announcement.expires_at > now),
-                       audience_clause(a, viewer))))  # type: ignore[arg-type]
-            .order_by(Announcement.pinned.desc(), Announcement.created_at.desc())).all()
-        return [Notice(r.id, r.title, r.body, r.audience, r.audience_role, r.batch_id,
-                       r.branch_id, r.pinned, r.expires_at, r.created_at,
-                       f"{first or ''} {last or ''}".strip() or "—", r.author_id,
-                       bool(is_read), count)
-                for r, first, last, is_read, count in rows]
+    if scope is None:
+        scope = audience_clause(a, viewer)  # type: ignore[arg-type]
+    rows = session.execute(
+        select(Announcement, User.first_name, User.last_name,
+               Announcement.id.in_(mine), reads)
+        .outerjoin(User, User.id == Announcement.author_id)
+        .where(Announcement.deleted_at.is_(None),
+               *(() if managing else (
+                   or_(Announcement.expires_at.is_(None), Announcement.expires_at > now),
+                   scope)))
+        .order_by(Announcement.pinned.desc(), Announcement.created_at.desc())).all()
+    return [Notice(r.id, r.title, r.body, r.audience, r.audience_role, r.batch_id,
+                   r.branch_id, r.pinned, r.expires_at, r.created_at,
+                   f"{first or ''} {last or ''}".strip() or "—", r.author_id,
+                   bool(is_read), count)
+            for r, first, last, is_read, count in rows]
 
 
 def mark_read(replica: Replica, actor: Actor, announcement_id: uuid.UUID,

@@ -71,7 +71,8 @@ def font_dirs() -> list[Path]:
     return dirs
 
 
-def _find(filename: str) -> Path | None:
+def find_font(filename: str) -> Path | None:
+    """The first copy of a font file in `font_dirs()`, if any."""
     for folder in font_dirs():
         candidate = folder / filename
         if candidate.is_file():
@@ -137,16 +138,16 @@ def _install_run_shaper() -> None:
 def register_fonts() -> frozenset[str]:
     """Register the report fonts once; returns the scripts that have their face."""
     _install_run_shaper()
-    regular, bold = _find("DejaVuSans.ttf"), _find("DejaVuSans-Bold.ttf")
+    regular, bold = find_font("DejaVuSans.ttf"), find_font("DejaVuSans-Bold.ttf")
     if regular is None or bold is None:
         raise FontsMissing("DejaVuSans.ttf / DejaVuSans-Bold.ttf not found in any of "
                            f"{', '.join(str(d) for d in font_dirs())}")
     _register_family(FONT, regular, bold)
     available = set()
     for script in SCRIPTS:
-        face = _find(f"NotoSans{script}-Regular.ttf")
+        face = find_font(f"NotoSans{script}-Regular.ttf")
         if face is not None:
-            _register_family(face_name(script), face, _find(f"NotoSans{script}-Bold.ttf"))
+            _register_family(face_name(script), face, find_font(f"NotoSans{script}-Bold.ttf"))
             available.add(script)
     return frozenset(available)
 

@@ -21,9 +21,10 @@ from typing import Any
 from reportlab.platypus import Flowable
 from sqlalchemy import func, select
 
+from institute_core.access.check import roles_holding
 from institute_core.analytics.period import Db, Period
 from institute_core.branches.selection import selection_label
-from institute_core.enums import FacultyReportType, Role, StudentReportType, UserStatus
+from institute_core.enums import FacultyReportType, StudentReportType, UserStatus
 from institute_core.replica import Replica
 from institute_core.reports import (
     attendance_report,
@@ -205,16 +206,22 @@ def branding_of(replica: Replica) -> ReportBranding:
     return ReportBranding.from_mapping(replica.get_state(STATE_KEY))
 
 
-def default_author(replica: Replica, db: Db) -> uuid.UUID | None:
-    """The signed-in user, or in a demo/standalone replica the first active admin."""
+def default_author(replica: Replica, db: Db, permission: str = "reports.view"
+                   ) -> uuid.UUID | None:
+    """The signed-in user, or in a demo/standalone replica the first active account whose role
+    grants `permission` (an administrator before a super administrator, as people expect)."""
     signed_in = replica.get_state("user_id")
     if signed_in:
         return uuid.UUID(str(signed_in))
-    return db.execute(
-        select(User.id).where(User.role.in_([Role.ADMIN.value, Role.SUPER_ADMIN.value]),
-                              User.status == UserStatus.ACTIVE.value, User.deleted_at.is_(None))
-        .order_by(User.role == Role.SUPER_ADMIN.value, User.created_at, User.email)
-        .limit(1)).scalar_one_or_none()
+    names = roles_holding(db, permission)
+    supers = set(roles_holding(db, "setup.super_admin"))
+    candidates = db.execute(
+        select(User.id, User.role).where(User.role.in_(names),
+                                         User.status == UserStatus.ACTIVE.value,
+                                         User.deleted_at.is_(None))
+        .order_by(User.created_at, User.email)).all()
+    ordered = sorted(candidates, key=lambda c: c.role in supers)  # stable: keeps the order
+    return ordered[0].id if ordered else None
 
 
 def generate(replica: Replica, request: ReportRequest, out: Path, *,

@@ -14,6 +14,7 @@ from typing import Any
 
 from sqlalchemy import func, select, update
 
+from institute_core.branches.defaults import branch_of_row
 from institute_core.replica import Actor, Replica
 from institute_core.schema import MODEL_BY_TABLE, ConflictLogEntry, table_of
 from institute_core.schema.types import utcnow
@@ -42,6 +43,8 @@ class ConflictRow:
     when: datetime
     resolved: bool
     note: str
+    # The branch of the overwritten row (None: a row of every branch, such as the syllabus).
+    branch_id: uuid.UUID | None = None
 
 
 def open_conflicts(replica: Replica) -> int:
@@ -79,7 +82,8 @@ def list_conflicts(replica: Replica, *, include_resolved: bool = False) -> tuple
             kept_value=e.kept_value, lost_value=e.lost_value,
             kept_by=people.get(e.kept_by, "someone") if e.kept_by else "someone",
             lost_by=people.get(e.lost_by, "someone") if e.lost_by else "someone",
-            when=e.created_at, resolved=e.resolved_at is not None, note=e.note or "")
+            when=e.created_at, resolved=e.resolved_at is not None, note=e.note or "",
+            branch_id=branch_of_row(session, e.table_name, e.row_id))
             for e in entries)
 
 

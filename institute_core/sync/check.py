@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, and_, delete, func, select
+from sqlalchemy import Connection, and_, delete, exists, func, select
 
 from institute_core.replica import Replica
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, OutboxEntry, SyncState, table_of
@@ -47,8 +47,23 @@ def mismatches(server: Mapping[str, int], local: Mapping[str, int]) -> dict[str,
             if server.get(name, 0) != local.get(name, 0)}
 
 
-def remove_unsent(replica: Replica, seen: Mapping[str, set[uuid.UUID]]) -> dict[str, int]:
+def empty_tables(replica: Replica) -> frozenset[str]:
+    """The synced tables holding no row at all (one statement)."""
+    probes = [exists().where(table_of(name).c.id.isnot(None)).label(name)
+              for name in SYNCED_TABLES]
+    with replica.engine.connect() as connection:
+        row = connection.execute(select(*probes)).one()
+    return frozenset(name for name, held in zip(SYNCED_TABLES, row, strict=True) if not held)
+
+
+def remove_unsent(replica: Replica, seen: Mapping[str, set[uuid.UUID]],
+                  empty_before: frozenset[str] = frozenset()) -> dict[str, int]:
     """After a full pull: delete local rows the server did not send and no edit waits for.
+
+    Tables in `empty_before` held nothing when the pull began: every row they hold now came
+    from it or from an edit made meanwhile (waiting in the outbox), so they are not listed. On
+    a first download that is every large table: listing a million ids to remove none was a
+    tenth of the first sync.
 
     A row the server did send that points at a row being removed (an inquiry naming a student
     who moved to another counselor) is parked, as a fresh download parks a row whose parent
@@ -64,6 +79,9 @@ def remove_unsent(replica: Replica, seen: Mapping[str, set[uuid.UUID]]) -> dict[
             select(OutboxEntry.table_name, OutboxEntry.row_id))}
         extra: dict[str, list[uuid.UUID]] = {}
         for name in SYNCED_TABLES:
+            if name in empty_before:
+                extra[name] = []
+                continue
             sent = seen.get(name, set())
             extra[name] = [row_id for row_id in connection.execute(
                 select(table_of(name).c.id)).scalars()

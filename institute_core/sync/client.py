@@ -142,6 +142,12 @@ class SyncClient:
         return self._authed(lambda t: self.transport.call(
             "GET", "/v1/admin/devices", _DeviceList, token=t)).root
 
+    def guardian_code(self, student_id: uuid.UUID) -> wire.GuardianCode:
+        """A one-time portal sign-in code for the student's guardian (who manages students)."""
+        return self._authed(lambda t: self.transport.call(
+            "POST", "/v1/portal/codes", wire.GuardianCode,
+            body=wire.GuardianCodeRequest(student_id=student_id), token=t))
+
     def compact(self) -> wire.CompactionResult:
         """Ask the server to remove tombstones no device needs (administrators only)."""
         return self._authed(lambda t: self.transport.call(

@@ -23,7 +23,7 @@ from institute_core.replica import Replica
 from institute_core.sync import failing, wire
 from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
 from institute_core.sync.backoff import CancelToken
-from institute_core.sync.check import local_counts, mismatches, remove_unsent
+from institute_core.sync.check import empty_tables, local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
 from institute_core.sync.errors import RequestRefused, ServerFailed, SyncError, SyncFailing
 from institute_core.sync.outbox import (
@@ -441,13 +441,14 @@ class SyncRunner:
                 mismatched: dict[str, tuple[int, int]] | None = None) -> None:
         """Pull the whole scope from the start and drop local rows the server did not send."""
         seen: dict[str, set[uuid.UUID]] = {}
+        empty_before = empty_tables(self.replica)
         # A first download is the same walk as a repair, but users should see it called so.
         last = self._pull(report, cursor="", seen=seen, phase="download" if full else "repair")
         if last is None:
             return
         if last.reset_required:
             raise SyncError("the server keeps asking for a fresh download; try again later")
-        removed = remove_unsent(self.replica, seen)
+        removed = remove_unsent(self.replica, seen, empty_before)
         for name, n in removed.items():
             report.repaired[name] = report.repaired.get(name, 0) + n
         for name in mismatched or {}:

@@ -23,9 +23,9 @@ from sqlalchemy import (
     Table,
     Uuid,
     and_,
+    any_,
     cast,
     false,
-    func,
     literal,
     or_,
     select,
@@ -129,19 +129,26 @@ def counselor_students(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return select(students.c.id).where(students.c.counselor_id == user_id)
 
 
-def _students_in(viewer: Viewer) -> Select[tuple[uuid.UUID]] | None:
+def _students_in(viewer: Viewer) -> IdSource | None:
     if viewer.students is not None:
-        return _id_array(viewer.students)
+        return viewer.students
     return _student_query(viewer)
 
 
-def _id_array(ids: tuple[uuid.UUID, ...]) -> Select[tuple[uuid.UUID]]:
-    """The ids as `SELECT unnest(CAST(:ids AS UUID[]))` (PostgreSQL) with ONE text parameter.
+# Ids read once (a viewer's students, branches, own records) or the query that finds them.
+IdSource = Select[tuple[uuid.UUID]] | tuple[uuid.UUID, ...]
 
-    An IN list binds a parameter per id in every predicate that names it: a pull's 40 scoped
-    queries and counts then carried thousands of parameters, each converted in Python.
-    """
-    return select(func.unnest(cast(literal(_array_text(ids)), ARRAY(Uuid))))
+
+def _among(column: ColumnElement[Any], ids: IdSource) -> ColumnElement[bool]:
+    """`column IN ids`. Ids read once go as `= ANY(CAST(:ids AS UUID[]))`: ONE text parameter
+    (an IN list binds one per id in every predicate that names it, and a pull's 40 scoped
+    queries and counts carried thousands), and a constant array PostgreSQL hashes whatever its
+    row estimates say. `IN (SELECT unnest(...))` let the planner, misled by a freshly loaded
+    table's statistics, loop over the array once per row: on the large demo a one-branch
+    counselor's pull page compared 33 million pairs and the desk's first sync timed out."""
+    if isinstance(ids, tuple):
+        return column == any_(cast(literal(_array_text(ids)), ARRAY(Uuid)))
+    return column.in_(ids)
 
 
 # A pull names the same students in every scoped query and count of one request.
@@ -166,8 +173,8 @@ def own_students(user_id: uuid.UUID) -> Select[tuple[uuid.UUID]]:
     return select(students.c.id).where(students.c.user_id == user_id)
 
 
-def _own_in(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
-    return own_students(viewer.user_id) if viewer.own is None else _id_array(viewer.own)
+def _own_in(viewer: Viewer) -> IdSource:
+    return own_students(viewer.user_id) if viewer.own is None else viewer.own
 
 
 def with_students(connection: Connection, viewer: Viewer) -> Viewer:
@@ -204,9 +211,9 @@ def _branches_query(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
     return branches_of_user(viewer.user_id).where(links.c.branch_id == viewer.branch_limit)
 
 
-def _viewer_branches(viewer: Viewer) -> Select[tuple[uuid.UUID]]:
+def _viewer_branches(viewer: Viewer) -> IdSource:
     if viewer.branches is not None:
-        return _id_array(viewer.branches)
+        return viewer.branches
     return _branches_query(viewer)
 
 
@@ -220,7 +227,7 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     mine = _viewer_branches(viewer)
     clause: ColumnElement[bool]
     if how.parent is None:
-        clause = table.c[how.column].in_(mine)
+        clause = _among(table.c[how.column], mine)
         if how.empty_is_everywhere:
             clause = or_(table.c[how.column].is_(None), clause)
     else:
@@ -230,7 +237,7 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     if how.workers is not None:
         links = _t("user_branches")
         clause = or_(clause, table.c[how.workers].in_(select(links.c.user_id).where(
-            links.c.branch_id.in_(mine), links.c.deleted_at.is_(None))))
+            _among(links.c.branch_id, mine), links.c.deleted_at.is_(None))))
     return clause
 
 
@@ -281,14 +288,14 @@ def _colleagues(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     students = _students_in(viewer)
     if students is not None:
         clauses.append(table.c.id.in_(
-            select(_t("students").c.user_id).where(_t("students").c.id.in_(students))))
+            select(_t("students").c.user_id).where(_among(_t("students").c.id, students))))
     return or_(*clauses)
 
 
 def _of_students(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
     def clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
         students = _students_in(viewer)
-        return false() if students is None else table.c[column].in_(students)
+        return false() if students is None else _among(table.c[column], students)
     return clause
 
 
@@ -296,14 +303,14 @@ def _of_own(column: str) -> Callable[[Table, Viewer], ColumnElement[bool]]:
     def clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
         if viewer.own == ():
             return false()  # staff, mostly: no student record of their own
-        return table.c[column].in_(_own_in(viewer))
+        return _among(table.c[column], _own_in(viewer))
     return clause
 
 
 def _student_or_inquiry_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     about_inquiry = and_(table.c.student_id.is_(None), table.c.inquiry_id.isnot(None))
     students = _students_in(viewer)
-    return about_inquiry if students is None else or_(table.c.student_id.in_(students),
+    return about_inquiry if students is None else or_(_among(table.c.student_id, students),
                                                       about_inquiry)
 
 
@@ -312,7 +319,7 @@ def _student_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bo
     if students is None:
         return false()
     att = _t("session_attendance")
-    return table.c.attendance_id.in_(select(att.c.id).where(att.c.student_id.in_(students)))
+    return table.c.attendance_id.in_(select(att.c.id).where(_among(att.c.student_id, students)))
 
 
 def _their_faculty_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
@@ -344,7 +351,8 @@ def audience_clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     if viewer.own != ():  # their own student records (staff have none)
         members = _t("batch_members")
         clauses.append(and_(batch, table.c.batch_id.in_(
-            select(members.c.batch_id).where(members.c.student_id.in_(_own_in(viewer))))))
+            select(members.c.batch_id).where(
+                _among(members.c.student_id, _own_in(viewer))))))
     return or_(*clauses)
 
 

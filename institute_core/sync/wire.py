@@ -7,6 +7,7 @@ See docs/sync.md for the protocol. Values inside `fields`/`values` are encoded w
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
@@ -114,6 +115,22 @@ class CompactionResult(Wire):
 
     compacted_version: int
     removed: dict[str, int]
+
+
+# --- portal ---------------------------------------------------------------------------------
+
+class GuardianCodeRequest(Wire):
+    """POST /v1/portal/codes and /v1/portal/codes/revoke: whose guardian it is for."""
+
+    student_id: uuid.UUID
+
+
+class GuardianCode(Wire):
+    """A guardian's one-time portal sign-in code, as the server issued it (shown once)."""
+
+    code: str
+    student_id: uuid.UUID
+    expires_at: datetime
 
 
 # --- push -----------------------------------------------------------------------------------

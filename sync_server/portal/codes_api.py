@@ -8,13 +8,10 @@ same on the server's console.
 
 from __future__ import annotations
 
-import uuid
-from datetime import datetime
-
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from institute_core.sync.wire import ErrorBody
+from institute_core.sync.wire import ErrorBody, GuardianCode, GuardianCodeRequest
 from sync_server.deps import CurrentUser, EngineDep, SettingsDep
 from sync_server.errors import ApiError
 from sync_server.portal.sessions import issue_code, revoke_for_student
@@ -30,34 +27,24 @@ def require_admin(principal: Principal, what: str) -> None:
         raise ApiError(403, "forbidden", f"Only administrators can do this: {what}.")
 
 
-class CodeRequest(BaseModel):
-    student_id: uuid.UUID
-
-
-class CodeIssued(BaseModel):
-    code: str
-    student_id: uuid.UUID
-    expires_at: datetime
-
-
 class SessionsEnded(BaseModel):
     ended: int
 
 
-@router.post("/codes", response_model=CodeIssued, responses={404: {"model": ErrorBody}})
-def new_code(body: CodeRequest, principal: CurrentUser, engine: EngineDep,
-             settings: SettingsDep) -> CodeIssued:
+@router.post("/codes", response_model=GuardianCode, responses={404: {"model": ErrorBody}})
+def new_code(body: GuardianCodeRequest, principal: CurrentUser, engine: EngineDep,
+             settings: SettingsDep) -> GuardianCode:
     require_admin(principal, "issuing a guardian sign-in code")
     try:
         issued = issue_code(engine, settings, body.student_id, principal.user_id)
     except LookupError as exc:
         raise ApiError(404, "not_found", "No student with this id.") from exc
-    return CodeIssued(code=issued.code, student_id=issued.student_id,
+    return GuardianCode(code=issued.code, student_id=issued.student_id,
                       expires_at=issued.expires_at)
 
 
 @router.post("/codes/revoke", response_model=SessionsEnded)
-def end_guardian_sessions(body: CodeRequest, principal: CurrentUser,
+def end_guardian_sessions(body: GuardianCodeRequest, principal: CurrentUser,
                           engine: EngineDep) -> SessionsEnded:
     require_admin(principal, "ending a student's guardian sign-ins")
     return SessionsEnded(ended=revoke_for_student(engine, body.student_id))

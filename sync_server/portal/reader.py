@@ -12,7 +12,7 @@ from __future__ import annotations
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import date, time, timedelta
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -25,6 +25,7 @@ from institute_core.enums import ActiveStatus, SessionStatus
 from institute_core.fees.documents import MODE_NAMES
 from institute_core.fees.ledger import VOIDING, ledgers
 from institute_core.fees.money import ZERO
+from institute_core.notices.announcements import Notice, notices
 from institute_core.reports.common import faculty_names, students_info, subject_names
 from institute_core.reports.progress import collect_progress
 from institute_core.schema import table_of
@@ -322,12 +323,23 @@ def own_feedback(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
 def certificates(conn: Connection, viewer: Viewer) -> list[dict[str, Any]]:
     """The student's certificates, newest first, with the token of their public page."""
     c = table_of("certificates")
-    rows = conn.execute(select(c.c.certificate_number, c.c.course_name, c.c.issued_on,
+    rows = conn.execute(select(c.c.id, c.c.certificate_number, c.c.course_name, c.c.issued_on,
                                c.c.revoked_at, c.c.verification_token)
                         .where(_own("certificates", viewer))
                         .order_by(c.c.issued_on.desc(), c.c.certificate_number))
-    return [{"number": r.certificate_number, "course": r.course_name, "issued_on": r.issued_on,
-             "revoked": r.revoked_at is not None, "token": r.verification_token} for r in rows]
+    return [{"id": r.id, "number": r.certificate_number, "course": r.course_name,
+             "issued_on": r.issued_on, "revoked": r.revoked_at is not None,
+             "token": r.verification_token} for r in rows]
+
+
+# --- announcements ----------------------------------------------------------------------------
+
+def announcements(conn: Connection, viewer: Viewer, now: datetime) -> list[Notice]:
+    """The notice board a desk of this student would show (not expired, pinned first), read
+    through the announcements' sync scope: for everyone, the student role, their batches, in
+    their branch."""
+    with Session(bind=conn) as session:
+        return notices(session, viewer, now, scope=_own("announcements", viewer))
 
 
 # --- fees -------------------------------------------------------------------------------------
@@ -402,13 +414,23 @@ def fees(conn: Connection, viewer: Viewer, today: date) -> FeesPage:
 def own_payment(conn: Connection, viewer: Viewer, payment_id: str) -> uuid.UUID | None:
     """The payment `payment_id` names if the viewer may read it (their own), else None: a
     malformed id, someone else's receipt and no receipt at all look the same."""
+    return _own_row(conn, viewer, "payments", payment_id)
+
+
+def own_certificate(conn: Connection, viewer: Viewer, certificate_id: str) -> uuid.UUID | None:
+    """The certificate `certificate_id` names if it is the viewer's own, else None (as
+    `own_payment`)."""
+    return _own_row(conn, viewer, "certificates", certificate_id)
+
+
+def _own_row(conn: Connection, viewer: Viewer, table: str, raw_id: str) -> uuid.UUID | None:
     try:
-        wanted = uuid.UUID(payment_id)
+        wanted = uuid.UUID(raw_id)
     except ValueError:
         return None
-    pay = table_of("payments")
-    found: uuid.UUID | None = conn.execute(select(pay.c.id).where(
-        _own("payments", viewer), pay.c.id == wanted)).scalar()
+    t = table_of(table)
+    found: uuid.UUID | None = conn.execute(select(t.c.id).where(
+        _own(table, viewer), t.c.id == wanted)).scalar()
     return found
 
 

@@ -16,18 +16,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 
 from institute_core.analytics.period import Period
+from institute_core.certificates.pdf import certificate_content, render_certificate
 from institute_core.enums import Role
 from institute_core.reports import service as report_service
 from institute_core.reports.branding import ReportBranding
+from institute_core.reports.fonts import find_font
 from institute_core.reports.progress import collect_progress
+from institute_core.schema.types import utcnow
 from sync_server.auth import service as auth_service
 from sync_server.auth import throttle
 from sync_server.errors import ApiError
-from sync_server.portal import code_requests, feedback, reader, web
+from sync_server.portal import code_requests, feedback, notices, reader, web
 from sync_server.portal.i18n import text
 from sync_server.portal.sessions import (
     GUARDIAN,
@@ -235,7 +239,64 @@ def home(request: Request) -> Response:
     return _page(request, "home.html", lambda conn, user, today: {
         "schedule": reader.schedule(conn, user.viewer, today),
         "certificates": reader.certificates(conn, user.viewer),
+        "notices": reader.announcements(conn, user.viewer, utcnow()),
         "branches": reader.branches(conn, user.viewer)})
+
+
+@router.get("/announcements")
+def announcements_page(request: Request) -> Response:
+    """The student's notice board in full; opening it is reading it, so a student's unread
+    announcements get their read receipts (the author's desk then counts them)."""
+    engine = request.app.state.engine
+
+    def build(conn: Any, user: PortalUser, today: date) -> dict[str, Any]:
+        board = reader.announcements(conn, user.viewer, utcnow())
+        if user.kind == STUDENT and user.user_id is not None:
+            notices.mark_read(engine, user.user_id, [n.id for n in board if not n.read])
+        return {"notices": board}
+
+    return _page(request, "announcements.html", build)
+
+
+@router.get("/certificates")
+def certificates_page(request: Request) -> Response:
+    return _page(request, "certificates.html", lambda conn, user, today: {
+        "certificates": reader.certificates(conn, user.viewer)})
+
+
+@router.get("/certificates/{certificate_id}.pdf")
+def certificate_pdf(request: Request, certificate_id: str) -> Response:
+    """A certificate of the session's student, drawn by the desk's own certificate code with
+    the QR code of this server's verification page; any other id is the same 404."""
+    user = _current(request)
+    if user is None:
+        return _redirect(request, SIGN_IN)
+    settings = _settings(request)
+    with request.app.state.engine.connect() as conn:
+        found = reader.own_certificate(conn, user.viewer, certificate_id)
+        if found is not None:
+            with Session(bind=conn) as session:
+                content = certificate_content(
+                    session, found, institute=settings.institute_name, logo_path=None,
+                    server_url=str(request.base_url))
+    if found is None:
+        return _page(request, "not_found.html", lambda *_: {}, status=404)
+    with tempfile.TemporaryDirectory(prefix="portal-certificate-") as folder:
+        out = Path(folder) / "certificate.pdf"
+        render_certificate(content, out)
+        pdf = out.read_bytes()
+    return _pdf(request, pdf, "certificate-" + _file_safe(content.number) + ".pdf")
+
+
+def _file_safe(number: str) -> str:
+    """A document number as part of a file name (its slashes as dashes)."""
+    return "".join(ch if ch.isalnum() or ch == "-" else "-" for ch in number)
+
+
+def _pdf(request: Request, pdf: bytes, name: str) -> Response:
+    response = Response(pdf, media_type="application/pdf",
+                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
+    return web.secured(request, response, private=True)
 
 
 @router.get("/progress")
@@ -329,10 +390,7 @@ def report_pdf(request: Request) -> Response:
         report_service.render(payload, out, ReportBranding(name=settings.institute_name,
                                                            address=settings.institute_address))
         pdf = out.read_bytes()
-    name = f"progress-{payload['student']['enrollment_no']}-{first:%Y-%m}.pdf"
-    response = Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return web.secured(request, response, private=True)
+    return _pdf(request, pdf, f"progress-{payload['student']['enrollment_no']}-{first:%Y-%m}.pdf")
 
 
 @router.get("/fees")
@@ -355,9 +413,32 @@ def receipt_pdf(request: Request, payment_id: str) -> Response:
             name, pdf = draw_receipt_pdf(conn, settings, found)
     if found is None:
         return _page(request, "not_found.html", lambda *_: {}, status=404)
-    response = Response(pdf, media_type="application/pdf",
-                        headers={"Content-Disposition": f'attachment; filename="{name}"'})
-    return web.secured(request, response, private=True)
+    return _pdf(request, pdf, name)
+
+
+# Hindi in the Noto face the PDFs use, for a browser without a Devanagari font of its own;
+# the stylesheet's unicode-range makes a browser fetch it only for a page in Devanagari.
+_FONTS = {"devanagari.ttf": "NotoSansDevanagari-Regular.ttf",
+          "devanagari-bold.ttf": "NotoSansDevanagari-Bold.ttf"}
+
+
+def _font(request: Request, name: str) -> Response:
+    found = find_font(_FONTS[name])
+    if found is None:
+        return Response(status_code=404)
+    response = FileResponse(found, media_type="font/ttf")
+    response.headers["Cache-Control"] = "public, max-age=604800"
+    return web.secured(request, response, private=False)
+
+
+@router.get("/static/devanagari.ttf")
+def devanagari_font(request: Request) -> Response:
+    return _font(request, "devanagari.ttf")
+
+
+@router.get("/static/devanagari-bold.ttf")
+def devanagari_bold_font(request: Request) -> Response:
+    return _font(request, "devanagari-bold.ttf")
 
 
 @router.get("/static/portal.css")

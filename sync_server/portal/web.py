@@ -26,7 +26,8 @@ from sync_server.settings import Settings
 HERE = Path(__file__).parent
 SECURITY_HEADERS = {
     "Content-Security-Policy": ("default-src 'none'; style-src 'self'; img-src 'self' data:; "
-                                "form-action 'self'; frame-ancestors 'none'; base-uri 'none'"),
+                                "font-src 'self'; form-action 'self'; frame-ancestors 'none'; "
+                                "base-uri 'none'"),
     "X-Content-Type-Options": "nosniff",
     "X-Frame-Options": "DENY",
     # Same-origin only: the browser still tells the server where a form came from (Origin),

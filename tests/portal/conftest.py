@@ -44,6 +44,10 @@ class PortalWorld:
     admin: uuid.UUID
     # Each student's one receipt (tests.portal.conftest.give_fees): student id -> payment id.
     receipts: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    # Each student's one certificate (give_certificate): student id -> certificate id.
+    certificates: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)
+    # The notice board (give_announcements): name -> announcement id.
+    announcements: dict[str, uuid.UUID] = field(default_factory=dict)
 
 
 def _pick_students(engine: Engine) -> list[PortalStudent]:
@@ -100,6 +104,72 @@ def give_fees(engine: Engine, student_id: uuid.UUID, admin: uuid.UUID, n: int) -
         return payment.id
 
 
+def give_certificate(engine: Engine, student: PortalStudent, admin: uuid.UUID,
+                     n: int) -> uuid.UUID:
+    """A certificate of completion, as a desk issues it (its template, number and token)."""
+    from sqlalchemy.orm import Session
+
+    from institute_core.schema import Certificate, CertificateTemplate
+
+    with Session(engine) as session, session.begin():
+        template = CertificateTemplate(
+            name=f"Completion {n}", title="Certificate of Completion",
+            body="This certifies that {student_name} ({enrollment_no}) has completed the "
+                 "course {course} on {date}.",
+            signatures="Asha Rao, Course lead", layout="landscape", auto_issue=False,
+            is_active=True)
+        session.add(template)
+        session.flush()
+        certificate = Certificate(
+            template_id=template.id, student_id=student.student_id,
+            certificate_number=f"MAIN/2026-27/D09/{n:06d}",
+            verification_token=f"portal-{n}-{uuid.uuid4().hex}", issued_on=date(2026, 11, 28),
+            issued_by=admin, student_name=student.name, course_name="Python Programming")
+        session.add(certificate)
+        session.flush()
+        return certificate.id
+
+
+NOTICES = {"holiday": "Institute closed for Diwali", "alice_batch": "Extra class for your batch",
+           "bob_batch": "Room change for the other batch", "expired": "Last month's fair",
+           "staff": "Staff meeting on Monday"}
+
+
+def give_announcements(engine: Engine, alice: PortalStudent, bob: PortalStudent,
+                       admin: uuid.UUID) -> dict[str, uuid.UUID]:
+    """A pinned notice for everyone, one for a batch of alice's (not bob's), one for a batch of
+    bob's (not alice's), an expired one and one for faculty only."""
+    from sqlalchemy.orm import Session
+
+    from institute_core.schema import Announcement
+    from institute_core.schema.types import utcnow
+
+    mem = table_of("batch_members")
+    with engine.connect() as conn:
+        batches = {s: set(conn.execute(select(mem.c.batch_id).where(
+            mem.c.student_id == s.student_id, mem.c.left_on.is_(None),
+            mem.c.deleted_at.is_(None))).scalars()) for s in (alice, bob)}
+    only = {s: sorted(batches[s] - batches[o]) for s, o in ((alice, bob), (bob, alice))}
+    assert only[alice] and only[bob], "alice and bob share every batch in the small demo"
+    now = utcnow()
+    rows = {
+        "holiday": dict(audience="everyone", pinned=True,
+                        body="Closed from 1 to 3 November.\nClasses resume on the 4th."),
+        "alice_batch": dict(audience="batch", batch_id=only[alice][0],
+                            body="Saturday 10:00, same room."),
+        "bob_batch": dict(audience="batch", batch_id=only[bob][0], body="Now in room 4."),
+        "expired": dict(audience="everyone", body="It is over.",
+                        expires_at=now - timedelta(days=1)),
+        "staff": dict(audience="role", audience_role="faculty", body="Bring your plans."),
+    }
+    with Session(engine) as session, session.begin():
+        made = {name: Announcement(title=NOTICES[name], author_id=admin, **values)
+                for name, values in rows.items()}
+        session.add_all(made.values())
+        session.flush()
+        return {name: row.id for name, row in made.items()}
+
+
 @pytest.fixture(scope="session")
 def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
     with throwaway_database(pg_admin_url, prefix="idportal") as url:
@@ -120,7 +190,10 @@ def portal_world(pg_admin_url: str) -> Iterator[PortalWorld]:
                 name=BRANCH_NAME, address=BRANCH_ADDRESS, phone=BRANCH_PHONE))
         receipts = {s.student_id: give_fees(engine, s.student_id, admin, n)
                     for n, s in enumerate((alice, bob), start=1)}
-        yield PortalWorld(url, engine, alice, bob, admin, receipts)
+        certificates = {s.student_id: give_certificate(engine, s, admin, n)
+                        for n, s in enumerate((alice, bob), start=901)}
+        notices = give_announcements(engine, alice, bob, admin)
+        yield PortalWorld(url, engine, alice, bob, admin, receipts, certificates, notices)
         engine.dispose()
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
 
+from sync_server.portal.router import router
+
 CSRF = re.compile(r'name="csrf" value="([^"]+)"')
-PAGES = ("/portal/home", "/portal/progress", "/portal/attendance", "/portal/assessments",
-         "/portal/fees", "/portal/feedback", "/portal/report")
+# Read from the router, so that a page added tomorrow is in every test that walks the pages.
+NOT_PAGES = {"/portal", "/portal/", "/portal/sign-in", "/portal/report.pdf"}
+_GETS = [r.path for r in router.routes if isinstance(r, APIRoute) and "GET" in r.methods]
+PAGES = tuple(path for path in _GETS if "{" not in path and path not in NOT_PAGES
+              and not path.startswith("/portal/static/"))
+# The addresses that carry an id (a receipt's, a certificate's): each is tried with another
+# student's ids (tests/portal/test_browser.py).
+ID_ROUTES = tuple(path for path in _GETS if "{" in path)
 
 
 def csrf_of(html: str) -> str:

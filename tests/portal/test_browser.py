@@ -16,13 +16,14 @@ import httpx
 import pytest
 from pypdf import PdfReader
 
+from tests.portal import pages
 from tests.portal.browser import DESKTOP, PHONE, chromium, screenshot_dir
 from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
 from tests.server.helpers import Device, new_row
 from tests.support.server import ServerProcess
 
 __all__ = ["chromium"]  # the fixture, imported for pytest
-PAGES = ("home", "progress", "attendance", "assessments", "fees", "feedback", "report")
+PAGES = tuple(path.removeprefix("/portal/") for path in pages.PAGES)
 
 
 @pytest.fixture(scope="module")
@@ -160,16 +161,27 @@ def test_the_verification_page_for_valid_revoked_and_unknown(
         assert admin.push(admin.change("certificates", revoked, {
             "revoked_at": new_row()["created_at"], "revoked_reason": "Issued by mistake"},
             base_version=results[2]["version"]))[0]["outcome"] == "applied"
-    for page in _page(chromium, PHONE):
-        expected = {tokens[valid]: "Valid certificate", tokens[revoked]: "Issued by mistake",
-                    uuid.uuid4().hex: "Unknown certificate"}
-        for (token, words), name in zip(expected.items(), ("valid", "revoked", "unknown"),
-                                        strict=True):
-            page.goto(f"{portal_server.base_url}/portal/verify/{token}")
-            assert words in page.content()
-            assert (portal_world.bob.name in page.content()) == (name != "unknown")
-            assert _fits(page)
-            page.screenshot(path=str(shots / f"verify-360-{name}.png"), full_page=True)
+    expected = {tokens[valid]: "Valid certificate", tokens[revoked]: "Issued by mistake",
+                uuid.uuid4().hex: "Unknown certificate"}
+    for viewport in (PHONE, DESKTOP):
+        for page in _page(chromium, viewport):
+            width = viewport["width"]
+            for (token, words), name in zip(expected.items(), ("valid", "revoked", "unknown"),
+                                            strict=True):
+                page.goto(f"{portal_server.base_url}/portal/verify/{token}?lang=en")
+                assert words in page.content()
+                assert (portal_world.bob.name in page.content()) == (name != "unknown")
+                assert _fits(page)
+                page.screenshot(path=str(shots / f"verify-{width}-{name}.png"), full_page=True)
+            page.goto(f"{portal_server.base_url}/portal/verify/{tokens[revoked]}?lang=hi")
+            assert "Issued by mistake" in page.content() and _fits(page)
+            page.screenshot(path=str(shots / f"verify-{width}-revoked-hi.png"), full_page=True)
+
+
+def _route_pattern(route: str) -> re.Pattern[str]:
+    """A route like /portal/fees/receipts/{payment_id}.pdf as the pattern of its addresses."""
+    parts = re.split(r"\{[a-z_]+\}", route)
+    return re.compile("[^/]+".join(re.escape(part) for part in parts) + "$")
 
 
 ID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
@@ -179,11 +191,14 @@ def test_every_id_in_every_address_changed_shows_nothing_of_another_student(
         chromium: Any, portal_server: ServerProcess, portal_world: PortalWorld,
         shots: Path) -> None:
     """Alice follows every link of every page; each id in an address is swapped for each of
-    Bob's ids (his student record, account, receipt) and a made-up one: the browser then shows
-    a 404 or Alice's own data, never a thing of Bob's."""
+    Bob's ids (his student record, account, receipt, certificate, his batch's announcement)
+    and a made-up one: the browser then shows a 404 or Alice's own data, never a thing of
+    Bob's. Every route of the portal with an id in its address (read from the router) must be
+    among the links tried."""
     alice, bob = portal_world.alice, portal_world.bob
     theirs = [str(bob.student_id), str(bob.user_id), str(portal_world.receipts[bob.student_id]),
-              str(uuid.uuid4())]
+              str(portal_world.certificates[bob.student_id]),
+              str(portal_world.announcements["bob_batch"]), str(uuid.uuid4())]
     for page in _page(chromium, DESKTOP):
         page.goto(portal_server.base_url + "/portal/sign-in")
         page.get_by_label("Email").fill(alice.email)
@@ -194,7 +209,9 @@ def test_every_id_in_every_address_changed_shows_nothing_of_another_student(
             page.goto(f"{portal_server.base_url}/portal/{name}")
             links |= set(page.eval_on_selector_all("a[href]", "els => els.map(e => e.href)"))
         with_ids = sorted(link for link in links if ID.search(link))
-        assert any("/fees/receipts/" in link for link in with_ids)
+        for route in pages.ID_ROUTES:
+            shape = _route_pattern(route)
+            assert any(shape.search(link) for link in with_ids), f"no link to {route} tried"
         tried = 0
         for link in with_ids:
             for other in theirs:
@@ -209,7 +226,7 @@ def test_every_id_in_every_address_changed_shows_nothing_of_another_student(
                     assert bob.name not in text and bob.enrollment_no not in text, changed
                 else:
                     assert bob.name not in body.decode(), changed
-        assert tried >= 4
+        assert tried >= len(pages.ID_ROUTES) * len(theirs)
         # Alice's own receipt downloads from the fees page.
         page.goto(portal_server.base_url + "/portal/fees")
         page.screenshot(path=str(shots / "student-1280-fees.png"), full_page=True)

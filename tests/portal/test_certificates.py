@@ -32,7 +32,7 @@ from institute_core.replica import Replica
 from institute_core.schema import Branch, Certificate, Student, User
 from institute_core.validation import InvalidInput
 from tests.portal.conftest import ADMIN_EMAIL, ADMIN_PASSWORD, STUDENT_PASSWORD, PortalWorld
-from tests.portal.pages import sign_in
+from tests.portal.pages import issue_code, sign_in, sign_in_with_code
 from tests.server.helpers import Device, new_row
 
 BODY = ("This certifies that {student_name} ({enrollment_no}) has completed the course "
@@ -270,3 +270,40 @@ def test_a_certificate_number_must_carry_a_real_branch_code(
         certificate(f"MAIN/{year}/{admin.series_code}/000902"))
     assert [r["outcome"] for r in result] == ["applied", "rejected", "applied"], result
     assert "code of no branch" in result[1]["reason"]
+
+
+def test_a_student_and_their_guardian_download_the_certificate_pdf_and_no_one_elses(
+        portal: TestClient, portal_world: PortalWorld, pushed: dict[str, object],
+        tmp_path: Path) -> None:
+    """The PDF the desk prints, drawn on the server: the student's name and number in it, its
+    QR code read back from the page image to this server's verification page; another
+    student's certificate id, a made-up one and a malformed one are the same 404."""
+    if not (shutil.which("pdftoppm") and shutil.which("zbarimg")):
+        pytest.skip("needs poppler-utils (pdftoppm) and zbar-tools (zbarimg)")
+    tokens, ids = pushed["tokens"], pushed["ids"]
+    assert isinstance(tokens, dict) and isinstance(ids, dict)
+    alice, bob = portal_world.alice, portal_world.bob
+    sign_in(portal, alice.email, STUDENT_PASSWORD)
+    page = portal.get("/portal/certificates").text
+    assert f'/portal/certificates/{ids["valid"]}.pdf' in page
+    answer = portal.get(f'/portal/certificates/{ids["valid"]}.pdf')
+    assert answer.status_code == 200 and answer.headers["content-type"] == "application/pdf"
+    assert answer.headers["content-disposition"].startswith('attachment; filename="certificate-')
+    out = tmp_path / "certificate.pdf"
+    out.write_bytes(answer.content)
+    text = " ".join(PdfReader(io.BytesIO(answer.content)).pages[0].extract_text().split())
+    assert alice.name in text and alice.enrollment_no in text and "Python Programming" in text
+    assert _qr_of(out) == f"http://testserver/portal/verify/{tokens['valid']}"
+    assert "Valid certificate" in portal.get(
+        _qr_of(out).removeprefix("http://testserver")).text
+    for other in (portal_world.certificates[bob.student_id], uuid.uuid4(), "nonsense"):
+        refused = portal.get(f"/portal/certificates/{other}.pdf")
+        assert refused.status_code == 404 and bob.name not in refused.text
+    with TestClient(portal.app, follow_redirects=False) as guardian:
+        code = issue_code(guardian, ADMIN_EMAIL, ADMIN_PASSWORD, alice.student_id)
+        sign_in_with_code(guardian, code)
+        assert guardian.get(f'/portal/certificates/{ids["revoked"]}.pdf').status_code == 200
+        assert guardian.get(f"/portal/certificates/{portal_world.certificates[bob.student_id]}"
+                            ".pdf").status_code == 404
+    signed_out = TestClient(portal.app, follow_redirects=False)
+    assert signed_out.get(f'/portal/certificates/{ids["valid"]}.pdf').status_code == 303

@@ -106,7 +106,7 @@ def _wait_until_healthy(server: ServerProcess, timeout: float) -> None:
 
 
 @contextmanager
-def running_server(url: str, *, startup_timeout: float = 30.0, workers: int = 1,
+def running_server(url: str, *, startup_timeout: float = 90.0, workers: int = 1,
                    port: int | None = None, **env: str) -> Iterator[ServerProcess]:
     """Run `institute-sync-server serve` (uvicorn, as deployed) on 127.0.0.1 and a free port.
 

@@ -13,7 +13,7 @@ from institute_core.replica import Replica
 from institute_core.schema import MAIN_BRANCH_ID, ConflictLogEntry, OutboxEntry
 from institute_core.sync import wire
 from institute_core.sync.apply import CURSOR_KEY, PARKED_KEY, apply_page, retry_parked
-from institute_core.sync.check import local_counts, remove_unsent
+from institute_core.sync.check import empty_tables, local_counts, remove_unsent
 from institute_core.sync.outbox import confirm, push_body, read_batch, rejected_changes
 from tests.sync.builders import (
     add_student,
@@ -187,3 +187,19 @@ def test_outbox_changes_go_out_exactly_as_captured(replica: Replica) -> None:
     assert edit.fields["address"] == "Flat 3, Müller Straße – “north”"
     body = wire.PushRequest.model_validate_json(push_body(replica.device_id, batch))
     assert [c.change_id for c in body.changes] == [p.change_id for p in batch]
+
+
+def test_a_first_download_does_not_list_tables_that_were_empty(tmp_path: Path) -> None:
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    add_subject(source, None, topics=2)
+    before = empty_tables(desk)
+    # A fresh replica holds only what its migrations seed (the main branch, built-in roles).
+    assert {"subjects", "topics", "students", "session_attendance"} <= before
+    assert "roles" not in before and "branches" not in before
+    apply_page(desk, _as_server_rows(source, ("subjects", "topics")))
+    assert not {"subjects", "topics"} & empty_tables(desk)
+    # What the download brought into an empty table stays; seeded rows are still checked.
+    removed = remove_unsent(desk, {"roles": {perms.built_in_role_id(name)
+                                             for name in perms.BUILT_IN_NAMES}}, before)
+    assert removed == {"branches": 1}
+    assert local_counts(desk)["topics"] == 2 and local_counts(desk)["subjects"] == 1
