@@ -398,7 +398,8 @@ class ReportsView(QWidget):
             batch_id=target if about == "batch" else None,
             faculty_id=target if about == "faculty" else None,
             sections=None if len(chosen) == len(items) else chosen, remarks=remarks,
-            branch_ids=self.branch.selection if kind in service.BRANCH_SELECTED else None)
+            branch_ids=self.branch.selection if kind in service.BRANCH_SELECTED else None,
+            with_money=kind == "branches" and self._ctx.user.may("reports.financial"))
         request.validate()
         return request
 

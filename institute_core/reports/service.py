@@ -21,7 +21,7 @@ from typing import Any
 from reportlab.platypus import Flowable
 from sqlalchemy import func, select
 
-from institute_core.access.check import roles_holding
+from institute_core.access.check import permissions_of, roles_holding
 from institute_core.analytics.period import Db, Period
 from institute_core.branches.selection import selection_label
 from institute_core.enums import FacultyReportType, StudentReportType, UserStatus
@@ -80,6 +80,9 @@ class ReportRequest:
     student_ids: tuple[uuid.UUID, ...] | None = None
     # The branches a CRM or branches report covers (None: every branch this desk holds).
     branch_ids: tuple[uuid.UUID, ...] | None = None
+    # The money columns of "Branches side by side" (collected, outstanding): only for who
+    # generates it holding reports.financial (`generate` refuses anyone else).
+    with_money: bool = False
 
     def validate(self) -> None:
         if self.kind not in KINDS:
@@ -94,6 +97,9 @@ class ReportRequest:
             raise ReportError("an attendance report needs either a student or a batch")
         if self.branch_ids is not None and not self.branch_ids:
             raise ReportError("choose at least one branch")
+        if self.with_money and self.kind != "branches":
+            raise ReportError(f"a {self.kind} report has no money columns; only the "
+                              "branches side by side report has")
         if self.remarks and self.kind not in WITH_REMARKS:
             raise ReportError(f"a {self.kind} report prints no remarks; remarks go on a "
                               f"{' or '.join(WITH_REMARKS)} report")
@@ -168,7 +174,8 @@ def _collect(db: Db, request: ReportRequest) -> dict[str, Any]:
                                       branch_ids=request.branch_ids)
     if request.kind == "branches":
         return branches_report.collect_branches(db, period, sections=sections,
-                                                branch_ids=request.branch_ids)
+                                                branch_ids=request.branch_ids,
+                                                with_money=request.with_money)
     assert request.batch_id is not None
     if request.kind == "batch":
         return batch_report.collect_batch(db, request.batch_id, period, today, sections=sections,
@@ -235,6 +242,10 @@ def generate(replica: Replica, request: ReportRequest, out: Path, *,
         raise ReportError("recording a report needs the user who generates it")
     started = time.perf_counter()
     with replica.read() as db:
+        if request.with_money and "reports.financial" not in permissions_of(db, generated_by):
+            raise ReportError("the money columns (collected, outstanding) take the permission "
+                              "reports.financial, which the person generating the report "
+                              "lacks")
         payload = collect(db, request)
         extra = _per_student_attendance(db, request) if record else []
     pages = render(payload, out, branding or branding_of(replica))

@@ -41,6 +41,8 @@ class Outbound:
     variables: dict[str, Any] | None = None
     # The SMS sender id (DLT header) when the server names one, per branch (settings.py).
     sender: str | None = None
+    # Files an email carries, as (file name, PDF bytes): a receipt the dispatcher drew.
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 class Transient(Exception):
@@ -90,6 +92,8 @@ class SmtpAdapter:
         domain = self._sender.rpartition("@")[2] or None
         mail["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
         mail.set_content(message.body)
+        for name, data in message.attachments:
+            mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         try:
             refused = self._connection().send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:

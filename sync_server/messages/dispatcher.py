@@ -23,7 +23,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -33,6 +33,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.enums import Channel, DeliveryStatus
+from institute_core.fees.sending import RECEIPT_ATTACHMENT
 from institute_core.ids import natural_id
 from institute_core.messaging.segments import sms_length
 from institute_core.schema import table_of
@@ -40,6 +41,8 @@ from institute_core.schema.types import utcnow
 from sync_server.messages.adapters import ChannelAdapter, Outbound, Refused, Transient
 from sync_server.messages.scheduled import DailyTriggers
 from sync_server.messages.settings import MessagingSettings
+from sync_server.receipt_pdf import receipt_pdf
+from sync_server.settings import Settings
 from sync_server.sync.versions import VersionClock
 
 log = logging.getLogger("sync_server.messages")
@@ -50,6 +53,7 @@ _consents = table_of("message_consents")
 _students = table_of("students")
 _inquiries = table_of("crm_inquiries")
 _branches = table_of("branches")
+_payments = table_of("payments")
 ADMIT_LIMIT = 2000
 _CONTACTS = ARRAY(String)
 # A send to make: the adapter, the claimed row, the delivery values it starts from.
@@ -97,9 +101,11 @@ class RoundResult:
 class Dispatcher:
     def __init__(self, engine: Engine, adapters: Mapping[str, ChannelAdapter],
                  settings: MessagingSettings, *, batch: int = 100,
-                 now: Callable[[], datetime] = utcnow, daily: DailyTriggers | None = None
-                 ) -> None:
+                 now: Callable[[], datetime] = utcnow, daily: DailyTriggers | None = None,
+                 documents: Settings | None = None) -> None:
         self._engine = engine
+        # The institute's name, address, GSTIN and paper for a receipt an email carries.
+        self._documents = documents or Settings()
         # Time-based triggers (fee reminders, at risk, follow-ups), once a day, in the loop.
         self._daily = daily
         self._adapters = adapters
@@ -148,6 +154,7 @@ class Dispatcher:
                       _messages.c.channel, _messages.c.recipient, _messages.c.body,
                       _messages.c.subject, _messages.c.language,
                       _messages.c.provider_template, _messages.c.variables,
+                      _messages.c.student_id,
                       _messages.c.cancelled_at, _messages.c.deleted_at)
                .join(_messages, _messages.c.id == _deliveries.c.message_id)
                .where(_deliveries.c.status == DeliveryStatus.QUEUED.value,
@@ -244,7 +251,7 @@ class Dispatcher:
                             base.pop("sender", None))
         attempts = row.attempts + 1
         try:
-            provider_id = adapter.send(outbound)
+            provider_id = adapter.send(replace(outbound, attachments=self._attachments(row)))
         except Refused as exc:
             result.count(DeliveryStatus.FAILED)
             return {**base, "b_status": DeliveryStatus.FAILED.value, "b_attempts": attempts,
@@ -264,6 +271,25 @@ class Dispatcher:
         return {**base, "b_status": DeliveryStatus.SENT.value, "b_attempts": attempts,
                 "b_sent_at": now, "b_provider_message_id": provider_id[:100],
                 "b_segments": segments, "b_cost": price * segments}
+
+    def _attachments(self, row: Any) -> tuple[tuple[str, bytes], ...]:
+        """The receipt PDF an emailed receipt carries, drawn now from PostgreSQL; a payment
+        that is not the message's student's is refused (a desk cannot mail out another
+        student's receipt by naming it)."""
+        wanted = (row.variables or {}).get(RECEIPT_ATTACHMENT)
+        if wanted is None or row.channel != Channel.EMAIL.value:
+            return ()
+        try:
+            payment_id = uuid.UUID(str(wanted))
+        except ValueError:
+            raise Refused(f"{RECEIPT_ATTACHMENT}: {wanted!r} names no payment") from None
+        with self._engine.connect() as conn:
+            owner = conn.execute(select(_payments.c.student_id).where(
+                _payments.c.id == payment_id, _payments.c.deleted_at.is_(None))).scalar()
+            if owner is None or owner != row.student_id:
+                raise Refused(f"{RECEIPT_ATTACHMENT}: the receipt is not of this message's "
+                              "student")
+            return (receipt_pdf(conn, self._documents, payment_id),)
 
     # --- running --------------------------------------------------------------------------
 

@@ -8,12 +8,14 @@ import dataclasses
 import uuid
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import text
 
+from institute_core.access.check import roles_holding
 from institute_core.analytics.branches import branch_figures
 from institute_core.analytics.dashboard import dashboard_at_risk, dashboard_data
 from institute_core.analytics.period import Period
@@ -26,8 +28,12 @@ from institute_core.branches.selection import (
 )
 from institute_core.demo import build_demo_replica
 from institute_core.demo import context as demo_context
+from institute_core.enums import PlanKind
+from institute_core.fees.payments import PaymentRequest, cancel_payment, take_payment
+from institute_core.fees.plans import PlanRequest, make_plan
+from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
-from institute_core.reports.service import ReportError, ReportRequest, collect
+from institute_core.reports.service import ReportError, ReportRequest, collect, generate
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -287,3 +293,103 @@ def test_fees_collected_per_branch_equal_sql_and_leave_out_cancelled_payments(
         assert row.collected == pytest.approx(float(expected))
     assert sum(r.collected or 0 for r in rows[:-1]) == rows[-1].collected
     assert rows[-1].collected == pytest.approx(1750.5 * 3 - 250.5)
+
+
+VOID = ("SELECT payment_id FROM payment_events WHERE deleted_at IS NULL "
+        "AND kind IN ('bounced', 'cancelled')")
+
+
+def _outstanding(replica: Replica, ids: list[uuid.UUID]) -> Decimal:
+    """What the students of `ids` owe, from the fee tables: each instalment's amount less the
+    valid payments allocated to it (never below zero), an approved discount taken off its
+    plan's latest instalments first."""
+    with replica.engine.connect() as conn:
+        instalments = conn.execute(text(f"""
+            SELECT i.plan_id, i.number, i.amount, COALESCE((
+                SELECT SUM(a.amount) FROM payment_allocations a
+                WHERE a.instalment_id = i.id AND a.deleted_at IS NULL
+                  AND a.payment_id NOT IN ({VOID})), 0)
+            FROM fee_instalments i JOIN fee_plans f ON f.id = i.plan_id
+            JOIN students s ON s.id = i.student_id
+            WHERE i.deleted_at IS NULL AND f.deleted_at IS NULL AND s.deleted_at IS NULL
+              AND s.branch_id IN {_in(ids)}""")).all()
+        discounts = dict(conn.execute(text(
+            "SELECT plan_id, SUM(amount) FROM fee_discounts WHERE deleted_at IS NULL "
+            "AND status = 'approved' GROUP BY plan_id")).all())
+    owed = Decimal(0)
+    left = {plan: Decimal(str(v)) for plan, v in discounts.items()}
+    for plan, _number, amount, paid in sorted(instalments, key=lambda i: (i[0], -i[1])):
+        take = min(left.get(plan, Decimal(0)), Decimal(str(amount)))
+        left[plan] = left.get(plan, Decimal(0)) - take
+        owed += max(Decimal(str(amount)) - take - Decimal(str(paid)), Decimal(0))
+    return owed
+
+
+def _take_fees(replica: Replica, user: uuid.UUID, period: Period,
+               branches: list[uuid.UUID]) -> None:
+    """Fee plans and payments for three students of each branch (the demo has no fees): one
+    payment before the period, two in it, one of those cancelled for the first student."""
+    replica.set_state(SERIES_STATE_KEY, "D07")
+    actor = replica.actor(user)
+    for b, branch in enumerate(branches):
+        students = [uuid.UUID(s) for s, in replica.engine.connect().execute(text(
+            "SELECT id FROM students WHERE deleted_at IS NULL AND branch_id = :b "
+            "ORDER BY enrollment_no LIMIT 3"), {"b": branch.hex})]
+        for n, student in enumerate(students):
+            make_plan(replica, actor, PlanRequest(
+                student_id=student, name="Course", price=Decimal(20000 + 1000 * b),
+                kind=PlanKind.INSTALMENTS.value, instalments=3,
+                first_due=period.start), period.start)
+            for k, day in enumerate((period.start - timedelta(days=3),
+                                     period.start + timedelta(days=10 + n),
+                                     period.end)):
+                taken = take_payment(replica, actor, PaymentRequest(
+                    student, str(2500 + 100 * n + 10 * k + b), "cash", paid_on=day), day)
+                if (n, k) == (0, 1):
+                    cancel_payment(replica, actor, taken.payment_id, "wrong amount", day)
+
+
+def _holder_of(replica: Replica, permission: str, *, holds: bool) -> uuid.UUID:
+    """An account whose role grants `permission` (or, `holds` False, does not)."""
+    with replica.read() as db:
+        roles = set(roles_holding(db, permission))
+        users = db.execute(text("SELECT id, role FROM users WHERE deleted_at IS NULL "
+                                "ORDER BY email")).all()
+    return next(uuid.UUID(u) for u, role in users if (role in roles) is holds
+                and role != "student")
+
+
+def test_side_by_side_money_columns_equal_sql_for_who_may_see_money(
+        branched: tuple[Replica, Period], tmp_path: Path) -> None:
+    replica, period = branched
+    every = _branches(replica)
+    two = every[:2]
+    accountant = _holder_of(replica, "reports.financial", holds=True)
+    _take_fees(replica, accountant, period, every)
+    request = ReportRequest("branches", period, branch_ids=tuple(two), with_money=True)
+    made = generate(replica, request, tmp_path / "branches.pdf", record=False,
+                    generated_by=accountant)
+    rows = made.payload["rows"]
+    for ids, row in zip([[b] for b in two] + [two], rows, strict=True):
+        collected = _sql(replica, f"""
+            SELECT COALESCE(SUM(amount), 0) FROM payments WHERE deleted_at IS NULL
+              AND branch_id IN {_in(ids)} AND paid_on >= :a AND paid_on <= :b
+              AND id NOT IN ({VOID})""", a=period.start.isoformat(), b=period.end.isoformat())
+        assert Decimal(row["collected"]) == Decimal(str(collected)), row["name"]
+        assert Decimal(row["outstanding"]) == _outstanding(replica, ids), row["name"]
+    assert Decimal(rows[-1]["collected"]) > 0 and Decimal(rows[-1]["outstanding"]) > 0
+    # The PDF for the eye (pdftoppm): tests/analytics leaves it under /tmp/branch-shots.
+    shots = Path("/tmp/branch-shots")
+    shots.mkdir(parents=True, exist_ok=True)
+    (shots / "branches_money.pdf").write_bytes(made.path.read_bytes())
+    # Without reports.financial: refused by name, no PDF written; without the flag no money.
+    counselor = _holder_of(replica, "reports.financial", holds=False)
+    with pytest.raises(ReportError, match=r"reports\.financial"):
+        generate(replica, request, tmp_path / "refused.pdf", record=False,
+                 generated_by=counselor)
+    assert not (tmp_path / "refused.pdf").exists()
+    plain = generate(replica, dataclasses.replace(request, with_money=False),
+                     tmp_path / "plain.pdf", record=False, generated_by=counselor)
+    assert "money" not in plain.payload and "collected" not in plain.payload["rows"][0]
+    with pytest.raises(ReportError, match="no money columns"):
+        ReportRequest("crm", period, with_money=True).validate()

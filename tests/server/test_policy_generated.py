@@ -125,7 +125,7 @@ def _same(a: Any, b: Any) -> bool:
 def _insert_cases(world: World, table: str, role: str, candidates: list[dict[str, Any]]
                   ) -> list[Case]:
     facts = world.facts(role)
-    grants = policy.grants(table, role)
+    grants = policy.grants(table, _held(world, role))
     declared = policy.table_policy(table)
     cases: list[Case] = []
     allowed = forbidden = None
@@ -170,7 +170,7 @@ def _edit_cases(world: World, table: str, role: str, op: Op, targets: list[dict[
     """Update, delete or undelete cases on rows that exist (made by the super admin for this
     table, or the pusher's own account): one the declaration allows, one it forbids."""
     facts = world.facts(role)
-    grants = [g for g in policy.grants(table, role) if op in g.ops]
+    grants = [g for g in policy.grants(table, _held(world, role)) if op in g.ops]
     deleted = op is Op.UNDELETE
     own = [] if deleted else _own_account(world, table, role)
     pool = [(t, True) for t in own] + [
@@ -258,15 +258,15 @@ def _forbidden_update(world: World, table: str, role: str, fits: list[Grant],
     return None
 
 
-def _make_targets(world: World, table: str, candidates: list[dict[str, Any]]
-                  ) -> list[dict[str, Any]]:
+def _make_targets(world: World, table: str, candidates: list[dict[str, Any]],
+                  roles: tuple[str, ...] = policy.ROLES) -> list[dict[str, Any]]:
     """Rows to edit, made by the super admin (or, where no one may push them, written into
     PostgreSQL): for every role, some its rules fit and some they do not, live and deleted."""
     chosen: dict[uuid.UUID, tuple[dict[str, Any], bool]] = {}
     for deleted in (False, True):
-        for role in policy.ROLES:
+        for role in roles:
             facts = world.facts(role)
-            grants = policy.grants(table, role)
+            grants = policy.grants(table, _held(world, role))
             want = {True: 2, False: 1}
             for row in candidates:
                 if row["id"] in world.used_ids or row["id"] in chosen:
@@ -293,16 +293,19 @@ def _make_targets(world: World, table: str, candidates: list[dict[str, Any]]
     return [row for row in found if row is not None]
 
 
-def _table_cases(world: World, table: str) -> list[Case]:
+def _table_cases(world: World, table: str, roles: tuple[str, ...] = policy.ROLES
+                 ) -> list[Case]:
+    """Generated pushes of `table` by each of `roles` (names of accounts of the world), each
+    checked against the declaration as it is pushed."""
     world.free_parents(table, 60)
     candidates = []
     for row in world.candidates(table):
         candidates.append(row)
         if len(candidates) >= 400:
             break
-    targets = _make_targets(world, table, candidates)
+    targets = _make_targets(world, table, candidates, roles)
     done: list[Case] = []
-    for role in policy.ROLES:
+    for role in roles:
         # Worked out just before the role pushes: earlier roles' changes may have moved facts
         # (a new enrollment makes a student someone's).
         cases = _insert_cases(world, table, role,
@@ -361,7 +364,13 @@ def _data(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
     return None if row is None else {k: v for k, v in row.items() if k != "version"}
 
 
-def _nothing_to_forbid(table: str, role: str, op: Op) -> bool:
+def _held(world: World, role: str) -> frozenset[str]:
+    """What the account `role` names may do: its role's row in PostgreSQL (a built-in role's
+    seeded set, or a custom role's)."""
+    return world.facts(role).permissions
+
+
+def _nothing_to_forbid(world: World, table: str, role: str, op: Op) -> bool:
     """The declaration lets this role do `op` to every row and names no author column: no
     push of that kind can be refused by the policy."""
     declared = policy.table_policy(table)
@@ -370,16 +379,16 @@ def _nothing_to_forbid(table: str, role: str, op: Op) -> bool:
     always = (policy.ANY_ROW, *((policy.OTHER_ACCOUNT,) if op in (Op.INSERT, Op.UNDELETE)
                                 else ()))
     # A rule limited to the pusher's branches is no limit for who sees every branch.
-    unlimited = world_facts_unlimited(role)
+    unlimited = world_facts_unlimited(_held(world, role))
     every = any(op in g.ops and _plain(g.rule_for(op), unlimited) in always
                 and _plain(g.row, unlimited) in always
-                and g.columns is None for g in policy.grants(table, role))
+                and g.columns is None for g in policy.grants(table, _held(world, role)))
     return every and not (op in (Op.INSERT, Op.UPDATE) and (declared.authors
                                                             or declared.stamps))
 
 
-def world_facts_unlimited(role: str) -> bool:
-    return not Viewer(uuid.uuid4(), role).branch_limited
+def world_facts_unlimited(held: frozenset[str]) -> bool:
+    return not Viewer(uuid.uuid4(), "custom", permissions=held).branch_limited
 
 
 def _plain(rule: policy.Rule, unlimited: bool) -> policy.Rule:
@@ -389,17 +398,18 @@ def _plain(rule: policy.Rule, unlimited: bool) -> policy.Rule:
 SEARCH_ROUNDS = 3
 
 
-def _missing(table: str, cases: list[Case]) -> list[str]:
+def _missing(world: World, table: str, cases: list[Case],
+             roles: tuple[str, ...] = policy.ROLES) -> list[str]:
     """The (role, operation) combinations of `table` that `cases` leave without an allowed
     push where the policy grants one, or without a forbidden one where it can refuse."""
     found: list[str] = []
-    for role in policy.ROLES:
+    for role in roles:
         for op in Op:
             kinds = {c.allowed for c in cases if c.role == role and c.op is op}
-            granted = any(op in g.ops for g in policy.grants(table, role))
+            granted = any(op in g.ops for g in policy.grants(table, _held(world, role)))
             if granted and True not in kinds:
                 found.append(f"{table} {role} {op.value}: no allowed case")
-            if False not in kinds and not _nothing_to_forbid(table, role, op):
+            if False not in kinds and not _nothing_to_forbid(world, table, role, op):
                 found.append(f"{table} {role} {op.value}: no forbidden case")
     return found
 
@@ -417,10 +427,10 @@ def test_every_table_role_and_operation_is_allowed_and_forbidden_as_declared(
         # the declaration allows (or forbids). Search on with fresh rows before calling it
         # missing, so the verdict is about the policy, not about one round's luck.
         for _round in range(SEARCH_ROUNDS):
-            if not _missing(table, cases):
+            if not _missing(world, table, cases):
                 break
             cases += _table_cases(world, table)
-        missing += _missing(table, cases)
+        missing += _missing(world, table, cases)
         for role in policy.ROLES:
             for op in Op:
                 kinds = {c.allowed for c in cases if c.role == role and c.op is op}
@@ -432,7 +442,13 @@ def test_every_table_role_and_operation_is_allowed_and_forbidden_as_declared(
 
 
 def test_every_pulled_row_is_in_the_declared_scope_and_no_secret_leaves(world: World) -> None:
-    for role in policy.ROLES:
+    check_pulls(world, policy.ROLES)
+
+
+def check_pulls(world: World, roles: tuple[str, ...]) -> None:
+    """Each of `roles` (accounts of the world) pulls from scratch exactly the rows its role's
+    read scopes declare, table by table, and no secret column."""
+    for role in roles:
         device = world.devices[role]
         device.cursor = ""
         rows, _page = device.pull_all()
@@ -443,7 +459,7 @@ def test_every_pulled_row_is_in_the_declared_scope_and_no_secret_leaves(world: W
             assert not policy.secret_columns(table) & set(values), (role, table)
             pulled.setdefault(table, set()).add(uuid.UUID(row["id"]))
         for table in SYNCED_TABLES:
-            scope = policy.read_scope(table, role)
+            scope = policy.read_scope(table, _held(world, role))
             t = table_of(table)
             with world.engine.connect() as conn:
                 every = [dict(r) for r in conn.execute(t.select()).mappings()]

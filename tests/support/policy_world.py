@@ -282,11 +282,15 @@ class World:
         if table == "user_branches" and column == "user_id":
             # The pushers work in Main alone (create_user), so every branch-scoped table keeps
             # rows outside their branches for the forbidden cases.
-            ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
+            ids = [i for i in ids if i not in self._pushers()]
         if table == "password_resets" and column == "user_id":
             # A reset of a signed-in pusher would change the password its device signs in with.
-            ids = [i for i in ids if i not in {self.users[r] for r in policy.ROLES}]
+            ids = [i for i in ids if i not in self._pushers()]
         return ids
+
+    def _pushers(self) -> set[uuid.UUID]:
+        """The accounts with a signed-in device (one per role, and any a test adds)."""
+        return {self.users[name] for name in self.devices}
 
     def insert_directly(self, table: str, row: Mapping[str, Any], *, deleted: bool) -> None:
         """A row no role may push, written straight into PostgreSQL."""
