@@ -236,6 +236,7 @@ class FeeKind(StrEnum):
 class FeeFrequency(StrEnum):
     ONE_TIME = "one_time"
     MONTHLY = "monthly"
+    INSTALMENTS = "instalments"  # a plan of `fee_heads.instalments` parts (migration 0019)
 
 
 class PlanKind(StrEnum):

@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QHBoxLayout,
     QLineEdit,
     QPushButton,
+    QSpinBox,
     QTabWidget,
     QVBoxLayout,
     QWidget,
@@ -38,7 +39,14 @@ from institute_core.enums import (
     SalaryBasis,
 )
 from institute_core.fees import admin as fa
-from institute_core.fees.plans import HeadView, add_fee_head, all_heads, decide_discount
+from institute_core.fees.plans import (
+    HeadTargets,
+    HeadView,
+    add_fee_head,
+    all_heads,
+    decide_discount,
+    head_targets,
+)
 from institute_core.validation import person_message
 
 GST_MODES = {GstMode.NONE.value: "No GST", GstMode.INCLUSIVE.value: "Included in the price",
@@ -188,24 +196,44 @@ class _EditableTab(_ListTab):
         self.run(self.delete_work(line, reason), done)
 
 
+def frequency_text(head: HeadView) -> str:
+    if head.frequency == FeeFrequency.INSTALMENTS.value and head.instalments:
+        return f"{head.instalments} instalments"
+    return _words(head.frequency)
+
+
 HEAD_COLUMNS: list[Column[HeadView]] = [
     Column("Fee head", lambda h: h.name),
+    Column("Subject", lambda h: h.subject or "Every subject"),
+    Column("Batch", lambda h: f"{h.batch} (overrides)" if h.batch else "Subject's default"
+           if h.subject else ""),
     Column("Kind", lambda h: _words(h.kind)),
     Column("Amount", lambda h: money(h.amount), align_right=True),
-    Column("Frequency", lambda h: _words(h.frequency)),
+    Column("Frequency", frequency_text),
     Column("GST", lambda h: GST_MODES.get(h.gst_mode, h.gst_mode)
            + (f" {h.gst_rate}%" if h.gst_mode != GstMode.NONE.value else "")),
 ]
 
 
 class HeadsTab(_ListTab):
-    """A branch's fee heads (its price list) and a form to add one."""
+    """A branch's fee heads (its price list) and a form to add one: branch-wide, a subject's
+    default, or a batch's override of it (a student's plan is offered the most particular)."""
 
     def __init__(self, ctx: AppContext, branches: Sequence[fa.BranchChoice],
                  parent: QWidget | None = None) -> None:
         super().__init__(ctx, HEAD_COLUMNS, "Fee heads", parent)
+        self.targets = HeadTargets((), ())
         self.branch = branch_combo(branches, with_all=False)
         self.form.addRow("Branch", self.branch)
+        self.subject = QComboBox()
+        self.subject.setAccessibleName("Subject")
+        self.batch = QComboBox()
+        self.batch.setAccessibleName("Batch")
+        target = QHBoxLayout()
+        target.addWidget(self.subject, 1)
+        target.addWidget(styled_label("batch", "subtitle"))
+        target.addWidget(self.batch, 1)
+        self.form.addRow("For subject", target)
         self.name = QLineEdit()
         self.name.setPlaceholderText("e.g. Course fee, Registration, Exam fee")
         self.form.addRow("Name", self.name)
@@ -215,9 +243,15 @@ class HeadsTab(_ListTab):
         self.frequency = QComboBox()
         for frequency in FeeFrequency:
             self.frequency.addItem(_words(frequency.value), frequency.value)
+        self.instalments = QSpinBox()
+        self.instalments.setAccessibleName("Number of instalments")
+        self.instalments.setRange(2, 60)
+        self.instalments.setValue(3)
+        self.instalments.setSuffix(" instalments")
         row = QHBoxLayout()
         row.addWidget(self.kind)
         row.addWidget(self.frequency)
+        row.addWidget(self.instalments)
         self.form.addRow("Kind, frequency", row)
         self.amount = QLineEdit()
         self.amount.setAccessibleName("Amount")
@@ -234,8 +268,42 @@ class HeadsTab(_ListTab):
         self.button("Add fee head", self.add)
         self.buttons.addStretch(1)
         self.gst_mode.currentIndexChanged.connect(lambda _i: self._on_gst_mode())
-        self.branch.currentIndexChanged.connect(lambda _i: self.refresh())
+        self.branch.currentIndexChanged.connect(lambda _i: self._on_branch())
+        self.subject.currentIndexChanged.connect(lambda _i: self._fill_batches())
+        self.frequency.currentIndexChanged.connect(lambda _i: self._on_frequency())
+        self._on_frequency()
+        replica = ctx.replica
+        self.run(lambda: head_targets(replica), self._on_targets)
         self.refresh()
+
+    def _on_targets(self, targets: HeadTargets) -> None:
+        self.targets = targets
+        self.subject.blockSignals(True)
+        self.subject.clear()
+        self.subject.addItem("Every subject (branch-wide)", None)
+        for subject_id, name in targets.subjects:
+            self.subject.addItem(name, subject_id)
+        self.subject.blockSignals(False)
+        self._fill_batches()
+
+    def _fill_batches(self) -> None:
+        """The chosen branch's batches of the chosen subject: a head for one overrides the
+        subject's default for its students."""
+        subject, branch = self.subject.currentData(), self.branch.currentData()
+        self.batch.clear()
+        self.batch.addItem("All its batches (the subject's default)", None)
+        for batch_id, name, batch_subject, batch_branch in self.targets.batches:
+            if batch_subject == subject and batch_branch == branch:
+                self.batch.addItem(name, batch_id)
+        self.batch.setEnabled(subject is not None)
+
+    def _on_branch(self) -> None:
+        self._fill_batches()
+        self.refresh()
+
+    def _on_frequency(self) -> None:
+        self.instalments.setEnabled(
+            self.frequency.currentData() == FeeFrequency.INSTALMENTS.value)
 
     def refresh(self) -> None:
         replica, branch = self._ctx.replica, self.branch.currentData()
@@ -257,7 +325,11 @@ class HeadsTab(_ListTab):
                   "kind": self.kind.currentData(), "frequency": self.frequency.currentData(),
                   "gst_mode": self.gst_mode.currentData(),
                   "gst_rate": self.gst_rate.text().strip() or "0",
-                  "branch_id": self.branch.currentData()}
+                  "branch_id": self.branch.currentData(),
+                  "subject_id": self.subject.currentData(),
+                  "batch_id": self.batch.currentData(),
+                  "instalments": self.instalments.value()
+                  if self.instalments.isEnabled() else None}
         self.run(lambda: add_fee_head(replica, actor, **values), self._on_added)
 
     def _on_added(self, _id: object) -> None:

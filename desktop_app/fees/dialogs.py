@@ -28,7 +28,14 @@ from PySide6.QtWidgets import (
 
 from desktop_app.widgets import date_field, styled_label
 from institute_core.display import date_text, money
-from institute_core.enums import FeeKind, FollowUpType, GstMode, PaymentMode, PlanKind
+from institute_core.enums import (
+    FeeFrequency,
+    FeeKind,
+    FollowUpType,
+    GstMode,
+    PaymentMode,
+    PlanKind,
+)
 from institute_core.fees.documents import MODE_NAMES
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import PaymentRequest, check_request
@@ -151,7 +158,9 @@ class PlanDialog(QDialog):
         self.head = QComboBox(self)  # parented: without heads it is never laid out
         self.head.addItem("(typed below)", None)
         for head in heads:
-            self.head.addItem(f"{head.name} – {money(head.amount)}", head.id)
+            where = head.batch or head.subject
+            self.head.addItem(f"{head.name}{f' ({where})' if where else ''} – "
+                              f"{money(head.amount)}", head.id)
         self.head.setVisible(bool(heads))
         if heads:
             form.addRow("From a fee head", self.head)
@@ -203,9 +212,12 @@ class PlanDialog(QDialog):
         self.price.setText(str(head.amount))
         self.gst_mode.setCurrentIndex(self.gst_mode.findData(head.gst_mode))
         self.gst_rate.setText(str(head.gst_rate))
-        monthly = head.frequency == "monthly"
-        self.kind.setCurrentIndex(self.kind.findData(
-            PlanKind.MONTHLY.value if monthly else PlanKind.ONE_TIME.value))
+        kind = {FeeFrequency.MONTHLY.value: PlanKind.MONTHLY,
+                FeeFrequency.INSTALMENTS.value: PlanKind.INSTALMENTS}.get(head.frequency,
+                                                                           PlanKind.ONE_TIME)
+        self.kind.setCurrentIndex(self.kind.findData(kind.value))
+        if kind is PlanKind.INSTALMENTS and head.instalments:
+            self.count.setValue(head.instalments)
 
     def _on_kind(self, *_args: object) -> None:
         one = self.kind.currentData() == PlanKind.ONE_TIME.value
@@ -230,7 +242,7 @@ class PlanDialog(QDialog):
             kind=str(self.kind.currentData()), instalments=self.count.value(),
             first_due=_pydate(self.first_due.date()), gst_mode=str(self.gst_mode.currentData()),
             gst_rate=rate, inter_state=self.inter_state.isChecked(),
-            enrollment_id=self.enrollment_id)
+            enrollment_id=self.enrollment_id, fee_head_id=self.head.currentData())
         self.accept()
 
 

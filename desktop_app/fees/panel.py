@@ -26,7 +26,9 @@ from institute_core.display import date_text, money
 from institute_core.fees import desk
 from institute_core.fees.ledger import InstalmentDue
 from institute_core.fees.payments import cancel_payment, record_cheque_step, refund
-from institute_core.fees.plans import HeadView, all_heads, make_plan
+from institute_core.fees.plans import HeadView, heads_for_student, make_plan
+from institute_core.fees.sending import ReceiptSent, send_receipt
+from institute_core.messaging.access import SEND
 from institute_core.validation import person_message
 
 
@@ -94,10 +96,14 @@ class StudentFeesPanel(QWidget):
         self.plan_button = QPushButton("New fee plan…")
         self.pay_button = QPushButton("Take payment…")
         self.reprint_button = QPushButton("Reprint receipt")
+        self.send_button = QPushButton("Send receipt")
+        self.send_button.setToolTip("To the primary guardian on their preferred channel (an "
+                                    "email carries the PDF), else to the student's email")
+        self.send_button.setVisible(ctx.user.may(SEND))
         self.statement_button = QPushButton("Statement PDF")
         self.open_button = QPushButton("Open last PDF")
         for button in (self.plan_button, self.pay_button, self.reprint_button,
-                       self.statement_button, self.open_button):
+                       self.send_button, self.statement_button, self.open_button):
             row.addWidget(button)
         row.addStretch(1)
         layout.addLayout(row)
@@ -125,6 +131,7 @@ class StudentFeesPanel(QWidget):
         self.plan_button.clicked.connect(self.new_plan)
         self.pay_button.clicked.connect(self.take_payment)
         self.reprint_button.clicked.connect(self.reprint)
+        self.send_button.clicked.connect(self.send_receipt)
         self.statement_button.clicked.connect(self.statement)
         self.open_button.clicked.connect(lambda: self.last_pdf and open_pdf(self.last_pdf))
         self.open_button.setEnabled(False)
@@ -159,12 +166,14 @@ class StudentFeesPanel(QWidget):
         self.sig_saved.emit()
 
     def new_plan(self) -> None:
-        """Ask for a fee plan, offering the institute's fee heads (read on the database
-        worker; the dialog is a window, not a nested event loop)."""
+        """Ask for a fee plan, offering the fee heads that apply to the student (their batch's
+        override, else their subject's default, and their branch's general fees; read on the
+        database worker; the dialog is a window, not a nested event loop)."""
         if self.student_id is None:
             return
-        replica = self._ctx.replica
-        self._ctx.tasks.run_db(lambda: all_heads(replica), self._open_plan, self._on_failed)
+        replica, student = self._ctx.replica, self.student_id
+        self._ctx.tasks.run_db(lambda: heads_for_student(replica, student), self._open_plan,
+                               self._on_failed)
 
     def _open_plan(self, heads: tuple[HeadView, ...]) -> None:
         if self.student_id is None:
@@ -222,6 +231,20 @@ class StudentFeesPanel(QWidget):
         out = receipts_dir()
         self._ctx.tasks.run_db(lambda: desk.print_receipt(replica, payment_id, out),
                                self._on_pdf, self._on_failed)
+
+    def send_receipt(self) -> None:
+        """Queue the selected receipt (on the database worker) to the student's guardian; the
+        server sends it, outside quiet hours, unless they opted out."""
+        line = self._selected_payment()
+        if line is None:
+            return
+        replica, actor = self._ctx.replica, self._ctx.actor
+        self._ctx.tasks.run_db(lambda: send_receipt(replica, actor, line.payment_id),
+                               self._on_sent, self._on_failed)
+
+    def _on_sent(self, sent: ReceiptSent) -> None:
+        self.message.setText(f"Receipt queued for {sent.to} by {sent.channel} "
+                             f"({sent.recipient}); it goes out when this desk syncs.")
 
     def _selected_payment(self) -> desk.PaymentLine | None:
         index = self.payments_view.currentIndex()

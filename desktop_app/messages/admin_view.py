@@ -1,12 +1,14 @@
 """The administrators' Messages section: templates (edited with their variables checked, the
 SMS size counted as one types, and a preview filled with a real student's data) and triggers
-(switched on and tuned). Refusals name the field and write nothing; reads and writes run on the
-database worker."""
+(switched on and tuned), each the institute's or a branch's own (the branch picker shows a
+branch's own with the institute's). Refusals name the field and write nothing; reads and
+writes run on the database worker."""
 
 from __future__ import annotations
 
 import uuid
-from typing import Generic, TypeVar
+from operator import attrgetter
+from typing import Any, Generic, TypeVar
 
 from PySide6.QtCore import QItemSelection, QTimer, Signal
 from PySide6.QtWidgets import (
@@ -24,6 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import index_of, styled_label, table_view, title_label
@@ -61,6 +64,39 @@ TRIGGER_COLUMNS: list[Column[MessageTrigger]] = [
 ]
 
 
+def _branch_column(picker: BranchPicker) -> Column[Any]:
+    """Whose template or trigger a row is: the institute's, or a branch's own."""
+    def name(row: Any) -> str:
+        if row.branch_id is None:
+            return "Institute"
+        return next((o.name for o in picker.choice.options if o.id == row.branch_id), "?")
+    return Column("Branch", name)
+
+
+class BranchBox(QComboBox):
+    """"Whole institute" or one of the user's branches: whose template or trigger it is."""
+
+    def __init__(self, picker: BranchPicker) -> None:
+        super().__init__()
+        self._picker = picker
+        self.setAccessibleName("Template or trigger of")
+        picker.choice.changed.connect(self._fill)
+        self._fill()
+
+    def _fill(self) -> None:
+        kept = self.currentData()
+        self.blockSignals(True)
+        self.clear()
+        self.addItem("Whole institute", None)
+        for option in self._picker.choice.options:
+            self.addItem(option.name, option.id)
+        self.blockSignals(False)
+        self.pick(kept if kept is not None else self._picker.choice.chosen)
+
+    def pick(self, branch_id: uuid.UUID | None) -> None:
+        self.setCurrentIndex(max(0, index_of(self, branch_id)))
+
+
 def _event_combo() -> QComboBox:
     combo = QComboBox()
     for event, words in EVENT_WORDS.items():
@@ -74,12 +110,16 @@ class _ListAndEditor(QWidget, Generic[R]):
 
     sig_saved = Signal()
 
-    def __init__(self, ctx: AppContext, columns: list[Column[R]],
+    def __init__(self, ctx: AppContext, columns: list[Column[R]], picker: BranchPicker,
                  parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
         self.row_layout = QHBoxLayout(self)
-        self.model: RowsModel[R] = RowsModel(columns, self)
+        self.model: RowsModel[R] = RowsModel([*columns, _branch_column(picker)], self)
+        # The picked branch's own rows and the institute's (which speak for it where it has
+        # none of its own).
+        picker.filter_rows(self.model, attrgetter("branch_id"), everywhere=True)
+        self.branch_box = BranchBox(picker)
         self.view = table_view()
         self.view.setModel(self.model)
         self.view.selectionModel().selectionChanged.connect(self._on_selection)
@@ -112,8 +152,9 @@ class _ListAndEditor(QWidget, Generic[R]):
 class TemplatesTab(_ListAndEditor[MessageTemplate]):
     """Templates on the left, the editor on the right."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, TEMPLATE_COLUMNS, parent)
+    def __init__(self, ctx: AppContext, picker: BranchPicker,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, TEMPLATE_COLUMNS, picker, parent)
         layout = self.row_layout
         editor = QVBoxLayout()
         form = QFormLayout()
@@ -134,6 +175,7 @@ class TemplatesTab(_ListAndEditor[MessageTemplate]):
         form.addRow("Subject", self.subject)
         form.addRow("Text", self.body)
         form.addRow("At the provider", self.provider)
+        form.addRow("For", self.branch_box)
         editor.addLayout(form)
         self.variables = styled_label("", "hint")
         self.length = styled_label("", "hint")
@@ -166,6 +208,7 @@ class TemplatesTab(_ListAndEditor[MessageTemplate]):
         self.subject.setText(t.subject or "")
         self.body.setPlainText(t.body)
         self.provider.setText(t.provider_template or "")
+        self.branch_box.pick(t.branch_id)
 
     def _on_changed(self) -> None:
         event = MessageEvent(self.event_box.currentData())
@@ -196,7 +239,8 @@ class TemplatesTab(_ListAndEditor[MessageTemplate]):
         fields = dict(event=self.event_box.currentData(), language=self.language.text(),
                       channel=self.channel.currentData(), body=self.body.toPlainText(),
                       subject=self.subject.text() or None,
-                      provider_template=self.provider.text().strip() or None)
+                      provider_template=self.provider.text().strip() or None,
+                      branch_id=self.branch_box.currentData())
         self._ctx.tasks.run_db(lambda: admin.save_template(replica, actor, **fields),
                                self._on_saved, self._on_failed)
 
@@ -204,8 +248,9 @@ class TemplatesTab(_ListAndEditor[MessageTemplate]):
 class TriggersTab(_ListAndEditor[MessageTrigger]):
     """Triggers on the left, the selected (or a new) one's settings on the right."""
 
-    def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
-        super().__init__(ctx, TRIGGER_COLUMNS, parent)
+    def __init__(self, ctx: AppContext, picker: BranchPicker,
+                 parent: QWidget | None = None) -> None:
+        super().__init__(ctx, TRIGGER_COLUMNS, picker, parent)
         self._editing: uuid.UUID | None = None
         layout = self.row_layout
         editor = QVBoxLayout()
@@ -231,6 +276,7 @@ class TriggersTab(_ListAndEditor[MessageTrigger]):
         form.addRow("Grace before sending", self.grace)
         form.addRow("Days before due", self.days_before)
         form.addRow("", self.overdue)
+        form.addRow("For", self.branch_box)
         editor.addLayout(form)
         editor.addWidget(self.message)
         buttons = QHBoxLayout()
@@ -274,6 +320,7 @@ class TriggersTab(_ListAndEditor[MessageTrigger]):
         self.overdue.setChecked(t.days_before is None)
         if t.days_before is not None:
             self.days_before.setValue(t.days_before)
+        self.branch_box.pick(t.branch_id)
         self._on_event()
 
     def save(self) -> None:
@@ -284,7 +331,7 @@ class TriggersTab(_ListAndEditor[MessageTrigger]):
         fields = dict(name=self.name.text(), event=event, enabled=self.enabled.isChecked(),
                       after_absences=self.after_absences.value(),
                       grace_minutes=self.grace.value(), days_before=days,
-                      trigger_id=self._editing)
+                      trigger_id=self._editing, branch_id=self.branch_box.currentData())
         self._ctx.tasks.run_db(lambda: admin.save_trigger(replica, actor, **fields),  # type: ignore[arg-type]
                                self._on_saved, self._on_failed)
 
@@ -345,10 +392,14 @@ class MessagesAdminView(QWidget):
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Messages"))
+        head = QHBoxLayout()
+        head.addWidget(title_label("Messages"), 1)
+        self.branch = BranchPicker(ctx)
+        head.addWidget(self.branch)
+        layout.addLayout(head)
         self.tabs = QTabWidget()
-        self.templates = TemplatesTab(ctx)
-        self.triggers = TriggersTab(ctx)
+        self.templates = TemplatesTab(ctx, self.branch)
+        self.triggers = TriggersTab(ctx, self.branch)
         self.tabs.addTab(self.templates, "Templates")
         self.tabs.addTab(self.triggers, "Triggers")
         self.costs = CostsTab(ctx)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date, datetime, time
+from operator import attrgetter
 
 from PySide6.QtCore import QDate, QItemSelection, Signal
 from PySide6.QtWidgets import (
@@ -23,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker, branch_choice
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.notices.board import viewer_of
@@ -104,6 +106,10 @@ class NoticeDialog(QDialog):
                 self.expires.setChecked(True)
                 day = notice.expires_at.date()
                 self.expiry.setDate(QDate(day.year, day.month, day.day))
+        else:
+            # A new notice is for the branch the screen shows (every branch when none is
+            # picked): the people of that branch.
+            self.branch.setCurrentIndex(max(0, index_of(self.branch, branch_choice(ctx).chosen)))
         self.audience.currentIndexChanged.connect(self._on_audience)
         self.expires.toggled.connect(self.expiry.setEnabled)
         self.expiry.setEnabled(self.expires.isChecked())
@@ -158,7 +164,12 @@ class NoticesView(QWidget):
         self._ctx = ctx
         self._choices = Choices((), ())
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label("Notices"))
+        head = QHBoxLayout()
+        head.addWidget(title_label("Notices"), 1)
+        # The window's one branch choice: a branch's notices and those for every branch.
+        self.branch = BranchPicker(ctx)
+        head.addWidget(self.branch)
+        layout.addLayout(head)
         buttons = QHBoxLayout()
         self.new_button = QPushButton("New notice…")
         self.edit_button = QPushButton("Edit…")
@@ -174,6 +185,8 @@ class NoticesView(QWidget):
         self.notice_view.setModel(self.notices)
         self.receipt_view = table_view()
         self.receipt_view.setModel(self.receipts)
+        self.branch.filter_rows(self.notices, attrgetter("branch_id"), everywhere=True,
+                                after=self._show_count)
         split.addWidget(self.notice_view)
         split.addWidget(self.receipt_view)
         split.setSizes([600, 250])
@@ -197,7 +210,12 @@ class NoticesView(QWidget):
         notices, self._choices = found
         self.notices.set_rows(notices)
         self.receipts.set_rows([])
-        self.message.setText(f"{len(notices)} notice{'s' if len(notices) != 1 else ''}")
+        self._show_count()
+
+    def _show_count(self) -> None:
+        shown = self.notices.rowCount()
+        where = "" if self.branch.choice.chosen is None else f" in {self.branch.choice.label}"
+        self.message.setText(f"{shown} notice{'s' if shown != 1 else ''}{where}")
 
     def _on_failed(self, error: BaseException) -> None:
         self.message.setText(person_message(error))

@@ -22,6 +22,7 @@ from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import icon
+from desktop_app.today.reschedule_dialog import RescheduleDialog
 from desktop_app.today.schedule_dialog import ScheduleDialog
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.display import long_date, time_text, weekday_date
@@ -101,6 +102,9 @@ class TodayView(QWidget):
                                          "meeting (Ctrl+N)")
         self.schedule_button.setShortcut(QKeySequence("Ctrl+N"))
         self.schedule_button.clicked.connect(self.open_schedule)
+        self.reschedule_button = QPushButton("Reschedule…")
+        self.reschedule_button.setToolTip("Move this individual session to another day or time")
+        self.reschedule_button.clicked.connect(self.open_reschedule)
         self.cancel_button = QPushButton("Cancel session")
         self.cancel_button.clicked.connect(self.cancel_selected)
         self.no_show_button = QPushButton("No-show")
@@ -109,8 +113,8 @@ class TodayView(QWidget):
         self.take_button = QPushButton(icon("attendance"), "Take attendance")
         self.take_button.setObjectName("primary")
         self.take_button.clicked.connect(self.open_selected)
-        for button in (self.schedule_button, self.cancel_button, self.no_show_button,
-                       self.take_button):
+        for button in (self.schedule_button, self.reschedule_button, self.cancel_button,
+                       self.no_show_button, self.take_button):
             head.addWidget(button)
         layout.addLayout(head)
         self.message = styled_label("", "message")
@@ -207,6 +211,8 @@ class TodayView(QWidget):
         open_ = session is not None and session.status == SessionStatus.SCHEDULED.value
         self.cancel_button.setEnabled(open_)
         self.no_show_button.setEnabled(individual and open_)
+        # A batch's day is moved by cancelling it and scheduling an extra meeting.
+        self.reschedule_button.setEnabled(individual and open_)
 
     def selected(self) -> TodaySession | None:
         row = self.sessions.currentIndex().row()
@@ -237,6 +243,21 @@ class TodayView(QWidget):
     def _on_scheduled(self, scheduled: Scheduled) -> None:
         note = f" ({'; '.join(scheduled.warnings)})" if scheduled.warnings else ""
         self._say(f"Scheduled for {weekday_date(scheduled.key.on)}{note}")
+        self._wrote()
+
+    def open_reschedule(self) -> RescheduleDialog | None:
+        """The form moving the selected individual session."""
+        session = self.selected()
+        if session is None or session.is_batch:
+            return None
+        dialog = RescheduleDialog(self._ctx, session, self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_rescheduled.connect(self._on_rescheduled)
+        dialog.show()
+        return dialog
+
+    def _on_rescheduled(self, on: date) -> None:
+        self._say(f"Rescheduled to {weekday_date(on)}")
         self._wrote()
 
     def cancel_selected(self) -> None:

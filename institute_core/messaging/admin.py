@@ -9,21 +9,23 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from institute_core.enums import Channel, MessageEvent
-from institute_core.ids import natural_id
+from institute_core.messaging import queue
 from institute_core.messaging.access import require_manage
 from institute_core.messaging.segments import SmsLength
 from institute_core.messaging.templates import check_template, preview, sample_values
 from institute_core.messaging.triggers import primary_guardian, student_values
 from institute_core.replica import Actor, Replica
-from institute_core.schema import Guardian, MessageTemplate, MessageTrigger, Student
+from institute_core.schema import Branch, Guardian, MessageTemplate, MessageTrigger, Student
 from institute_core.validation import InvalidInput
 
 
 def save_template(replica: Replica, actor: Actor, *, event: str, language: str, channel: str,
                   body: str, subject: str | None = None,
-                  provider_template: str | None = None) -> uuid.UUID:
-    """Create or replace the template of (event, language, channel); refuses unknown
-    variables and SMS texts longer than the limit, naming them."""
+                  provider_template: str | None = None,
+                  branch_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Create or replace the template of (event, language, channel) – the institute's, or
+    with `branch_id` that branch's own; refuses unknown variables and SMS texts longer than
+    the limit, naming them."""
     if channel not in {c.value for c in Channel}:
         raise InvalidInput("message_templates", "channel", "is not a channel", channel)
     language = language.strip().lower()
@@ -32,11 +34,14 @@ def save_template(replica: Replica, actor: Actor, *, event: str, language: str, 
     check_template(event, body, subject, channel)
     with replica.write(actor) as session:
         require_manage(session, actor.user_id, "Changing message templates")
-        template_id = natural_id("message_templates", event, language, channel)
+        if branch_id is not None and session.get(Branch, branch_id) is None:
+            raise InvalidInput("message_templates", "branch_id", "names no branch",
+                               str(branch_id))
+        template_id = queue.template_id(event, language, channel, branch_id)
         row = session.get(MessageTemplate, template_id)
         if row is None:
             row = MessageTemplate(id=template_id, event=event, language=language,
-                                  channel=channel, body=body)
+                                  channel=channel, body=body, branch_id=branch_id)
             session.add(row)
         row.body, row.subject = body, subject or None
         row.provider_template = provider_template or None
@@ -46,9 +51,10 @@ def save_template(replica: Replica, actor: Actor, *, event: str, language: str, 
 
 def save_trigger(replica: Replica, actor: Actor, *, name: str, event: str, enabled: bool,
                  after_absences: int = 1, grace_minutes: int = 15,
-                 days_before: int | None = None, trigger_id: uuid.UUID | None = None
-                 ) -> uuid.UUID:
-    """Add or change a trigger (the schema's CHECK rules bound its numbers)."""
+                 days_before: int | None = None, trigger_id: uuid.UUID | None = None,
+                 branch_id: uuid.UUID | None = None) -> uuid.UUID:
+    """Add or change a trigger – the institute's, or with `branch_id` that branch's own (the
+    schema's CHECK rules bound its numbers)."""
     try:
         MessageEvent(event)
     except ValueError:
@@ -57,9 +63,12 @@ def save_trigger(replica: Replica, actor: Actor, *, name: str, event: str, enabl
         raise InvalidInput("message_triggers", "name", "is empty")
     with replica.write(actor) as session:
         require_manage(session, actor.user_id, "Changing message triggers")
+        if branch_id is not None and session.get(Branch, branch_id) is None:
+            raise InvalidInput("message_triggers", "branch_id", "names no branch",
+                               str(branch_id))
         row = session.get(MessageTrigger, trigger_id) if trigger_id is not None else None
         if row is None:
-            row = MessageTrigger(name=name, event=event)
+            row = MessageTrigger(name=name, event=event, branch_id=branch_id)
             session.add(row)
         row.name, row.event, row.enabled = name, event, enabled
         row.after_absences, row.grace_minutes = after_absences, grace_minutes

@@ -18,8 +18,10 @@ from institute_core.crm.inquiries import default_country
 from institute_core.crm.phones import PhoneProblem, normalize_phone
 from institute_core.enums import Channel, ConsentSource, GuardianRelation
 from institute_core.ids import natural_id
+from institute_core.messaging.access import require_manage
 from institute_core.replica import Actor, Replica
-from institute_core.schema import Guardian, MessageConsent
+from institute_core.schema import Guardian, MessageConsent, User
+from institute_core.schema.types import utcnow
 from institute_core.validation import InvalidInput
 
 
@@ -59,6 +61,17 @@ def _apply(session: Session, guardian: Guardian, data: GuardianInput, country: s
         except PhoneProblem as exc:
             raise InvalidInput("guardians", "phone", str(exc), phone) from exc
     email = (data.email or "").strip().lower() or None
+    if not data.name.strip():
+        raise InvalidInput("guardians", "name", "is empty")
+    if data.relation not in {r.value for r in GuardianRelation}:
+        raise InvalidInput("guardians", "relation", "is not one of "
+                           + ", ".join(r.value for r in GuardianRelation), data.relation)
+    if data.preferred_channel not in {c.value for c in Channel}:
+        raise InvalidInput("guardians", "preferred_channel", "is not a channel",
+                           data.preferred_channel)
+    if email is not None and ("@" not in email or email.startswith("@")
+                              or email.endswith("@")):
+        raise InvalidInput("guardians", "email", "is not an email address", email)
     if data.preferred_channel == Channel.EMAIL and email is None:
         raise InvalidInput("guardians", "email", "is needed: email is the preferred channel")
     if data.preferred_channel != Channel.EMAIL and normalized is None:
@@ -102,14 +115,30 @@ def set_consent(replica: Replica, actor: Actor, contact: str, channel: str, *,
                 note: str | None = None) -> str:
     """Record that `contact` opted out of (or back into) `channel`; returns the contact as
     stored."""
+    if channel not in {c.value for c in Channel}:
+        raise InvalidInput("message_consents", "channel", "is not a channel", channel)
     stored = normalize_contact(contact, channel, default_country(replica))
     with replica.write(actor) as session:
+        require_manage(session, actor.user_id, "Recording an opt-out")
         row = session.get(MessageConsent, natural_id("message_consents", stored, channel))
         if row is None:
             row = MessageConsent(contact=stored, channel=channel)
             session.add(row)
         row.opted_out, row.source, row.note, row.deleted_at = opted_out, source, note, None
+        # Who said so; the server accepts only the pusher here (policy stamps).
+        row.changed_by = actor.user_id
     return stored
+
+
+def remove_guardian(replica: Replica, actor: Actor, guardian_id: uuid.UUID) -> None:
+    """Take a guardian off a student (kept as a deleted row: their past messages still name
+    them); the next guardian becomes the one alerts go to."""
+    with replica.write(actor) as session:
+        found = session.get(Guardian, guardian_id)
+        if found is None or found.deleted_at is not None:
+            raise InvalidInput("guardians", "id", "no such guardian", str(guardian_id))
+        found.deleted_at = utcnow()
+        found.is_primary = False
 
 
 def opted_out(session: Session, contact: str, channel: str) -> bool:
@@ -120,6 +149,18 @@ def opted_out(session: Session, contact: str, channel: str) -> bool:
 def recipient(guardian: Guardian, channel: str) -> str | None:
     """Where a message to `guardian` on `channel` goes (None: no such contact)."""
     return guardian.email if channel == Channel.EMAIL else guardian.phone_normalized
+
+
+@dataclass(frozen=True)
+class ConsentLine:
+    """One channel of a guardian's contact someone opted out of, or back into."""
+
+    channel: str
+    contact: str
+    opted_out: bool
+    source: str
+    by: str  # who recorded it ("" for a STOP reply or an older row)
+    at: datetime
 
 
 @dataclass(frozen=True)
@@ -135,6 +176,7 @@ class GuardianLine:
     language: str
     is_primary: bool
     opted_out: tuple[str, ...]  # the channels this guardian's contacts opted out of
+    consents: tuple[ConsentLine, ...] = ()  # every recorded choice, opted out or back in
 
 
 @dataclass(frozen=True)
@@ -156,16 +198,28 @@ def student_contacts(replica: Replica, student_id: uuid.UUID
     from institute_core.messaging.queue import messages_of_student
 
     with replica.read() as session:
-        opted = {(c.contact, c.channel) for c in session.execute(select(MessageConsent).where(
-            MessageConsent.opted_out.is_(True), MessageConsent.deleted_at.is_(None))).scalars()}
-        guardians = tuple(
-            GuardianLine(g.id, g.name, g.relation, g.phone_normalized or g.phone or "",
-                         g.email or "", g.preferred_channel, g.language, g.is_primary,
-                         tuple(ch for ch in (c.value for c in Channel)
-                               if (recipient(g, ch), ch) in opted))
-            for g in session.execute(select(Guardian).where(
-                Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
-                .order_by(Guardian.is_primary.desc(), Guardian.name)).scalars())
+        rows = list(session.execute(select(Guardian).where(
+            Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
+            .order_by(Guardian.is_primary.desc(), Guardian.name)).scalars())
+        contacts = {c for g in rows for c in (g.phone_normalized, g.email) if c}
+        recorded: dict[tuple[str, str], ConsentLine] = {}
+        for c, first, last in session.execute(
+                select(MessageConsent, User.first_name, User.last_name)
+                .outerjoin(User, User.id == MessageConsent.changed_by)
+                .where(MessageConsent.contact.in_(contacts),
+                       MessageConsent.deleted_at.is_(None))):
+            by = f"{first or ''} {last or ''}".strip()
+            recorded[(c.contact, c.channel)] = ConsentLine(c.channel, c.contact, c.opted_out,
+                                                           c.source, by, c.updated_at)
+
+        def _line(g: Guardian) -> GuardianLine:
+            mine = tuple(recorded[(recipient(g, ch) or "", ch)] for ch in (c.value for c in Channel)
+                         if (recipient(g, ch) or "", ch) in recorded)
+            return GuardianLine(g.id, g.name, g.relation, g.phone_normalized or g.phone or "",
+                                g.email or "", g.preferred_channel, g.language, g.is_primary,
+                                tuple(c.channel for c in mine if c.opted_out), mine)
+
+        guardians = tuple(_line(g) for g in rows)
         messages = tuple(
             MessageLine(m.created_at, m.event, m.channel, m.recipient, m.body,
                         "cancelled" if m.cancelled_at is not None and d is None

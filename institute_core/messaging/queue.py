@@ -48,13 +48,25 @@ def automatic_key(event: str, trigger_id: uuid.UUID, student_id: uuid.UUID, day:
     return f"{event}:{trigger_id}:{student_id}:{day.isoformat()}"
 
 
-def find_template(session: Session, event: str, language: str,
-                  channel: str) -> MessageTemplate | None:
-    """The event's template in `language` on `channel`, else in English."""
+def template_id(event: str, language: str, channel: str,
+                branch_id: uuid.UUID | None = None) -> uuid.UUID:
+    """The id of the institute's template of (event, language, channel), or of a branch's
+    own: derived, so two desks writing the same template write one row."""
+    if branch_id is None:
+        return natural_id("message_templates", event, language, channel)
+    return natural_id("message_templates", event, language, channel, branch_id)
+
+
+def find_template(session: Session, event: str, language: str, channel: str,
+                  branch_id: uuid.UUID | None = None) -> MessageTemplate | None:
+    """The event's template in `language` on `channel`, else in English; in each language
+    the branch's own first, then the institute's."""
+    branches = (branch_id, None) if branch_id is not None else (None,)
     for lang in dict.fromkeys((language, DEFAULT_LANGUAGE)):
-        found = session.get(MessageTemplate, natural_id("message_templates", event, lang, channel))
-        if found is not None and found.deleted_at is None:
-            return found
+        for branch in branches:
+            found = session.get(MessageTemplate, template_id(event, lang, channel, branch))
+            if found is not None and found.deleted_at is None:
+                return found
     return None
 
 

@@ -4,7 +4,9 @@ Every student event (absent, fee due, session cancelled or rescheduled, at risk)
 way: the event's enabled triggers; the student's primary guardian; the template of the event in
 the guardian's language on their preferred channel (else English); their contact on it, unless
 opted out; the common values (institute, student, guardian) plus the event's own; one message
-keyed by event, trigger, student and day (`queue.automatic_key`: at most one a day).
+keyed by event, trigger, student and day (`queue.automatic_key`: at most one a day). Per
+branch (issue 17): a branch's own triggers and templates, where it has them, speak for its
+students instead of the institute's.
 """
 
 from __future__ import annotations
@@ -35,6 +37,24 @@ def enabled_triggers(session: Session, event: str) -> list[MessageTrigger]:
         MessageTrigger.deleted_at.is_(None)).order_by(MessageTrigger.name)).scalars())
 
 
+def student_branch(session: Session, student_id: uuid.UUID) -> uuid.UUID | None:
+    return session.execute(select(Student.branch_id).where(Student.id == student_id)).scalar()
+
+
+def applies(session: Session, trigger: MessageTrigger, branch_id: uuid.UUID | None) -> bool:
+    """Whether `trigger` speaks for a student of `branch_id`: a branch's own trigger for its
+    students; the institute's for a branch with no trigger of its own for that event (a
+    branch's own, even switched off, overrides the institute's)."""
+    if trigger.branch_id is not None:
+        return trigger.branch_id == branch_id
+    if branch_id is None:
+        return True
+    own = session.execute(select(MessageTrigger.id).where(
+        MessageTrigger.event == trigger.event, MessageTrigger.branch_id == branch_id,
+        MessageTrigger.deleted_at.is_(None)).limit(1)).scalar()
+    return own is None
+
+
 def primary_guardian(session: Session, student_id: uuid.UUID) -> Guardian | None:
     return session.execute(select(Guardian).where(
         Guardian.student_id == student_id, Guardian.deleted_at.is_(None))
@@ -61,10 +81,14 @@ def to_guardian(session: Session, trigger: MessageTrigger, event: str, student_i
                 user_id: uuid.UUID | None) -> Message | None:
     """Queue the trigger's message about `student_id` for `day` to their primary guardian;
     None when there is nobody to send it to, no template, an opt-out, or it is queued already."""
+    branch_id = student_branch(session, student_id)
+    if not applies(session, trigger, branch_id):
+        return None
     guardian = primary_guardian(session, student_id)
     if guardian is None:
         return None
-    template = find_template(session, event, guardian.language, guardian.preferred_channel)
+    template = find_template(session, event, guardian.language, guardian.preferred_channel,
+                             branch_id)
     contact = recipient(guardian, guardian.preferred_channel)
     if template is None or contact is None or opted_out(session, contact, template.channel):
         return None

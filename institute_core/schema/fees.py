@@ -65,6 +65,7 @@ class FeeHead(Synced, Base):
             one_of("status", ActiveStatus),
             between("amount", 0, None),
             between("gst_rate", 0, 100),
+            between("instalments", 1, 60),
         ),
     )
 
@@ -78,6 +79,9 @@ class FeeHead(Synced, Base):
     amount: Mapped[Decimal] = _amount()
     frequency: Mapped[str] = mapped_column(String(20), default=FeeFrequency.ONE_TIME,
                                            server_default=FeeFrequency.ONE_TIME.value)
+    # How many parts a plan from this head is paid in, for the `instalments` frequency
+    # (migration 0019); none for one-time and monthly heads.
+    instalments: Mapped[int | None] = mapped_column(Integer)
     gst_mode: Mapped[str] = mapped_column(String(20), default=GstMode.NONE,
                                           server_default=GstMode.NONE.value)
     gst_rate: Mapped[Decimal] = mapped_column(money(5, 2), default=Decimal("0"),

@@ -76,6 +76,10 @@ class MessageConsent(Synced, Base):
     source: Mapped[str] = mapped_column(String(20), default=ConsentSource.ADMIN,
                                         server_default=ConsentSource.ADMIN.value)
     note: Mapped[str | None] = mapped_column(Text)
+    # Who last opted the contact out or back in (migration 0020; the server checks it names
+    # the pusher, policy `stamps`); `updated_at` says when. None: a STOP reply or an import.
+    changed_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL"))
 
 
 class MessageTemplate(Synced, Base):
@@ -87,9 +91,12 @@ class MessageTemplate(Synced, Base):
     """
 
     __tablename__ = "message_templates"
+    # A branch's own template (migration 0020) shares the triple with the institute's and
+    # takes its id from the triple and the branch (messaging/queue.py template_id); a natural
+    # key part may not be empty, so the branch is not declared one.
     __natural_key__ = ("event", "language", "channel")
     __table_args__ = (
-        UniqueConstraint("event", "language", "channel"),
+        UniqueConstraint("event", "language", "channel", "branch_id"),
         *checks(one_of("event", MessageEvent), not_blank("language"),
                 one_of("channel", Channel), not_blank("body")),
     )
@@ -100,6 +107,8 @@ class MessageTemplate(Synced, Base):
     subject: Mapped[str | None] = mapped_column(String(200))
     body: Mapped[str] = mapped_column(Text)
     provider_template: Mapped[str | None] = mapped_column(String(100))
+    # None: the institute's template; a branch's own overrides it for that branch's students.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
 
 
 class MessageTrigger(Synced, Base):
@@ -122,6 +131,9 @@ class MessageTrigger(Synced, Base):
     grace_minutes: Mapped[int] = mapped_column(Integer, default=15, server_default="15")
     # Fee reminders: how many days before the due date.
     days_before: Mapped[int | None] = mapped_column(Integer)
+    # None: the institute's trigger. A branch with triggers of its own for an event uses only
+    # those for its students (messaging/triggers.py applies), so it can also switch one off.
+    branch_id: Mapped[uuid.UUID | None] = mapped_column(ForeignKey("branches.id"))
 
 
 class Message(Synced, Base):

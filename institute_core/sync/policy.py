@@ -284,6 +284,13 @@ BRANCH_OF: dict[str, BranchOf] = {
     "salary_payments": BranchOf("branch_id"),
     "announcements": BranchOf("branch_id", empty_is_everywhere=True),
     "announcement_reads": BranchOf("announcement_id", "announcements"),
+    # Messages per branch (issue 19, migration 0020): a template or trigger of no branch is the
+    # institute's; a message lives where its student does (one to an inquiry names no student:
+    # every branch, its read scope still limits who sees it), and its delivery with it.
+    "message_templates": BranchOf("branch_id", empty_is_everywhere=True),
+    "message_triggers": BranchOf("branch_id", empty_is_everywhere=True),
+    "messages": BranchOf("student_id", "students", empty_is_everywhere=True),
+    "message_deliveries": BranchOf("message_id", "messages"),
 }
 
 
@@ -854,7 +861,8 @@ POLICY: dict[str, TablePolicy] = {
         write=_writes(STUDENTS_MANAGE, _counsel(Grant(EDIT_OPS, COUNSELED_ROW)))),
     # Opt-outs are a message manager's action (or a STOP reply the server records).
     "message_consents": TablePolicy(read=_reads("messages.manage", counsel=EVERYTHING),
-                                    write=_writes("messages.manage")),
+                                    write=_writes("messages.manage"),
+                                    stamps={"changed_by": Author.USER}),
     "message_templates": TablePolicy(
         read=_reads("messages.manage", teach=EVERYTHING, messages__send=EVERYTHING),
         write=_writes("messages.manage")),

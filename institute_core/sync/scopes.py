@@ -234,6 +234,8 @@ def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
         parent = _t(how.parent)
         clause = table.c[how.column].in_(
             select(parent.c.id).where(in_branches(how.parent, viewer)))
+        if how.empty_is_everywhere:
+            clause = or_(table.c[how.column].is_(None), clause)
     if how.workers is not None:
         links = _t("user_branches")
         clause = or_(clause, table.c[how.workers].in_(select(links.c.user_id).where(

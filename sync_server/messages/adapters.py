@@ -2,7 +2,8 @@
 
 - email: SMTP (smtplib), STARTTLS and login when configured;
 - SMS: MSG91's Flow API (POST {url} with the `authkey` header and
-  `{"template_id": ..., "short_url": "0", "recipients": [{"mobiles": "91...", VAR: value}]}`;
+  `{"template_id": ..., "short_url": "0", "recipients": [{"mobiles": "91...", VAR: value}]}`,
+  with `"sender"` when the server names a sender id (a branch's own, settings.py);
   India's DLT rules make every SMS a registered template);
 - WhatsApp: the Business Cloud API (POST {graph}/{phone-number-id}/messages with a bearer
   token and a template message with named body parameters).
@@ -38,6 +39,10 @@ class Outbound:
     language: str | None = None
     provider_template: str | None = None
     variables: dict[str, Any] | None = None
+    # The SMS sender id (DLT header) when the server names one, per branch (settings.py).
+    sender: str | None = None
+    # Files an email carries, as (file name, PDF bytes): a receipt the dispatcher drew.
+    attachments: tuple[tuple[str, bytes], ...] = ()
 
 
 class Transient(Exception):
@@ -87,6 +92,8 @@ class SmtpAdapter:
         domain = self._sender.rpartition("@")[2] or None
         mail["Message-ID"] = make_msgid(idstring=message.message_id, domain=domain)
         mail.set_content(message.body)
+        for name, data in message.attachments:
+            mail.add_attachment(data, maintype="application", subtype="pdf", filename=name)
         try:
             refused = self._connection().send_message(mail)
         except smtplib.SMTPRecipientsRefused as exc:
@@ -138,7 +145,11 @@ class Msg91Adapter:
                           "(its DLT template id) or INSTITUTE_MSG91_TEMPLATE_ID")
         recipient: dict[str, Any] = {"mobiles": message.recipient.lstrip("+")}
         recipient.update({k: str(v) for k, v in (message.variables or {}).items()})
-        body = {"template_id": template, "short_url": "0", "recipients": [recipient]}
+        body: dict[str, Any] = {"template_id": template, "short_url": "0",
+                                "recipients": [recipient]}
+        if message.sender:
+            # MSG91 takes the sender from the API when the flow's sender is "FromAPI".
+            body["sender"] = message.sender
         try:
             response = self._client.post(self._url, json=body, headers={
                 "authkey": self._authkey, "accept": "application/json"})

@@ -10,8 +10,9 @@ Each round
 
 Every write takes the next versions of the server's version clock (sync_server/sync/
 versions.py), so a delivery's status reaches every desk that sees the message at its next
-pull. Opt-outs block, quiet hours and the per-channel rate limit defer, provider outages are
-retried with a doubling wait and, after `max_attempts`, fail with the provider's reason.
+pull. Opt-outs block, quiet hours (the branch's own where it has them) and the per-channel
+rate limit defer, provider outages are retried with a doubling wait and, after
+`max_attempts`, fail with the provider's reason.
 """
 
 from __future__ import annotations
@@ -22,16 +23,17 @@ import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine, String, any_, bindparam, exists, or_, select, update
+from sqlalchemy import Engine, String, any_, bindparam, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.enums import Channel, DeliveryStatus
+from institute_core.fees.sending import RECEIPT_ATTACHMENT
 from institute_core.ids import natural_id
 from institute_core.messaging.segments import sms_length
 from institute_core.schema import table_of
@@ -39,6 +41,8 @@ from institute_core.schema.types import utcnow
 from sync_server.messages.adapters import ChannelAdapter, Outbound, Refused, Transient
 from sync_server.messages.scheduled import DailyTriggers
 from sync_server.messages.settings import MessagingSettings
+from sync_server.receipt_pdf import receipt_pdf
+from sync_server.settings import Settings
 from sync_server.sync.versions import VersionClock
 
 log = logging.getLogger("sync_server.messages")
@@ -46,6 +50,10 @@ log = logging.getLogger("sync_server.messages")
 _messages = table_of("messages")
 _deliveries = table_of("message_deliveries")
 _consents = table_of("message_consents")
+_students = table_of("students")
+_inquiries = table_of("crm_inquiries")
+_branches = table_of("branches")
+_payments = table_of("payments")
 ADMIT_LIMIT = 2000
 _CONTACTS = ARRAY(String)
 # A send to make: the adapter, the claimed row, the delivery values it starts from.
@@ -93,9 +101,11 @@ class RoundResult:
 class Dispatcher:
     def __init__(self, engine: Engine, adapters: Mapping[str, ChannelAdapter],
                  settings: MessagingSettings, *, batch: int = 100,
-                 now: Callable[[], datetime] = utcnow, daily: DailyTriggers | None = None
-                 ) -> None:
+                 now: Callable[[], datetime] = utcnow, daily: DailyTriggers | None = None,
+                 documents: Settings | None = None) -> None:
         self._engine = engine
+        # The institute's name, address, GSTIN and paper for a receipt an email carries.
+        self._documents = documents or Settings()
         # Time-based triggers (fee reminders, at risk, follow-ups), once a day, in the loop.
         self._daily = daily
         self._adapters = adapters
@@ -144,6 +154,7 @@ class Dispatcher:
                       _messages.c.channel, _messages.c.recipient, _messages.c.body,
                       _messages.c.subject, _messages.c.language,
                       _messages.c.provider_template, _messages.c.variables,
+                      _messages.c.student_id,
                       _messages.c.cancelled_at, _messages.c.deleted_at)
                .join(_messages, _messages.c.id == _deliveries.c.message_id)
                .where(_deliveries.c.status == DeliveryStatus.QUEUED.value,
@@ -158,7 +169,9 @@ class Dispatcher:
             if not claimed:
                 return result
             blocked = self._opted_out(conn, claimed)
-            decided = [self._decide(row, now, blocked, result) for row in claimed]
+            branches = self._branch_codes(conn, claimed)
+            decided = [self._decide(row, now, blocked, result, branches.get(row.mid))
+                       for row in claimed]
             changes = [c for c in decided if isinstance(c, dict)]
             sends = [c for c in decided if isinstance(c, tuple)]
             # Providers answer in tens of milliseconds: the round's sends go out side by side.
@@ -182,8 +195,25 @@ class Dispatcher:
             _consents.c.contact == any_(bindparam("contacts", contacts, type_=_CONTACTS))))
         return {(r.contact, r.channel) for r in found}
 
+    def _branch_codes(self, conn: Any, claimed: Sequence[Any]) -> dict[Any, str]:
+        """The branch code of each claimed message's student (or inquiry): its quiet hours
+        and sender id. Looked up after the claim, so the locking query stays as lean as the
+        benchmark needs; none when no branch has settings of its own."""
+        if not self._settings.branch_quiet_hours and not self._settings.msg91_senders:
+            return {}
+        found = conn.execute(
+            select(_messages.c.id, _branches.c.code)
+            .outerjoin(_students, _students.c.id == _messages.c.student_id)
+            .outerjoin(_inquiries, _inquiries.c.id == _messages.c.inquiry_id)
+            .join(_branches, _branches.c.id == func.coalesce(_students.c.branch_id,
+                                                             _inquiries.c.branch_id))
+            .where(_messages.c.id == any_(bindparam("ids", [r.mid for r in claimed],
+                                                    type_=ARRAY(_messages.c.id.type)))))
+        return {r.id: r.code for r in found}
+
     def _decide(self, row: Any, now: datetime, blocked: set[tuple[str, str]],
-                result: RoundResult) -> dict[str, Any] | _Job | None:
+                result: RoundResult, branch_code: str | None = None
+                ) -> dict[str, Any] | _Job | None:
         """What to do with one claimed message: the delivery's new values, a send to make,
         or None (it stays as it is until a later round)."""
         base = {"b_id": row.id, "b_status": DeliveryStatus.QUEUED.value,
@@ -197,7 +227,7 @@ class Dispatcher:
             result.count(DeliveryStatus.BLOCKED)
             return {**base, "b_status": DeliveryStatus.BLOCKED.value,
                     "b_failure_reason": f"{row.recipient} opted out of {row.channel}"}
-        quiet = self._settings.quiet_hours
+        quiet = self._settings.quiet_hours_for(branch_code)
         if quiet.holds(row.channel, now):
             result.count("held")
             return {**base, "b_next_attempt_at": quiet.ends_after(now)}
@@ -209,16 +239,19 @@ class Dispatcher:
         if limit is not None and not limit.take():
             result.count("rate_limited")
             return None  # next round
-        return adapter, row, base
+        sender = self._settings.sender_for(branch_code) if row.channel == Channel.SMS else None
+        return adapter, row, {**base, "sender": sender}
 
     def _send(self, adapter: ChannelAdapter, row: Any, base: dict[str, Any], now: datetime,
               result: RoundResult) -> dict[str, Any]:
         """Hand one message to its provider (on a pool thread); the delivery's new values."""
+        base = dict(base)
         outbound = Outbound(str(row.mid), row.channel, row.recipient, row.body, row.subject,
-                            row.language, row.provider_template, row.variables)
+                            row.language, row.provider_template, row.variables,
+                            base.pop("sender", None))
         attempts = row.attempts + 1
         try:
-            provider_id = adapter.send(outbound)
+            provider_id = adapter.send(replace(outbound, attachments=self._attachments(row)))
         except Refused as exc:
             result.count(DeliveryStatus.FAILED)
             return {**base, "b_status": DeliveryStatus.FAILED.value, "b_attempts": attempts,
@@ -238,6 +271,25 @@ class Dispatcher:
         return {**base, "b_status": DeliveryStatus.SENT.value, "b_attempts": attempts,
                 "b_sent_at": now, "b_provider_message_id": provider_id[:100],
                 "b_segments": segments, "b_cost": price * segments}
+
+    def _attachments(self, row: Any) -> tuple[tuple[str, bytes], ...]:
+        """The receipt PDF an emailed receipt carries, drawn now from PostgreSQL; a payment
+        that is not the message's student's is refused (a desk cannot mail out another
+        student's receipt by naming it)."""
+        wanted = (row.variables or {}).get(RECEIPT_ATTACHMENT)
+        if wanted is None or row.channel != Channel.EMAIL.value:
+            return ()
+        try:
+            payment_id = uuid.UUID(str(wanted))
+        except ValueError:
+            raise Refused(f"{RECEIPT_ATTACHMENT}: {wanted!r} names no payment") from None
+        with self._engine.connect() as conn:
+            owner = conn.execute(select(_payments.c.student_id).where(
+                _payments.c.id == payment_id, _payments.c.deleted_at.is_(None))).scalar()
+            if owner is None or owner != row.student_id:
+                raise Refused(f"{RECEIPT_ATTACHMENT}: the receipt is not of this message's "
+                              "student")
+            return (receipt_pdf(conn, self._documents, payment_id),)
 
     # --- running --------------------------------------------------------------------------
 

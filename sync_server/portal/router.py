@@ -23,9 +23,6 @@ from starlette.concurrency import run_in_threadpool
 from institute_core.analytics.period import Period
 from institute_core.certificates.pdf import certificate_content, render_certificate
 from institute_core.enums import Role
-from institute_core.fees.documents import receipt_data
-from institute_core.fees.printing import render_receipt
-from institute_core.fees.settings import FeeSettings
 from institute_core.reports import service as report_service
 from institute_core.reports.branding import ReportBranding
 from institute_core.reports.fonts import find_font
@@ -46,6 +43,7 @@ from sync_server.portal.sessions import (
     revoke,
     same_secret,
 )
+from sync_server.receipt_pdf import receipt_pdf as draw_receipt_pdf
 from sync_server.settings import Settings
 
 router = APIRouter(prefix="/portal", include_in_schema=False)
@@ -412,19 +410,10 @@ def receipt_pdf(request: Request, payment_id: str) -> Response:
     with request.app.state.engine.connect() as conn:
         found = reader.own_payment(conn, user.viewer, payment_id)
         if found is not None:
-            with Session(bind=conn) as session:
-                data = receipt_data(session, found)
+            name, pdf = draw_receipt_pdf(conn, settings, found)
     if found is None:
         return _page(request, "not_found.html", lambda *_: {}, status=404)
-    paper = FeeSettings.from_mapping({"gstin": settings.institute_gstin,
-                                      "state": settings.institute_state,
-                                      "paper": settings.receipt_paper})
-    with tempfile.TemporaryDirectory(prefix="portal-receipt-") as folder:
-        out = Path(folder) / "receipt.pdf"
-        render_receipt(data, ReportBranding(name=settings.institute_name,
-                                            address=settings.institute_address), paper, out)
-        pdf = out.read_bytes()
-    return _pdf(request, pdf, "receipt-" + _file_safe(data.receipt_no) + ".pdf")
+    return _pdf(request, pdf, name)
 
 
 # Hindi in the Noto face the PDFs use, for a browser without a Devanagari font of its own;

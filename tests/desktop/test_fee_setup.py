@@ -14,6 +14,7 @@ import pytest
 from desktop_app.context import AppContext
 from desktop_app.fees import view as view_module
 from desktop_app.fees.view import FeesView
+from desktop_app.students.page import StudentPageView
 from desktop_app.tasks import TaskManager
 from institute_core.enums import DiscountKind, DiscountReason, PlanKind
 from institute_core.fees import admin as fa
@@ -184,13 +185,15 @@ def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type:
     named under the form and changes nothing; Delete selected needs a reason."""
     view = FeesView(admin_ctx)
     qtbot.addWidget(view)
-    qtbot.waitUntil(lambda: view.branch.count() == 3)
+    # The setup's branch choices are the view's, read on the database thread by a task of
+    # their own (not the picker's): open it once they are there.
+    qtbot.waitUntil(lambda: len(view.branches) == 2, timeout=10000)
     setup = view.open_setup()
     qtbot.addWidget(setup)
     setup.resize(1000, 640)
 
     expenses = setup.expenses
-    qtbot.waitUntil(lambda: expenses.branch.findText("North") >= 0, timeout=10000)
+    assert expenses.branch.findText("North") >= 0
     expenses.amount.setText("4500")
     expenses.note.setText("Decmber rent")
     expenses.add()
@@ -246,3 +249,65 @@ def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type:
     assert rows(replica, "SELECT deleted_reason FROM salary_payments") == [("paid twice",)]
     setup.tabs.setCurrentWidget(salaries)
     _shot(setup, "fees-setup-salaries-deleted")
+
+
+def test_a_batchs_fee_head_made_on_screen_is_what_its_students_plan_offers(  # type: ignore[no-untyped-def]
+        qtbot, admin_ctx: AppContext, replica: Replica, institute: Institute) -> None:
+    """Fee heads tab: a subject's default (monthly) and a batch's override (3 instalments, GST
+    included); a student of the batch making a plan is offered the override, which fills in
+    its price, GST and 3 instalments."""
+    view = FeesView(admin_ctx)
+    qtbot.addWidget(view)
+    qtbot.waitUntil(lambda: len(view.branches) == 2, timeout=10000)  # as above
+    setup = view.open_setup()
+    qtbot.addWidget(setup)
+    setup.resize(1000, 640)
+    heads = setup.heads
+    qtbot.waitUntil(lambda: heads.subject.count() >= 2, timeout=10000)
+    heads.branch.setCurrentIndex(heads.branch.findText("Main"))
+    heads.subject.setCurrentIndex(heads.subject.findText("Python Programming"))
+    assert heads.batch.findText("Python Evening") >= 0 and heads.batch.currentData() is None
+    heads.name.setText("Course fee")
+    heads.frequency.setCurrentIndex(heads.frequency.findData("monthly"))
+    assert not heads.instalments.isEnabled()
+    heads.amount.setText("5000")
+    heads.add()
+    qtbot.waitUntil(lambda: heads.model.rowCount() == 1, timeout=10000)
+    heads.batch.setCurrentIndex(heads.batch.findText("Python Evening"))
+    heads.name.setText("Course fee (evening batch)")
+    heads.frequency.setCurrentIndex(heads.frequency.findData("instalments"))
+    heads.instalments.setValue(3)
+    heads.gst_mode.setCurrentIndex(heads.gst_mode.findData("inclusive"))
+    heads.gst_rate.setText("18")
+    heads.amount.setText("24000")
+    heads.add()
+    qtbot.waitUntil(lambda: heads.model.rowCount() == 2, timeout=10000)
+    shown = {heads.model.row_at(r).name: r for r in range(2)}
+    evening = heads.model.index(shown["Course fee (evening batch)"], 2)
+    assert heads.model.data(evening) == "Python Evening (overrides)"
+    assert heads.model.data(heads.model.index(shown["Course fee (evening batch)"], 5)) == \
+        "3 instalments"
+    setup.tabs.setCurrentWidget(heads)
+    _shot(setup, "fees-setup-heads-batch")
+
+    page = StudentPageView(admin_ctx)
+    qtbot.addWidget(page)
+    page.load(institute.student_ids[0])
+    fees = page.fees
+    assert fees is not None
+    qtbot.waitUntil(lambda: fees.student_id is not None)
+    fees.new_plan()
+    qtbot.waitUntil(lambda: fees.plan_dialog is not None, timeout=10000)
+    plan = fees.plan_dialog
+    assert plan is not None
+    offered = [plan.head.itemText(i) for i in range(1, plan.head.count())]
+    assert offered == ["Course fee (evening batch) (Python Evening) – ₹24,000.00"]
+    plan.head.setCurrentIndex(1)
+    assert (plan.price.text(), plan.gst_mode.currentData(), plan.kind.currentData(),
+            plan.count.value()) == ("24000.00", "inclusive", "instalments", 3)
+    plan.grab().save(str(SHOTS / "fees-plan-from-batch-head.png")) if SHOTS else None
+    plan._on_save()
+    # The fixture's plan has three instalments; the new one adds three more.
+    qtbot.waitUntil(lambda: fees.dues.rowCount() == 6, timeout=10000)
+    assert rows(replica, "SELECT COUNT(*) FROM fee_plans p JOIN fee_heads h "
+                "ON h.id = p.fee_head_id WHERE h.batch_id IS NOT NULL") == [(1,)]

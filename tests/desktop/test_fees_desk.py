@@ -3,6 +3,7 @@ the dues list shows ageing and the total; faculty get no Fees tab."""
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import date, timedelta
 from decimal import Decimal as D
@@ -20,10 +21,16 @@ from desktop_app.fees.view import OVERDUE, FeesView
 from desktop_app.students.page import StudentPageView
 from desktop_app.tasks import TaskManager
 from institute_core.enums import PlanKind
+from institute_core.fees.access import MoneyAccessDenied
+from institute_core.fees.payments import PaymentRequest, take_payment
 from institute_core.fees.plans import PlanRequest, make_plan
+from institute_core.fees.sending import RECEIPT_ATTACHMENT, send_receipt
 from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
+from institute_core.schema import Guardian, MessageConsent
+from institute_core.validation import InvalidInput
 from tests.desktop.conftest import make_ctx
+from tests.reports.sql import rows
 from tests.services.fixtures import Institute
 
 SHOTS = Path(os.environ.get("FEES_SCREENSHOTS", "")) if os.environ.get("FEES_SCREENSHOTS") \
@@ -217,3 +224,64 @@ def test_a_fee_head_an_admin_adds_fills_in_a_new_plan(  # type: ignore[no-untype
     plan._on_save()
     qtbot.waitUntil(lambda: fees.dues.rowCount() == 1, timeout=10000)
     assert "Outstanding ₹21,240.00" in fees.summary.text()  # 18 % added on top
+
+
+def test_send_receipt_queues_it_to_the_guardian_and_respects_an_opt_out(  # type: ignore[no-untyped-def]
+        qtbot, counselor_ctx: AppContext, replica: Replica, tasks: TaskManager,
+        institute: Institute) -> None:
+    """Send receipt (student's Fees tab): an SMS to the primary guardian with the receipt
+    number, amount, date, balance due and institute; an email names the payment so the server
+    attaches the PDF; an opted-out contact is refused by name and nothing is queued; a faculty
+    member may not send one."""
+    student = institute.student_ids[0]
+    actor = counselor_ctx.actor
+    with replica.write(actor) as s:
+        guardian = Guardian(student_id=student, name="Meera Rao", relation="mother",
+                            phone="98765 43210", phone_normalized="+919876543210",
+                            email="meera@example.org", preferred_channel="sms",
+                            is_primary=True)
+        s.add(guardian)
+        s.flush()
+        guardian_id = guardian.id
+    taken = take_payment(replica, actor, PaymentRequest(student, "12000", "cash"), date.today())
+    page = StudentPageView(counselor_ctx)
+    qtbot.addWidget(page)
+    page.resize(1100, 700)
+    page.load(student)
+    fees = page.fees
+    assert fees is not None
+    qtbot.waitUntil(lambda: fees.payments.rowCount() == 1, timeout=10000)
+    page.tabs.setCurrentWidget(fees)
+    assert fees.send_button.isVisibleTo(page)
+    fees.payments_view.setCurrentIndex(fees.payments.index(0, 0))
+    fees.send_button.click()
+    qtbot.waitUntil(lambda: "Receipt queued for Meera Rao by sms" in fees.message.text(),
+                    timeout=10000)
+    page.tabs.setCurrentWidget(fees)
+    _shot(page, "fees-send-receipt")
+    [(channel, recipient, body, variables, guardian_of)] = rows(
+        replica, "SELECT channel, recipient, body, variables, guardian_id FROM messages")
+    assert (channel, recipient, guardian_of) == ("sms", "+919876543210", guardian_id.hex)
+    assert taken.receipt_no in body and "₹12,000.00" in body and "₹18,000.00" in body
+    assert variables in (None, "null")  # an SMS carries no attachment
+
+    # Email: the message names the payment whose PDF the server attaches.
+    with replica.write(actor) as s:
+        s.get(Guardian, guardian_id).preferred_channel = "email"  # type: ignore[union-attr]
+    sent = send_receipt(replica, actor, taken.payment_id)
+    assert (sent.channel, sent.recipient) == ("email", "meera@example.org")
+    [(subject, variables)] = rows(replica, "SELECT subject, variables FROM messages WHERE "
+                                  "channel = 'email'")
+    assert taken.receipt_no in subject
+    assert json.loads(variables) == {RECEIPT_ATTACHMENT: str(taken.payment_id)}
+
+    # An opt-out is respected: refused naming it, nothing more queued.
+    with replica.write(actor) as s:
+        s.add(MessageConsent(contact="meera@example.org", channel="email", opted_out=True))
+    with pytest.raises(InvalidInput) as refused:
+        send_receipt(replica, actor, taken.payment_id)
+    assert refused.value.field == "opted_out" and "meera@example.org" in str(refused.value)
+    assert rows(replica, "SELECT COUNT(*) FROM messages") == [(2,)]
+    faculty = make_ctx(replica, tasks, "faculty@example.org")
+    with pytest.raises(MoneyAccessDenied):
+        send_receipt(replica, faculty.actor, taken.payment_id)

@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import os
 import shutil
+import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import Decimal as D
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from institute_core.audit.log import AuditFilter, list_entries
 from institute_core.enums import DiscountKind, DiscountReason, PlanKind
@@ -25,16 +27,19 @@ from institute_core.fees.plans import (
     add_fee_head,
     all_heads,
     decide_discount,
+    heads_for_student,
     make_plan,
 )
 from institute_core.replica import Actor, Replica
 from institute_core.schema import (
     MAIN_BRANCH_ID,
+    BatchMember,
     Branch,
     Expense,
     Faculty,
     LearningSession,
     SalaryPayment,
+    Subject,
 )
 from institute_core.validation import InvalidInput
 from tests.reports.sql import rows
@@ -341,3 +346,62 @@ class _Viewer:
 
     role = "admin"
     permissions = frozenset({"audit.view"})
+
+
+def test_a_batchs_fee_head_overrides_the_subjects_default_in_a_students_plan(
+        replica: Replica, institute: Institute, admin: Actor, counselor: Actor) -> None:
+    """A subject's default head and a batch's override (amount, frequency, GST): a student in
+    the batch is offered the override, one who left it the subject's default, both with the
+    branch-wide registration fee; a plan made from a head of N instalments has N. Heads that
+    contradict themselves are refused naming the field, and a counselor cannot add one."""
+    subject, batch = institute.subject_id, institute.batch_id
+    in_batch, left = institute.student_ids[0], institute.student_ids[1]
+    with replica.write(admin) as session:
+        member = session.execute(select(BatchMember).where(
+            BatchMember.student_id == left)).scalar_one()
+        member.left_on = TODAY - timedelta(days=1)
+        other = Subject(name="Java", code="JV-1", duration_hours=30)
+        session.add(other)
+        session.flush()
+        other_id = other.id
+    default = add_fee_head(replica, admin, name="Course fee", amount="30000",
+                           subject_id=subject, branch_id=MAIN_BRANCH_ID,
+                           frequency="monthly", gst_mode="exclusive", gst_rate="18")
+    override = add_fee_head(replica, admin, name="Course fee (evening)", amount="24000",
+                            batch_id=batch, frequency="instalments", instalments=3,
+                            gst_mode="inclusive", gst_rate="18")
+    registration = add_fee_head(replica, admin, name="Registration", amount="1000",
+                                kind="registration", branch_id=MAIN_BRANCH_ID)
+
+    offered = {h.id: h for h in heads_for_student(replica, in_batch)}
+    assert set(offered) == {override, registration}
+    chosen = offered[override]
+    # The override is the batch's subject's, in the batch's branch, and says so by name.
+    assert (chosen.subject_id, chosen.branch_id, chosen.batch, chosen.subject) == (
+        subject, MAIN_BRANCH_ID, "Python Evening", "Python Programming")
+    assert (chosen.amount, chosen.frequency, chosen.instalments, chosen.gst_mode) == (
+        D("24000.00"), "instalments", 3, "inclusive")
+    assert {h.id for h in heads_for_student(replica, left)} == {default, registration}
+
+    plan = make_plan(replica, counselor, PlanRequest(
+        student_id=in_batch, name=chosen.name, price=chosen.amount,
+        kind=PlanKind.INSTALMENTS.value, instalments=chosen.instalments or 1,
+        first_due=TODAY, gst_mode=chosen.gst_mode, gst_rate=chosen.gst_rate,
+        fee_head_id=chosen.id), TODAY)
+    assert rows(replica, "SELECT COUNT(*), SUM(amount) FROM fee_instalments WHERE plan_id = :p",
+                p=plan.hex) == [(3, 24000)]
+    assert rows(replica, "SELECT fee_head_id FROM fee_plans WHERE id = :p",
+                p=plan.hex) == [(override.hex,)]
+
+    for bad, field in (({"frequency": "instalments"}, "instalments"),
+                       ({"frequency": "instalments", "instalments": 61}, "instalments"),
+                       ({"frequency": "weekly"}, "frequency"),
+                       ({"batch_id": batch, "subject_id": other_id}, "batch_id"),
+                       ({"batch_id": uuid.uuid4()}, "batch_id"),
+                       ({"subject_id": uuid.uuid4()}, "subject_id")):
+        with pytest.raises(InvalidInput) as refused:
+            add_fee_head(replica, admin, name="Wrong", amount="10", **bad)  # type: ignore[arg-type]
+        assert refused.value.field == field
+    with pytest.raises(MoneyAccessDenied):
+        add_fee_head(replica, counselor, name="Mine", amount="10", subject_id=subject)
+    assert len(all_heads(replica, MAIN_BRANCH_ID)) == 3

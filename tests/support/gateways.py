@@ -57,13 +57,21 @@ class Gateway:
         return f"{self.url}/{GRAPH_VERSION}"
 
 
+_SENDER = re.compile(r"^[A-Z]{6}$")
+
+
 def _msg91_problem(headers: Any, body: Any) -> str | None:
     if headers.get("authkey") != AUTHKEY:
         return "authkey header missing or wrong"
     if not str(headers.get("content-type", "")).startswith("application/json"):
         return "content-type is not application/json"
-    if not isinstance(body, dict) or set(body) != {"template_id", "short_url", "recipients"}:
+    if not isinstance(body, dict) or not {"template_id", "short_url", "recipients"} \
+            <= set(body) <= {"template_id", "short_url", "recipients", "sender"}:
         return f"body keys {sorted(body) if isinstance(body, dict) else body!r}"
+    # The optional sender id (a flow whose sender is "FromAPI"): an approved DLT header, six
+    # letters.
+    if "sender" in body and not _SENDER.match(str(body["sender"])):
+        return f"sender {body['sender']!r} is not a six-letter sender id"
     if not body["template_id"] or body["short_url"] not in ("0", "1"):
         return "template_id empty or short_url not '0'/'1'"
     recipients = body["recipients"]
