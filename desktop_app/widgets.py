@@ -7,9 +7,12 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
+    QDialog,
+    QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
+    QPushButton,
     QTableView,
     QWidget,
 )
@@ -53,6 +56,21 @@ def date_field(value: QDate | None = None) -> QDateEdit:
     field = QDateEdit(value) if value is not None else QDateEdit()
     field.setDisplayFormat(current_style().date_style)  # CLDR and Qt spell these alike
     return field
+
+
+def close_and_act(dialog: QDialog, action: str) -> tuple[QHBoxLayout, QPushButton]:
+    """A dialog's bottom row: Close (rejects) and the default `action` button, right-aligned;
+    the caller connects the action button."""
+    row = QHBoxLayout()
+    row.addStretch(1)
+    close = QPushButton("Close")
+    act = QPushButton(action)
+    act.setObjectName("primary")
+    act.setDefault(True)
+    row.addWidget(close)
+    row.addWidget(act)
+    close.clicked.connect(dialog.reject)
+    return row, act
 
 
 def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:

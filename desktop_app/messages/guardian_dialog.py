@@ -19,13 +19,12 @@ from PySide6.QtWidgets import (
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
-    QPushButton,
     QVBoxLayout,
     QWidget,
 )
 
 from desktop_app.context import AppContext
-from desktop_app.widgets import index_of, styled_label, title_label
+from desktop_app.widgets import close_and_act, index_of, styled_label, title_label
 from institute_core.display import short_moment
 from institute_core.enums import Channel, GuardianRelation
 from institute_core.messaging.access import MANAGE
@@ -127,16 +126,8 @@ class GuardianDialog(QDialog):
         self.message = styled_label("", "message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        close = QPushButton("Close")
-        self.save_button = QPushButton("Save")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        buttons.addWidget(close)
-        buttons.addWidget(self.save_button)
+        buttons, self.save_button = close_and_act(self, "Save")
         layout.addLayout(buttons)
-        close.clicked.connect(self.reject)
         self.save_button.clicked.connect(self.save)
         if guardian is not None:
             self._fill(guardian)

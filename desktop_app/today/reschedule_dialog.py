@@ -13,8 +13,6 @@ from PySide6.QtCore import QDate, QTime, Signal
 from PySide6.QtWidgets import (
     QDialog,
     QFormLayout,
-    QHBoxLayout,
-    QPushButton,
     QTimeEdit,
     QVBoxLayout,
     QWidget,
@@ -22,7 +20,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.today.schedule_dialog import _date, _time
-from desktop_app.widgets import date_field, styled_label, title_label
+from desktop_app.widgets import close_and_act, date_field, styled_label, title_label
 from institute_core.display import weekday_date
 from institute_core.services import sessions
 from institute_core.services.today import TodaySession
@@ -64,16 +62,8 @@ class RescheduleDialog(QDialog):
         self.message = styled_label("", "message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        buttons = QHBoxLayout()
-        buttons.addStretch(1)
-        close = QPushButton("Close")
-        self.save_button = QPushButton("Reschedule")
-        self.save_button.setObjectName("primary")
-        self.save_button.setDefault(True)
-        buttons.addWidget(close)
-        buttons.addWidget(self.save_button)
+        buttons, self.save_button = close_and_act(self, "Reschedule")
         layout.addLayout(buttons)
-        close.clicked.connect(self.reject)
         self.save_button.clicked.connect(self.save)
 
     def save(self) -> None:
