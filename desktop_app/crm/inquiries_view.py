@@ -29,6 +29,7 @@ from desktop_app.context import AppContext
 from desktop_app.crm.board import PipelineBoard
 from desktop_app.crm.capture import CaptureForm
 from desktop_app.crm.enroll import EnrollDialog
+from desktop_app.crm.message_dialog import InquiryMessageDialog
 from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
 from desktop_app.fees.panel import FeesAfterEnrollDialog
@@ -56,6 +57,7 @@ from institute_core.crm.listing import (
 )
 from institute_core.display import count, number
 from institute_core.enums import InquirySource, InquiryStatus, Priority
+from institute_core.messaging import access as messaging_access
 from institute_core.validation import InvalidInput
 
 
@@ -138,6 +140,7 @@ class InquiriesView(QWidget):
         self.side = QStackedWidget()
         self.capture = CaptureForm(ctx)
         self.panel = InquiryPanel()
+        self.panel.allow_messages(ctx.user.may(messaging_access.SEND))
         self.side.addWidget(self.capture)
         self.side.addWidget(self.panel)
         splitter.addWidget(self.side)
@@ -159,6 +162,7 @@ class InquiriesView(QWidget):
         self.panel.sig_enroll.connect(self.open_enroll)
         self.panel.sig_merge.connect(self._on_merge)
         self.panel.sig_new.connect(self.new_inquiry)
+        self.panel.sig_message.connect(self.open_message)
         self.panel.sig_shown.connect(self._load_activity)
 
     def _filters(self) -> QHBoxLayout:
@@ -384,6 +388,15 @@ class InquiriesView(QWidget):
         dialog = EnrollDialog(self._ctx, row, self.choices, self)
         dialog.sig_enrolled.connect(lambda _sid: self._after_move(row.id))
         dialog.sig_enrolled.connect(lambda sid: self.open_fees(sid, row.name))
+        dialog.open()
+        return dialog
+
+    def open_message(self, row: InquiryRow) -> InquiryMessageDialog:
+        """A one-off message to the inquiry; once queued, its activity shows it."""
+        dialog = InquiryMessageDialog(self._ctx, row, self)
+        dialog.sig_sent.connect(lambda _id: self._load_activity(row.id))
+        dialog.sig_sent.connect(lambda _id: self.message.setText(
+            f"Message to {row.name} queued; the server sends it at the next sync."))
         dialog.open()
         return dialog
 

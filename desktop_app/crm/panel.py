@@ -35,6 +35,7 @@ class InquiryPanel(QWidget):
     sig_enroll = Signal(object)  # InquiryRow
     sig_merge = Signal(object, object)  # keep id, duplicate id
     sig_new = Signal()
+    sig_message = Signal(object)  # InquiryRow: a one-off message to it is wanted
     sig_shown = Signal(object)  # inquiry id: its activity is wanted (loaded by the section)
 
     def __init__(self, parent: QWidget | None = None) -> None:
@@ -70,8 +71,11 @@ class InquiryPanel(QWidget):
         self.enroll_button.setObjectName("primary")
         self.lost_button = QPushButton("Mark lost…")
         self.new_button = QPushButton("New inquiry")
+        self.message_button = QPushButton("Send message…")
+        self.message_button.setVisible(False)  # shown to those who may send (allow_messages)
         actions.addWidget(self.enroll_button)
         actions.addWidget(self.lost_button)
+        actions.addWidget(self.message_button)
         actions.addStretch(1)
         actions.addWidget(self.new_button)
         layout.addLayout(actions)
@@ -93,7 +97,12 @@ class InquiryPanel(QWidget):
         self.enroll_button.clicked.connect(lambda: self.row and self.sig_enroll.emit(self.row))
         self.lost_button.clicked.connect(lambda: self.row and self.sig_lost.emit(self.row.id))
         self.new_button.clicked.connect(self.sig_new)
+        self.message_button.clicked.connect(lambda: self.row and self.sig_message.emit(self.row))
         self.merge_button.clicked.connect(self._on_merge)
+
+    def allow_messages(self, allowed: bool) -> None:
+        """Show "Send message…" to a user who may send messages (`messages.send`)."""
+        self.message_button.setVisible(allowed)
 
     def show_row(self, row: InquiryRow, index: DuplicateIndex) -> None:
         self.row = row
@@ -114,6 +123,7 @@ class InquiryPanel(QWidget):
         self.schedule_button.setEnabled(is_open)
         self.lost_button.setEnabled(is_open)
         self.enroll_button.setEnabled(row.status != InquiryStatus.ENROLLED)
+        self.message_button.setEnabled(bool(row.phone or row.email))
         self.duplicates = [m for m in index.check(row.name, row.phone, row.email, exclude=row.id)
                            if m.contact.kind == ContactKind.INQUIRY]
         self.dup_list.clear()

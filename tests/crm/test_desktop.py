@@ -464,3 +464,38 @@ def test_the_list_shows_with_its_duplicate_index_ready(qtbot: QtBot, replica: Re
     widget.new_inquiry()
     widget.capture.phone.setText("+91 98450 12345")
     assert [m.contact.name for m in widget.capture.matches] == ["Meena Iyer"]
+
+
+def test_a_one_off_message_to_an_inquiry_is_queued_and_shown_in_its_activity(
+        qtbot: QtBot, view: InquiriesView, replica: Replica, counselor: Actor,
+        tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from institute_core.schema import table_of
+
+    inquiry = create_inquiry(replica, counselor, InquiryDraft("Kavya Rao", "98450 50001"))
+    _reload(qtbot, view)
+    view.open_inquiry(inquiry)
+    assert view.panel.message_button.isVisibleTo(view)
+    view.panel.message_button.click()
+    dialog = next(w for w in view.findChildren(view_module.InquiryMessageDialog))
+    qtbot.waitUntil(dialog.isVisible)
+    # Email to an inquiry with no email address: refused by name, the typing kept.
+    dialog.channel.setCurrentIndex(dialog.channel.findData("email"))
+    qtbot.keyClicks(dialog.text, "Your demo class is on Monday at 10.")
+    dialog.send_button.click()
+    qtbot.waitUntil(lambda: "no email address" in dialog.message.text())
+    assert dialog.isVisible() and dialog.text.toPlainText().startswith("Your demo class")
+    dialog.channel.setCurrentIndex(dialog.channel.findData("sms"))
+    assert dialog.length.text().endswith("1 SMS") and not dialog.message.text()
+    view.grab().save(str(tmp_path / "crm-panel.png"))
+    dialog.grab().save(str(tmp_path / "crm-message.png"))
+    with qtbot.waitSignal(dialog.sig_sent):
+        dialog.send_button.click()
+    messages = table_of("messages")
+    with replica.read() as s:
+        queued = s.execute(select(messages.c.channel, messages.c.recipient, messages.c.body)
+                           .where(messages.c.inquiry_id == inquiry)).one()
+    assert tuple(queued) == ("sms", "+919845050001", "Your demo class is on Monday at 10.")
+    qtbot.waitUntil(lambda: any(
+        "Your demo class" in view.panel.activity.item(i).text()
+        for i in range(view.panel.activity.count())))
+    assert "queued" in view.message.text()

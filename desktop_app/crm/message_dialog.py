@@ -1,0 +1,110 @@
+"""A counselor's one-off message to an inquiry, from the CRM panel.
+
+Saved through `to_inquiry.send_to_inquiry`: queued as a synced row for the server to send
+(offline too) and logged on the inquiry as a completed follow-up with its text. A refusal (an
+empty or over-long text, no contact for the channel, an opt-out) names the field and keeps
+what was typed.
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from PySide6.QtCore import Signal
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QFormLayout,
+    QLineEdit,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from desktop_app.context import AppContext
+from desktop_app.widgets import close_and_act, styled_label, title_label
+from institute_core.crm.listing import InquiryRow
+from institute_core.enums import Channel
+from institute_core.messaging.segments import sms_length
+from institute_core.messaging.to_inquiry import send_to_inquiry
+from institute_core.validation import person_message
+
+CHANNEL_TITLES = {Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp", Channel.EMAIL: "Email"}
+
+
+class InquiryMessageDialog(QDialog):
+    """Emits `sig_sent(message id)` and closes once the message is queued."""
+
+    sig_sent = Signal(object)
+
+    def __init__(self, ctx: AppContext, row: InquiryRow, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self._ctx, self._row = ctx, row
+        self.setWindowTitle("Message to an inquiry")
+        self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 34)
+        layout = QVBoxLayout(self)
+        layout.addWidget(title_label(f"Message to {row.name}"))
+        layout.addWidget(styled_label(" · ".join(b for b in (row.phone, row.email) if b),
+                                      "subtitle"))
+        form = QFormLayout()
+        self.channel = QComboBox()
+        for channel in Channel:
+            self.channel.addItem(CHANNEL_TITLES[channel], channel.value)
+        if not row.phone and row.email:
+            self.channel.setCurrentIndex(self.channel.findData(Channel.EMAIL.value))
+        self.subject = QLineEdit()
+        self.subject.setPlaceholderText("Subject of the email")
+        self.text = QPlainTextEdit()
+        self.text.setAccessibleName("Message text")
+        self.text.setMinimumHeight(self.fontMetrics().height() * 6)
+        form.addRow("Send by", self.channel)
+        form.addRow("Subject", self.subject)
+        form.addRow("Text", self.text)
+        layout.addLayout(form)
+        self.length = styled_label("", "hint")
+        layout.addWidget(self.length)
+        layout.addWidget(styled_label("Queued here and sent by the server at its next sync; "
+                                      "the inquiry's activity keeps what was sent.", "hint"))
+        self.message = styled_label("", "message")
+        self.message.setWordWrap(True)
+        layout.addWidget(self.message)
+        buttons, self.send_button = close_and_act(self, "Queue message")
+        layout.addLayout(buttons)
+        self.send_button.clicked.connect(self.send)
+        self.channel.currentIndexChanged.connect(self._on_changed)
+        self.text.textChanged.connect(self._on_changed)
+        self._on_changed()
+
+    @property
+    def chosen_channel(self) -> str:
+        return str(self.channel.currentData())
+
+    def _on_changed(self) -> None:
+        email = self.chosen_channel == Channel.EMAIL
+        self.subject.setEnabled(email)
+        self.message.setText("")  # a refusal was about what has just been changed
+        # SMS and WhatsApp are billed by parts: the count is shown as the counselor types.
+        self.length.setText("" if email else sms_length(self.text.toPlainText()).describe())
+
+    def send(self) -> None:
+        """Queue the message on the database thread."""
+        replica, actor = self._ctx.replica, self._ctx.actor
+        inquiry_id, channel = self._row.id, self.chosen_channel
+        text = self.text.toPlainText()
+        subject = self.subject.text().strip() or None if channel == Channel.EMAIL else None
+        self.send_button.setEnabled(False)
+        self.message.setText("")
+
+        def _do_send() -> uuid.UUID:
+            return send_to_inquiry(replica, actor, inquiry_id, channel, text, subject)
+
+        self._ctx.tasks.run_db(_do_send, self._on_sent, self._on_refused)
+
+    def _on_sent(self, message_id: uuid.UUID) -> None:
+        self.sig_sent.emit(message_id)
+        self.accept()
+
+    def _on_refused(self, error: BaseException) -> None:
+        self.send_button.setEnabled(True)
+        self.message.setText(person_message(error))
+        self.adjustSize()
