@@ -29,10 +29,10 @@ from desktop_app.context import AppContext
 from desktop_app.crm.board import PipelineBoard
 from desktop_app.crm.capture import CaptureForm
 from desktop_app.crm.enroll import EnrollDialog
-from desktop_app.crm.message_dialog import InquiryMessageDialog
 from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
 from desktop_app.fees.panel import FeesAfterEnrollDialog
+from desktop_app.messages.one_off_dialog import OneOffMessageDialog
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.crm.access import CrmAccessDenied
 from institute_core.crm.activity import inquiry_activity
@@ -58,6 +58,7 @@ from institute_core.crm.listing import (
 from institute_core.display import count, number
 from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.messaging import access as messaging_access
+from institute_core.messaging.one_off_messages import send_to_inquiry
 from institute_core.validation import InvalidInput
 
 
@@ -391,9 +392,13 @@ class InquiriesView(QWidget):
         dialog.open()
         return dialog
 
-    def open_message(self, row: InquiryRow) -> InquiryMessageDialog:
+    def open_message(self, row: InquiryRow) -> OneOffMessageDialog:
         """A one-off message to the inquiry; once queued, its activity shows it."""
-        dialog = InquiryMessageDialog(self._ctx, row, self)
+        replica, actor = self._ctx.replica, self._ctx.actor
+        dialog = OneOffMessageDialog(
+            self._ctx, row.name, row.phone, row.email,
+            lambda channel, text, subject: send_to_inquiry(replica, actor, row.id, channel,
+                                                           text, subject), parent=self)
         dialog.sig_sent.connect(lambda _id: self._load_activity(row.id))
         dialog.sig_sent.connect(lambda _id: self.message.setText(
             f"Message to {row.name} queued; the server sends it at the next sync."))

@@ -11,15 +11,18 @@ from PySide6.QtWidgets import QHBoxLayout, QPushButton, QSplitter, QVBoxLayout, 
 
 from desktop_app.context import AppContext
 from desktop_app.messages.guardian_dialog import GuardianDialog, consent_text
+from desktop_app.messages.one_off_dialog import OneOffMessageDialog
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import ask, styled_label, table_view
 from institute_core.display import short_moment
+from institute_core.messaging.access import SEND
 from institute_core.messaging.contacts import (
     GuardianLine,
     MessageLine,
     remove_guardian,
     student_contacts,
 )
+from institute_core.messaging.one_off_messages import send_to_guardian
 from institute_core.validation import person_message
 
 STATUS_COLOURS = {"sent": "#e3f3d8", "delivered": "#bfe8cb", "failed": "#f9dcdc",
@@ -62,9 +65,13 @@ class StudentMessagesPanel(QWidget):
         self.edit_button = QPushButton("Change…")
         self.edit_button.setToolTip("Change the selected guardian, or record an opt-out")
         self.remove_button = QPushButton("Remove")
+        self.send_button = QPushButton("Send message…")
+        self.send_button.setToolTip("A message you type, to the selected guardian")
+        self.send_button.setVisible(ctx.user.may(SEND))
         self.message = styled_label("", "message")
         buttons.addWidget(self.message, 1)
-        for button in (self.add_button, self.edit_button, self.remove_button):
+        for button in (self.add_button, self.edit_button, self.remove_button,
+                       self.send_button):
             buttons.addWidget(button)
         layout.addLayout(buttons)
         split = QSplitter(Qt.Orientation.Vertical)
@@ -84,6 +91,7 @@ class StudentMessagesPanel(QWidget):
         self.add_button.clicked.connect(self.add)
         self.edit_button.clicked.connect(self.edit_selected)
         self.remove_button.clicked.connect(self.remove_selected)
+        self.send_button.clicked.connect(self.message_selected)
         self.guardian_view.selectionModel().currentRowChanged.connect(self._update_buttons)
         self._update_buttons()
 
@@ -92,6 +100,7 @@ class StudentMessagesPanel(QWidget):
         self.add_button.setEnabled(self._may and self._student_id is not None)
         self.edit_button.setEnabled(self._may and chosen)
         self.remove_button.setEnabled(self._may and chosen)
+        self.send_button.setEnabled(chosen)
 
     def selected(self) -> GuardianLine | None:
         row = self.guardian_view.currentIndex().row()
@@ -118,6 +127,23 @@ class StudentMessagesPanel(QWidget):
         dialog = GuardianDialog(self._ctx, self._student_id, self, guardian)
         dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         dialog.sig_saved.connect(self._on_saved)
+        dialog.show()
+        return dialog
+
+    def message_selected(self) -> OneOffMessageDialog | None:
+        """A typed message to the selected guardian, on their preferred channel by default;
+        once queued it is listed below with what the server does with it."""
+        guardian = self.selected()
+        if guardian is None:
+            return None
+        replica, actor = self._ctx.replica, self._ctx.actor
+        dialog = OneOffMessageDialog(
+            self._ctx, guardian.name, guardian.phone, guardian.email,
+            lambda channel, text, subject: send_to_guardian(replica, actor, guardian.id,
+                                                            channel, text, subject),
+            channel=guardian.preferred_channel, parent=self)
+        dialog.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
+        dialog.sig_sent.connect(self._on_saved)
         dialog.show()
         return dialog
 

@@ -103,11 +103,12 @@ def cancel(session: Session, message: Message, now: datetime | None = None) -> b
 
 def one_off(session: Session, *, channel: str, recipient: str, body: str,
             created_by: uuid.UUID | None, inquiry_id: uuid.UUID | None = None,
-            student_id: uuid.UUID | None = None, subject: str | None = None) -> Message:
-    """A message a counselor typed (no trigger, no dedupe: each is its own)."""
+            student_id: uuid.UUID | None = None, guardian_id: uuid.UUID | None = None,
+            subject: str | None = None) -> Message:
+    """A message a person typed (no trigger, no dedupe: each is its own)."""
     outgoing = Outgoing(event=MessageEvent.ONE_OFF.value, channel=channel, recipient=recipient,
                         body=body, send_after=utcnow(), dedupe_key=f"one_off:{uuid.uuid4()}",
-                        inquiry_id=inquiry_id, student_id=student_id,
+                        inquiry_id=inquiry_id, student_id=student_id, guardian_id=guardian_id,
                         subject=subject if channel == Channel.EMAIL else None)
     message = queue(session, outgoing, created_by)
     assert message is not None  # a fresh key

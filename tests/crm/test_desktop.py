@@ -476,7 +476,7 @@ def test_a_one_off_message_to_an_inquiry_is_queued_and_shown_in_its_activity(
     view.open_inquiry(inquiry)
     assert view.panel.message_button.isVisibleTo(view)
     view.panel.message_button.click()
-    dialog = next(w for w in view.findChildren(view_module.InquiryMessageDialog))
+    dialog = next(w for w in view.findChildren(view_module.OneOffMessageDialog))
     qtbot.waitUntil(dialog.isVisible)
     # Email to an inquiry with no email address: refused by name, the typing kept.
     dialog.channel.setCurrentIndex(dialog.channel.findData("email"))

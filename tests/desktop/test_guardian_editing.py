@@ -13,7 +13,7 @@ from desktop_app.messages.guardian_dialog import GuardianDialog
 from desktop_app.students.page import StudentPageView
 from desktop_app.tasks import TaskManager
 from institute_core.replica import Replica
-from institute_core.schema import Guardian, MessageConsent
+from institute_core.schema import Guardian, MessageConsent, table_of
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import Institute
 
@@ -100,6 +100,28 @@ def test_an_office_adds_changes_opts_out_and_removes_a_guardian(  # type: ignore
     _shot(page, "student_guardians_editing.png")
     again.reject()
 
+    # A typed message to her: SMS (her preferred channel) is refused by name, she opted out;
+    # by email it is queued and listed with the student's messages.
+    panel.guardian_view.setCurrentIndex(panel.guardians.index(0, 0))
+    note = panel.message_selected()
+    assert note is not None and note.chosen_channel == "sms"
+    note.text.setPlainText("Meena, the parents' meeting is on Saturday at 11.")
+    note.send_button.click()
+    qtbot.waitUntil(lambda: "opted out of sms" in note.message.text())
+    assert note.isVisible() and note.text.toPlainText().startswith("Meena, the parents'")
+    note.channel.setCurrentIndex(note.channel.findData("email"))
+    note.subject.setText("Parents' meeting")
+    with qtbot.waitSignal(note.sig_sent):
+        note.send_button.click()
+    qtbot.waitUntil(lambda: panel.messages.rowCount() == 1)
+    assert panel.messages.data(panel.messages.index(0, 3)) == "meena@example.org"
+    messages = table_of("messages")
+    with replica.read() as s:
+        sent = s.execute(select(messages.c.guardian_id, messages.c.student_id,
+                                messages.c.subject, messages.c.body)).one()
+    assert tuple(sent) == (saved.id, student, "Parents' meeting",
+                           "Meena, the parents' meeting is on Saturday at 11.")
+
     monkeypatch.setattr(panel, "confirm", lambda *_a: True)
     panel.guardian_view.setCurrentIndex(panel.guardians.index(0, 0))
     panel.remove_selected()
@@ -115,6 +137,7 @@ def test_faculty_cannot_edit_guardians_and_nobody_without_messages_manage_opts_o
     page.load(institute.student_ids[0])
     qtbot.waitUntil(lambda: page.contacts.message.text() != "")
     assert not page.contacts.add_button.isEnabled()
+    assert page.contacts.send_button.isHidden()  # faculty send nothing (messages.send)
     counselor = make_ctx(replica, tasks, "counselor@example.org")
     dialog = GuardianDialog(counselor, institute.student_ids[0])
     qtbot.addWidget(dialog)

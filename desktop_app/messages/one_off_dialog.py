@@ -1,14 +1,16 @@
-"""A counselor's one-off message to an inquiry, from the CRM panel.
+"""A person's one-off message, typed: to an inquiry (the CRM panel) or to a student's guardian
+(the student page's "Guardians and messages" tab).
 
-Saved through `to_inquiry.send_to_inquiry`: queued as a synced row for the server to send
-(offline too) and logged on the inquiry as a completed follow-up with its text. A refusal (an
-empty or over-long text, no contact for the channel, an opt-out) names the field and keeps
-what was typed.
+The caller gives the function that queues it (`to_inquiry.send_to_inquiry` or
+`send_to_guardian`), run on the database thread: queued as a synced row for the server to send,
+offline too. A refusal (an empty or over-long text, no contact for the channel, an opt-out)
+names the field and keeps what was typed.
 """
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 
 from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
@@ -23,35 +25,36 @@ from PySide6.QtWidgets import (
 
 from desktop_app.context import AppContext
 from desktop_app.widgets import close_and_act, styled_label, title_label
-from institute_core.crm.listing import InquiryRow
 from institute_core.enums import Channel
 from institute_core.messaging.segments import sms_length
-from institute_core.messaging.to_inquiry import send_to_inquiry
 from institute_core.validation import person_message
 
 CHANNEL_TITLES = {Channel.SMS: "SMS", Channel.WHATSAPP: "WhatsApp", Channel.EMAIL: "Email"}
+# Queues (channel, text, email subject) and returns the message id; runs on the database thread.
+Send = Callable[[str, str, str | None], uuid.UUID]
 
 
-class InquiryMessageDialog(QDialog):
+class OneOffMessageDialog(QDialog):
     """Emits `sig_sent(message id)` and closes once the message is queued."""
 
     sig_sent = Signal(object)
 
-    def __init__(self, ctx: AppContext, row: InquiryRow, parent: QWidget | None = None) -> None:
+    def __init__(self, ctx: AppContext, to: str, phone: str, email: str, send: Send,
+                 channel: str | None = None, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        self._ctx, self._row = ctx, row
-        self.setWindowTitle("Message to an inquiry")
+        self._ctx, self._send = ctx, send
+        self.setWindowTitle(f"Message to {to}")
         self.setMinimumWidth(self.fontMetrics().horizontalAdvance("M") * 34)
         layout = QVBoxLayout(self)
-        layout.addWidget(title_label(f"Message to {row.name}"))
-        layout.addWidget(styled_label(" · ".join(b for b in (row.phone, row.email) if b),
-                                      "subtitle"))
+        layout.addWidget(title_label(f"Message to {to}"))
+        layout.addWidget(styled_label(" · ".join(b for b in (phone, email) if b), "subtitle"))
         form = QFormLayout()
         self.channel = QComboBox()
-        for channel in Channel:
-            self.channel.addItem(CHANNEL_TITLES[channel], channel.value)
-        if not row.phone and row.email:
-            self.channel.setCurrentIndex(self.channel.findData(Channel.EMAIL.value))
+        for kind in Channel:
+            self.channel.addItem(CHANNEL_TITLES[kind], kind.value)
+        preferred = channel or (Channel.EMAIL.value if email and not phone else None)
+        if preferred is not None and self.channel.findData(preferred) >= 0:
+            self.channel.setCurrentIndex(self.channel.findData(preferred))
         self.subject = QLineEdit()
         self.subject.setPlaceholderText("Subject of the email")
         self.text = QPlainTextEdit()
@@ -63,8 +66,8 @@ class InquiryMessageDialog(QDialog):
         layout.addLayout(form)
         self.length = styled_label("", "hint")
         layout.addWidget(self.length)
-        layout.addWidget(styled_label("Queued here and sent by the server at its next sync; "
-                                      "the inquiry's activity keeps what was sent.", "hint"))
+        layout.addWidget(styled_label("Queued here and sent by the server at its next sync.",
+                                      "hint"))
         self.message = styled_label("", "message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
@@ -88,17 +91,13 @@ class InquiryMessageDialog(QDialog):
 
     def send(self) -> None:
         """Queue the message on the database thread."""
-        replica, actor = self._ctx.replica, self._ctx.actor
-        inquiry_id, channel = self._row.id, self.chosen_channel
+        send, channel = self._send, self.chosen_channel
         text = self.text.toPlainText()
         subject = self.subject.text().strip() or None if channel == Channel.EMAIL else None
         self.send_button.setEnabled(False)
         self.message.setText("")
-
-        def _do_send() -> uuid.UUID:
-            return send_to_inquiry(replica, actor, inquiry_id, channel, text, subject)
-
-        self._ctx.tasks.run_db(_do_send, self._on_sent, self._on_refused)
+        self._ctx.tasks.run_db(lambda: send(channel, text, subject), self._on_sent,
+                               self._on_refused)
 
     def _on_sent(self, message_id: uuid.UUID) -> None:
         self.sig_sent.emit(message_id)

@@ -7,8 +7,9 @@ import pytest
 from sqlalchemy import func, select
 
 from institute_core.crm.inquiries import InquiryDraft, create_inquiry
-from institute_core.messaging.contacts import set_consent
-from institute_core.messaging.to_inquiry import send_to_inquiry
+from institute_core.engagement.access import NotAllowed
+from institute_core.messaging.contacts import GuardianInput, save_guardian, set_consent
+from institute_core.messaging.one_off_messages import send_to_guardian, send_to_inquiry
 from institute_core.replica import Replica
 from institute_core.schema import FollowUp, Inquiry, Message
 from institute_core.validation import InvalidInput
@@ -45,3 +46,24 @@ def test_no_email_an_opt_out_or_a_long_sms_is_refused_and_nothing_written(
     with replica.read() as s:
         assert s.execute(select(func.count()).select_from(Message)).scalar_one() == 0
         assert s.execute(select(func.count()).select_from(FollowUp)).scalar_one() == 0
+
+
+def test_a_message_to_a_guardian_takes_messages_send_and_their_contact(
+        replica: Replica, school: Institute) -> None:
+    admin = replica.actor(school.admin_id)
+    student = school.student_ids[0]
+    guardian = save_guardian(replica, admin, student,
+                             GuardianInput("Meena Rao", phone="98765 43210"))
+    sent = send_to_guardian(replica, admin, guardian, "sms", "Fees are due on Friday.")
+    with replica.read() as s:
+        message = s.get(Message, sent)
+        assert message is not None
+        assert (message.recipient, message.student_id, message.guardian_id, message.event) == (
+            "+919876543210", student, guardian, "one_off")
+    with pytest.raises(InvalidInput, match="Meena Rao has no email address"):
+        send_to_guardian(replica, admin, guardian, "email", "Hello")
+    # Faculty send nothing (they cause absence alerts by marking attendance).
+    with pytest.raises(NotAllowed, match="Sending a message"):
+        send_to_guardian(replica, replica.actor(school.faculty_user_id), guardian, "sms", "Hi")
+    with replica.read() as s:
+        assert s.execute(select(func.count()).select_from(Message)).scalar_one() == 1
