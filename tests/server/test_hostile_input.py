@@ -92,13 +92,15 @@ def _valid_bodies(admin: Device) -> dict[type[BaseModel], tuple[str, Callable[[]
             "device_id": str(uuid.uuid4()), "name": "desk", "schema_version": SCHEMA_VERSION}),
         wire.PushRequest: ("/v1/sync/push", push),
         wire.Change: ("/v1/sync/push", push),
+        wire.GuardianCodeRequest: ("/v1/portal/codes",
+                                   lambda: {"student_id": str(uuid.uuid4())}),
     }
 
 
 def _request_models() -> list[type[BaseModel]]:
     """Every model the server reads from a request body (the push carries `Change`s)."""
     return [wire.LoginRequest, wire.RefreshRequest, wire.DeviceRegistration, wire.PushRequest,
-            wire.Change]
+            wire.Change, wire.GuardianCodeRequest]
 
 
 def _text_fields(model: type[BaseModel]) -> list[str]:
