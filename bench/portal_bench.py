@@ -93,9 +93,10 @@ def progress_in_process(url: str, tokens: list[str]) -> tuple[list[float], list[
 
 
 def crowd(base: str, tokens: list[str], paths: tuple[str, ...], seconds: float,
-          think: float) -> tuple[list[float], int, int]:
+          think: float) -> tuple[list[float], int, int, dict[str, list[float]]]:
     """Each token is one user: open a page, read it about `think` s, the next page."""
     latencies: list[float] = []
+    per_path: dict[str, list[float]] = {path: [] for path in paths}
     errors = 0
     lock = threading.Lock()
     start = threading.Barrier(len(tokens))
@@ -121,6 +122,7 @@ def crowd(base: str, tokens: list[str], paths: tuple[str, ...], seconds: float,
                 took = (time.perf_counter() - began) * 1000
                 with lock:
                     latencies.append(took)
+                    per_path[path].append(took)
                     errors += 0 if ok else 1
                 time.sleep(rng.uniform(0.5 * think, 1.5 * think))
 
@@ -129,7 +131,7 @@ def crowd(base: str, tokens: list[str], paths: tuple[str, ...], seconds: float,
         thread.start()
     for thread in threads:
         thread.join()
-    return latencies, errors, len(latencies)
+    return latencies, errors, len(latencies), per_path
 
 
 def main() -> int:
@@ -157,16 +159,19 @@ def main() -> int:
               f"p50 {statistics.median(health):.1f} ms, p95 {pct(health, 0.95):.1f} ms")
         print(f"machine load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
         with running_server(url, INSTITUTE_PORTAL_SECURE_COOKIES="0") as server:
-            base, _, count = crowd(server.base_url, tokens[:args.users], ("/v1/health",),
+            base, _, count, _ = crowd(server.base_url, tokens[:args.users], ("/v1/health",),
                                    args.seconds, args.think)
             print(f"baseline /v1/health, {args.users} users: {count} requests, "
                   f"p50 {statistics.median(base):.1f} ms, p95 {pct(base, 0.95):.1f} ms")
-            seen, errors, count = crowd(server.base_url, tokens[:args.users], PAGES,
+            seen, errors, count, by_page = crowd(server.base_url, tokens[:args.users], PAGES,
                                         args.seconds, args.think)
             print(f"portal pages, {args.users} users on one server process: {count} requests, "
                   f"{errors} errors, p50 {statistics.median(seen):.1f} ms, "
                   f"p95 {pct(seen, 0.95):.1f} ms, max {max(seen):.1f} ms "
                   f"(budget 0 errors, p95 < 500 ms)")
+            for path, took in by_page.items():
+                print(f"  {path:<24} {len(took):>5} requests, p50 {statistics.median(took):.1f} ms,"
+                      f" p95 {pct(took, 0.95):.1f} ms")
             ok = errors == 0 and pct(seen, 0.95) < 500 and pct(page, 0.95) < 100
     print("within budget" if ok else "OVER BUDGET")
     return 0 if ok else 1
