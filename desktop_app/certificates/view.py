@@ -13,8 +13,7 @@ from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QStandardPaths, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -34,6 +33,7 @@ from PySide6.QtWidgets import (
 from desktop_app.branches.picker import BranchPicker
 from desktop_app.certificates.issue import IssueDialog
 from desktop_app.context import AppContext
+from desktop_app.documents import documents_folder, open_pdf
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view, title_label
 from institute_core.certificates import service
@@ -66,10 +66,6 @@ CERTIFICATE_COLUMNS: list[Column[CertificateRow]] = [
 ]
 DEFAULT_BODY = ("This certifies that {student_name} ({enrollment_no}) has completed the course "
                 "{course} at {institute} on {date}.")
-
-
-def open_pdf(path: Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
 
 
 def _percent(value: float) -> Decimal | None:
@@ -363,6 +359,4 @@ class CertificatesView(QWidget):
 
     def pdf_folder(self) -> Path:
         """Where certificates are saved (the user's documents folder)."""
-        documents = QStandardPaths.writableLocation(
-            QStandardPaths.StandardLocation.DocumentsLocation)
-        return Path(documents or Path.home()) / "Institute Desk certificates"
+        return documents_folder("Institute Desk certificates")

@@ -6,8 +6,7 @@ import uuid
 from datetime import date
 from pathlib import Path
 
-from PySide6.QtCore import QStandardPaths, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import Signal
 from PySide6.QtWidgets import (
     QDialog,
     QDialogButtonBox,
@@ -19,6 +18,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
+from desktop_app.documents import documents_folder, open_pdf
 from desktop_app.fees.dialogs import PaymentDialog, PlanDialog
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
@@ -34,13 +34,7 @@ from institute_core.validation import person_message
 
 def receipts_dir() -> Path:
     """Where receipts and statements are saved (the user's documents folder)."""
-    documents = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(documents or Path.home()) / "Institute Desk receipts"
-
-
-def open_pdf(path: Path) -> bool:
-    return QDesktopServices.openUrl(QUrl.fromLocalFile(str(path)))
+    return documents_folder("Institute Desk receipts")
 
 
 DUE_COLUMNS: list[Column[InstalmentDue]] = [

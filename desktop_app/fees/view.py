@@ -23,9 +23,10 @@ from PySide6.QtWidgets import (
 
 from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
+from desktop_app.documents import open_pdf
 from desktop_app.fees.admin import FeeSetupView
 from desktop_app.fees.dialogs import FeeHeadDialog, FollowUpDialog, PaymentDialog
-from desktop_app.fees.panel import open_pdf, receipts_dir
+from desktop_app.fees.panel import receipts_dir
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.display import count, date_text, money

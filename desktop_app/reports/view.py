@@ -12,8 +12,7 @@ import uuid
 from datetime import date, datetime, timedelta
 from pathlib import Path
 
-from PySide6.QtCore import QDate, QProcess, QStandardPaths, Qt, QUrl, Signal
-from PySide6.QtGui import QDesktopServices
+from PySide6.QtCore import QDate, QProcess, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
@@ -37,6 +36,7 @@ from PySide6.QtWidgets import (
 
 from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
+from desktop_app.documents import documents_folder, open_pdf
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view, title_label
 from institute_core.analytics.period import Period
@@ -81,9 +81,7 @@ def _slug(text: str) -> str:
 
 
 def default_output_dir() -> Path:
-    documents = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(documents or Path.home()) / "Institute Desk reports"
+    return documents_folder("Institute Desk reports")
 
 
 def print_command(path: Path) -> tuple[str, list[str]]:
@@ -484,7 +482,7 @@ class ReportsView(QWidget):
         """Open the last PDF in the system's viewer."""
         if self.last is None:
             return False
-        opened = QDesktopServices.openUrl(QUrl.fromLocalFile(str(self.last.path)))
+        opened = open_pdf(self.last.path)
         if not opened:
             self.message.setText(f"No PDF viewer opened {self.last.path}; open it from its "
                                  "folder.")

@@ -21,7 +21,8 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.fees.panel import StudentFeesPanel, open_pdf
+from desktop_app.documents import open_pdf
+from desktop_app.fees.panel import StudentFeesPanel
 from desktop_app.messages.student_panel import StudentMessagesPanel
 from desktop_app.models import STATUS_COLOURS, Column, RowsModel
 from desktop_app.students.enrollment_dialog import EnrollmentDialog

@@ -12,10 +12,11 @@ import uuid
 from dataclasses import dataclass
 from pathlib import Path
 
-from PySide6.QtCore import QObject, QStandardPaths, Signal
+from PySide6.QtCore import QObject, Signal
 
 from desktop_app import sync_bridge
 from desktop_app.context import AppContext
+from desktop_app.documents import documents_folder
 from institute_core.display import moment_text
 from institute_core.reports.service import branding_of
 from institute_core.reports.sign_in_slip import SignInSlip, render_slip
@@ -34,9 +35,7 @@ class PrintedCode:
 
 def slips_folder() -> Path:
     """Where the slips are saved (the user's documents folder)."""
-    documents = QStandardPaths.writableLocation(
-        QStandardPaths.StandardLocation.DocumentsLocation)
-    return Path(documents or Path.home()) / "Institute Desk sign-in codes"
+    return documents_folder("Institute Desk sign-in codes")
 
 
 def refusal_text(exc: BaseException) -> str:

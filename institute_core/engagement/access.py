@@ -7,16 +7,14 @@ from collections.abc import Collection
 
 from sqlalchemy.orm import Session
 
-from institute_core.access.check import permissions_of
+from institute_core.access.check import NotAllowed, permissions_of
 
 # Who looks after students (counselors, and who manages every student).
 DESK = frozenset({"students.counsel", "students.manage"})
 # ... and who teaches them.
 STAFF = DESK | {"attendance.mark"}
 
-
-class NotAllowed(PermissionError):
-    """The user's role may not do this."""
+__all__ = ["DESK", "STAFF", "NotAllowed", "require_any"]
 
 
 def require_any(session: Session, user_id: uuid.UUID | None, any_of: Collection[str],

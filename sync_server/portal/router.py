@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 import tempfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -268,24 +269,34 @@ def certificates_page(request: Request) -> Response:
 def certificate_pdf(request: Request, certificate_id: str) -> Response:
     """A certificate of the session's student, drawn by the desk's own certificate code with
     the QR code of this server's verification page; any other id is the same 404."""
+    def draw(conn: Any, user: PortalUser, settings: Settings) -> tuple[str, bytes] | None:
+        found = reader.own_certificate(conn, user.viewer, certificate_id)
+        if found is None:
+            return None
+        with Session(bind=conn) as session:
+            content = certificate_content(
+                session, found, institute=settings.institute_name, logo_path=None,
+                server_url=str(request.base_url))
+        with tempfile.TemporaryDirectory(prefix="portal-certificate-") as folder:
+            out = Path(folder) / "certificate.pdf"
+            render_certificate(content, out)
+            return "certificate-" + _file_safe(content.number) + ".pdf", out.read_bytes()
+
+    return _own_pdf(request, draw)
+
+
+def _own_pdf(request: Request,
+             draw: Callable[[Any, PortalUser, Settings], tuple[str, bytes] | None]) -> Response:
+    """A PDF of the signed-in person's own: `draw` gives (file name, bytes), or None for an id
+    that is not theirs (someone else's, none, malformed), which is the same 404 every time."""
     user = _current(request)
     if user is None:
         return _redirect(request, SIGN_IN)
-    settings = _settings(request)
     with request.app.state.engine.connect() as conn:
-        found = reader.own_certificate(conn, user.viewer, certificate_id)
-        if found is not None:
-            with Session(bind=conn) as session:
-                content = certificate_content(
-                    session, found, institute=settings.institute_name, logo_path=None,
-                    server_url=str(request.base_url))
-    if found is None:
+        drawn = draw(conn, user, _settings(request))
+    if drawn is None:
         return _page(request, "not_found.html", lambda *_: {}, status=404)
-    with tempfile.TemporaryDirectory(prefix="portal-certificate-") as folder:
-        out = Path(folder) / "certificate.pdf"
-        render_certificate(content, out)
-        pdf = out.read_bytes()
-    return _pdf(request, pdf, "certificate-" + _file_safe(content.number) + ".pdf")
+    return _pdf(request, drawn[1], drawn[0])
 
 
 def _file_safe(number: str) -> str:
@@ -403,17 +414,11 @@ def fees_page(request: Request) -> Response:
 def receipt_pdf(request: Request, payment_id: str) -> Response:
     """A receipt of the session's student, drawn by the desk's own receipt code; any other id
     (someone else's, none, malformed) is the same 404."""
-    user = _current(request)
-    if user is None:
-        return _redirect(request, SIGN_IN)
-    settings = _settings(request)
-    with request.app.state.engine.connect() as conn:
+    def draw(conn: Any, user: PortalUser, settings: Settings) -> tuple[str, bytes] | None:
         found = reader.own_payment(conn, user.viewer, payment_id)
-        if found is not None:
-            name, pdf = draw_receipt_pdf(conn, settings, found)
-    if found is None:
-        return _page(request, "not_found.html", lambda *_: {}, status=404)
-    return _pdf(request, pdf, name)
+        return None if found is None else draw_receipt_pdf(conn, settings, found)
+
+    return _own_pdf(request, draw)
 
 
 # Hindi in the Noto face the PDFs use, for a browser without a Devanagari font of its own;
