@@ -19,6 +19,7 @@ from tests.pg import admin_url, throwaway_database
 if TYPE_CHECKING:
     from PySide6.QtWidgets import QWidget
     from pytestqt.qtbot import QtBot
+    from sqlalchemy import Engine
 
 
 @pytest.fixture(autouse=True)
@@ -113,6 +114,23 @@ def pg_url(pg_admin_url: str) -> Iterator[str]:
 def sa_pg_url(pg_url: str) -> str:
     """The same database as `pg_url`, spelled for SQLAlchemy with psycopg 3."""
     return "postgresql+psycopg://" + pg_url.split("://", 1)[1]
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def migration_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
+    """An empty database of each kind, opened for migrations as its owner opens it: a desk's
+    replica file (foreign keys off, each upgrade or downgrade one real transaction, so a refused
+    downgrade leaves the schema as it was) or a throwaway PostgreSQL database."""
+    from sqlalchemy import create_engine
+
+    from institute_core.replica.database import migration_engine
+
+    if request.param == "sqlite":
+        made = migration_engine(tmp_path / "desk.sqlite3")
+    else:
+        made = create_engine(request.getfixturevalue("sa_pg_url"))
+    yield made
+    made.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -86,6 +86,15 @@ class Checkpointer:
         self.checkpoint()
 
 
+def _real_transactions(engine: Engine) -> Engine:
+    """pysqlite's own transaction handling defers BEGIN and runs DDL outside any transaction;
+    take control so that every unit of work, and every migration, is one real transaction
+    (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html)."""
+    event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
+    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
+    return engine
+
+
 def make_sqlite_engine(path: Path) -> Engine:
     engine = create_engine(
         f"sqlite:///{path}",
@@ -94,11 +103,14 @@ def make_sqlite_engine(path: Path) -> Engine:
         connect_args={"check_same_thread": False},
     )
     event.listen(engine, "connect", _on_connect)
-    # pysqlite's own transaction handling defers BEGIN; take control so that every unit of
-    # work is one real transaction (https://docs.sqlalchemy.org/en/20/dialects/sqlite.html).
-    event.listen(engine, "connect", lambda c, _r: setattr(c, "isolation_level", None))
-    event.listen(engine, "begin", lambda conn: conn.exec_driver_sql("BEGIN"))
-    return engine
+    return _real_transactions(engine)
+
+
+def migration_engine(path: Path) -> Engine:
+    """The replica file as its migrations need it: foreign keys off, as Alembic's batch mode
+    needs on SQLite (rebuilding a table must not cascade), and each upgrade one real
+    transaction, so a step that fails or a desk killed halfway leaves the schema as it was."""
+    return _real_transactions(create_engine(f"sqlite:///{path}"))
 
 
 class Replica:
@@ -208,10 +220,10 @@ class Replica:
 def upgrade_replica(path: Path) -> None:
     """Bring the replica to the newest schema, backing the file up first when it has data.
 
-    Runs on its own connection with foreign keys off, as Alembic's batch mode needs on SQLite
-    (rebuilding a table must not cascade), and checks every foreign key afterwards.
+    Runs on its own engine (`migration_engine`: foreign keys off, one transaction) and checks
+    every foreign key afterwards.
     """
-    engine = create_engine(f"sqlite:///{path}")
+    engine = migration_engine(path)
     try:
         current = migrations.stored_revision(engine)
         if current == migrations.HEAD:

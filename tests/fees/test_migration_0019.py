@@ -5,29 +5,18 @@ blank reason is refused by the database, and the step undoes and redoes keeping 
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, insert, select, update
+from sqlalchemy import Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from institute_core import migrations
 from institute_core.schema import MAIN_BRANCH_ID, table_of
 
 TABLES = ("expenses", "salary_payments")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'm.sqlite3'}" if request.param == "sqlite"
-           else request.getfixturevalue("sa_pg_url"))
-    made = create_engine(url)
-    yield made
-    made.dispose()
 
 
 def _populate(engine: Engine) -> None:
@@ -55,7 +44,8 @@ def _rows(engine: Engine) -> dict[str, list[dict[str, Any]]]:
             for name in TABLES}
 
 
-def test_0019_keeps_expenses_and_salaries_and_undoes_cleanly(engine: Engine) -> None:
+def test_0019_keeps_expenses_and_salaries_and_undoes_cleanly(migration_engine: Engine) -> None:
+    engine = migration_engine
     migrations.upgrade(engine, "0018")
     _populate(engine)
     before = _rows(engine)

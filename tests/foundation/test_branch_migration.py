@@ -5,13 +5,10 @@ there, the server gives the new rows a version desks will pull, and the step und
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, time
-from pathlib import Path
 from typing import Any
 
-import pytest
-from sqlalchemy import Engine, create_engine, insert, select
+from sqlalchemy import Engine, insert, select
 
 from institute_core import migrations
 from institute_core.ids import natural_id
@@ -19,16 +16,6 @@ from institute_core.schema import MAIN_BRANCH_ID, table_of
 
 BEFORE = "0008"
 BRANCHED = ("students", "faculties", "learning_sessions", "flexible_batches", "crm_inquiries")
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        made = create_engine(f"sqlite:///{tmp_path / 'centre.sqlite3'}")
-    else:
-        made = create_engine(request.getfixturevalue("sa_pg_url"))
-    yield made
-    made.dispose()
 
 
 def _populate(engine: Engine) -> dict[str, uuid.UUID]:
@@ -74,7 +61,9 @@ def _rows(engine: Engine) -> dict[str, Any]:
     return out
 
 
-def test_a_single_centre_moves_into_main_with_nothing_lost_and_back(engine: Engine) -> None:
+def test_a_single_centre_moves_into_main_with_nothing_lost_and_back(
+        migration_engine: Engine) -> None:
+    engine = migration_engine
     migrations.upgrade(engine, BEFORE)
     ids = _populate(engine)
     before = _rows(engine)

@@ -4,7 +4,6 @@ agrees with the models on both, and its newest step can be undone and redone."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,10 +12,12 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, create_engine, inspect, select
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, select
 from sqlalchemy.orm import Session
 
 from institute_core import migrations
+from institute_core.replica import database
+from institute_core.replica.database import migration_engine
 from institute_core.schema import Base, PasswordReset, SyncClock, SyncDevice
 from sync_server.settings import make_engine
 from tests.support.server import create_user
@@ -35,16 +36,6 @@ DEVIATION_TABLES = {
 POSTGRES_ONLY_INDEXES = {"ix_faculties_specialization"}  # GIN on JSONB
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def empty_engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        engine = create_engine(f"sqlite:///{tmp_path / 'empty.sqlite3'}")
-    else:
-        engine = create_engine(request.getfixturevalue("sa_pg_url"))
-    yield engine
-    engine.dispose()
-
-
 def _differences(connection: Connection) -> list[Any]:
     dialect = connection.dialect.name
 
@@ -56,39 +47,39 @@ def _differences(connection: Connection) -> list[Any]:
     return list(compare_metadata(context, Base.metadata))
 
 
-def test_empty_database_upgrades_to_head_with_every_seed_table(empty_engine: Engine) -> None:
-    migrations.upgrade(empty_engine)
-    assert migrations.current_revision(empty_engine) == migrations.head_revision()
-    tables = set(inspect(empty_engine).get_table_names())
+def test_empty_database_upgrades_to_head_with_every_seed_table(migration_engine: Engine) -> None:
+    migrations.upgrade(migration_engine)
+    assert migrations.current_revision(migration_engine) == migrations.head_revision()
+    tables = set(inspect(migration_engine).get_table_names())
     assert tables >= SEED_000_TABLES, SEED_000_TABLES - tables
     assert tables >= DEVIATION_TABLES, DEVIATION_TABLES - tables
 
 
-def test_models_and_migrations_agree(empty_engine: Engine) -> None:
-    migrations.upgrade(empty_engine)
-    with empty_engine.connect() as connection:
+def test_models_and_migrations_agree(migration_engine: Engine) -> None:
+    migrations.upgrade(migration_engine)
+    with migration_engine.connect() as connection:
         assert _differences(connection) == []
 
 
-def test_gin_index_exists_only_on_postgresql(empty_engine: Engine) -> None:
-    migrations.upgrade(empty_engine)
-    names = {ix["name"] for ix in inspect(empty_engine).get_indexes("faculties")}
-    on_postgres = empty_engine.dialect.name == "postgresql"
+def test_gin_index_exists_only_on_postgresql(migration_engine: Engine) -> None:
+    migrations.upgrade(migration_engine)
+    names = {ix["name"] for ix in inspect(migration_engine).get_indexes("faculties")}
+    on_postgres = migration_engine.dialect.name == "postgresql"
     assert ("ix_faculties_specialization" in names) == on_postgres
 
 
-def test_newest_migration_downgrades_and_upgrades_again(empty_engine: Engine) -> None:
+def test_newest_migration_downgrades_and_upgrades_again(migration_engine: Engine) -> None:
     head = migrations.head_revision()
     previous = ScriptDirectory.from_config(migrations.alembic_config()).get_revision(head)
     assert previous is not None
     target = previous.down_revision or "base"
     assert isinstance(target, str)
-    migrations.upgrade(empty_engine)
-    migrations.downgrade(empty_engine, target)
-    assert migrations.current_revision(empty_engine) == (None if target == "base" else target)
-    migrations.upgrade(empty_engine)
-    assert migrations.current_revision(empty_engine) == head
-    with empty_engine.connect() as connection:
+    migrations.upgrade(migration_engine)
+    migrations.downgrade(migration_engine, target)
+    assert migrations.current_revision(migration_engine) == (None if target == "base" else target)
+    migrations.upgrade(migration_engine)
+    assert migrations.current_revision(migration_engine) == head
+    with migration_engine.connect() as connection:
         assert _differences(connection) == []
 
 
@@ -130,11 +121,11 @@ def test_server_schema_downgrades_past_the_new_revisions_keeping_its_data(pg_url
 
 
 def test_replicas_drop_the_verifiers_they_pulled_and_the_server_keeps_its_own(
-        empty_engine: Engine) -> None:
+        migration_engine: Engine) -> None:
     """Before 0007 a pulled password reset brought the argon2 verifier of someone else's new
     password to every desk; upgrading a replica forgets them, the server still needs them."""
-    migrations.upgrade(empty_engine, "0006")
-    with Session(empty_engine) as session, session.begin():
+    migrations.upgrade(migration_engine, "0006")
+    with Session(migration_engine) as session, session.begin():
         user = uuid.uuid4()
         session.execute(Base.metadata.tables["users"].insert().values(
             id=user, email="f@example.org", first_name="F", last_name="Y", role="faculty",
@@ -142,8 +133,36 @@ def test_replicas_drop_the_verifiers_they_pulled_and_the_server_keeps_its_own(
         session.execute(Base.metadata.tables["password_resets"].insert().values(
             id=uuid.uuid4(), user_id=user, reset_by=user, verifier="$argon2id$pulled",
             version=1, created_at=datetime.now(UTC), updated_at=datetime.now(UTC)))
-    migrations.upgrade(empty_engine)
-    with Session(empty_engine) as session:
+    migrations.upgrade(migration_engine)
+    with Session(migration_engine) as session:
         verifiers = session.scalars(select(PasswordReset.verifier)).all()
-    expected = None if empty_engine.dialect.name == "sqlite" else "$argon2id$pulled"
+    expected = None if migration_engine.dialect.name == "sqlite" else "$argon2id$pulled"
     assert verifiers == [expected]
+
+
+def test_a_replica_upgrade_that_fails_halfway_leaves_the_file_as_it_was(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A desk's upgrade is one transaction: a step that fails (or a desk killed) midway leaves
+    no half-made schema behind that the next start could not upgrade."""
+    path = tmp_path / "desk.sqlite3"
+    engine = migration_engine(path)
+    migrations.upgrade(engine, "0008")
+    tables = set(inspect(engine).get_table_names())
+
+    def fail_in_0009(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        # after 0009 has made the branches table and its index
+        if statement.lstrip().upper().startswith("CREATE TABLE STUDENT_BRANCH_MOVES"):
+            raise RuntimeError("power cut in the middle of 0009")
+
+    event.listen(engine, "before_cursor_execute", fail_in_0009)
+    monkeypatch.setattr(database, "migration_engine", lambda _path: engine)
+    with pytest.raises(RuntimeError, match="power cut"):
+        database.upgrade_replica(path)
+    monkeypatch.undo()
+
+    check = create_engine(f"sqlite:///{path}")
+    assert migrations.stored_revision(check) == "0008"
+    assert set(inspect(check).get_table_names()) == tables
+    database.upgrade_replica(path)  # the next start upgrades it from where it was
+    assert migrations.stored_revision(check) == migrations.HEAD
+    check.dispose()

@@ -6,32 +6,17 @@ afterwards, and the step undoes cleanly (refusing while an account holds a custo
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import Engine, create_engine, delete, insert, select, update
+from sqlalchemy import Engine, delete, insert, select, update
 
 from institute_core import migrations
 from institute_core.access import permissions as perms
-from institute_core.replica.database import make_sqlite_engine
 from institute_core.schema import table_of
 
 BEFORE = "0013"
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        # As a desk opens its replica: every migration step one real transaction, so a
-        # downgrade refused halfway (a custom role in use) leaves the schema as it was.
-        made = make_sqlite_engine(tmp_path / "desk.sqlite3")
-    else:
-        made = create_engine(request.getfixturevalue("sa_pg_url"))
-    yield made
-    made.dispose()
 
 
 def _populate(engine: Engine) -> None:
@@ -50,7 +35,8 @@ def _users(engine: Engine) -> list[dict[str, Any]]:
                       key=lambda r: r["email"])
 
 
-def test_roles_become_data_with_nothing_lost_and_back(engine: Engine) -> None:
+def test_roles_become_data_with_nothing_lost_and_back(migration_engine: Engine) -> None:
+    engine = migration_engine
     migrations.upgrade(engine, BEFORE)
     _populate(engine)
     before = _users(engine)

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-
-import pytest
-from sqlalchemy import Engine, create_engine, inspect
+from sqlalchemy import Engine, inspect
 
 from institute_core import migrations
 
@@ -14,16 +10,8 @@ TABLES = {"guardians", "message_consents", "message_templates", "message_trigger
           "messages", "message_deliveries"}
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'm.sqlite3'}" if request.param == "sqlite"
-           else request.getfixturevalue("sa_pg_url"))
-    made = create_engine(url)
-    yield made
-    made.dispose()
-
-
-def test_0011_downgrades_to_0010_and_upgrades_again(engine: Engine) -> None:
+def test_0011_downgrades_to_0010_and_upgrades_again(migration_engine: Engine) -> None:
+    engine = migration_engine
     migrations.upgrade(engine, "0011")
     assert set(inspect(engine).get_table_names()) >= TABLES
     migrations.downgrade(engine, "0010")

@@ -6,12 +6,9 @@ older schema cannot hold."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from datetime import UTC, datetime
-from pathlib import Path
 
-import pytest
-from sqlalchemy import Engine, create_engine, inspect, text
+from sqlalchemy import Engine, inspect, text
 
 from institute_core import migrations
 from institute_core.ids import natural_id
@@ -20,15 +17,6 @@ from institute_core.schema import MAIN_BRANCH_ID
 # SQLite has no now(): the rows say when they were made, as the unit of work writes them.
 STAMPS, NOW = "created_at, updated_at, version", ":t, :t, 1"
 T = datetime(2026, 12, 1, 10, tzinfo=UTC)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Engine]:
-    url = (f"sqlite:///{tmp_path / 'm.sqlite3'}" if request.param == "sqlite"
-           else request.getfixturevalue("sa_pg_url"))
-    made = create_engine(url)
-    yield made
-    made.dispose()
 
 
 def _id(value: uuid.UUID, engine: Engine) -> str:
@@ -40,7 +28,9 @@ def _columns(engine: Engine, table: str) -> set[str]:
     return {c["name"] for c in inspect(engine).get_columns(table)}
 
 
-def test_0020_keeps_the_institutes_rows_and_lets_a_branch_have_its_own(engine: Engine) -> None:
+def test_0020_keeps_the_institutes_rows_and_lets_a_branch_have_its_own(
+        migration_engine: Engine) -> None:
+    engine = migration_engine
     migrations.upgrade(engine, "0019")
     template = natural_id("message_templates", "absent", "en", "sms")
     trigger = uuid.uuid4()
