@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from PySide6.QtCore import QDate
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QComboBox,
     QDateEdit,
     QDialog,
+    QDialogButtonBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QTableView,
+    QVBoxLayout,
     QWidget,
 )
 
@@ -71,6 +75,18 @@ def close_and_act(dialog: QDialog, action: str) -> tuple[QHBoxLayout, QPushButto
     row.addWidget(act)
     close.clicked.connect(dialog.reject)
     return row, act
+
+
+def save_or_cancel(dialog: QDialog, layout: QVBoxLayout,
+                   on_save: Callable[[], object]) -> QDialogButtonBox:
+    """A form dialog's Save and Cancel buttons at the bottom of `layout`: Save calls `on_save`
+    (which accepts the dialog when the form is good), Cancel rejects it."""
+    buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
+                               | QDialogButtonBox.StandardButton.Cancel)
+    buttons.accepted.connect(on_save)
+    buttons.rejected.connect(dialog.reject)
+    layout.addWidget(buttons)
+    return buttons
 
 
 def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:

@@ -26,7 +26,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from desktop_app.widgets import date_field, styled_label
+from desktop_app.widgets import date_field, save_or_cancel, styled_label
 from institute_core.display import date_text, money
 from institute_core.enums import (
     FeeFrequency,
@@ -194,11 +194,7 @@ class PlanDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        save_or_cancel(self, layout, self._on_save)
         self.kind.currentIndexChanged.connect(self._on_kind)
         self.head.currentIndexChanged.connect(self._on_head)
         self._on_kind()
@@ -278,11 +274,7 @@ class FeeHeadDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        save_or_cancel(self, layout, self._on_save)
 
     def _on_save(self) -> None:
         try:
@@ -339,11 +331,7 @@ class FollowUpDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        save_or_cancel(self, layout, self._on_save)
 
     def _on_save(self) -> None:
         if self.logging:

@@ -13,7 +13,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -28,7 +27,15 @@ from desktop_app.branches.picker import BranchPicker, branch_choice
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.notices.board import viewer_of
-from desktop_app.widgets import ask, date_field, index_of, styled_label, table_view, title_label
+from desktop_app.widgets import (
+    ask,
+    date_field,
+    index_of,
+    save_or_cancel,
+    styled_label,
+    table_view,
+    title_label,
+)
 from institute_core.display import date_text, short_moment
 from institute_core.enums import Audience, Role
 from institute_core.notices import announcements as core
@@ -118,11 +125,7 @@ class NoticeDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "error")
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self._on_save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        save_or_cancel(self, layout, self._on_save)
         self.resize(self.fontMetrics().horizontalAdvance("M") * 40, self.sizeHint().height())
 
     def _on_audience(self) -> None:

@@ -48,7 +48,7 @@ from desktop_app.settings.store import (
     load_settings,
     save_settings,
 )
-from desktop_app.widgets import ask, index_of, styled_label
+from desktop_app.widgets import ask, index_of, save_or_cancel, styled_label
 from institute_core.display import DATE_STYLES, DisplayStyle
 from institute_core.replica.backup import (
     BACKUP_SUFFIX,
@@ -181,12 +181,8 @@ class SettingsDialog(QDialog):
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = save_or_cancel(self, layout, self.save)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
 
     def _show_desk(self, desk: DeskSettings) -> None:
         self.interval.setValue(desk.sync_interval_minutes)

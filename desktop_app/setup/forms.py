@@ -15,7 +15,6 @@ from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLabel,
@@ -29,7 +28,7 @@ from PySide6.QtWidgets import (
 from desktop_app.context import AppContext
 from desktop_app.setup.preferred_schedule import PreferredScheduleEditor
 from desktop_app.setup.week_grid import WeekGrid
-from desktop_app.widgets import date_field, index_of, styled_label
+from desktop_app.widgets import date_field, index_of, save_or_cancel, styled_label
 from institute_core.enums import (
     ActiveStatus,
     BatchStatus,
@@ -91,11 +90,7 @@ class FormDialog(QDialog):
         layout.addLayout(self.form)
         self.error = styled_label("", "message")
         layout.addWidget(self.error)
-        self.buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                        | QDialogButtonBox.StandardButton.Cancel)
-        layout.addWidget(self.buttons)
-        self.buttons.accepted.connect(self.submit)
-        self.buttons.rejected.connect(self.reject)
+        self.buttons = save_or_cancel(self, layout, self.submit)
 
     def values(self) -> dict[str, Any]:
         raise NotImplementedError

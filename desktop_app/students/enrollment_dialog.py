@@ -14,7 +14,6 @@ from PySide6.QtWidgets import (
     QComboBox,
     QDateEdit,
     QDialog,
-    QDialogButtonBox,
     QFormLayout,
     QHBoxLayout,
     QLineEdit,
@@ -24,7 +23,7 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app.context import AppContext
-from desktop_app.widgets import date_field, index_of, styled_label
+from desktop_app.widgets import date_field, index_of, save_or_cancel, styled_label
 from institute_core.services.enrollments import STATUSES, EnrollmentChange, change_enrollment
 from institute_core.services.students import EnrollmentLine
 from institute_core.validation import person_message
@@ -108,11 +107,7 @@ class EnrollmentDialog(QDialog):
         self.error = styled_label("", "error")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
-                                   | QDialogButtonBox.StandardButton.Cancel)
-        buttons.accepted.connect(self.save)
-        buttons.rejected.connect(self.reject)
-        layout.addWidget(buttons)
+        save_or_cancel(self, layout, self.save)
         self.status.currentIndexChanged.connect(self._on_status)
         self.setMinimumWidth(460)
 
