@@ -4,7 +4,6 @@ a PDF whose QR code reads back."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 from datetime import date
@@ -25,8 +24,7 @@ from institute_core.replica import Replica
 from institute_core.schema import StudentTopicProgress
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import Institute
-
-SHOTS = os.environ.get("CERTIFICATE_SCREENSHOTS")
+from tests.support.shots import shot
 
 
 @pytest.fixture
@@ -66,9 +64,7 @@ def test_a_template_issues_by_rule_and_a_certificate_is_revoked_and_printed(
     assert issued.number == f"MAIN/{_year()}/D04/000001" and issued.student_name == "Asha S01"
     view.issue_button.click()  # once per template
     qtbot.waitUntil(lambda: "No enrollment" in view.message.text())
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        view.grab().save(str(Path(SHOTS) / "certificates-desk.png"))
+    shot(view, "certificates-desk")
     view.certificate_table.selectRow(0)
     monkeypatch.setattr(QInputDialog, "getText",
                         lambda *_a, **_k: ("Printed with the wrong name", True))
@@ -123,9 +119,7 @@ def test_an_admin_issues_a_certificate_by_hand_to_a_student_they_type(
     def pick(dialog: IssueDialog) -> bool:
         seen.append(dialog)
         dialog.show()
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            dialog.grab().save(str(Path(SHOTS) / "certificates-issue-dialog.png"))
+        shot(dialog, "certificates-issue-dialog")
         dialog.student.setEditText("S0")  # half-typed: not a student yet
         dialog.buttons.accepted.emit()
         assert "Choose a student" in dialog.problem.text() and dialog.result() == 0
@@ -144,5 +138,4 @@ def test_an_admin_issues_a_certificate_by_hand_to_a_student_they_type(
     assert made.number == f"MAIN/{_year()}/D04/000001"
     assert view.message.text() == f"Certificate {made.number} issued to Ravi S02."
     assert seen and seen[0].template.currentText().startswith("Workshop")
-    if SHOTS:
-        view.grab().save(str(Path(SHOTS) / "certificates-desk-by-hand.png"))
+    shot(view, "certificates-desk-by-hand")

@@ -1,10 +1,9 @@
 """The admin's fee setup on screen (fee heads, discounts, expenses, salaries, fee settings),
-the branch filter of the dues list and a defaulter's follow-up. With FEES_SCREENSHOTS set,
+the branch filter of the dues list and a defaulter's follow-up. With INSTITUTE_SCREENSHOTS set,
 each screen is saved as PNG there to be looked at."""
 
 from __future__ import annotations
 
-import os
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -26,14 +25,7 @@ from institute_core.schema import MAIN_BRANCH_ID, Branch, Student
 from tests.desktop.conftest import make_ctx
 from tests.reports.sql import rows
 from tests.services.fixtures import Institute
-
-SHOTS = Path(os.environ["FEES_SCREENSHOTS"]) if os.environ.get("FEES_SCREENSHOTS") else None
-
-
-def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(SHOTS / f"{name}.png"))
+from tests.support.shots import shot
 
 
 @pytest.fixture
@@ -80,7 +72,7 @@ def test_the_dues_list_filters_by_branch_and_schedules_a_defaulters_follow_up(  
     dialog = view.follow_up(logging=False)
     assert dialog is not None
     dialog.note.setText("ask about the second instalment")
-    _shot(dialog, "fees-follow-up-dialog")
+    shot(dialog, "fees-follow-up-dialog")
     dialog._on_save()
     qtbot.waitUntil(lambda: "scheduled" in view.message.text(), timeout=10000)
     qtbot.waitUntil(lambda: any(view.model.row_at(r).follow_up_at is not None
@@ -88,7 +80,7 @@ def test_the_dues_list_filters_by_branch_and_schedules_a_defaulters_follow_up(  
     shown = next(r for r in range(view.model.rowCount())
                  if view.model.row_at(r).student_id == row.student_id)
     assert view.model.data(view.model.index(shown, 9)) != ""
-    _shot(view, "fees-dues-branch-follow-up")
+    shot(view, "fees-dues-branch-follow-up")
     call = view.follow_up(logging=True)
     assert call is not None
     call._on_save()
@@ -121,12 +113,12 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
     assert rows(replica, "SELECT name, amount FROM fee_heads WHERE branch_id = :b",
                 b=NORTH.hex) == [("Course fee", 18000)]
     setup.tabs.setCurrentWidget(heads)
-    _shot(setup, "fees-setup-heads")
+    shot(setup, "fees-setup-heads")
 
     discounts = setup.discounts
     qtbot.waitUntil(lambda: discounts.model.rowCount() == 1)
     setup.tabs.setCurrentWidget(discounts)
-    _shot(setup, "fees-setup-discounts")
+    shot(setup, "fees-setup-discounts")
     discounts.table.setCurrentIndex(discounts.model.index(0, 0))
     discounts.decide(True)
     qtbot.waitUntil(lambda: discounts.model.rowCount() == 0, timeout=10000)
@@ -149,7 +141,7 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: expenses.model.rowCount() == 1)
     assert "₹3,200.50" in expenses.total.text()
     setup.tabs.setCurrentWidget(expenses)
-    _shot(setup, "fees-setup-expenses")
+    shot(setup, "fees-setup-expenses")
 
     salaries = setup.salaries
     qtbot.waitUntil(lambda: salaries.person.count() >= 3)
@@ -160,7 +152,7 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
     qtbot.waitUntil(lambda: salaries.model.rowCount() == 1, timeout=10000)
     assert "₹40,000.00" in salaries.message.text()
     setup.tabs.setCurrentWidget(salaries)
-    _shot(setup, "fees-setup-salaries")
+    shot(setup, "fees-setup-salaries")
 
     settings = setup.settings
     qtbot.waitUntil(lambda: settings.gst_rate.text() != "")
@@ -176,7 +168,7 @@ def test_the_fee_setup_screens_list_and_save(  # type: ignore[no-untyped-def]
     assert (saved.gstin, saved.state, saved.limit_percent) == ("29ABCDE1234F1Z5", "Karnataka",
                                                                D("10"))
     setup.tabs.setCurrentWidget(settings)
-    _shot(setup, "fees-setup-settings")
+    shot(setup, "fees-setup-settings")
 
 
 def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type: ignore[no-untyped-def]
@@ -219,7 +211,7 @@ def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type:
     expenses.table.setCurrentIndex(expenses.model.index(0, 0))
     expenses.reason.setText("Ada: a rent I meant to test")
     setup.tabs.setCurrentWidget(expenses)
-    _shot(setup, "fees-setup-expenses-edit")
+    shot(setup, "fees-setup-expenses-edit")
 
     salaries = setup.salaries
     qtbot.waitUntil(lambda: salaries.person.count() >= 3)
@@ -248,7 +240,7 @@ def test_an_admin_corrects_and_deletes_expenses_and_salaries_on_screen(  # type:
     assert "deleted" in salaries.message.text()
     assert rows(replica, "SELECT deleted_reason FROM salary_payments") == [("paid twice",)]
     setup.tabs.setCurrentWidget(salaries)
-    _shot(setup, "fees-setup-salaries-deleted")
+    shot(setup, "fees-setup-salaries-deleted")
 
 
 def test_a_batchs_fee_head_made_on_screen_is_what_its_students_plan_offers(  # type: ignore[no-untyped-def]
@@ -288,7 +280,7 @@ def test_a_batchs_fee_head_made_on_screen_is_what_its_students_plan_offers(  # t
     assert heads.model.data(heads.model.index(shown["Course fee (evening batch)"], 5)) == \
         "3 instalments"
     setup.tabs.setCurrentWidget(heads)
-    _shot(setup, "fees-setup-heads-batch")
+    shot(setup, "fees-setup-heads-batch")
 
     page = StudentPageView(admin_ctx)
     qtbot.addWidget(page)
@@ -305,7 +297,7 @@ def test_a_batchs_fee_head_made_on_screen_is_what_its_students_plan_offers(  # t
     plan.head.setCurrentIndex(1)
     assert (plan.price.text(), plan.gst_mode.currentData(), plan.kind.currentData(),
             plan.count.value()) == ("24000.00", "inclusive", "instalments", 3)
-    plan.grab().save(str(SHOTS / "fees-plan-from-batch-head.png")) if SHOTS else None
+    shot(plan, "fees-plan-from-batch-head")
     plan._on_save()
     # The fixture's plan has three instalments; the new one adds three more.
     qtbot.waitUntil(lambda: fees.dues.rowCount() == 6, timeout=10000)

@@ -4,7 +4,6 @@ the dues list shows ageing and the total; faculty get no Fees tab."""
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, timedelta
 from decimal import Decimal as D
 from pathlib import Path
@@ -32,15 +31,7 @@ from institute_core.validation import InvalidInput
 from tests.desktop.conftest import make_ctx
 from tests.reports.sql import rows
 from tests.services.fixtures import Institute
-
-SHOTS = Path(os.environ.get("FEES_SCREENSHOTS", "")) if os.environ.get("FEES_SCREENSHOTS") \
-    else None
-
-
-def _shot(widget, name: str) -> None:  # type: ignore[no-untyped-def]
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(SHOTS / f"{name}.png"))
+from tests.support.shots import shot
 
 
 @pytest.fixture
@@ -82,7 +73,7 @@ def test_a_payment_from_the_student_page_prints_its_receipt(qtbot, counselor_ctx
     dialog.reference.setText("004512")
     dialog.bank.setText("Canara Bank")
     dialog.instrument_date.setDate(QDate.currentDate())
-    _shot(dialog, "fees-payment-dialog")
+    shot(dialog, "fees-payment-dialog")
     dialog._on_save()
     assert dialog.request is not None
     fees.pay(dialog.request)
@@ -93,7 +84,7 @@ def test_a_payment_from_the_student_page_prints_its_receipt(qtbot, counselor_ctx
     assert fees.last_pdf is not None
     text = PdfReader(fees.last_pdf).pages[0].extract_text()
     assert "Canara Bank" in text and "Rupees Twelve Thousand Only" in text
-    _shot(page, "fees-student-page")
+    shot(page, "fees-student-page")
 
 
 def test_the_dues_list_shows_ageing_the_total_and_filters_defaulters(  # type: ignore[no-untyped-def]
@@ -111,7 +102,7 @@ def test_the_dues_list_shows_ageing_the_total_and_filters_defaulters(  # type: i
     assert all(view.model.row_at(r).days_overdue > 90 for r in range(view.model.rowCount()))
     view.bucket.setCurrentText(OVERDUE)
     assert view.proxy.rowCount() == 6
-    _shot(view, "fees-dues-list")
+    shot(view, "fees-dues-list")
 
 
 def test_faculty_get_no_fees_tab(qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]
@@ -139,7 +130,7 @@ def test_admins_make_money_reports_and_counselors_see_none(  # type: ignore[no-u
     text = Path(str(view.last_report)).read_text(encoding="utf-8")
     assert "Outstanding dues" in text and "90+ days,60000.00" in text
     assert Path(str(view.last_report)).is_relative_to(tmp_path)
-    _shot(view, "fees-dues-admin")
+    shot(view, "fees-dues-admin")
 
 
 def test_an_admin_cancels_a_receipt_and_refunds_credit_from_the_student_page(  # type: ignore[no-untyped-def]
@@ -258,7 +249,7 @@ def test_send_receipt_queues_it_to_the_guardian_and_respects_an_opt_out(  # type
     qtbot.waitUntil(lambda: "Receipt queued for Meera Rao by sms" in fees.message.text(),
                     timeout=10000)
     page.tabs.setCurrentWidget(fees)
-    _shot(page, "fees-send-receipt")
+    shot(page, "fees-send-receipt")
     [(channel, recipient, body, variables, guardian_of)] = rows(
         replica, "SELECT channel, recipient, body, variables, guardian_id FROM messages")
     assert (channel, recipient, guardian_of) == ("sms", "+919876543210", guardian_id.hex)

@@ -4,9 +4,6 @@ and a guardian removed."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from sqlalchemy import select
 
 from desktop_app.messages.guardian_dialog import GuardianDialog
@@ -16,14 +13,7 @@ from institute_core.replica import Replica
 from institute_core.schema import Guardian, MessageConsent, table_of
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import Institute
-
-SHOTS = os.environ.get("MESSAGES_SCREENSHOTS")
-
-
-def _shot(widget: object, name: str) -> None:
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(Path(SHOTS) / name))  # type: ignore[attr-defined]
+from tests.support.shots import shot
 
 
 def _guardians(replica: Replica) -> list[Guardian]:
@@ -56,7 +46,7 @@ def test_an_office_adds_changes_opts_out_and_removes_a_guardian(  # type: ignore
     assert dialog.message.text().startswith("Phone: ")
     assert _guardians(replica) == [] and dialog.isVisible()
     assert dialog.name.text() == "Meena Rao"
-    _shot(dialog, "guardian_refused.png")
+    shot(dialog, "guardian_refused.png")
     dialog.name.setText("  ")
     dialog.phone.setText("098765 43210")
     dialog.save_button.click()
@@ -96,8 +86,8 @@ def test_an_office_adds_changes_opts_out_and_removes_a_guardian(  # type: ignore
     again = panel.edit_selected()
     assert again is not None
     assert again.opt_out["sms"].isChecked() and "opted out by Ada" in again.recorded.text()
-    _shot(again, "guardian_dialog.png")
-    _shot(page, "student_guardians_editing.png")
+    shot(again, "guardian_dialog.png")
+    shot(page, "student_guardians_editing.png")
     again.reject()
 
     # A typed message to her: SMS (her preferred channel) is refused by name, she opted out;

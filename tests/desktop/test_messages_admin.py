@@ -1,7 +1,7 @@
 """The administrators' Messages screen: a template with an unknown variable is refused naming
 it, the SMS size is counted as one types, the preview is filled with a real student's data, and
 a trigger is switched on and tuned - each saved through the data layer (rendered to PNG when
-NOTICE_SHOTS names a folder)."""
+INSTITUTE_SCREENSHOTS names a folder)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from institute_core.messaging.contacts import GuardianInput, save_guardian
 from institute_core.replica import Replica
 from institute_core.schema import Message, MessageDelivery
 from tests.desktop.conftest import make_ctx
-from tests.desktop.test_notices_desk import _shot
 from tests.services.fixtures import Institute
+from tests.support.shots import shot
 
 
 def test_templates_are_checked_counted_and_previewed_and_triggers_tuned(  # type: ignore[no-untyped-def]
@@ -44,7 +44,7 @@ def test_templates_are_checked_counted_and_previewed_and_triggers_tuned(  # type
     assert tab.message.text() == ""  # the refusal went with the text it was about
     tab.save()
     qtbot.waitUntil(lambda: tab.model.rowCount() == 1)
-    _shot(view, "messages_templates")
+    shot(view, "messages_templates")
 
     triggers = view.triggers
     view.tabs.setCurrentWidget(triggers)
@@ -61,7 +61,7 @@ def test_templates_are_checked_counted_and_previewed_and_triggers_tuned(  # type
     qtbot.waitUntil(lambda: triggers.model.rowCount() == 1
                     and not triggers.model.row_at(0).enabled)
     assert len(admin.triggers(replica)) == 1  # changed, not added
-    _shot(view, "messages_triggers")
+    shot(view, "messages_triggers")
 
 
 def test_the_costs_tab_shows_each_month_and_channel(  # type: ignore[no-untyped-def]
@@ -89,4 +89,4 @@ def test_the_costs_tab_shows_each_month_and_channel(  # type: ignore[no-untyped-
     view.resize(1100, 400)
     view.tabs.setCurrentWidget(costs)
     view.show()
-    _shot(view, "messages_costs")
+    shot(view, "messages_costs")

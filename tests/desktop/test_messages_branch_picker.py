@@ -11,8 +11,8 @@ from institute_core.messaging import admin
 from institute_core.replica import Replica
 from institute_core.schema import MAIN_BRANCH_ID
 from tests.desktop.conftest import make_ctx
-from tests.desktop.test_notices_desk import _shot
 from tests.services.fixtures import Institute
+from tests.support.shots import shot
 
 
 class _Admin:
@@ -45,7 +45,7 @@ def test_templates_and_triggers_per_branch_from_the_messages_screen(  # type: ig
     assert sorted(_texts(tab.model, 4)) == ["Institute", "North"]
     [own] = [t for t in admin.templates(replica) if t.branch_id is not None]
     assert own.branch_id == north and own.body.startswith("North centre")
-    _shot(view, "messages_templates_branch")
+    shot(view, "messages_templates_branch")
 
     triggers = view.triggers
     view.tabs.setCurrentWidget(triggers)
@@ -55,7 +55,7 @@ def test_templates_and_triggers_per_branch_from_the_messages_screen(  # type: ig
     qtbot.waitUntil(lambda: triggers.model.rowCount() == 1)
     [saved] = admin.triggers(replica)
     assert saved.branch_id == north
-    _shot(view, "messages_triggers_branch")
+    shot(view, "messages_triggers_branch")
 
     # Main shows the institute's template only, and not North's trigger.
     picker.pick(MAIN_BRANCH_ID)
@@ -84,7 +84,7 @@ def test_the_notices_screen_shows_the_picked_branch_and_posts_to_it(  # type: ig
         dialog._on_save()
     qtbot.waitUntil(lambda: view.notices.rowCount() == 1)
     assert "in North" in view.message.text()
-    _shot(view, "notices_admin_branch")
+    shot(view, "notices_admin_branch")
     view.branch.pick(MAIN_BRANCH_ID)
     assert view.notices.rowCount() == 0
     view.branch.pick(None)

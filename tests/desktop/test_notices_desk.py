@@ -5,9 +5,6 @@ follow-ups. Each screen is also rendered to PNG (docs/screenshots)."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from desktop_app.notices.admin_view import NoticesView
 from desktop_app.shell.main_window import MainWindow
 from desktop_app.shell.sync_controller import SyncController
@@ -19,14 +16,7 @@ from institute_core.notices import announcements
 from institute_core.replica import Replica
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import Institute
-
-SHOTS = Path(os.environ.get("NOTICE_SHOTS", "")) if os.environ.get("NOTICE_SHOTS") else None
-
-
-def _shot(widget: object, name: str) -> None:
-    if SHOTS is not None:
-        SHOTS.mkdir(parents=True, exist_ok=True)
-        widget.grab().save(str(SHOTS / f"{name}.png"))  # type: ignore[attr-defined]
+from tests.support.shots import shot
 
 
 def _window(qtbot, replica: Replica, tasks: TaskManager, email: str) -> MainWindow:  # type: ignore[no-untyped-def]
@@ -51,7 +41,7 @@ def test_a_notice_posted_on_the_admin_screen_is_read_on_the_faculty_home(  # typ
     assert announcements.board(replica, _viewer(admin), managing=True) == []
     dialog.title.setText("Holiday on Friday")
     dialog.pinned.setChecked(True)
-    _shot(dialog, "notices_dialog")
+    shot(dialog, "notices_dialog")
     with qtbot.waitSignal(dialog.sig_saved):
         dialog._on_save()
     qtbot.waitUntil(lambda: view.notices.rowCount() == 1)
@@ -60,7 +50,7 @@ def test_a_notice_posted_on_the_admin_screen_is_read_on_the_faculty_home(  # typ
     board = teacher.notice_board
     qtbot.waitUntil(lambda: board.isVisible() and board.model.rowCount() == 1)
     assert board.heading.text() == "Notice board – 1 unread"
-    _shot(teacher, "notices_home_board")
+    shot(teacher, "notices_home_board")
     with qtbot.waitSignal(board.sig_read):
         board.view.selectRow(0)
     qtbot.waitUntil(lambda: board.heading.text() == "Notice board")
@@ -73,7 +63,7 @@ def test_a_notice_posted_on_the_admin_screen_is_read_on_the_faculty_home(  # typ
     view.notice_view.selectRow(0)
     qtbot.waitUntil(lambda: view.receipts.rowCount() == 1)
     assert view.receipts.row_at(0).user_id == institute.faculty_user_id
-    _shot(admin, "notices_admin")
+    shot(admin, "notices_admin")
 
 
 def _viewer(window: MainWindow):  # type: ignore[no-untyped-def]
@@ -93,7 +83,7 @@ def test_a_due_follow_up_rings_the_bell_and_opening_it_clears_the_count(  # type
     window.open_section("students")
     panel = window.show_notifications()
     qtbot.waitUntil(lambda: panel.model.rowCount() == unread)
-    _shot(panel, "notifications_panel")
+    shot(panel, "notifications_panel")
     row = next(r for r in range(panel.model.rowCount())
                if panel.model.row_at(r).kind == "follow_up_due")
     with qtbot.waitSignal(window.sig_section_changed):

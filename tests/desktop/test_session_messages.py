@@ -4,9 +4,7 @@ template (issue 19), and a refused move changes nothing."""
 
 from __future__ import annotations
 
-import os
 from datetime import timedelta
-from pathlib import Path
 
 from PySide6.QtCore import QDate, QTime
 from sqlalchemy import select
@@ -20,8 +18,7 @@ from institute_core.messaging.contacts import GuardianInput, save_guardian
 from institute_core.replica import Replica
 from institute_core.schema import LearningSession, Message
 from tests.services.fixtures import Institute
-
-SHOTS = os.environ.get("MESSAGES_SCREENSHOTS")
+from tests.support.shots import shot
 
 
 def _set_up_messages(replica: Replica, institute: Institute) -> None:
@@ -72,9 +69,7 @@ def test_rescheduling_from_today_moves_the_session_and_tells_the_guardian(  # ty
     tomorrow = institute.today + timedelta(days=1)
     dialog.on.setDate(QDate(tomorrow.year, tomorrow.month, tomorrow.day))
     dialog.end.setTime(QTime(16, 0))
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        dialog.grab().save(str(Path(SHOTS) / "today_reschedule.png"))
+    shot(dialog, "today_reschedule")
     with qtbot.waitSignal(view.sig_saved, timeout=5000):
         dialog.save_button.click()
     qtbot.waitUntil(lambda: view.sessions_model.rowCount() == 1, timeout=5000)
@@ -88,8 +83,7 @@ def test_rescheduling_from_today_moves_the_session_and_tells_the_guardian(  # ty
         "session_rescheduled", "+919876543210",
         f"Asha's Python Programming session of {date_text(institute.today)} moves to "
         f"{date_text(tomorrow)}.")]
-    if SHOTS:
-        view.grab().save(str(Path(SHOTS) / "today_after_reschedule.png"))
+    shot(view, "today_after_reschedule")
 
 
 def test_cancelling_from_today_tells_the_guardian(  # type: ignore[no-untyped-def]

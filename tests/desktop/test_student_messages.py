@@ -3,9 +3,6 @@ shown) and each message with its status, read on the database worker."""
 
 from __future__ import annotations
 
-import os
-from pathlib import Path
-
 from desktop_app.students.page import StudentPageView
 from desktop_app.tasks import TaskManager
 from institute_core.enums import AttendanceStatus
@@ -15,8 +12,7 @@ from institute_core.replica import Replica
 from institute_core.services import attendance
 from tests.desktop.conftest import make_ctx
 from tests.services.fixtures import Institute
-
-SHOTS = os.environ.get("MESSAGES_SCREENSHOTS")
+from tests.support.shots import shot
 
 
 def test_the_student_page_shows_guardians_opt_outs_and_messages(  # type: ignore[no-untyped-def]
@@ -51,6 +47,4 @@ def test_the_student_page_shows_guardians_opt_outs_and_messages(  # type: ignore
     assert panel.messages.data(panel.messages.index(0, 5)) == "waiting to sync"
     assert "Asha was absent from Python Programming" in str(
         panel.messages.data(panel.messages.index(0, 4)))
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.grab().save(str(Path(SHOTS) / "student_guardians_messages.png"))
+    shot(page, "student_guardians_messages")

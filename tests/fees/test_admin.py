@@ -4,7 +4,6 @@ against SQL, and a defaulter's follow-up shown on the dues list."""
 
 from __future__ import annotations
 
-import os
 import shutil
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
@@ -44,6 +43,7 @@ from institute_core.schema import (
 from institute_core.validation import InvalidInput
 from tests.reports.sql import rows
 from tests.services.fixtures import Institute
+from tests.support.shots import shots_folder
 
 TODAY = date(2026, 12, 5)
 
@@ -227,8 +227,9 @@ def test_a_receipt_prints_the_gstin_of_the_branch_it_was_taken_in(
             institute.student_ids[n], "5000", "cash"), TODAY, tmp_path)
         texts[n] = PdfReader(printed.path).pages[0].extract_text()
         numbers[n] = printed.receipt_no
-        if os.environ.get("FEES_SCREENSHOTS"):
-            shutil.copy(printed.path, Path(os.environ["FEES_SCREENSHOTS"]) / f"receipt-{n}.pdf")
+        folder = shots_folder()
+        if folder is not None:
+            shutil.copy(printed.path, folder / f"receipt-{n}.pdf")
     assert "GSTIN 27ABCDE1234F1Z5 · Maharashtra" in texts[1]
     assert "27ABCDE1234F1Z5" not in texts[0]  # Main has none set
     # Each branch's receipts read as its own series; the sequence is the desk's across both.

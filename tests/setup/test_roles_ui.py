@@ -3,7 +3,6 @@ grouped by area, permissions one lacks shown but not grantable, a role given to 
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,7 @@ from institute_core.access.check import permissions_of
 from institute_core.replica import Replica
 from institute_core.services import auth
 from tests.services.fixtures import PASSWORD, Institute
+from tests.support.shots import shot
 
 if TYPE_CHECKING:
     from pytestqt.qtbot import QtBot
@@ -23,7 +23,6 @@ if TYPE_CHECKING:
     from desktop_app.tasks import TaskManager
 
 # Set to a directory to keep the screenshot (docs/ and review).
-SHOTS = os.environ.get("INSTITUTE_SCREENSHOTS")
 
 
 def _open(qtbot: QtBot, replica: Replica, tasks: TaskManager, email: str) -> SetupView:
@@ -59,8 +58,7 @@ def test_an_accountant_role_is_built_from_checkboxes_and_given_to_an_account(
     # Implied permissions show ticked (refunds need every student's payments).
     assert items["fees.collect"].checkState() == Qt.CheckState.Checked
     assert items["crm.inquiry.edit"].checkState() == Qt.CheckState.Unchecked
-    if SHOTS:
-        view.grab().save(str(Path(SHOTS) / "setup-roles.png"))
+    shot(view, "setup-roles")
     view.grab().save(str(tmp_path / "setup-roles.png"))
 
     tab.account.setCurrentIndex(tab.account.findText("Cyrus Counselor",
