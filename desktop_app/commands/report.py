@@ -1,4 +1,5 @@
-"""Print a PDF report (progress, attendance, faculty, crm, batch, coverage) for scheduled use."""
+"""Print a PDF report (progress, attendance, faculty, crm, batch, coverage, branches side by
+side) for scheduled use: what the Reports screen prints, with the same choices and refusals."""
 
 from __future__ import annotations
 
@@ -39,8 +40,11 @@ def configure(parser: argparse.ArgumentParser) -> None:
                         help="remarks printed on a student's progress report (refused for "
                              "any other report)")
     parser.add_argument("--branch", metavar="CODE[,CODE]",
-                        help="the branch(es) a crm or branches report covers, by code "
-                             "(default: every branch this desk holds)")
+                        help="the branch(es) a crm or branches report covers, by code, among "
+                             "those the --as user works in (default: all of them)")
+    parser.add_argument("--money", action="store_true",
+                        help="add the money columns (fees collected, dues outstanding) to a "
+                             "branches report; takes the permission reports.financial")
     parser.add_argument("--no-record", action="store_true",
                         help="print without recording the report in student/faculty reports")
 
@@ -92,7 +96,8 @@ def run(args: argparse.Namespace) -> int:
                 faculty_id=service.find_faculty(db, args.faculty) if args.faculty else None,
                 sections=tuple(s.strip() for s in args.sections.split(",") if s.strip())
                 if args.sections else None,
-                branch_ids=service.find_branches(db, args.branch) if args.branch else None)
+                branch_ids=service.find_branches(db, args.branch) if args.branch else None,
+                with_money=args.money)
             if args.branch and args.kind not in service.BRANCH_SELECTED:
                 raise service.ReportError(
                     f"--branch chooses what a {' or '.join(service.BRANCH_SELECTED)} report "
@@ -106,11 +111,17 @@ def run(args: argparse.Namespace) -> int:
                         f"{args.kind} report has none")
                 if request.student_id is not None:
                     request = replace(request, remarks={request.student_id: args.remarks})
+            # Money asks for an author who may see it (refused by name in `generate` else).
             author = (service.find_user(db, args.as_email) if args.as_email
-                      else service.default_author(replica, db))
-        if author is None and not args.no_record:
+                      else service.default_author(replica, db, "reports.financial" if args.money
+                                                  else "reports.view"))
+            if author is not None and request.branch_ids is not None:
+                # As the screen's branch picker: only the branches the author works in.
+                service.require_branches(db, author, request.branch_ids)
+        if author is None and (args.money or not args.no_record):
             raise service.ReportError("no signed-in user and no active admin in this replica; "
-                                      "pass --as EMAIL or --no-record")
+                                      "pass --as EMAIL" + ("" if args.money else
+                                                           " or --no-record"))
         request.validate()
         result = service.generate(replica, request, args.out, generated_by=author,
                                   record=not args.no_record)

@@ -7,12 +7,14 @@ from __future__ import annotations
 from datetime import date
 
 from PySide6.QtCore import Signal
-from PySide6.QtWidgets import QGridLayout, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QVBoxLayout, QWidget
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.dashboard.charts import ChartPanel, plain
 from desktop_app.widgets import styled_label
 from institute_core.analytics.period import Period
+from institute_core.branches.selection import BranchIds
 from institute_core.display import month_text
 from institute_core.engagement.insights import FeedbackInsights, feedback_insights
 
@@ -27,9 +29,10 @@ def sentiment(value: float | None) -> str:
     return "n/a" if value is None else f"{value:+.2f}"
 
 
-def load_feedback_insights(ctx: AppContext, today: date) -> FeedbackInsights:
+def load_feedback_insights(ctx: AppContext, today: date,
+                           branch_ids: BranchIds = None) -> FeedbackInsights:
     with ctx.replica.read() as session:
-        return feedback_insights(session, Period.last_days(DAYS, today))
+        return feedback_insights(session, Period.last_days(DAYS, today), branch_ids)
 
 
 class FeedbackInsightsView(QWidget):
@@ -45,8 +48,14 @@ class FeedbackInsightsView(QWidget):
         self.today = today or date.today()
         self.figures: FeedbackInsights | None = None
         layout = QVBoxLayout(self)
+        head = QHBoxLayout()
         self.headline = styled_label(f"Feedback of the last {DAYS} days", "counts")
-        layout.addWidget(self.headline)
+        head.addWidget(self.headline, 1)
+        # Every chart covers the pick: feedback counts in its student's branch.
+        self.branch = BranchPicker(ctx)
+        self.branch.selection_changed.connect(lambda _s: self.load())
+        head.addWidget(self.branch)
+        layout.addLayout(head)
         grid = QGridLayout()
         self.by_faculty = ChartPanel("Average rating per faculty")
         self.by_subject = ChartPanel("Average rating per subject")
@@ -61,9 +70,9 @@ class FeedbackInsightsView(QWidget):
         layout.addWidget(self.message)
 
     def load(self) -> None:
-        ctx, today = self._ctx, self.today
-        self._ctx.tasks.run_db(lambda: load_feedback_insights(ctx, today), self._on_loaded,
-                               self._on_failed)
+        ctx, today, branches = self._ctx, self.today, self.branch.selection
+        self._ctx.tasks.run_db(lambda: load_feedback_insights(ctx, today, branches),
+                               self._on_loaded, self._on_failed)
 
     def _on_loaded(self, figures: FeedbackInsights) -> None:
         self.figures = figures
@@ -87,9 +96,10 @@ class FeedbackInsightsView(QWidget):
         positive = sum(m.positive for m in months)
         neutral = sum(m.neutral for m in months)
         negative = sum(m.negative for m in months)
+        where = f" in {self.branch.choice.label}" if self.branch.choice.chosen else ""
         self.headline.setText(
-            f"Feedback of the last {DAYS} days: {positive + neutral + negative} with comments – "
-            f"{positive} positive, {neutral} neutral, {negative} negative")
+            f"Feedback of the last {DAYS} days{where}: {positive + neutral + negative} with "
+            f"comments – {positive} positive, {neutral} neutral, {negative} negative")
         self.sig_loaded.emit()
 
     def _on_failed(self, exc: BaseException) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from operator import attrgetter
 from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
@@ -20,14 +21,17 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import styled_label, table_view
 from institute_core.display import date_text
 from institute_core.engagement.rewards import (
     PointsLine,
+    PointsTotals,
     StudentPoints,
     appeal,
+    points_totals,
     record_points,
     resolve_appeal,
     student_points,
@@ -56,16 +60,23 @@ class PointsView(QWidget):
         super().__init__(parent)
         self._ctx = ctx
         self.current: PointsLine | None = None
+        self.shown_totals: PointsTotals | None = None
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
         self.student = QComboBox()
         self.student.setEditable(True)
         self.student.setMinimumWidth(320)
         self.balance = styled_label("", "counts")
+        # The pick narrows the students to choose from and the totals below to one branch.
+        self.branch = BranchPicker(ctx)
         top.addWidget(styled_label("Student", "subtitle"))
         top.addWidget(self.student)
         top.addWidget(self.balance, 1)
+        top.addWidget(self.branch)
         layout.addLayout(top)
+        self.totals = styled_label("", "hint")
+        layout.addWidget(self.totals)
+        self._students: tuple[StudentRow, ...] | None = None  # None: not read yet
         splitter = QSplitter()
         left = QWidget()
         left_layout = QVBoxLayout(left)
@@ -95,8 +106,11 @@ class PointsView(QWidget):
         self.appeal_button.clicked.connect(self.record_appeal)
         self.accept_button.clicked.connect(lambda: self.decide(True))
         self.reject_button.clicked.connect(lambda: self.decide(False))
+        self.branch.selection_changed.connect(self._on_branch_selection)
         replica = ctx.replica
         ctx.tasks.run_db(lambda: list_students(replica), self._on_students, self._on_failed)
+        if self.branch.choice.loaded:  # else the choice, once read, asks for them
+            self.load_totals()
 
     def _form(self) -> QWidget:
         panel = QWidget()
@@ -127,11 +141,48 @@ class PointsView(QWidget):
         return panel
 
     def _on_students(self, students: tuple[StudentRow, ...]) -> None:
+        self._students = students
+        self._fill_students()
+
+    def _fill_students(self) -> None:
+        """The students of the picked branch in the chooser, keeping the one chosen if it is
+        still there."""
+        if self._students is None:
+            return
+        keep = self.branch.choice.keeps(attrgetter("branch_id"))
+        before = self.student_id()
         self.student.blockSignals(True)
-        for s in students:
-            self.student.addItem(f"{s.name} ({s.enrollment_no})", s.id)
+        self.student.clear()
+        for s in self._students:
+            if keep is None or keep(s):
+                self.student.addItem(f"{s.name} ({s.enrollment_no})", s.id)
+        index = next((i for i in range(self.student.count())
+                      if self.student.itemData(i) == before), 0)
+        self.student.setCurrentIndex(index if self.student.count() else -1)
         self.student.blockSignals(False)
-        self.load_student()
+        if self.student.count():
+            self.load_student()
+        else:
+            self.model.set_rows([])
+            self.balance.setText("No students in this branch.")
+
+    def _on_branch_selection(self, _selection: object) -> None:
+        self._fill_students()
+        self.load_totals()
+
+    def load_totals(self) -> None:
+        """The points of the picked branch's students, added up in the database."""
+        replica, branches = self._ctx.replica, self.branch.selection
+        self._ctx.tasks.run_db(lambda: points_totals(replica, branches), self._on_totals,
+                               self._on_failed)
+
+    def _on_totals(self, totals: PointsTotals) -> None:
+        self.shown_totals = totals
+        where = self.branch.choice.label if self.branch.choice.several else "All students"
+        self.totals.setText(
+            f"{where}: {totals.students} student{'s' if totals.students != 1 else ''} with "
+            f"points – rewards +{totals.rewards}, penalties −{totals.penalties}, net "
+            f"{totals.net:+d} (points voided on appeal are left out)")
 
     def student_id(self) -> uuid.UUID | None:
         value = self.student.currentData()
@@ -162,6 +213,7 @@ class PointsView(QWidget):
                 then()
             self.sig_saved.emit()
             self.load_student()
+            self.load_totals()
 
         self._ctx.tasks.run_db(fn, done, self._on_failed)
 

@@ -15,6 +15,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.widgets import date_field, styled_label, table_view
@@ -40,6 +41,13 @@ AUDIT_COLUMNS: list[Column[AuditRow]] = [
 ]
 
 
+PAGE = 1000  # entries read at once; the count says how many match in all
+SHARED_ENTRIES = ("Show the changes about one branch's records, or all the branches you work "
+                  "in. Changes to shared records – accounts, roles, the syllabus, "
+                  "institute-wide notices – and sign-ins concern every branch, so they show "
+                  "under each.")
+
+
 def _qdate(value: date) -> QDate:
     return QDate(value.year, value.month, value.day)
 
@@ -48,10 +56,12 @@ class AuditTab(QWidget):
     """Newest first; filters by action, table and dates; 'Export CSV' writes what is shown."""
 
     exported = Signal(str)
+    sig_loaded = Signal()
 
     def __init__(self, ctx: AppContext, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self._ctx = ctx
+        self.total = 0  # entries matching the filters, shown or not
         layout = QVBoxLayout(self)
         filters = QHBoxLayout()
         self.action = QComboBox()
@@ -74,6 +84,12 @@ class AuditTab(QWidget):
             filters.addWidget(QLabel(label))
             filters.addWidget(widget)
         filters.addStretch(1)
+        # The log can be large: the pick narrows the query (log.about_branches), so paging and
+        # the count cover the branch, not a page already read.
+        self.branch = BranchPicker(ctx)
+        self.branch.setToolTip(SHARED_ENTRIES)
+        self.branch.selection_changed.connect(self._on_branch_selection)
+        filters.addWidget(self.branch)
         filters.addWidget(self.export_button)
         layout.addLayout(filters)
         self.model: RowsModel[AuditRow] = RowsModel(AUDIT_COLUMNS, self)
@@ -93,21 +109,31 @@ class AuditTab(QWidget):
         return AuditFilter(action=self.action.currentData(),
                            table_name=self.table_name.currentData(),
                            since=self.since.date().toPython(),  # type: ignore[arg-type]
-                           until=self.until.date().toPython())  # type: ignore[arg-type]
+                           until=self.until.date().toPython(),  # type: ignore[arg-type]
+                           branch_ids=self.branch.selection)
 
     def refresh(self) -> None:
         replica, user, where = self._ctx.replica, self._ctx.user, self.current_filter()
         self._ctx.tasks.run_db(
-            lambda: (log.list_entries(replica, user, where, limit=1000),
+            lambda: (log.list_entries(replica, user, where, limit=PAGE),
                      log.count_entries(replica, user, where)),
             self._on_loaded, lambda e: self.message.setText(f"Cannot read the log: {e}"))
 
+    def _on_branch_selection(self, _selection: object) -> None:
+        if self.isVisible():  # a hidden tab reads the log when Setup shows it
+            self.refresh()
+
     def _on_loaded(self, result: tuple[list[AuditRow], int]) -> None:
         rows, total = result
+        self.total = total
         self.model.set_rows(rows)
         shown = f"{len(rows)} of {total}" if total > len(rows) else str(total)
         noun = "entry" if total == 1 else "entries"
-        self.message.setText(f"{shown} {noun}." if total else "No entries match.")
+        where = (f" ({self.branch.choice.label}, with the changes to shared records)"
+                 if self.branch.choice.chosen is not None else "")
+        self.message.setText(f"{shown} {noun}{where}." if total else
+                             f"No entries match{where}.")
+        self.sig_loaded.emit()
 
     def _choose_export(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export the audit log", "audit-log.csv",

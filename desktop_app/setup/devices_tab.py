@@ -3,13 +3,17 @@ changes from – since when, with the reference that finds the failure in the se
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from PySide6.QtWidgets import QHBoxLayout, QPushButton, QVBoxLayout, QWidget
 
 from desktop_app import sync_bridge
+from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
 from desktop_app.theme import ALARM_STYLE
 from desktop_app.widgets import styled_label, table_view
+from institute_core.branches.service import branches_of_users
 from institute_core.sync.device_health import DeviceHealth
 
 FAILING_BACKGROUND = "#f9dcdc"
@@ -41,6 +45,11 @@ def summary(devices: list[DeviceHealth]) -> str:
             "changes are kept on them; the reference finds the failure in the server's log.")
 
 
+def _branches_or_everywhere(row: DeviceHealth) -> frozenset[object]:
+    """A device's branches for the filter; none known: every branch (None)."""
+    return row.branch_ids or frozenset({None})
+
+
 class DevicesTab(QWidget):
     """Asks the server on the network pool when shown and on 'Refresh'; never on the GUI
     thread, and nothing is read from the replica."""
@@ -53,13 +62,23 @@ class DevicesTab(QWidget):
         self.summary = styled_label("", "hint")
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.clicked.connect(self.refresh)
+        self.branch = BranchPicker(ctx)
+        self.branch.setToolTip(
+            "Show the devices of the people who work in one branch, or in all yours. A "
+            "device of an account linked to no branch (a head-office account) shows under "
+            "each.")
         top.addWidget(self.summary, 1)
+        top.addWidget(self.branch)
         top.addWidget(self.refresh_button)
         layout.addLayout(top)
         self.model: RowsModel[DeviceHealth] = RowsModel(DEVICE_COLUMNS, self)
         self.table = table_view()
         self.table.setModel(self.model)
         self.table.setAccessibleName("Devices")
+        # A device's branches are its account's; the list is small, so the loaded rows are
+        # filtered here (the summary then speaks of the devices shown).
+        self.branch.filter_rows(self.model, _branches_or_everywhere, many=True,
+                                everywhere=True, after=self._say_summary)
         layout.addWidget(self.table, 1)
         self.loaded = False
 
@@ -76,10 +95,32 @@ class DevicesTab(QWidget):
                                 self._on_loaded, self._on_failed)
 
     def _on_loaded(self, devices: list[DeviceHealth]) -> None:
+        """The server's list arrived: add each device's branches from the replica (on the
+        database thread; the network pool never reads it), then show it."""
+        replica = self._ctx.replica
+
+        def _do_branches() -> list[DeviceHealth]:
+            found = branches_of_users(replica, {d.user_id for d in devices
+                                                if d.user_id is not None})
+            return [replace(d, branch_ids=found.get(d.user_id, frozenset())) if d.user_id
+                    else d for d in devices]
+
+        self._ctx.tasks.run_db(_do_branches, self._on_devices, self._on_failed)
+
+    def _on_devices(self, devices: list[DeviceHealth]) -> None:
         self.refresh_button.setEnabled(True)
         self.model.set_rows(devices)
         self.loaded = True
-        self._say(summary(devices), alarm=any(d.failing for d in devices))
+        self._say_summary()
+
+    def _say_summary(self) -> None:
+        if not self.loaded:
+            return
+        shown = list(self.model.rows)
+        text = summary(shown)
+        if self.branch.choice.chosen is not None:
+            text = f"{self.branch.choice.label}: {text}"
+        self._say(text, alarm=any(d.failing for d in shown))
 
     def _on_failed(self, exc: BaseException) -> None:
         self.refresh_button.setEnabled(True)

@@ -6,22 +6,24 @@ import contextlib
 import json
 import re
 import uuid
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy import ColumnElement, Select, func, select
+from sqlalchemy import ColumnElement, Select, and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from institute_core.audit.names import RecordNames
 from institute_core.display import date_text, moment_text
 from institute_core.replica import Replica
-from institute_core.schema import AuditEntry, User
+from institute_core.schema import AuditEntry, User, table_of
 from institute_core.schema.audit import AuditAction
 from institute_core.setup.access import HasRole, require_admin
 from institute_core.spreadsheet import SafeCsvWriter
+from institute_core.sync.policy import BRANCH_OF
+from institute_core.sync.scopes import in_branch_ids
 from institute_core.validation import field_label
 
 CSV_HEADER = ("when", "who", "email", "device", "action", "table", "row_id", "old_values",
@@ -47,6 +49,9 @@ class AuditFilter:
     import_id: uuid.UUID | None = None
     since: date | None = None
     until: date | None = None  # inclusive
+    # The branch filter (issue 17): entries about rows of these branches, and those about
+    # shared rows (accounts, roles, the syllabus), which concern every branch. None: all.
+    branch_ids: tuple[uuid.UUID, ...] | None = None
 
     def clauses(self) -> list[ColumnElement[bool]]:
         found: list[ColumnElement[bool]] = []
@@ -65,7 +70,26 @@ class AuditFilter:
         if self.until is not None:
             found.append(AuditEntry.created_at < datetime.combine(
                 self.until + timedelta(days=1), time(), UTC))
+        if self.branch_ids is not None:
+            found.append(about_branches(self.branch_ids))
         return found
+
+
+def about_branches(branch_ids: Collection[uuid.UUID]) -> ColumnElement[bool]:
+    """Entries about a row of one of `branch_ids`, worked out in SQL from what each entry is
+    about (`table_name`, `row_id`) as `policy.BRANCH_OF` declares where rows live (the conflict
+    list's `branch_of_row`, for a whole page at once), so the branch filter pages in the
+    database. An entry about a row of no branch (a shared table, an announcement for the whole
+    institute) or about no row (an import run) belongs to every branch; one about a row this
+    desk does not hold, to none."""
+    about_a_branch = list(BRANCH_OF)
+    parts: list[ColumnElement[bool]] = [AuditEntry.table_name.not_in(about_a_branch),
+                                        AuditEntry.row_id.is_(None)]
+    for name in about_a_branch:
+        rows = table_of(name)
+        parts.append(and_(AuditEntry.table_name == name, AuditEntry.row_id.in_(
+            select(rows.c.id).where(in_branch_ids(name, branch_ids)))))
+    return or_(*parts)
 
 
 @dataclass(frozen=True)

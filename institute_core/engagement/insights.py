@@ -4,16 +4,19 @@ and the words negative comments use most."""
 from __future__ import annotations
 
 import re
+import uuid
 from collections import Counter, defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import UTC, date
 
-from sqlalchemy import select
+from sqlalchemy import select, true
 
 from institute_core.analytics.period import Db, Period
 from institute_core.enums import Sentiment
 from institute_core.schema import Faculty, Feedback, LearningSession, Subject, User
 from institute_core.services.common import full_name
+from institute_core.sync.scopes import in_branch_ids
 
 # Words that say nothing about what went wrong.
 STOPWORDS = frozenset({
@@ -71,8 +74,10 @@ def _groups(pairs: list[tuple[str, int]]) -> tuple[RatingGroup, ...]:
     return tuple(groups)
 
 
-def feedback_insights(db: Db, period: Period) -> FeedbackInsights:
-    """Feedback given in `period` (UTC days), not deleted."""
+def feedback_insights(db: Db, period: Period,
+                      branch_ids: Collection[uuid.UUID] | None = None) -> FeedbackInsights:
+    """Feedback given in `period` (UTC days), not deleted; of the students of `branch_ids`
+    only, when given (feedback lives where its student does, `policy.BRANCH_OF`)."""
     faculty = {r.id: full_name(r.first_name, r.last_name) for r in db.execute(
         select(Faculty.id, User.first_name, User.last_name).join(User, User.id == Faculty.user_id))}
     subjects = dict(db.execute(select(Subject.id, Subject.name)).tuples().all())
@@ -81,7 +86,9 @@ def feedback_insights(db: Db, period: Period) -> FeedbackInsights:
                Feedback.sentiment_score, Feedback.created_at, LearningSession.subject_id)
         .outerjoin(LearningSession, LearningSession.id == Feedback.session_id)
         .where(Feedback.deleted_at.is_(None), Feedback.created_at >= period.start_utc(),
-               Feedback.created_at < period.end_utc_exclusive())).all()
+               Feedback.created_at < period.end_utc_exclusive(),
+               true() if branch_ids is None else in_branch_ids("feedback", branch_ids))
+    ).all()
     months: dict[date, Counter[str]] = defaultdict(Counter)
     scores: dict[date, list[float]] = defaultdict(list)
     for r in rows:

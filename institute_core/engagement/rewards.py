@@ -4,10 +4,11 @@ history; an appeal that someone at the desk resolves (an accepted appeal voids t
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import func, select, true
 from sqlalchemy.orm import Session
 
 from institute_core.engagement.access import DESK, STAFF, require_any
@@ -16,6 +17,7 @@ from institute_core.replica import Actor, Replica
 from institute_core.schema import RewardPenalty
 from institute_core.schema.types import utcnow
 from institute_core.services.common import faculty_id_of
+from institute_core.sync.scopes import in_branch_ids
 from institute_core.validation import InvalidInput
 
 TABLE = "rewards_penalties"
@@ -112,3 +114,34 @@ def student_points(replica: Replica, student_id: uuid.UUID) -> StudentPoints:
                 RewardPenalty.student_id == student_id, RewardPenalty.deleted_at.is_(None))
                 .order_by(RewardPenalty.date.desc(), RewardPenalty.created_at.desc())).scalars())
     return StudentPoints(sum(line.points for line in lines if line.counts), lines)
+
+
+@dataclass(frozen=True)
+class PointsTotals:
+    """Points that count (voided ones left out) over the students of a branch selection."""
+
+    students: int  # with at least one entry that counts
+    rewards: int
+    penalties: int  # as a positive number
+
+    @property
+    def net(self) -> int:
+        return self.rewards - self.penalties
+
+
+def points_totals(replica: Replica, branch_ids: Collection[uuid.UUID] | None = None
+                  ) -> PointsTotals:
+    """Rewards and penalties that count, of the students of `branch_ids` (None: every student
+    this desk holds); one query, an entry lives where its student does (`policy.BRANCH_OF`)."""
+    counts = RewardPenalty.appeal_accepted.is_not(True)
+    with replica.read() as session:
+        students, rewards, penalties = session.execute(
+            select(func.count(RewardPenalty.student_id.distinct()),
+                   func.coalesce(func.sum(RewardPenalty.points).filter(
+                       RewardPenalty.type == RewardType.REWARD.value), 0),
+                   func.coalesce(func.sum(RewardPenalty.points).filter(
+                       RewardPenalty.type == RewardType.PENALTY.value), 0))
+            .where(RewardPenalty.deleted_at.is_(None), counts,
+                   true() if branch_ids is None
+                   else in_branch_ids("rewards_penalties", branch_ids))).one()
+    return PointsTotals(int(students), int(rewards), int(penalties))

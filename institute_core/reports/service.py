@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,10 +20,11 @@ from typing import Any
 
 from reportlab.platypus import Flowable
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from institute_core.access.check import permissions_of, roles_holding
 from institute_core.analytics.period import Db, Period
-from institute_core.branches.selection import selection_label
+from institute_core.branches.selection import branch_names, selection_label
 from institute_core.enums import FacultyReportType, StudentReportType, UserStatus
 from institute_core.replica import Replica
 from institute_core.reports import (
@@ -46,6 +47,7 @@ from institute_core.schema import (
     Student,
     StudentReport,
     User,
+    UserBranch,
 )
 
 KINDS = ("progress", "attendance", "faculty", "crm", "batch", "coverage", "branches")
@@ -244,8 +246,7 @@ def generate(replica: Replica, request: ReportRequest, out: Path, *,
     with replica.read() as db:
         if request.with_money and "reports.financial" not in permissions_of(db, generated_by):
             raise ReportError("the money columns (collected, outstanding) take the permission "
-                              "reports.financial, which the person generating the report "
-                              "lacks")
+                              f"reports.financial, which {_who(db, generated_by)} lacks")
         payload = collect(db, request)
         extra = _per_student_attendance(db, request) if record else []
     pages = render(payload, out, branding or branding_of(replica))
@@ -339,6 +340,27 @@ def find_branches(db: Db, codes: str) -> tuple[uuid.UUID, ...]:
             raise ReportError(f"no branch with code {code!r}")
         found.append(branch)
     return tuple(found)
+
+
+def require_branches(db: Session, user_id: uuid.UUID, branch_ids: Collection[uuid.UUID]) -> None:
+    """ReportError unless account `user_id` works in every one of `branch_ids` (who holds
+    branches.all works in all): a report covers only branches its author may pick."""
+    if "branches.all" in permissions_of(db, user_id):
+        return
+    linked = set(db.execute(select(UserBranch.branch_id).where(
+        UserBranch.user_id == user_id, UserBranch.deleted_at.is_(None))).scalars())
+    outside = [b for b in branch_ids if b not in linked]
+    if outside:
+        names = ", ".join(branch_names(db, outside))
+        raise ReportError(f"{_who(db, user_id)} does not work in {names}; a report covers "
+                          "only the branches its author works in")
+
+
+def _who(db: Session, user_id: uuid.UUID | None) -> str:
+    """An account by email, for messages ("the person generating the report" if unknown)."""
+    email = None if user_id is None else db.execute(
+        select(User.email).where(User.id == user_id)).scalar_one_or_none()
+    return email or "the person generating the report"
 
 
 def find_faculty(db: Db, employee_id: str) -> uuid.UUID:

@@ -34,13 +34,16 @@ class DeviceHealth:
     failed_at: datetime | None
     ref: str | None
     reason: str | None
+    user_id: uuid.UUID | None = None  # the account it signs in with
+    # The branches that account works in, as the asking desk knows them (its branch filter).
+    branch_ids: frozenset[uuid.UUID] = frozenset()
 
     @classmethod
     def of(cls, status: wire.DeviceStatus) -> DeviceHealth:
         return cls(status.device_id, status.email, status.name, _when(status.last_seen_at),
                    _when(status.last_push_at), _when(status.push_failing_since),
                    _when(status.push_failed_at), status.push_failure_ref,
-                   status.push_failure_reason)
+                   status.push_failure_reason, status.user_id)
 
     @property
     def failing(self) -> bool:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -220,26 +220,42 @@ def _viewer_branches(viewer: Viewer) -> IdSource:
 def in_branches(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     """The SQL of `policy.in_their_branches`: the rows of `table_name` that lie in one of the
     viewer's branches, as `policy.BRANCH_OF` declares where they live."""
-    how = policy.BRANCH_OF.get(table_name)
-    if how is None or not viewer.branch_limited:
+    if table_name not in policy.BRANCH_OF or not viewer.branch_limited:
         return true()
-    table = _t(table_name)
     mine = _viewer_branches(viewer)
+    return _branch_clause(table_name, lambda column: _among(column, mine))
+
+
+def in_branch_ids(table_name: str, branch_ids: Collection[uuid.UUID]) -> ColumnElement[bool]:
+    """The rows of `table_name` that lie in one of `branch_ids` (a desk's branch filter: a
+    plain IN list, which SQLite reads too), as `policy.BRANCH_OF` declares where they live;
+    every row of a table that is not branch-scoped."""
+    if table_name not in policy.BRANCH_OF:
+        return true()
+    ids = list(branch_ids)
+    return _branch_clause(table_name, lambda column: column.in_(ids))
+
+
+def _branch_clause(table_name: str, among: Callable[[ColumnElement[Any]], ColumnElement[bool]]
+                   ) -> ColumnElement[bool]:
+    """Where the rows of branch-scoped `table_name` lie, for `among` (a branch id column in the
+    branches asked about): their own column, their parent row's branch, the branches of the
+    account in `workers`, and (`empty_is_everywhere`) no branch at all."""
+    how = policy.BRANCH_OF[table_name]
+    table = _t(table_name)
     clause: ColumnElement[bool]
     if how.parent is None:
-        clause = _among(table.c[how.column], mine)
-        if how.empty_is_everywhere:
-            clause = or_(table.c[how.column].is_(None), clause)
+        clause = among(table.c[how.column])
     else:
         parent = _t(how.parent)
         clause = table.c[how.column].in_(
-            select(parent.c.id).where(in_branches(how.parent, viewer)))
-        if how.empty_is_everywhere:
-            clause = or_(table.c[how.column].is_(None), clause)
+            select(parent.c.id).where(_branch_clause(how.parent, among)))
+    if how.empty_is_everywhere:
+        clause = or_(table.c[how.column].is_(None), clause)
     if how.workers is not None:
         links = _t("user_branches")
         clause = or_(clause, table.c[how.workers].in_(select(links.c.user_id).where(
-            _among(links.c.branch_id, mine), links.c.deleted_at.is_(None))))
+            among(links.c.branch_id), links.c.deleted_at.is_(None))))
     return clause
 
 
