@@ -9,6 +9,7 @@ import os
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
+from typing import Any
 
 from desktop_app.certificates.view import CertificatesView
 from desktop_app.conflicts.view import ConflictsView
@@ -142,12 +143,24 @@ def test_follow_ups_and_feedback_show_the_picked_branch(
 def test_a_one_branch_user_sees_no_picker_on_these_screens(
         qtbot, replica: Replica, institute: Institute,  # type: ignore[no-untyped-def]
         admin_ctx: AppContext, tasks: TaskManager) -> None:
+    ctx = one_branch_user(admin_ctx, institute, tasks)
+    assert_no_picker(qtbot, ConflictsView(ctx), CertificatesView(ctx))
+
+
+def one_branch_user(admin_ctx: AppContext, institute: Institute,
+                    tasks: TaskManager) -> AppContext:
+    """Dev Singh signed in, working in Main only, with North Campus there too."""
+    replica = admin_ctx.replica
     _north(admin_ctx, institute)
     dev = _dev_user(replica, institute)
     service.set_user_branches(replica, admin_ctx.actor, admin_ctx.user, dev, [MAIN_BRANCH_ID])
-    ctx = AppContext(replica, tasks, CurrentUser(dev, "dev@example.org", "Dev Singh",
-                                                 Role.FACULTY, institute.dev))
-    for view in (ConflictsView(ctx), CertificatesView(ctx)):
+    return AppContext(replica, tasks, CurrentUser(dev, "dev@example.org", "Dev Singh",
+                                                  Role.FACULTY, institute.dev))
+
+
+def assert_no_picker(qtbot, *views: Any) -> None:  # type: ignore[no-untyped-def]
+    """Each view, shown, has read its branch choice and shows no picker."""
+    for view in views:
         qtbot.addWidget(view)
         view.show()
         qtbot.waitUntil(lambda v=view: v.branch.choice.loaded, timeout=5000)  # type: ignore[misc]

@@ -8,8 +8,6 @@ from __future__ import annotations
 import dataclasses
 import re
 import uuid
-from collections.abc import Iterator
-from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -18,8 +16,6 @@ from sqlalchemy import text
 
 from desktop_app.cli import main
 from institute_core.analytics.period import Period
-from institute_core.demo import build_demo_replica
-from institute_core.demo import context as demo_context
 from institute_core.display import money
 from institute_core.replica import Replica
 from tests.analytics.test_branch_selection import (
@@ -30,6 +26,7 @@ from tests.analytics.test_branch_selection import (
     _outstanding,
     _sql,
     _take_fees,
+    branched,  # noqa: F401 - its fixture
 )
 from tests.reports.conftest import pdf_text
 
@@ -51,25 +48,17 @@ def _email(replica: Replica, user_id: uuid.UUID) -> str:
 
 
 @pytest.fixture(scope="module")
-def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Demo]:
-    folder: Path = tmp_path_factory.mktemp("cli-branches")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setitem(demo_context.SIZES, "small",
-                      dataclasses.replace(demo_context.SIZES["small"], branches=3,
-                                          counselors=3))
-        build_demo_replica(folder, size="small", seed=11)
-    replica = Replica.open(folder)
-    today = date.fromisoformat(replica.get_state("demo")["today"])
-    period = Period(today - timedelta(days=89), today)
+def demo(request: pytest.FixtureRequest) -> Demo:
+    """The small demo split into three branches (test_branch_selection's), with fees taken
+    in each."""
+    replica, period = request.getfixturevalue("branched")
     every = _branches(replica)
     financial = _holder_of(replica, "reports.financial", holds=True)
     _take_fees(replica, financial, period, every)
     codes = [str(_sql(replica, "SELECT code FROM branches WHERE id = :b", b=b.hex))
              for b in every]
-    found = Demo(folder, period, every, codes, _email(replica, financial),
-                 _email(replica, _holder_of(replica, "reports.financial", holds=False)))
-    replica.close()
-    yield found
+    return Demo(replica.path.parent, period, every, codes, _email(replica, financial),
+                _email(replica, _holder_of(replica, "reports.financial", holds=False)))
 
 
 def _run(demo: Demo, *args: str) -> int:
