@@ -35,13 +35,9 @@ from institute_core.schema import (
 )
 from institute_core.sync.device_health import DeviceHealth
 from tests.analytics.institute import Institute
-from tests.dashboard.test_branch_filter import SHOTS, _dev_user, _north, _pick, _shown
+from tests.dashboard.test_branch_filter import _dev_user, _north, _pick, _shown
 from tests.dashboard.test_branch_filter_more import assert_no_picker, one_branch_user
-
-
-def _shot(widget: Any, name: str) -> None:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    widget.grab().save(str(SHOTS / name))
+from tests.support.shots import shot
 
 
 def _settle(qtbot, ctx: AppContext) -> None:  # type: ignore[no-untyped-def]
@@ -100,7 +96,7 @@ def test_the_audit_log_pages_the_picked_branch_in_the_database(
     assert shown == north_ids and tab.total == len(north_ids)
     assert stayed not in {r.row_id for r in tab.model.rows}  # no Main row under North
     assert "(North Campus, with the changes to shared records)" in tab.message.text()
-    _shot(tab, "audit_north.png")
+    shot(tab, "audit_north.png")
     _pick(qtbot, tab.branch, MAIN_BRANCH_ID)
     _settle(qtbot, admin_ctx)
     assert {r.id for r in tab.model.rows} == main_ids
@@ -165,7 +161,7 @@ def test_devices_show_those_of_the_picked_branchs_people(
     _pick(qtbot, tab.branch, north)
     assert [d.owner for d in tab.model.rows] == ["dev@example.org", "ghost@example.org"]
     assert tab.summary.text() == "North Campus: All 2 devices upload their changes."
-    _shot(tab, "devices_north.png")
+    shot(tab, "devices_north.png")
     _pick(qtbot, tab.branch, MAIN_BRANCH_ID)
     assert [d.owner for d in tab.model.rows] == ["c@example.org", "dev@example.org",
                                                  "ghost@example.org"]
@@ -223,7 +219,7 @@ def test_feedback_insights_of_a_branch_equal_sql(
         assert f"in {label}:" in view.headline.text()
         if branch == north:
             assert figures.negative_words == ()  # Main's complaints stay Main's
-            _shot(view, "feedback_insights_north.png")
+            shot(view, "feedback_insights_north.png")
         else:
             assert dict(figures.negative_words)["confusing"] == 2
     # Combined: every rating of both branches (the picks' counts add up to the whole).
@@ -279,7 +275,7 @@ def test_points_of_a_branch_equal_sql_and_its_students_only_are_offered(
             assert view.totals.text().startswith(
                 "North Campus: 1 student with points – rewards +17, penalties −3, net +14")
             qtbot.waitUntil(lambda: view.balance.text() == "Balance: +14 points", timeout=5000)
-            _shot(view, "points_north.png")
+            shot(view, "points_north.png")
     assert (whole.rewards, whole.penalties) == (sql(None, "reward"), sql(None, "penalty"))
     assert whole.rewards == sql(north, "reward") + sql(MAIN_BRANCH_ID, "reward")
     assert whole.penalties == sql(north, "penalty") + sql(MAIN_BRANCH_ID, "penalty")
