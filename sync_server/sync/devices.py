@@ -7,11 +7,13 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, select, text, update
+from sqlalchemy import Connection, Engine, func, or_, select, text, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 
 from institute_core.numbering import series_code
 from institute_core.schema import table_of
+from institute_core.sync import scopes
+from institute_core.sync.scopes import Viewer
 from institute_core.sync.wire import DeviceInfo, DeviceRegistration, DeviceStatus
 from sync_server.clock import now, now_ms
 from sync_server.errors import ApiError
@@ -135,13 +137,24 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value is not None else None
 
 
-def list_devices(engine: Engine) -> list[DeviceStatus]:
-    """Every device with its owner, last contact and clock offset (for admins), latest first."""
+def list_devices(engine: Engine, viewer: Viewer | None = None) -> list[DeviceStatus]:
+    """The devices `viewer` may look after, with their owner, last contact and clock offset,
+    latest first: every device for the server's operator (no viewer) and for someone who sees
+    every branch; otherwise their own and those of accounts working in one of their
+    branches."""
     users = table_of("users")
+    query = (select(_devices, users.c.email).join(users, users.c.id == _devices.c.user_id)
+             .order_by(_devices.c.last_seen_at.desc().nulls_last()))
     with engine.connect() as conn:
-        rows = conn.execute(select(_devices, users.c.email)
-                            .join(users, users.c.id == _devices.c.user_id)
-                            .order_by(_devices.c.last_seen_at.desc().nulls_last())).all()
+        if viewer is not None and viewer.branch_limited:
+            viewer = scopes.with_students(conn, viewer)
+            links = table_of("user_branches")
+            in_theirs = (select(links.c.user_id)
+                         .where(links.c.deleted_at.is_(None),
+                                scopes.in_branches("user_branches", viewer)))
+            query = query.where(or_(_devices.c.user_id == viewer.user_id,
+                                    _devices.c.user_id.in_(in_theirs)))
+        rows = conn.execute(query).all()
     return [DeviceStatus(
         device_id=r.device_id, user_id=r.user_id, email=r.email, name=r.name,
         last_seq=r.last_seq, last_seen_at=_iso(r.last_seen_at),

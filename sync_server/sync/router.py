@@ -63,7 +63,7 @@ def _admin_only(principal: Principal, what: str) -> None:
 @router.get("/admin/devices", response_model=list[DeviceStatus])
 def admin_devices(principal: CurrentUser, engine: EngineDep) -> list[DeviceStatus]:
     _admin_only(principal, "list devices")
-    return devices.list_devices(engine)
+    return devices.list_devices(engine, principal.viewer)
 
 
 @router.post("/admin/compact", response_model=CompactionResult)
