@@ -215,11 +215,9 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
         declared = policy.table_policy(table)
     except Undeclared:
         return f"{table} is not declared in the sync policy, so nobody may change it"
-    role = viewer.role
-    person = _PERSON.get(role, role.replace("_", " "))
-    who = f"{'an' if person[:1] in 'aeiou' else 'a'} {person}"
+    who = _who(store, viewer)
     ops = policy.operations(old, new, changed)
-    keyed = [(k, g) for k, g in policy.keyed_grants(table, viewer.held) if ops <= g.ops]
+    keyed = [(k, g) for k, g in _keyed_grants(store, viewer, table) if ops <= g.ops]
     candidates = [g for _k, g in keyed]
     if not candidates:
         what = " and ".join(op.value for op in Op if op in ops)
@@ -238,19 +236,43 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
         # What they may push here they may push as a teacher, and they are none yet.
         return "your account has no faculty record yet; ask an administrator"
     facts = PushFacts(store, viewer)
-    if len(candidates) > 1 and old is not None:
-        # The grant the row is under speaks first ("only your name and phone"), not one
-        # about rows it is not (someone else's account).
-        candidates.sort(key=lambda g: not g.row.check(facts, table, old))
-    first: str | None = None
+    reasons: list[str] = []
     for grant in candidates:
         # The first grant that allows it ends the search (a manager's, declared first, costs
-        # no lookups); otherwise the first grant's reason is the answer.
+        # no lookups). Whether any allows it does not depend on the order they are tried in.
         reason = _grant_refusal(grant, facts, table, who, old, new, ops, changed)
         if reason is None:
             return None
-        first = first or reason
-    return first
+        reasons.append(reason)
+    if len(candidates) > 1 and old is not None:
+        # Refused by all: the grant the row is under speaks first ("only your name and
+        # phone"), not one about rows it is not (someone else's account). Worked out only
+        # now: a change that is allowed (nearly all) never pays for these row checks.
+        order = sorted(range(len(candidates)),
+                       key=lambda i: not candidates[i].row.check(facts, table, old))
+        return reasons[order[0]]
+    return reasons[0]
+
+
+def _keyed_grants(store: BatchStore, viewer: Viewer, table: str
+                  ) -> tuple[tuple[str, Grant], ...]:
+    """The pusher's grants on `table`, worked out once per push (`keyed_grants` builds the
+    set of keys the viewer holds on every call; a push asks for every change)."""
+    key = ("grants", table)
+    found: tuple[tuple[str, Grant], ...] | None = store.memo.get(key)
+    if found is None:
+        found = store.memo[key] = policy.keyed_grants(table, viewer.held)
+    return found
+
+
+def _who(store: BatchStore, viewer: Viewer) -> str:
+    """"a faculty member", "an admin": the pusher as a refusal names them (once per push)."""
+    key = ("who",)
+    found: str | None = store.memo.get(key)
+    if found is None:
+        person = _PERSON.get(viewer.role, viewer.role.replace("_", " "))
+        found = store.memo[key] = f"{'an' if person[:1] in 'aeiou' else 'a'} {person}"
+    return found
 
 
 def _grant_refusal(grant: Grant, facts: PushFacts, table: str, who: str, old: Row | None,

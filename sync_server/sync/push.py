@@ -14,6 +14,7 @@ the admins until a push succeeds (see `_failed`).
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import uuid
@@ -25,6 +26,7 @@ import orjson
 from sqlalchemy import Connection, Engine, Table, exists, select
 from sqlalchemy.exc import DataError, IntegrityError, OperationalError
 
+from institute_core.ids import uuid_array_literal
 from institute_core.numbering import branch_label, in_series, number_branch, parse
 from institute_core.schema import (
     MODEL_BY_TABLE,
@@ -57,7 +59,7 @@ from sync_server.failures import Failed, failure_detail, new_ref
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import authorize, devices, reversion, rowstore
-from sync_server.sync.store import BatchStore, any_ids
+from sync_server.sync.store import BatchStore
 from sync_server.sync.versions import VersionClock
 
 _applied = table_of("sync_applied_changes")
@@ -228,22 +230,40 @@ def _rows_wanted(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
         if change.table not in MODEL_BY_TABLE:
             continue
         wanted.setdefault(change.table, set()).add(change.row_id)
-        for fk in table_of(change.table).foreign_keys:
-            raw = change.fields.get(fk.parent.name)
+        for column, parent in _parents(change.table):
+            raw = change.fields.get(column)
             if isinstance(raw, str):
                 try:
-                    wanted.setdefault(fk.column.table.name, set()).add(uuid.UUID(raw))
+                    wanted.setdefault(parent, set()).add(uuid.UUID(raw))
                 except ValueError:
                     continue
     return wanted
 
 
+@functools.cache
+def _parents(table_name: str) -> tuple[tuple[str, str], ...]:
+    """(column, parent table) of each foreign key of a synced table, worked out once: every
+    change of a push asks."""
+    return tuple((fk.parent.name, fk.column.table.name)
+                 for fk in table_of(table_name).foreign_keys)
+
+
+@functools.cache
+def _unsendable(table_name: str) -> frozenset[str]:
+    """Fields a change of `table_name` may not set: the server's and the desk's own."""
+    return _SERVER_FIELDS | MODEL_BY_TABLE[table_name].__local_columns__
+
+
+_STORED_SQL = ("SELECT change_id, result FROM sync_applied_changes "
+               "WHERE change_id = ANY(%s::uuid[])")
+
+
 def _stored_results(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:
     if not ids:
         return {}
-    rows = conn.execute(select(_applied.c.change_id, _applied.c.result)
-                        .where(_applied.c.change_id == any_ids(ids))).all()
-    return {r.change_id: r.result for r in rows}
+    # One text parameter: psycopg dumps a list of UUIDs id by id in Python.
+    rows = conn.exec_driver_sql(_STORED_SQL, (uuid_array_literal(ids),)).all()
+    return {change_id: result for change_id, result in rows}
 
 
 def _duplicate(stored: Mapping[str, Any], change: Change) -> dict[str, Any]:
@@ -296,12 +316,12 @@ class _Applier:
         return _answer(change, Outcome.REJECTED, reason=reason)
 
     def _decode(self, change: Change) -> tuple[Table, dict[str, Any]]:
-        model = MODEL_BY_TABLE.get(change.table)
-        if model is None:
+        if change.table not in MODEL_BY_TABLE:
             raise Refused(f"unknown table {change.table!r}")
         table = table_of(change.table)
-        forbidden = sorted(set(change.fields) & (_SERVER_FIELDS | model.__local_columns__))
-        if forbidden:
+        unsendable = _unsendable(change.table)
+        if not unsendable.isdisjoint(change.fields):
+            forbidden = sorted(unsendable.intersection(change.fields))
             raise Refused(f"{change.table}: field(s) {', '.join(forbidden)} cannot be sent")
         if not change.fields:
             raise Refused(f"{change.table}: the change sets no fields")
@@ -490,12 +510,10 @@ class _Applier:
 
     def _check_parents(self, table_name: str, values: Mapping[str, Any]) -> None:
         """Refuse, by name, a change whose parent row is not on the server (yet)."""
-        for fk in table_of(table_name).foreign_keys:
-            column = fk.parent.name
+        for column, parent in _parents(table_name):
             ref = values.get(column)
             if ref is None:
                 continue
-            parent = fk.column.table.name
             if self.store.row(parent, ref) is None:
                 raise Refused(f"{table_name}.{column}: the {parent} row it refers to "
                               f"({ref}) is not on the server; its creation must sync first")

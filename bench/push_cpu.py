@@ -1,0 +1,183 @@
+"""The server's CPU per pushed change, in-process, on the same bodies every run.
+
+    .venv/bin/python bench/push_cpu.py prepare [--changes 10000]   # once: template + bodies
+    .venv/bin/python bench/push_cpu.py run [--profile FILE] [--repeat 3]
+    .venv/bin/python bench/push_cpu.py drop
+
+`prepare` loads the default demo into a template database, signs a desk in (through a real
+server), edits `--changes` attendance rows offline and keeps the desk's push bodies (1,000
+changes each, as the runner sends them) in a folder. `run` copies the template to a fresh
+database and applies the bodies in-process, exactly as POST /v1/sync/push does (the body parsed
+from its bytes by pydantic, then `push.push`), and prints the CPU seconds of this process per
+change: the figure to compare before and after a change to the server's push code, free of
+HTTP, of the desk and (mostly) of the other load on a shared machine. PostgreSQL's own time is
+not in it (`wall` is printed beside it).
+"""
+
+from __future__ import annotations
+
+import argparse
+import cProfile
+import json
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+from sqlalchemy import select
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from institute_core.access import permissions as perms  # noqa: E402
+from institute_core.collector import freeze_startup_objects  # noqa: E402
+from institute_core.demo import DEMO_LOGINS, load_into_database  # noqa: E402
+from institute_core.replica import Replica  # noqa: E402
+from institute_core.schema import SessionAttendance, table_of  # noqa: E402
+from institute_core.sync import outbox  # noqa: E402
+from institute_core.sync.account import connect  # noqa: E402
+from institute_core.sync.credentials import MemoryCredentials  # noqa: E402
+from institute_core.sync.wire import PushRequest  # noqa: E402
+from sync_server.principal import Principal  # noqa: E402
+from sync_server.settings import Settings, make_engine  # noqa: E402
+from sync_server.sync import push  # noqa: E402
+from tests.pg import DEFAULT_URL  # noqa: E402
+from tests.support.server import prepare_server_db, running_server  # noqa: E402
+
+FOLDER = Path(os.environ.get("PUSH_CPU_DIR", tempfile.gettempdir())) / "push_cpu"
+TEMPLATE = "push_cpu_template"
+
+
+def _url(name: str) -> str:
+    return DEFAULT_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _admin_sql(sql: str) -> None:
+    with psycopg.connect(DEFAULT_URL, autocommit=True) as conn:
+        conn.execute(sql)
+
+
+def prepare(changes: int) -> None:
+    _admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    _admin_sql(f'CREATE DATABASE "{TEMPLATE}"')
+    url = _url(TEMPLATE)
+    prepare_server_db(url)
+    load_into_database(make_engine(url))
+    FOLDER.mkdir(parents=True, exist_ok=True)
+    for old in FOLDER.glob("body-*.json"):
+        old.unlink()
+    email, password = DEMO_LOGINS["admin"]
+    with tempfile.TemporaryDirectory() as tmp, running_server(url) as server:
+        replica = Replica.open(Path(tmp) / "desk")
+        user, _report = connect(replica, server.base_url, email, password, MemoryCredentials())
+        with replica.read() as s:
+            ids = list(s.scalars(select(SessionAttendance.id).order_by(SessionAttendance.id)
+                                 .limit(changes)))
+        for start in range(0, len(ids), 1000):
+            chunk = ids[start:start + 1000]
+            with replica.write(replica.actor(user.id)) as s:
+                for row in s.scalars(select(SessionAttendance)
+                                     .where(SessionAttendance.id.in_(chunk))):
+                    row.faculty_notes = f"bench edit {start}"
+        after, n = 0, 0
+        while batch := outbox.read_batch(replica, 1000, after=after):
+            (FOLDER / f"body-{n:04d}.json").write_bytes(outbox.push_body(replica.device_id,
+                                                                         batch))
+            after, n = batch[-1].local_seq, n + 1
+        (FOLDER / "who.json").write_text(json.dumps({"user_id": str(user.id)}))
+        replica.close()
+    print(f"template {TEMPLATE} and {n} bodies in {FOLDER}")
+
+
+def _principal(url: str) -> Principal:
+    user_id = uuid.UUID(json.loads((FOLDER / "who.json").read_text())["user_id"])
+    users, roles, devices = table_of("users"), table_of("roles"), table_of("sync_devices")
+    engine = make_engine(url)
+    with engine.connect() as conn:
+        user = conn.execute(select(users).where(users.c.id == user_id)).one()
+        role = conn.execute(select(roles).where(roles.c.name == user.role)).first()
+        device = conn.execute(select(devices.c.device_id)
+                              .where(devices.c.user_id == user_id)).scalar()
+    engine.dispose()
+    return Principal(user_id=user_id, session_id=uuid.uuid4(), device_id=device,
+                     email=user.email, role=user.role, faculty_id=None,
+                     permissions=perms.of_role(user.role, {"permissions": role.permissions
+                                                           if role else []}),
+                     branch_limit=role.only_branch_id if role else None)
+
+
+def run(profile: Path | None) -> tuple[float, float, float, int]:
+    """(CPU s, parse CPU s, wall s, changes) of one run on a fresh copy of the template."""
+    name = f"push_cpu_{uuid.uuid4().hex[:8]}"
+    _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    try:
+        url = _url(name)
+        principal = _principal(url)
+        engine = make_engine(url)
+        settings = Settings(database_url=url)
+        bodies = [p.read_bytes() for p in sorted(FOLDER.glob("body-*.json"))]
+        with engine.connect() as conn:  # the pool's first connection, outside the figures
+            conn.exec_driver_sql("SELECT 1")
+        freeze_startup_objects()
+        profiler = cProfile.Profile() if profile else None
+        cpu = parse_cpu = 0.0
+        changes = 0
+        wall = time.perf_counter()
+        outcomes: dict[str, int] = {}
+        for body in bodies:
+            if profiler:
+                profiler.enable()
+            started = time.process_time()
+            request = PushRequest.model_validate_json(body)
+            parsed = time.process_time()
+            answer = push.push(engine, settings, principal, request, None)
+            cpu += time.process_time() - started
+            parse_cpu += parsed - started
+            if profiler:
+                profiler.disable()
+            changes += len(request.changes)
+            for result in json.loads(answer)["results"]:
+                outcomes[result["outcome"]] = outcomes.get(result["outcome"], 0) + 1
+        wall = time.perf_counter() - wall
+        if profiler and profile:
+            profiler.dump_stats(profile)
+        engine.dispose()
+        if set(outcomes) != {"applied"}:
+            print(f"  outcomes {outcomes}")
+        return cpu, parse_cpu, wall, changes
+    finally:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("what", choices=("prepare", "run", "drop"))
+    parser.add_argument("--changes", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--profile", type=Path)
+    args = parser.parse_args()
+    if args.what == "prepare":
+        prepare(args.changes)
+    elif args.what == "drop":
+        _admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
+    else:
+        # The first run warms the process up (caches worked out once, as a long-running
+        # server has them); the figures are those of the runs after it.
+        run(None)
+        figures = [run(args.profile if i == 0 else None) for i in range(args.repeat)]
+        cpu = [f[0] for f in figures]
+        n = figures[0][3]
+        load = os.getloadavg()[0]
+        print(f"{n:,} changes: server CPU {statistics.median(cpu):.2f} s (runs "
+              f"{', '.join(f'{c:.2f}' for c in cpu)}) = {statistics.median(cpu) / n * 1e6:.0f} "
+              f"µs/change, of which parsing {statistics.median(f[1] for f in figures):.2f} s; "
+              f"wall {statistics.median(f[2] for f in figures):.2f} s; load {load:.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
