@@ -48,6 +48,8 @@ from sync_server.errors import ApiError
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import devices
+from sync_server.sync.counts import counts as scope_counts
+from sync_server.sync.counts import tables_written
 from sync_server.sync.push import conflict_record
 from sync_server.sync.versions import compacted_version, server_epoch, watermark
 
@@ -176,7 +178,7 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
                 # since the watermark was read) would be counted but not sent yet: no counts
                 # then, and the desk checks at its next sync.
                 if not _newer_rows(conn, hw):
-                    counts = _counts(conn, viewer)
+                    counts = scope_counts(conn, viewer, hw, epoch, compacted)
     last_seq = None
     if device_id is not None:
         last_seq = _record_pull(engine, principal, device_id, client_time_ms,
@@ -192,7 +194,7 @@ def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
     assert cursor.hw is not None
     rows: list[str] = []
     index, last_version, last_id = cursor.table, cursor.last_version, cursor.last_id
-    changed = _tables_changed(conn, cursor.since, cursor.hw, index)
+    changed = tables_written(conn, cursor.since, cursor.hw, SYNCED_TABLES[index:])
     while index < len(SYNCED_TABLES) and len(rows) < limit:
         name = SYNCED_TABLES[index]
         if name not in changed:
@@ -213,18 +215,6 @@ def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
         else:
             last_version, last_id = int(fetched[-1][0]), fetched[-1][1]
     return rows, Cursor(cursor.since, cursor.hw, index, last_version, last_id)
-
-
-def _tables_changed(conn: Connection, since: int, hw: int, first: int) -> set[str]:
-    """Tables (from index `first` on) with a row in the window (since, hw]: one statement of
-    index probes, where a small sync used to send one query per synced table."""
-    names = SYNCED_TABLES[first:]
-    if not names:
-        return set()
-    probes = [exists().where(table_of(n).c.version > since, table_of(n).c.version <= hw)
-              .label(n) for n in names]
-    row = conn.execute(select(*probes)).one()
-    return {name for name, hit in zip(names, row, strict=True) if hit}
 
 
 def _newer_rows(conn: Connection, hw: int) -> bool:
@@ -263,14 +253,6 @@ def _rows_as_json(name: str, viewer: Viewer, where: Any, limit: int) -> Any:
                                      literal("values"), values)
     return (select(inner.c.version, inner.c.id, cast(payload, Text))
             .order_by(inner.c.version, inner.c.id))
-
-
-def _counts(conn: Connection, viewer: Viewer) -> dict[str, int]:
-    """Rows per table this viewer may see, in one statement (one round trip, one plan)."""
-    counts = [select(func.count()).select_from(table_of(name)).where(visible(name, viewer))
-              .scalar_subquery().label(name) for name in SYNCED_TABLES]
-    row = conn.execute(select(*counts)).one()
-    return {name: int(n) for name, n in zip(SYNCED_TABLES, row, strict=True)}
 
 
 def conflicts_visible(viewer: Viewer) -> Any:
