@@ -137,12 +137,24 @@ class MemoryWatch:
 
 def cpu_s(pid: int) -> float:
     """User + system CPU seconds a process and its children have used so far (/proc)."""
-    total = 0.0
-    for member in process_tree(pid):
-        with contextlib.suppress(OSError):
-            fields = Path(f"/proc/{member}/stat").read_text().rsplit(")", 1)[1].split()
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    return total
+    return sum(cpu_s_of(member) for member in process_tree(pid))
+
+
+def database_cpu_s(url: str) -> dict[int, float]:
+    """CPU seconds so far of each PostgreSQL backend serving the bench's database (the server
+    is shared with whatever else runs on the machine; only these are this run's)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [pid for (pid,) in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+    return {pid: cpu_s_of(pid) for pid in pids}
+
+
+def cpu_s_of(pid: int) -> float:
+    with contextlib.suppress(OSError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return 0.0
 
 
 class CpuClock:
@@ -481,18 +493,26 @@ def load_curve(server: ServerProcess, url: str, levels: list[int], seconds: floa
     say(f"{len(desks)} desks signed in and registered in {time.perf_counter() - began:.1f} s "
         f"(argon2, 4 at a time)")
     say("| desks | syncs/s | changes/s | push p50 ms | push p95 ms | whole sync p95 ms | "
-        "errors | rejected | machine CPU busy | server RSS MB |")
-    say("|---|---|---|---|---|---|---|---|---|---|")
+        "errors | rejected | machine CPU busy | load avg | server CPU ms/sync | "
+        "PostgreSQL CPU ms/sync | server RSS MB |")
+    say("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
     for n in levels:
         memory.mark(f"{n} desks")
         busy0, total0 = machine_busy()
+        server0, database0 = cpu_s(server.process.pid), database_cpu_s(url)
         load = many_desks(desks[:n], url, seconds, think)
         busy1, total1 = machine_busy()
+        server_cpu = cpu_s(server.process.pid) - server0
+        database_cpu = sum(cpu - database0.get(pid, 0.0)
+                           for pid, cpu in database_cpu_s(url).items())
+        syncs = max(1, len(load.push_ms))
         rss = memory.of(f"{n} desks")
         say(f"| {n} | {len(load.push_ms) / seconds:,.1f} | {load.changes / seconds:,.0f} | "
             f"{pct(load.push_ms, 50):.0f} | {pct(load.push_ms, 95):.0f} | "
             f"{pct(load.sync_ms, 95):.0f} | {len(load.errors)} | {load.rejected} | "
             f"{100 * (busy1 - busy0) / max(1.0, total1 - total0):.0f} % | "
+            f"{os.getloadavg()[0]:.1f} | {1000 * server_cpu / syncs:.1f} | "
+            f"{1000 * database_cpu / syncs:.1f} | "
             f"{min(rss, default=0):.0f}-{max(rss, default=0):.0f} |")
         ok = not load.errors and pct(load.push_ms, 95) < 500
         if not ok:

@@ -128,22 +128,33 @@ def decode_value(column: Column[Any], raw: Any) -> Any:
     """The Python value of `raw` for `column`; raises ValueError naming the column if it is not."""
     if raw is None:
         return None
+    return _decoded(column, _converter(column), raw)
+
+
+def _decoded(column: Column[Any], decode: Callable[[Any], Any], raw: Any) -> Any:
     try:
-        return _converter(column)(raw)
+        return decode(raw)
     except (ValueError, ArithmeticError, TypeError) as exc:
         raise ValueError(f"{column.table.name}.{column.name}: {exc}") from exc
+
+
+@functools.cache
+def _decoders(table: Table) -> dict[str, tuple[Column[Any], Callable[[Any], Any]]]:
+    """Each column's decoder by field name, looked up once per table: a push decodes every
+    field of every change."""
+    return {key: (column, _converter(column)) for key, column in table.c.items()}
 
 
 def decode_fields(table: Table, fields: dict[str, Any], *,
                   skip: frozenset[str] = frozenset()) -> dict[str, Any]:
     """Decode a change's fields (leaving out `skip`); unknown field names are refused by name."""
-    columns = table.c
+    decoders = _decoders(table)
     out: dict[str, Any] = {}
     for name, raw in fields.items():
         if name in skip:
             continue
-        column = columns.get(name)
-        if column is None:
+        found = decoders.get(name)
+        if found is None:
             raise ValueError(f"{table.name}: no field named {name!r}")
-        out[name] = None if raw is None else decode_value(column, raw)
+        out[name] = None if raw is None else _decoded(found[0], found[1], raw)
     return out

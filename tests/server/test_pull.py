@@ -10,7 +10,8 @@ from sqlalchemy import create_engine, select, update
 from institute_core.schema import SYNCED_TABLES, table_of
 from institute_core.sync.codec import decode_value
 from sync_server.settings import sqlalchemy_url
-from tests.server.helpers import Device, build_school, new_row
+from sync_server.sync import counts as scope_counts
+from tests.server.helpers import Device, build_school, new_row, now
 
 
 def _by_table(rows: list[dict]) -> dict[str, list[dict]]:  # type: ignore[type-arg]
@@ -162,3 +163,62 @@ def test_pulled_values_decode_to_exactly_the_server_rows(device, staff,
                 # Decimals travel as text, never as a float that could round.
                 assert pulled["values"]["total_marks"] == "10.50"
     engine.dispose()
+
+
+def test_counts_a_pull_carries_over_are_those_a_whole_count_gives(
+        device, staff, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    """A pull recounts only the tables written since the viewer's last counts (or whose scope
+    reads a table written since); what it carries over must be what counting everything says,
+    for every role, after new rows, edits, moves that take rows out of a scope and deletes."""
+    admin = device("admin@example.org")
+    desks = [admin, device("f1@example.org"), device("f2@example.org"),
+             device("c@example.org")]
+    counted: list[str] = []
+    whole = scope_counts._count
+
+    def counting(conn, viewer, names):  # type: ignore[no-untyped-def]
+        names = list(names)
+        counted.extend(names)
+        return whole(conn, viewer, names)
+
+    monkeypatch.setattr(scope_counts, "_count", counting)
+
+    def whole_count(desk: Device) -> dict[str, int]:
+        # Counted with nothing kept, and the kept counts left as they were for the next pull.
+        kept = scope_counts._known
+        scope_counts._known = type(kept)()
+        try:
+            return dict(desk.pull_page(desk.cursor)["counts"])
+        finally:
+            scope_counts._known = kept
+
+    def same_as_a_whole_count() -> None:
+        for desk in desks:
+            _rows, last = desk.pull_all()
+            assert last["counts"] is not None
+            assert last["counts"] == whole_count(desk), desk.email
+
+    same_as_a_whole_count()
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    same_as_a_whole_count()
+    # Faculty 1's student (and the history) moves to faculty 2: rows leave f1's scope.
+    admin.push(admin.change("student_subject_enrollments", school.enrollment,
+                            {"faculty_id": staff.faculty2},
+                            base_version=school.versions["student_subject_enrollments"]))
+    same_as_a_whole_count()
+    # The counselor's student goes to nobody, the inquiry is deleted.
+    admin.push(admin.change("students", school.student, {"counselor_id": None},
+                            base_version=school.versions["students"]),
+               admin.change("crm_inquiries", school.inquiry, {"deleted_at": now()},
+                            base_version=school.versions["crm_inquiries"]))
+    same_as_a_whole_count()
+    # An edit of one table: the next pull counts that table (and those whose scope reads it)
+    # and carries the rest over.
+    for desk in desks:
+        desk.pull_all()
+    admin.push(admin.change("subjects", school.subject, {"name": "Python 2"},
+                            base_version=school.versions["subjects"]))
+    counted.clear()
+    _rows, last = admin.pull_all()
+    assert "subjects" in counted and len(counted) < len(SYNCED_TABLES) / 2, counted
+    assert last["counts"] == whole_count(admin)
