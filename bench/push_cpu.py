@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/push_cpu.py prepare [--changes 10000]   # once: template + bodies
     .venv/bin/python bench/push_cpu.py run [--profile FILE] [--repeat 3]
+    .venv/bin/python bench/push_cpu.py small [--desks 10] [--syncs 200] [--profile FILE]
     .venv/bin/python bench/push_cpu.py drop
 
 `prepare` loads the default demo into a template database, signs a desk in (through a real
@@ -12,6 +13,11 @@ from its bytes by pydantic, then `push.push`), and prints the CPU seconds of thi
 change: the figure to compare before and after a change to the server's push code, free of
 HTTP, of the desk and (mostly) of the other load on a shared machine. PostgreSQL's own time is
 not in it (`wall` is printed beside it).
+
+`small` does what a desk of the load curve does (bench/sync_bench.py): `--desks` of the demo's
+faculty each push 1-5 attendance edits and pull to the end, in turn, through the app in-process
+(FastAPI's test client: routing, authentication, body parsing and all), and prints the CPU of
+this process per small sync.
 """
 
 from __future__ import annotations
@@ -96,15 +102,19 @@ def prepare(changes: int) -> None:
 def _principal(url: str) -> Principal:
     user_id = uuid.UUID(json.loads((FOLDER / "who.json").read_text())["user_id"])
     users, roles, devices = table_of("users"), table_of("roles"), table_of("sync_devices")
+    faculties = table_of("faculties")
     engine = make_engine(url)
     with engine.connect() as conn:
         user = conn.execute(select(users).where(users.c.id == user_id)).one()
         role = conn.execute(select(roles).where(roles.c.name == user.role)).first()
         device = conn.execute(select(devices.c.device_id)
                               .where(devices.c.user_id == user_id)).scalar()
+        faculty = conn.execute(select(faculties.c.id).where(
+            faculties.c.user_id == user_id, faculties.c.deleted_at.is_(None))).scalar()
     engine.dispose()
+    # As sync_server.auth.service.authenticate reads them.
     return Principal(user_id=user_id, session_id=uuid.uuid4(), device_id=device,
-                     email=user.email, role=user.role, faculty_id=None,
+                     email=user.email, role=user.role, faculty_id=faculty,
                      permissions=perms.of_role(user.role, {"permissions": role.permissions
                                                            if role else []}),
                      branch_limit=role.only_branch_id if role else None)
@@ -153,15 +163,99 @@ def run(profile: Path | None) -> tuple[float, float, float, int]:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+def small(desks: int, syncs: int, profile: Path | None) -> None:
+    """CPU per small sync (push 1-5 edits, pull to the end) through the whole app in-process."""
+    import random
+
+    from fastapi.testclient import TestClient
+
+    sys.path.insert(0, str(ROOT / "bench"))
+    from sync_bench import current_cursor, faculty_logins
+
+    from institute_core.sync.hlc import Timestamp, wall_clock_ms
+    from institute_core.sync.wire import SCHEMA_VERSION
+    from sync_server.app import create_app
+    from tests.support.server import TEST_SECRET
+
+    name = f"push_cpu_{uuid.uuid4().hex[:8]}"
+    _admin_sql(f'CREATE DATABASE "{name}" TEMPLATE "{TEMPLATE}"')
+    rng = random.Random(7)
+    try:
+        url = _url(name)
+        app = create_app(Settings(database_url=url, secret_key=TEST_SECRET))
+        with TestClient(app) as http:
+            people = []
+            for email, password, rows in faculty_logins(url, desks):
+                device = uuid.uuid4()
+                answer = http.post("/v1/auth/login", json={"email": email, "password": password,
+                                                           "device_id": str(device)}).json()
+                headers = {"Authorization": f"Bearer {answer['access_token']}",
+                           "X-Device-Id": str(device)}
+                http.post("/v1/devices", headers=headers, json={
+                    "device_id": str(device), "name": "bench", "schema_version": SCHEMA_VERSION})
+                people.append({"headers": headers, "device": device, "seq": 0,
+                               "user": answer["user"]["id"], "versions": dict(rows),
+                               "cursor": current_cursor(url)})
+            freeze_startup_objects()
+            profiler = cProfile.Profile() if profile else None
+            cpu = 0.0
+            wall = time.perf_counter()
+            for i in range(syncs):
+                desk = people[i % len(people)]
+                changes = []
+                for row_id in rng.sample(sorted(desk["versions"]), rng.randint(1, 5)):
+                    desk["seq"] += 1
+                    changes.append({
+                        "change_id": str(uuid.uuid4()), "seq": desk["seq"],
+                        "table": "session_attendance", "row_id": str(row_id),
+                        "fields": {"faculty_notes": f"note {desk['seq']}"},
+                        "hlc": Timestamp(wall_clock_ms(), desk["seq"],
+                                         str(desk["device"])).encode(),
+                        "author_id": desk["user"], "device_id": str(desk["device"]),
+                        "base_version": desk["versions"][row_id]})
+                body = json.dumps({"device_id": str(desk["device"]),
+                                   "schema_version": SCHEMA_VERSION, "changes": changes})
+                if profiler:
+                    profiler.enable()
+                started = time.process_time()
+                answer = http.post("/v1/sync/push", content=body.encode(), headers={
+                    **desk["headers"], "Content-Type": "application/json"})
+                more = True
+                while more:
+                    page = http.get("/v1/sync/pull", headers=desk["headers"],
+                                    params={"cursor": desk["cursor"], "limit": 1000}).json()
+                    desk["cursor"], more = page["next_cursor"], page["has_more"]
+                cpu += time.process_time() - started
+                if profiler:
+                    profiler.disable()
+                for result in answer.json()["results"]:
+                    if result["version"] is not None:
+                        row = next(uuid.UUID(c["row_id"]) for c in changes
+                                   if c["change_id"] == result["change_id"])
+                        desk["versions"][row] = result["version"]
+            wall = time.perf_counter() - wall
+            if profiler and profile:
+                profiler.dump_stats(profile)
+        print(f"{syncs} small syncs of {len(people)} desks: CPU {1000 * cpu / syncs:.1f} ms a "
+              f"sync (server and test client in one process); wall {1000 * wall / syncs:.1f} "
+              f"ms a sync; load {os.getloadavg()[0]:.1f}")
+    finally:
+        _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("what", choices=("prepare", "run", "drop"))
+    parser.add_argument("what", choices=("prepare", "run", "small", "drop"))
+    parser.add_argument("--desks", type=int, default=10)
+    parser.add_argument("--syncs", type=int, default=200)
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=Path)
     args = parser.parse_args()
     if args.what == "prepare":
         prepare(args.changes)
+    elif args.what == "small":
+        small(args.desks, args.syncs, args.profile)
     elif args.what == "drop":
         _admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
     else:

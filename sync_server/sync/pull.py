@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import functools
 import json
 import uuid
 from dataclasses import dataclass
@@ -37,6 +38,7 @@ from sqlalchemy import (
     select,
     tuple_,
 )
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
@@ -219,9 +221,16 @@ def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
 
 def _newer_rows(conn: Connection, hw: int) -> bool:
     """Whether the snapshot holds a row or conflict entry with a version above `hw`."""
-    probes = [exists().where(table_of(n).c.version > hw) for n in SYNCED_TABLES]
-    probes.append(exists().where(_conflicts.c.server_version > hw))
-    return bool(conn.execute(select(or_(*probes))).scalar())
+    return bool(conn.exec_driver_sql(_newer_sql(), {"hw": hw}).scalar())
+
+
+@functools.cache
+def _newer_sql() -> str:
+    # SQL text built once (see counts._written_sql).
+    quote = postgresql.dialect().identifier_preparer.quote
+    probes = [f"EXISTS (SELECT 1 FROM {quote(n)} WHERE version > %(hw)s)" for n in SYNCED_TABLES]
+    probes.append("EXISTS (SELECT 1 FROM sync_conflicts WHERE server_version > %(hw)s)")
+    return "SELECT " + " OR ".join(probes)
 
 
 def _wire_column(column: Column[Any]) -> Any:
@@ -278,6 +287,10 @@ def _conflicts_for(conn: Connection, viewer: Viewer, window: Cursor, limit: int
     if window.conflict is not None:
         conditions.append(tuple_(_conflicts.c.server_version, _conflicts.c.id)
                           > tuple_(literal(window.conflict[0]), literal(window.conflict[1])))
+    if not conn.execute(select(exists().where(*conditions))).scalar():
+        # Nearly every window has no entries at all: the scope (a subquery per synced table)
+        # is built and run only when it has something to filter.
+        return [], None
     scope = conflicts_visible(viewer)
     if scope is not None:
         conditions.append(scope)

@@ -450,7 +450,7 @@ class _Applier:
                                 **{k: None if v is None else str(v)
                                    for k, v in {**authors, **placed}.items()}})
         stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
-        # Every field of a new row has the same stamp: "*" alone says so (stamps_of), and a
+        # Every field of a new row has the same stamp: "*" alone says so (stamps_for), and a
         # push of new rows writes a tenth of the stamp data.
         meta = {rowstore.DEFAULT_FIELD: stamp}
         self.store.save_meta(change.table, change.row_id, meta)
@@ -464,9 +464,9 @@ class _Applier:
         self._check_allowed(change.table, current, intended,
                             {k for k, v in incoming.fields.items() if current.get(k) != v})
         meta = self.store.meta(change.table, change.row_id)
-        stamps, default = rowstore.stamps_of(meta, int(current["version"]))
         owner = owner_of(self.store.owner_row, change.table, current)
-        decision = merge_change(current, _with_default(stamps, default, incoming.fields),
+        decision = merge_change(current, rowstore.stamps_for(meta, int(current["version"]),
+                                                             incoming.fields),
                                 int(current["version"]), incoming, owner, now_ms())
         merged = {**current, **decision.apply}
         # The stored values passed when they were written: only what this change sets is new.
@@ -579,11 +579,6 @@ def _answer(change: Change, outcome: Outcome, version: int | None = None, *,
     return {"change_id": str(change.change_id), "seq": change.seq, "outcome": outcome.value,
             "version": version, "reason": reason,
             "conflicts": [c.model_dump(mode="json") for c in conflicts or ()]}
-
-
-def _with_default(stamps: dict[str, FieldStamp], default: FieldStamp,
-                  fields: Mapping[str, Any]) -> dict[str, FieldStamp]:
-    return {name: stamps.get(name, default) for name in fields}
 
 
 def conflict_record(row: Mapping[str, Any]) -> ConflictRecord:

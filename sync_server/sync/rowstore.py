@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from sqlalchemy import Connection, Table, UniqueConstraint, and_, select
@@ -23,18 +23,21 @@ def _stamp(raw: list[Any]) -> FieldStamp:
                       uuid.UUID(device) if device else None)
 
 
-def stamps_of(meta: Mapping[str, list[Any]] | None, row_version: int
-              ) -> tuple[dict[str, FieldStamp], FieldStamp]:
-    """Per-field stamps and the default for fields without one.
+def stamps_for(meta: Mapping[str, list[Any]] | None, row_version: int,
+               names: Iterable[str]) -> dict[str, FieldStamp]:
+    """The server's stamp of each field of `names` (the fields a change sets).
 
     A row nobody pushed to (loaded by an import or seed) has no meta: every field is as old as
-    the row itself. Once a row has meta, "*" keeps the version the row had when meta began.
+    the row itself. Once a row has meta, "*" keeps the version the row had when meta began and
+    stands for every field without a stamp of its own. Only the named fields' stamps are read:
+    a wide row's other stamps are none of this change's business.
     """
     if not meta:
-        return {}, FieldStamp(row_version)
-    fields = {k: _stamp(v) for k, v in meta.items() if k != DEFAULT_FIELD}
-    default = _stamp(meta[DEFAULT_FIELD]) if DEFAULT_FIELD in meta else FieldStamp(row_version)
-    return fields, default
+        default = FieldStamp(row_version)
+        return {name: default for name in names}
+    raw = meta.get(DEFAULT_FIELD)
+    default = _stamp(raw) if raw is not None else FieldStamp(row_version)
+    return {name: _stamp(meta[name]) if name in meta else default for name in names}
 
 
 def stamp_json(version: int, hlc: str, author: uuid.UUID | None,
