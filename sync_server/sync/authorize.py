@@ -16,6 +16,7 @@ from sqlalchemy import exists, select
 
 from institute_core.access import permissions as perms
 from institute_core.branches.defaults import empty_branch_is_everywhere
+from institute_core.ids import uuid_array_literal
 from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
@@ -27,6 +28,7 @@ Row = Mapping[str, Any]
 # Tables a faculty member without a faculties row may still write (their account, their log).
 _NO_FACULTY_RECORD_NEEDED = frozenset({"users", "audit_log"})
 _PERSON = {perms.SUPER_ADMIN: "super admin", perms.FACULTY: "faculty member"}
+_BRANCH_STUDENTS_SQL = "SELECT id, branch_id FROM students WHERE branch_id = ANY(%s::uuid[])"
 
 
 class PushFacts:
@@ -94,25 +96,29 @@ class PushFacts:
             # member's attendance for 30 students must not cost 30 lookups (test_policy_cost).
             # A student outside them, or new in this push, is read as any row.
             known = self._branch_students()
-            hit = known.get(str(row_id).lower())
+            try:
+                hit = known.get(row_id if isinstance(row_id, uuid.UUID)
+                                else uuid.UUID(str(row_id)))
+            except ValueError:  # not an id: read as any row (which says so)
+                hit = None
             if hit is not None:
                 return hit
         row = self.row(table, row_id)
         return None if row is None else row.get("branch_id")
 
-    def _branch_students(self) -> dict[str, uuid.UUID]:
+    def _branch_students(self) -> dict[uuid.UUID, uuid.UUID]:
         key = ("branch_students",)
         if key not in self.store.memo:
-            students = table_of("students")
             mine = self.branches
-            found: dict[str, uuid.UUID] = {}
+            found: dict[uuid.UUID, uuid.UUID] = {}
             if mine:
-                rows = self.store.connection().execute(
-                    select(students.c.id, students.c.branch_id)
-                    .where(students.c.branch_id.in_([uuid.UUID(b) for b in mine])))
-                found = {str(sid): branch for sid, branch in rows}
+                # Through the driver, keyed by the UUIDs it loads: a branch holds thousands of
+                # students, and a small push should not spell each id out in Python.
+                ids = uuid_array_literal(uuid.UUID(b) for b in mine)
+                rows = self.store.connection().exec_driver_sql(_BRANCH_STUDENTS_SQL, (ids,))
+                found = dict(rows.tuples().all())
             self.store.memo[key] = found
-        known: dict[str, uuid.UUID] = self.store.memo[key]
+        known: dict[uuid.UUID, uuid.UUID] = self.store.memo[key]
         return known
 
     def anchored(self, student_id: Any) -> bool:
