@@ -17,16 +17,17 @@ from __future__ import annotations
 import functools
 import json
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Dialect, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
 
 from institute_core.replica import Replica
-from institute_core.schema import SYNCED_TABLES, SyncState, table_of
+from institute_core.schema import SYNCED_TABLES, OutboxEntry, SyncState, table_of
 from institute_core.sync import wire
 from institute_core.sync.conflicts import (
     observe_stamps,
@@ -34,7 +35,7 @@ from institute_core.sync.conflicts import (
     store_conflicts,
 )
 from institute_core.sync.outbox import pending_rows
-from institute_core.sync.storage import to_storage
+from institute_core.sync.storage import columns_to_storage, to_storage
 
 CURSOR_KEY = "pull_cursor"
 PARKED_KEY = "parked_rows"
@@ -58,6 +59,8 @@ class PageResult:
 
 @dataclass
 class _Row:
+    """One pulled row in full, for the rare paths (a refused row, a unique clash)."""
+
     table: str
     id: uuid.UUID
     version: int
@@ -69,31 +72,116 @@ class _Row:
         return str(self.stored["id"])
 
 
+@dataclass
+class _Batch:
+    """Pulled rows of one table that carry the same fields, in SQLite's stored form.
+
+    A page is applied batch by batch, a column at a time where it can be: no dict per row.
+    """
+
+    table: str
+    keys: tuple[str, ...]               # stored columns; "id" and "version" come last
+    sent: list[wire.PulledRow]
+    params: list[tuple[Any, ...]]       # per row, its stored values in `keys` order
+
+    def row(self, i: int) -> _Row:
+        sent = self.sent[i]
+        return _Row(self.table, sent.id, sent.version, sent.values,
+                    dict(zip(self.keys, self.params[i], strict=True)))
+
+    def without(self, ids: Container[uuid.UUID]) -> _Batch | None:
+        keep = [i for i, sent in enumerate(self.sent) if sent.id not in ids]
+        if not keep:
+            return None
+        return _Batch(self.table, self.keys, [self.sent[i] for i in keep],
+                      [self.params[i] for i in keep])
+
+
 def _state(connection: Connection, key: str, default: Any) -> Any:
     value = connection.execute(select(SyncState.value).where(SyncState.key == key)).scalar()
     return default if value is None else value
 
 
 def _decode(dialect: Dialect, rows: Iterable[wire.PulledRow]
-            ) -> tuple[list[_Row], list[tuple[wire.PulledRow, str]]]:
-    good: dict[tuple[str, uuid.UUID], _Row] = {}
+            ) -> tuple[list[_Batch], list[tuple[wire.PulledRow, str]]]:
+    """The page's rows as batches, parents' tables first; the unreadable ones apart.
+
+    Within a table the server's order is kept, and a row sent twice counts once, in its
+    newest version.
+    """
+    by_table: dict[str, list[wire.PulledRow]] = {}
     bad: list[tuple[wire.PulledRow, str]] = []
     for row in rows:
-        if row.table not in _ORDER:
-            bad.append((row, f"unknown table {row.table!r} (is the app older than the server?)"))
-            continue
+        by_table.setdefault(row.table, []).append(row)
+    batches: list[_Batch] = []
+    for name in list(by_table):
+        if name not in _ORDER:
+            bad.extend((row, f"unknown table {name!r} (is the app older than the server?)")
+                       for row in by_table.pop(name))
+    for name in sorted(by_table, key=_ORDER.__getitem__):
+        groups: dict[tuple[str, ...], list[wire.PulledRow]] = {}
+        for row in by_table[name]:
+            groups.setdefault(tuple(row.values), []).append(row)
+        table = [b for fields, group in groups.items()
+                 if (b := _convert(dialect, name, fields, group, bad)) is not None]
+        batches.extend(_latest(table))
+    return batches, bad
+
+
+def _convert(dialect: Dialect, name: str, fields: tuple[str, ...],
+             group: list[wire.PulledRow], bad: list[tuple[wire.PulledRow, str]]
+             ) -> _Batch | None:
+    """Rows of one table sending the same `fields`, converted a column at a time; if any
+    value is malformed, row by row, so that only the bad rows are set apart (and named)."""
+    table = table_of(name)
+    names = tuple(k for k in fields if k not in _SERVER_KEYS)
+    keys = (*names, "id", "version")
+    ids = [row.id.hex for row in group]
+    versions = [row.version for row in group]
+    try:
+        if len(names) == 1:
+            columns: list[Sequence[Any]] = [[row.values[names[0]] for row in group]]
+        elif names:
+            columns = list(zip(*map(itemgetter(*names), (row.values for row in group)),
+                               strict=True))
+        else:
+            columns = []
+        stored = columns_to_storage(table, dialect, names, columns)
+        return _Batch(name, keys, group, list(zip(*stored, ids, versions, strict=True)))
+    except ValueError:
+        pass
+    good: list[wire.PulledRow] = []
+    params: list[tuple[Any, ...]] = []
+    for row, row_id, version in zip(group, ids, versions, strict=True):
         try:
-            stored = to_storage(table_of(row.table), dialect, row.values, skip=_SERVER_KEYS)
+            values = to_storage(table, dialect, row.values, skip=_SERVER_KEYS)
         except ValueError as exc:
             bad.append((row, f"unreadable value: {exc}"))
             continue
-        stored["id"] = row.id.hex
-        stored["version"] = row.version
-        seen = good.get((row.table, row.id))
-        if seen is None or seen.version <= row.version:
-            good[(row.table, row.id)] = _Row(row.table, row.id, row.version, row.values, stored)
-    # stable: keeps the server's order within a table
-    return sorted(good.values(), key=lambda r: _ORDER[r.table]), bad
+        good.append(row)
+        params.append((*(values[k] for k in names), row_id, version))
+    return _Batch(name, keys, good, params) if good else None
+
+
+def _latest(batches: list[_Batch]) -> list[_Batch]:
+    """The batches of one table with each row once, in the newest version sent."""
+    ids = [p[-2] for batch in batches for p in batch.params]
+    if len(set(ids)) == len(ids):
+        return batches
+    newest: dict[str, tuple[int, int, int]] = {}  # id -> (version, batch, row)
+    for b, batch in enumerate(batches):
+        for i, params in enumerate(batch.params):
+            seen = newest.get(params[-2])
+            if seen is None or seen[0] <= params[-1]:
+                newest[params[-2]] = (params[-1], b, i)
+    keep = {(b, i) for _version, b, i in newest.values()}
+    out = []
+    for b, batch in enumerate(batches):
+        rows = [i for i in range(len(batch.params)) if (b, i) in keep]
+        if rows:
+            out.append(_Batch(batch.table, batch.keys, [batch.sent[i] for i in rows],
+                              [batch.params[i] for i in rows]))
+    return out
 
 
 class _Failure(Exception):
@@ -120,122 +208,190 @@ def _update_sql(dialect: Dialect, name: str, keys: tuple[str, ...]) -> str:
     return f"UPDATE {_quoted(dialect, name)} SET {assignments} WHERE id = ?"
 
 
-def _local_rows(connection: Connection, name: str, ids: list[str]) -> dict[str, dict[str, Any]]:
-    """The stored rows of `name` among `ids` (hex), as SQLite holds them."""
+@functools.cache
+def _select_sql(dialect: Dialect, name: str, keys: tuple[str, ...]) -> str:
+    columns = ", ".join(_quoted(dialect, k) for k in keys)
+    return (f"SELECT {columns} FROM {_quoted(dialect, name)} "
+            "WHERE id IN (SELECT value FROM json_each(?))")
+
+
+def _local_rows(connection: Connection, batch: _Batch) -> dict[str, tuple[Any, ...]]:
+    """The stored copies of the batch's rows on this device (by hex id), in `keys` order."""
     result = connection.exec_driver_sql(
-        f"SELECT * FROM {_quoted(connection.dialect, name)} "
-        "WHERE id IN (SELECT value FROM json_each(?))", (json.dumps(ids),))
-    columns = list(result.keys())
-    return {row[0]: dict(zip(columns, row, strict=True)) for row in result}
+        _select_sql(connection.dialect, batch.table, batch.keys),
+        (json.dumps([p[-2] for p in batch.params]),))
+    return {row[-2]: tuple(row) for row in result}
+
+
+@dataclass
+class _Written:
+    """Rows one statement wrote: which of a batch, the columns it set and their values."""
+
+    batch: _Batch
+    rows: list[int]
+    keys: tuple[str, ...]
+    params: list[tuple[Any, ...]]   # per row, the values of `keys` (an update adds the id)
 
 
 @dataclass
 class _Writes:
-    """What applying rows wrote: per table, the rows and the columns each one set."""
+    """What applying rows wrote, per table, and the rows the replica refused."""
 
-    rows: dict[str, list[tuple[_Row, tuple[str, ...]]]] = field(default_factory=dict)
+    rows: dict[str, list[_Written]] = field(default_factory=dict)
     failures: list[_Failure] = field(default_factory=list)
 
 
-def _plan(connection: Connection, name: str, members: list[_Row],
-          pending: dict[tuple[str, uuid.UUID], set[str]]
-          ) -> tuple[dict[tuple[str, ...], list[_Row]], dict[tuple[str, ...], list[_Row]]]:
-    """Rows to insert and rows to update, each grouped by the columns they set.
+def _plan(connection: Connection, batch: _Batch, pending: dict[tuple[str, str], set[str]]
+          ) -> tuple[list[int], dict[tuple[int, ...], list[int]]]:
+    """Rows of a batch to insert, and rows to update grouped by the columns (positions in
+    `keys`) they change.
 
     Only the columns whose stored value differs are written: rewriting a whole row touches
     every index and foreign key of the table and costs ten times more in SQLite. A row never
     goes back to an older version, and fields with edits waiting in the outbox keep the local
     value (they are pushed next time).
     """
-    local = _local_rows(connection, name, [r.key for r in members])
-    inserts: dict[tuple[str, ...], list[_Row]] = {}
-    updates: dict[tuple[str, ...], list[_Row]] = {}
-    for row in members:
-        have = local.get(row.key)
+    local = _local_rows(connection, batch)
+    inserts: list[int] = []
+    updates: dict[tuple[int, ...], list[int]] = {}
+    if not local:
+        return list(range(len(batch.params))), updates
+    id_at = len(batch.keys) - 2
+    positions = [j for j in range(len(batch.keys)) if j != id_at]
+    for i, params in enumerate(batch.params):
+        have = local.get(params[id_at])
         if have is None:
-            inserts.setdefault(tuple(row.stored), []).append(row)
+            inserts.append(i)
             continue
-        if have["version"] > row.version:
+        if have[-1] > params[-1] or have == params:
             continue
-        skip = pending.get((name, row.id), ())
-        changed = tuple(k for k, v in row.stored.items()
-                        if k != "id" and k not in skip and have.get(k) != v)
+        skip = pending.get((batch.table, params[id_at]))
+        changed = tuple(j for j in positions if have[j] != params[j]
+                        and not (skip and batch.keys[j] in skip))
         if changed:
-            updates.setdefault(changed, []).append(row)
+            updates.setdefault(changed, []).append(i)
     return inserts, updates
 
 
-def _run_group(connection: Connection, sql: str, group: list[_Row],
-               params: Callable[[_Row], tuple[Any, ...]], writes: _Writes,
-               keys: tuple[str, ...]) -> None:
-    """Execute one statement for a group; if it fails, row by row to find the culprits."""
+def _run(connection: Connection, sql: str, batch: _Batch, rows: list[int],
+         params: list[tuple[Any, ...]], keys: tuple[str, ...], writes: _Writes) -> None:
+    """Execute one statement for many rows; if it fails, row by row to find the culprits."""
     try:
         with connection.begin_nested():
-            connection.exec_driver_sql(sql, [params(r) for r in group])
-        writes.rows.setdefault(group[0].table, []).extend((r, keys) for r in group)
+            connection.exec_driver_sql(sql, params)
+        writes.rows.setdefault(batch.table, []).append(_Written(batch, rows, keys, params))
         return
     except IntegrityError:
         pass
-    for row in group:
+    for i, values in zip(rows, params, strict=True):
         try:
             with connection.begin_nested():
-                connection.exec_driver_sql(sql, [params(row)])
-            writes.rows.setdefault(row.table, []).append((row, keys))
+                connection.exec_driver_sql(sql, [values])
+            writes.rows.setdefault(batch.table, []).append(_Written(batch, [i], keys, [values]))
         except IntegrityError as exc:
-            writes.failures.append(_Failure(row, exc))
+            writes.failures.append(_Failure(batch.row(i), exc))
 
 
-def _insert_params(keys: tuple[str, ...], row: _Row) -> tuple[Any, ...]:
-    return tuple(row.stored[k] for k in keys)
+def _insert_all(connection: Connection, batches: list[_Batch], writes: _Writes) -> bool:
+    """Insert every row of a table's batches with no look for local copies: True if SQLite
+    took them all (nothing was there); False, with nothing written, if any was refused."""
+    try:
+        with connection.begin_nested():
+            for batch in batches:
+                connection.exec_driver_sql(
+                    _insert_sql(connection.dialect, batch.table, batch.keys), batch.params)
+    except IntegrityError:
+        return False
+    for batch in batches:
+        writes.rows.setdefault(batch.table, []).append(
+            _Written(batch, list(range(len(batch.params))), batch.keys, batch.params))
+    return True
 
 
-def _update_params(keys: tuple[str, ...], row: _Row) -> tuple[Any, ...]:
-    return (*(row.stored[k] for k in keys), row.stored["id"])
+def _write_rows(connection: Connection, batches: list[_Batch],
+                pending: dict[tuple[str, str], set[str]], fresh: Container[str]) -> _Writes:
+    """Insert new rows and update changed columns, table by table, parents first.
 
-
-def _write_rows(connection: Connection, rows: list[_Row],
-                pending: dict[tuple[str, uuid.UUID], set[str]]) -> _Writes:
-    """Insert new rows and update changed columns, table by table, parents first."""
+    A table in `fresh` held nothing when this download began: its rows are inserted outright,
+    and only if SQLite refuses one (a row sent twice, or edited here meanwhile, is already
+    there) are they compared with the local copies as any other table's.
+    """
     writes = _Writes()
     dialect = connection.dialect
-    by_table: dict[str, list[_Row]] = {}
-    for row in rows:
-        by_table.setdefault(row.table, []).append(row)
-    for name, members in sorted(by_table.items(), key=lambda item: _ORDER[item[0]]):
-        inserts, updates = _plan(connection, name, members, pending)
-        for keys, group in inserts.items():
-            _run_group(connection, _insert_sql(dialect, name, keys), group,
-                       functools.partial(_insert_params, keys), writes, keys)
-        for keys, group in updates.items():
-            _run_group(connection, _update_sql(dialect, name, keys), group,
-                       functools.partial(_update_params, keys), writes, keys)
+    by_table: dict[str, list[_Batch]] = {}
+    for batch in batches:
+        by_table.setdefault(batch.table, []).append(batch)
+    for name, members in by_table.items():
+        if name in fresh and _insert_all(connection, members, writes):
+            continue
+        plans = [(batch, *_plan(connection, batch, pending)) for batch in members]
+        for batch, inserts, _updates in plans:
+            if inserts:
+                _run(connection, _insert_sql(dialect, name, batch.keys), batch, inserts,
+                     [batch.params[i] for i in inserts], batch.keys, writes)
+        for batch, _inserts, updates in plans:
+            for changed, rows in updates.items():
+                keys = tuple(batch.keys[j] for j in changed)
+                _run(connection, _update_sql(dialect, name, keys), batch, rows,
+                     [(*(batch.params[i][j] for j in changed), batch.params[i][-2])
+                      for i in rows], keys, writes)
     return writes
+
+
+@functools.cache
+def _links(name: str) -> tuple[tuple[str, str, str], ...]:
+    """(column, parent table, parent column) of each foreign key of a table."""
+    return tuple((fk.parent.name, fk.column.table.name, fk.column.name)
+                 for fk in table_of(name).foreign_keys)
 
 
 def _orphans(connection: Connection, writes: _Writes) -> set[uuid.UUID]:
     """Rows just written whose parent row is not on this device (their foreign key fails).
 
     Only the written rows and the links they set are checked (PRAGMA foreign_key_check would
-    scan whole tables on every page); foreign keys stay deferred to the commit as the backstop.
+    scan whole tables on every page), each distinct parent once; foreign keys stay deferred to
+    the commit as the backstop.
     """
     dialect = connection.dialect
     orphans: set[uuid.UUID] = set()
     for name, written in writes.rows.items():
-        for fk in table_of(name).foreign_keys:
-            column = fk.parent.name
-            refs = {row.stored[column]: row for row, keys in written
-                    if column in keys and row.stored.get(column) is not None}
+        for column, parent, parent_column in _links(name):
+            refs: set[Any] = set()
+            used: list[tuple[_Written, int]] = []
+            for w in written:
+                if column in w.keys:
+                    at = w.keys.index(column)
+                    refs.update(map(itemgetter(at), w.params))
+                    used.append((w, at))
+            refs.discard(None)
             if not refs:
                 continue
-            parent = fk.column.table.name
-            found = {r[0] for r in connection.exec_driver_sql(
-                f"SELECT {_quoted(dialect, fk.column.name)} FROM {_quoted(dialect, parent)} "
-                f"WHERE {_quoted(dialect, fk.column.name)} IN "
-                "(SELECT value FROM json_each(?))", (json.dumps(list(refs)),))}
-            missing = set(refs) - found
-            orphans.update(row.id for row, keys in written
-                           if column in keys and row.stored.get(column) in missing)
+            # SQLite names the missing parents: usually none, so nothing comes back.
+            missing = {r[0] for r in connection.exec_driver_sql(
+                f"SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM "
+                f"{_quoted(dialect, parent)} WHERE {_quoted(dialect, parent_column)} = value)",
+                (json.dumps(list(refs)),))}
+            if not missing:
+                continue
+            for w, at in used:
+                orphans.update(w.batch.sent[i].id for i, values in zip(w.rows, w.params,
+                                                                        strict=True)
+                               if values[at] in missing)
     return orphans
+
+
+def _pending(connection: Connection, batches: list[_Batch]) -> dict[tuple[str, str], set[str]]:
+    """(table, hex id) -> fields with edits waiting in the outbox, for the page's rows.
+
+    One probe when the outbox is empty (a first download, a desk with nothing unsent).
+    """
+    if connection.execute(select(OutboxEntry.seq).limit(1)).first() is None:
+        return {}
+    ids: dict[str, list[uuid.UUID]] = {}
+    for batch in batches:
+        ids.setdefault(batch.table, []).extend(sent.id for sent in batch.sent)
+    return {(name, row_id.hex): fields for name, members in ids.items()
+            for row_id, fields in pending_rows(connection, name, members).items()}
 
 
 def _unique_column_sets(table_name: str) -> list[list[str]]:
@@ -275,31 +431,30 @@ def _collision_note(row: _Row, columns: list[str], local_id: uuid.UUID) -> tuple
 
 def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
                conflicts: Sequence[wire.ConflictRecord] = (), *,
-               cursor: str | None = None) -> PageResult:
-    """Apply one pulled page (and store `cursor`) in ONE transaction; see the module docstring."""
+               cursor: str | None = None, fresh: Container[str] = frozenset()) -> PageResult:
+    """Apply one pulled page (and store `cursor`) in ONE transaction; see the module docstring.
+
+    `fresh` names the tables that held no row when this download began (`check.empty_tables`):
+    their rows are inserted without first reading local copies (see `_write_rows`).
+    """
     result = PageResult()
     for sent in rows:
         result.seen.setdefault(sent.table, set()).add(sent.id)
     with replica.apply_remote() as connection:
-        decoded, unreadable = _decode(connection.dialect, rows)
+        batches, unreadable = _decode(connection.dialect, rows)
         # Write first: the page transaction takes SQLite's write lock before it reads the
         # outbox, so no local edit can commit between that read and these writes.
         replica.set_state(APPLIED_AT_KEY, datetime.now(UTC).isoformat(), connection)
         if cursor is not None:
             replica.set_state(CURSOR_KEY, cursor, connection)
         connection.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
-        pending: dict[tuple[str, uuid.UUID], set[str]] = {}
-        by_table: dict[str, list[uuid.UUID]] = {}
-        for row in decoded:
-            by_table.setdefault(row.table, []).append(row.id)
-        for name, ids in by_table.items():
-            for row_id, fields in pending_rows(connection, name, ids).items():
-                pending[(name, row_id)] = fields
+        pending = _pending(connection, batches)
         excluded: dict[uuid.UUID, str] = {}
         while True:
-            todo = [r for r in decoded if r.id not in excluded]
+            todo = batches if not excluded else [
+                kept for batch in batches if (kept := batch.without(excluded)) is not None]
             savepoint = connection.begin_nested()
-            writes = _write_rows(connection, todo, pending)
+            writes = _write_rows(connection, todo, pending, fresh)
             new = _orphans(connection, writes)
             if not new:
                 savepoint.commit()
@@ -308,18 +463,16 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
             savepoint.rollback()
             for row_id in new:
                 excluded[row_id] = "its parent row is not on this device yet"
-        parked = {p["id"]: p for p in _state(connection, PARKED_KEY, [])}
-        failed = {f.row.id for f in failures}
-        for row in decoded:
-            if row.id not in excluded and row.id not in failed:
-                old = parked.get(str(row.id))
-                if old is not None and old["version"] <= row.version:
-                    del parked[str(row.id)]
-                result.applied += 1
-        for row in decoded:
-            if row.id in excluded:
-                parked[str(row.id)] = _parked(row.table, row.id, row.version, row.raw,
-                                              excluded[row.id])
+        result.applied = sum(len(b.params) for b in batches) - len(excluded) - len(failures)
+        before = _state(connection, PARKED_KEY, [])
+        parked = {p["id"]: p for p in before}
+        if parked:
+            _unpark_applied(parked, batches, excluded.keys() | {f.row.id for f in failures})
+        for batch in batches if excluded else ():
+            for sent in batch.sent:
+                if sent.id in excluded:
+                    parked[str(sent.id)] = _parked(batch.table, sent.id, sent.version,
+                                                   sent.values, excluded[sent.id])
         for failure in failures:
             row = failure.row
             clash = _clash(connection, row)
@@ -343,6 +496,22 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
         result.conflicts = store_conflicts(connection, conflicts)
     observe_stamps(replica.clock, conflicts)
     return result
+
+
+def _unpark_applied(parked: dict[str, dict[str, Any]], batches: list[_Batch],
+                    not_applied: Container[uuid.UUID]) -> None:
+    """Forget parked rows this page applied in the same or a newer version.
+
+    Looked up by the stored hex id, so that a page costs nothing more per row while a few
+    rows wait.
+    """
+    waiting = {uuid.UUID(key).hex: key for key in parked}
+    for batch in batches:
+        for i in [i for i, p in enumerate(batch.params) if p[-2] in waiting]:
+            sent = batch.sent[i]
+            key = waiting[batch.params[i][-2]]
+            if sent.id not in not_applied and parked[key]["version"] <= sent.version:
+                del parked[key]
 
 
 def _parked(table: str, row_id: uuid.UUID, version: int, values: dict[str, Any],

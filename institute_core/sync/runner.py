@@ -293,8 +293,11 @@ class SyncRunner:
 
     def _pull(self, report: SyncReport, *, cursor: str | None = None,
               seen: dict[str, set[uuid.UUID]] | None = None,
-              phase: str = "pull") -> wire.PullResponse | None:
+              phase: str = "pull", fresh: frozenset[str] = frozenset()
+              ) -> wire.PullResponse | None:
         """Pull pages until the last one; returns it (None if there was nothing to pull).
+
+        `fresh`: the tables that held nothing when this (full) download began (apply_page).
 
         The next page is fetched on a helper thread while this one is applied: its cursor is
         known from the answer, and the server's and the network's time then overlap the
@@ -328,7 +331,7 @@ class SyncRunner:
                     upcoming = fetcher.submit(self._fetch_page, page.next_cursor,
                                               self.options.page_limit)
                 result = apply_page(self.replica, page.rows, page.conflicts,
-                                    cursor=page.next_cursor)
+                                    cursor=page.next_cursor, fresh=fresh)
                 self._account(report, result, seen)
                 report.received += len(page.rows)
                 self._report(phase, report.received, None)
@@ -443,7 +446,8 @@ class SyncRunner:
         seen: dict[str, set[uuid.UUID]] = {}
         empty_before = empty_tables(self.replica)
         # A first download is the same walk as a repair, but users should see it called so.
-        last = self._pull(report, cursor="", seen=seen, phase="download" if full else "repair")
+        last = self._pull(report, cursor="", seen=seen, phase="download" if full else "repair",
+                          fresh=empty_before)
         if last is None:
             return
         if last.reset_required:

@@ -14,13 +14,14 @@ import functools
 import json
 import re
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, time
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     Date,
     Dialect,
@@ -36,6 +37,9 @@ from institute_core.schema.types import UTCDateTime
 from institute_core.sync.codec import decode_value
 
 Converter = Callable[[Any], Any]
+# A whole column of one table's rows at once (None stays None); raises on any bad value, and
+# the caller then converts row by row to find it.
+ColumnConverter = Callable[[Sequence[Any]], Sequence[Any]]
 
 
 # The canonical text the server sends, and the timestamps PostgreSQL writes in UTC; any
@@ -99,6 +103,15 @@ def _time(raw: Any) -> str:
             f"{value.microsecond:06d}")
 
 
+def _boolean(raw: Any) -> int:
+    # What SQLAlchemy's Boolean writes on SQLite, which has no boolean type of its own.
+    if raw is True:
+        return 1
+    if raw is False:
+        return 0
+    raise ValueError("not true or false")
+
+
 def _json_text(raw: Any) -> str:
     # What SQLAlchemy's JSON type writes on SQLite (the engine sets no serializer of its own).
     return json.dumps(raw)
@@ -126,6 +139,8 @@ def _fast_converter(column: Column[Any], dialect: Dialect) -> Converter | None:
         return _time
     if isinstance(kind, JSON) and getattr(dialect, "_json_serializer", None) is None:
         return _json_text
+    if isinstance(kind, Boolean) and not dialect.supports_native_boolean:
+        return _boolean
     if kind.dialect_impl(dialect).bind_processor(dialect) is not None:
         return None  # a type with its own conversion (an Enum, say): the general path
     if isinstance(kind, String | Text):
@@ -161,4 +176,69 @@ def to_storage(table: Table, dialect: Dialect, values: dict[str, Any], *,
             out[name] = converter(raw)
         except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
             raise ValueError(f"{table.name}.{name}: {exc}") from exc
+    return out
+
+
+class IrregularColumn(ValueError):
+    """A column of a batch holds a value its bulk conversion does not take as it is."""
+
+
+def _typed(*allowed: type) -> ColumnConverter:
+    """Values stored as they arrive, once every one is of an `allowed` type (or None)."""
+    kinds = frozenset((*allowed, type(None)))
+
+    def check(values: Sequence[Any]) -> Sequence[Any]:
+        # One pass in C over the column's types: most columns are text and need nothing else.
+        if set(map(type, values)) <= kinds:
+            return values
+        raise IrregularColumn("a value of another type")
+    return check
+
+
+def _each(convert: Converter) -> ColumnConverter:
+    def run(values: Sequence[Any]) -> Sequence[Any]:
+        if None in values:
+            return [None if v is None else convert(v) for v in values]
+        return list(map(convert, values))
+    return run
+
+
+@functools.cache
+def column_converters(table: Table, dialect: Dialect) -> dict[str, ColumnConverter]:
+    """Column name -> converter of a whole column of pulled values (see `columns_to_storage`).
+
+    Text and whole numbers arrive as they are stored: a type check suffices (a float such as
+    7.0 for an integer column fails it, and the row-by-row path then takes it as `to_storage`
+    does); every other column maps its row converter over the column.
+    """
+    out: dict[str, ColumnConverter] = {}
+    for name, convert in converters(table, dialect).items():
+        if convert is _text:
+            out[name] = _typed(str)
+        elif convert is _integer:
+            out[name] = _typed(int)
+        else:
+            out[name] = _each(convert)
+    return out
+
+
+def columns_to_storage(table: Table, dialect: Dialect, names: Sequence[str],
+                       columns: Sequence[Sequence[Any]]) -> list[Sequence[Any]]:
+    """Stored values of many pulled rows of `table`, column by column: `columns[i]` holds the
+    wire values of field `names[i]`, one per row.
+
+    Raises ValueError (not naming a row) if any value is malformed or irregular: the caller
+    then converts those rows one by one with `to_storage`, which names the column and sorts
+    the good rows from the bad. The result equals `to_storage` row by row.
+    """
+    convert = column_converters(table, dialect)
+    out: list[Sequence[Any]] = []
+    for name, values in zip(names, columns, strict=True):
+        bulk = convert.get(name)
+        if bulk is None:
+            raise ValueError(f"{table.name}: no field named {name!r}")
+        try:
+            out.append(bulk(values))
+        except (ValueError, TypeError, ArithmeticError, AttributeError) as exc:
+            raise IrregularColumn(f"{table.name}.{name}: {exc}") from exc
     return out
