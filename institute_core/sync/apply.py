@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import functools
 import json
+import sqlite3
 import uuid
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, UniqueConstraint, select
 from sqlalchemy.exc import IntegrityError
@@ -217,10 +218,12 @@ def _select_sql(dialect: Dialect, name: str, keys: tuple[str, ...]) -> str:
 
 def _local_rows(connection: Connection, batch: _Batch) -> dict[str, tuple[Any, ...]]:
     """The stored copies of the batch's rows on this device (by hex id), in `keys` order."""
-    result = connection.exec_driver_sql(
+    # Straight from the driver: plain tuples, compared as they are with the pulled ones.
+    driver = cast(sqlite3.Connection, connection.connection.driver_connection)
+    cursor = driver.execute(
         _select_sql(connection.dialect, batch.table, batch.keys),
         (json.dumps([p[-2] for p in batch.params]),))
-    return {row[-2]: tuple(row) for row in result}
+    return {row[-2]: row for row in cursor}
 
 
 @dataclass
