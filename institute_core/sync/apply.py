@@ -54,7 +54,10 @@ class PageResult:
     parked: int = 0
     conflicts: int = 0
     collisions: int = 0
-    # id of every row the server sent, per table (the repair pass deletes the others)
+    # id of every row the server sent, per table (the repair pass deletes the others), but
+    # for the tables a download began with empty (`fresh`): the repair pass removes nothing
+    # from those (check.remove_unsent), and a million ids kept alive over a first download
+    # made every full run of Python's cycle collector walk them all
     seen: dict[str, set[uuid.UUID]] = field(default_factory=dict)
 
 
@@ -442,7 +445,8 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
     """
     result = PageResult()
     for sent in rows:
-        result.seen.setdefault(sent.table, set()).add(sent.id)
+        if sent.table not in fresh:
+            result.seen.setdefault(sent.table, set()).add(sent.id)
     with replica.apply_remote() as connection:
         batches, unreadable = _decode(connection.dialect, rows)
         # Write first: the page transaction takes SQLite's write lock before it reads the
