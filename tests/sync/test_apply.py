@@ -203,3 +203,45 @@ def test_a_first_download_does_not_list_tables_that_were_empty(tmp_path: Path) -
                                              for name in perms.BUILT_IN_NAMES}}, before)
     assert removed == {"branches": 1}
     assert local_counts(desk)["topics"] == 2 and local_counts(desk)["subjects"] == 1
+
+
+def test_a_malformed_value_sets_apart_only_its_row(tmp_path: Path) -> None:
+    """Rows are converted a column at a time; one bad value must not cost its neighbours."""
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    ids = [add_subject(source, None, code=f"PY{n}", topics=0)[0] for n in range(3)]
+    rows = {row.id: row for row in _as_server_rows(source, ("subjects",))}
+    bad, whole_float, plain = (rows[i] for i in ids)
+    page = [wire.PulledRow(table="subjects", id=bad.id, version=7,
+                           values={**bad.values, "duration_hours": "forty"}),
+            wire.PulledRow(table="subjects", id=whole_float.id, version=7,
+                           values={**whole_float.values, "duration_hours": 40.0}),
+            plain]
+    result = apply_page(desk, page)
+    assert result.applied == 2 and result.parked == 1
+    assert get_field(desk, "subjects", bad.id, "name") is None
+    assert get_field(desk, "subjects", whole_float.id, "duration_hours") == 40
+    assert get_field(desk, "subjects", plain.id, "name") == "Subject PY2"
+    [parked] = desk.get_state(PARKED_KEY)
+    assert parked["id"] == str(bad.id) and "subjects.duration_hours" in parked["reason"]
+
+
+def test_a_download_into_empty_tables_still_takes_rows_sent_again(tmp_path: Path) -> None:
+    """Rows of tables a download began empty are inserted outright; a row already there (sent
+    again in a newer version, or edited here meanwhile) is compared as on any pull."""
+    source, desk = _open(tmp_path, "server"), _open(tmp_path, "desk")
+    subject_id, topics = add_subject(source, None)
+    fresh = empty_tables(desk)
+    assert {"subjects", "topics"} <= fresh
+    first = apply_page(desk, _as_server_rows(source, ("subjects", "topics"), version=3),
+                       fresh=fresh)
+    assert first.applied == 3 and "topics" not in first.seen
+    set_fields(desk, None, "topics", topics[0], name="typed offline")
+    set_fields(source, None, "topics", topics[0], name="server name", order_index=9)
+    set_fields(source, None, "subjects", subject_id, name="Renamed")
+    again = apply_page(desk, _as_server_rows(source, ("subjects", "topics"), version=5),
+                       fresh=fresh)
+    assert again.applied == 3 and again.parked == 0
+    assert get_field(desk, "subjects", subject_id, "name") == "Renamed"
+    assert get_field(desk, "topics", topics[0], "name") == "typed offline"  # waits in the outbox
+    assert get_field(desk, "topics", topics[0], "order_index") == 9
+    assert get_field(desk, "topics", topics[1], "version") == 5

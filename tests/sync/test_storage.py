@@ -11,7 +11,12 @@ from sqlalchemy.dialects import sqlite
 
 from institute_core.schema import SYNCED_TABLES, table_of
 from institute_core.schema.types import UTCDateTime
-from institute_core.sync.storage import converters, general_converter, to_storage
+from institute_core.sync.storage import (
+    columns_to_storage,
+    converters,
+    general_converter,
+    to_storage,
+)
 
 DIALECT = sqlite.dialect()
 
@@ -83,3 +88,27 @@ def test_a_malformed_value_is_refused_naming_the_column(field: str, raw: Any,
                                                          says: str) -> None:
     with pytest.raises(ValueError, match=says):
         to_storage(table_of("session_attendance"), DIALECT, {field: raw})
+
+
+@pytest.mark.parametrize("name", SYNCED_TABLES)
+def test_a_column_at_a_time_stores_what_row_by_row_does(name: str) -> None:
+    """Every column of every synced table, converted in bulk (a pull page) and row by row."""
+    table = table_of(name)
+    columns = [c for c in table.columns if _kind(c) is not None]
+    samples = {c.name: dict(SAMPLES)[_kind(c)] for c in columns}
+    height = max(len(v) for v in samples.values()) + 1
+    # Each column cycles through its samples with a None among them.
+    rows = [{c: ([*values, None])[i % (len(values) + 1)] for c, values in samples.items()}
+            for i in range(height)]
+    names = [c.name for c in columns]
+    bulk = columns_to_storage(table, DIALECT, names, [[r[n] for r in rows] for n in names])
+    assert [dict(zip(names, values, strict=True)) for values in zip(*bulk, strict=True)] == [
+        to_storage(table, DIALECT, row) for row in rows]
+
+
+@pytest.mark.parametrize("field,raw", [("updated_at", "yesterday"), ("faculty_notes", 12),
+                                       ("version", 7.0), ("colour", "red")])
+def test_a_column_at_a_time_refuses_what_it_cannot_take_as_it_is(field: str, raw: Any) -> None:
+    """The caller then goes row by row (a float 7.0 for a whole number is taken there)."""
+    with pytest.raises(ValueError):
+        columns_to_storage(table_of("session_attendance"), DIALECT, [field], [[None, raw]])
