@@ -34,6 +34,7 @@ from institute_core.fees.plans import PlanRequest, make_plan
 from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
 from institute_core.reports.service import ReportError, ReportRequest, collect, generate
+from tests.support.shots import shots_folder
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
@@ -378,10 +379,10 @@ def test_side_by_side_money_columns_equal_sql_for_who_may_see_money(
         assert Decimal(row["collected"]) == Decimal(str(collected)), row["name"]
         assert Decimal(row["outstanding"]) == _outstanding(replica, ids), row["name"]
     assert Decimal(rows[-1]["collected"]) > 0 and Decimal(rows[-1]["outstanding"]) > 0
-    # The PDF for the eye (pdftoppm): tests/analytics leaves it under /tmp/branch-shots.
-    shots = Path("/tmp/branch-shots")
-    shots.mkdir(parents=True, exist_ok=True)
-    (shots / "branches_money.pdf").write_bytes(made.path.read_bytes())
+    # The PDF for the eye (pdftoppm), kept where INSTITUTE_SCREENSHOTS says.
+    shots = shots_folder()
+    if shots is not None:
+        (shots / "branches_money.pdf").write_bytes(made.path.read_bytes())
     # Without reports.financial: refused by name, no PDF written; without the flag no money.
     counselor = _holder_of(replica, "reports.financial", holds=False)
     with pytest.raises(ReportError, match=r"reports\.financial"):

@@ -4,10 +4,8 @@ for that user; a user of one branch sees no picker. Screens are rendered to PNG.
 
 from __future__ import annotations
 
-import os
 import uuid
 from datetime import date
-from pathlib import Path
 from typing import TypeVar
 
 from PySide6.QtCore import Qt
@@ -28,8 +26,7 @@ from institute_core.replica import Replica
 from institute_core.schema import MAIN_BRANCH_ID, Faculty, Student
 from institute_core.services.auth import CurrentUser
 from tests.analytics.institute import MARCH, TODAY, Institute
-
-SHOTS = Path(os.environ.get("BRANCH_SHOTS", "/tmp/branch-shots"))
+from tests.support.shots import shot
 
 
 def _north(ctx: AppContext, institute: Institute) -> tuple[uuid.UUID, uuid.UUID]:
@@ -76,8 +73,7 @@ def test_picking_a_branch_filters_the_students_list_and_is_remembered(
     view.search.setText("zzz-nobody")  # both filters hold together
     assert view.model.rows == []
     view.search.clear()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    view.grab().save(str(SHOTS / "students_north.png"))
+    shot(view, "students_north")
     qtbot.waitUntil(lambda: remembered_choice(replica, admin_ctx.user.user_id) == north,
                     timeout=5000)
     # A new window of the same user opens on North; Main shows everyone else.
@@ -108,8 +104,7 @@ def test_the_dashboard_covers_the_pick_and_equals_sql(
     assert view.data.active_students == active == 1
     assert view.cards["active"].value.text() == "1"
     assert [r.name for r in view.branch_rows] == ["North Campus", "These branches"]
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    view.grab().save(str(SHOTS / "dashboard_north.png"))
+    shot(view, "dashboard_north")
     with qtbot.waitSignal(view.sig_loaded, timeout=15000):
         _pick(qtbot, view.branch, None)
     assert view.data.active_students == replica.engine.connect().execute(text(
@@ -127,7 +122,7 @@ def test_reports_of_several_people_cover_the_pick(
     assert view.form.isRowVisible(view.branch_row)
     request = view.request()
     assert request.kind == "branches" and request.branch_ids == (north,)
-    view.grab().save(str(SHOTS / "reports_branches.png"))
+    shot(view, "reports_branches")
     view.kind.setCurrentIndex(view.kind.findData("progress"))
     assert not view.form.isRowVisible(view.branch_row)
 
@@ -152,7 +147,7 @@ def test_setup_people_assigns_an_account_to_branches(
                                                                           north}
     dev = next(r for r in tab.model.rows if r.email == "dev@example.org")
     assert dev.branches == "Main, North Campus"
-    tab.grab().save(str(SHOTS / "setup_people_works_in.png"))
+    shot(tab, "setup_people_works_in")
     # After the reload the ticks still show where the chosen account works.
     ticked = [tab.works_in.item(i).text() for i in range(tab.works_in.count())
               if tab.works_in.item(i).checkState() == Qt.CheckState.Checked]
@@ -193,6 +188,6 @@ def test_today_lists_the_sessions_held_at_the_picked_branch(
     _pick(qtbot, view.branch, north)
     assert [s.title for s in view.sessions_model.rows] == ["Evening Python"]
     assert view.subtitle.text().endswith("1 sessions · 1 students")  # Zoe joins on the 15th
-    view.grab().save(str(SHOTS / "today_north.png"))
+    shot(view, "today_north")
     _pick(qtbot, view.branch, MAIN_BRANCH_ID)
     assert [s.title for s in view.sessions_model.rows] == ["Asha Rao"]

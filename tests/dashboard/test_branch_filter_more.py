@@ -8,7 +8,6 @@ from __future__ import annotations
 import os
 import uuid
 from datetime import UTC, date, datetime, time, timedelta
-from pathlib import Path
 from typing import Any
 
 from desktop_app.certificates.view import CertificatesView
@@ -31,7 +30,8 @@ from institute_core.schema import (
 )
 from institute_core.services.auth import CurrentUser
 from tests.analytics.institute import Institute
-from tests.dashboard.test_branch_filter import SHOTS, _dev_user, _north, _pick, _shown
+from tests.dashboard.test_branch_filter import _dev_user, _north, _pick, _shown
+from tests.support.shots import shot
 
 TODAY = date(2026, 3, 20)
 
@@ -63,7 +63,7 @@ def test_conflicts_show_the_picked_branch_and_those_of_every_branch(
     # North: its student's conflict, and the syllabus's (a subject is every branch's).
     assert sorted((r.table, r.row_id) for r in view.model.rows) == sorted(
         [("students", moved), ("subjects", institute.subject)])
-    view.grab().save(str(_shots() / "conflicts_north.png"))
+    shot(view, "conflicts_north")
     _pick(qtbot, view.branch, MAIN_BRANCH_ID)
     assert {r.row_id for r in view.model.rows} >= {stayed, institute.subject}
     assert moved not in {r.row_id for r in view.model.rows}
@@ -92,7 +92,7 @@ def test_certificates_list_the_picked_branchs_students(
     _pick(qtbot, view.branch, north)
     assert [c.number for c in view.certificates.rows] == ["CERT-0"]
     assert view.templates.rowCount() == 1  # templates are the institute's, whatever the pick
-    view.grab().save(str(_shots() / "certificates_north.png"))
+    shot(view, "certificates_north")
     _pick(qtbot, view.branch, MAIN_BRANCH_ID)
     assert [c.number for c in view.certificates.rows] == ["CERT-1"]
 
@@ -126,7 +126,7 @@ def test_follow_ups_and_feedback_show_the_picked_branch(
     assert [r.name for r in view.overdue_model.rows] == ["North late"]
     assert view.due_title.text() == f"Due today ({view.due_model.rowCount()})"
     assert view.overdue_title.text() == "Overdue (1)"
-    view.grab().save(str(_shots() / "followups_north.png"))
+    shot(view, "followups_north")
     _pick(qtbot, view.branch, None)
     assert (view.due_model.rowCount(), view.overdue_model.rowCount()) == before
     feedback = _shown(qtbot, FeedbackView(admin_ctx), 1100, 500)
@@ -165,11 +165,6 @@ def assert_no_picker(qtbot, *views: Any) -> None:  # type: ignore[no-untyped-def
         view.show()
         qtbot.waitUntil(lambda v=view: v.branch.choice.loaded, timeout=5000)  # type: ignore[misc]
         assert not view.branch.isVisible()
-
-
-def _shots() -> Path:
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    return SHOTS
 
 
 assert os.environ.get("QT_QPA_PLATFORM") == "offscreen"

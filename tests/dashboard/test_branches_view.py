@@ -3,9 +3,7 @@ Branches (a new branch, a transfer with its history). Both are rendered to PNG."
 
 from __future__ import annotations
 
-import os
 import uuid
-from pathlib import Path
 
 from sqlalchemy import select
 
@@ -18,8 +16,7 @@ from institute_core.branches import service
 from institute_core.replica import Replica
 from institute_core.schema import MAIN_BRANCH_ID, Student
 from tests.analytics.institute import MARCH, TODAY, Institute
-
-SHOTS = Path(os.environ.get("BRANCH_SHOTS", "/tmp/branch-shots"))
+from tests.support.shots import shot
 
 
 def _north_with_a_student(ctx: AppContext, institute: Institute) -> uuid.UUID:
@@ -56,9 +53,8 @@ def test_dashboard_puts_branches_side_by_side_and_their_sum(
                                         + by_name["North Campus"].attendance.counted)
     assert total.crm.total == by_name["Main"].crm.total + by_name["North Campus"].crm.total
     assert by_name["North Campus"].attendance.counted > 0  # the moved student's history
-    SHOTS.mkdir(parents=True, exist_ok=True)
     view.scroll_to_branches()
-    view.grab().save(str(SHOTS / "dashboard_branches.png"))
+    shot(view, "dashboard_branches")
 
 
 def test_setup_lists_branches_and_transfers_a_student_with_history(
@@ -90,8 +86,7 @@ def test_setup_lists_branches_and_transfers_a_student_with_history(
         assert s.scalar(select(Student.branch_id).where(Student.id == student)) \
             == MAIN_BRANCH_ID
     assert "moved to Main" in tab.message.text()
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    view.grab().save(str(SHOTS / "setup_branches.png"))
+    shot(view, "setup_branches")
 
 
 def test_setup_transfers_a_batch_with_its_students_and_shows_its_history(
@@ -122,8 +117,7 @@ def test_setup_transfers_a_batch_with_its_students_and_shows_its_history(
     with replica.read() as s:
         moved = s.scalars(select(Student.id).where(Student.branch_id == north)).all()
     assert set(moved) == {institute.students["ENR-2"], institute.students["ENR-3"]}
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    view.grab().save(str(SHOTS / "setup_batch_transfer.png"))
+    shot(view, "setup_batch_transfer")
     # The same move again is refused with the reason; nothing changes.
     tab.transfer_button.click()
     qtbot.waitUntil(lambda: "already in that branch" in tab.message.text(), timeout=10000)
