@@ -4,18 +4,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from PySide6.QtCore import QDate
+from PySide6.QtCore import QDate, QEvent, QObject
 from PySide6.QtWidgets import (
+    QAbstractButton,
     QAbstractItemView,
     QComboBox,
     QDateEdit,
+    QDateTimeEdit,
     QDialog,
     QDialogButtonBox,
+    QDoubleSpinBox,
     QHBoxLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QMessageBox,
+    QPlainTextEdit,
     QPushButton,
+    QSpinBox,
     QTableView,
     QVBoxLayout,
     QWidget,
@@ -77,16 +83,67 @@ def close_and_act(dialog: QDialog, action: str) -> tuple[QHBoxLayout, QPushButto
     return row, act
 
 
-def save_or_cancel(dialog: QDialog, layout: QVBoxLayout,
-                   on_save: Callable[[], object]) -> QDialogButtonBox:
+def save_or_cancel(dialog: QDialog, layout: QVBoxLayout, on_save: Callable[[], object],
+                   message: QLabel | None = None) -> QDialogButtonBox:
     """A form dialog's Save and Cancel buttons at the bottom of `layout`: Save calls `on_save`
-    (which accepts the dialog when the form is good), Cancel rejects it."""
+    (which accepts the dialog when the form is good), Cancel rejects it. `message`, the label
+    that says what was wrong with the last Save, is cleared as soon as the form is edited."""
     buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Save
                                | QDialogButtonBox.StandardButton.Cancel)
     buttons.accepted.connect(on_save)
     buttons.rejected.connect(dialog.reject)
     layout.addWidget(buttons)
+    if message is not None:
+        clear_when_edited(dialog, message)
     return buttons
+
+
+class _ClearWhenEdited(QObject):
+    """Clears a form's message when the person edits anything in it (see `clear_when_edited`).
+
+    The inputs are looked up when the form is first shown, not when this is made: a dialog's
+    subclass adds its rows after the base class has built the buttons."""
+
+    def __init__(self, form: QWidget, message: QLabel) -> None:
+        super().__init__(form)
+        self._message = message
+        self._hooked = False
+        form.installEventFilter(self)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Show and not self._hooked and isinstance(watched, QWidget):
+            self._hooked = True
+            self._hook(watched)
+        return False
+
+    def _clear(self, *_args: object) -> None:
+        self._message.clear()
+
+    def _hook(self, form: QWidget) -> None:
+        # Where Qt tells a person's edit apart (textEdited, activated, clicked) only that
+        # counts; the rest change in code too, which seldom happens once the form is shown.
+        for line in form.findChildren(QLineEdit):
+            line.textEdited.connect(self._clear)
+        for text in form.findChildren(QPlainTextEdit):
+            text.textChanged.connect(self._clear)
+        for combo in form.findChildren(QComboBox):
+            combo.activated.connect(self._clear)
+        for whole in form.findChildren(QSpinBox):
+            whole.valueChanged.connect(self._clear)
+        for decimal in form.findChildren(QDoubleSpinBox):
+            decimal.valueChanged.connect(self._clear)
+        for moment in form.findChildren(QDateTimeEdit):  # dates too: picked from the calendar
+            moment.dateTimeChanged.connect(self._clear)
+        for button in form.findChildren(QAbstractButton):
+            # Push buttons (Save itself) are left out, or Save would wipe the answer it gives.
+            if button.isCheckable():
+                button.clicked.connect(self._clear)
+
+
+def clear_when_edited(form: QWidget, message: QLabel) -> None:
+    """Clear `message` as soon as anything in `form` is edited: "Title: is empty" left under a
+    title just typed reads as a new error."""
+    _ClearWhenEdited(form, message)
 
 
 def ask(parent: QWidget, title: str, text: str, yes: str) -> bool:

@@ -194,7 +194,7 @@ class PlanDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        save_or_cancel(self, layout, self._on_save)
+        save_or_cancel(self, layout, self._on_save, self.message)
         self.kind.currentIndexChanged.connect(self._on_kind)
         self.head.currentIndexChanged.connect(self._on_head)
         self._on_kind()
@@ -274,7 +274,7 @@ class FeeHeadDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        save_or_cancel(self, layout, self._on_save)
+        save_or_cancel(self, layout, self._on_save, self.message)
 
     def _on_save(self) -> None:
         try:
@@ -331,7 +331,7 @@ class FollowUpDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "message")
         layout.addWidget(self.message)
-        save_or_cancel(self, layout, self._on_save)
+        save_or_cancel(self, layout, self._on_save, self.message)
 
     def _on_save(self) -> None:
         if self.logging:

@@ -125,7 +125,7 @@ class NoticeDialog(QDialog):
         layout.addLayout(form)
         self.message = styled_label("", "error")
         layout.addWidget(self.message)
-        save_or_cancel(self, layout, self._on_save)
+        save_or_cancel(self, layout, self._on_save, self.message)
         self.resize(self.fontMetrics().horizontalAdvance("M") * 40, self.sizeHint().height())
 
     def _on_audience(self) -> None:

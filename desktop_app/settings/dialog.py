@@ -181,7 +181,7 @@ class SettingsDialog(QDialog):
         self.message.setObjectName("message")
         self.message.setWordWrap(True)
         layout.addWidget(self.message)
-        buttons = save_or_cancel(self, layout, self.save)
+        buttons = save_or_cancel(self, layout, self.save, self.message)
         self.save_button = buttons.button(QDialogButtonBox.StandardButton.Save)
 
     def _show_desk(self, desk: DeskSettings) -> None:

@@ -90,7 +90,7 @@ class FormDialog(QDialog):
         layout.addLayout(self.form)
         self.error = styled_label("", "message")
         layout.addWidget(self.error)
-        self.buttons = save_or_cancel(self, layout, self.submit)
+        self.buttons = save_or_cancel(self, layout, self.submit, self.error)
 
     def values(self) -> dict[str, Any]:
         raise NotImplementedError

@@ -107,7 +107,7 @@ class EnrollmentDialog(QDialog):
         self.error = styled_label("", "error")
         self.error.setWordWrap(True)
         layout.addWidget(self.error)
-        save_or_cancel(self, layout, self.save)
+        save_or_cancel(self, layout, self.save, self.error)
         self.status.currentIndexChanged.connect(self._on_status)
         self.setMinimumWidth(460)
 
