@@ -77,6 +77,11 @@ def person_message(error: BaseException) -> str:
     return str(error)
 
 
+def not_saved(error: BaseException) -> str:
+    """A form's answer when its Save failed: that nothing was written, then why."""
+    return f"Not saved – {person_message(error)}"
+
+
 @dataclass(frozen=True)
 class _ConstraintInfo:
     table: str

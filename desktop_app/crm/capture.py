@@ -40,7 +40,7 @@ from institute_core.crm.inquiries import (
 from institute_core.crm.listing import CrmChoices
 from institute_core.crm.phones import PhoneProblem, normalize_phone, try_normalize
 from institute_core.enums import InquirySource, InquiryStatus, Priority
-from institute_core.validation import InvalidInput, person_message
+from institute_core.validation import InvalidInput, not_saved, person_message
 
 
 def describe_match(match: DuplicateMatch) -> str:
@@ -239,7 +239,7 @@ class CaptureForm(QWidget):
             if target is not None:
                 target.setFocus()
             return
-        self.message.setText(f"Not saved: {exc}")
+        self.message.setText(not_saved(exc))
 
     def clear(self) -> None:
         for edit in (self.name, self.phone, self.email, self.tags):

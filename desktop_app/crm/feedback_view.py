@@ -37,7 +37,7 @@ from institute_core.engagement.feedback import (
 from institute_core.engagement.sentiment import describe_sentiment
 from institute_core.enums import FeedbackType
 from institute_core.services.students import StudentRow, list_students
-from institute_core.validation import InvalidInput
+from institute_core.validation import not_saved
 
 SENTIMENT_COLOURS = {"positive": "#dff3e4", "neutral": "#f1f3f5", "negative": "#f9dcdc"}
 
@@ -190,7 +190,4 @@ class FeedbackView(QWidget):
         self._write(lambda: record_feedback(replica, actor, draft), self.comments.clear)
 
     def _on_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InvalidInput):
-            self.message.setText(f"Not saved – {exc.field} {exc.message}.")
-        else:
-            self.message.setText(f"Not saved: {exc}")
+        self.message.setText(not_saved(exc))

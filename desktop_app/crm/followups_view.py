@@ -39,7 +39,7 @@ from institute_core.crm.followups import (
 )
 from institute_core.display import long_date, short_moment
 from institute_core.enums import FollowUpType
-from institute_core.validation import InvalidInput
+from institute_core.validation import InvalidInput, not_saved
 
 FOLLOW_UP_COLUMNS: list[Column[FollowUpRow]] = [
     Column("When", lambda r: short_moment(r.when)),
@@ -246,8 +246,6 @@ class FollowUpsView(QWidget):
 
     def _on_failed(self, exc: BaseException) -> None:
         self.complete_button.setEnabled(self.current is not None)
+        self.message.setText(not_saved(exc))
         if isinstance(exc, InvalidInput):
-            self.message.setText(f"Not saved – {exc.field} {exc.message}.")
             self.outcome.setFocus()
-        else:
-            self.message.setText(f"Not saved: {exc}")

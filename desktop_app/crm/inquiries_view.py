@@ -59,7 +59,7 @@ from institute_core.display import count, number
 from institute_core.enums import InquirySource, InquiryStatus, Priority
 from institute_core.messaging import access as messaging_access
 from institute_core.messaging.one_off_messages import send_to_inquiry
-from institute_core.validation import InvalidInput
+from institute_core.validation import not_saved
 
 
 def _combo(first: str, items: list[tuple[str, Any]]) -> QComboBox:
@@ -430,7 +430,5 @@ class InquiriesView(QWidget):
     def _on_failed(self, exc: BaseException) -> None:
         if isinstance(exc, CrmAccessDenied):
             self.message.setText(str(exc).capitalize() + ".")
-        elif isinstance(exc, InvalidInput):
-            self.message.setText(f"Not saved – {exc.field or exc.table} {exc.message}.")
         else:
-            self.message.setText(f"Not saved: {exc}")
+            self.message.setText(not_saved(exc))

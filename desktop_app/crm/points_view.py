@@ -38,7 +38,7 @@ from institute_core.engagement.rewards import (
 )
 from institute_core.enums import RewardCategory, RewardType
 from institute_core.services.students import StudentRow, list_students
-from institute_core.validation import InvalidInput
+from institute_core.validation import not_saved
 
 POINTS_COLUMNS: list[Column[PointsLine]] = [
     Column("Date", lambda p: date_text(p.on)),
@@ -244,7 +244,4 @@ class PointsView(QWidget):
                     self.appeal_text.clear)
 
     def _on_failed(self, exc: BaseException) -> None:
-        if isinstance(exc, InvalidInput):
-            self.message.setText(f"Not saved – {exc.field} {exc.message}.")
-        else:
-            self.message.setText(f"Not saved: {exc}")
+        self.message.setText(not_saved(exc))

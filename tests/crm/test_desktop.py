@@ -227,7 +227,9 @@ def test_follow_ups_home_complete_with_outcome(qtbot: QtBot, replica: Replica,
         assert s.get(FollowUp, stale).status == "missed"  # type: ignore[union-attr]
     assert view.current is not None and view.current.name == "Asha"
     view.complete_button.click()
-    qtbot.waitUntil(lambda: "outcome" in view.message.text())
+    qtbot.waitUntil(lambda: view.message.text() != "")
+    assert view.message.text() == ("Not saved – Outcome: is required: say what came of the "
+                                   "contact")
     qtbot.keyClicks(view.outcome, "Wants the weekend batch")
     with qtbot.waitSignal(view.sig_loaded):
         view.complete_button.click()
@@ -286,7 +288,8 @@ def test_feedback_tab_records_with_sentiment_then_resolves(
     assert shown.startswith("Negative (words −0.")
     feedback.table.setCurrentIndex(feedback.model.index(0, 0))
     feedback.resolve_button.click()  # no action note: refused, the row stays pending
-    qtbot.waitUntil(lambda: "action_note" in feedback.message.text())
+    qtbot.waitUntil(lambda: feedback.message.text() != "")
+    assert feedback.message.text() == "Not saved – Action note: is required: say what was done"
     qtbot.keyClicks(feedback.action_note, "Moved to the slower evening batch")
     with qtbot.waitSignal(feedback.sig_loaded):
         feedback.resolve_button.click()
@@ -306,7 +309,8 @@ def test_points_tab_balance_and_appeal(qtbot: QtBot, replica: Replica, institute
     qtbot.waitUntil(lambda: points.student.count() == 30 and points.balance.text() != "")
     assert points.balance.text() == "Balance: +0 points"
     points.save_button.click()  # no reason: refused, nothing recorded
-    qtbot.waitUntil(lambda: "reason" in points.message.text())
+    qtbot.waitUntil(lambda: points.message.text() != "")
+    assert points.message.text() == "Not saved – Reason: is required: say what it is for"
     points.kind.setCurrentIndex(points.kind.findData("penalty"))
     points.points.setValue(4)
     qtbot.keyClicks(points.reason, "Phone in class")
