@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import QueuePool
 
 from institute_core import migrations
+from institute_core.replica.indexes import restore_indexes
 from institute_core.replica.private import private_file, private_folder
 from institute_core.replica.unit_of_work import Actor, install_write_guard, unit_of_work
 from institute_core.schema import OutboxEntry, SyncState
@@ -137,6 +138,9 @@ class Replica:
     def open(cls, data_dir: Path | str, *, upgrade: bool = True) -> Replica:
         data_dir = private_folder(Path(data_dir))
         path = private_file(data_dir / REPLICA_FILENAME)
+        # Before the migrations, which may change these very indexes: a download killed
+        # while it filled empty tables left their plain indexes to build (replica/indexes.py).
+        restore_indexes(path)
         if upgrade:
             upgrade_replica(path)
         return cls(path, make_sqlite_engine(path))

@@ -20,6 +20,7 @@ from typing import TypeVar
 
 from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
+from institute_core.replica.indexes import defer_indexes, restore_indexes
 from institute_core.sync import failing, wire
 from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
 from institute_core.sync.backoff import CancelToken
@@ -111,6 +112,11 @@ class SyncOptions:
     # The most the server takes in one push: fewer round trips and commits per change.
     batch_size: int = wire.MAX_PUSH_CHANGES
     page_limit: int = 2000
+    # A download into empty tables applies about this many rows (several pages, each fetched
+    # as usual) in one transaction: on a large replica most of a commit is writing the index
+    # pages the rows dirtied, and consecutive pages dirty largely the same ones. The cursor
+    # still commits with its rows, so an interrupted download resumes after the last commit.
+    download_rows_per_commit: int = 20_000
     check_counts: bool = True
     # Acknowledged changes are kept this long to give a server restored from an older backup
     # what it lost (sync/restore.py); a backup older than this loses them.
@@ -121,6 +127,8 @@ class SyncOptions:
             raise ValueError(f"batch_size must be between 1 and {wire.MAX_PUSH_CHANGES}")
         if not 1 <= self.page_limit <= wire.MAX_PULL_LIMIT:
             raise ValueError(f"page_limit must be between 1 and {wire.MAX_PULL_LIMIT}")
+        if self.download_rows_per_commit < 1:
+            raise ValueError("download_rows_per_commit must be at least 1")
         if self.keep_sent_days < 1:
             raise ValueError("keep_sent_days must be at least 1")
 
@@ -133,6 +141,15 @@ class _Restored(Exception):
     def __init__(self, sign: RestoreSign) -> None:
         super().__init__(sign.reason)
         self.sign = sign
+
+
+def _joined(pages: list[wire.PullResponse]
+            ) -> tuple[list[wire.PulledRow], list[wire.ConflictRecord]]:
+    """The rows and conflict records of consecutive pages, in the server's order."""
+    if len(pages) == 1:
+        return pages[0].rows, pages[0].conflicts
+    return ([row for page in pages for row in page.rows],
+            [record for page in pages for record in page.conflicts])
 
 
 def physical_ms(replica: Replica) -> int:
@@ -297,30 +314,35 @@ class SyncRunner:
               ) -> wire.PullResponse | None:
         """Pull pages until the last one; returns it (None if there was nothing to pull).
 
-        `fresh`: the tables that held nothing when this (full) download began (apply_page).
+        `fresh`: the tables that held nothing when this (full) download began (apply_page);
+        when there are any, about `download_rows_per_commit` rows of consecutive pages are
+        applied in one transaction with the last page's cursor, otherwise page by page.
 
-        The next page is fetched on a helper thread while this one is applied: its cursor is
-        known from the answer, and the server's and the network's time then overlap the
-        desk's. Pages are still applied one by one, in order, each with its cursor.
+        The next pages are fetched on a helper thread while these are applied: their cursor
+        is known from the answer, and the server's and the network's time then overlap the
+        desk's. Pages are still applied in order, each group with its cursor.
         """
         if cursor is None:
             cursor = str(self.replica.get_state(CURSOR_KEY, "") or "")
+        group_rows = self.options.download_rows_per_commit if fresh else 0
         last: wire.PullResponse | None = None
         self._checkpoint()
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
-            # A short first page: nothing overlaps waiting for it, while every later page is
+            # A short first page: nothing overlaps waiting for it, while every later group is
             # fetched as the one before is applied.
-            upcoming = fetcher.submit(self._fetch_page, cursor,
-                                      min(FIRST_PAGE_LIMIT, self.options.page_limit))
+            upcoming = fetcher.submit(self._fetch_pages, cursor,
+                                      min(FIRST_PAGE_LIMIT, self.options.page_limit), 0)
             while True:
-                page = upcoming.result()
+                pages = upcoming.result()
                 if last is None:
                     # A server that answers with an epoch names this device's last_seq,
                     # or None when it does not know the device.
-                    self._detect_restore(page.epoch, page.last_seq,
-                                         device_known=page.epoch is None
-                                         or page.last_seq is not None)
-                self._checkpoint()  # a cancel drops the page fetched meanwhile, unapplied
+                    first = pages[0]
+                    self._detect_restore(first.epoch, first.last_seq,
+                                         device_known=first.epoch is None
+                                         or first.last_seq is not None)
+                self._checkpoint()  # a cancel drops the pages fetched meanwhile, unapplied
+                page = pages[-1]
                 if page.reset_required:
                     # The cursor is beyond the server's clock (a restore by hand) or below
                     # its compacted tombstones: start over from the server either way;
@@ -328,18 +350,30 @@ class SyncRunner:
                     raise _Restored(RestoreSign(
                         "the server asked for a fresh download", page.epoch, page.last_seq))
                 if page.has_more:
-                    upcoming = fetcher.submit(self._fetch_page, page.next_cursor,
-                                              self.options.page_limit)
-                result = apply_page(self.replica, page.rows, page.conflicts,
+                    upcoming = fetcher.submit(self._fetch_pages, page.next_cursor,
+                                              self.options.page_limit, group_rows)
+                rows, conflicts = _joined(pages)
+                result = apply_page(self.replica, rows, conflicts,
                                     cursor=page.next_cursor, fresh=fresh)
                 self._account(report, result, seen)
-                report.received += len(page.rows)
+                report.received += len(rows)
                 self._report(phase, report.received, None)
                 last = page
                 if not page.has_more:
                     break
         report.parked = self._retry_parked(report)
         return last
+
+    def _fetch_pages(self, cursor: str, limit: int, rows: int) -> list[wire.PullResponse]:
+        """Consecutive pages from `cursor` until they hold `rows` rows, the last page, or one
+        asking for a fresh download (which then ends the list)."""
+        pages = [self._fetch_page(cursor, limit)]
+        held = len(pages[0].rows)
+        while (held < rows and pages[-1].has_more and not pages[-1].reset_required
+               and not self.cancel.cancelled):
+            pages.append(self._fetch_page(pages[-1].next_cursor, limit))
+            held += len(pages[-1].rows)
+        return pages
 
     def _fetch_page(self, cursor: str, limit: int) -> wire.PullResponse:
         return self._timed(partial(self.client.pull, cursor, limit, self.replica.device_id,
@@ -445,9 +479,16 @@ class SyncRunner:
         """Pull the whole scope from the start and drop local rows the server did not send."""
         seen: dict[str, set[uuid.UUID]] = {}
         empty_before = empty_tables(self.replica)
-        # A first download is the same walk as a repair, but users should see it called so.
-        last = self._pull(report, cursor="", seen=seen, phase="download" if full else "repair",
-                          fresh=empty_before)
+        # The plain indexes of the empty tables are built once their rows are in, whether
+        # the download ends, fails or is cancelled (replica/indexes.py; a desk killed
+        # meanwhile builds them when the replica is opened next).
+        defer_indexes(self.replica.path, empty_before)
+        try:
+            # A first download is the same walk as a repair, but users should see it so.
+            last = self._pull(report, cursor="", seen=seen,
+                              phase="download" if full else "repair", fresh=empty_before)
+        finally:
+            restore_indexes(self.replica.path)
         if last is None:
             return
         if last.reset_required:

@@ -51,6 +51,15 @@ def _error_body(response: httpx.Response) -> wire.ErrorBody:
         return wire.ErrorBody(error="", detail=response.text[:300] or response.reason_phrase)
 
 
+def _first_error(exc: ValidationError) -> str:
+    """Where the answer is wrong and how (rows.3.version: Field required), for the log and
+    the person who reports it: the message alone does not say which of 5,000 rows."""
+    error = exc.errors()[0]
+    where = ".".join(map(str, error["loc"]))
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"{where}: {error['msg']}{more}" if where else f"{error['msg']}{more}"
+
+
 def _error_text(response: httpx.Response) -> tuple[str, str]:
     """(error code, detail) from an ErrorBody, or the raw text when the body is not one."""
     body = _error_body(response)
@@ -159,7 +168,7 @@ class Transport:
                 return answer.model_validate_json(response.content)
             except ValidationError as exc:
                 raise SyncError(f"the server sent an answer this app cannot read "
-                                f"({answer.__name__}): {exc.errors()[0]['msg']}") from exc
+                                f"({answer.__name__}): {_first_error(exc)}") from exc
         error, detail = _error_text(response)
         if status == 401:
             raise Unauthorized(detail or "the session expired; sign in again", code=error)
