@@ -65,25 +65,30 @@ def test_a_download_of_many_pages_per_transaction_equals_one_page_at_a_time(
         == replica_rows(school.replica)
 
 
+def _stop_at_apply(monkeypatch: pytest.MonkeyPatch, call: int, error: BaseException) -> None:
+    """The runner's `call`-th transaction of pulled rows raises `error` instead."""
+    applied = runner_module.apply_page
+    calls = 0
+
+    def stopping(*args: Any, **kwargs: Any) -> Any:
+        nonlocal calls
+        calls += 1
+        if calls == call:
+            raise error
+        return applied(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "apply_page", stopping)
+
+
 def test_an_interrupted_download_resumes_to_the_same_replica(
         institute: Institute, server: ServerProcess, desks: list[Desk], tmp_path: Path,
         school: Desk, monkeypatch: pytest.MonkeyPatch) -> None:
     """A failure between two transactions of a download (the app killed, the network gone)
     leaves what was committed; the next sync completes it, nothing skipped or doubled."""
-    applied = runner_module.apply_page
-    calls = 0
-
-    def failing_after_two(*args: Any, **kwargs: Any) -> Any:
-        nonlocal calls
-        calls += 1
-        if calls == 3:
-            raise RuntimeError("the desk stopped here")
-        return applied(*args, **kwargs)
-
-    monkeypatch.setattr(runner_module, "apply_page", failing_after_two)
+    _stop_at_apply(monkeypatch, 3, RuntimeError("the desk stopped here"))
     with pytest.raises(RuntimeError, match="stopped here"):
         _first_sync(tmp_path / "cut", server, institute.emails["admin"])
-    monkeypatch.setattr(runner_module, "apply_page", applied)
+    monkeypatch.undo()
     cut = Replica.open(tmp_path / "cut")
     try:
         partial = sum(map(len, replica_rows(cut).values()))
@@ -164,17 +169,8 @@ def test_a_download_killed_before_its_indexes_are_built_gets_them_back_on_openin
     built them again (no `finally` runs after kill -9) builds them when it opens the replica,
     and a failure while building them leaves them all to build, never some of them."""
     if stop == "between pages":
-        applied = runner_module.apply_page
-        calls = 0
-
-        def killed(*args: Any, **kwargs: Any) -> Any:
-            nonlocal calls
-            calls += 1
-            if calls == 2:
-                raise KeyboardInterrupt  # as kill -9, but with no cleanup run on the way out
-            return applied(*args, **kwargs)
-
-        monkeypatch.setattr(runner_module, "apply_page", killed)
+        # As kill -9: no cleanup runs on the way out.
+        _stop_at_apply(monkeypatch, 2, KeyboardInterrupt())
         monkeypatch.setattr(runner_module, "restore_indexes", lambda _path: [])
         expected: type[BaseException] = KeyboardInterrupt
     else:
