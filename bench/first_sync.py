@@ -11,7 +11,8 @@ answer of an administrator's first sync (`connect` onto an empty replica) into D
 (httpx.MockTransport): no server and no network, so the figures are the desk's own – wall
 seconds, and the CPU seconds of the whole process (the page-fetching thread included), per row.
 `--code TREE` runs another checkout's code (a `git archive` of main, say) on the same answers,
-so that old and new compare in the same hour on the same input. The replica is then checked:
+so that old and new compare in the same hour on the same input. The start-up objects are frozen
+before each sync, as the CLI does. The replica is then checked:
 rows per table, and the indexes SQLite holds against a replica created fresh.
 """
 
@@ -40,6 +41,7 @@ sys.path.insert(0, str(_code_path(sys.argv)))
 
 import httpx  # noqa: E402
 
+from institute_core.collector import freeze_startup_objects  # noqa: E402
 from institute_core.replica import Replica  # noqa: E402
 from institute_core.schema import SYNCED_TABLES  # noqa: E402
 from institute_core.sync.account import adopt  # noqa: E402
@@ -59,6 +61,9 @@ def _first_sync(transport: Transport, folder: Path, email: str, password: str
                 ) -> tuple[int, float, float]:
     """(rows received, wall s, CPU s) of signing in and downloading onto an empty replica."""
     replica = Replica.open(folder)
+    # As `institute-desk connect` does once started (desktop_app/cli.py): the collector then
+    # walks only the objects the sync makes.
+    freeze_startup_objects()
     try:
         wall, cpu = time.perf_counter(), time.process_time()
         client = SyncClient(transport, MemoryCredentials(), email)
