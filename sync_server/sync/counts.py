@@ -29,7 +29,7 @@ import functools
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Connection, Table, func, select
@@ -62,9 +62,9 @@ _lock = threading.Lock()
 
 
 def counts(conn: Connection, viewer: Viewer, hw: int, epoch: str | None,
-           compacted: int) -> dict[str, int]:
+           compacted: int, newest: Newest) -> dict[str, int]:
     """Rows per synced table `viewer` may see, in `conn`'s snapshot (which holds every version
-    up to `hw` and none above it)."""
+    up to `hw` and none above it; `newest` read in the same snapshot)."""
     with _lock:
         known = _known.get(viewer)
     now = time.monotonic()
@@ -77,7 +77,7 @@ def counts(conn: Connection, viewer: Viewer, hw: int, epoch: str | None,
         reads, taken = known.reads, known.taken
         found = dict(known.counts)
         if hw > known.hw:
-            changed = tables_written(conn, known.hw, hw) | {_UNVERSIONED}
+            changed = newest.written(known.hw, hw) | {_UNVERSIONED}
             found.update(_count(conn, viewer, [n for n in SYNCED_TABLES
                                                if not reads[n].isdisjoint(changed)]))
     with _lock:
@@ -105,24 +105,51 @@ def _count(conn: Connection, viewer: Viewer, names: Iterable[str]) -> dict[str, 
     return {name: int(n) for name, n in zip(names, row, strict=True)}
 
 
-def tables_written(conn: Connection, since: int, hw: int,
-                   names: tuple[str, ...] = SYNCED_TABLES) -> set[str]:
-    """The tables of `names` with a row versioned in (since, hw]: one statement of index
-    probes, where a small sync used to send one query per synced table."""
-    if not names:
-        return set()
-    row = conn.exec_driver_sql(_written_sql(names), {"since": since, "hw": hw}).one()
-    return {name for name, hit in zip(names, row, strict=True) if hit}
+@dataclass(frozen=True)
+class Newest:
+    """The newest version of every synced table (0: empty) and of the conflict log, as one
+    snapshot holds them: what a pull needs to know which tables a window touched, whether
+    anything lies above it, and whether the log has entries in it, from one statement.
+
+    A small sync used to ask three statements of fifty-odd EXISTS probes each (the tables
+    written in the window, in the counts' span, and anything newer): a third of the pull's
+    time in PostgreSQL. One index probe per table (the newest entry of its version index)
+    answers all three.
+    """
+
+    versions: dict[str, int]
+    conflicts: int
+
+    def written(self, since: int, hw: int, names: Iterable[str] = SYNCED_TABLES) -> set[str]:
+        """The tables of `names` that may hold a row versioned in (since, hw]. Exact when a
+        table's newest version is at or below `hw`; a table with a newer row (a push that
+        committed after the window was fixed) is taken as written: the caller then reads or
+        counts it for nothing, and never skips one that was."""
+        return {name for name in names if self.versions[name] > since}
+
+    def above(self, hw: int) -> bool:
+        """Whether the snapshot holds a row or conflict entry versioned above `hw`."""
+        return self.conflicts > hw or any(v > hw for v in self.versions.values())
+
+
+NEWEST_COLUMNS = len(SYNCED_TABLES) + 1
 
 
 @functools.cache
-def _written_sql(names: tuple[str, ...]) -> str:
-    """The probes of `tables_written` as SQL text, built once: a pull asks twice, and building
-    and keying fifty-odd EXISTS clauses in SQLAlchemy cost more than PostgreSQL answering them."""
+def newest_sql() -> str:
+    """The select list of `Newest` (one scalar subquery per table, then the conflict log), as
+    SQL text built once: building and keying fifty-odd clauses in SQLAlchemy on every pull
+    cost more than PostgreSQL answering them."""
     quote = postgresql.dialect().identifier_preparer.quote
-    return "SELECT " + ", ".join(
-        f"EXISTS (SELECT 1 FROM {quote(n)} WHERE version > %(since)s AND version <= %(hw)s)"
-        for n in names)
+    probes = [f"(SELECT max(version) FROM {quote(n)})" for n in SYNCED_TABLES]
+    probes.append("(SELECT max(server_version) FROM sync_conflicts)")
+    return ", ".join(probes)
+
+
+def newest_of(values: Sequence[int | None]) -> Newest:
+    """`Newest` from the `NEWEST_COLUMNS` values `newest_sql` selects."""
+    *tables, conflicts = (int(v or 0) for v in values)
+    return Newest(dict(zip(SYNCED_TABLES, tables, strict=True)), conflicts)
 
 
 def _tables_read(name: str, viewer: Viewer) -> frozenset[str]:

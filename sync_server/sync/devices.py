@@ -113,6 +113,30 @@ def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,
     conn.execute(update(_devices).where(_devices.c.device_id == device_id).values(**values))
 
 
+# Bookkeeping only: losing it in a crash makes the server think the device pulled less far
+# (tombstones are then kept longer), so its commit need not wait for the disk. Run on its own
+# (autocommit), set_config in FROM makes this statement's commit asynchronous: one round trip
+# where BEGIN, SET LOCAL, a read, the update and COMMIT were five.
+_NOTE_PULL = text(
+    "UPDATE sync_devices SET last_seen_at = :seen,"
+    " clock_offset_ms = COALESCE(:offset, clock_offset_ms),"
+    " last_pull_version = COALESCE(:pulled, last_pull_version)"
+    " FROM set_config('synchronous_commit', 'off', true)"
+    " WHERE device_id = :device AND user_id = :user RETURNING last_seq")
+
+
+def note_pull(conn: Connection, user_id: uuid.UUID, device_id: uuid.UUID,
+              client_time_ms: int | None, finished_at: int | None) -> int | None:
+    """Record that `user_id`'s device was seen pulling (and how far, when `finished_at`);
+    returns its last applied seq, or None when the server does not know the device as theirs
+    (nothing is written then; the desk tells a restored server by this, docs/sync.md).
+    `conn` must be in autocommit."""
+    seq = conn.execute(_NOTE_PULL, {"seen": now(), "offset": _offset(client_time_ms),
+                                    "pulled": finished_at, "device": device_id,
+                                    "user": user_id}).scalar()
+    return None if seq is None else int(seq)
+
+
 def push_succeeded() -> dict[str, Any]:
     """The columns a successful push sets: when, and no failure any more."""
     return {"last_push_at": now(), "push_failing_since": None, "push_failed_at": None,

@@ -38,7 +38,6 @@ from sqlalchemy import (
     select,
     tuple_,
 )
-from sqlalchemy.dialects import postgresql
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
@@ -50,10 +49,10 @@ from sync_server.errors import ApiError
 from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import devices
+from sync_server.sync.counts import Newest, newest_of, newest_sql
 from sync_server.sync.counts import counts as scope_counts
-from sync_server.sync.counts import tables_written
 from sync_server.sync.push import conflict_record
-from sync_server.sync.versions import compacted_version, server_epoch, watermark
+from sync_server.sync.versions import watermark
 
 _conflicts = table_of("sync_conflicts")
 
@@ -135,17 +134,16 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
     cursor = Cursor.decode(cursor_text)
     limit = max(1, min(limit, MAX_PULL_LIMIT))
     with engine.connect() as raw:
-        # In its own transaction, before the snapshot: what committed below the watermark by
-        # now is then in the snapshot (a snapshot taken first could miss a push that
-        # committed between it and the watermark's read).
+        # In a statement of its own, before the snapshot: what committed below the watermark
+        # by now is then in the snapshot (a snapshot taken first could miss a push that
+        # committed between it and the watermark's read). Autocommit: no BEGIN and ROLLBACK
+        # round trips around it.
+        raw.execution_options(isolation_level="AUTOCOMMIT")
         clock = watermark(raw)
         raw.rollback()
         conn = raw.execution_options(isolation_level="REPEATABLE READ")
         with conn.begin():
-            # row_to_json writes timestamps in the session's zone: the codec's form is UTC.
-            conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
-            compacted = compacted_version(conn)
-            epoch = server_epoch(conn)
+            compacted, epoch, newest = _opening(conn)
             viewer = with_students(conn, principal.viewer)
             if cursor.since > clock or (cursor.since > 0 and cursor.since < compacted):
                 # Away longer than tombstones are kept (or the server was restored from an
@@ -159,10 +157,11 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
                             cursor.conflict)
             conflicts: list[ConflictRecord] = []
             more_conflicts: tuple[int, uuid.UUID] | None = None
-            if window.at_window_start:
+            if window.at_window_start and newest.conflicts > window.since:
+                # Nearly every window has no entries at all (`newest` says so for free).
                 conflicts, more_conflicts = _conflicts_for(conn, viewer, window, limit)
             rows, after = ([], window) if more_conflicts is not None \
-                else _page(conn, viewer, window, limit)
+                else _page(conn, viewer, window, limit, newest)
             counts = None
             if more_conflicts is not None:
                 # Entries come first, `limit` at a time: a user who makes thousands of losing
@@ -179,24 +178,41 @@ def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: 
                 # Rows above the watermark (a push still in flight below them, or committed
                 # since the watermark was read) would be counted but not sent yet: no counts
                 # then, and the desk checks at its next sync.
-                if not _newer_rows(conn, hw):
-                    counts = scope_counts(conn, viewer, hw, epoch, compacted)
-    last_seq = None
-    if device_id is not None:
-        last_seq = _record_pull(engine, principal, device_id, client_time_ms,
-                                None if has_more else next_cursor.since)
+                if not newest.above(hw):
+                    counts = scope_counts(conn, viewer, hw, epoch, compacted, newest)
+        last_seq = None
+        if device_id is not None:
+            # Its own transaction: the snapshot's was read-only, and a device row written in
+            # it could clash with the device's own push committing meanwhile.
+            raw.execution_options(isolation_level="AUTOCOMMIT")
+            last_seq = devices.note_pull(raw, principal.user_id, device_id, client_time_ms,
+                                         None if has_more else next_cursor.since)
     return PullPage(rows, PullResponse(rows=[], conflicts=conflicts,
                                        next_cursor=next_cursor.encode(), has_more=has_more,
                                        counts=counts, server_time_ms=now_ms(), epoch=epoch,
                                        last_seq=last_seq))
 
 
-def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
+def _opening(conn: Connection) -> tuple[int, str | None, Newest]:
+    """(compacted version, epoch, newest versions) of the snapshot `conn` opens, in one round
+    trip, and the transaction's time zone set to UTC (row_to_json writes timestamps in the
+    session's zone: the codec's form is UTC)."""
+    compacted, epoch, *newest = conn.exec_driver_sql(_opening_sql()).one()
+    return int(compacted), epoch, newest_of(newest)
+
+
+@functools.cache
+def _opening_sql() -> str:
+    return ("SELECT c.compacted_version, c.epoch, " + newest_sql()
+            + " FROM sync_clock c, set_config('TimeZone', 'UTC', true) WHERE c.id = 1")
+
+
+def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int, newest: Newest
           ) -> tuple[list[str], Cursor]:
     assert cursor.hw is not None
     rows: list[str] = []
     index, last_version, last_id = cursor.table, cursor.last_version, cursor.last_id
-    changed = tables_written(conn, cursor.since, cursor.hw, SYNCED_TABLES[index:])
+    changed = newest.written(cursor.since, cursor.hw, SYNCED_TABLES[index:])
     while index < len(SYNCED_TABLES) and len(rows) < limit:
         name = SYNCED_TABLES[index]
         if name not in changed:
@@ -217,20 +233,6 @@ def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int
         else:
             last_version, last_id = int(fetched[-1][0]), fetched[-1][1]
     return rows, Cursor(cursor.since, cursor.hw, index, last_version, last_id)
-
-
-def _newer_rows(conn: Connection, hw: int) -> bool:
-    """Whether the snapshot holds a row or conflict entry with a version above `hw`."""
-    return bool(conn.exec_driver_sql(_newer_sql(), {"hw": hw}).scalar())
-
-
-@functools.cache
-def _newer_sql() -> str:
-    # SQL text built once (see counts._written_sql).
-    quote = postgresql.dialect().identifier_preparer.quote
-    probes = [f"EXISTS (SELECT 1 FROM {quote(n)} WHERE version > %(hw)s)" for n in SYNCED_TABLES]
-    probes.append("EXISTS (SELECT 1 FROM sync_conflicts WHERE server_version > %(hw)s)")
-    return "SELECT " + " OR ".join(probes)
 
 
 def _wire_column(column: Column[Any]) -> Any:
@@ -320,19 +322,3 @@ def _device_seq(conn: Connection, principal: Principal, device_id: uuid.UUID) ->
         devices_table.c.device_id == device_id,
         devices_table.c.user_id == principal.user_id)).scalar()
     return None if seq is None else int(seq)
-
-
-def _record_pull(engine: Engine, principal: Principal, device_id: uuid.UUID,
-                 client_time_ms: int | None, finished_at: int | None) -> int | None:
-    """Note how far the device pulled; returns its last applied seq (see `_device_seq`)."""
-    values: dict[str, Any] = {}
-    if finished_at is not None:
-        values["last_pull_version"] = finished_at
-    with engine.begin() as conn:
-        # Only bookkeeping: losing it in a crash makes the server think the device pulled less
-        # far (tombstones are then kept longer), so this commit need not wait for the disk.
-        conn.exec_driver_sql("SET LOCAL synchronous_commit = off")
-        last_seq = _device_seq(conn, principal, device_id)
-        if last_seq is not None:
-            devices.touch(conn, device_id, client_time_ms, **values)
-    return last_seq
