@@ -26,6 +26,7 @@ from sqlalchemy import (
     any_,
     cast,
     false,
+    func,
     literal,
     or_,
     select,
@@ -179,17 +180,25 @@ def _own_in(viewer: Viewer) -> IdSource:
 
 def with_students(connection: Connection, viewer: Viewer) -> Viewer:
     """`viewer` with their students, own records and branches read now (in `connection`'s
-    snapshot)."""
+    snapshot, a PostgreSQL one: the server's), each sorted, so that the same people make the
+    same `Viewer` (the server keeps counts per viewer)."""
+    wanted: dict[str, Select[tuple[uuid.UUID]]] = {}
     if viewer.branch_limited and viewer.branches is None:
-        viewer = replace(viewer, branches=tuple(
-            connection.execute(_branches_query(viewer)).scalars()))
+        wanted["branches"] = _branches_query(viewer)
     if viewer.own is None:
-        viewer = replace(viewer, own=tuple(
-            connection.execute(own_students(viewer.user_id)).scalars()))
+        wanted["own"] = own_students(viewer.user_id)
     query = _student_query(viewer) if viewer.students is None else None
-    if query is None:
+    if query is not None:
+        wanted["students"] = query
+    if not wanted:
         return viewer
-    return replace(viewer, students=tuple(connection.execute(query).scalars()))
+    # One statement, one array per list: a pull used to ask three round trips for them.
+    arrays = [select(func.array_agg(part.subquery().c[0])).scalar_subquery()
+              for part in wanted.values()]
+    found = connection.execute(select(*arrays)).one()
+    read = {name: tuple(sorted(ids or ())) for name, ids in zip(wanted, found, strict=True)}
+    return replace(viewer, branches=read.get("branches", viewer.branches),
+                   own=read.get("own", viewer.own), students=read.get("students", viewer.students))
 
 
 def branches_of_user(user_id: Any) -> Select[tuple[uuid.UUID]]:

@@ -161,6 +161,8 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
         raise ApiError(401, "invalid_token", "The access token is not valid.",
                        headers={"WWW-Authenticate": "Bearer"}) from exc
     with engine.connect() as conn:
+        # One read: autocommit spares it the BEGIN and ROLLBACK round trips around it.
+        conn.execution_options(isolation_level="AUTOCOMMIT")
         row = conn.execute(
             select(_sessions.c.revoked_at, _sessions.c.device_id, _users.c.email,
                    _users.c.role, _users.c.status, _users.c.deleted_at,

@@ -21,13 +21,16 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    BigInteger,
     Column,
     Connection,
     Engine,
     Integer,
     Numeric,
     Text,
+    Uuid,
     and_,
+    bindparam,
     case,
     cast,
     exists,
@@ -219,20 +222,35 @@ def _page(conn: Connection, viewer: Viewer, cursor: Cursor, limit: int, newest: 
             # Nothing of this table changed in the window: skip its scope query.
             index += 1
             continue
-        table = table_of(name)
-        conditions = [table.c.version > cursor.since, table.c.version <= cursor.hw,
-                      visible(name, viewer)]
-        if last_version is not None and last_id is not None:
-            after = tuple_(literal(last_version), literal(last_id))
-            conditions.append(tuple_(table.c.version, table.c.id) > after)
         wanted = limit - len(rows)
-        fetched = conn.execute(_rows_as_json(name, viewer, and_(*conditions), wanted)).all()
+        params: dict[str, Any] = {"since": cursor.since, "hw": cursor.hw, "limit": wanted}
+        after = last_version is not None and last_id is not None
+        if after:
+            params.update(last_version=last_version, last_id=last_id)
+        fetched = conn.execute(_page_statement(name, viewer, after), params).all()
         rows.extend(text for _version, _id, text in fetched)
         if len(fetched) < wanted:
             index, last_version, last_id = index + 1, None, None
         else:
             last_version, last_id = int(fetched[-1][0]), fetched[-1][1]
     return rows, Cursor(cursor.since, cursor.hw, index, last_version, last_id)
+
+
+@functools.lru_cache(maxsize=2048)
+def _page_statement(name: str, viewer: Viewer, after: bool) -> Any:
+    """The page query of table `name` for `viewer`, the window and limit left as parameters
+    (`after`: the page goes on after (:last_version, :last_id)). Built once per table, viewer
+    and kind of page: building the scope's clauses and the statement's cache key on every
+    pull cost more than PostgreSQL's reading the rows (SQLAlchemy keeps the key on the
+    object)."""
+    table = table_of(name)
+    conditions = [table.c.version > bindparam("since", type_=BigInteger),
+                  table.c.version <= bindparam("hw", type_=BigInteger), visible(name, viewer)]
+    if after:
+        conditions.append(tuple_(table.c.version, table.c.id)
+                          > tuple_(bindparam("last_version", type_=BigInteger),
+                                   bindparam("last_id", type_=Uuid)))
+    return _rows_as_json(name, viewer, and_(*conditions), bindparam("limit", type_=Integer))
 
 
 def _wire_column(column: Column[Any]) -> Any:
@@ -243,7 +261,7 @@ def _wire_column(column: Column[Any]) -> Any:
     return column
 
 
-def _rows_as_json(name: str, viewer: Viewer, where: Any, limit: int) -> Any:
+def _rows_as_json(name: str, viewer: Viewer, where: Any, limit: Any) -> Any:
     """(version, id, PulledRow JSON text) of up to `limit` rows, in (version, id) order."""
     table = table_of(name)
     model = MODEL_BY_TABLE[name]
