@@ -222,3 +222,23 @@ def test_counts_a_pull_carries_over_are_those_a_whole_count_gives(
     _rows, last = admin.pull_all()
     assert "subjects" in counted and len(counted) < len(SYNCED_TABLES) / 2, counted
     assert last["counts"] == whole_count(admin)
+
+
+def test_a_scope_change_is_honoured_on_the_very_next_pull(device, staff) -> None:  # type: ignore[no-untyped-def]
+    """The server keeps each viewer's page and counting statements (and counts); a faculty
+    member given a student is another viewer at once: the very next pull sends the student's
+    rows written since and counts the student."""
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    f2 = device("f2@example.org")
+    rows, last = f2.pull_all()
+    assert "students" not in _by_table(rows)
+    assert last["counts"]["students"] == 0
+    admin.push(admin.change("student_subject_enrollments", school.enrollment,
+                            {"faculty_id": staff.faculty2},
+                            base_version=school.versions["student_subject_enrollments"]))
+    rows, last = f2.pull_all()
+    moved = _by_table(rows)["student_subject_enrollments"]
+    assert [r["id"] for r in moved] == [str(school.enrollment)]
+    assert last["counts"]["students"] == 1
+    assert last["counts"]["student_subject_enrollments"] == 1
