@@ -55,7 +55,8 @@ from tests.pg import DEFAULT_URL  # noqa: E402
 from tests.support.server import prepare_server_db, running_server  # noqa: E402
 
 FOLDER = Path(os.environ.get("PUSH_CPU_DIR", tempfile.gettempdir())) / "push_cpu"
-TEMPLATE = "push_cpu_template"
+# Named apart per checkout when several people measure on one server at once.
+TEMPLATE = os.environ.get("PUSH_CPU_TEMPLATE", "push_cpu_template")
 
 
 def _url(name: str) -> str:
