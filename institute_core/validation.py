@@ -185,12 +185,14 @@ def _rules_by_name(table: Table) -> dict[str, _ColumnRule]:
 
 
 def validate_values(table: Table, values: dict[str, Any], *, partial: bool = False,
-                    changed: Iterable[str] | None = None) -> None:
+                    changed: Iterable[str] | None = None, decoded: bool = False) -> None:
     """Refuse values that break a NOT NULL, length or CHECK rule of `table`.
 
     `partial` checks only the fields present (an update of some fields); rules that span two
     fields are then checked when both are known. `changed` (a whole row whose other values are
     already stored) checks only those columns' own rules, and every rule that spans fields.
+    `decoded`: the values came through `sync.codec`, whose decoders already refused text and
+    JSON documents that cannot be stored (`unstorable`), so that walk is not done twice.
     """
     if changed is None:
         columns: Iterable[_ColumnRule] = _column_rules(table)
@@ -208,7 +210,7 @@ def validate_values(table: Table, values: dict[str, Any], *, partial: bool = Fal
             if not column.nullable:
                 raise InvalidInput(table.name, name, "is required")
             continue
-        if (why := unstorable(value)) is not None:
+        if not decoded and (why := unstorable(value)) is not None:
             raise InvalidInput(table.name, name, why)
         length = column.length
         if length is not None and isinstance(value, str) and len(value) > length:

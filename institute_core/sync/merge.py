@@ -155,7 +155,7 @@ def merge_change(current: Mapping[str, Any] | None, stamps: Mapping[str, FieldSt
         if name == DELETED and new is not None and old is not None:
             continue  # deleted on both sides: the first delete stands, nothing to decide
         server = stamps.get(name, default)
-        if server.version <= change.base_version or _same_device(server, mine):
+        if _follows(server, change):
             if new != old:
                 decision.apply[name] = new
             continue
@@ -184,12 +184,24 @@ def merge_change(current: Mapping[str, Any] | None, stamps: Mapping[str, FieldSt
     return decision
 
 
-def _same_device(server: FieldStamp, incoming: FieldStamp) -> bool:
-    """The server's value came from the device this change comes from. A device's changes
-    arrive in the order of its own sequence (the push refuses gaps and replays), so this edit
-    was made on top of that value: it follows it, whatever the stamps say. Stamps cannot order
-    them: a device whose clock runs ahead has both capped to the server's time."""
-    return server.device is not None and server.device == incoming.device
+def owner_matters(stamps: Mapping[str, FieldStamp], row_version: int, change: Incoming) -> bool:
+    """Whether the row's owner could decide anything in `merge_change`: only when a field of
+    the change was edited concurrently on the server (rule 2). Working out the owner follows a
+    chain of parents, which the common edit, made on top of the server's values, never needs."""
+    default = FieldStamp(version=row_version)
+    return any(not _follows(stamps.get(name, default), change) for name in change.fields
+               if name not in QUIET_FIELDS)
+
+
+def _follows(server: FieldStamp, change: Incoming) -> bool:
+    """Rule 1: the change was made on top of the server's value of a field – the server's
+    field has not changed since the change's base version, or its value came from the device
+    this change comes from. A device's changes arrive in the order of its own sequence (the
+    push refuses gaps and replays), so its later edit was made on top of its earlier one,
+    whatever the stamps say; stamps cannot order them (a device whose clock runs ahead has both
+    capped to the server's time)."""
+    return server.version <= change.base_version or (
+        server.device is not None and server.device == change.device)
 
 
 def _still_deleted(current: Mapping[str, Any], decision: MergeDecision) -> bool:

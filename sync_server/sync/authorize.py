@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, select
@@ -214,6 +215,17 @@ def branch_default(store: BatchStore, viewer: Viewer, table: str, values: Row
     return {"branch_id": first if first is not None else MAIN_BRANCH_ID}
 
 
+@dataclass(frozen=True)
+class _Shape:
+    """What `refusal` decides from the change's shape alone (table, operations, columns): the
+    same for every change of that shape in a push, so worked out once per push and shape."""
+
+    early: str | None                 # refused whatever the row (no grant, an author column)
+    stamp_columns: tuple[tuple[str, Author], ...]  # changed columns naming the person making it
+    late: str | None                  # refused unless a stamp column refuses first (no faculty)
+    candidates: tuple[Grant, ...]     # the grants that may allow it, in declaration order
+
+
 def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new: Row,
             changed: frozenset[str]) -> str | None:
     """Why `viewer` may not make this change, or None when they may."""
@@ -221,27 +233,23 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
         declared = policy.table_policy(table)
     except Undeclared:
         return f"{table} is not declared in the sync policy, so nobody may change it"
-    who = _who(store, viewer)
     ops = policy.operations(old, new, changed)
-    keyed = [(k, g) for k, g in _keyed_grants(store, viewer, table) if ops <= g.ops]
-    candidates = [g for _k, g in keyed]
-    if not candidates:
-        what = " and ".join(op.value for op in Op if op in ops)
-        return f"{who} may not {what} {table} rows"
-    if old is not None:
-        frozen = sorted(changed & declared.authors.keys())
-        if frozen:
-            return (f"{table}.{', '.join(frozen)} records who made the row; "
-                    "it never changes after the row is created")
-    for column, kind in declared.stamps.items():
-        if column in changed and new.get(column) is not None \
-                and not same(new.get(column), _pusher_value(viewer, kind)):
+    key = ("shape", table, old is None, ops, changed)
+    shape: _Shape | None = store.memo.get(key)
+    if shape is None:
+        shape = store.memo[key] = _shape(store, viewer, table, declared, old is None, ops,
+                                         changed)
+    if shape.early is not None:
+        return shape.early
+    for column, kind in shape.stamp_columns:
+        if new.get(column) is not None and not same(new.get(column),
+                                                    _pusher_value(viewer, kind)):
             return f"{table}.{column} may only name the person making the change"
-    if viewer.faculty_id is None and all(k == policy.TEACH for k, _g in keyed) \
-            and table not in _NO_FACULTY_RECORD_NEEDED:
-        # What they may push here they may push as a teacher, and they are none yet.
-        return "your account has no faculty record yet; ask an administrator"
+    if shape.late is not None:
+        return shape.late
     facts = PushFacts(store, viewer)
+    who = _who(store, viewer)
+    candidates = shape.candidates
     reasons: list[str] = []
     for grant in candidates:
         # The first grant that allows it ends the search (a manager's, declared first, costs
@@ -258,6 +266,29 @@ def refusal(store: BatchStore, viewer: Viewer, table: str, old: Row | None, new:
                        key=lambda i: not candidates[i].row.check(facts, table, old))
         return reasons[order[0]]
     return reasons[0]
+
+
+def _shape(store: BatchStore, viewer: Viewer, table: str, declared: policy.TablePolicy,
+           inserting: bool, ops: frozenset[Op], changed: frozenset[str]) -> _Shape:
+    who = _who(store, viewer)
+    keyed = [(k, g) for k, g in _keyed_grants(store, viewer, table) if ops <= g.ops]
+    candidates = tuple(g for _k, g in keyed)
+    if not candidates:
+        what = " and ".join(op.value for op in Op if op in ops)
+        return _Shape(f"{who} may not {what} {table} rows", (), None, ())
+    if not inserting:
+        frozen = sorted(changed & declared.authors.keys())
+        if frozen:
+            return _Shape(f"{table}.{', '.join(frozen)} records who made the row; "
+                          "it never changes after the row is created", (), None, ())
+    stamp_columns = tuple((column, kind) for column, kind in declared.stamps.items()
+                          if column in changed)
+    late = None
+    if viewer.faculty_id is None and all(k == policy.TEACH for k, _g in keyed) \
+            and table not in _NO_FACULTY_RECORD_NEEDED:
+        # What they may push here they may push as a teacher, and they are none yet.
+        late = "your account has no faculty record yet; ask an administrator"
+    return _Shape(None, stamp_columns, late, candidates)
 
 
 def _keyed_grants(store: BatchStore, viewer: Viewer, table: str

@@ -41,6 +41,7 @@ from institute_core.sync.merge import (
     Incoming,
     MergeDecision,
     merge_change,
+    owner_matters,
 )
 from institute_core.sync.owners import owner_of
 from institute_core.sync.policy import number_columns, secret_columns
@@ -436,7 +437,8 @@ class _Applier:
         # A new row naming no branch gets the one it belongs to, as on a desk (docs/sync.md).
         placed = authorize.branch_default(self.store, self.viewer, change.table, values)
         values.update(placed)
-        validate_values(table, values)
+        # Authors and the branch are ids; every other value came through the codec.
+        validate_values(table, values, decoded=True)
         self._check_numbers(change.table, values)
         # Parents first: the policy's rules read them (a session's faculty, a reset's user).
         self._check_parents(change.table, values)
@@ -464,13 +466,14 @@ class _Applier:
         self._check_allowed(change.table, current, intended,
                             {k for k, v in incoming.fields.items() if current.get(k) != v})
         meta = self.store.meta(change.table, change.row_id)
-        owner = owner_of(self.store.owner_row, change.table, current)
-        decision = merge_change(current, rowstore.stamps_for(meta, int(current["version"]),
-                                                             incoming.fields),
-                                int(current["version"]), incoming, owner, now_ms())
+        row_version = int(current["version"])
+        stamps = rowstore.stamps_for(meta, row_version, incoming.fields)
+        owner = owner_of(self.store.owner_row, change.table, current) \
+            if owner_matters(stamps, row_version, incoming) else None
+        decision = merge_change(current, stamps, row_version, incoming, owner, now_ms())
         merged = {**current, **decision.apply}
         # The stored values passed when they were written: only what this change sets is new.
-        validate_values(table, merged, changed=decision.apply)
+        validate_values(table, merged, changed=decision.apply, decoded=True)
         if not decision.apply and not decision.conflicts:
             return _answer(change, decision.outcome, int(current["version"]))
         link = None
