@@ -138,7 +138,8 @@ def unstorable(value: Any) -> str | None:
     if isinstance(value, str):
         if "\x00" in value:
             return NUL_REFUSED
-        return SURROGATE_REFUSED if _SURROGATE.search(value) else None
+        # ASCII text (nearly all) holds no surrogate: asked in C before the regex walks it.
+        return SURROGATE_REFUSED if not value.isascii() and _SURROGATE.search(value) else None
     if isinstance(value, float):
         return None if math.isfinite(value) else NONFINITE_REFUSED
     if isinstance(value, dict):
