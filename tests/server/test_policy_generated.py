@@ -9,6 +9,7 @@ schema_rows.py), never listed by hand: a table added to the schema without a dec
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections import Counter
 from collections.abc import Iterator, Mapping
@@ -25,8 +26,11 @@ from institute_core.sync import policy
 from institute_core.sync.codec import decode_fields, encode_value
 from institute_core.sync.policy import Grant, Op
 from institute_core.sync.scopes import Viewer
+from sync_server.auth.service import authenticate
 from sync_server.sync import authorize
+from sync_server.sync.store import BatchStore
 from tests.pg import throwaway_database
+from tests.server.conftest import make_settings
 from tests.support.policy_world import World, new_fields, now, plain_columns
 from tests.support.schema_rows import values_for, with_value
 from tests.support.server import prepare_server_db, running_server
@@ -313,6 +317,7 @@ def _table_cases(world: World, table: str, roles: tuple[str, ...] = policy.ROLES
                                                                        targets}])
         for op in (Op.UPDATE, Op.DELETE, Op.UNDELETE):
             cases += _edit_cases(world, table, role, op, targets)
+        _refusals_alike_in_one_push(world, table, role, cases)
         # Forbidden first, checked before the allowed ones (which may edit the same account).
         for allowed in (False, True):
             mine = [c for c in cases if c.allowed is allowed]
@@ -324,6 +329,30 @@ def _table_cases(world: World, table: str, roles: tuple[str, ...] = policy.ROLES
                 _verify(world, case, result, before[case.row_id])
         done += cases
     return done
+
+
+def _refusals_alike_in_one_push(world: World, table: str, role: str,
+                                cases: list[Case]) -> None:
+    """`authorize.refusal` keeps what a change's shape decides for the rest of a push: asked
+    for every case in one push (allowed and forbidden shuffled together) it must answer each
+    exactly as it does asked alone."""
+    principal = authenticate(world.engine, make_settings(str(world.engine.url)),
+                             world.devices[role].token)
+    order = list(cases)
+    random.Random(len(order)).shuffle(order)  # not the world's: its draws make the cases
+    with world.engine.connect() as conn:
+        shared = BatchStore(conn, buffered=True)
+        for case in order:
+            old = world.snapshot(table, case.row_id)
+            fields = decode_fields(table_of(table), {k: encode_value(v)
+                                                     for k, v in case.fields.items()})
+            new = {**(old or {"id": case.row_id}), **fields}
+            changed = frozenset(new) if old is None else frozenset(
+                k for k, v in fields.items() if old.get(k) != v)
+            alone = authorize.refusal(BatchStore(conn, buffered=True), principal.viewer, table,
+                                      old, new, changed)
+            together = authorize.refusal(shared, principal.viewer, table, old, new, changed)
+            assert together == alone, (role, case.op.value, table, case.what)
 
 
 def _without_authors(table: str, row: Mapping[str, Any]) -> dict[str, Any]:
