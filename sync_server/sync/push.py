@@ -173,6 +173,7 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         store.lock(_rows_changed(body.changes))
         wanted = _rows_wanted(body.changes)
         store.prefetch(wanted)
+        authorize.prefetch_branch_rows(store, principal.viewer, wanted)
         store.prefetch_owners(wanted)
         applier = _Applier(store, clock, principal, device.series_code)
         last_seq = int(device.last_seq)

@@ -254,6 +254,14 @@ class BatchStore:
             self._owner_rows[(table_name, row_id)] = found.get(row_id)
         return {row_id: found.get(row_id) for row_id in ids}
 
+    def holds(self, table_name: str, row_id: uuid.UUID) -> bool:
+        """Whether this push has read (or written) the row, or found it missing."""
+        return self.buffered and (table_name, row_id) in self._rows
+
+    def held(self, table_name: str, row_id: uuid.UUID) -> dict[str, Any] | None:
+        """The row as this push holds it, without asking the database (None: not held)."""
+        return self._rows.get((table_name, row_id)) if self.buffered else None
+
     def owner_row(self, table_name: str, row_id: Any) -> Mapping[str, Any] | None:
         """A row as far as owner rules read it (`owners.RowLookup`): the whole row when this
         push holds it (with its own writes), else the prefetched rule column."""

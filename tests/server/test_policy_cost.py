@@ -65,3 +65,43 @@ def test_a_faculty_attendance_push_asks_no_query_per_change(device, staff) -> No
 
     few, many = attendance(students[:10]), attendance(students[10:80])
     assert 0 < few == many, (few, many)
+
+
+@contextmanager
+def _rows_read() -> Iterator[list[int]]:
+    """How many rows each SELECT of the block returned."""
+    counts: list[int] = []
+
+    def count(_conn: Any, cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.lstrip().upper().startswith("SELECT"):
+            counts.append(max(cursor.rowcount, 0))
+
+    event.listen(Engine, "after_cursor_execute", count)
+    try:
+        yield counts
+    finally:
+        event.remove(Engine, "after_cursor_execute", count)
+
+
+def test_a_small_push_reads_rows_of_its_changes_not_of_the_branch(device, staff) -> None:  # type: ignore[no-untyped-def]
+    """A faculty member marking one student present reads the same rows whether their branch
+    holds 10 students or 160: a push's reads follow its changes (200 desks pushing small
+    batches all day must not each read the whole branch)."""
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    mine = _students(admin, school.subject, staff.faculty1, 10)
+    f1 = device("f1@example.org")
+
+    def one_mark(student: uuid.UUID) -> int:
+        with _rows_read() as counts:
+            results = f1.push(f1.change(
+                "session_attendance", natural_id("session_attendance", school.session, student),
+                new_row(session_id=school.session, student_id=student,
+                        attendance_status="present")))
+        assert [r["outcome"] for r in results] == ["applied"], results
+        return sum(counts)
+
+    small_branch = one_mark(mine[0])
+    _students(admin, school.subject, staff.faculty2, 150)  # the same branch, not f1's students
+    big_branch = one_mark(mine[1])
+    assert small_branch == big_branch, (small_branch, big_branch)
