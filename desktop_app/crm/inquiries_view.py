@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date, datetime
 from operator import attrgetter
 from typing import Any
@@ -33,6 +34,7 @@ from desktop_app.crm.models import STAGE_TITLES, InquiryModel, InquiryProxy
 from desktop_app.crm.panel import InquiryPanel
 from desktop_app.fees.panel import FeesAfterEnrollDialog
 from desktop_app.messages.one_off_dialog import OneOffMessageDialog
+from desktop_app.saving import save_in_background
 from desktop_app.widgets import ask, styled_label, table_view, title_label
 from institute_core.crm.access import CrmAccessDenied
 from institute_core.crm.activity import inquiry_activity
@@ -332,17 +334,14 @@ class InquiriesView(QWidget):
 
     # --- acting ------------------------------------------------------------------------------
 
-    def _write(self, fn: Any, select: uuid.UUID | None = None) -> None:
-        self.message.setText("")
-
-        def done(_result: Any) -> None:
-            self._select_after_load = select
-            self.sig_saved.emit()
-            self.refresh()
-
-        self._ctx.tasks.run_db(fn, done, self._on_failed)
+    def _write(self, fn: Callable[[], object], select: uuid.UUID | None = None) -> None:
+        save_in_background(self._ctx.tasks, self.message, fn,
+                           saved=lambda: self._show_saved(select), failed=self._on_failed)
 
     def _on_captured(self, inquiry_id: uuid.UUID) -> None:
+        self._show_saved(inquiry_id)
+
+    def _show_saved(self, inquiry_id: uuid.UUID | None) -> None:
         self._select_after_load = inquiry_id
         self.sig_saved.emit()
         self.refresh()

@@ -4,9 +4,9 @@ appeals from recorded to resolved."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Callable
 from datetime import date
 from operator import attrgetter
-from typing import Any
 
 from PySide6.QtCore import QModelIndex, Signal
 from PySide6.QtWidgets import (
@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
 from desktop_app.branches.picker import BranchPicker
 from desktop_app.context import AppContext
 from desktop_app.models import Column, RowsModel
+from desktop_app.saving import save_in_background
 from desktop_app.widgets import styled_label, table_view
 from institute_core.display import date_text
 from institute_core.engagement.rewards import (
@@ -205,17 +206,14 @@ class PointsView(QWidget):
     def _on_pick(self, current: QModelIndex, _previous: QModelIndex) -> None:
         self.current = self.model.row_at(current.row()) if current.isValid() else None
 
-    def _write(self, fn: Any, then: Any = None) -> None:
-        self.message.setText("")
+    def _write(self, fn: Callable[[], object], then: Callable[[], None] | None = None) -> None:
+        save_in_background(self._ctx.tasks, self.message, fn, saved=self._saved,
+                           failed=self._on_failed, then=then)
 
-        def done(_result: object) -> None:
-            if then is not None:
-                then()
-            self.sig_saved.emit()
-            self.load_student()
-            self.load_totals()
-
-        self._ctx.tasks.run_db(fn, done, self._on_failed)
+    def _saved(self) -> None:
+        self.sig_saved.emit()
+        self.load_student()
+        self.load_totals()
 
     def save(self) -> None:
         student_id = self.student_id()
