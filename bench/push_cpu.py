@@ -31,7 +31,10 @@ import sys
 import tempfile
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
+from typing import Any
 
 import psycopg
 from sqlalchemy import select
@@ -164,8 +167,35 @@ def run(profile: Path | None) -> tuple[float, float, float, int]:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def small(desks: int, syncs: int, profile: Path | None) -> None:
-    """CPU per small sync (push 1-5 edits, pull to the end) through the whole app in-process."""
+@contextmanager
+def _statements() -> Iterator[tuple[list[str], list[int]]]:
+    """The SQL statements sent while the block runs, and the pool checkouts (each of which
+    costs whatever the engine's checkout check costs: pool_pre_ping's SELECT 1 is sent by the
+    dialect outside the cursor events)."""
+    from sqlalchemy import Engine, event
+    from sqlalchemy.pool import Pool
+
+    sent: list[str] = []
+    checkouts = [0]
+
+    def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        sent.append(" ".join(statement.split()))
+
+    def on_checkout(*_args: Any) -> None:
+        checkouts[0] += 1
+
+    event.listen(Engine, "before_cursor_execute", on_statement)
+    event.listen(Pool, "checkout", on_checkout)
+    try:
+        yield sent, checkouts
+    finally:
+        event.remove(Engine, "before_cursor_execute", on_statement)
+        event.remove(Pool, "checkout", on_checkout)
+
+
+def small(desks: int, syncs: int, profile: Path | None, statements: bool = False) -> None:
+    """CPU per small sync (push 1-5 edits, pull to the end) through the whole app in-process;
+    with `statements`, the SQL each sync sends (counted, and the last sync's listed)."""
     import random
 
     from fastapi.testclient import TestClient
@@ -200,6 +230,8 @@ def small(desks: int, syncs: int, profile: Path | None) -> None:
             freeze_startup_objects()
             profiler = cProfile.Profile() if profile else None
             cpu = 0.0
+            counted: list[tuple[int, int, int]] = []
+            last: list[str] = []
             wall = time.perf_counter()
             for i in range(syncs):
                 desk = people[i % len(people)]
@@ -218,15 +250,20 @@ def small(desks: int, syncs: int, profile: Path | None) -> None:
                                    "schema_version": SCHEMA_VERSION, "changes": changes})
                 if profiler:
                     profiler.enable()
-                started = time.process_time()
-                answer = http.post("/v1/sync/push", content=body.encode(), headers={
-                    **desk["headers"], "Content-Type": "application/json"})
-                more = True
-                while more:
-                    page = http.get("/v1/sync/pull", headers=desk["headers"],
-                                    params={"cursor": desk["cursor"], "limit": 1000}).json()
-                    desk["cursor"], more = page["next_cursor"], page["has_more"]
-                cpu += time.process_time() - started
+                with _statements() if statements else nullcontext(([], [0])) as (sent, outs):
+                    started = time.process_time()
+                    answer = http.post("/v1/sync/push", content=body.encode(), headers={
+                        **desk["headers"], "Content-Type": "application/json"})
+                    pushed = len(sent)
+                    more = True
+                    while more:
+                        page = http.get("/v1/sync/pull", headers=desk["headers"],
+                                        params={"cursor": desk["cursor"], "limit": 1000}).json()
+                        desk["cursor"], more = page["next_cursor"], page["has_more"]
+                    cpu += time.process_time() - started
+                if statements:
+                    counted.append((pushed, len(sent) - pushed, outs[0]))
+                    last = sent
                 if profiler:
                     profiler.disable()
                 for result in answer.json()["results"]:
@@ -237,6 +274,12 @@ def small(desks: int, syncs: int, profile: Path | None) -> None:
             wall = time.perf_counter() - wall
             if profiler and profile:
                 profiler.dump_stats(profile)
+        if statements:
+            for line in last:
+                print("  ", line[:160])
+            print(f"statements a sync: push {statistics.mean(c[0] for c in counted):.1f}, "
+                  f"pull {statistics.mean(c[1] for c in counted):.1f}; pool checkouts "
+                  f"{statistics.mean(c[2] for c in counted):.1f}")
         print(f"{syncs} small syncs of {len(people)} desks: CPU {1000 * cpu / syncs:.1f} ms a "
               f"sync (server and test client in one process); wall {1000 * wall / syncs:.1f} "
               f"ms a sync; load {os.getloadavg()[0]:.1f}")
@@ -252,11 +295,13 @@ def main() -> int:
     parser.add_argument("--changes", type=int, default=10_000)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--profile", type=Path)
+    parser.add_argument("--statements", action="store_true",
+                        help="small: count and list the SQL statements of each sync")
     args = parser.parse_args()
     if args.what == "prepare":
         prepare(args.changes)
     elif args.what == "small":
-        small(args.desks, args.syncs, args.profile)
+        small(args.desks, args.syncs, args.profile, args.statements)
     elif args.what == "drop":
         _admin_sql(f'DROP DATABASE IF EXISTS "{TEMPLATE}" WITH (FORCE)')
     else:
