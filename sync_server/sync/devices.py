@@ -91,17 +91,14 @@ def register(engine: Engine, principal: Principal, body: DeviceRegistration,
                       restored_version=restored, series_code=registered.series_code)
 
 
-def lock_device(conn: Connection, principal: Principal, device_id: uuid.UUID) -> Any:
-    """The caller's device row, locked for this transaction; 404/403 if it is not theirs."""
-    row = conn.execute(select(_devices).where(_devices.c.device_id == device_id)
-                       .with_for_update()).first()
+def refuse_unless_mine(row: Any, principal: Principal) -> None:
+    """404 when the device is not registered (`row` None), 403 when it is another user's."""
     if row is None:
         raise ApiError(404, "device_not_registered",
                        "This device is not registered with the server; connect it again.")
     if row.user_id != principal.user_id:
         raise ApiError(403, "device_of_another_user",
                        "This device is registered to another user; connect it again.")
-    return row
 
 
 def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,

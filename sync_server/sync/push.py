@@ -61,7 +61,7 @@ from sync_server.principal import Principal
 from sync_server.settings import Settings
 from sync_server.sync import authorize, devices, reversion, rowstore
 from sync_server.sync.store import BatchStore
-from sync_server.sync.versions import VersionClock
+from sync_server.sync.versions import JOIN_WRITERS, VersionClock
 
 _applied = table_of("sync_applied_changes")
 log = logging.getLogger(__name__)
@@ -163,11 +163,8 @@ def _failed(engine: Engine, principal: Principal, body: PushRequest, change: Cha
 def _push(engine: Engine, principal: Principal, body: PushRequest,
           client_time_ms: int | None, at: _Position, *, buffered: bool) -> bytes:
     with engine.begin() as conn:
-        # Rows are read through the driver (store._driver_rows): timestamps come back in the
-        # session's zone, which must be UTC like the ORM's.
-        conn.exec_driver_sql("SET LOCAL TimeZone = 'UTC'")
-        device = devices.lock_device(conn, principal, body.device_id)
-        clock = VersionClock(conn)
+        opening = _open(conn, principal, body)
+        clock = VersionClock.joined(conn, opening.epoch)
         clock.expect(len(body.changes))
         store = BatchStore(conn, buffered=buffered)
         store.lock(_rows_changed(body.changes))
@@ -175,9 +172,9 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
         store.prefetch(wanted)
         authorize.prefetch_branch_rows(store, principal.viewer, wanted)
         store.prefetch_owners(wanted)
-        applier = _Applier(store, clock, principal, device.series_code)
-        last_seq = int(device.last_seq)
-        known = _stored_results(conn, [c.change_id for c in body.changes])
+        applier = _Applier(store, clock, principal, opening.series_code)
+        last_seq = opening.last_seq
+        known = opening.known
         applied_at = now()
         results: list[dict[str, Any]] = []
         for change in body.changes:
@@ -258,6 +255,47 @@ def _unsendable(table_name: str) -> frozenset[str]:
 
 _STORED_SQL = ("SELECT change_id, result FROM sync_applied_changes "
                "WHERE change_id = ANY(%s::uuid[])")
+
+# A push's first statement: the session's time zone (rows are read through the driver,
+# store._driver_rows, and their timestamps must come back in UTC like the ORM's), the device
+# row locked (one device's pushes apply in order), the writers joined and the epoch read
+# (versions.py), and the results already stored for the batch's change ids – one round trip
+# where SET, the lock, the clock and the lookup were four.
+#
+# The lookup reads the statement's snapshot, taken before the device lock was granted: a push
+# of the same device that committed while this one waited is not in it. The locked row is
+# then newer than the snapshot's (`seen_seq`, read in the same snapshot, differs from
+# `last_seq`: every push that stores results moves last_seq), and the lookup is asked again.
+_OPENING_SQL = (
+    "SELECT d.user_id, d.last_seq, d.series_code, c.epoch, " + JOIN_WRITERS + " AS joined,"
+    " (SELECT s.last_seq FROM sync_devices s WHERE s.device_id = %s) AS seen_seq,"
+    " (SELECT json_agg(json_build_array(a.change_id, a.result)) FROM sync_applied_changes a"
+    "  WHERE a.change_id = ANY(%s::uuid[])) AS stored"
+    " FROM set_config('TimeZone', 'UTC', true) AS utc, sync_devices d, sync_clock c"
+    " WHERE d.device_id = %s AND c.id = 1 FOR UPDATE OF d")
+
+
+@dataclass(frozen=True)
+class _Opening:
+    """What a push knows after its first statement."""
+
+    last_seq: int
+    series_code: str | None
+    epoch: str | None
+    known: dict[uuid.UUID, Any]  # stored results of the batch's change ids
+
+
+def _open(conn: Connection, principal: Principal, body: PushRequest) -> _Opening:
+    ids = [c.change_id for c in body.changes]
+    row = conn.exec_driver_sql(_OPENING_SQL, (body.device_id, uuid_array_literal(ids),
+                                              body.device_id)).first()
+    devices.refuse_unless_mine(row, principal)
+    assert row is not None  # refused above
+    if row.seen_seq == row.last_seq:
+        known = {uuid.UUID(change_id): result for change_id, result in row.stored or ()}
+    else:  # another push of this device committed while this one waited for the lock
+        known = _stored_results(conn, ids)
+    return _Opening(int(row.last_seq), row.series_code, row.epoch, known)
 
 
 def _stored_results(conn: Connection, ids: list[uuid.UUID]) -> dict[uuid.UUID, Any]:

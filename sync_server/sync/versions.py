@@ -40,23 +40,37 @@ _LAST_HANDED_OUT = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value 
                     "FROM sync_version_seq")
 
 
+# Joins the writers for the transaction (shared): SQL for a statement that reads `sync_clock`
+# anyway (the epoch), so joining costs no round trip of its own.
+JOIN_WRITERS = f"pg_advisory_xact_lock_shared({_LOCK_CLASS}, {_WRITERS})"
+
+
 class VersionClock:
     """The versions one transaction writes with; see the module docstring.
 
     Creating it joins the writers (shared lock, or exclusive for compaction) and reads the epoch;
     versions are taken from the sequence at the first `next()`, `expect(n)` at a time.
+    `joined(conn, epoch)` is the clock of a transaction whose own statement already did both
+    (selected `JOIN_WRITERS` and the epoch from `sync_clock`).
     """
 
-    def __init__(self, conn: Connection, *, exclusive: bool = False) -> None:
+    def __init__(self, conn: Connection, *, exclusive: bool = False,
+                 joined_epoch: tuple[str | None] | None = None) -> None:
         self._conn = conn
-        lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
-        row = conn.execute(select(_clock.c.epoch,
-                                  literal_column(f"{lock}({_LOCK_CLASS}, {_WRITERS})"))
-                           .where(_clock.c.id == 1)).one()
-        self.epoch: str | None = row.epoch
+        if joined_epoch is None:
+            lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+            joined_epoch = (conn.execute(
+                select(_clock.c.epoch, literal_column(f"{lock}({_LOCK_CLASS}, {_WRITERS})"))
+                .where(_clock.c.id == 1)).one().epoch,)
+        self.epoch: str | None = joined_epoch[0]
         self._free: list[int] = []
         self._block = _DEFAULT_BLOCK
         self.version = 0  # the last version this transaction took (0: none yet)
+
+    @classmethod
+    def joined(cls, conn: Connection, epoch: str | None) -> VersionClock:
+        """The clock of a transaction that selected `JOIN_WRITERS` and `epoch` itself."""
+        return cls(conn, joined_epoch=(epoch,))
 
     def expect(self, count: int) -> None:
         """Take up to `count` versions in one go at the next `next()` (one round trip)."""
