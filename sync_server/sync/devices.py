@@ -101,13 +101,23 @@ def refuse_unless_mine(row: Any, principal: Principal) -> None:
                        "This device is registered to another user; connect it again.")
 
 
-def touch(conn: Connection, device_id: uuid.UUID, client_time_ms: int | None,
-          **values: Any) -> None:
-    """Record that the device was seen (and how far its clock is off)."""
-    values["last_seen_at"] = now()
-    if client_time_ms is not None:
-        values["clock_offset_ms"] = _offset(client_time_ms)
-    conn.execute(update(_devices).where(_devices.c.device_id == device_id).values(**values))
+# What a successful push notes on its device: how far it applied, when, how far the desk's
+# clock is off (when it said), and no failure any more. SQL text so that the push can run it
+# as part of its last write (store.BatchStore.finish) instead of a round trip of its own.
+_PUSH_SUCCEEDED = (
+    "UPDATE sync_devices SET last_seq = %s, schema_version = %s, last_seen_at = %s,"
+    " last_push_at = %s, clock_offset_ms = COALESCE(%s, clock_offset_ms),"
+    " push_failing_since = NULL, push_failed_at = NULL, push_failure_ref = NULL,"
+    " push_failure_reason = NULL"
+    " WHERE device_id = %s")
+
+
+def push_succeeded(device_id: uuid.UUID, client_time_ms: int | None, last_seq: int,
+                   schema_version: int) -> tuple[str, tuple[Any, ...]]:
+    """The statement (SQL, parameters) recording a successful push on its device."""
+    at = now()
+    return _PUSH_SUCCEEDED, (last_seq, schema_version, at, at, _offset(client_time_ms),
+                             device_id)
 
 
 # Bookkeeping only: losing it in a crash makes the server think the device pulled less far
@@ -132,12 +142,6 @@ def note_pull(conn: Connection, user_id: uuid.UUID, device_id: uuid.UUID,
                                     "pulled": finished_at, "device": device_id,
                                     "user": user_id}).scalar()
     return None if seq is None else int(seq)
-
-
-def push_succeeded() -> dict[str, Any]:
-    """The columns a successful push sets: when, and no failure any more."""
-    return {"last_push_at": now(), "push_failing_since": None, "push_failed_at": None,
-            "push_failure_ref": None, "push_failure_reason": None}
 
 
 def record_push_failure(engine: Engine, principal: Principal, device_id: uuid.UUID, ref: str,

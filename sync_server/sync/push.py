@@ -199,9 +199,8 @@ def _push(engine: Engine, principal: Principal, body: PushRequest,
             known[change.change_id] = result
             last_seq = change.seq
             results.append(result)
-        store.flush()
-        devices.touch(conn, body.device_id, client_time_ms, last_seq=last_seq,
-                      schema_version=body.schema_version, **devices.push_succeeded())
+        store.finish(*devices.push_succeeded(body.device_id, client_time_ms, last_seq,
+                                             body.schema_version))
     return _json({"results": results, "last_seq": last_seq, "server_time_ms": now_ms(),
                   "epoch": clock.epoch})
 

@@ -105,3 +105,22 @@ def test_a_small_push_reads_rows_of_its_changes_not_of_the_branch(device, staff)
     _students(admin, school.subject, staff.faculty2, 150)  # the same branch, not f1's students
     big_branch = one_mark(mine[1])
     assert small_branch == big_branch, (small_branch, big_branch)
+
+
+def test_a_small_faculty_push_sends_few_statements(device, staff) -> None:  # type: ignore[no-untyped-def]
+    """The 200-desk load is small pushes: each statement is a round trip and a parse for the
+    server and PostgreSQL. A push of one or a few attendance marks sends its sign-in check,
+    one opening statement (time zone, device lock, writers, stored results), the row lock and
+    stamps, the rows the policy climbs to, the versions and three writes, the device's
+    bookkeeping riding on the last (docs/sync.md, "6 Dec 2026 evening")."""
+    admin = device("admin@example.org")
+    school = build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+    students = _students(admin, school.subject, staff.faculty1, 3)
+    f1 = device("f1@example.org")
+    with _counted() as statements:
+        results = f1.push(*(f1.change(
+            "session_attendance", natural_id("session_attendance", school.session, s),
+            new_row(session_id=school.session, student_id=s, attendance_status="present"))
+            for s in students))
+    assert {r["outcome"] for r in results} == {"applied"}, results
+    assert len(statements) <= 14, "\n".join(statements)
