@@ -167,6 +167,28 @@ def run(profile: Path | None) -> tuple[float, float, float, int]:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+# Wall seconds per statement (its first 70 characters) while `_statements` counts.
+TIMES: dict[str, float] = {}
+
+
+def _backend_cpu(url: str) -> float:
+    """CPU seconds so far of the PostgreSQL backends connected to the database at `url`
+    (from /proc; 0 for a backend that cannot be read)."""
+    with psycopg.connect(url, autocommit=True) as conn:
+        pids = [r[0] for r in conn.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+            "AND pid <> pg_backend_pid()")]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
+
+
 @contextmanager
 def _statements() -> Iterator[tuple[list[str], list[int]]]:
     """The SQL statements sent while the block runs, and the pool checkouts (each of which
@@ -177,19 +199,27 @@ def _statements() -> Iterator[tuple[list[str], list[int]]]:
 
     sent: list[str] = []
     checkouts = [0]
+    started = [0.0]
 
     def on_statement(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
         sent.append(" ".join(statement.split()))
+        started[0] = time.perf_counter()
+
+    def on_done(*_args: Any) -> None:
+        key = sent[-1][:70]
+        TIMES[key] = TIMES.get(key, 0.0) + time.perf_counter() - started[0]
 
     def on_checkout(*_args: Any) -> None:
         checkouts[0] += 1
 
     event.listen(Engine, "before_cursor_execute", on_statement)
+    event.listen(Engine, "after_cursor_execute", on_done)
     event.listen(Pool, "checkout", on_checkout)
     try:
         yield sent, checkouts
     finally:
         event.remove(Engine, "before_cursor_execute", on_statement)
+        event.remove(Engine, "after_cursor_execute", on_done)
         event.remove(Pool, "checkout", on_checkout)
 
 
@@ -232,6 +262,7 @@ def small(desks: int, syncs: int, profile: Path | None, statements: bool = False
             cpu = 0.0
             counted: list[tuple[int, int, int]] = []
             last: list[str] = []
+            backend = _backend_cpu(url)
             wall = time.perf_counter()
             for i in range(syncs):
                 desk = people[i % len(people)]
@@ -272,17 +303,21 @@ def small(desks: int, syncs: int, profile: Path | None, statements: bool = False
                                    if c["change_id"] == result["change_id"])
                         desk["versions"][row] = result["version"]
             wall = time.perf_counter() - wall
+            backend = _backend_cpu(url) - backend  # the pool keeps its connections open
             if profiler and profile:
                 profiler.dump_stats(profile)
         if statements:
             for line in last:
                 print("  ", line[:160])
+            for key, seconds in sorted(TIMES.items(), key=lambda item: -item[1])[:12]:
+                print(f"  {1000 * seconds / syncs:6.2f} ms a sync  {key}")
             print(f"statements a sync: push {statistics.mean(c[0] for c in counted):.1f}, "
                   f"pull {statistics.mean(c[1] for c in counted):.1f}; pool checkouts "
                   f"{statistics.mean(c[2] for c in counted):.1f}")
         print(f"{syncs} small syncs of {len(people)} desks: CPU {1000 * cpu / syncs:.1f} ms a "
               f"sync (server and test client in one process); wall {1000 * wall / syncs:.1f} "
-              f"ms a sync; load {os.getloadavg()[0]:.1f}")
+              f"ms a sync; PostgreSQL backends {1000 * backend / syncs:.1f} ms a sync; load "
+              f"{os.getloadavg()[0]:.1f}")
     finally:
         _admin_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 

@@ -103,10 +103,17 @@ def _insert_sql(table_name: str, names: tuple[str, ...], conflict: str = "") -> 
 
 @functools.cache
 def _update_sql(table_name: str, names: tuple[str, ...]) -> str:
+    """UPDATE of the rows of one document (parameters: the document, its number of rows).
+
+    The LIMIT (the number of rows, never fewer) is there for the planner: it guesses 100 rows
+    from any jsonb_to_recordset and joined them to the table by reading all of it (a
+    sequential scan of 13,888 attendance rows, 15 ms, for a push of one mark); told how few
+    there are, it looks each one up by its key."""
     quote = postgresql.dialect().identifier_preparer.quote
     rows = _recordset(table_name, (_ROW_ID, *names))
     assignments = ", ".join(f"{quote(n)} = {rows.values[n]}" for n in names)
-    return (f"UPDATE {quote(table_name)} SET {assignments} FROM {rows.source} "
+    return (f"UPDATE {quote(table_name)} SET {assignments} "
+            f"FROM (SELECT * FROM {rows.source} LIMIT %s) AS incoming "
             f"WHERE {quote(table_name)}.id = incoming.{quote(_ROW_ID)}")
 
 
@@ -434,7 +441,8 @@ class BatchStore:
     def _update_many(self, table: Table, columns: tuple[str, ...],
                      rows: list[dict[str, Any]]) -> None:
         """Update many rows in one statement instead of one statement per row."""
-        self.conn.exec_driver_sql(_update_sql(table.name, columns), (_document(rows),))
+        self.conn.exec_driver_sql(_update_sql(table.name, columns),
+                                  (_document(rows), len(rows)))
 
     def _upsert_metas(self, rows: list[dict[str, Any]]) -> None:
         """One INSERT ... ON CONFLICT for all stamps (each (table, row) at most once here)."""
