@@ -184,6 +184,7 @@ class BatchStore:
         self._pending_metas: dict[Key, dict[str, Any]] = {}
         self._pending_conflicts: list[dict[str, Any]] = []
         self._pending_applied: list[dict[str, Any]] = []
+        self._iso_of: tuple[datetime, str] | None = None
         # Answers worth remembering for the rest of this push (positive scope checks).
         self.memo: dict[Any, Any] = {}
 
@@ -375,11 +376,17 @@ class BatchStore:
         if self.buffered:
             self._pending_applied.append({
                 "change_id": str(change_id), "device_id": id_text(device_id), "seq": seq,
-                "result": kept, "applied_at": applied_at.isoformat()})
+                "result": kept, "applied_at": self._iso(applied_at)})
         else:
             self.conn.execute(insert(_applied).values(
                 change_id=change_id, device_id=device_id, seq=seq, result=kept,
                 applied_at=applied_at))
+
+    def _iso(self, moment: datetime) -> str:
+        """`moment` as ISO text, worked out once: every change of a push records the same."""
+        if self._iso_of is None or self._iso_of[0] != moment:
+            self._iso_of = (moment, moment.isoformat())
+        return self._iso_of[1]
 
     def flush(self) -> None:
         """Write everything pending in bulk: inserts parents first, then updates, then the rest."""
