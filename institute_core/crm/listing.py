@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import gc
 import json
 import sqlite3
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from operator import attrgetter, itemgetter
@@ -16,6 +14,7 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 
 from institute_core.access.check import counselling_roles
+from institute_core.collector import no_collection_pauses
 from institute_core.crm.access import require_crm_access
 from institute_core.crm.duplicates import Contact, ContactKind, DuplicateIndex, student_contacts
 from institute_core.crm.inquiries import default_country
@@ -136,7 +135,7 @@ def list_inquiries(replica: Replica, user_id: uuid.UUID, today: date
     the loop does a handful of dict look-ups per row (`Memo` converts each distinct day, tag
     list and subject list once; `Scorer` works out each rule's points once per distinct input).
     """
-    with replica.read() as session, _no_gc_pauses():
+    with replica.read() as session, no_collection_pauses():
         require_crm_access(session, user_id)
         raw = session.connection().connection.driver_connection
         assert isinstance(raw, sqlite3.Connection)
@@ -210,19 +209,6 @@ def _tags(text: str) -> tuple[tuple[str, ...], str]:
     """A tag list as stored (JSON text)."""
     tags = tuple(json.loads(text) or ())
     return tags, " ".join(tags)
-
-
-@contextmanager
-def _no_gc_pauses() -> Iterator[None]:
-    """Building 10,000 rows allocates enough to trigger full collections over everything alive;
-    none of these objects form cycles, so collection waits until the list is built."""
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def _utc(text: str) -> datetime:
@@ -311,5 +297,5 @@ def duplicate_index(replica: Replica, rows: tuple[InquiryRow, ...]) -> Duplicate
         contacts = student_contacts(session, country)
     # Ten thousand contacts and their keys, none in a cycle: collections during the build
     # would walk everything alive for nothing (they took most of its time).
-    with _no_gc_pauses():
+    with no_collection_pauses():
         return DuplicateIndex([*contacts, *map(as_contact, rows)], country)
