@@ -9,10 +9,11 @@ user's scope disappear.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Mapping
 
-from sqlalchemy import Connection, delete, exists, func, select
+from sqlalchemy import Connection, Dialect, delete, exists, func, select
 
 from institute_core.replica import Replica
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, OutboxEntry, SyncState, table_of
@@ -25,24 +26,38 @@ def local_counts(replica: Replica) -> dict[str, int]:
     parked: dict[str, set[str]] = {}
     for entry in replica.get_state(PARKED_KEY, []):
         parked.setdefault(entry["table"], set()).add(entry["id"])
-    counts: dict[str, int] = {}
     with replica.engine.connect() as connection, connection.begin():
-        for name in SYNCED_TABLES:
+        row = connection.exec_driver_sql(_counts_sql(connection.dialect)).one()
+        counts = {name: int(n) for name, n in zip(SYNCED_TABLES, row, strict=True)}
+        for name, waiting in parked.items():
             table = table_of(name)
-            not_uploaded = select(OutboxEntry.row_id).where(OutboxEntry.table_name == name)
-            # All rows minus the few not uploaded: SQLite counts a whole table from its
-            # smallest index without testing each row, twice as fast on a large replica.
-            counts[name] = int(connection.execute(select(
-                select(func.count()).select_from(table).scalar_subquery()
-                - select(func.count()).select_from(table).where(
-                    table.c.version == 0, table.c.id.in_(not_uploaded)).scalar_subquery())
-            ).scalar_one())
-            waiting = parked.get(name)
-            if waiting:
-                present = connection.execute(select(func.count()).select_from(table).where(
-                    table.c.id.in_([uuid.UUID(i) for i in waiting]))).scalar_one()
-                counts[name] += len(waiting) - int(present)
+            present = connection.execute(select(func.count()).select_from(table).where(
+                table.c.id.in_([uuid.UUID(i) for i in waiting]))).scalar_one()
+            counts[name] += len(waiting) - int(present)
     return counts
+
+
+@functools.cache
+def _counts_sql(dialect: Dialect) -> str:
+    """One statement counting every synced table: all rows minus the few not uploaded yet.
+
+    Compiled once per process: building and compiling the fifty-odd statements it replaces
+    took 0.14 s of every sync run from a shell (a new process each time) and 15 ms once
+    SQLAlchemy's cache held them; SQLite itself counts them all in 3 ms. SQLite counts a
+    whole table from its smallest index without testing each row, twice as fast on a large
+    replica as a count that tests each row.
+    """
+    counts = []
+    for name in SYNCED_TABLES:
+        table = table_of(name)
+        not_uploaded = select(OutboxEntry.row_id).where(OutboxEntry.table_name == name)
+        counts.append((
+            select(func.count()).select_from(table).scalar_subquery()
+            - select(func.count()).select_from(table).where(
+                table.c.version == 0, table.c.id.in_(not_uploaded)).scalar_subquery()
+        ).label(name))
+    return str(select(*counts).compile(dialect=dialect,
+                                       compile_kwargs={"literal_binds": True}))
 
 
 def mismatches(server: Mapping[str, int], local: Mapping[str, int]) -> dict[str, tuple[int, int]]:
