@@ -21,7 +21,8 @@ import uuid
 from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from operator import itemgetter
+from itertools import compress
+from operator import itemgetter, ne
 from typing import Any, cast
 
 from sqlalchemy import Connection, Dialect, UniqueConstraint, select
@@ -263,7 +264,7 @@ def _plan(connection: Connection, batch: _Batch, pending: dict[tuple[str, str], 
     if not local:
         return list(range(len(batch.params))), updates
     id_at = len(batch.keys) - 2
-    positions = [j for j in range(len(batch.keys)) if j != id_at]
+    positions = range(len(batch.keys))
     for i, params in enumerate(batch.params):
         have = local.get(params[id_at])
         if have is None:
@@ -271,9 +272,13 @@ def _plan(connection: Connection, batch: _Batch, pending: dict[tuple[str, str], 
             continue
         if have[-1] > params[-1] or have == params:
             continue
-        skip = pending.get((batch.table, params[id_at]))
-        changed = tuple(j for j in positions if have[j] != params[j]
-                        and not (skip and batch.keys[j] in skip))
+        # The positions whose values differ, compared in C (the id, which the local copy
+        # was found by, never differs).
+        changed = tuple(compress(positions, map(ne, have, params)))
+        if pending:
+            skip = pending.get((batch.table, params[id_at]))
+            if skip:
+                changed = tuple(j for j in changed if batch.keys[j] not in skip)
         if changed:
             updates.setdefault(changed, []).append(i)
     return inserts, updates
@@ -437,14 +442,17 @@ def _collision_note(row: _Row, columns: list[str], local_id: uuid.UUID) -> tuple
 
 def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
                conflicts: Sequence[wire.ConflictRecord] = (), *,
-               cursor: str | None = None, fresh: Container[str] = frozenset()) -> PageResult:
+               cursor: str | None = None, fresh: Container[str] = frozenset(),
+               keep_seen: bool = True) -> PageResult:
     """Apply one pulled page (and store `cursor`) in ONE transaction; see the module docstring.
 
     `fresh` names the tables that held no row when this download began (`check.empty_tables`):
     their rows are inserted without first reading local copies (see `_write_rows`).
+    `keep_seen` False leaves `PageResult.seen` empty: a pull whose caller needs no ids (no
+    edit of this desk was refused or overwritten) does not hash every row's id into sets.
     """
     result = PageResult()
-    for sent in rows:
+    for sent in rows if keep_seen else ():
         if sent.table not in fresh:
             result.seen.setdefault(sent.table, set()).add(sent.id)
     with replica.apply_remote() as connection:
@@ -499,7 +507,9 @@ def apply_page(replica: Replica, rows: Sequence[wire.PulledRow],
             parked[str(raw_row.id)] = _parked(raw_row.table, raw_row.id, raw_row.version,
                                               raw_row.values, reason)
         result.parked = len(excluded) + len(failures) + len(unreadable)
-        replica.set_state(PARKED_KEY, list(parked.values()), connection)
+        waiting = list(parked.values())
+        if waiting != before:  # usually nothing waits, before or after
+            replica.set_state(PARKED_KEY, waiting, connection)
         result.conflicts = store_conflicts(connection, conflicts)
     observe_stamps(replica.clock, conflicts)
     return result

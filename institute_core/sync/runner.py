@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from typing import TypeVar
 
+from institute_core.collector import no_collection_pauses
 from institute_core.numbering import SERIES_STATE_KEY
 from institute_core.replica import Replica
 from institute_core.replica.indexes import defer_indexes, restore_indexes
@@ -191,9 +192,12 @@ class SyncRunner:
             if self.replica.get_state(FULL_PULL_KEY, False):
                 self._repair(report, full=True)
             else:
-                seen: dict[str, set[uuid.UUID]] = {}
+                # The ids a pull brings back matter only for the rows the push left stale
+                # (a refused or overwritten edit of this desk): usually there are none.
+                seen: dict[str, set[uuid.UUID]] | None = {} if stale else None
                 last = self._pull(report, seen=seen)
-                missed = {(t, i) for t, i in stale if i not in seen.get(t, set())}
+                missed = {(t, i) for t, i in stale
+                          if seen is not None and i not in seen.get(t, set())}
                 if (last is not None and last.reset_required) or missed:
                     # A refused or lost edit left this copy differing from a server row the
                     # pull did not bring back: download the scope again to be exact.
@@ -353,8 +357,13 @@ class SyncRunner:
                     upcoming = fetcher.submit(self._fetch_pages, page.next_cursor,
                                               self.options.page_limit, group_rows)
                 rows, conflicts = _joined(pages)
-                result = apply_page(self.replica, rows, conflicts,
-                                    cursor=page.next_cursor, fresh=fresh)
+                # Pulled rows (models, dicts, stored tuples) form no cycles and go by
+                # reference counting; the collections their allocations triggered walked
+                # every row in flight. The few cycles a page makes are collected between pages.
+                with no_collection_pauses():
+                    result = apply_page(self.replica, rows, conflicts,
+                                        cursor=page.next_cursor, fresh=fresh,
+                                        keep_seen=seen is not None)
                 self._account(report, result, seen)
                 report.received += len(rows)
                 self._report(phase, report.received, None)
