@@ -1,0 +1,179 @@
+"""The pull of rows a desk already holds (the update path), driven by the real runner against
+a scripted server: what it writes, what it keeps, and what it leaves the process as."""
+
+from __future__ import annotations
+
+import gc
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+import institute_core.sync.runner as runner_module
+from institute_core.collector import no_collection_pauses
+from institute_core.replica import Replica
+from institute_core.schema import SYNCED_TABLES
+from institute_core.sync import wire
+from institute_core.sync.apply import PARKED_KEY, PageResult, apply_page
+from institute_core.sync.backoff import CancelToken
+from institute_core.sync.check import local_counts
+from institute_core.sync.runner import SyncOptions, SyncRunner
+from tests.sync.builders import add_subject, get_field, replica_rows, set_fields
+
+
+def _server_rows(source: Replica, tables: tuple[str, ...], version: int
+                 ) -> list[wire.PulledRow]:
+    """The source replica's rows as a server page carries them (id and version in values
+    too, as the server sends them)."""
+    return [wire.PulledRow(table=table, id=uuid.UUID(row_id), version=version,
+                           values={**values, "version": version})
+            for table, by_id in replica_rows(source, tables).items()
+            for row_id, values in by_id.items()]
+
+
+class _ScriptedServer:
+    """A client whose pulls answer with fixed pages (`limit` rows each), the last with counts."""
+
+    def __init__(self, rows: list[wire.PulledRow], counts: dict[str, int] | None) -> None:
+        self.rows = rows
+        self.counts = counts
+
+    def pull(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+             cancel: CancelToken | None = None) -> wire.PullResponse:
+        start = int(cursor or 0)
+        end = min(start + limit, len(self.rows))
+        more = end < len(self.rows)
+        return wire.PullResponse(rows=self.rows[start:end], next_cursor=str(end),
+                                 has_more=more, counts=None if more else self.counts,
+                                 server_time_ms=0)
+
+
+@pytest.fixture
+def collector_on() -> Iterator[None]:
+    """Automatic collection on, as in the CLI (the test session may run with it off, as the
+    desktop app does); put back as it was afterwards."""
+    was = gc.isenabled()
+    gc.enable()
+    yield
+    if not was:
+        gc.disable()
+
+
+@pytest.fixture
+def pair(tmp_path: Path) -> Iterator[tuple[Replica, Replica]]:
+    source, desk = Replica.open(tmp_path / "server"), Replica.open(tmp_path / "desk")
+    yield source, desk
+    source.close()
+    desk.close()
+
+
+def _sync(desk: Replica, rows: list[wire.PulledRow]) -> Any:
+    counts = {name: n for name, n in local_counts(desk).items()}
+    runner = SyncRunner(desk, _ScriptedServer(rows, counts),  # type: ignore[arg-type]
+                        options=SyncOptions(page_limit=3))
+    return runner.sync()
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_pull_of_changed_rows_applies_them_with_the_collector_paused(
+        pair: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch) -> None:
+    """Pages are applied with automatic collection off (their rows form no cycles; a full
+    collection walked every row in flight), and the collector is back on afterwards; no ids
+    are kept when the push left nothing to check."""
+    source, desk = pair
+    subject, topics = add_subject(source, None, topics=5)
+    apply_page(desk, _server_rows(source, ("subjects", "topics"), version=3))
+    for topic in topics:
+        set_fields(source, None, "topics", topic, name=f"renamed {topic.hex[:4]}")
+    seen: list[tuple[bool, dict[str, Any]]] = []
+
+    def watched(*args: Any, **kwargs: Any) -> PageResult:
+        result = apply_page(*args, **kwargs)
+        seen.append((gc.isenabled(), result.seen))
+        return result
+
+    monkeypatch.setattr(runner_module, "apply_page", watched)
+    assert gc.isenabled()
+    report = _sync(desk, _server_rows(source, ("subjects", "topics"), version=8))
+    assert report.received == 6 and not report.mismatched
+    assert len(seen) == 2 and seen == [(False, {}), (False, {})]
+    assert gc.isenabled()
+    for topic in topics:
+        assert get_field(desk, "topics", topic, "name") == f"renamed {topic.hex[:4]}"
+        assert get_field(desk, "topics", topic, "version") == 8
+    assert get_field(desk, "subjects", subject, "version") == 8
+
+
+def test_a_pulled_update_keeps_the_fields_edited_here(pair: tuple[Replica, Replica]) -> None:
+    """Only the columns whose stored value differs are written, and never one with an edit
+    waiting in the outbox, whichever of the changed columns it is."""
+    source, desk = pair
+    _subject, topics = add_subject(source, None, topics=3)
+    apply_page(desk, _server_rows(source, ("subjects", "topics"), version=3))
+    set_fields(desk, None, "topics", topics[0], name="typed offline")
+    set_fields(desk, None, "topics", topics[1], order_index=40)
+    for topic in topics:
+        set_fields(source, None, "topics", topic, name="server name", order_index=9)
+    result = apply_page(desk, _server_rows(source, ("subjects", "topics"), version=8))
+    assert result.applied == 4 and result.parked == 0
+    assert (get_field(desk, "topics", topics[0], "name"),
+            get_field(desk, "topics", topics[0], "order_index")) == ("typed offline", 9)
+    assert (get_field(desk, "topics", topics[1], "name"),
+            get_field(desk, "topics", topics[1], "order_index")) == ("server name", 40)
+    assert (get_field(desk, "topics", topics[2], "name"),
+            get_field(desk, "topics", topics[2], "order_index")) == ("server name", 9)
+    assert all(get_field(desk, "topics", t, "version") == 8 for t in topics)
+
+
+def test_counts_are_one_statement_and_count_as_before(pair: tuple[Replica, Replica]) -> None:
+    """The post-sync count of every table in one statement: rows minus those created here
+    and not uploaded, plus parked rows not stored – table by table, as counted one by one."""
+    source, desk = pair
+    add_subject(source, None, topics=3)
+    apply_page(desk, _server_rows(source, ("subjects", "topics"), version=3))
+    add_subject(desk, None, code="LOCAL", topics=2)  # not uploaded: not counted
+    parked_id = uuid.uuid4()
+    desk.set_state(PARKED_KEY, [{"table": "topics", "id": str(parked_id), "version": 5,
+                                 "values": {}, "reason": "its parent row is not on this "
+                                                         "device yet"}])
+    statements: list[str] = []
+
+    def note(_conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        statements.append(statement)
+
+    event.listen(desk.engine, "before_cursor_execute", note)
+    try:
+        counts = local_counts(desk)
+    finally:
+        event.remove(desk.engine, "before_cursor_execute", note)
+    counting = [s for s in statements if "count(" in s.lower()]
+    assert len(counting) == 2  # every table at once, and the parked rows' table
+    with desk.engine.connect() as connection:
+        for name in SYNCED_TABLES:
+            stored = connection.exec_driver_sql(f'SELECT count(*) FROM "{name}"').scalar_one()
+            waiting = connection.exec_driver_sql(
+                f'SELECT count(*) FROM "{name}" WHERE version = 0 AND id IN '
+                "(SELECT row_id FROM sync_outbox WHERE table_name = ?)", (name,)).scalar_one()
+            assert counts[name] == stored - waiting + (name == "topics"), name
+    assert counts["subjects"] == 1 and counts["topics"] == 4
+
+
+@pytest.mark.usefixtures("collector_on")
+def test_a_collection_pause_inside_another_leaves_the_collector_as_it_was() -> None:
+    assert gc.isenabled()
+    with no_collection_pauses():
+        assert not gc.isenabled()
+        with no_collection_pauses():
+            assert not gc.isenabled()
+        assert not gc.isenabled()
+    assert gc.isenabled()
+    gc.disable()  # as the desktop app has it: collections run from its GUI thread
+    try:
+        with no_collection_pauses():
+            pass
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
