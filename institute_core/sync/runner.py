@@ -28,6 +28,7 @@ from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import empty_tables, local_counts, mismatches, remove_unsent
 from institute_core.sync.client import SyncClient
 from institute_core.sync.errors import RequestRefused, ServerFailed, SyncError, SyncFailing
+from institute_core.sync.feed import PageFeed
 from institute_core.sync.outbox import (
     Confirmation,
     Rejection,
@@ -54,6 +55,8 @@ FULL_PULL_KEY = "full_pull_needed"
 LAST_SYNC_KEY = "last_sync"
 # The rows asked for first in a pull (see SyncRunner._pull); later pages take page_limit.
 FIRST_PAGE_LIMIT = 250
+# Pages of a pull (not a download) fetched but not yet applied, at most (sync/feed.py).
+PULL_PAGES_AHEAD = 2
 
 
 @dataclass(frozen=True)
@@ -328,16 +331,19 @@ class SyncRunner:
         """
         if cursor is None:
             cursor = str(self.replica.get_state(CURSOR_KEY, "") or "")
-        group_rows = self.options.download_rows_per_commit if fresh else 0
         last: wire.PullResponse | None = None
         self._checkpoint()
-        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="sync-fetch") as fetcher:
-            # A short first page: nothing overlaps waiting for it, while every later group is
-            # fetched as the one before is applied.
-            upcoming = fetcher.submit(self._fetch_pages, cursor,
-                                      min(FIRST_PAGE_LIMIT, self.options.page_limit), 0)
+        # A short first page: nothing overlaps waiting for it. A download's groups are large
+        # (memory), so one is fetched ahead; a pull's pages are small, and two keep the server
+        # busy while a page takes the desk longer to apply than the next took to fetch.
+        feed = PageFeed(self._fetch_page, cursor,
+                        first_limit=min(FIRST_PAGE_LIMIT, self.options.page_limit),
+                        limit=self.options.page_limit,
+                        group_rows=self.options.download_rows_per_commit if fresh else 0,
+                        ahead=1 if fresh else PULL_PAGES_AHEAD, cancel=self.cancel)
+        try:
             while True:
-                pages = upcoming.result()
+                pages = feed.next()
                 if last is None:
                     # A server that answers with an epoch names this device's last_seq,
                     # or None when it does not know the device.
@@ -353,9 +359,6 @@ class SyncRunner:
                     # re-sending finds nothing to send when the server lost nothing.
                     raise _Restored(RestoreSign(
                         "the server asked for a fresh download", page.epoch, page.last_seq))
-                if page.has_more:
-                    upcoming = fetcher.submit(self._fetch_pages, page.next_cursor,
-                                              self.options.page_limit, group_rows)
                 rows, conflicts = _joined(pages)
                 # Pulled rows (models, dicts, stored tuples) form no cycles and go by
                 # reference counting; the collections their allocations triggered walked
@@ -370,19 +373,10 @@ class SyncRunner:
                 last = page
                 if not page.has_more:
                     break
+        finally:
+            feed.close()
         report.parked = self._retry_parked(report)
         return last
-
-    def _fetch_pages(self, cursor: str, limit: int, rows: int) -> list[wire.PullResponse]:
-        """Consecutive pages from `cursor` until they hold `rows` rows, the last page, or one
-        asking for a fresh download (which then ends the list)."""
-        pages = [self._fetch_page(cursor, limit)]
-        held = len(pages[0].rows)
-        while (held < rows and pages[-1].has_more and not pages[-1].reset_required
-               and not self.cancel.cancelled):
-            pages.append(self._fetch_page(pages[-1].next_cursor, limit))
-            held += len(pages[-1].rows)
-        return pages
 
     def _fetch_page(self, cursor: str, limit: int) -> wire.PullResponse:
         return self._timed(partial(self.client.pull, cursor, limit, self.replica.device_id,

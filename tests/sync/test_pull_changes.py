@@ -4,6 +4,8 @@ a scripted server: what it writes, what it keeps, and what it leaves the process
 from __future__ import annotations
 
 import gc
+import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +22,8 @@ from institute_core.sync import wire
 from institute_core.sync.apply import PARKED_KEY, PageResult, apply_page
 from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts
+from institute_core.sync.errors import SyncError
+from institute_core.sync.feed import PageFeed
 from institute_core.sync.runner import SyncOptions, SyncRunner
 from tests.sync.builders import add_subject, get_field, replica_rows, set_fields
 
@@ -177,3 +181,101 @@ def test_a_collection_pause_inside_another_leaves_the_collector_as_it_was() -> N
         assert not gc.isenabled()
     finally:
         gc.enable()
+
+
+def _pages(n: int, per_page: int = 1) -> list[wire.PulledRow]:
+    return [wire.PulledRow(table="subjects", id=uuid.uuid4(), version=i + 1, values={})
+            for i in range(n * per_page)]
+
+
+class _CountingServer(_ScriptedServer):
+    def __init__(self, rows: list[wire.PulledRow]) -> None:
+        super().__init__(rows, None)
+        self.asked: list[str] = []
+        self.lock = threading.Lock()
+
+    def pull(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+             cancel: CancelToken | None = None) -> wire.PullResponse:
+        with self.lock:
+            self.asked.append(cursor)
+        return super().pull(cursor, limit, device_id, cancel)
+
+
+def _asked_at_least(server: _CountingServer, n: int, seconds: float = 5.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if len(server.asked) >= n:
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_a_pull_asks_for_later_pages_while_a_page_is_applied(
+        pair: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch) -> None:
+    """While the desk applies page 1, the server is already asked for pages 2 and 3: the
+    server does not wait for the desk whenever applying a page takes longer than fetching."""
+    source, desk = pair
+    add_subject(source, None, topics=8)
+    rows = _server_rows(source, ("subjects", "topics"), version=3)
+    server = _CountingServer(rows)
+    overlapped: list[bool] = []
+
+    def slow(*args: Any, **kwargs: Any) -> PageResult:
+        if not overlapped:
+            overlapped.append(_asked_at_least(server, 3))
+        return apply_page(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "apply_page", slow)
+    report = SyncRunner(desk, server,  # type: ignore[arg-type]
+                        options=SyncOptions(page_limit=3, check_counts=False)).sync()
+    assert overlapped == [True]
+    assert report.received == len(rows) == 9
+    assert server.asked == ["", "3", "6"]  # each page once, in order
+    pulled = replica_rows(desk, ("subjects", "topics"))
+    assert {t: {i: {**v, "version": 0} for i, v in by_id.items()} for t, by_id in pulled.items()
+            } == replica_rows(source, ("subjects", "topics"))
+
+
+def test_the_feed_keeps_at_most_ahead_groups_waiting() -> None:
+    server = _CountingServer(_pages(10))
+    feed = PageFeed(server.pull, "", first_limit=1, limit=1, group_rows=0, ahead=1,
+                    cancel=CancelToken())
+    try:
+        assert [p.next_cursor for p in feed.next()] == ["1"]
+        assert _asked_at_least(server, 2)
+        time.sleep(0.2)
+        assert len(server.asked) == 2  # one group waits; nothing more is asked for
+        assert [p.next_cursor for p in feed.next()] == ["2"]
+        assert _asked_at_least(server, 3)
+    finally:
+        feed.close()
+    grouped = PageFeed(server.pull, "", first_limit=1, limit=2, group_rows=4, ahead=2,
+                       cancel=CancelToken())
+    try:
+        groups = []
+        while not groups or groups[-1][-1].has_more:
+            groups.append(grouped.next())
+        # The first page alone, then pages of 2 rows until a group holds 4 rows.
+        assert [[p.next_cursor for p in g] for g in groups] == [["1"], ["3", "5"], ["7", "9"],
+                                                               ["10"]]
+    finally:
+        grouped.close()
+
+
+def test_a_failed_fetch_is_raised_to_the_reader_in_order() -> None:
+    class Failing(_CountingServer):
+        def pull(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+                 cancel: CancelToken | None = None) -> wire.PullResponse:
+            if cursor == "2":
+                raise SyncError("the server is gone")
+            return super().pull(cursor, limit, device_id, cancel)
+
+    feed = PageFeed(Failing(_pages(5)).pull, "", first_limit=1, limit=1, group_rows=0,
+                    ahead=2, cancel=CancelToken())
+    try:
+        assert feed.next()[0].next_cursor == "1"
+        assert feed.next()[0].next_cursor == "2"
+        with pytest.raises(SyncError, match="the server is gone"):
+            feed.next()
+    finally:
+        feed.close()
