@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import gc
 import random
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from institute_core.collector import no_collection_pauses
 from institute_core.demo.branches import make_branches
 from institute_core.demo.context import Context, Row, size_spec
 from institute_core.demo.engagement import (
@@ -56,7 +54,9 @@ def generate(size: str = "default", seed: int = 7, *, today: date | None = None,
     spec = size_spec(size)
     rng = random.Random(seed)
     ctx = Context(rng, today or date.today(), version)
-    with _collector_paused():
+    # The rows hold no cycles, yet every collection walked all of them (over a million dicts
+    # on the large demo): more than the generation itself cost.
+    with no_collection_pauses():
         hashes = PasswordHashes(rng.randbytes(16))
         people = make_people(ctx, spec, hashes)
         subjects = make_syllabus(ctx)
@@ -67,22 +67,6 @@ def generate(size: str = "default", seed: int = 7, *, today: date | None = None,
         make_reports(ctx, people)
         make_branches(ctx, people, spec.branches)
     return DemoData(size, seed, ctx.today, ctx.tables)
-
-
-@contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while rows pile up.
-
-    The rows hold no reference cycles, yet every collection walks all of them: on the large demo
-    (over a million dicts) that repeated walking costs more than the generation itself.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            gc.enable()
 
 
 def describe(data: DemoData) -> dict[str, Any]:
