@@ -27,17 +27,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from recorded import ANSWERS, ROOT, Key, answer_key, use_code
 
-
-def _code_path(argv: list[str]) -> Path:
-    """The tree whose code runs: `--code TREE` if given (read before anything is imported)."""
-    if "--code" in argv:
-        return Path(argv[argv.index("--code") + 1]).resolve()
-    return ROOT
-
-
-sys.path.insert(0, str(_code_path(sys.argv)))
+CODE = use_code(sys.argv)  # before anything of the project is imported
 
 import httpx  # noqa: E402
 
@@ -48,13 +40,6 @@ from institute_core.sync.account import adopt  # noqa: E402
 from institute_core.sync.client import SyncClient  # noqa: E402
 from institute_core.sync.credentials import MemoryCredentials  # noqa: E402
 from institute_core.sync.transport import Transport  # noqa: E402
-
-ANSWERS = "answers.pickle"
-Key = tuple[str, str, tuple[tuple[str, str], ...]]
-
-
-def _key(request: httpx.Request) -> Key:
-    return (request.method, request.url.path, tuple(sorted(request.url.params.items())))
 
 
 def _first_sync(transport: Transport, folder: Path, email: str, password: str
@@ -94,7 +79,7 @@ def record(folder: Path, size: str, database: str | None) -> None:
         answers: dict[Key, bytes] = {}
 
         def keep(response: httpx.Response) -> None:
-            answers[_key(response.request)] = response.read()
+            answers[answer_key(response.request)] = response.read()
 
         email, password = DEMO_LOGINS["admin"]
         with running_server(url, workers=2) as server, tempfile.TemporaryDirectory() as tmp:
@@ -138,7 +123,7 @@ def replay(folder: Path, runs: int, code: Path) -> None:
     answers: dict[Key, bytes] = recorded["answers"]
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answers[_key(request)],
+        return httpx.Response(200, content=answers[answer_key(request)],
                               headers={"Content-Type": "application/json"})
 
     print(f"code: {code}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -176,7 +161,7 @@ def main() -> int:
     if args.mode == "record":
         record(args.folder, args.size, args.database)
     else:
-        replay(args.folder, args.runs, _code_path(sys.argv))
+        replay(args.folder, args.runs, CODE)
     return 0
 
 

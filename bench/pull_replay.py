@@ -32,17 +32,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
+from recorded import ANSWERS, ROOT, Key, answer_key, use_code
 
-
-def _code_path(argv: list[str]) -> Path:
-    """The tree whose code runs: `--code TREE` if given (read before anything is imported)."""
-    if "--code" in argv:
-        return Path(argv[argv.index("--code") + 1]).resolve()
-    return ROOT
-
-
-sys.path.insert(0, str(_code_path(sys.argv)))
+CODE = use_code(sys.argv)  # before anything of the project is imported
 
 import httpx  # noqa: E402
 
@@ -54,15 +46,7 @@ from institute_core.sync.credentials import MemoryCredentials  # noqa: E402
 from institute_core.sync.runner import SyncOptions, SyncProgress, SyncRunner  # noqa: E402
 from institute_core.sync.transport import Transport  # noqa: E402
 
-ANSWERS = "answers.pickle"
 REPLICA = "replica"
-Key = tuple[str, str, tuple[tuple[str, str], ...]]
-
-
-def _key(request: httpx.Request) -> Key:
-    return (request.method, request.url.path, tuple(sorted(request.url.params.items())))
-
-
 def record(folder: Path, changes: int, page_limit: int | None) -> None:
     sys.path.insert(0, str(ROOT / "bench"))
     import sync_bench as bench
@@ -94,7 +78,7 @@ def record(folder: Path, changes: int, page_limit: int | None) -> None:
                 marks.append((time.perf_counter(), f"asks {request.url.params.get('limit')}"))
 
             def keep(response: httpx.Response) -> None:
-                body = answers[_key(response.request)] = response.read()
+                body = answers[answer_key(response.request)] = response.read()
                 marks.append((time.perf_counter(), f"answer {len(body):,} B"))
 
             def progress(p: SyncProgress) -> None:
@@ -163,7 +147,7 @@ def replay(folder: Path, runs: int, code: Path, profile: Path | None,
     answers: dict[Key, bytes] = recorded["answers"]
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answers[_key(request)],
+        return httpx.Response(200, content=answers[answer_key(request)],
                               headers={"Content-Type": "application/json"})
 
     reference = json.loads(expect.read_text()) if expect else None
@@ -227,7 +211,7 @@ def main() -> int:
     if args.mode == "record":
         record(args.folder, args.changes, args.page_limit)
     else:
-        replay(args.folder, args.runs, _code_path(sys.argv), args.profile, args.expect,
+        replay(args.folder, args.runs, CODE, args.profile, args.expect,
                args.digest)
     return 0
 

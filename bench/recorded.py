@@ -1,0 +1,29 @@
+"""What the replay benches share (first_sync.py, pull_replay.py): which tree's code runs, and
+how a recorded server answer is found again.
+
+Import this before anything of the project: `use_code` puts the chosen tree first on the path.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+ANSWERS = "answers.pickle"
+Key = tuple[str, str, tuple[tuple[str, str], ...]]
+
+
+def use_code(argv: list[str]) -> Path:
+    """Put the tree whose code runs first on the path: `--code TREE` if given (an old checkout
+    measured against this one on the same recording), else this one."""
+    tree = Path(argv[argv.index("--code") + 1]).resolve() if "--code" in argv else ROOT
+    sys.path.insert(0, str(tree))
+    return tree
+
+
+def answer_key(request: httpx.Request) -> Key:
+    """A request as its recorded answer is filed: method, path and query, not the body."""
+    return (request.method, request.url.path, tuple(sorted(request.url.params.items())))
