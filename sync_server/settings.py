@@ -80,13 +80,23 @@ def _refuse_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     if fileno is None:  # not a socket (SQLite in a tool's test): nothing to look at
         return
     try:
-        poller = select.poll()
-        poller.register(fileno(), select.POLLIN | select.POLLPRI)
-        ready = poller.poll(0)
+        ready = _readable(fileno())
     except (OSError, ValueError) as exc:
         raise DisconnectionError("the connection's socket is gone") from exc
     if ready:
         raise DisconnectionError("the server closed the connection")
+
+
+def _readable(fd: int) -> bool:
+    """Whether socket `fd` has something to read now (never waits). poll() where there is one:
+    select() refuses descriptors past FD_SETSIZE (1024), which a busy server reaches; Windows
+    has only select(), for sockets."""
+    if hasattr(select, "poll"):
+        poller = select.poll()
+        poller.register(fd, select.POLLIN | select.POLLPRI)
+        return bool(poller.poll(0))
+    readable, _writable, _failed = select.select([fd], [], [], 0)
+    return bool(readable)
 
 
 def _env_int(name: str, default: int) -> int:

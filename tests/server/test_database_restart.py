@@ -11,6 +11,7 @@ import psycopg
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine
+from sqlalchemy.pool import QueuePool
 
 from institute_core.ids import natural_id
 from tests.server.helpers import Device, build_school, new_row
@@ -48,7 +49,9 @@ def test_a_sync_after_the_database_ended_every_connection_succeeds(  # type: ign
         in (["applied"], ["merged"])
     f1.pull_all()
     engine: Engine = client.app.state.engine  # type: ignore[attr-defined]
-    assert engine.pool.checkedin() > 0  # idle pooled connections the server is about to end
+    pool = engine.pool
+    assert isinstance(pool, QueuePool)
+    assert pool.checkedin() > 0  # idle pooled connections the server is about to end
 
     assert _end_server_connections(server_db) > 0
 
@@ -78,3 +81,23 @@ def test_handing_out_a_pooled_connection_sends_nothing(  # type: ignore[no-untyp
     _mark(f1, school.session, school.student, "present")
     f1.pull_all()
     assert pings == []
+
+
+@pytest.mark.parametrize("with_poll", [True, False], ids=["poll", "select (Windows)"])
+def test_a_closed_peer_is_seen_with_or_without_poll(with_poll: bool,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pool's check reads an idle socket's state without waiting, on a system with poll()
+    and on one with only select() (Windows): quiet while the peer is there, readable once the
+    peer has closed it."""
+    import select
+    import socket
+
+    from sync_server.settings import _readable
+
+    if not with_poll:
+        monkeypatch.delattr(select, "poll", raising=False)
+    ours, theirs = socket.socketpair()
+    with ours:
+        assert _readable(ours.fileno()) is False
+        theirs.close()
+        assert _readable(ours.fileno()) is True
