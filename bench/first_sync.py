@@ -25,9 +25,8 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-from recorded import ANSWERS, ROOT, Key, answer_key, use_code
+from recorded import ANSWERS, ROOT, Key, answer_key, load_recording, use_code
 
 CODE = use_code(sys.argv)  # before anything of the project is imported
 
@@ -118,13 +117,7 @@ def _counts(replica: Replica) -> dict[str, int]:
 
 
 def replay(folder: Path, runs: int, code: Path) -> None:
-    with open(folder / ANSWERS, "rb") as source:
-        recorded: dict[str, Any] = pickle.load(source)
-    answers: dict[Key, bytes] = recorded["answers"]
-
-    def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answers[answer_key(request)],
-                              headers={"Content-Type": "application/json"})
+    recorded, answer = load_recording(folder)
 
     print(f"code: {code}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="firstsync-") as tmp:

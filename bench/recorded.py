@@ -6,8 +6,11 @@ Import this before anything of the project: `use_code` puts the chosen tree firs
 
 from __future__ import annotations
 
+import pickle
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -27,3 +30,20 @@ def use_code(argv: list[str]) -> Path:
 def answer_key(request: httpx.Request) -> Key:
     """A request as its recorded answer is filed: method, path and query, not the body."""
     return (request.method, request.url.path, tuple(sorted(request.url.params.items())))
+
+
+Handler = Callable[[httpx.Request], httpx.Response]
+
+
+def load_recording(folder: Path) -> tuple[dict[str, Any], Handler]:
+    """What `record` kept in `folder`, and a handler (for httpx.MockTransport) that answers each
+    request with the server's recorded answer to it."""
+    with open(folder / ANSWERS, "rb") as source:
+        recorded: dict[str, Any] = pickle.load(source)
+    answers: dict[Key, bytes] = recorded["answers"]
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, content=answers[answer_key(request)],
+                              headers={"Content-Type": "application/json"})
+
+    return recorded, answer
