@@ -210,6 +210,14 @@ class PulledRow(Wire):
     values: dict[str, Any]
 
 
+# A pull answer repeats in headers what a desk needs to ask for the next page (its cursor,
+# whether to ask at all, and how many rows this one holds), so that the desk asks before it
+# has parsed the body; the body stays the one source of the rows and is checked against them.
+NEXT_CURSOR_HEADER = "X-Next-Cursor"
+MORE_HEADER = "X-Has-More"          # "1": ask for the next page; "0": the last (or a reset)
+ROW_COUNT_HEADER = "X-Row-Count"
+
+
 class PullResponse(Wire):
     rows: list[PulledRow]
     conflicts: list[ConflictRecord] = []

@@ -46,7 +46,15 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
 from institute_core.sync.policy import secret_columns, withheld_columns
 from institute_core.sync.scopes import Viewer, private_columns_shown, visible, with_students
-from institute_core.sync.wire import MAX_BIGINT, MAX_PULL_LIMIT, ConflictRecord, PullResponse
+from institute_core.sync.wire import (
+    MAX_BIGINT,
+    MAX_PULL_LIMIT,
+    MORE_HEADER,
+    NEXT_CURSOR_HEADER,
+    ROW_COUNT_HEADER,
+    ConflictRecord,
+    PullResponse,
+)
 from sync_server.clock import now_ms
 from sync_server.errors import ApiError
 from sync_server.principal import Principal
@@ -129,6 +137,12 @@ class PullPage:
         if not rest.startswith(head):
             raise RuntimeError("PullResponse no longer starts with its rows")
         return ('{"rows":[' + ",".join(self.rows) + "]" + rest[len(head):]).encode()
+
+    def headers(self) -> dict[str, str]:
+        """What a desk needs to ask for the next page before it has parsed this one."""
+        more = self.answer.has_more and not self.answer.reset_required
+        return {NEXT_CURSOR_HEADER: self.answer.next_cursor, MORE_HEADER: "1" if more else "0",
+                ROW_COUNT_HEADER: str(len(self.rows))}
 
 
 def pull(engine: Engine, settings: Settings, principal: Principal, cursor_text: str,

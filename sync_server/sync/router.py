@@ -51,7 +51,8 @@ def pull_rows(principal: CurrentUser, engine: EngineDep, settings: SettingsDep,
               x_device_id: Annotated[uuid.UUID | None, Header()] = None) -> Response:
     device_id = x_device_id or principal.device_id
     page = pull.pull(engine, settings, principal, cursor, limit, device_id, client_time)
-    return Response(content=page.to_json(), media_type="application/json")
+    return Response(content=page.to_json(), media_type="application/json",
+                    headers=page.headers())
 
 
 def _admin_only(principal: Principal, what: str) -> None:

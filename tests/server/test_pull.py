@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from typing import Any
 
 from sqlalchemy import create_engine, select, update
 
 from institute_core.schema import SYNCED_TABLES, table_of
 from institute_core.sync.codec import decode_value
+from institute_core.sync.wire import MORE_HEADER, NEXT_CURSOR_HEADER, ROW_COUNT_HEADER
 from sync_server.settings import sqlalchemy_url
 from sync_server.sync import counts as scope_counts
 from tests.server.helpers import Device, build_school, new_row, now
@@ -242,3 +244,37 @@ def test_a_scope_change_is_honoured_on_the_very_next_pull(device, staff) -> None
     assert [r["id"] for r in moved] == [str(school.enrollment)]
     assert last["counts"]["students"] == 1
     assert last["counts"]["student_subject_enrollments"] == 1
+
+
+def test_a_pull_answer_names_the_next_page_in_its_headers_as_in_its_body(
+        device, staff, server_db) -> None:  # type: ignore[no-untyped-def]
+    """A desk asks for the next page by the headers before it parses the body: they say what
+    the body says, page after page, on the last page and on one asking for a fresh download."""
+    admin = device("admin@example.org")
+    build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
+
+    def steer(cursor: str, limit: int) -> tuple[dict[str, Any], tuple[str, str, str]]:
+        r = admin.http.get("/v1/sync/pull", headers=admin.headers(),
+                           params={"cursor": cursor, "limit": limit})
+        assert r.status_code == 200, r.text
+        return r.json(), (r.headers[NEXT_CURSOR_HEADER], r.headers[MORE_HEADER],
+                          r.headers[ROW_COUNT_HEADER])
+
+    cursor, pages = "", 0
+    while True:
+        page, said = steer(cursor, 7)
+        pages += 1
+        assert said == (page["next_cursor"], "1" if page["has_more"] else "0",
+                        str(len(page["rows"])))
+        cursor = page["next_cursor"]
+        if not page["has_more"]:
+            break
+    assert pages > 2
+    admin.push(admin.change("subjects", uuid.uuid4(), new_row(name="Java", code="JV",
+                                                               duration_hours=10)))
+    engine = create_engine(sqlalchemy_url(server_db))
+    with engine.begin() as conn:
+        conn.execute(update(table_of("sync_clock")).values(compacted_version=100))
+    engine.dispose()
+    page, said = steer(cursor, 7)
+    assert page["reset_required"] and said == (page["next_cursor"], "0", "0")
