@@ -1,10 +1,11 @@
 """Pull pages fetched ahead of the ones being applied, on a thread of their own, in order.
 
-A page's cursor is in the answer before it, so pages come one after another; what can overlap
-is the server's (and the network's) time for the next pages with the desk's applying of this
-one. With one group fetched ahead, the fetch of page n+2 could only start once the desk had
-finished page n and taken n+1: whenever applying a page took longer than fetching one, the
-server sat idle for the difference on every page. `ahead` groups may wait instead.
+A page's cursor is in the answer before it (in its headers: the body is parsed later, by the
+reader), so pages come one after another; what can overlap is the server's (and the network's)
+time for the next pages with the desk's parsing and applying of this one. With one group
+fetched ahead, the fetch of page n+2 could only start once the desk had finished page n and
+taken n+1: whenever applying a page took longer than fetching one, the server sat idle for the
+difference on every page. `ahead` groups may wait instead.
 """
 
 from __future__ import annotations
@@ -13,10 +14,10 @@ import queue
 import threading
 from collections.abc import Callable
 
-from institute_core.sync import wire
 from institute_core.sync.backoff import CancelToken
+from institute_core.sync.client import PullAnswer
 
-Fetch = Callable[[str, int], wire.PullResponse]
+Fetch = Callable[[str, int], PullAnswer]
 _POLL_S = 0.05
 
 
@@ -38,14 +39,14 @@ class PageFeed:
         self._limit = limit
         self._group_rows = group_rows
         self._cancel = cancel
-        self._ready: queue.Queue[list[wire.PullResponse] | BaseException] = queue.Queue()
+        self._ready: queue.Queue[list[PullAnswer] | BaseException] = queue.Queue()
         self._room = threading.Semaphore(ahead)
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, args=(cursor, first_limit),
                                         name="sync-fetch", daemon=True)
         self._thread.start()
 
-    def next(self) -> list[wire.PullResponse]:
+    def next(self) -> list[PullAnswer]:
         """The next group, in order; raises what fetching it raised."""
         item = self._ready.get()
         self._room.release()
@@ -65,7 +66,7 @@ class PageFeed:
                 pages = self._group(cursor, limit, rows)
                 self._ready.put(pages)
                 last = pages[-1]
-                if not last.has_more or last.reset_required:
+                if not last.continues:
                     return
                 cursor, limit, rows = last.next_cursor, self._limit, self._group_rows
         except BaseException as exc:  # handed to the reader, raised there
@@ -77,13 +78,13 @@ class PageFeed:
                 return True
         return False
 
-    def _group(self, cursor: str, limit: int, rows: int) -> list[wire.PullResponse]:
+    def _group(self, cursor: str, limit: int, rows: int) -> list[PullAnswer]:
         """Consecutive pages from `cursor` until they hold `rows` rows, the last page, or one
         asking for a fresh download (which then ends the group)."""
         pages = [self._fetch(cursor, limit)]
-        held = len(pages[0].rows)
-        while (held < rows and pages[-1].has_more and not pages[-1].reset_required
+        held = pages[0].row_count
+        while (held < rows and pages[-1].continues
                and not self._cancel.cancelled and not self._stop.is_set()):
             pages.append(self._fetch(pages[-1].next_cursor, limit))
-            held += len(pages[-1].rows)
+            held += pages[-1].row_count
         return pages

@@ -26,7 +26,7 @@ from institute_core.sync import failing, wire
 from institute_core.sync.apply import CURSOR_KEY, PageResult, apply_page, retry_parked
 from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import empty_tables, local_counts, mismatches, remove_unsent
-from institute_core.sync.client import SyncClient
+from institute_core.sync.client import PullAnswer, SyncClient
 from institute_core.sync.errors import RequestRefused, ServerFailed, SyncError, SyncFailing
 from institute_core.sync.feed import PageFeed
 from institute_core.sync.outbox import (
@@ -343,7 +343,10 @@ class SyncRunner:
                         ahead=1 if fresh else PULL_PAGES_AHEAD, cancel=self.cancel)
         try:
             while True:
-                pages = feed.next()
+                # Parsed here, not on the fetch thread (client.PullAnswer), and with the
+                # collector paused as for applying (below).
+                with no_collection_pauses():
+                    pages = [answer.page() for answer in feed.next()]
                 if last is None:
                     # A server that answers with an epoch names this device's last_seq,
                     # or None when it does not know the device.
@@ -378,9 +381,9 @@ class SyncRunner:
         report.parked = self._retry_parked(report)
         return last
 
-    def _fetch_page(self, cursor: str, limit: int) -> wire.PullResponse:
-        return self._timed(partial(self.client.pull, cursor, limit, self.replica.device_id,
-                                   self.cancel))
+    def _fetch_page(self, cursor: str, limit: int) -> PullAnswer:
+        return self._timed(partial(self.client.pull_page, cursor, limit,
+                                   self.replica.device_id, self.cancel))
 
     def _retry_parked(self, report: SyncReport) -> int:
         result = retry_parked(self.replica)
@@ -513,8 +516,11 @@ class SyncRunner:
         sent = physical_ms(self.replica)
         answer = call()
         received = physical_ms(self.replica)
+        if self._calibrated:
+            return answer
+        # Read only until calibrated: a pull answer's clock is in its body (parsed to read it).
         server_ms = getattr(answer, "server_time_ms", None)
-        if not self._calibrated and isinstance(server_ms, int):
+        if isinstance(server_ms, int):
             offset = self.replica.clock.calibrate(server_ms, sent_ms=sent, received_ms=received)
             self.replica.set_state(CLOCK_OFFSET_KEY, offset)
             self._calibrated = True

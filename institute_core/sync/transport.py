@@ -11,7 +11,7 @@ from __future__ import annotations
 import functools
 import ssl
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 from pydantic import BaseModel, ValidationError
@@ -105,14 +105,34 @@ class Transport:
         """Send one request (retried on network trouble) and parse the answer as `answer`.
 
         `body` is a message, or its JSON already encoded."""
+        return self.parse(self.fetch(method, path, body=body, params=params, token=token,
+                                     cancel=cancel, headers=headers).content, answer)
+
+    def fetch(self, method: str, path: str, *, body: BaseModel | bytes | None = None,
+              params: dict[str, Any] | None = None, token: str | None = None,
+              cancel: CancelToken | None = None,
+              headers: dict[str, str] | None = None) -> httpx.Response:
+        """`call` without reading the answer: a successful response as it came (the body to
+        `parse` later, perhaps on another thread); a failure raises as `call` does."""
         content = body if body is None or isinstance(body, bytes) else \
             body.model_dump_json().encode()
 
-        def attempt() -> M:
+        def attempt() -> httpx.Response:
             response = self._send(method, path, content, params, token, headers)
-            return self._parse(response, answer)
+            if response.status_code >= 300:
+                self._refused(response)
+            return response
 
         return call_with_backoff(attempt, self.retry, cancel)
+
+    @staticmethod
+    def parse(content: bytes, answer: type[M]) -> M:
+        """A successful answer's body as `answer`; SyncError says where it is not one."""
+        try:
+            return answer.model_validate_json(content)
+        except ValidationError as exc:
+            raise SyncError(f"the server sent an answer this app cannot read "
+                            f"({answer.__name__}): {_first_error(exc)}") from exc
 
     def call_quiet(self, method: str, path: str, *, body: BaseModel | None = None,
                    token: str | None = None) -> None:
@@ -122,7 +142,7 @@ class Transport:
         def attempt() -> None:
             response = self._send(method, path, content, None, token)
             if response.status_code >= 300:
-                self._parse(response, wire.ErrorBody)
+                self._refused(response)
 
         call_with_backoff(attempt, self.retry)
 
@@ -161,14 +181,10 @@ class Transport:
             raise Retryable(failed)
         return response
 
-    def _parse(self, response: httpx.Response, answer: type[M]) -> M:
+    @staticmethod
+    def _refused(response: httpx.Response) -> NoReturn:
+        """Raise what an answer of 300 or above (not 5xx: `_send` raised those) means."""
         status = response.status_code
-        if status < 300:
-            try:
-                return answer.model_validate_json(response.content)
-            except ValidationError as exc:
-                raise SyncError(f"the server sent an answer this app cannot read "
-                                f"({answer.__name__}): {_first_error(exc)}") from exc
         error, detail = _error_text(response)
         if status == 401:
             raise Unauthorized(detail or "the session expired; sign in again", code=error)

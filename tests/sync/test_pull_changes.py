@@ -19,12 +19,14 @@ from institute_core.collector import no_collection_pauses
 from institute_core.replica import Replica
 from institute_core.schema import SYNCED_TABLES
 from institute_core.sync import wire
-from institute_core.sync.apply import PARKED_KEY, PageResult, apply_page
+from institute_core.sync.apply import CURSOR_KEY, PARKED_KEY, PageResult, apply_page
 from institute_core.sync.backoff import CancelToken
 from institute_core.sync.check import local_counts
+from institute_core.sync.client import PullAnswer
 from institute_core.sync.errors import SyncError
 from institute_core.sync.feed import PageFeed
 from institute_core.sync.runner import SyncOptions, SyncRunner
+from institute_core.sync.transport import Transport
 from tests.sync.builders import add_subject, get_field, replica_rows, set_fields
 
 
@@ -53,6 +55,10 @@ class _ScriptedServer:
         return wire.PullResponse(rows=self.rows[start:end], next_cursor=str(end),
                                  has_more=more, counts=None if more else self.counts,
                                  server_time_ms=0)
+
+    def pull_page(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+                  cancel: CancelToken | None = None) -> PullAnswer:
+        return PullAnswer.parsed(self.pull(cursor, limit, device_id, cancel))
 
 
 @pytest.fixture
@@ -238,7 +244,7 @@ def test_a_pull_asks_for_later_pages_while_a_page_is_applied(
 
 def test_the_feed_keeps_at_most_ahead_groups_waiting() -> None:
     server = _CountingServer(_pages(10))
-    feed = PageFeed(server.pull, "", first_limit=1, limit=1, group_rows=0, ahead=1,
+    feed = PageFeed(server.pull_page, "", first_limit=1, limit=1, group_rows=0, ahead=1,
                     cancel=CancelToken())
     try:
         assert [p.next_cursor for p in feed.next()] == ["1"]
@@ -249,11 +255,11 @@ def test_the_feed_keeps_at_most_ahead_groups_waiting() -> None:
         assert _asked_at_least(server, 3)
     finally:
         feed.close()
-    grouped = PageFeed(server.pull, "", first_limit=1, limit=2, group_rows=4, ahead=2,
+    grouped = PageFeed(server.pull_page, "", first_limit=1, limit=2, group_rows=4, ahead=2,
                        cancel=CancelToken())
     try:
         groups = []
-        while not groups or groups[-1][-1].has_more:
+        while not groups or groups[-1][-1].continues:
             groups.append(grouped.next())
         # The first page alone, then pages of 2 rows until a group holds 4 rows.
         assert [[p.next_cursor for p in g] for g in groups] == [["1"], ["3", "5"], ["7", "9"],
@@ -270,7 +276,7 @@ def test_a_failed_fetch_is_raised_to_the_reader_in_order() -> None:
                 raise SyncError("the server is gone")
             return super().pull(cursor, limit, device_id, cancel)
 
-    feed = PageFeed(Failing(_pages(5)).pull, "", first_limit=1, limit=1, group_rows=0,
+    feed = PageFeed(Failing(_pages(5)).pull_page, "", first_limit=1, limit=1, group_rows=0,
                     ahead=2, cancel=CancelToken())
     try:
         assert feed.next()[0].next_cursor == "1"
@@ -279,3 +285,103 @@ def test_a_failed_fetch_is_raised_to_the_reader_in_order() -> None:
             feed.next()
     finally:
         feed.close()
+
+
+class _HeadedServer(_CountingServer):
+    """A server whose answers arrive as bodies with (or, as an older server's, without) the
+    next-page headers; `parsed` lists each page's cursor as its body is parsed, with the
+    thread that parsed it."""
+
+    def __init__(self, rows: list[wire.PulledRow], *, headers: bool = True,
+                 lie_at: str | None = None) -> None:
+        super().__init__(rows)
+        self.headers = headers
+        self.lie_at = lie_at
+        self.parsed: list[tuple[str, str]] = []
+        self.bodies: dict[bytes, str] = {}
+
+    def pull(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+             cancel: CancelToken | None = None) -> wire.PullResponse:
+        return self.pull_page(cursor, limit, device_id, cancel).page()
+
+    def pull_page(self, cursor: str, limit: int, device_id: uuid.UUID | None = None,
+                  cancel: CancelToken | None = None) -> PullAnswer:
+        page = super().pull(cursor, limit, device_id, cancel)
+        body = page.model_dump_json().encode()
+        self.bodies[body] = cursor
+        said = {wire.NEXT_CURSOR_HEADER: page.next_cursor,
+                wire.MORE_HEADER: "1" if page.has_more else "0",
+                wire.ROW_COUNT_HEADER: str(len(page.rows))}
+        if cursor == self.lie_at:
+            said[wire.NEXT_CURSOR_HEADER] = "0"  # names a page other than the body's next
+        return PullAnswer(body, said if self.headers else {})
+
+    def watch(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        parse = Transport.parse
+
+        def parse_watched(content: bytes, answer: Any) -> Any:
+            with self.lock:
+                self.parsed.append((self.bodies[content], threading.current_thread().name))
+            return parse(content, answer)
+
+        monkeypatch.setattr(Transport, "parse", staticmethod(parse_watched))
+
+
+def test_the_next_page_is_asked_for_before_this_one_is_parsed_on_the_applying_thread(
+        pair: tuple[Replica, Replica], monkeypatch: pytest.MonkeyPatch) -> None:
+    """The fetch thread asks for page n+1 by the answer's headers, without parsing page n;
+    the desk parses page n on the thread that applies it (only the first answer, which sets
+    the clock, is parsed where it arrives). The replica ends as the server's rows say."""
+    source, desk = pair
+    add_subject(source, None, topics=8)
+    rows = _server_rows(source, ("subjects", "topics"), version=3)
+    server = _HeadedServer(rows)
+    server.watch(monkeypatch)
+    applied: list[int] = []
+
+    def slow(*args: Any, **kwargs: Any) -> PageResult:
+        if not applied:
+            applied.append(int(_asked_at_least(server, 3)))
+        return apply_page(*args, **kwargs)
+
+    monkeypatch.setattr(runner_module, "apply_page", slow)
+    report = SyncRunner(desk, server,  # type: ignore[arg-type]
+                        options=SyncOptions(page_limit=3, check_counts=False)).sync()
+    assert report.received == len(rows) == 9
+    assert applied == [1]  # page 3 asked for while page 1 was applied, page 2 not parsed
+    assert server.asked == ["", "3", "6"]
+    main = threading.current_thread().name
+    assert server.parsed == [("", "sync-fetch"), ("3", main), ("6", main)]
+    pulled = replica_rows(desk, ("subjects", "topics"))
+    assert {t: {i: {**v, "version": 0} for i, v in by_id.items()} for t, by_id in pulled.items()
+            } == replica_rows(source, ("subjects", "topics"))
+
+
+def test_an_older_server_without_the_headers_is_pulled_from_as_before(
+        pair: tuple[Replica, Replica]) -> None:
+    """Answers without the next-page headers are parsed as they arrive to find the next
+    page; the pull ends with every row, as it did before the headers existed."""
+    source, desk = pair
+    add_subject(source, None, topics=8)
+    rows = _server_rows(source, ("subjects", "topics"), version=3)
+    server = _HeadedServer(rows, headers=False)
+    report = SyncRunner(desk, server,  # type: ignore[arg-type]
+                        options=SyncOptions(page_limit=3, check_counts=False)).sync()
+    assert report.received == 9 and server.asked == ["", "3", "6"]
+    assert desk.get_state(CURSOR_KEY) == "9"
+    assert set(replica_rows(desk, ("topics",))["topics"]) == \
+        set(replica_rows(source, ("topics",))["topics"])
+
+
+def test_headers_that_disagree_with_the_body_stop_the_pull_before_that_page(
+        pair: tuple[Replica, Replica]) -> None:
+    """A page whose headers name another next page than its body is not applied: the pull
+    fails there, and the cursor stays after the last page whose headers and body agreed."""
+    source, desk = pair
+    add_subject(source, None, topics=8)
+    rows = _server_rows(source, ("subjects", "topics"), version=3)
+    server = _HeadedServer(rows, lie_at="3")
+    with pytest.raises(SyncError, match="disagrees with its own headers"):
+        SyncRunner(desk, server,  # type: ignore[arg-type]
+                   options=SyncOptions(page_limit=3, check_counts=False)).sync()
+    assert desk.get_state(CURSOR_KEY) == "3"
