@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from recorded import ANSWERS, ROOT, Key, answer_key, load_recording, use_code
+from recorded import ANSWERS, ROOT, Key, answer_key, kept_headers, load_recording, use_code
 
 CODE = use_code(sys.argv)  # before anything of the project is imported
 
@@ -76,9 +76,11 @@ def record(folder: Path, size: str, database: str | None) -> None:
             print(f"{size} demo loaded: {sum(summary.counts.values()):,} rows in "
                   f"{summary.load_seconds:.1f} s", flush=True)
         answers: dict[Key, bytes] = {}
+        headers: dict[Key, dict[str, str]] = {}
 
         def keep(response: httpx.Response) -> None:
             answers[answer_key(response.request)] = response.read()
+            headers[answer_key(response.request)] = kept_headers(response)
 
         email, password = DEMO_LOGINS["admin"]
         with running_server(url, workers=2) as server, tempfile.TemporaryDirectory() as tmp:
@@ -90,7 +92,8 @@ def record(folder: Path, size: str, database: str | None) -> None:
               f"{cpu:.1f} s, load {os.getloadavg()[0]:.1f})")
         folder.mkdir(parents=True, exist_ok=True)
         with open(folder / ANSWERS, "wb") as out:
-            pickle.dump({"email": email, "password": password, "answers": answers}, out)
+            pickle.dump({"email": email, "password": password, "answers": answers,
+                         "headers": headers}, out)
 
     if database is None:
         with throwaway_database(admin_url, prefix="firstsync") as url:

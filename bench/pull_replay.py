@@ -31,7 +31,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from recorded import ANSWERS, ROOT, Key, answer_key, load_recording, use_code
+from recorded import ANSWERS, ROOT, Key, answer_key, kept_headers, load_recording, use_code
 
 CODE = use_code(sys.argv)  # before anything of the project is imported
 
@@ -71,6 +71,7 @@ def record(folder: Path, changes: int, page_limit: int | None) -> None:
             shutil.rmtree(folder / REPLICA, ignore_errors=True)
             shutil.copytree(Path(tmp) / "desk-2", folder / REPLICA)
             answers: dict[Key, bytes] = {}
+            headers: dict[Key, dict[str, str]] = {}
             marks: list[tuple[float, str]] = []
 
             def sent(request: httpx.Request) -> None:
@@ -78,6 +79,7 @@ def record(folder: Path, changes: int, page_limit: int | None) -> None:
 
             def keep(response: httpx.Response) -> None:
                 body = answers[answer_key(response.request)] = response.read()
+                headers[answer_key(response.request)] = kept_headers(response)
                 marks.append((time.perf_counter(), f"answer {len(body):,} B"))
 
             def progress(p: SyncProgress) -> None:
@@ -100,7 +102,7 @@ def record(folder: Path, changes: int, page_limit: int | None) -> None:
         print(f"{(at - started) * 1000:7.1f} ms  {what}")
     print(f"{(ended - started) * 1000:7.1f} ms  sync done: {report.received:,} rows")
     with open(folder / ANSWERS, "wb") as out:
-        pickle.dump({"email": email, "answers": answers}, out)
+        pickle.dump({"email": email, "answers": answers, "headers": headers}, out)
     print(f"recorded {len(answers)} answers, {report.received:,} rows")
 
 

@@ -35,15 +35,25 @@ def answer_key(request: httpx.Request) -> Key:
 Handler = Callable[[httpx.Request], httpx.Response]
 
 
+def kept_headers(response: httpx.Response) -> dict[str, str]:
+    """The headers of an answer a replay serves again: the protocol's own (X-…), such as the
+    pull's next-page headers (wire.NEXT_CURSOR_HEADER). Recordings made before they were kept
+    replay without them."""
+    return {k: v for k, v in response.headers.items() if k.lower().startswith("x-")}
+
+
 def load_recording(folder: Path) -> tuple[dict[str, Any], Handler]:
     """What `record` kept in `folder`, and a handler (for httpx.MockTransport) that answers each
     request with the server's recorded answer to it."""
     with open(folder / ANSWERS, "rb") as source:
         recorded: dict[str, Any] = pickle.load(source)
     answers: dict[Key, bytes] = recorded["answers"]
+    headers: dict[Key, dict[str, str]] = recorded.get("headers", {})
 
     def answer(request: httpx.Request) -> httpx.Response:
-        return httpx.Response(200, content=answers[answer_key(request)],
-                              headers={"Content-Type": "application/json"})
+        key = answer_key(request)
+        return httpx.Response(200, content=answers[key],
+                              headers={"Content-Type": "application/json",
+                                       **headers.get(key, {})})
 
     return recorded, answer
