@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pull_replay.py record DIR [--changes 10000] [--page-limit N]
     .venv/bin/python bench/pull_replay.py replay DIR [--runs 3] [--code TREE] [--profile FILE]
+        [--server-ms MS]
 
 `record` does what `sync_bench.py --only transfer` does – two administrators' desks download
 the default demo, desk 1 edits `--changes` attendance rows offline and pushes them – then keeps
@@ -11,7 +12,9 @@ the rows and their audit entries, rows desk 2 already holds in an older version)
 `replay` runs that sync onto fresh copies of the kept replica with the answers served from
 memory (httpx.MockTransport): no server and no network, so the figures are the desk's own –
 wall seconds and the CPU seconds of the whole process (the page-fetching thread included).
-`--code TREE` runs another checkout's code (a `git archive` of main, say) on the same input.
+`--code TREE` runs another checkout's code (a `git archive` of main, say) on the same input;
+`--server-ms MS` answers each pull page after MS ms (the server's and the network's time,
+spent without CPU), so that what the desk overlaps with it shows in the wall time.
 Every run's replica is compared, table by table and column by column, with the digest of the
 first run (or of `--expect FILE`, written by `--digest FILE` from another tree), so old and new
 code can be shown to leave the same replica.
@@ -142,11 +145,19 @@ class CollectorClock:
 
 
 def replay(folder: Path, runs: int, code: Path, profile: Path | None,
-           expect: Path | None, write_digest: Path | None) -> None:
-    recorded, answer = load_recording(folder)
+           expect: Path | None, write_digest: Path | None, server_ms: float) -> None:
+    recorded, served = load_recording(folder)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        # The server's and the network's time for a page, spent without CPU (as the desk
+        # waits for a real server), so that what overlaps it shows in the wall time.
+        if server_ms and request.url.path == "/v1/sync/pull":
+            time.sleep(server_ms / 1000)
+        return served(request)
 
     reference = json.loads(expect.read_text()) if expect else None
-    print(f"code: {code}; load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"code: {code}; a page answered after {server_ms:g} ms; "
+          f"load {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory(prefix="pullreplay-") as tmp:
         for run in range(runs):
             where = Path(tmp) / f"run-{run}"
@@ -202,12 +213,15 @@ def main() -> int:
     parser.add_argument("--profile", type=Path, help="cProfile the last run into this file")
     parser.add_argument("--digest", type=Path, help="write the first run's replica digest here")
     parser.add_argument("--expect", type=Path, help="compare every run with this digest")
+    parser.add_argument("--server-ms", type=float, default=0.0,
+                        help="replay: answer each pull page after this many ms, as a server "
+                             "and network would take (default 0: at once)")
     args = parser.parse_args()
     if args.mode == "record":
         record(args.folder, args.changes, args.page_limit)
     else:
         replay(args.folder, args.runs, CODE, args.profile, args.expect,
-               args.digest)
+               args.digest, args.server_ms)
     return 0
 
 
