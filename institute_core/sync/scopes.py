@@ -291,14 +291,54 @@ def visible(table_name: str, viewer: Viewer) -> ColumnElement[bool]:
     if any(s.name == policy.EVERYTHING.name for s in scopes):
         # Every row (of their branches) holds whatever else they may read.
         scopes = (policy.EVERYTHING,)
-    clauses: list[ColumnElement[bool]] = []
-    for scope in scopes:
-        if scope.name == policy.NOTHING.name:
-            continue
-        clause = _SCOPE_SQL[scope.name](_t(table_name), viewer)
-        clauses.append(clause if scope.anywhere else and_(clause,
-                                                          in_branches(table_name, viewer)))
+    clauses = [_scope_clause(table_name, scope, viewer) for scope in scopes
+               if scope.name != policy.NOTHING.name]
     return or_(*clauses) if clauses else false()
+
+
+def _scope_clause(table_name: str, scope: policy.Scope, viewer: Viewer) -> ColumnElement[bool]:
+    """The rows of `table_name` that `scope` gives `viewer`, within their branches unless the
+    scope holds anywhere."""
+    through = _PARENT_SCOPES.get(scope.name)
+    if through is not None and not scope.anywhere and through.lives_with_parent(table_name):
+        return through.clause(_t(table_name), viewer, in_branches(through.parent, viewer))
+    clause = _SCOPE_SQL[scope.name](_t(table_name), viewer)
+    return clause if scope.anywhere else and_(clause, in_branches(table_name, viewer))
+
+
+@dataclass(frozen=True)
+class _ParentRows:
+    """A scope that picks rows by their parent: those whose `column` names a `parent` row
+    where `where` holds (None: no parent row does).
+
+    Such a table's rows also live in their parent's branch (`policy.BRANCH_OF`), and the
+    branch filter is then asked inside the same subquery, of the same parent row:
+    `column IN (parent rows where W) AND column IN (parent rows in their branches)` selects
+    exactly what `column IN (parent rows where W and in their branches)` does, as a parent
+    row is one id (its primary key) and `column` is never empty. Written twice, PostgreSQL
+    joined the parent table twice: a faculty member's count of attendance_topics read all of
+    its rows to match them against their students' attendance and again against the
+    branch's."""
+
+    column: str
+    parent: str
+    where: Callable[[Table, Viewer], ColumnElement[bool] | None]
+
+    def lives_with_parent(self, table_name: str) -> bool:
+        how = policy.BRANCH_OF.get(table_name)
+        return how is not None and (how.column, how.parent) == (self.column, self.parent) \
+            and how.workers is None and not how.empty_is_everywhere \
+            and not table_of(table_name).c[self.column].nullable
+
+    def clause(self, table: Table, viewer: Viewer,
+               parent_branches: ColumnElement[bool] | None = None) -> ColumnElement[bool]:
+        parent = _t(self.parent)
+        where = self.where(parent, viewer)
+        if where is None:
+            return false()
+        if parent_branches is not None:
+            where = and_(where, parent_branches)
+        return table.c[self.column].in_(select(parent.c.id).where(where))
 
 
 def _everything(_table: Table, _viewer: Viewer) -> ColumnElement[bool]:
@@ -348,12 +388,9 @@ def _student_or_inquiry_rows(table: Table, viewer: Viewer) -> ColumnElement[bool
                                                       about_inquiry)
 
 
-def _student_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+def _their_students_attendance(attendance: Table, viewer: Viewer) -> ColumnElement[bool] | None:
     students = _students_in(viewer)
-    if students is None:
-        return false()
-    att = _t("session_attendance")
-    return table.c.attendance_id.in_(select(att.c.id).where(_among(att.c.student_id, students)))
+    return None if students is None else _among(attendance.c.student_id, students)
 
 
 def _their_faculty_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
@@ -366,12 +403,10 @@ def _their_batches_rows(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     return table.c.batch_id.in_(_faculty_batches(viewer.faculty_id))
 
 
-def _their_batch_attendance_topics(table: Table, viewer: Viewer) -> ColumnElement[bool]:
+def _their_batches_attendance(attendance: Table, viewer: Viewer) -> ColumnElement[bool] | None:
     if viewer.faculty_id is None:
-        return false()
-    bsa = _t("batch_session_attendance")
-    return table.c.batch_attendance_id.in_(
-        select(bsa.c.id).where(bsa.c.batch_id.in_(_faculty_batches(viewer.faculty_id))))
+        return None
+    return attendance.c.batch_id.in_(_faculty_batches(viewer.faculty_id))
 
 
 def audience_clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
@@ -390,6 +425,14 @@ def audience_clause(table: Table, viewer: Viewer) -> ColumnElement[bool]:
     return or_(*clauses)
 
 
+# The scopes that pick rows by their parent row (policy.Scope.name).
+_PARENT_SCOPES: dict[str, _ParentRows] = {
+    policy.STUDENT_ATTENDANCE_TOPICS.name: _ParentRows("attendance_id", "session_attendance",
+                                                       _their_students_attendance),
+    policy.BATCH_ATTENDANCE_TOPICS.name: _ParentRows(
+        "batch_attendance_id", "batch_session_attendance", _their_batches_attendance),
+}
+
 # The SQL of each read scope the policy names (policy.Scope.name).
 _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.EVERYTHING.name: _everything,
@@ -401,12 +444,11 @@ _SCOPE_SQL: dict[str, Callable[[Table, Viewer], ColumnElement[bool]]] = {
     policy.OWN_STUDENT_RECORD.name: _of_own("id"),
     policy.STUDENT_ROWS.name: _of_students("student_id"),
     policy.OWN_STUDENT_ROWS.name: _of_own("student_id"),
-    policy.STUDENT_ATTENDANCE_TOPICS.name: _student_attendance_topics,
+    **{name: rows.clause for name, rows in _PARENT_SCOPES.items()},
     policy.STUDENT_OR_INQUIRY_ROWS.name: _student_or_inquiry_rows,
     policy.THEIR_BATCHES.name: _their_faculty_rows,
     policy.THEIR_FACULTY_ROWS.name: _their_faculty_rows,
     policy.BATCH_ROWS.name: _their_batches_rows,
-    policy.BATCH_ATTENDANCE_TOPICS.name: _their_batch_attendance_topics,
     policy.THEIR_AUDIENCE.name: audience_clause,
 }
 

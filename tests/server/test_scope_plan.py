@@ -62,3 +62,22 @@ def test_the_count_of_a_faculty_s_tables_reads_their_students_as_a_constant(
     # compared: `('{...}'::cstring)::uuid[]` before.
     assert "::cstring" not in plan, plan
     assert f"{_STUDENTS[-1]}}}'::uuid[]" in plan, plan
+
+
+def test_a_faculty_s_attendance_topics_are_matched_to_their_attendance_rows_once(
+        server_db: str) -> None:
+    # The topics of their students' attendance, in their branches: both ask about the same
+    # attendance row, and the count reads it once (twice before: the whole topics table was
+    # joined against their students' attendance and again against the branch's).
+    engine = create_engine(sqlalchemy_url(server_db))
+    try:
+        with engine.connect() as conn:
+            with _sent(engine) as sent:
+                found = counts._count(conn, _FACULTY, ["attendance_topics"])
+            assert found == {"attendance_topics": 0}
+            (statement, parameters), = sent
+            plan = _plan(conn, statement, parameters)
+    finally:
+        engine.dispose()
+    assert plan.count(" on session_attendance") == 1, plan
+    assert " on students" in plan, plan  # the branch filter is still there
