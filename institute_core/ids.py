@@ -27,5 +27,8 @@ def natural_id(table: str, *key: Any) -> uuid.UUID:
 
 def uuid_array_literal(ids: Iterable[uuid.UUID]) -> str:
     """PostgreSQL's text form of a uuid[] (`{a,b,c}`): bound as ONE text parameter and cast,
-    where a list would be a parameter per id or an array psycopg dumps id by id in Python."""
-    return "{" + ",".join(str(i) for i in ids) + "}"
+    where a list would be a parameter per id or an array psycopg dumps id by id in Python.
+
+    The ids are written as 32 hex digits (PostgreSQL reads a uuid with or without hyphens):
+    str() of a UUID formats five groups in Python, and a push writes thousands of ids."""
+    return "{" + ",".join([f"{i.int:032x}" for i in ids]) + "}"

@@ -209,7 +209,7 @@ def _json(answer: dict[str, Any]) -> bytes:
     try:
         return orjson.dumps(answer)
     except TypeError:  # a reason quoting a lone surrogate the desk sent
-        return json.dumps(answer, separators=(",", ":")).encode()
+        return json.dumps(answer, separators=(",", ":"), default=str).encode()
 
 
 def _rows_changed(changes: list[Change]) -> dict[str, set[uuid.UUID]]:
@@ -486,9 +486,8 @@ class _Applier:
         decision = merge_change(None, {}, 0, incoming, None, now_ms())
         version = self.clock.next()
         self.store.insert(change.table, {**values, "version": version},
-                          sent={**change.fields, "id": str(change.row_id), "version": version,
-                                **{k: None if v is None else str(v)
-                                   for k, v in {**authors, **placed}.items()}})
+                          sent={**change.fields, "id": change.row_id, "version": version,
+                                **authors, **placed})
         stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
         # Every field of a new row has the same stamp: "*" alone says so (stamps_for), and a
         # push of new rows writes a tenth of the stamp data.
@@ -617,7 +616,8 @@ def _answer(change: Change, outcome: Outcome, version: int | None = None, *,
             reason: str | None = None,
             conflicts: list[ConflictRecord] | None = None) -> dict[str, Any]:
     """One wire.ChangeResult as JSON-ready values."""
-    return {"change_id": str(change.change_id), "seq": change.seq, "outcome": outcome.value,
+    # The id stays a UUID: the answer's encoder (orjson) writes it in C, str() in Python.
+    return {"change_id": change.change_id, "seq": change.seq, "outcome": outcome.value,
             "version": version, "reason": reason,
             "conflicts": [c.model_dump(mode="json") for c in conflicts or ()]}
 

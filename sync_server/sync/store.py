@@ -27,7 +27,6 @@ from sqlalchemy.dialects.postgresql import ARRAY, JSONB
 
 from institute_core.ids import uuid_array_literal
 from institute_core.schema import MODEL_BY_TABLE, SYNCED_TABLES, table_of
-from sync_server.sync.rowstore import id_text
 
 Key = tuple[str, uuid.UUID]
 
@@ -375,7 +374,7 @@ class BatchStore:
                 if result.get(k) is not None}
         if self.buffered:
             self._pending_applied.append({
-                "change_id": str(change_id), "device_id": id_text(device_id), "seq": seq,
+                "change_id": change_id, "device_id": device_id, "seq": seq,
                 "result": kept, "applied_at": self._iso(applied_at)})
         else:
             self.conn.execute(insert(_applied).values(

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import uuid
 
+import psycopg
 import pytest
 from sqlalchemy.dialects import postgresql
 
 from institute_core.access.permissions import of_role
 from institute_core.enums import Role
+from institute_core.ids import uuid_array_literal
 from institute_core.schema import SYNCED_TABLES
 from institute_core.sync.scopes import Viewer, visible
 
@@ -46,5 +48,15 @@ def test_ids_read_once_are_one_hashed_array(role: str) -> None:
 def test_the_check_sees_an_id_list_as_one_array() -> None:
     compiled = visible("students", _VIEWERS[Role.COUNSELOR.value]).compile(
         dialect=postgresql.dialect())
-    arrays = [v for v in compiled.params.values() if isinstance(v, str) and str(_IDS[-1]) in v]
+    arrays = [v for v in compiled.params.values()
+              if isinstance(v, str) and _IDS[-1].hex in v.replace("-", "")]
     assert arrays and "= ANY (CAST(" in str(compiled)
+
+
+def test_an_id_array_literal_reads_back_as_the_same_ids(pg_url: str) -> None:
+    # The ids a push locks and reads go to PostgreSQL as one literal: every id, the nil and
+    # the highest one too, must come back as itself or a push would read other rows.
+    ids = [uuid.UUID(int=0), uuid.UUID(int=(1 << 128) - 1), *(uuid.uuid4() for _ in range(50))]
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute("SELECT %s::uuid[]", (uuid_array_literal(ids),)).fetchone()
+    assert row is not None and row[0] == ids
