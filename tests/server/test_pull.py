@@ -23,6 +23,17 @@ def _by_table(rows: list[dict]) -> dict[str, list[dict]]:  # type: ignore[type-a
     return out
 
 
+def _compact_past(admin: Device, server_db: str) -> None:
+    """A change after the desk's cursor, then tombstones compacted beyond it (as if the desk
+    had been away longer than the server keeps them)."""
+    admin.push(admin.change("subjects", uuid.uuid4(), new_row(name="Java", code="JV",
+                                                               duration_hours=10)))
+    engine = create_engine(sqlalchemy_url(server_db))
+    with engine.begin() as conn:
+        conn.execute(update(table_of("sync_clock")).values(compacted_version=100))
+    engine.dispose()
+
+
 def test_faculty_sees_their_students_but_no_crm_no_pay_of_others_no_hashes(
         device, staff) -> None:  # type: ignore[no-untyped-def]
     admin = device("admin@example.org")
@@ -119,12 +130,7 @@ def test_device_away_past_tombstone_retention_must_reset(device, staff, server_d
     build_school(admin, staff.faculty1, staff.faculty2, staff.counselor)
     admin.pull_all()
     old_cursor = admin.cursor
-    admin.push(admin.change("subjects", uuid.uuid4(), new_row(name="Java", code="JV",
-                                                               duration_hours=10)))
-    engine = create_engine(sqlalchemy_url(server_db))
-    with engine.begin() as conn:
-        conn.execute(update(table_of("sync_clock")).values(compacted_version=100))
-    engine.dispose()
+    _compact_past(admin, server_db)
     page = admin.pull_page(old_cursor)
     assert page["reset_required"] and page["rows"] == []
     fresh = admin.pull_page("")
@@ -270,11 +276,6 @@ def test_a_pull_answer_names_the_next_page_in_its_headers_as_in_its_body(
         if not page["has_more"]:
             break
     assert pages > 2
-    admin.push(admin.change("subjects", uuid.uuid4(), new_row(name="Java", code="JV",
-                                                               duration_hours=10)))
-    engine = create_engine(sqlalchemy_url(server_db))
-    with engine.begin() as conn:
-        conn.execute(update(table_of("sync_clock")).values(compacted_version=100))
-    engine.dispose()
+    _compact_past(admin, server_db)
     page, said = steer(cursor, 7)
     assert page["reset_required"] and said == (page["next_cursor"], "0", "0")

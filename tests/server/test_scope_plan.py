@@ -11,7 +11,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event
 
 from institute_core.access.permissions import of_role
 from institute_core.enums import Role
@@ -39,24 +39,26 @@ def _sent(engine: Engine) -> Iterator[list[tuple[str, Any]]]:
         event.remove(engine, "before_cursor_execute", keep)
 
 
-def _plan(conn: Connection, statement: str, parameters: Any) -> str:
-    return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement, parameters))
+def _count_plan(server_db: str, tables: list[str]) -> str:
+    """The plan PostgreSQL makes for the faculty member's count of `tables` (all empty)."""
+    engine = create_engine(sqlalchemy_url(server_db))
+    try:
+        with engine.connect() as conn:
+            with _sent(engine) as sent:
+                found = counts._count(conn, _FACULTY, tables)
+            assert found == dict.fromkeys(tables, 0)
+            (statement, parameters), = sent
+            return "\n".join(r[0] for r in conn.exec_driver_sql("EXPLAIN " + statement,
+                                                                 parameters))
+    finally:
+        engine.dispose()
 
 
 def test_the_count_of_a_faculty_s_tables_reads_their_students_as_a_constant(
         server_db: str) -> None:
-    engine = create_engine(sqlalchemy_url(server_db))
-    try:
-        with engine.connect() as conn:
-            # `users` through their students' accounts, `feedback` by student and branch: two
-            # scopes that filter a table row by row.
-            with _sent(engine) as sent:
-                found = counts._count(conn, _FACULTY, ["users", "feedback", "session_attendance"])
-            assert found == {"users": 0, "feedback": 0, "session_attendance": 0}
-            (statement, parameters), = sent
-            plan = _plan(conn, statement, parameters)
-    finally:
-        engine.dispose()
+    # `users` through their students' accounts, `feedback` by student and branch: two scopes
+    # that filter a table row by row.
+    plan = _count_plan(server_db, ["users", "feedback", "session_attendance"])
     assert str(_STUDENTS[-1]) in plan, plan
     # The list as a uuid[] constant, not text converted (through cstring) wherever it is
     # compared: `('{...}'::cstring)::uuid[]` before.
@@ -69,15 +71,6 @@ def test_a_faculty_s_attendance_topics_are_matched_to_their_attendance_rows_once
     # The topics of their students' attendance, in their branches: both ask about the same
     # attendance row, and the count reads it once (twice before: the whole topics table was
     # joined against their students' attendance and again against the branch's).
-    engine = create_engine(sqlalchemy_url(server_db))
-    try:
-        with engine.connect() as conn:
-            with _sent(engine) as sent:
-                found = counts._count(conn, _FACULTY, ["attendance_topics"])
-            assert found == {"attendance_topics": 0}
-            (statement, parameters), = sent
-            plan = _plan(conn, statement, parameters)
-    finally:
-        engine.dispose()
+    plan = _count_plan(server_db, ["attendance_topics"])
     assert plan.count(" on session_attendance") == 1, plan
     assert " on students" in plan, plan  # the branch filter is still there
