@@ -189,6 +189,21 @@ def with_students(connection: Connection, viewer: Viewer) -> Viewer:
     """`viewer` with their students, own records and branches read now (in `connection`'s
     snapshot, a PostgreSQL one: the server's), each sorted, so that the same people make the
     same `Viewer` (the server keeps counts per viewer)."""
+    names, statement = _lists_statement(viewer)
+    if statement is None:
+        return viewer
+    found = connection.execute(statement).one()
+    read = {name: tuple(sorted(ids or ())) for name, ids in zip(names, found, strict=True)}
+    return replace(viewer, branches=read.get("branches", viewer.branches),
+                   own=read.get("own", viewer.own), students=read.get("students", viewer.students))
+
+
+@functools.lru_cache(maxsize=2048)
+def _lists_statement(viewer: Viewer) -> tuple[tuple[str, ...], Select[Any] | None]:
+    """The lists `with_students` reads for `viewer`, and the one statement reading them.
+
+    Built once per viewer: every pull asks it, and building a faculty member's union of
+    student queries and its cache key anew cost more than PostgreSQL's answering it."""
     wanted: dict[str, Select[tuple[uuid.UUID]]] = {}
     if viewer.branch_limited and viewer.branches is None:
         wanted["branches"] = _branches_query(viewer)
@@ -198,14 +213,11 @@ def with_students(connection: Connection, viewer: Viewer) -> Viewer:
     if query is not None:
         wanted["students"] = query
     if not wanted:
-        return viewer
+        return (), None
     # One statement, one array per list: a pull used to ask three round trips for them.
     arrays = [select(func.array_agg(part.subquery().c[0])).scalar_subquery()
               for part in wanted.values()]
-    found = connection.execute(select(*arrays)).one()
-    read = {name: tuple(sorted(ids or ())) for name, ids in zip(wanted, found, strict=True)}
-    return replace(viewer, branches=read.get("branches", viewer.branches),
-                   own=read.get("own", viewer.own), students=read.get("students", viewer.students))
+    return tuple(wanted), select(*arrays)
 
 
 def branches_of_user(user_id: Any) -> Select[tuple[uuid.UUID]]:

@@ -6,7 +6,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Engine, func, insert, select, update
+from sqlalchemy import Connection, Engine, Uuid, bindparam, func, insert, select, update
 
 from institute_core.access import permissions as perms
 from institute_core.enums import UserStatus
@@ -150,6 +150,22 @@ def logout(engine: Engine, principal: Principal) -> None:
                      .values(revoked_at=now()))
 
 
+# The caller of a request, read on every push and pull: built once (building the statement
+# and its cache key each time cost more than PostgreSQL's answering it).
+_CALLER = (
+    select(_sessions.c.revoked_at, _sessions.c.device_id, _users.c.email, _users.c.role,
+           _users.c.status, _users.c.deleted_at, _faculties.c.id.label("faculty_id"),
+           _roles.c.permissions, _roles.c.only_branch_id)
+    .join(_users, _users.c.id == _sessions.c.user_id)
+    .outerjoin(_faculties, (_faculties.c.user_id == _users.c.id)
+               & _faculties.c.deleted_at.is_(None))
+    # What the role grants is read on every request: a change to the role (or the account's
+    # role) applies at the user's next push or pull.
+    .outerjoin(_roles, (_roles.c.name == _users.c.role) & _roles.c.deleted_at.is_(None))
+    .where(_sessions.c.id == bindparam("session_id", type_=Uuid),
+           _sessions.c.user_id == bindparam("user_id", type_=Uuid)))
+
+
 def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
     """The caller of a request bearing `token`; 401/403 if it is not (or no longer) valid."""
     try:
@@ -163,20 +179,8 @@ def authenticate(engine: Engine, settings: Settings, token: str) -> Principal:
     with engine.connect() as conn:
         # One read: autocommit spares it the BEGIN and ROLLBACK round trips around it.
         conn.execution_options(isolation_level="AUTOCOMMIT")
-        row = conn.execute(
-            select(_sessions.c.revoked_at, _sessions.c.device_id, _users.c.email,
-                   _users.c.role, _users.c.status, _users.c.deleted_at,
-                   _faculties.c.id.label("faculty_id"),
-                   _roles.c.permissions, _roles.c.only_branch_id)
-            .join(_users, _users.c.id == _sessions.c.user_id)
-            .outerjoin(_faculties, (_faculties.c.user_id == _users.c.id)
-                       & _faculties.c.deleted_at.is_(None))
-            # What the role grants is read on every request: a change to the role (or the
-            # account's role) applies at the user's next push or pull.
-            .outerjoin(_roles, (_roles.c.name == _users.c.role)
-                       & _roles.c.deleted_at.is_(None))
-            .where(_sessions.c.id == claims.session_id,
-                   _sessions.c.user_id == claims.user_id)).first()
+        row = conn.execute(_CALLER, {"session_id": claims.session_id,
+                                     "user_id": claims.user_id}).first()
     if row is None or row.revoked_at is not None:
         raise ApiError(401, "token_revoked", "This sign-in was ended; sign in again.",
                        headers={"WWW-Authenticate": "Bearer"})

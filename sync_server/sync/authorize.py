@@ -8,12 +8,13 @@ so the common faculty attendance path asks the database nothing per change.
 
 from __future__ import annotations
 
+import functools
 import uuid
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, exists, select
 
 from institute_core.access import permissions as perms
 from institute_core.branches.defaults import empty_branch_is_everywhere
@@ -28,6 +29,19 @@ Row = Mapping[str, Any]
 # Tables a faculty member without a faculties row may still write (their account, their log).
 _NO_FACULTY_RECORD_NEEDED = frozenset({"users", "audit_log"})
 _PERSON = {perms.SUPER_ADMIN: "super admin", perms.FACULTY: "faculty member"}
+
+
+# Asked by every push of a faculty member (the statements built once per person: building a
+# union and its cache key on each push cost more than PostgreSQL's answering it).
+_branches_of_user = functools.lru_cache(maxsize=4096)(branches_of_user)
+_taught_sql = functools.lru_cache(maxsize=4096)(faculty_anchored_students)
+
+
+def _works_in_sql(user_id: Any) -> Select[tuple[uuid.UUID]]:
+    # A rule may name any value of a row: only an id's statement is kept.
+    if isinstance(user_id, uuid.UUID | str):
+        return _branches_of_user(user_id)
+    return branches_of_user(user_id)
 
 
 class PushFacts:
@@ -82,7 +96,7 @@ class PushFacts:
     def works_in(self, user_id: Any) -> frozenset[str]:
         key = ("works_in", str(user_id).lower())
         if key not in self.store.memo:
-            rows = self.store.connection().execute(branches_of_user(user_id)).scalars()
+            rows = self.store.connection().execute(_works_in_sql(user_id)).scalars()
             self.store.memo[key] = frozenset(str(b).lower() for b in rows)
         found: frozenset[str] = self.store.memo[key]
         return found
@@ -109,7 +123,7 @@ class PushFacts:
         # them add batch members and sessions only for students already in it).
         key = ("taught", faculty_id)
         if key not in self.store.memo:
-            rows = self.store.connection().execute(faculty_anchored_students(faculty_id))
+            rows = self.store.connection().execute(_taught_sql(faculty_id))
             self.store.memo[key] = frozenset(rows.scalars())
         taught: frozenset[uuid.UUID] = self.store.memo[key]
         return taught
