@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Select, exists, func, null, select
 
 from institute_core.access import permissions as perms
 from institute_core.branches.defaults import empty_branch_is_everywhere
@@ -34,7 +34,16 @@ _PERSON = {perms.SUPER_ADMIN: "super admin", perms.FACULTY: "faculty member"}
 # Asked by every push of a faculty member (the statements built once per person: building a
 # union and its cache key on each push cost more than PostgreSQL's answering it).
 _branches_of_user = functools.lru_cache(maxsize=4096)(branches_of_user)
-_taught_sql = functools.lru_cache(maxsize=4096)(faculty_anchored_students)
+
+
+@functools.lru_cache(maxsize=4096)
+def _own_lists_sql(user_id: uuid.UUID, faculty_id: uuid.UUID | None) -> Select[Any]:
+    """(their branches, the students they may write about or NULL) in one row."""
+    parts = [branches_of_user(user_id),
+             faculty_anchored_students(faculty_id) if faculty_id is not None else None]
+    return select(*(null() if part is None else
+                    select(func.array_agg(part.subquery().c[0])).scalar_subquery()
+                    for part in parts))
 
 
 def _works_in_sql(user_id: Any) -> Select[tuple[uuid.UUID]]:
@@ -96,10 +105,25 @@ class PushFacts:
     def works_in(self, user_id: Any) -> frozenset[str]:
         key = ("works_in", str(user_id).lower())
         if key not in self.store.memo:
-            rows = self.store.connection().execute(_works_in_sql(user_id)).scalars()
-            self.store.memo[key] = frozenset(str(b).lower() for b in rows)
+            if same(user_id, self.user_id):
+                self._read_own_lists()
+            else:
+                rows = self.store.connection().execute(_works_in_sql(user_id)).scalars()
+                self.store.memo[key] = frozenset(str(b).lower() for b in rows)
         found: frozenset[str] = self.store.memo[key]
         return found
+
+    def _read_own_lists(self) -> None:
+        """The pusher's branches and, if they teach, the students they may write about, each
+        read once per push and both in one round trip: a faculty member's push asks both."""
+        memo = self.store.memo
+        teaches = self.viewer.faculty_id is not None and self.viewer.may(policy.TEACH)
+        branches, taught = self.store.connection().execute(
+            _own_lists_sql(self.user_id, self.viewer.faculty_id if teaches else None)).one()
+        memo.setdefault(("works_in", str(self.user_id).lower()),
+                        frozenset(str(b).lower() for b in branches or ()))
+        if teaches:
+            memo.setdefault(("taught", self.viewer.faculty_id), frozenset(taught or ()))
 
     def branch_of(self, table: str, row_id: Any) -> Any:
         # The rows a branch rule climbs to were read with the push (`prefetch_branch_rows`),
@@ -123,8 +147,7 @@ class PushFacts:
         # them add batch members and sessions only for students already in it).
         key = ("taught", faculty_id)
         if key not in self.store.memo:
-            rows = self.store.connection().execute(_taught_sql(faculty_id))
-            self.store.memo[key] = frozenset(rows.scalars())
+            self._read_own_lists()
         taught: frozenset[uuid.UUID] = self.store.memo[key]
         return taught
 
