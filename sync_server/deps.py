@@ -17,11 +17,14 @@ from sync_server.principal import Principal
 from sync_server.settings import Settings
 
 
-def get_settings(request: Request) -> Settings:
+# The dependencies that only read what the app holds are coroutines: FastAPI runs a plain
+# function dependency on a worker thread, and each such hop (a thread, then waking the event
+# loop) cost more than the request's own work in these.
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_engine(request: Request) -> Engine:
+async def get_engine(request: Request) -> Engine:
     return request.app.state.engine  # type: ignore[no-any-return]
 
 
@@ -47,7 +50,7 @@ CurrentUser = Annotated[Principal, Depends(get_principal)]
 MAX_CLIENT_TIME_MS = 253_402_300_799_999
 
 
-def get_client_time(x_client_time_ms: Annotated[
+async def get_client_time(x_client_time_ms: Annotated[
         int | None, Header(ge=0, le=MAX_CLIENT_TIME_MS)] = None) -> int | None:
     """The device's wall clock at sending (milliseconds), to record its offset."""
     return x_client_time_ms
