@@ -33,8 +33,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     settings = (settings or Settings()).checked()
     # hide_parameters: a failure's traceback goes to the log (sync_server/failures.py), and the
     # values of the statement it failed on (people's names, phones) must not go with it.
-    engine = make_engine(settings.database_url, pool_size=settings.db_pool_size,
-                         max_overflow=settings.db_pool_size, hide_parameters=True)
+    # Every connection the pool opens stays open (no overflow): with overflow, a busy server
+    # closed the connections above the pool's size as each request returned them and opened
+    # new ones for the next, a PostgreSQL backend started (and its caches and prepared
+    # statements lost) for most requests under 200 desks.
+    engine = make_engine(settings.database_url, pool_size=2 * settings.db_pool_size,
+                         max_overflow=0, hide_parameters=True)
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
