@@ -3,7 +3,7 @@ child process with a pool of 2 x INSTITUTE_DB_POOL_SIZE.
 
 With overflow connections, every connection above the pool's size was closed as its request
 returned it and a new one opened for the next: under 200 desks most requests started a
-PostgreSQL backend (docs/sync.md, "7 Dec 2026")."""
+PostgreSQL backend (docs/sync.md, "6 Dec 2026, late")."""
 
 from __future__ import annotations
 
