@@ -140,12 +140,13 @@ class PushFacts:
                 return True
         if self.viewer.faculty_id is None or not self.viewer.may(policy.TEACH):
             return False
-        return uuid.UUID(str(student_id)) in self._taught(self.viewer.faculty_id)
+        return uuid.UUID(str(student_id)) in self._taught()
 
-    def _taught(self, faculty_id: uuid.UUID) -> frozenset[uuid.UUID]:
-        # Read once per push: a faculty member's own writes cannot add to it (the policy lets
-        # them add batch members and sessions only for students already in it).
-        key = ("taught", faculty_id)
+    def _taught(self) -> frozenset[uuid.UUID]:
+        """The students the pusher, a faculty member who teaches, may write about. Read once
+        per push: their own writes cannot add to it (the policy lets them add batch members
+        and sessions only for students already in it)."""
+        key = ("taught", self.viewer.faculty_id)
         if key not in self.store.memo:
             self._read_own_lists()
         taught: frozenset[uuid.UUID] = self.store.memo[key]
