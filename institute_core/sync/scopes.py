@@ -215,9 +215,12 @@ def _lists_statement(viewer: Viewer) -> tuple[tuple[str, ...], Select[Any] | Non
     if not wanted:
         return (), None
     # One statement, one array per list: a pull used to ask three round trips for them.
-    arrays = [select(func.array_agg(part.subquery().c[0])).scalar_subquery()
-              for part in wanted.values()]
-    return tuple(wanted), select(*arrays)
+    return tuple(wanted), select(*(id_array(part) for part in wanted.values()))
+
+
+def id_array(ids: Select[tuple[uuid.UUID]]) -> ColumnElement[Any]:
+    """`ids` as one uuid[] column (NULL when none): several lists read in one round trip."""
+    return select(func.array_agg(ids.subquery().c[0])).scalar_subquery()
 
 
 def branches_of_user(user_id: Any) -> Select[tuple[uuid.UUID]]:

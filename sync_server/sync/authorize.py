@@ -14,7 +14,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Select, exists, func, null, select
+from sqlalchemy import Select, exists, null, select
 
 from institute_core.access import permissions as perms
 from institute_core.branches.defaults import empty_branch_is_everywhere
@@ -22,7 +22,12 @@ from institute_core.schema import MAIN_BRANCH_ID, table_of
 from institute_core.sync import policy
 from institute_core.sync.owners import owner_of
 from institute_core.sync.policy import Author, Grant, Op, Undeclared, same
-from institute_core.sync.scopes import Viewer, branches_of_user, faculty_anchored_students
+from institute_core.sync.scopes import (
+    Viewer,
+    branches_of_user,
+    faculty_anchored_students,
+    id_array,
+)
 from sync_server.sync.store import BatchStore
 
 Row = Mapping[str, Any]
@@ -41,9 +46,7 @@ def _own_lists_sql(user_id: uuid.UUID, faculty_id: uuid.UUID | None) -> Select[A
     """(their branches, the students they may write about or NULL) in one row."""
     parts = [branches_of_user(user_id),
              faculty_anchored_students(faculty_id) if faculty_id is not None else None]
-    return select(*(null() if part is None else
-                    select(func.array_agg(part.subquery().c[0])).scalar_subquery()
-                    for part in parts))
+    return select(*(null() if part is None else id_array(part) for part in parts))
 
 
 def _works_in_sql(user_id: Any) -> Select[tuple[uuid.UUID]]:
