@@ -35,6 +35,7 @@ A table missing here can be neither pulled nor pushed (see `table_policy`).
 
 from __future__ import annotations
 
+import functools
 import sys
 import uuid
 from collections.abc import Callable, Mapping
@@ -973,6 +974,15 @@ def keyed_grants(table: str, held: Held) -> tuple[tuple[str, Grant], ...]:
 
 def grants(table: str, held: Held) -> tuple[Grant, ...]:
     return tuple(g for _key, g in keyed_grants(table, held))
+
+
+@functools.cache
+def insert_only(table: str) -> bool:
+    """Whether no role may do more to a row of `table` than create it (the audit log, money):
+    its rows never merge, so the server keeps no field stamps for them."""
+    declared = POLICY.get(table)
+    return declared is not None and all(grant.ops == frozenset({Op.INSERT})
+                                        for held in declared.write.values() for grant in held)
 
 
 def number_columns(table: str) -> frozenset[str]:

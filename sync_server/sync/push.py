@@ -44,7 +44,7 @@ from institute_core.sync.merge import (
     owner_matters,
 )
 from institute_core.sync.owners import owner_of
-from institute_core.sync.policy import number_columns, secret_columns
+from institute_core.sync.policy import insert_only, number_columns, secret_columns
 from institute_core.sync.scopes import visible
 from institute_core.sync.wire import (
     Change,
@@ -488,11 +488,14 @@ class _Applier:
         self.store.insert(change.table, {**values, "version": version},
                           sent={**change.fields, "id": change.row_id, "version": version,
                                 **authors, **placed})
-        stamp = rowstore.stamp_json(version, decision.hlc, incoming.author, incoming.device)
-        # Every field of a new row has the same stamp: "*" alone says so (stamps_for), and a
-        # push of new rows writes a tenth of the stamp data.
-        meta = {rowstore.DEFAULT_FIELD: stamp}
-        self.store.save_meta(change.table, change.row_id, meta)
+        if not insert_only(change.table):
+            # Every field of a new row has the same stamp: "*" alone says so (stamps_for), and
+            # a push of new rows writes a tenth of the stamp data. A row nobody may edit never
+            # merges: no stamp (half the rows a push of attendance edits and their audit
+            # entries wrote).
+            stamp = rowstore.stamp_json(version, decision.hlc, incoming.author,
+                                        incoming.device)
+            self.store.save_meta(change.table, change.row_id, {rowstore.DEFAULT_FIELD: stamp})
         self._reversion(link, version)
         self._sign_out(change.table, None, values)
         return _answer(change, Outcome.APPLIED, version)

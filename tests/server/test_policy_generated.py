@@ -19,6 +19,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from institute_core.enums import Role
 from institute_core.schema import MAIN_BRANCH_ID, SYNCED_TABLES, table_of
@@ -379,6 +380,10 @@ def _verify(world: World, case: Case, result: Mapping[str, Any],
     if case.op is Op.INSERT:
         for column, kind in declared.authors.items():
             assert after[column] == facts.pusher_value(kind), (label, column)
+        # A row someone may edit merges field by field and needs its stamps; one nobody may
+        # edit (every grant insert-only) never merges and keeps none.
+        assert _stamped(world, case.table, case.row_id) != policy.insert_only(case.table), \
+            (label, "field stamps")
     elif case.check_column == "deleted_at":
         assert (after["deleted_at"] is None) == (case.op is Op.UNDELETE), label
     elif case.check_column in policy.ALWAYS_WRITABLE:
@@ -387,6 +392,13 @@ def _verify(world: World, case: Case, result: Mapping[str, Any],
         sent = decode_fields(table_of(case.table), {
             case.check_column: encode_value(case.fields[case.check_column])})[case.check_column]
         assert _same(after[case.check_column], sent), (label, after[case.check_column], sent)
+
+
+def _stamped(world: World, table: str, row_id: uuid.UUID) -> bool:
+    stamps = table_of("sync_field_versions")
+    with world.engine.connect() as conn:
+        return conn.execute(select(stamps.c.row_id).where(
+            stamps.c.table_name == table, stamps.c.row_id == row_id)).first() is not None
 
 
 def _data(row: Mapping[str, Any] | None) -> dict[str, Any] | None:
