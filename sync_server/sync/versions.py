@@ -40,9 +40,17 @@ _LAST_HANDED_OUT = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value 
                     "FROM sync_version_seq")
 
 
+
+def _writers_lock(*, exclusive: bool) -> str:
+    """SQL taking the writers lock for the transaction (shared: a writer; exclusive:
+    compaction)."""
+    lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    return f"{lock}({_LOCK_CLASS}, {_WRITERS})"
+
+
 # Joins the writers for the transaction (shared): SQL for a statement that reads `sync_clock`
 # anyway (the epoch), so joining costs no round trip of its own.
-JOIN_WRITERS = f"pg_advisory_xact_lock_shared({_LOCK_CLASS}, {_WRITERS})"
+JOIN_WRITERS = _writers_lock(exclusive=False)
 
 
 class VersionClock:
@@ -58,9 +66,8 @@ class VersionClock:
                  joined_epoch: tuple[str | None] | None = None) -> None:
         self._conn = conn
         if joined_epoch is None:
-            lock = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
             joined_epoch = (conn.execute(
-                select(_clock.c.epoch, literal_column(f"{lock}({_LOCK_CLASS}, {_WRITERS})"))
+                select(_clock.c.epoch, literal_column(_writers_lock(exclusive=exclusive)))
                 .where(_clock.c.id == 1)).one().epoch,)
         self.epoch: str | None = joined_epoch[0]
         self._free: list[int] = []
