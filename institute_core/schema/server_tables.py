@@ -7,7 +7,8 @@
 - `sync_applied_changes`: the result of every applied change id, so a retried push is answered
   from here instead of being applied twice.
 - `sync_field_versions`: per row, per field, which version/timestamp/author/device last set it —
-  what the merge compares a concurrent edit with.
+  what the merge compares a concurrent edit with (none for rows of a table nobody may edit,
+  `policy.insert_only`: they never merge).
 - `auth_sessions` and `auth_login_failures`: revocable sign-ins and the failed-login counter;
   both live in the database so several server processes can share them.
 """
