@@ -11,7 +11,7 @@ desktop replicas in a temporary folder. Measured, with the brief's targets:
 - initial sync of the whole demo onto an empty replica (< 30 s; `--size large`, about 1.1
   million rows: < 45 s);
 - push: one desk makes `--changes` edits of attendance notes offline (two changes each: the row
-  and its audit entry; past the demo's 13,888 rows, rows are edited again), then syncs;
+  and its audit entry; past the rows the desk holds, rows are edited again), then syncs;
   changes/s of the push phase (>= 15,000/s);
 - pull: a second desk syncs them; rows/s of that sync (>= 30,000/s);
 - the load curve: scripted desks (the demo's faculty, several desks per person beyond 40, each
