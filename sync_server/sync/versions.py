@@ -40,7 +40,6 @@ _LAST_HANDED_OUT = ("SELECT CASE WHEN is_called THEN last_value ELSE last_value 
                     "FROM sync_version_seq")
 
 
-
 def _writers_lock(*, exclusive: bool) -> str:
     """SQL taking the writers lock for the transaction (shared: a writer; exclusive:
     compaction)."""
