@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 import uuid
 from collections.abc import Iterator
@@ -115,6 +116,46 @@ def test_bad_requests_get_json_errors(http: httpx.Client, live_db: str) -> None:
     assert no_token.status_code == 401 and no_token.json()["error"] == "not_authenticated"
     assert http.get("/openapi.json").json()["paths"]["/v1/sync/push"]
     assert http.get("/v1/ready").json() == {"status": "ready"}
+
+
+_PUSH_HEAD = (b"POST /v1/sync/push HTTP/1.1\r\nHost: x\r\n"
+              b"Content-Type: application/json\r\n")
+# What a script on a stolen laptop can write to the socket that no HTTP client would.
+_MALFORMED_HTTP = {
+    "not HTTP at all": b"HELLO\r\n\r\n",
+    "a header without a colon": b"GET /v1/health HTTP/1.1\r\nHost: x\r\nNoColon\r\n\r\n",
+    "a NUL in the path": b"GET /v1/he\x00alth HTTP/1.1\r\nHost: x\r\n\r\n",
+    "a chunk size that is not hex": _PUSH_HEAD + b"Transfer-Encoding: chunked\r\n\r\n"
+                                    b"ZZ\r\nabc\r\n0\r\n\r\n",
+    # Request smuggling: two framings, which a proxy and the server could read differently.
+    "both Content-Length and chunked": _PUSH_HEAD + b"Content-Length: 5\r\n"
+                                       b"Transfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+    "a negative Content-Length": _PUSH_HEAD + b"Content-Length: -5\r\n\r\n",
+    "an HTTP/2 preface on HTTP/1.1": b"PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n",
+}
+
+
+@pytest.mark.parametrize("raw", _MALFORMED_HTTP.values(), ids=list(_MALFORMED_HTTP))
+def test_malformed_http_is_a_400_and_the_server_keeps_serving(live: ServerProcess,
+                                                              raw: bytes) -> None:
+    with socket.create_connection(("127.0.0.1", live.port), timeout=10) as conn:
+        conn.sendall(raw)
+        answer = conn.recv(200)
+    assert answer.startswith(b"HTTP/1.1 400 "), answer
+    assert httpx.get(live.base_url + "/v1/health", timeout=10).status_code == 200
+
+
+def test_an_endless_chunked_body_is_cut_off_at_the_limit(live: ServerProcess) -> None:
+    chunk = b"10000\r\n" + b" " * 0x10000 + b"\r\n"
+    with socket.create_connection(("127.0.0.1", live.port), timeout=10) as conn:
+        # The sign-in, which anyone may call: the limit, not a missing token, must stop it.
+        conn.sendall(b"POST /v1/auth/login HTTP/1.1\r\nHost: x\r\n"
+                     b"Content-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n"
+                     + chunk * 4)
+        answer = conn.recv(4096)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.1 413 "), answer
+    assert b"body_too_large" in body
 
 
 def test_too_old_client_is_told_to_update_and_nothing_changes(http: httpx.Client,
