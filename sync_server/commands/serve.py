@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import importlib.util
 from typing import Any
 
 from sync_server.settings import Settings
@@ -40,6 +41,14 @@ def log_config(level: str) -> dict[str, Any]:
     return config
 
 
+def _http_protocol() -> str:
+    """httptools (C) with a bound on the request head (bounded_http.py); h11, which has its
+    own, where httptools is not installed."""
+    if importlib.util.find_spec("httptools") is None:
+        return "h11"
+    return "sync_server.commands.bounded_http:BoundedHttpToolsProtocol"
+
+
 def run(args: argparse.Namespace) -> int:
     import uvicorn
     from uvicorn.supervisors import Multiprocess
@@ -54,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
         # The app writes the access log as JSON; uvicorn's text lines would repeat it.
         access_log=False,
         # The body limit is enforced by the app; uvicorn just must not buffer forever.
-        timeout_keep_alive=30)
+        timeout_keep_alive=30, http=_http_protocol())
     # What uvicorn.run does, with our config class (it builds its own from keywords).
     if config.workers > 1:
         with contextlib.suppress(KeyboardInterrupt):
