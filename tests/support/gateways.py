@@ -164,10 +164,18 @@ def _handler(gateway: Gateway) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+class _GatewayServer(ThreadingHTTPServer):
+    # Two dispatchers send on several threads each, a new connection per message (the handler
+    # speaks HTTP/1.0). With socketserver's backlog of 5, a connection attempt that finds the
+    # queue full while the accepting thread lags (CI load) is dropped and retried a second or
+    # more later: the likely reason 600 messages once outlasted the test's two minutes (7 Dec).
+    request_queue_size = 128
+
+
 @contextmanager
 def running_gateway() -> Iterator[Gateway]:
     gateway = Gateway()
-    server = ThreadingHTTPServer(("127.0.0.1", free_port()), _handler(gateway))
+    server = _GatewayServer(("127.0.0.1", free_port()), _handler(gateway))
     server.daemon_threads = True
     gateway.url = f"http://127.0.0.1:{server.server_address[1]}"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
