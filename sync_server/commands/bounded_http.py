@@ -12,15 +12,16 @@ A module of its own: worker processes unpickle the config, and this class with i
 
 from __future__ import annotations
 
-import json
-
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
+from institute_core.sync.wire import ErrorBody
+
 MAX_HEAD_BYTES = 32 * 1024
-_REFUSAL = json.dumps({
-    "error": "headers_too_large",
-    "detail": f"The request line and headers are over {MAX_HEAD_BYTES} bytes; send fewer "
-              "or shorter headers."}).encode()
+# The shape of every other error the server answers (wire.ErrorBody).
+_REFUSAL = ErrorBody(
+    error="headers_too_large",
+    detail=f"The request line and headers are over {MAX_HEAD_BYTES} bytes; send fewer or "
+           "shorter headers.").model_dump_json(exclude_none=True).encode()
 
 
 class BoundedHttpToolsProtocol(HttpToolsProtocol):
